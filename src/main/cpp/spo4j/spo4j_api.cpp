@@ -1,0 +1,252 @@
+// The flat C API: argument checks that need no data, then dispatch to the CPU or CUDA implementation.
+#include "spo4j_api.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <new>
+
+#include "parallel.h"
+#include "policy_loss.h"
+
+#ifdef SPO4J_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace spo4j {
+
+namespace {
+thread_local char g_last_error[512] = "";
+}
+
+int fail(int status, const char* fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(g_last_error, sizeof g_last_error, fmt, args);
+    va_end(args);
+    return status;
+}
+
+void clear_error() { g_last_error[0] = '\0'; }
+
+}  // namespace spo4j
+
+using namespace spo4j;
+
+// Catches what must never cross the C boundary.
+#define SPO4J_API_BEGIN() \
+    clear_error();        \
+    try {
+#define SPO4J_API_END()                                                        \
+    }                                                                          \
+    catch (const std::bad_alloc&) {                                            \
+        return fail(SPO4J_ERR_OUT_OF_MEMORY, "out of host memory");            \
+    }                                                                          \
+    catch (const std::exception& e) {                                          \
+        return fail(SPO4J_ERR_INTERNAL, "internal error: %s", e.what());       \
+    }                                                                          \
+    catch (...) {                                                              \
+        return fail(SPO4J_ERR_INTERNAL, "internal error: unknown exception");  \
+    }
+
+namespace {
+
+int check_device(int device) {
+    if (device == SPO4J_DEVICE_CPU) return SPO4J_OK;
+    if (device != SPO4J_DEVICE_CUDA) return fail(SPO4J_ERR_INVALID_ARGUMENT, "device must be 0 (CPU) or 1 (CUDA), got %d", device);
+#ifdef SPO4J_WITH_CUDA
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+        cudaGetLastError();
+        return fail(SPO4J_ERR_UNAVAILABLE, "no usable CUDA device (driver missing or no GPU)");
+    }
+    return SPO4J_OK;
+#else
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA (nvcc was not found at build time)");
+#endif
+}
+
+int check_sizes(int64_t n, int32_t b, const int32_t* seq_offsets) {
+    if (n < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must be >= 0, got %lld", static_cast<long long>(n));
+    if (n > INT32_MAX) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must fit in int32 (seqOffsets are int32), got %lld", static_cast<long long>(n));
+    if (seq_offsets != nullptr && b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "b must be >= 0, got %d", b);
+    if (seq_offsets != nullptr && b == 0 && n > 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "b = 0 sequences cannot hold n = %lld tokens", static_cast<long long>(n));
+    return SPO4J_OK;
+}
+
+int check_token_inputs(int64_t n, const float* logp_or_dummy, const float* old_logp, const float* advantages,
+                       double* stats) {
+    if (stats == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "stats is null");
+    if (n == 0) return SPO4J_OK;
+    if (logp_or_dummy == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logp is null");
+    if (old_logp == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "oldLogp is null");
+    if (advantages == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "advantages is null");
+    return SPO4J_OK;
+}
+
+int check_logits_inputs(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
+                        int targets_dtype, float temperature) {
+    if (v <= 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "V must be > 0, got %lld", static_cast<long long>(v));
+    if (logits_dtype != SPO4J_DTYPE_F32 && logits_dtype != SPO4J_DTYPE_BF16)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits dtype must be F32 or BF16, got %d", logits_dtype);
+    if (targets_dtype != SPO4J_DTYPE_I32 && targets_dtype != SPO4J_DTYPE_I64)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "targets dtype must be I32 or I64, got %d", targets_dtype);
+    if (!(temperature > 0) || temperature == INFINITY)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "temperature must be finite and > 0, got %g", temperature);
+    if (n > 0 && logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits is null");
+    if (n > 0 && targets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "targets is null");
+    return SPO4J_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* spo4j_last_error(void) { return g_last_error; }
+
+int spo4j_api_version(void) { return 1; }
+
+int spo4j_built_with_cuda(void) {
+#ifdef SPO4J_WITH_CUDA
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int spo4j_cuda_device_count(int* count) {
+    if (count == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "count is null");
+    *count = 0;
+#ifdef SPO4J_WITH_CUDA
+    int c = 0;
+    if (cudaGetDeviceCount(&c) == cudaSuccess) *count = c;
+    else cudaGetLastError();
+#endif
+    return SPO4J_OK;
+}
+
+int spo4j_set_num_threads(int num_threads) {
+    if (num_threads < 1) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numThreads must be >= 1, got %d", num_threads);
+    set_num_threads(num_threads);
+    return SPO4J_OK;
+}
+
+int spo4j_get_num_threads(void) { return num_threads(); }
+
+int spo4j_cuda_malloc(void** ptr, size_t bytes) {
+    if (ptr == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "ptr is null");
+    *ptr = nullptr;
+    int st = check_device(SPO4J_DEVICE_CUDA);
+    if (st != SPO4J_OK) return st;
+#ifdef SPO4J_WITH_CUDA
+    if (bytes == 0) return SPO4J_OK;
+    cudaError_t e = cudaMalloc(ptr, bytes);
+    if (e == cudaErrorMemoryAllocation) return fail(SPO4J_ERR_OUT_OF_MEMORY, "cudaMalloc(%zu): out of device memory", bytes);
+    if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaMalloc(%zu): %s", bytes, cudaGetErrorString(e));
+#else
+    (void)bytes;
+#endif
+    return SPO4J_OK;
+}
+
+int spo4j_cuda_free(void* ptr) {
+#ifdef SPO4J_WITH_CUDA
+    if (ptr == nullptr) return SPO4J_OK;
+    cudaError_t e = cudaFree(ptr);
+    if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaFree: %s", cudaGetErrorString(e));
+    return SPO4J_OK;
+#else
+    return ptr == nullptr ? SPO4J_OK : fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+}
+
+int spo4j_cuda_memcpy(void* dst, const void* src, size_t bytes, int kind) {
+    if (kind < 0 || kind > 2) return fail(SPO4J_ERR_INVALID_ARGUMENT, "kind must be 0, 1 or 2, got %d", kind);
+    if (bytes == 0) return SPO4J_OK;
+    if (dst == nullptr || src == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "dst and src must not be null");
+#ifdef SPO4J_WITH_CUDA
+    const cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice : kind == 1 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
+    cudaError_t e = cudaMemcpy(dst, src, bytes, k);
+    if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaMemcpy: %s", cudaGetErrorString(e));
+    return SPO4J_OK;
+#else
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+}
+
+int spo4j_policy_loss_tokens(int device, int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp,
+                             const float* old_logp, const float* ref_logp, const float* advantages,
+                             const uint8_t* valid, const spo4j_policy_loss_config* config, float* grad_logp,
+                             double* stats, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st == SPO4J_OK) st = check_sizes(n, b, seq_offsets);
+    if (st == SPO4J_OK) st = check_token_inputs(n, logp, old_logp, advantages, stats);
+    PolicyLossParams p;
+    if (st == SPO4J_OK) st = make_policy_loss_params(config, ref_logp != nullptr, &p);
+    if (st != SPO4J_OK) return st;
+    const int32_t one_seq[2] = {0, static_cast<int32_t>(n)};
+    if (device == SPO4J_DEVICE_CPU) {
+        if (seq_offsets == nullptr) return policy_loss_tokens_cpu(n, 1, one_seq, logp, old_logp, ref_logp, advantages, valid, p, grad_logp, stats);
+        return policy_loss_tokens_cpu(n, b, seq_offsets, logp, old_logp, ref_logp, advantages, valid, p, grad_logp, stats);
+    }
+#ifdef SPO4J_WITH_CUDA
+    return policy_loss_tokens_cuda(n, seq_offsets ? b : 1, seq_offsets, logp, old_logp, ref_logp, advantages, valid, p,
+                                   grad_logp, stats, stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
+int spo4j_policy_loss_logits(int device, int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets,
+                             const void* logits, int logits_dtype, const void* targets, int targets_dtype,
+                             float temperature, const float* old_logp, const float* ref_logp,
+                             const float* advantages, const uint8_t* valid, const spo4j_policy_loss_config* config,
+                             void* grad_logits, float* logp_out, float* entropy_out, double* stats, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st == SPO4J_OK) st = check_sizes(n, b, seq_offsets);
+    if (st == SPO4J_OK) st = check_logits_inputs(n, v, logits, logits_dtype, targets, targets_dtype, temperature);
+    if (st == SPO4J_OK) st = check_token_inputs(n, static_cast<const float*>(logits), old_logp, advantages, stats);
+    PolicyLossParams p;
+    if (st == SPO4J_OK) st = make_policy_loss_params(config, ref_logp != nullptr, &p);
+    if (st != SPO4J_OK) return st;
+    const int32_t one_seq[2] = {0, static_cast<int32_t>(n)};
+    if (device == SPO4J_DEVICE_CPU) {
+        return policy_loss_logits_cpu(n, v, seq_offsets ? b : 1, seq_offsets ? seq_offsets : one_seq, logits,
+                                      logits_dtype, targets, targets_dtype, temperature, old_logp, ref_logp,
+                                      advantages, valid, p, grad_logits, logp_out, entropy_out, stats);
+    }
+#ifdef SPO4J_WITH_CUDA
+    return policy_loss_logits_cuda(n, v, seq_offsets ? b : 1, seq_offsets, logits, logits_dtype, targets,
+                                   targets_dtype, temperature, old_logp, ref_logp, advantages, valid, p, grad_logits,
+                                   logp_out, entropy_out, stats, stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
+int spo4j_token_logprobs(int device, int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
+                         int targets_dtype, float temperature, float* logp_out, float* entropy_out, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st == SPO4J_OK) st = check_sizes(n, 0, nullptr);
+    if (st == SPO4J_OK) st = check_logits_inputs(n, v, logits, logits_dtype, targets, targets_dtype, temperature);
+    if (st == SPO4J_OK && n > 0 && logp_out == nullptr) st = fail(SPO4J_ERR_INVALID_ARGUMENT, "logpOut is null");
+    if (st != SPO4J_OK) return st;
+    if (device == SPO4J_DEVICE_CPU)
+        return token_logprobs_cpu(n, v, logits, logits_dtype, targets, targets_dtype, temperature, logp_out, entropy_out);
+#ifdef SPO4J_WITH_CUDA
+    return token_logprobs_cuda(n, v, logits, logits_dtype, targets, targets_dtype, temperature, logp_out, entropy_out,
+                               stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
+}  // extern "C"

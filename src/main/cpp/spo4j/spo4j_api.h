@@ -1,0 +1,156 @@
+/*
+ * spo4j flat C API: the only header the Java binding sees.
+ *
+ * Every function returns a status code (SPO4J_OK or an SPO4J_ERR_*); none throws across the boundary.
+ * On failure spo4j_last_error() gives a message naming the bad argument (thread-local, valid until the
+ * next call on the same thread). Inputs are checked (sizes, offsets, finiteness of the values that are
+ * read, target range) in a read-only pass before any output is written, so a rejected call leaves every
+ * output buffer untouched, an in-place gradient buffer included.
+ *
+ * `device` selects the implementation: SPO4J_DEVICE_CPU (host pointers) or SPO4J_DEVICE_CUDA (device
+ * pointers on the current CUDA device, work queued on `stream`, NULL = the legacy default stream; the call
+ * returns after its results are on the host).
+ *
+ * Dimension letters: N tokens, B sequences, V vocabulary.
+ */
+#ifndef SPO4J_API_H
+#define SPO4J_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define SPO4J_EXPORT __declspec(dllexport)
+#else
+#define SPO4J_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- status, devices, dtypes ------------------------------------------------------------------- */
+enum {
+    SPO4J_OK = 0,
+    SPO4J_ERR_INVALID_ARGUMENT = 1,  /* a bad size, pointer, value or config: message names it       */
+    SPO4J_ERR_UNAVAILABLE = 2,       /* built without CUDA, or no usable CUDA device/driver           */
+    SPO4J_ERR_CUDA = 3,              /* a CUDA runtime error                                           */
+    SPO4J_ERR_OUT_OF_MEMORY = 4,
+    SPO4J_ERR_INTERNAL = 5
+};
+enum { SPO4J_DEVICE_CPU = 0, SPO4J_DEVICE_CUDA = 1 };
+enum { SPO4J_DTYPE_F32 = 0, SPO4J_DTYPE_BF16 = 1, SPO4J_DTYPE_I32 = 2, SPO4J_DTYPE_I64 = 3 };
+
+SPO4J_EXPORT const char* spo4j_last_error(void);
+SPO4J_EXPORT int spo4j_api_version(void);
+/* 1 if the library was compiled with CUDA kernels. */
+SPO4J_EXPORT int spo4j_built_with_cuda(void);
+/* Number of usable CUDA devices in *count (0 without a driver or without CUDA support; never fails). */
+SPO4J_EXPORT int spo4j_cuda_device_count(int* count);
+/* Worker threads of the CPU kernels (default: hardware concurrency). Results do not depend on it. */
+SPO4J_EXPORT int spo4j_set_num_threads(int num_threads);
+SPO4J_EXPORT int spo4j_get_num_threads(void);
+
+/* Device memory helpers, so callers without the CUDA runtime can stage data (kind: 0 = host to device,
+ * 1 = device to host, 2 = device to device). */
+SPO4J_EXPORT int spo4j_cuda_malloc(void** ptr, size_t bytes);
+SPO4J_EXPORT int spo4j_cuda_free(void* ptr);
+SPO4J_EXPORT int spo4j_cuda_memcpy(void* dst, const void* src, size_t bytes, int kind);
+
+/* ---- policy loss ------------------------------------------------------------------------------- */
+enum { SPO4J_KL_K1 = 1, SPO4J_KL_K2 = 2, SPO4J_KL_K3 = 3 };
+enum {
+    SPO4J_AGG_TOKEN_MEAN = 0,          /* sum over kept tokens / kept-token count                      */
+    SPO4J_AGG_SEQ_MEAN_TOKEN_SUM = 1,  /* mean over the B sequences of each one's kept-token sum      */
+    SPO4J_AGG_SEQ_MEAN_TOKEN_MEAN = 2, /* mean over the B sequences of each one's kept-token mean      */
+    SPO4J_AGG_CONSTANT_NORM = 3        /* sum over kept tokens / a given constant (Dr. GRPO)           */
+};
+
+/*
+ * Masked clipped-ratio policy loss, as SPO_SPEC §4, per token t of sequence b:
+ *   kept_t = valid_t ∧ (rho >= 1 ∨ exp(oldLogp_t) < rho)
+ *   Â_t    = whiten ? (A_t − μ) / sqrt(σ² + whiten_eps) : A_t     (μ, σ² Bessel: over kept tokens)
+ *   r_t    = exp(clamp(logp_t − oldLogp_t, ±log_ratio_clamp))
+ *   pg_t   = max(−Â r, −Â clip(r, 1 − eps_low, 1 + eps_high)), then min(pg_t, −Â c) where Â < 0 (dual clip)
+ *   Δ_t    = clamp(refLogp_t − logp_t, ±kl_clamp);  k1 = −Δ, k2 = Δ²/2, k3 = e^Δ − Δ − 1
+ *   loss   = agg_pg(pg) + beta · agg_kl(k)
+ * Sequences in the seq-mean modes are all B given (one with no kept token adds 0 and still counts), as
+ * SPO's reference does for its KL term. SPO = pg TOKEN_MEAN + kl SEQ_MEAN_TOKEN_SUM, rho 0.9, eps 0.2,
+ * beta 1e-4, k3, whitening on. If max_mean_ratio > 0 and the kept tokens' mean ratio exceeds it, the loss
+ * and the gradient are zero and stats[SKIPPED] = 1 (SPO's ratio_threshold = 10).
+ */
+typedef struct spo4j_policy_loss_config {
+    float eps_low;          /* >= 0                                                                */
+    float eps_high;         /* >= 0 (clip-higher when > eps_low)                                   */
+    float dual_clip_c;      /* 0 = off, else > 1                                                   */
+    float rho;              /* (0, 1]                                                              */
+    float log_ratio_clamp;  /* > 0 (10 in SPO)                                                     */
+    int32_t whiten;         /* 0/1                                                                 */
+    float whiten_eps;       /* >= 0 (1e-8)                                                         */
+    float beta;             /* >= 0; > 0 needs ref_logp                                           */
+    int32_t kl_estimator;   /* SPO4J_KL_K1..K3                                                     */
+    float kl_clamp;         /* > 0 (10 in SPO)                                                     */
+    int32_t pg_agg;         /* SPO4J_AGG_*                                                         */
+    int32_t kl_agg;         /* SPO4J_AGG_*                                                         */
+    float pg_norm;          /* > 0, the constant of CONSTANT_NORM for the pg term                  */
+    float kl_norm;          /* > 0, the same for the kl term                                       */
+    float max_mean_ratio;   /* 0 = off, else > 0                                                   */
+} spo4j_policy_loss_config;
+
+/* Indices into the double[SPO4J_PL_NUM_STATS] statistics output. Means are over kept tokens (0 if none). */
+enum {
+    SPO4J_PL_LOSS = 0,           /* pg + beta * kl (0 when skipped)                                   */
+    SPO4J_PL_PG_LOSS = 1,        /* aggregated policy-gradient term                                   */
+    SPO4J_PL_KL_LOSS = 2,        /* aggregated KL term, before beta                                   */
+    SPO4J_PL_KEPT = 3,           /* number of kept tokens                                             */
+    SPO4J_PL_CLIP_FRAC_LOW = 4,  /* fraction with Â < 0 and r < 1 − eps_low                           */
+    SPO4J_PL_CLIP_FRAC_HIGH = 5, /* fraction with Â > 0 and r > 1 + eps_high                          */
+    SPO4J_PL_DUAL_CLIP_FRAC = 6, /* fraction where the dual-clip bound is the loss                        */
+    SPO4J_PL_MEAN_RATIO = 7,
+    SPO4J_PL_APPROX_KL_OLD = 8,  /* mean k3 of π_θ against π_old: r − 1 − log r                          */
+    SPO4J_PL_KL_REF = 9,         /* mean of the chosen estimator against π_ref (0 without ref_logp)      */
+    SPO4J_PL_ADV_MEAN = 10,      /* μ of the whitening (mean advantage over kept tokens)                 */
+    SPO4J_PL_ADV_STD = 11,       /* sqrt of the Bessel variance over kept tokens (0 for fewer than 2)    */
+    SPO4J_PL_SKIPPED = 12,       /* 1 if max_mean_ratio zeroed the batch                                  */
+    SPO4J_PL_ENTROPY_MEAN = 13,  /* logits entry with an entropy output: mean entropy of kept tokens    */
+    SPO4J_PL_NUM_STATS = 14
+};
+
+/*
+ * Per-token entry. seq_offsets: [B+1] int32, 0 = seq_offsets[0] <= ... <= seq_offsets[B] = N, or NULL for
+ * one sequence. logp, old_logp, advantages: [N] f32; ref_logp: [N] f32 or NULL (then beta must be 0);
+ * valid: [N] uint8 (0/1) or NULL for all valid. Only valid tokens' values are read.
+ * grad_logp: [N] f32, d loss / d logp, 0 where not kept; NULL for the loss alone.
+ * stats: double[SPO4J_PL_NUM_STATS], host memory even for CUDA.
+ */
+SPO4J_EXPORT int spo4j_policy_loss_tokens(
+    int device, int64_t n, int32_t b, const int32_t* seq_offsets,
+    const float* logp, const float* old_logp, const float* ref_logp, const float* advantages,
+    const uint8_t* valid, const spo4j_policy_loss_config* config,
+    float* grad_logp, double* stats, void* stream);
+
+/*
+ * Logits entry: logp_t = log_softmax(logits_t / T)[targets_t] by an online log-sum-exp, then the same loss,
+ * and d loss / d logits_t = dloss/dlogp_t · (onehot(targets_t) − softmax(logits_t / T)) / T.
+ * logits: [N, V] row-major, dtype F32 or BF16. targets: [N], I32 or I64, each in [0, V) where valid.
+ * grad_logits: [N, V] of the logits dtype, or NULL; it may equal logits (in place). Rows of tokens that
+ * are not kept get zeros. logp_out, entropy_out: [N] f32 or NULL (entropy of softmax(logits_t / T)).
+ * No [N, V] temporary is allocated; the work space is O(N).
+ */
+SPO4J_EXPORT int spo4j_policy_loss_logits(
+    int device, int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets,
+    const void* logits, int logits_dtype, const void* targets, int targets_dtype, float temperature,
+    const float* old_logp, const float* ref_logp, const float* advantages, const uint8_t* valid,
+    const spo4j_policy_loss_config* config,
+    void* grad_logits, float* logp_out, float* entropy_out, double* stats, void* stream);
+
+/* Log-probs (and optionally entropies) of targets under softmax(logits / T), no loss: [N, V] -> [N]. */
+SPO4J_EXPORT int spo4j_token_logprobs(
+    int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
+    const void* targets, int targets_dtype, float temperature, float* logp_out, float* entropy_out,
+    void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SPO4J_API_H */

@@ -1,0 +1,69 @@
+package io.github.spo4j.kernels;
+
+import java.util.Locale;
+
+/**
+ * Where a kernel runs. {@link #auto()} picks the fastest available one (CUDA, then CPU, then the
+ * reference); {@code -Dspo4j.backend=reference|cpu|cuda} overrides it.
+ */
+public enum Backend {
+    /** The pure-Java reference: the test oracle, and a slow path that needs no native code. */
+    REFERENCE,
+    /** The native C++ kernels on host memory (multi-threaded, deterministic). */
+    CPU,
+    /** The native CUDA kernels on device memory. */
+    CUDA;
+
+    /** System property that overrides {@link #auto()}. */
+    public static final String PROPERTY = "spo4j.backend";
+
+    /** Whether this backend can run here: native library loaded, and for CUDA a usable device. */
+    public boolean isAvailable() {
+        return switch (this) {
+            case REFERENCE -> true;
+            case CPU -> NativeLibrary.loadError() == null;
+            case CUDA -> NativeLibrary.loadError() == null && NativeLibrary.cudaDeviceCount() > 0;
+        };
+    }
+
+    /**
+     * Throws {@link IllegalStateException} saying why this backend cannot run here.
+     *
+     * @return this backend
+     */
+    public Backend requireAvailable() {
+        if (isAvailable()) return this;
+        if (NativeLibrary.loadError() != null) {
+            throw new IllegalStateException("backend " + this + " is unavailable: the native library failed to load ("
+                    + NativeLibrary.loadError() + ")");
+        }
+        throw new IllegalStateException("backend CUDA is unavailable: "
+                + (NativeLibrary.builtWithCuda() ? "no usable CUDA device (no GPU or no driver)"
+                        : "spo4j was built without CUDA (nvcc was not found at build time)"));
+    }
+
+    /** The fastest available backend, or the one named by {@code -Dspo4j.backend} (checked to be available). */
+    public static Backend auto() {
+        String forced = System.getProperty(PROPERTY);
+        if (forced != null && !forced.isBlank()) return parse(forced).requireAvailable();
+        if (CUDA.isAvailable()) return CUDA;
+        if (CPU.isAvailable()) return CPU;
+        return REFERENCE;
+    }
+
+    /** The fastest available backend that works on host (Java or off-heap) memory: CPU, else REFERENCE. */
+    public static Backend autoHost() {
+        String forced = System.getProperty(PROPERTY);
+        if (forced != null && !forced.isBlank() && parse(forced) != CUDA) return parse(forced).requireAvailable();
+        return CPU.isAvailable() ? CPU : REFERENCE;
+    }
+
+    /** Parses {@code reference}, {@code cpu} or {@code cuda} (any case). */
+    public static Backend parse(String name) {
+        try {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(PROPERTY + " must be one of reference, cpu, cuda; got '" + name + "'");
+        }
+    }
+}
