@@ -10,6 +10,8 @@
 
 #if defined(__CUDACC__)
 #define SPO4J_HD __host__ __device__ __forceinline__
+#elif defined(__GNUC__)
+#define SPO4J_HD inline __attribute__((always_inline))  // the vectorizer needs the math inlined
 #else
 #define SPO4J_HD inline
 #endif
@@ -71,6 +73,50 @@ SPO4J_HD float exp_nonpositive(float x) {
     memcpy(&scale, &scale_bits, 4);
     float y = p * scale;
     return x < -87.0f ? 0.0f : y;
+}
+
+// exp(x) for |x| <= 87 by the same reduction (saturating outside); on the device, the hardware expf.
+SPO4J_HD float exp_bounded(float x) {
+#if defined(__CUDA_ARCH__)
+    return expf(x);
+#else
+    const float kMagic = 12582912.0f;
+    const float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float t = xc * 1.44269504088896341f + kMagic;
+    float n = t - kMagic;
+    int32_t ti;
+    memcpy(&ti, &t, 4);
+    int32_t ni = ti - 0x4B400000;
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t scale_bits = (ni + 127) << 23;
+    float scale;
+    memcpy(&scale, &scale_bits, 4);
+    return p * scale;
+#endif
+}
+
+// min/max/clamp as selects: fminf/fmaxf are library calls on the host (their NaN rules differ from the
+// instructions), and inputs here are already checked to be finite.
+SPO4J_HD float min_f(float a, float b) { return a < b ? a : b; }
+SPO4J_HD float max_f(float a, float b) { return a > b ? a : b; }
+SPO4J_HD float clamp_f(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+// x where mask is all ones, +0 where it is zero: a select written as integer AND, so that a vectorizer sees
+// an unconditional load (a select would let it sink the load into a masked one, which it then rejects).
+SPO4J_HD float and_mask(float x, uint32_t mask) {
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    bits &= mask;
+    memcpy(&x, &bits, 4);
+    return x;
 }
 
 SPO4J_HD bool is_finite_f(float x) { return x - x == 0.0f; }  // false for NaN and ±inf

@@ -53,6 +53,9 @@ int make_policy_loss_params(const spo4j_policy_loss_config* c, bool has_ref, Pol
     p->dual_clip_c = c->dual_clip_c;
     p->use_rho = c->rho < 1.0f;
     p->log_rho = std::log(static_cast<double>(c->rho));
+    p->log_rho_below = static_cast<float>(p->log_rho);
+    while (static_cast<double>(p->log_rho_below) >= p->log_rho)
+        p->log_rho_below = std::nextafter(p->log_rho_below, -std::numeric_limits<float>::infinity());
     p->log_ratio_clamp = c->log_ratio_clamp;
     p->whiten = c->whiten != 0;
     p->whiten_eps = c->whiten_eps;
@@ -93,7 +96,9 @@ bool finish_stats(const PolicyLossParams& p, const PolicyLossScale& s, const Mom
 
 namespace {
 
-constexpr int64_t kTokenChunk = 16384;
+constexpr int64_t kTokenChunk = 16384;  // tokens per parallel task and per partial-sum slot
+constexpr int kLaneCount = 16;          // independent float accumulators in the vectorized loops
+constexpr int64_t kFlush = 1024;        // tokens per block whose lane sums are flushed into double
 
 // Index of the sequence holding token t: the last b with seq_offsets[b] <= t (first of equal offsets skipped).
 int32_t seq_of(const int32_t* offs, int32_t b, int64_t t) {
@@ -114,6 +119,86 @@ int check_offsets(int64_t n, int32_t b, const int32_t* offs) {
     return SPO4J_OK;
 }
 
+// First pass over one chunk: kept count, advantage moments, and whether any value read later is NaN or
+// infinite (x − x is NaN exactly then, and the masked sum spreads it). Per block of kFlush tokens a flat loop
+// fills L1-resident buffers (a pure map: it vectorizes), lane loops sum them, the block's M2 is taken about
+// the block's own mean from the buffer, and blocks merge with Chan's formula (exact; no per-element division
+// as in Welford's update). The caller rescans a chunk only when it holds a bad value, to name the first one.
+template <bool kHasValid, bool kHasRef>
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+bool first_pass_chunk(int64_t begin, int64_t end, const float* __restrict logp, const float* __restrict old_logp,
+                      const float* __restrict ref_logp, const float* __restrict adv, const uint8_t* __restrict valid,
+                      PolicyLossParams p, int64_t* kept_out, Moments* moments_out) {
+    alignas(64) float bad[kFlush], kept[kFlush], kept_adv[kFlush];
+    Moments chunk;
+    for (int64_t block = begin; block < end; block += kFlush) {
+        const int64_t len = std::min(kFlush, end - block);
+        const float* lp = logp + block;
+        const float* ol = old_logp + block;
+        const float* rf = kHasRef ? ref_logp + block : nullptr;
+        const float* av = adv + block;
+        const uint8_t* va = kHasValid ? valid + block : nullptr;
+        for (int64_t i = 0; i < len; ++i) {
+            const float valid_f = kHasValid ? static_cast<float>(va[i]) : 1.0f;
+            float nonfinite = (lp[i] - lp[i]) + (ol[i] - ol[i]) + (av[i] - av[i]);
+            if (kHasRef) nonfinite += rf[i] - rf[i];
+            bad[i] = and_mask(nonfinite, valid_f != 0.0f ? 0xffffffffu : 0u);
+            const bool k = token_kept(valid_f != 0.0f, ol[i], p);
+            kept[i] = k ? 1.0f : 0.0f;
+            kept_adv[i] = and_mask(av[i], k ? 0xffffffffu : 0u);
+        }
+        const int64_t padded = (len + kLaneCount - 1) / kLaneCount * kLaneCount;
+        for (int64_t i = len; i < padded; ++i) bad[i] = kept[i] = kept_adv[i] = 0.0f;
+        float lane_bad[kLaneCount] = {}, lane_kept[kLaneCount] = {}, lane_sum[kLaneCount] = {};
+        for (int64_t i = 0; i < padded; i += kLaneCount) {
+            for (int l = 0; l < kLaneCount; ++l) {
+                lane_bad[l] += bad[i + l];
+                lane_kept[l] += kept[i + l];
+                lane_sum[l] += kept_adv[i + l];
+            }
+        }
+        float bad_total = 0.0f;
+        double count = 0.0, sum = 0.0;
+        for (int l = 0; l < kLaneCount; ++l) {
+            bad_total += lane_bad[l];
+            count += lane_kept[l];
+            sum += lane_sum[l];
+        }
+        if (!(bad_total == 0.0f)) return false;
+        if (count == 0.0) continue;
+        const float mean = static_cast<float>(sum / count);
+        float lane_m2[kLaneCount] = {};
+        for (int64_t i = 0; i < padded; i += kLaneCount) {
+            for (int l = 0; l < kLaneCount; ++l) {
+                const float d = kept_adv[i + l] - mean;
+                lane_m2[l] += kept[i + l] * d * d;
+            }
+        }
+        Moments m;
+        m.count = count;
+        m.mean = static_cast<double>(mean);
+        for (int l = 0; l < kLaneCount; ++l) m.m2 += lane_m2[l];
+        // M2 was taken about the rounded mean; Σ(x − c)² = M2 + n(c − x̄)² recovers M2 about the true mean.
+        const double shift = m.mean - sum / count;
+        m.m2 = std::max(0.0, m.m2 - count * shift * shift);
+        m.mean = sum / count;
+        chunk.merge(m);
+    }
+    *kept_out = static_cast<int64_t>(chunk.count);
+    *moments_out = chunk;
+    return true;
+}
+
+using FirstPassFn = bool (*)(int64_t, int64_t, const float*, const float*, const float*, const float*,
+                             const uint8_t*, PolicyLossParams, int64_t*, Moments*);
+
+FirstPassFn pick_first_pass(bool has_valid, bool has_ref) {
+    if (has_valid) return has_ref ? &first_pass_chunk<true, true> : &first_pass_chunk<true, false>;
+    return has_ref ? &first_pass_chunk<false, true> : &first_pass_chunk<false, false>;
+}
+
 struct FirstPass {
     int64_t kept = 0;
     Moments adv;
@@ -121,47 +206,122 @@ struct FirstPass {
     const char* bad_name = nullptr;
 };
 
+// Main pass over one chunk when every token of a term has the same weight (all aggregations but
+// SEQ_MEAN_TOKEN_MEAN): raw sums, scaled once by the caller. Per block of kFlush tokens, a flat loop computes
+// every token's terms into stack buffers (a pure map: it vectorizes), then 16-lane loops sum the buffers and
+// flush the lanes into double (64 float terms per lane between flushes keeps rounding near 1e-6 relative).
+// One loop doing both defeats GCC's vectorizer. Template flags hoist the per-call choices; results do not
+// depend on the vector width, so every machine and clone gives the same bits.
+template <bool kHasValid, bool kHasRef, int kKl, bool kHasGrad>
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void uniform_weight_chunk(int64_t begin, int64_t end, const float* __restrict logp, const float* __restrict old_logp,
+                          const float* __restrict ref_logp, const float* __restrict adv,
+                          const uint8_t* __restrict valid, PolicyLossParams p, float adv_mean, float adv_inv_std,
+                          float grad_pg_weight, float grad_kl_weight, float* __restrict grad,
+                          PolicyLossSums* __restrict out) {
+    enum { PG, KL, RATIO, K3, LOW, HIGH, DUAL, TERMS };
+    alignas(64) float terms[TERMS][kFlush];
+    PolicyLossSums acc;
+    for (int64_t block = begin; block < end; block += kFlush) {
+        const int64_t len = std::min(kFlush, end - block);
+        const float* lp_in = logp + block;
+        const float* old_in = old_logp + block;
+        const float* ref_in = kHasRef ? ref_logp + block : nullptr;
+        const float* adv_in = adv + block;
+        const uint8_t* valid_in = kHasValid ? valid + block : nullptr;
+        float* grad_out = kHasGrad ? grad + block : nullptr;
+        for (int64_t i = 0; i < len; ++i) {
+            // Every load is used and the mask is applied by AND: a token that is not kept may hold NaN padding,
+            // which becomes +0 before any arithmetic; its outputs are then scaled by 0. `valid` is widened to
+            // float first so that all masks have the width of the float lanes.
+            const float valid_f = kHasValid ? static_cast<float>(valid_in[i]) : 1.0f;
+            const float o = old_in[i];
+            const bool kept = token_kept(valid_f != 0.0f, o, p);
+            const uint32_t keep = kept ? 0xffffffffu : 0u;
+            const float on = kept ? 1.0f : 0.0f;
+            const float lp = and_mask(lp_in[i], keep), ol = and_mask(o, keep);
+            const float rf = kHasRef ? and_mask(ref_in[i], keep) : 0.0f;
+            const float a = and_mask((adv_in[i] - adv_mean) * adv_inv_std, keep);
+            const TokenTerms tt = token_terms_fixed<kHasRef, kKl>(lp, ol, rf, a, p);
+            terms[PG][i] = on * tt.pg;
+            terms[KL][i] = on * tt.kl;
+            terms[RATIO][i] = on * tt.ratio;
+            terms[K3][i] = on * tt.k3_old;
+            terms[LOW][i] = on * tt.clip_low;
+            terms[HIGH][i] = on * tt.clip_high;
+            terms[DUAL][i] = on * tt.dual_clip;
+            if (kHasGrad) grad_out[i] = on * (grad_pg_weight * tt.dpg + grad_kl_weight * tt.dkl);
+        }
+        for (int64_t i = len; i < ((len + kLaneCount - 1) / kLaneCount) * kLaneCount; ++i)
+            for (int k = 0; k < TERMS; ++k) terms[k][i] = 0.0f;
+        double sums[TERMS];
+        for (int k = 0; k < TERMS; ++k) {
+            float lane[kLaneCount] = {};
+            for (int64_t i = 0; i < len; i += kLaneCount)
+                for (int l = 0; l < kLaneCount; ++l) lane[l] += terms[k][i + l];
+            double total = 0.0;
+            for (int l = 0; l < kLaneCount; ++l) total += lane[l];
+            sums[k] = total;
+        }
+        acc.pg += sums[PG];
+        acc.kl += sums[KL];
+        acc.ratio += sums[RATIO];
+        acc.k3_old += sums[K3];
+        acc.clip_low += static_cast<int64_t>(sums[LOW]);
+        acc.clip_high += static_cast<int64_t>(sums[HIGH]);
+        acc.dual_clip += static_cast<int64_t>(sums[DUAL]);
+    }
+    acc.kl_ref = acc.kl;
+    *out = acc;
+}
+
+using UniformChunkFn = void (*)(int64_t, int64_t, const float*, const float*, const float*, const float*,
+                                const uint8_t*, PolicyLossParams, float, float, float, float, float*,
+                                PolicyLossSums*);
+
+template <bool kHasValid, bool kHasRef, bool kHasGrad>
+UniformChunkFn pick_kl(int kl) {
+    if (!kHasRef) return &uniform_weight_chunk<kHasValid, false, SPO4J_KL_K3, kHasGrad>;
+    if (kl == SPO4J_KL_K1) return &uniform_weight_chunk<kHasValid, kHasRef, SPO4J_KL_K1, kHasGrad>;
+    if (kl == SPO4J_KL_K2) return &uniform_weight_chunk<kHasValid, kHasRef, SPO4J_KL_K2, kHasGrad>;
+    return &uniform_weight_chunk<kHasValid, kHasRef, SPO4J_KL_K3, kHasGrad>;
+}
+
+UniformChunkFn pick_uniform_chunk(bool has_valid, bool has_ref, bool has_grad, int kl) {
+    if (has_valid) {
+        if (has_ref) return has_grad ? pick_kl<true, true, true>(kl) : pick_kl<true, true, false>(kl);
+        return has_grad ? pick_kl<true, false, true>(kl) : pick_kl<true, false, false>(kl);
+    }
+    if (has_ref) return has_grad ? pick_kl<false, true, true>(kl) : pick_kl<false, true, false>(kl);
+    return has_grad ? pick_kl<false, false, true>(kl) : pick_kl<false, false, false>(kl);
+}
+
 // The per-token passes on given logp (from the caller or from the logits row pass).
 int policy_loss_core_cpu(int64_t n, int32_t b, const int32_t* offs, const float* logp, const float* old_logp,
                          const float* ref_logp, const float* adv, const uint8_t* valid, const PolicyLossParams& p,
                          float* grad_logp, const float* entropy, double* stats) {
     const int64_t chunks = ceil_div(n, kTokenChunk);
     std::vector<FirstPass> first(static_cast<size_t>(chunks));
+    const FirstPassFn first_fn = pick_first_pass(valid != nullptr, ref_logp != nullptr);
     parallel_for(chunks, [&](int64_t c) {
         FirstPass& f = first[c];
-        const int64_t end = std::min(n, (c + 1) * kTokenChunk);
-        double sum = 0.0;
-        for (int64_t t = c * kTokenChunk; t < end; ++t) {
+        const int64_t begin = c * kTokenChunk, end = std::min(n, begin + kTokenChunk);
+        if (first_fn(begin, end, logp, old_logp, ref_logp, adv, valid, p, &f.kept, &f.adv)) return;
+        for (int64_t t = begin; t < end; ++t) {  // error path only: name the first bad value
             if (valid != nullptr && !valid[t]) continue;
-            const char* bad = nullptr;
-            if (!is_finite_f(logp[t])) bad = "logp";
-            else if (!is_finite_f(old_logp[t])) bad = "oldLogp";
-            else if (!is_finite_f(adv[t])) bad = "advantages";
-            else if (ref_logp != nullptr && !is_finite_f(ref_logp[t])) bad = "refLogp";
+            const char* bad = !is_finite_f(logp[t])       ? "logp"
+                              : !is_finite_f(old_logp[t]) ? "oldLogp"
+                              : !is_finite_f(adv[t])      ? "advantages"
+                              : (ref_logp != nullptr && !is_finite_f(ref_logp[t])) ? "refLogp"
+                                                                                     : nullptr;
             if (bad != nullptr) {
                 f.bad_index = t;
                 f.bad_name = bad;
                 return;
             }
-            if (token_kept(true, old_logp[t], p)) {
-                ++f.kept;
-                sum += adv[t];
-            }
         }
-        // The chunk is cache-resident: a second loop gives its M2 about its own mean, merged below with
-        // Chan's formula (exact, no per-element division as in Welford's update).
-        if (f.kept == 0) return;
-        const double mean = sum / static_cast<double>(f.kept);
-        double m2 = 0.0;
-        for (int64_t t = c * kTokenChunk; t < end; ++t) {
-            if (token_kept(valid == nullptr || valid[t], old_logp[t], p)) {
-                const double d = adv[t] - mean;
-                m2 += d * d;
-            }
-        }
-        f.adv.count = static_cast<double>(f.kept);
-        f.adv.mean = mean;
-        f.adv.m2 = m2;
     });
     PolicyLossScale s{};
     Moments moments;
@@ -196,36 +356,53 @@ int policy_loss_core_cpu(int64_t n, int32_t b, const int32_t* offs, const float*
 
     std::vector<PolicyLossSums> sums(static_cast<size_t>(chunks));
     const double beta = p.beta;
-    parallel_for(chunks, [&](int64_t c) {
-        PolicyLossSums& acc = sums[c];
-        const int64_t begin = c * kTokenChunk, end = std::min(n, begin + kTokenChunk);
-        int32_t q = per_seq ? seq_of(offs, b, begin) : 0;
-        for (int64_t t = begin; t < end; ++t) {
-            if (per_seq)
-                while (offs[q + 1] <= t) ++q;
-            const bool kept = token_kept(valid == nullptr || valid[t], old_logp[t], p);
-            if (!kept) {
-                if (grad_logp != nullptr) grad_logp[t] = 0.0f;
-                continue;
+    if (!per_seq && entropy == nullptr) {
+        const UniformChunkFn chunk_fn = pick_uniform_chunk(valid != nullptr, ref_logp != nullptr,
+                                                           grad_logp != nullptr, p.kl_estimator);
+        const float mean = static_cast<float>(s.adv_mean), inv_std = static_cast<float>(s.adv_inv_std);
+        const float gpg = static_cast<float>(s.pg_weight), gkl = static_cast<float>(beta * s.kl_weight);
+        parallel_for(chunks, [&](int64_t c) {
+            const int64_t begin = c * kTokenChunk, end = std::min(n, begin + kTokenChunk);
+            chunk_fn(begin, end, logp, old_logp, ref_logp, adv, valid, p, mean, inv_std, gpg, gkl, grad_logp,
+                     &sums[c]);
+            sums[c].pg *= s.pg_weight;
+            sums[c].kl *= s.kl_weight;
+        });
+    } else {
+        parallel_for(chunks, [&](int64_t c) {
+            PolicyLossSums& acc = sums[c];
+            const int64_t begin = c * kTokenChunk, end = std::min(n, begin + kTokenChunk);
+            int32_t q = per_seq ? seq_of(offs, b, begin) : 0;
+            for (int64_t t = begin; t < end; ++t) {
+                if (per_seq)
+                    while (offs[q + 1] <= t) ++q;
+                // Every token goes through the same arithmetic; a token that is not kept gets zero inputs
+                // (selected, not multiplied: padding may hold NaN) and zero weight.
+                const bool kept = token_kept(valid == nullptr || valid[t], old_logp[t], p);
+                const float lp = kept ? logp[t] : 0.0f, ol = kept ? old_logp[t] : 0.0f;
+                const float rf = (kept && ref_logp != nullptr) ? ref_logp[t] : 0.0f;
+                const float a = kept ? static_cast<float>((adv[t] - s.adv_mean) * s.adv_inv_std) : 0.0f;
+                const TokenTerms tt = token_terms(lp, ol, rf, a, p);
+                double wpg = s.pg_weight, wkl = s.kl_weight;
+                if (per_seq) {
+                    if (agg_needs_seq_index(p.pg_agg)) wpg = agg_weight(p.pg_agg, p.pg_norm, s.kept, b, seq_kept[q]);
+                    if (agg_needs_seq_index(p.kl_agg)) wkl = agg_weight(p.kl_agg, p.kl_norm, s.kept, b, seq_kept[q]);
+                }
+                const double on = kept ? 1.0 : 0.0;
+                acc.pg += on * wpg * tt.pg;
+                acc.kl += on * wkl * tt.kl;
+                acc.ratio += on * tt.ratio;
+                acc.k3_old += on * tt.k3_old;
+                acc.kl_ref += on * tt.kl;
+                if (entropy != nullptr) acc.entropy += kept ? entropy[t] : 0.0f;
+                acc.clip_low += kept ? static_cast<int64_t>(tt.clip_low) : 0;
+                acc.clip_high += kept ? static_cast<int64_t>(tt.clip_high) : 0;
+                acc.dual_clip += kept ? static_cast<int64_t>(tt.dual_clip) : 0;
+                if (grad_logp != nullptr)
+                    grad_logp[t] = kept ? static_cast<float>(wpg * tt.dpg + beta * wkl * tt.dkl) : 0.0f;
             }
-            const float a = static_cast<float>((adv[t] - s.adv_mean) * s.adv_inv_std);
-            const TokenTerms tt = token_terms(logp[t], old_logp[t], ref_logp ? ref_logp[t] : 0.0f, a, p);
-            const double wpg = per_seq && agg_needs_seq_index(p.pg_agg)
-                                   ? agg_weight(p.pg_agg, p.pg_norm, s.kept, b, seq_kept[q]) : s.pg_weight;
-            const double wkl = per_seq && agg_needs_seq_index(p.kl_agg)
-                                   ? agg_weight(p.kl_agg, p.kl_norm, s.kept, b, seq_kept[q]) : s.kl_weight;
-            acc.pg += wpg * tt.pg;
-            acc.kl += wkl * tt.kl;
-            acc.ratio += tt.ratio;
-            acc.k3_old += tt.k3_old;
-            acc.kl_ref += tt.kl;
-            if (entropy != nullptr) acc.entropy += entropy[t];
-            acc.clip_low += tt.clip_low;
-            acc.clip_high += tt.clip_high;
-            acc.dual_clip += tt.dual_clip;
-            if (grad_logp != nullptr) grad_logp[t] = static_cast<float>(wpg * tt.dpg + beta * wkl * tt.dkl);
-        }
-    });
+        });
+    }
     PolicyLossSums total;
     for (const PolicyLossSums& x : sums) total.merge(x);
     const bool skipped = finish_stats(p, s, moments, total, entropy != nullptr, stats);

@@ -23,7 +23,8 @@ namespace spo4j {
 struct PolicyLossParams {
     float eps_low, eps_high;
     float dual_clip_c;   // 0 = off
-    double log_rho;      // compared in double so every implementation agrees on the mask
+    double log_rho;
+    float log_rho_below; // largest float < log ρ: for a float o, o < log ρ  ⟺  o <= log_rho_below (exact)
     bool use_rho;
     float log_ratio_clamp;
     bool whiten;
@@ -41,7 +42,7 @@ struct PolicyLossParams {
 int make_policy_loss_params(const spo4j_policy_loss_config* config, bool has_ref, PolicyLossParams* params);
 
 SPO4J_HD bool token_kept(bool valid, float old_logp, const PolicyLossParams& p) {
-    return valid && (!p.use_rho || static_cast<double>(old_logp) < p.log_rho);
+    return valid & (!p.use_rho | (old_logp <= p.log_rho_below));  // & and |: no branches
 }
 
 // One kept token's contributions, before aggregation weights.
@@ -52,57 +53,51 @@ struct TokenTerms {
     float dkl;      // ∂kl/∂logp
     float ratio;    // r after the log-ratio clamp
     float k3_old;   // r − 1 − log r
-    bool clip_low, clip_high, dual_clip;
+    float clip_low, clip_high, dual_clip;  // 1 or 0 (floats, not bools: bools stop GCC's vectorizer)
 };
 
-SPO4J_HD TokenTerms token_terms(float logp, float old_logp, float ref_logp, float adv,
-                                const PolicyLossParams& p) {
+// Branch-free (selects only): the clip and mask decisions are data-dependent coin flips, and branches on
+// them cost more in mispredictions than the arithmetic. Callers pass zeros for tokens that are not kept.
+// kHasRef and kKl fix the KL choice at compile time (CPU vector loops need it); token_terms below picks them
+// at run time.
+template <bool kHasRef, int kKl>
+SPO4J_HD TokenTerms token_terms_fixed(float logp, float old_logp, float ref_logp, float adv,
+                                      const PolicyLossParams& p) {
     TokenTerms t;
+    const float c = p.log_ratio_clamp;
     const float lr = logp - old_logp;
-    const float lrc = fminf(fmaxf(lr, -p.log_ratio_clamp), p.log_ratio_clamp);
-    const bool lr_passes = lr >= -p.log_ratio_clamp && lr <= p.log_ratio_clamp;
-    const float r = expf(lrc);
+    const float lrc = clamp_f(lr, -c, c);
+    const bool lr_passes = (lr >= -c) & (lr <= c);
+    const float r = exp_bounded(lrc);
     const float lo = 1.0f - p.eps_low, hi = 1.0f + p.eps_high;
-    const float r_clipped = fminf(fmaxf(r, lo), hi);
-    const float unclipped = -adv * r, clipped = -adv * r_clipped;
-    float pg, dpg;
-    if (unclipped >= clipped) {
-        pg = unclipped;
-        dpg = -adv * r;
-    } else {
-        pg = clipped;
-        dpg = 0.0f;
-    }
-    t.dual_clip = false;
-    if (p.dual_clip_c > 0.0f && adv < 0.0f) {
-        const float bound = -adv * p.dual_clip_c;
-        if (bound < pg) {
-            pg = bound;
-            dpg = 0.0f;
-            t.dual_clip = true;
-        }
-    }
-    t.pg = pg;
-    t.dpg = lr_passes ? dpg : 0.0f;
+    const float unclipped = -adv * r, clipped = -adv * clamp_f(r, lo, hi);
+    const bool take_unclipped = unclipped >= clipped;
+    float pg = take_unclipped ? unclipped : clipped;
+    float dpg = take_unclipped ? unclipped : 0.0f;  // ∂(−Â r)/∂logp = −Â r
+    const float bound = -adv * p.dual_clip_c;
+    const bool dual = (p.dual_clip_c > 0.0f) & (adv < 0.0f) & (bound < pg);
+    t.pg = dual ? bound : pg;
+    t.dpg = (dual | !lr_passes) ? 0.0f : dpg;
+    t.dual_clip = dual ? 1.0f : 0.0f;
     t.ratio = r;
     t.k3_old = r - 1.0f - lrc;
-    t.clip_low = adv < 0.0f && r < lo;
-    t.clip_high = adv > 0.0f && r > hi;
+    t.clip_low = ((adv < 0.0f) & (r < lo)) ? 1.0f : 0.0f;
+    t.clip_high = ((adv > 0.0f) & (r > hi)) ? 1.0f : 0.0f;
     t.kl = 0.0f;
     t.dkl = 0.0f;
-    if (p.has_ref) {
+    if (kHasRef) {
         const float d = ref_logp - logp;
-        const float dc = fminf(fmaxf(d, -p.kl_clamp), p.kl_clamp);
-        const bool d_passes = d >= -p.kl_clamp && d <= p.kl_clamp;
+        const float dc = clamp_f(d, -p.kl_clamp, p.kl_clamp);
+        const bool d_passes = (d >= -p.kl_clamp) & (d <= p.kl_clamp);
         float k, dk;
-        if (p.kl_estimator == SPO4J_KL_K1) {
+        if (kKl == SPO4J_KL_K1) {
             k = -dc;
             dk = 1.0f;
-        } else if (p.kl_estimator == SPO4J_KL_K2) {
+        } else if (kKl == SPO4J_KL_K2) {
             k = 0.5f * dc * dc;
             dk = -dc;
         } else {
-            const float e = expf(dc);
+            const float e = exp_bounded(dc);
             k = e - dc - 1.0f;
             dk = 1.0f - e;
         }
@@ -110,6 +105,13 @@ SPO4J_HD TokenTerms token_terms(float logp, float old_logp, float ref_logp, floa
         t.dkl = d_passes ? dk : 0.0f;
     }
     return t;
+}
+
+SPO4J_HD TokenTerms token_terms(float logp, float old_logp, float ref_logp, float adv, const PolicyLossParams& p) {
+    if (!p.has_ref) return token_terms_fixed<false, SPO4J_KL_K3>(logp, old_logp, ref_logp, adv, p);
+    if (p.kl_estimator == SPO4J_KL_K1) return token_terms_fixed<true, SPO4J_KL_K1>(logp, old_logp, ref_logp, adv, p);
+    if (p.kl_estimator == SPO4J_KL_K2) return token_terms_fixed<true, SPO4J_KL_K2>(logp, old_logp, ref_logp, adv, p);
+    return token_terms_fixed<true, SPO4J_KL_K3>(logp, old_logp, ref_logp, adv, p);
 }
 
 // Aggregation weight of one kept token of a sequence with `seq_kept` kept tokens, in a batch of

@@ -20,8 +20,9 @@ final class PolicyLossAssertions {
         assertClose(what + ": mean ratio", expected.meanRatio(), actual.meanRatio(), 1e-6, 1e-5);
         assertClose(what + ": approx kl", expected.approxKlOld(), actual.approxKlOld(), 1e-6, 1e-4);
         assertClose(what + ": kl ref", expected.klRef(), actual.klRef(), 1e-6, 1e-4);
-        assertClose(what + ": adv mean", expected.advMean(), actual.advMean(), 1e-9, 1e-9);
-        assertClose(what + ": adv std", expected.advStd(), actual.advStd(), 1e-9, 1e-9);
+        // Kernels sum advantages in float lanes flushed into double per 1024 tokens: ~1e-7 relative.
+        assertClose(what + ": adv mean", expected.advMean(), actual.advMean(), 1e-7, 1e-6);
+        assertClose(what + ": adv std", expected.advStd(), actual.advStd(), 1e-7, 1e-6);
         assertClose(what + ": entropy", expected.entropyMean(), actual.entropyMean(), 1e-5, 1e-5);
     }
 }

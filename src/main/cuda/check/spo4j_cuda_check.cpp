@@ -1,0 +1,960 @@
+// spo4j_cuda_check: the CUDA kernels against the CPU kernels on the same random inputs (fixed seed), through
+// the public C API only, plus timings and the device-to-device copy bandwidth as the memory ceiling.
+//
+//   spo4j_cuda_check [results.csv]
+//
+// For each shape and config it runs the CPU path (device 0, host buffers) and the CUDA path (device 1,
+// device buffers), compares loss / stats / gradients / logp / entropy within tolerances (printing the first
+// mismatches), checks that two CUDA runs are bit-identical, and checks the error paths (same message, outputs
+// untouched). Timings: std::chrono for the CPU, CUDA events for the GPU, medians. With a CSV path, rows
+// `kernel,impl,shape,metric,median,unit,machine,date` are appended. Exit status: 0 when everything matched
+// (or when there is no CUDA device, which it says), 1 on any mismatch, 2 on a setup failure.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "spo4j_api.h"
+
+namespace {
+
+// ---- plumbing ------------------------------------------------------------------------------------
+
+int g_failures = 0;
+int g_checks = 0;
+
+#define CUDA_OK(expr)                                                                                \
+    do {                                                                                             \
+        const cudaError_t e_ = (expr);                                                               \
+        if (e_ != cudaSuccess) {                                                                     \
+            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(e_)); \
+            std::exit(2);                                                                            \
+        }                                                                                            \
+    } while (0)
+
+void fail_check(const std::string& what) {
+    ++g_failures;
+    std::printf("  FAIL %s\n", what.c_str());
+}
+
+template <class T>
+class DeviceArray {
+  public:
+    DeviceArray() = default;
+    explicit DeviceArray(size_t n) { resize(n); }
+    DeviceArray(const DeviceArray&) = delete;
+    DeviceArray& operator=(const DeviceArray&) = delete;
+    ~DeviceArray() {
+        if (ptr_ != nullptr) cudaFree(ptr_);
+    }
+    void resize(size_t n) {
+        if (ptr_ != nullptr) CUDA_OK(cudaFree(ptr_));
+        ptr_ = nullptr;
+        n_ = n;
+        if (n > 0) CUDA_OK(cudaMalloc(&ptr_, n * sizeof(T)));
+    }
+    void upload(const std::vector<T>& h) {
+        if (h.size() != n_) resize(h.size());
+        if (n_ > 0) CUDA_OK(cudaMemcpy(ptr_, h.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+    }
+    std::vector<T> download() const {
+        std::vector<T> h(n_);
+        if (n_ > 0) CUDA_OK(cudaMemcpy(h.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+        return h;
+    }
+    T* get() const { return ptr_; }
+    size_t size() const { return n_; }
+
+  private:
+    T* ptr_ = nullptr;
+    size_t n_ = 0;
+};
+
+// Null for an empty vector (the API's "absent").
+template <class T>
+T* host_or_null(std::vector<T>& v) { return v.empty() ? nullptr : v.data(); }
+template <class T>
+T* dev_or_null(DeviceArray<T>& d, bool present) { return present ? d.get() : nullptr; }
+
+uint16_t to_bf16(float f) {  // round to nearest even, as the library
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return static_cast<uint16_t>(bits >> 16);
+}
+float from_bf16(uint16_t h) {
+    const uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+// ---- comparison ----------------------------------------------------------------------------------
+
+const char* const kStatNames[SPO4J_PL_NUM_STATS] = {
+    "loss", "pg_loss", "kl_loss", "kept", "clip_frac_low", "clip_frac_high", "dual_clip_frac",
+    "mean_ratio", "approx_kl_old", "kl_ref", "adv_mean", "adv_std", "skipped", "entropy_mean"};
+
+bool close(double a, double b, double atol, double rtol) {
+    if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+    return std::fabs(a - b) <= atol + rtol * std::fabs(b);
+}
+
+// Counts elements outside atol + rtol·|cpu| and prints the first few; fails when more than `allowed`
+// (a few tokens can legitimately flip a clip or dual-clip decision: CUDA's expf and glibc's differ by an
+// ulp or two, which moves a ratio sitting exactly on a clip boundary across it).
+void compare_floats(const std::string& what, const std::vector<float>& cpu, const std::vector<float>& gpu,
+                    double atol, double rtol, size_t allowed = 0) {
+    ++g_checks;
+    if (cpu.size() != gpu.size()) {
+        fail_check(what + ": size differs");
+        return;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < cpu.size(); ++i) {
+        if (close(gpu[i], cpu[i], atol, rtol)) continue;
+        if (bad < 5)
+            std::printf("    %s[%zu]: cpu %.9g cuda %.9g (diff %.3g)\n", what.c_str(), i, cpu[i], gpu[i],
+                        static_cast<double>(gpu[i]) - cpu[i]);
+        ++bad;
+    }
+    if (bad > allowed) {
+        fail_check(what + ": " + std::to_string(bad) + " of " + std::to_string(cpu.size()) + " elements differ");
+    } else if (bad > 0) {
+        std::printf("    %s: %zu elements outside tolerance (allowed %zu: clip-boundary flips)\n", what.c_str(), bad,
+                    allowed);
+    }
+}
+
+double max_abs(const std::vector<float>& v) {
+    double m = 0;
+    for (float x : v) m = std::max(m, static_cast<double>(std::fabs(x)));
+    return m;
+}
+
+void compare_stats(const std::string& what, const double* cpu, const double* gpu, int64_t kept) {
+    ++g_checks;
+    int bad = 0;
+    // fractions may move by a few tokens' clip flips
+    const double frac_atol = kept > 0 ? 4.0 / static_cast<double>(kept) + 1e-6 : 1e-6;
+    for (int i = 0; i < SPO4J_PL_NUM_STATS; ++i) {
+        bool ok;
+        if (i == SPO4J_PL_KEPT || i == SPO4J_PL_SKIPPED) ok = cpu[i] == gpu[i];
+        else if (i >= SPO4J_PL_CLIP_FRAC_LOW && i <= SPO4J_PL_DUAL_CLIP_FRAC) ok = close(gpu[i], cpu[i], frac_atol, 0);
+        else ok = close(gpu[i], cpu[i], 1e-5, 1e-4);
+        if (!ok) {
+            std::printf("    stats[%s]: cpu %.12g cuda %.12g\n", kStatNames[i], cpu[i], gpu[i]);
+            ++bad;
+        }
+    }
+    if (bad > 0) fail_check(what + ": stats differ");
+}
+
+template <class T>
+void expect_identical(const std::string& what, const std::vector<T>& a, const std::vector<T>& b) {
+    ++g_checks;
+    if (a.size() != b.size() || (!a.empty() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) != 0))
+        fail_check(what + ": two CUDA runs differ (not deterministic)");
+}
+
+// ---- timing and results --------------------------------------------------------------------------
+
+struct Row {
+    std::string kernel, impl, shape, metric;
+    double median;
+    std::string unit;
+};
+std::vector<Row> g_rows;
+std::string g_gpu_name, g_cpu_name, g_date;
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double time_cpu_ms(const std::function<void()>& f, int reps) {
+    std::vector<double> t;
+    f();  // warm-up (pool threads, page faults)
+    for (int r = 0; r < reps; ++r) {
+        const auto a = std::chrono::steady_clock::now();
+        f();
+        const auto b = std::chrono::steady_clock::now();
+        t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
+    }
+    return median(t);
+}
+
+// Each call of f synchronises (the API returns after the stats are on the host); events bracket it.
+double time_cuda_ms(const std::function<void()>& f, int reps) {
+    cudaEvent_t a, b;
+    CUDA_OK(cudaEventCreate(&a));
+    CUDA_OK(cudaEventCreate(&b));
+    std::vector<double> t;
+    f();
+    f();
+    for (int r = 0; r < reps; ++r) {
+        CUDA_OK(cudaEventRecord(a, nullptr));
+        f();
+        CUDA_OK(cudaEventRecord(b, nullptr));
+        CUDA_OK(cudaEventSynchronize(b));
+        float ms = 0;
+        CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+        t.push_back(ms);
+    }
+    CUDA_OK(cudaEventDestroy(a));
+    CUDA_OK(cudaEventDestroy(b));
+    return median(t);
+}
+
+void record(const std::string& kernel, const std::string& impl, const std::string& shape, const std::string& metric,
+            double value, const std::string& unit) {
+    g_rows.push_back(Row{kernel, impl, shape, metric, value, unit});
+}
+
+void write_csv(const char* path) {
+    FILE* f = std::fopen(path, "a+");
+    if (f == nullptr) {
+        std::fprintf(stderr, "cannot open %s\n", path);
+        return;
+    }
+    std::fseek(f, 0, SEEK_END);
+    if (std::ftell(f) == 0) std::fprintf(f, "kernel,impl,shape,metric,median,unit,machine,date\n");
+    for (const Row& r : g_rows) {
+        const std::string& machine = r.impl == "cpu" ? g_cpu_name : g_gpu_name;
+        std::fprintf(f, "%s,%s,%s,%s,%.6g,%s,%s,%s\n", r.kernel.c_str(), r.impl.c_str(), r.shape.c_str(),
+                     r.metric.c_str(), r.median, r.unit.c_str(), machine.c_str(), g_date.c_str());
+    }
+    std::fclose(f);
+    std::printf("appended %zu rows to %s\n", g_rows.size(), path);
+}
+
+// ---- inputs --------------------------------------------------------------------------------------
+
+enum OffsetsMode { OFFS_NULL = 0, OFFS_RAGGED = 1, OFFS_SHORT = 2 };
+const char* const kOffsNames[] = {"offs=null", "offs=ragged", "offs=short"};
+
+// seqOffsets for n tokens: ragged lengths with empty and length-1 sequences, or mostly 1-token sequences.
+std::vector<int32_t> make_offsets(int64_t n, int mode, std::mt19937_64& rng) {
+    if (mode == OFFS_NULL) return {};
+    std::vector<int32_t> offs{0};
+    if (n == 0) return {0, 0, 0};
+    const int64_t avg = mode == OFFS_SHORT ? 2 : std::max<int64_t>(2, std::min<int64_t>(n / 8, 700));
+    std::uniform_real_distribution<double> u(0, 1);
+    std::uniform_int_distribution<int64_t> len(1, 2 * avg);
+    int64_t at = 0;
+    while (at < n) {
+        const double x = u(rng);
+        int64_t l = x < 0.1 ? 0 : x < 0.2 ? 1 : len(rng);
+        l = std::min(l, n - at);
+        at += l;
+        offs.push_back(static_cast<int32_t>(at));
+    }
+    if (u(rng) < 0.5) offs.push_back(static_cast<int32_t>(n));  // a trailing empty sequence
+    return offs;
+}
+
+struct TokenData {
+    int64_t n = 0;
+    int32_t b = 1;
+    std::vector<int32_t> offs;  // empty: null
+    std::vector<float> logp, old_logp, ref_logp, adv;
+    std::vector<uint8_t> valid;  // empty: null
+};
+
+// valid_mode: 0 = null, 1 = random 90 %, 2 = none valid (fully masked)
+TokenData make_tokens(int64_t n, int offs_mode, int valid_mode, std::mt19937_64& rng) {
+    TokenData d;
+    d.n = n;
+    d.offs = make_offsets(n, offs_mode, rng);
+    d.b = d.offs.empty() ? 1 : static_cast<int32_t>(d.offs.size() - 1);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    d.logp.resize(n);
+    d.old_logp.resize(n);
+    d.ref_logp.resize(n);
+    d.adv.resize(n);
+    for (int64_t t = 0; t < n; ++t) {
+        d.logp[t] = -5.0f * u(rng) * u(rng);
+        d.old_logp[t] = std::min(0.0f, d.logp[t] + 0.15f * g(rng));
+        d.ref_logp[t] = d.logp[t] + 0.3f * g(rng);
+        d.adv[t] = 0.5f + g(rng);
+    }
+    if (valid_mode == 1) {
+        d.valid.resize(n);
+        for (int64_t t = 0; t < n; ++t) d.valid[t] = u(rng) < 0.9f ? 1 : 0;
+    } else if (valid_mode == 2) {
+        d.valid.assign(n, 0);
+    }
+    return d;
+}
+
+struct NamedConfig {
+    const char* name;
+    spo4j_policy_loss_config c;
+    bool use_ref;
+};
+
+spo4j_policy_loss_config spo_config() {
+    spo4j_policy_loss_config c{};
+    c.eps_low = 0.2f;
+    c.eps_high = 0.2f;
+    c.dual_clip_c = 0.0f;
+    c.rho = 0.9f;
+    c.log_ratio_clamp = 10.0f;
+    c.whiten = 1;
+    c.whiten_eps = 1e-8f;
+    c.beta = 1e-4f;
+    c.kl_estimator = SPO4J_KL_K3;
+    c.kl_clamp = 10.0f;
+    c.pg_agg = SPO4J_AGG_TOKEN_MEAN;
+    c.kl_agg = SPO4J_AGG_SEQ_MEAN_TOKEN_SUM;
+    c.pg_norm = 1.0f;
+    c.kl_norm = 1.0f;
+    c.max_mean_ratio = 10.0f;
+    return c;
+}
+
+std::vector<NamedConfig> configs() {
+    std::vector<NamedConfig> v;
+    v.push_back({"spo(k3,tok-mean/seq-sum,rho.9,whiten)", spo_config(), true});
+    spo4j_policy_loss_config c = spo_config();
+    c.whiten = 0;
+    c.dual_clip_c = 3.0f;
+    c.kl_estimator = SPO4J_KL_K1;
+    c.pg_agg = SPO4J_AGG_SEQ_MEAN_TOKEN_MEAN;
+    c.kl_agg = SPO4J_AGG_TOKEN_MEAN;
+    c.rho = 1.0f;
+    c.beta = 0.05f;
+    v.push_back({"k1,dual3,seq-mean-tok-mean/tok-mean,rho1,nowhiten", c, true});
+    c = spo_config();
+    c.eps_high = 0.28f;
+    c.kl_estimator = SPO4J_KL_K2;
+    c.pg_agg = SPO4J_AGG_CONSTANT_NORM;
+    c.pg_norm = 512.0f;
+    c.kl_agg = SPO4J_AGG_SEQ_MEAN_TOKEN_MEAN;
+    c.beta = 0.1f;
+    c.kl_clamp = 0.5f;
+    c.log_ratio_clamp = 0.3f;
+    v.push_back({"k2,clip-higher,const-norm/seq-mean-tok-mean,clamps", c, true});
+    c = spo_config();
+    c.max_mean_ratio = 0.5f;  // mean ratio ~1: skipped
+    c.kl_agg = SPO4J_AGG_CONSTANT_NORM;
+    c.kl_norm = 100.0f;
+    v.push_back({"skip(max_mean_ratio=.5)", c, true});
+    c = spo_config();
+    c.beta = 0.0f;
+    c.pg_agg = SPO4J_AGG_SEQ_MEAN_TOKEN_SUM;
+    c.kl_agg = SPO4J_AGG_SEQ_MEAN_TOKEN_MEAN;
+    c.dual_clip_c = 2.0f;
+    v.push_back({"noref,seq-sum,dual2", c, false});
+    return v;
+}
+
+// ---- per-token entry -----------------------------------------------------------------------------
+
+struct TokenRun {
+    int status = 0;
+    std::string error;
+    double stats[SPO4J_PL_NUM_STATS] = {};
+    std::vector<float> grad;
+};
+
+TokenRun run_tokens_cpu(TokenData& d, const NamedConfig& cfg, bool with_grad) {
+    TokenRun r;
+    if (with_grad) r.grad.assign(d.n, -7.0f);
+    r.status = spo4j_policy_loss_tokens(SPO4J_DEVICE_CPU, d.n, d.b, host_or_null(d.offs), d.logp.data(),
+                                        d.old_logp.data(), cfg.use_ref ? d.ref_logp.data() : nullptr, d.adv.data(),
+                                        host_or_null(d.valid), &cfg.c, with_grad ? host_or_null(r.grad) : nullptr,
+                                        r.stats, nullptr);
+    if (r.status != SPO4J_OK) r.error = spo4j_last_error();
+    return r;
+}
+
+struct TokenDevice {
+    DeviceArray<int32_t> offs;
+    DeviceArray<float> logp, old_logp, ref_logp, adv, grad;
+    DeviceArray<uint8_t> valid;
+    explicit TokenDevice(const TokenData& d) {
+        offs.upload(d.offs);
+        logp.upload(d.logp);
+        old_logp.upload(d.old_logp);
+        ref_logp.upload(d.ref_logp);
+        adv.upload(d.adv);
+        valid.upload(d.valid);
+        grad.resize(d.n);
+    }
+};
+
+TokenRun run_tokens_cuda(const TokenData& d, TokenDevice& dev, const NamedConfig& cfg, bool with_grad,
+                         cudaStream_t stream = nullptr) {
+    TokenRun r;
+    if (with_grad && d.n > 0) dev.grad.upload(std::vector<float>(d.n, -7.0f));
+    r.status = spo4j_policy_loss_tokens(SPO4J_DEVICE_CUDA, d.n, d.b, dev_or_null(dev.offs, !d.offs.empty()),
+                                        dev.logp.get(), dev.old_logp.get(), cfg.use_ref ? dev.ref_logp.get() : nullptr,
+                                        dev.adv.get(), dev_or_null(dev.valid, !d.valid.empty()), &cfg.c,
+                                        with_grad ? dev.grad.get() : nullptr, r.stats, stream);
+    if (r.status != SPO4J_OK) r.error = spo4j_last_error();
+    if (with_grad) r.grad = dev.grad.download();
+    return r;
+}
+
+void check_tokens_case(TokenData& d, const NamedConfig& cfg, const std::string& label) {
+    const TokenRun cpu = run_tokens_cpu(d, cfg, true);
+    TokenDevice dev(d);
+    const TokenRun gpu = run_tokens_cuda(d, dev, cfg, true);
+    ++g_checks;
+    if (cpu.status != SPO4J_OK || gpu.status != SPO4J_OK) {
+        fail_check(label + ": status cpu " + std::to_string(cpu.status) + " (" + cpu.error + ") cuda " +
+                   std::to_string(gpu.status) + " (" + gpu.error + ")");
+        return;
+    }
+    compare_stats(label, cpu.stats, gpu.stats, static_cast<int64_t>(cpu.stats[SPO4J_PL_KEPT]));
+    const size_t allowed = static_cast<size_t>(d.n / 100000);
+    compare_floats(label + " grad_logp", cpu.grad, gpu.grad, 1e-5 * max_abs(cpu.grad) + 1e-30, 1e-4, allowed);
+    // Determinism: a second run, on a non-default stream, and without the gradient, gives the same bits.
+    cudaStream_t s;
+    CUDA_OK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    const TokenRun again = run_tokens_cuda(d, dev, cfg, true, s);
+    const TokenRun no_grad = run_tokens_cuda(d, dev, cfg, false, s);
+    CUDA_OK(cudaStreamDestroy(s));
+    expect_identical(label + " grad_logp", gpu.grad, again.grad);
+    expect_identical(label + " stats", std::vector<double>(gpu.stats, gpu.stats + SPO4J_PL_NUM_STATS),
+                     std::vector<double>(again.stats, again.stats + SPO4J_PL_NUM_STATS));
+    expect_identical(label + " stats without grad", std::vector<double>(gpu.stats, gpu.stats + SPO4J_PL_NUM_STATS),
+                     std::vector<double>(no_grad.stats, no_grad.stats + SPO4J_PL_NUM_STATS));
+}
+
+// ---- logits entry --------------------------------------------------------------------------------
+
+struct LogitsData {
+    int64_t n = 0, v = 1;
+    int dtype = SPO4J_DTYPE_F32, tdtype = SPO4J_DTYPE_I32;
+    float temperature = 1.0f;
+    std::vector<float> logits32;
+    std::vector<uint16_t> logits16;
+    std::vector<int32_t> t32;
+    std::vector<int64_t> t64;
+    TokenData tok;  // offsets, old/ref logp, advantages, valid (tok.logp unused)
+    const void* host_logits() const {
+        return dtype == SPO4J_DTYPE_BF16 ? static_cast<const void*>(logits16.data()) : logits32.data();
+    }
+    const void* host_targets() const {
+        return tdtype == SPO4J_DTYPE_I64 ? static_cast<const void*>(t64.data()) : t32.data();
+    }
+    size_t elem() const { return dtype == SPO4J_DTYPE_BF16 ? 2 : 4; }
+};
+
+LogitsData make_logits(int64_t n, int64_t v, int dtype, int tdtype, float temperature, int offs_mode, int valid_mode,
+                       std::mt19937_64& rng) {
+    LogitsData d;
+    d.n = n;
+    d.v = v;
+    d.dtype = dtype;
+    d.tdtype = tdtype;
+    d.temperature = temperature;
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::uniform_int_distribution<int64_t> tv(0, v - 1);
+    const size_t count = static_cast<size_t>(n * v);
+    if (dtype == SPO4J_DTYPE_BF16) d.logits16.resize(count);
+    else d.logits32.resize(count);
+    d.t32.resize(n);
+    d.t64.resize(n);
+    uint64_t state = rng();
+    auto next_u = [&state]() {  // splitmix64 -> [0, 1): fast enough for a few GB of logits
+        uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return static_cast<float>((z ^ (z >> 31)) >> 40) * (1.0f / 16777216.0f);
+    };
+    for (int64_t i = 0; i < n; ++i) {
+        const float scale = (i % 7 == 0) ? 8.0f : 2.0f;  // some peaky rows
+        int64_t arg = 0;
+        float best = -INFINITY;
+        for (int64_t j = 0; j < v; ++j) {
+            const float x = scale * 1.7f * (next_u() + next_u() + next_u() - 1.5f);  // about normal
+            const size_t k = static_cast<size_t>(i * v + j);
+            if (dtype == SPO4J_DTYPE_BF16) d.logits16[k] = to_bf16(x);
+            else d.logits32[k] = x;
+            if (x > best) best = x, arg = j;
+        }
+        // every other target is the row's top logit, as a trained policy would mostly pick
+        const int64_t t = i % 2 == 0 ? arg : tv(rng);
+        d.t64[i] = t;
+        d.t32[i] = static_cast<int32_t>(t);
+    }
+    d.tok = make_tokens(n, offs_mode, valid_mode, rng);
+    // old / ref logp near the true logp so that ratios are realistic
+    std::vector<float> lp(n);
+    if (n > 0 && spo4j_token_logprobs(SPO4J_DEVICE_CPU, n, v, d.host_logits(), dtype, d.host_targets(), tdtype,
+                                      temperature, lp.data(), nullptr, nullptr) != SPO4J_OK) {
+        std::fprintf(stderr, "token_logprobs (cpu) failed: %s\n", spo4j_last_error());
+        std::exit(2);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        d.tok.old_logp[i] = lp[i] + 0.15f * g(rng);
+        d.tok.ref_logp[i] = lp[i] + 0.3f * g(rng);
+    }
+    return d;
+}
+
+struct LogitsOptions {
+    bool grad = true, in_place = false, entropy = true, logp_out = true;
+};
+
+struct LogitsRun {
+    int status = 0;
+    std::string error;
+    double stats[SPO4J_PL_NUM_STATS] = {};
+    std::vector<float> grad, logp, entropy;  // grad as float (bf16 widened)
+    std::vector<unsigned char> grad_raw;
+};
+
+std::vector<float> widen(const std::vector<unsigned char>& raw, int dtype) {
+    if (dtype == SPO4J_DTYPE_BF16) {
+        std::vector<float> f(raw.size() / 2);
+        for (size_t i = 0; i < f.size(); ++i) {
+            uint16_t h;
+            std::memcpy(&h, raw.data() + 2 * i, 2);
+            f[i] = from_bf16(h);
+        }
+        return f;
+    }
+    std::vector<float> f(raw.size() / 4);
+    if (!f.empty()) std::memcpy(f.data(), raw.data(), raw.size());
+    return f;
+}
+
+LogitsRun run_logits_cpu(LogitsData& d, const NamedConfig& cfg, const LogitsOptions& o) {
+    LogitsRun r;
+    const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+    std::vector<unsigned char> buf;
+    if (o.grad) {
+        buf.resize(bytes);
+        if (o.in_place && bytes > 0) std::memcpy(buf.data(), d.host_logits(), bytes);
+        else std::fill(buf.begin(), buf.end(), 0x5A);
+    }
+    if (o.logp_out) r.logp.assign(d.n, -7.0f);
+    if (o.entropy) r.entropy.assign(d.n, -7.0f);
+    const void* logits = o.in_place && o.grad ? static_cast<const void*>(buf.data()) : d.host_logits();
+    r.status = spo4j_policy_loss_logits(
+        SPO4J_DEVICE_CPU, d.n, d.v, d.tok.b, host_or_null(d.tok.offs), logits, d.dtype, d.host_targets(), d.tdtype,
+        d.temperature, d.tok.old_logp.data(), cfg.use_ref ? d.tok.ref_logp.data() : nullptr, d.tok.adv.data(),
+        host_or_null(d.tok.valid), &cfg.c, o.grad ? buf.data() : nullptr, host_or_null(r.logp),
+        host_or_null(r.entropy), r.stats, nullptr);
+    if (r.status != SPO4J_OK) r.error = spo4j_last_error();
+    r.grad_raw = std::move(buf);
+    r.grad = widen(r.grad_raw, d.dtype);
+    return r;
+}
+
+struct LogitsDevice {
+    DeviceArray<unsigned char> logits, grad;
+    DeviceArray<unsigned char> targets;
+    DeviceArray<float> logp, entropy;
+    TokenDevice tok;
+    explicit LogitsDevice(const LogitsData& d) : tok(d.tok) {
+        const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+        std::vector<unsigned char> h(bytes);
+        if (bytes > 0) std::memcpy(h.data(), d.host_logits(), bytes);
+        logits.upload(h);
+        grad.resize(bytes);
+        const size_t tb = static_cast<size_t>(d.n) * (d.tdtype == SPO4J_DTYPE_I64 ? 8 : 4);
+        std::vector<unsigned char> t(tb);
+        if (tb > 0) std::memcpy(t.data(), d.host_targets(), tb);
+        targets.upload(t);
+        logp.resize(d.n);
+        entropy.resize(d.n);
+    }
+    void restore_logits(const LogitsData& d) {
+        const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+        if (bytes > 0) CUDA_OK(cudaMemcpy(logits.get(), d.host_logits(), bytes, cudaMemcpyHostToDevice));
+    }
+};
+
+LogitsRun run_logits_cuda(const LogitsData& d, LogitsDevice& dev, const NamedConfig& cfg, const LogitsOptions& o,
+                          bool download = true) {
+    LogitsRun r;
+    const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+    void* grad = nullptr;
+    if (download && d.n > 0) {  // sentinels, to see what is written
+        dev.logp.upload(std::vector<float>(d.n, -7.0f));
+        dev.entropy.upload(std::vector<float>(d.n, -7.0f));
+    }
+    if (o.grad) {
+        if (o.in_place) {
+            dev.restore_logits(d);
+            grad = dev.logits.get();
+        } else {
+            if (bytes > 0 && download) CUDA_OK(cudaMemset(dev.grad.get(), 0x5A, bytes));
+            grad = dev.grad.get();
+        }
+    }
+    r.status = spo4j_policy_loss_logits(
+        SPO4J_DEVICE_CUDA, d.n, d.v, d.tok.b, dev_or_null(dev.tok.offs, !d.tok.offs.empty()), dev.logits.get(),
+        d.dtype, dev.targets.get(), d.tdtype, d.temperature, dev.tok.old_logp.get(),
+        cfg.use_ref ? dev.tok.ref_logp.get() : nullptr, dev.tok.adv.get(),
+        dev_or_null(dev.tok.valid, !d.tok.valid.empty()), &cfg.c, grad, o.logp_out ? dev.logp.get() : nullptr,
+        o.entropy ? dev.entropy.get() : nullptr, r.stats, nullptr);
+    if (r.status != SPO4J_OK) r.error = spo4j_last_error();
+    if (!download) return r;
+    if (o.grad) {
+        r.grad_raw = o.in_place ? dev.logits.download() : dev.grad.download();
+        r.grad = widen(r.grad_raw, d.dtype);
+    }
+    if (o.logp_out) r.logp = dev.logp.download();
+    if (o.entropy) r.entropy = dev.entropy.download();
+    return r;
+}
+
+void check_logits_case(LogitsData& d, const NamedConfig& cfg, const LogitsOptions& o, const std::string& label) {
+    const LogitsRun cpu = run_logits_cpu(d, cfg, o);
+    LogitsDevice dev(d);
+    const LogitsRun gpu = run_logits_cuda(d, dev, cfg, o);
+    ++g_checks;
+    if (cpu.status != SPO4J_OK || gpu.status != SPO4J_OK) {
+        fail_check(label + ": status cpu " + std::to_string(cpu.status) + " (" + cpu.error + ") cuda " +
+                   std::to_string(gpu.status) + " (" + gpu.error + ")");
+        return;
+    }
+    compare_stats(label, cpu.stats, gpu.stats, static_cast<int64_t>(cpu.stats[SPO4J_PL_KEPT]));
+    if (o.logp_out) compare_floats(label + " logp", cpu.logp, gpu.logp, 5e-5, 1e-5);
+    if (o.entropy) compare_floats(label + " entropy", cpu.entropy, gpu.entropy, 5e-5, 1e-4);
+    if (o.grad) {
+        const bool bf16 = d.dtype == SPO4J_DTYPE_BF16;
+        const double scale = max_abs(cpu.grad) + 1e-30;
+        // bf16: one rounding step (2^-8 relative) apart at most; fp32: exp and log-sum-exp rounding.
+        compare_floats(label + " grad_logits", cpu.grad, gpu.grad, (bf16 ? 1e-3 : 1e-5) * scale, bf16 ? 1e-2 : 2e-4,
+                       static_cast<size_t>(d.v) * static_cast<size_t>(d.n / 100000));
+    }
+    const LogitsRun again = run_logits_cuda(d, dev, cfg, o);
+    expect_identical(label + " grad_logits", gpu.grad_raw, again.grad_raw);
+    expect_identical(label + " logp", gpu.logp, again.logp);
+    expect_identical(label + " entropy", gpu.entropy, again.entropy);
+    expect_identical(label + " stats", std::vector<double>(gpu.stats, gpu.stats + SPO4J_PL_NUM_STATS),
+                     std::vector<double>(again.stats, again.stats + SPO4J_PL_NUM_STATS));
+}
+
+void check_token_logprobs(const LogitsData& d, bool entropy, const std::string& label) {
+    std::vector<float> lp_cpu(d.n, -7.0f), en_cpu(entropy ? d.n : 0, -7.0f);
+    int s1 = spo4j_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(), d.tdtype,
+                                  d.temperature, lp_cpu.data(), host_or_null(en_cpu), nullptr);
+    LogitsDevice dev(d);
+    int s2 = spo4j_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype,
+                                  d.temperature, dev.logp.get(), entropy ? dev.entropy.get() : nullptr, nullptr);
+    ++g_checks;
+    if (s1 != SPO4J_OK || s2 != SPO4J_OK) {
+        fail_check(label + ": status " + std::to_string(s1) + " / " + std::to_string(s2) + ": " + spo4j_last_error());
+        return;
+    }
+    compare_floats(label + " logp", lp_cpu, dev.logp.download(), 5e-5, 1e-5);
+    if (entropy) compare_floats(label + " entropy", en_cpu, dev.entropy.download(), 5e-5, 1e-4);
+}
+
+// ---- error paths ---------------------------------------------------------------------------------
+
+void expect_same_error(const std::string& label, int cpu_status, const std::string& cpu_msg, int gpu_status,
+                       const std::string& gpu_msg) {
+    ++g_checks;
+    if (cpu_status == SPO4J_OK || cpu_status != gpu_status || cpu_msg != gpu_msg)
+        fail_check(label + ": cpu " + std::to_string(cpu_status) + " '" + cpu_msg + "' vs cuda " +
+                   std::to_string(gpu_status) + " '" + gpu_msg + "'");
+    else
+        std::printf("  ok  %s: '%s'\n", label.c_str(), gpu_msg.c_str());
+}
+
+void check_error_paths(std::mt19937_64& rng) {
+    std::printf("error paths\n");
+    const NamedConfig cfg = configs()[0];
+    {
+        TokenData d = make_tokens(999, OFFS_RAGGED, 1, rng);
+        d.valid[5] = 1;
+        d.valid[3] = 1;
+        d.valid[7] = 0;
+        d.old_logp[5] = NAN;
+        d.adv[7] = INFINITY;  // not valid: not read
+        d.ref_logp[3] = -INFINITY;
+        d.logp[900] = NAN;
+        const TokenRun cpu = run_tokens_cpu(d, cfg, true);
+        TokenDevice dev(d);
+        const TokenRun gpu = run_tokens_cuda(d, dev, cfg, true);
+        expect_same_error("tokens: non-finite inputs", cpu.status, cpu.error, gpu.status, gpu.error);
+        ++g_checks;
+        if (std::any_of(gpu.grad.begin(), gpu.grad.end(), [](float g) { return g != -7.0f; }))
+            fail_check("tokens: grad_logp written on a rejected call");
+    }
+    {
+        TokenData d = make_tokens(500, OFFS_RAGGED, 0, rng);
+        const std::vector<int32_t> good = d.offs;
+        const int32_t b = d.b;
+        for (int which = 0; which < 3; ++which) {
+            d.offs = good;
+            if (which == 0) d.offs[0] = 1;
+            if (which == 1) d.offs[b / 2] = d.offs[b / 2 + 1] + 1;
+            if (which == 2) d.offs[b] = static_cast<int32_t>(d.n - 1);
+            const TokenRun cpu = run_tokens_cpu(d, cfg, true);
+            TokenDevice dev(d);
+            const TokenRun gpu = run_tokens_cuda(d, dev, cfg, true);
+            expect_same_error("tokens: bad seqOffsets #" + std::to_string(which), cpu.status, cpu.error, gpu.status,
+                              gpu.error);
+        }
+    }
+    for (int dtype : {SPO4J_DTYPE_F32, SPO4J_DTYPE_BF16}) {
+        LogitsData d = make_logits(40, 5000, dtype, SPO4J_DTYPE_I64, 1.0f, OFFS_RAGGED, 0, rng);
+        d.t64[20] = 5000;  // target out of range
+        if (dtype == SPO4J_DTYPE_BF16) d.logits16[static_cast<size_t>(31 * d.v + 17)] = to_bf16(NAN);
+        else d.logits32[static_cast<size_t>(31 * d.v + 17)] = -INFINITY;
+        if (dtype == SPO4J_DTYPE_F32) d.logits32[static_cast<size_t>(33 * d.v + 1)] = NAN;  // a later bad row
+        d.tok.old_logp[2] = NAN;  // reported after the row errors
+        LogitsOptions o;
+        o.in_place = true;
+        const LogitsRun cpu = run_logits_cpu(d, cfg, o);
+        LogitsDevice dev(d);
+        const LogitsRun gpu = run_logits_cuda(d, dev, cfg, o);
+        expect_same_error(std::string("logits: bad target + bad logit ") + (dtype ? "bf16" : "f32"), cpu.status,
+                          cpu.error, gpu.status, gpu.error);
+        ++g_checks;
+        const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+        if (gpu.grad_raw.size() != bytes || std::memcmp(gpu.grad_raw.data(), d.host_logits(), bytes) != 0)
+            fail_check("logits: in-place logits modified on a rejected call");
+        // Stronger than the CPU (whose row pass writes logp_out before its checks end): CUDA leaves them alone.
+        ++g_checks;
+        if (std::any_of(gpu.logp.begin(), gpu.logp.end(), [](float x) { return x != -7.0f; }) ||
+            std::any_of(gpu.entropy.begin(), gpu.entropy.end(), [](float x) { return x != -7.0f; }))
+            fail_check("logits: logpOut / entropyOut written on a rejected call");
+        // old_logp NaN alone (rows fine)
+        d.t64[20] = 3;
+        if (dtype == SPO4J_DTYPE_BF16) {
+            d.logits16[static_cast<size_t>(31 * d.v + 17)] = to_bf16(1.0f);
+        } else {
+            d.logits32[static_cast<size_t>(31 * d.v + 17)] = 1.0f;
+            d.logits32[static_cast<size_t>(33 * d.v + 1)] = 1.0f;
+        }
+        const LogitsRun cpu2 = run_logits_cpu(d, cfg, o);
+        LogitsDevice dev2(d);
+        const LogitsRun gpu2 = run_logits_cuda(d, dev2, cfg, o);
+        expect_same_error(std::string("logits: non-finite oldLogp ") + (dtype ? "bf16" : "f32"), cpu2.status,
+                          cpu2.error, gpu2.status, gpu2.error);
+    }
+    {
+        LogitsData d = make_logits(10, 111, SPO4J_DTYPE_F32, SPO4J_DTYPE_I32, 1.0f, OFFS_NULL, 0, rng);
+        d.t32[6] = -1;
+        d.logits32[8 * 111 + 3] = INFINITY;
+        std::vector<float> lp(d.n, -7.0f);
+        const int s1 = spo4j_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(),
+                                            d.tdtype, d.temperature, lp.data(), nullptr, nullptr);
+        const std::string m1 = spo4j_last_error();
+        LogitsDevice dev(d);
+        dev.logp.upload(std::vector<float>(d.n, -7.0f));
+        const int s2 = spo4j_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
+                                            d.tdtype, d.temperature, dev.logp.get(), nullptr, nullptr);
+        const std::string m2 = spo4j_last_error();
+        expect_same_error("token_logprobs: bad target", s1, m1, s2, m2);
+        const std::vector<float> after = dev.logp.download();
+        ++g_checks;
+        if (std::any_of(after.begin(), after.end(), [](float x) { return x != -7.0f; }))
+            fail_check("token_logprobs: logpOut written on a rejected call");
+    }
+}
+
+// ---- timing --------------------------------------------------------------------------------------
+
+double copy_bandwidth_gbs() {
+    const size_t bytes = size_t{1} << 30;
+    DeviceArray<unsigned char> a(bytes), b(bytes);
+    CUDA_OK(cudaMemset(a.get(), 1, bytes));
+    const double ms = time_cuda_ms([&] { CUDA_OK(cudaMemcpy(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice)); }, 10);
+    const double gbs = 2.0 * static_cast<double>(bytes) / (ms * 1e-3) / 1e9;  // read + write
+    record("memcpy_d2d", "cuda", "bytes=1073741824", "bandwidth", gbs, "GB/s");
+    return gbs;
+}
+
+void print_timing(const std::string& kernel, const std::string& shape, double cpu_ms, double gpu_ms, double bytes,
+                  int64_t tokens) {
+    const double gbs = bytes / (gpu_ms * 1e-3) / 1e9;
+    std::printf("  %-22s %-34s cpu %9.3f ms | cuda %8.3f ms (%6.1f ns/token, %7.1f GB/s) | x%.1f\n", kernel.c_str(),
+                shape.c_str(), cpu_ms, gpu_ms, gpu_ms * 1e6 / static_cast<double>(std::max<int64_t>(tokens, 1)), gbs,
+                cpu_ms / gpu_ms);
+    record(kernel, "cpu", shape, "time", cpu_ms, "ms");
+    record(kernel, "cuda", shape, "time", gpu_ms, "ms");
+    record(kernel, "cuda", shape, "bandwidth", gbs, "GB/s");
+}
+
+void run_timings(std::mt19937_64& rng) {
+    std::printf("timings (medians; the CUDA time includes the final synchronisation and stats copy)\n");
+    const double bw = copy_bandwidth_gbs();
+    std::printf("  device-to-device cudaMemcpy: %.1f GB/s (read + write)\n", bw);
+    const std::vector<NamedConfig> cfgs = configs();
+    for (int ci : {0, 1}) {
+        const NamedConfig& cfg = cfgs[ci];
+        const int64_t n = int64_t{1} << 22;
+        TokenData d = make_tokens(n, OFFS_RAGGED, 1, rng);
+        TokenDevice dev(d);
+        std::vector<float> grad(n);
+        double stats[SPO4J_PL_NUM_STATS];
+        const double cpu = time_cpu_ms([&] {
+            spo4j_policy_loss_tokens(SPO4J_DEVICE_CPU, n, d.b, d.offs.data(), d.logp.data(), d.old_logp.data(),
+                                     d.ref_logp.data(), d.adv.data(), d.valid.data(), &cfg.c, grad.data(), stats,
+                                     nullptr);
+        }, 5);
+        const double gpu = time_cuda_ms([&] {
+            spo4j_policy_loss_tokens(SPO4J_DEVICE_CUDA, n, d.b, dev.offs.get(), dev.logp.get(), dev.old_logp.get(),
+                                     dev.ref_logp.get(), dev.adv.get(), dev.valid.get(), &cfg.c, dev.grad.get(),
+                                     stats, nullptr);
+        }, 20);
+        // compulsory traffic: logp, oldLogp, refLogp, advantages, valid read once, gradient written once
+        const double bytes = static_cast<double>(n) * (4 * 4 + 1 + 4);
+        char shape[96];
+        std::snprintf(shape, sizeof shape, "N=%" PRId64 " B=%d cfg=%d", n, d.b, ci);
+        print_timing("policy_loss_tokens", shape, cpu, gpu, bytes, n);
+    }
+    struct Big {
+        int64_t n, v;
+        int dtype;
+    };
+    for (const Big& bg : {Big{4096, 32000, SPO4J_DTYPE_F32}, Big{1024, 151936, SPO4J_DTYPE_F32},
+                          Big{4096, 151936, SPO4J_DTYPE_BF16}, Big{65536, 1024, SPO4J_DTYPE_BF16}}) {
+        LogitsData d = make_logits(bg.n, bg.v, bg.dtype, SPO4J_DTYPE_I64, 1.0f, OFFS_RAGGED, 1, rng);
+        LogitsDevice dev(d);
+        const NamedConfig& cfg = cfgs[0];
+        const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+        std::vector<unsigned char> grad(bytes);
+        std::vector<float> lp(d.n), en(d.n);
+        double stats[SPO4J_PL_NUM_STATS];
+        const bool bf16 = bg.dtype == SPO4J_DTYPE_BF16;
+        char shape[96];
+        std::snprintf(shape, sizeof shape, "N=%" PRId64 " V=%" PRId64 " %s", bg.n, bg.v, bf16 ? "bf16" : "f32");
+        const int cpu_reps = bytes > (size_t{1} << 30) ? 1 : 3;
+        const double cpu = time_cpu_ms([&] {
+            spo4j_policy_loss_logits(SPO4J_DEVICE_CPU, d.n, d.v, d.tok.b, d.tok.offs.data(), d.host_logits(), d.dtype,
+                                     d.host_targets(), d.tdtype, 1.0f, d.tok.old_logp.data(), d.tok.ref_logp.data(),
+                                     d.tok.adv.data(), d.tok.valid.data(), &cfg.c, grad.data(), lp.data(), en.data(),
+                                     stats, nullptr);
+        }, cpu_reps);
+        const double gpu = time_cuda_ms([&] {
+            spo4j_policy_loss_logits(SPO4J_DEVICE_CUDA, d.n, d.v, d.tok.b, dev.tok.offs.get(), dev.logits.get(),
+                                     d.dtype, dev.targets.get(), d.tdtype, 1.0f, dev.tok.old_logp.get(),
+                                     dev.tok.ref_logp.get(), dev.tok.adv.get(), dev.tok.valid.get(), &cfg.c,
+                                     dev.grad.get(), dev.logp.get(), dev.entropy.get(), stats, nullptr);
+        }, 10);
+        // logits read twice (row pass, gradient pass), gradient written once
+        print_timing("policy_loss_logits", shape, cpu, gpu, 3.0 * static_cast<double>(bytes), d.n);
+        const double cpu_lp = time_cpu_ms([&] {
+            spo4j_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(), d.tdtype, 1.0f,
+                                 lp.data(), en.data(), nullptr);
+        }, cpu_reps);
+        const double gpu_lp = time_cuda_ms([&] {
+            spo4j_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype,
+                                 1.0f, dev.logp.get(), dev.entropy.get(), nullptr);
+        }, 10);
+        print_timing("token_logprobs", shape, cpu_lp, gpu_lp, static_cast<double>(bytes), d.n);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+        cudaGetLastError();
+        std::printf("no CUDA device: nothing to check\n");
+        return 0;
+    }
+    if (!spo4j_built_with_cuda()) {
+        std::printf("libspo4j was built without CUDA: nothing to check\n");
+        return 0;
+    }
+    cudaDeviceProp prop;
+    CUDA_OK(cudaGetDeviceProperties(&prop, 0));
+    g_gpu_name = prop.name;
+    g_cpu_name = "host-" + std::to_string(spo4j_get_num_threads()) + "-threads";
+    {
+        char buf[32];
+        const std::time_t now = std::time(nullptr);
+        std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&now));
+        g_date = buf;
+    }
+    std::printf("device: %s, %d SMs, %.1f GiB; CPU threads: %d\n", prop.name, prop.multiProcessorCount,
+                static_cast<double>(prop.totalGlobalMem) / (1 << 30), spo4j_get_num_threads());
+
+    std::mt19937_64 rng(20240607);
+    const std::vector<NamedConfig> cfgs = configs();
+
+    std::printf("per-token entry\n");
+    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{99}, int64_t{111}, int64_t{4099}, int64_t{1048576}}) {
+        for (int offs_mode : {OFFS_NULL, OFFS_RAGGED, OFFS_SHORT}) {
+            for (int valid_mode : {0, 1, 2}) {
+                if (n >= 1048576 && valid_mode == 2) continue;
+                TokenData d = make_tokens(n, offs_mode, valid_mode, rng);
+                for (const NamedConfig& cfg : cfgs) {
+                    char label[256];
+                    std::snprintf(label, sizeof label, "tokens N=%" PRId64 " B=%d %s valid=%s %s", n, d.b,
+                                  kOffsNames[offs_mode], valid_mode == 0 ? "null" : valid_mode == 1 ? "90%" : "none",
+                                  cfg.name);
+                    const int before = g_failures;
+                    check_tokens_case(d, cfg, label);
+                    if (g_failures == before) std::printf("  ok  %s\n", label);
+                }
+            }
+        }
+    }
+
+    std::printf("logits entry\n");
+    struct Shape {
+        int64_t n, v;
+    };
+    const Shape shapes[] = {{0, 111},    {1, 1},      {99, 1},     {99, 111},     {111, 4096},  {37, 4097},
+                            {4099, 99},  {111, 32000}, {17, 151936}, {1029, 1},    {300, 32001}};
+    int variant = 0;
+    for (const Shape& sh : shapes) {
+        for (int dtype : {SPO4J_DTYPE_F32, SPO4J_DTYPE_BF16}) {
+            ++variant;
+            const int tdtype = variant % 2 == 0 ? SPO4J_DTYPE_I64 : SPO4J_DTYPE_I32;
+            const float temperature = variant % 3 == 0 ? 0.7f : 1.0f;
+            const int offs_mode = variant % 3;
+            const int valid_mode = variant % 5 == 4 ? 2 : variant % 2;
+            LogitsData d = make_logits(sh.n, sh.v, dtype, tdtype, temperature, offs_mode, valid_mode, rng);
+            for (size_t ci = 0; ci < cfgs.size(); ++ci) {
+                LogitsOptions o;
+                o.in_place = (variant + ci) % 2 == 0;
+                o.entropy = (variant + ci) % 3 != 0;
+                o.logp_out = ci != 2;
+                o.grad = ci != 4 || variant % 2 == 0;
+                char label[256];
+                std::snprintf(label, sizeof label,
+                              "logits N=%" PRId64 " V=%" PRId64 " %s %s T=%.1f B=%d %s valid=%s %s%s%s%s", sh.n, sh.v,
+                              dtype == SPO4J_DTYPE_BF16 ? "bf16" : "f32", tdtype == SPO4J_DTYPE_I64 ? "i64" : "i32",
+                              temperature, d.tok.b, kOffsNames[offs_mode],
+                              valid_mode == 0 ? "null" : valid_mode == 1 ? "90%" : "none", cfgs[ci].name,
+                              o.grad ? (o.in_place ? " grad=in-place" : " grad") : "", o.entropy ? " entropy" : "",
+                              o.logp_out ? " logp" : "");
+                const int before = g_failures;
+                check_logits_case(d, cfgs[ci], o, label);
+                if (g_failures == before) std::printf("  ok  %s\n", label);
+            }
+            char label[128];
+            std::snprintf(label, sizeof label, "token_logprobs N=%" PRId64 " V=%" PRId64 " %s", sh.n, sh.v,
+                          dtype == SPO4J_DTYPE_BF16 ? "bf16" : "f32");
+            const int before = g_failures;
+            check_token_logprobs(d, variant % 2 == 0, label);
+            if (g_failures == before) std::printf("  ok  %s\n", label);
+        }
+    }
+
+    check_error_paths(rng);
+    run_timings(rng);
+
+    std::printf("\n%d checks, %d failures\n", g_checks, g_failures);
+    if (argc > 1) write_csv(argv[1]);
+    return g_failures == 0 ? 0 : 1;
+}
