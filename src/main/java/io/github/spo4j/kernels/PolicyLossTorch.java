@@ -41,6 +41,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * handed to the caller's innermost scope (or to the garbage collector when there is none). The autograd
  * graph keeps what the backward pass needs.
  */
+@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
 public final class PolicyLossTorch {
     private PolicyLossTorch() {}
 

@@ -1,0 +1,140 @@
+package io.github.spo4j.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Runs the policy-loss and copy-bandwidth benchmarks through JMH's Runner API and writes
+ * {@code benchmarks/results/policy_loss_cpu.csv} ({@link ResultsCsv} columns).
+ *
+ * <pre>
+ *   java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.RecordResults [JMH options]
+ * </pre>
+ *
+ * JMH options (e.g. {@code -wi 1 -i 3}, {@code -p impl=cpu,torch}, a benchmark regex) override the
+ * annotations. {@code -Dspo4j.bench.csv=FILE} changes the output (default: benchmarks/results/policy_loss_cpu.csv
+ * from the repository root, results/policy_loss_cpu.csv from benchmarks/); the raw JMH results go to
+ * {@code target/jmh-policy-loss.json} beside it. Rows, per kernel and shape:
+ * <ul>
+ *   <li>{@code time}: the median over the measurement iterations ({@code getPercentile(50)}), in ms;</li>
+ *   <li>{@code effective_bandwidth}: bytes an ideal implementation moves / time, in GB/s. Per-token entry:
+ *       21 B per token (logp, oldLogp, refLogp, advantages 4 B each and valid 1 B read; the gradient 4 B
+ *       written). Logits entry: 8 B per logit (4 B read, 4 B of gradient written);</li>
+ *   <li>{@code speedup_vs_reference}, {@code speedup_vs_torch} (for cpu and cuda): t_other / t_impl;</li>
+ *   <li>{@code fraction_of_copy_bandwidth} (for cpu): its effective GB/s over the best measured copy GB/s;</li>
+ *   <li>kernel {@code copy}: {@code bandwidth} of each copy benchmark (2 × bytes / time) and the best one.</li>
+ * </ul>
+ */
+public final class RecordResults {
+    private RecordResults() {}
+
+    static final String TOKENS = "policy_loss.tokens";
+    static final String LOGITS = "policy_loss.logits";
+    static final String COPY = "copy";
+
+    public static void main(String[] args) throws Exception {
+        CommandLineOptions cli = new CommandLineOptions(args);
+        Path csv = Path.of(System.getProperty("spo4j.bench.csv",
+                Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/policy_loss_cpu.csv"
+                        : "results/policy_loss_cpu.csv"));
+        Path json = Path.of(Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/target" : "target",
+                "jmh-policy-loss.json");
+        Files.createDirectories(json.getParent());
+        OptionsBuilder builder = new OptionsBuilder();
+        builder.parent(cli);
+        if (cli.getIncludes().isEmpty()) {
+            builder.include(PolicyLossBenchmark.class.getName() + "\\.")
+                    .include(PolicyLossLogitsBenchmark.class.getName() + "\\.")
+                    .include(CopyBandwidthBenchmark.class.getName() + "\\.");
+        }
+        Options options = builder.result(json.toString()).resultFormat(ResultFormatType.JSON).build();
+        Collection<RunResult> results = new Runner(options).run();
+
+        ResultsCsv table = new ResultsCsv(BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
+                LocalDate.now().toString());
+        record(results, table);
+        derive(table);
+        table.write(csv);
+        System.out.println();
+        System.out.print(table);
+        System.out.println("wrote " + csv.toAbsolutePath());
+    }
+
+    /** One time row per run, plus its effective bandwidth. */
+    static void record(Collection<RunResult> results, ResultsCsv table) {
+        for (RunResult rr : results) {
+            BenchmarkParams p = rr.getParams();
+            double ms = rr.getPrimaryResult().getStatistics().getPercentile(50) * toMillis(p.getTimeUnit());
+            String cls = p.getBenchmark().substring(0, p.getBenchmark().lastIndexOf('.'));
+            String method = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1);
+            if (cls.equals(PolicyLossBenchmark.class.getName())) {
+                long n = Long.parseLong(p.getParam("n"));
+                String shape = "N=" + n;
+                table.add(TOKENS, p.getParam("impl"), shape, "time", ms, "ms");
+                table.add(TOKENS, p.getParam("impl"), shape, "effective_bandwidth", gbPerS(21.0 * n, ms), "GB/s");
+            } else if (cls.equals(PolicyLossLogitsBenchmark.class.getName())) {
+                String[] nv = p.getParam("shape").split("x");
+                long n = Long.parseLong(nv[0]), v = Long.parseLong(nv[1]);
+                String shape = "N=" + n + " V=" + v;
+                table.add(LOGITS, p.getParam("impl"), shape, "time", ms, "ms");
+                table.add(LOGITS, p.getParam("impl"), shape, "effective_bandwidth", gbPerS(8.0 * n * v, ms), "GB/s");
+            } else if (cls.equals(CopyBandwidthBenchmark.class.getName())) {
+                long bytes = Long.parseLong(p.getParam("bytes"));
+                String shape = (bytes >> 20) + "MiB";
+                table.add(COPY, method, shape, "time", ms, "ms");
+                table.add(COPY, method, shape, "bandwidth", gbPerS(2.0 * bytes, ms), "GB/s");
+            }
+        }
+    }
+
+    /** Speedups of the native kernels and their share of the copy bandwidth. */
+    static void derive(ResultsCsv table) {
+        double bestCopy = 0;
+        String copyShape = null;
+        for (ResultsCsv.Row r : table.rows()) {
+            if (r.kernel().equals(COPY) && r.metric().equals("bandwidth") && r.median() > bestCopy) {
+                bestCopy = r.median();
+                copyShape = r.shape();
+            }
+        }
+        if (copyShape != null) table.add(COPY, "best", copyShape, "bandwidth", bestCopy, "GB/s");
+        List<ResultsCsv.Row> times = new ArrayList<>();
+        for (ResultsCsv.Row r : table.rows()) {
+            if (!r.kernel().equals(COPY) && r.metric().equals("time")) times.add(r);
+        }
+        for (ResultsCsv.Row r : times) {
+            if (!r.impl().equals("cpu") && !r.impl().equals("cuda")) continue;
+            for (String other : new String[] {"reference", "torch"}) {
+                ResultsCsv.Row o = table.find(r.kernel(), other, r.shape(), "time");
+                if (o != null) {
+                    table.add(r.kernel(), r.impl(), r.shape(), "speedup_vs_" + other, o.median() / r.median(), "x");
+                }
+            }
+            if (r.impl().equals("cpu") && bestCopy > 0) {
+                ResultsCsv.Row bw = table.find(r.kernel(), r.impl(), r.shape(), "effective_bandwidth");
+                table.add(r.kernel(), r.impl(), r.shape(), "fraction_of_copy_bandwidth", bw.median() / bestCopy,
+                        "ratio");
+            }
+        }
+    }
+
+    private static double gbPerS(double bytes, double ms) {
+        return bytes / (ms * 1e-3) / 1e9;
+    }
+
+    private static double toMillis(TimeUnit unit) {
+        return unit.toNanos(1) / 1e6;
+    }
+}

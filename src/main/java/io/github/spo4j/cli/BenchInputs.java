@@ -1,0 +1,81 @@
+package io.github.spo4j.cli;
+
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.LogitsBatch;
+import io.github.spo4j.kernels.PolicyLoss;
+import io.github.spo4j.kernels.TokenBatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.BytePointer;
+
+/** Seeded synthetic inputs shared by {@code spo4j bench} and the JMH benchmarks, so both time the same data. */
+public final class BenchInputs {
+    private BenchInputs() {}
+
+    /**
+     * N tokens in ragged sequences of 256..767 tokens (about 512; the last one cut at N); oldLogp = log U(0.02, 1),
+     * logp and refLogp within about 0.05 of it (near on-policy: the ratio skip does not fire), Gaussian
+     * advantages, 90% of tokens valid. With ρ = 0.9 about 85% of tokens are kept.
+     */
+    public static TokenBatch tokenBatch(int n, SplittableRandom rnd) {
+        int[] offsets = raggedOffsets(n, rnd);
+        float[] logp = new float[n], old = new float[n], ref = new float[n], adv = new float[n];
+        boolean[] valid = new boolean[n];
+        for (int t = 0; t < n; t++) {
+            old[t] = (float) Math.log(0.02 + 0.98 * rnd.nextDouble());
+            logp[t] = old[t] + (float) (0.05 * gaussian(rnd));
+            ref[t] = logp[t] + (float) (0.05 * gaussian(rnd));
+            adv[t] = (float) gaussian(rnd);
+            valid[t] = rnd.nextDouble() < 0.9;
+        }
+        return new TokenBatch(offsets, logp, old, ref, adv, valid);
+    }
+
+    /**
+     * N rows of V logits, uniform in [-4, 4] with each target's logit raised by 6..16 (target probabilities
+     * spread over (0, 1), as for sampled tokens), T = 1; oldLogp and refLogp within about 0.05 of the rows'
+     * log-probs; sequences, advantages and validity as {@link #tokenBatch}.
+     */
+    public static LogitsBatch logitsBatch(int n, int v, SplittableRandom rnd) {
+        float[] logits = new float[Math.multiplyExact(n, v)];
+        int[] targets = new int[n];
+        for (int i = 0; i < logits.length; i++) logits[i] = (float) (8 * rnd.nextDouble() - 4);
+        for (int t = 0; t < n; t++) {
+            targets[t] = rnd.nextInt(v);
+            logits[t * v + targets[t]] += (float) (6 + 10 * rnd.nextDouble());
+        }
+        float temperature = 1f;
+        float[] logp = new float[n];
+        PolicyLoss.create(Backend.autoHost()).tokenLogprobs(logits, v, targets, temperature, logp, null);
+        TokenBatch tokens = tokenBatch(n, rnd);
+        float[] old = new float[n], ref = new float[n];
+        for (int t = 0; t < n; t++) {
+            old[t] = logp[t] + (float) (0.05 * gaussian(rnd));
+            ref[t] = logp[t] + (float) (0.05 * gaussian(rnd));
+        }
+        return new LogitsBatch(tokens.seqOffsets(), logits, v, targets, temperature, old, ref, tokens.advantages(),
+                tokens.valid());
+    }
+
+    private static int[] raggedOffsets(int n, SplittableRandom rnd) {
+        List<Integer> offs = new ArrayList<>();
+        offs.add(0);
+        for (int at = 0; at < n; ) {
+            at = Math.min(n, at + 256 + rnd.nextInt(512));
+            offs.add(at);
+        }
+        return offs.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        // Box-Muller; SplittableRandom has no nextGaussian on Java 17.
+        return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    }
+
+    public static BytePointer bytes(boolean[] a) {
+        byte[] b = new byte[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = (byte) (a[i] ? 1 : 0);
+        return new BytePointer(b);
+    }
+}

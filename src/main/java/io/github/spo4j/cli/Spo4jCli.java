@@ -1,0 +1,37 @@
+package io.github.spo4j.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code spo4j} command line. Subcommands:
+ * <ul>
+ *   <li>{@code bench}: a short side-by-side of every backend of every kernel ({@link BenchCommand}).</li>
+ * </ul>
+ *
+ * <pre>
+ *   java -jar target/spo4j.jar bench            # quick run (well under a minute on 2 cores)
+ *   java -jar target/spo4j.jar bench --help
+ * </pre>
+ */
+@Command(name = "spo4j", mixinStandardHelpOptions = true, version = "spo4j 0.1.0-SNAPSHOT",
+        description = "Segment Policy Optimization for the JVM: fused C++/CUDA RL kernels, policies on libtorch.",
+        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Spo4jCli implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    /** Without a subcommand: print the usage and fail (exit status 2, picocli's usage-error code). */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Spo4jCli()).execute(args));
+    }
+}
