@@ -586,18 +586,21 @@ int policy_loss_logits_typed(int64_t n, int64_t v, int32_t b, const int32_t* off
                              const float* ref_logp, const float* adv, const uint8_t* valid,
                              const PolicyLossParams& p, T* grad_logits, float* logp_out, float* entropy_out,
                              double* stats) {
-    std::vector<float> logp_tmp, lse(static_cast<size_t>(n)), dlogp;
-    float* logp = logp_out;
-    if (logp == nullptr) {
-        logp_tmp.resize(static_cast<size_t>(n));
-        logp = logp_tmp.data();
-    }
-    int st = logprob_rows(n, v, logits, targets, targets_dtype, temperature, valid, logp, entropy_out, lse.data());
+    // logp and entropy go to O(N) temporaries and reach the caller's buffers only once every check has
+    // passed: a rejected call writes no output.
+    std::vector<float> logp(static_cast<size_t>(n)), lse(static_cast<size_t>(n)), dlogp;
+    std::vector<float> entropy(entropy_out != nullptr ? static_cast<size_t>(n) : 0);
+    float* entropy_tmp = entropy_out != nullptr ? entropy.data() : nullptr;
+    int st = logprob_rows(n, v, logits, targets, targets_dtype, temperature, valid, logp.data(), entropy_tmp,
+                          lse.data());
     if (st != SPO4J_OK) return st;
     if (grad_logits != nullptr) dlogp.resize(static_cast<size_t>(n));
-    st = policy_loss_core_cpu(n, b, offs, logp, old_logp, ref_logp, adv, valid, p,
-                              grad_logits ? dlogp.data() : nullptr, entropy_out, stats);
-    if (st != SPO4J_OK || grad_logits == nullptr) return st;
+    st = policy_loss_core_cpu(n, b, offs, logp.data(), old_logp, ref_logp, adv, valid, p,
+                              grad_logits ? dlogp.data() : nullptr, entropy_tmp, stats);
+    if (st != SPO4J_OK) return st;
+    if (logp_out != nullptr) std::copy(logp.begin(), logp.end(), logp_out);
+    if (entropy_out != nullptr) std::copy(entropy.begin(), entropy.end(), entropy_out);
+    if (grad_logits == nullptr) return st;
     const float inv_t = 1.0f / temperature;
     const int64_t per = rows_per_chunk(v);
     parallel_for(ceil_div(n, per), [&](int64_t c) {
@@ -638,11 +641,17 @@ int policy_loss_logits_cpu(int64_t n, int64_t v, int32_t b, const int32_t* offs,
 
 int token_logprobs_cpu(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
                        int targets_dtype, float temperature, float* logp_out, float* entropy_out) {
-    if (logits_dtype == SPO4J_DTYPE_BF16)
-        return logprob_rows(n, v, static_cast<const uint16_t*>(logits), targets, targets_dtype, temperature,
-                            nullptr, logp_out, entropy_out, nullptr);
-    return logprob_rows(n, v, static_cast<const float*>(logits), targets, targets_dtype, temperature, nullptr,
-                        logp_out, entropy_out, nullptr);
+    std::vector<float> logp(static_cast<size_t>(n)), entropy(entropy_out != nullptr ? static_cast<size_t>(n) : 0);
+    float* entropy_tmp = entropy_out != nullptr ? entropy.data() : nullptr;
+    const int st = logits_dtype == SPO4J_DTYPE_BF16
+                       ? logprob_rows(n, v, static_cast<const uint16_t*>(logits), targets, targets_dtype,
+                                      temperature, nullptr, logp.data(), entropy_tmp, nullptr)
+                       : logprob_rows(n, v, static_cast<const float*>(logits), targets, targets_dtype, temperature,
+                                      nullptr, logp.data(), entropy_tmp, nullptr);
+    if (st != SPO4J_OK) return st;  // outputs untouched
+    std::copy(logp.begin(), logp.end(), logp_out);
+    if (entropy_out != nullptr) std::copy(entropy.begin(), entropy.end(), entropy_out);
+    return SPO4J_OK;
 }
 
 }  // namespace spo4j

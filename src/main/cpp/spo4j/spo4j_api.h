@@ -5,7 +5,7 @@
  * On failure spo4j_last_error() gives a message naming the bad argument (thread-local, valid until the
  * next call on the same thread). Inputs are checked (sizes, offsets, finiteness of the values that are
  * read, target range) in a read-only pass before any output is written, so a rejected call leaves every
- * output buffer untouched, an in-place gradient buffer included.
+ * output buffer untouched, an in-place gradient buffer included (CPU and CUDA alike; tested).
  *
  * `device` selects the implementation: SPO4J_DEVICE_CPU (host pointers) or SPO4J_DEVICE_CUDA (device
  * pointers on the current CUDA device, work queued on `stream`, NULL = the legacy default stream; the call

@@ -129,13 +129,21 @@ class PolicyLossBadInputTest {
             FloatPointer inPlace = new FloatPointer(logits);
             IntPointer offs = new IntPointer(x.seqOffsets());
             int b = x.seqOffsets().length - 1;
+            float[] sentinel = new float[n];
+            java.util.Arrays.fill(sentinel, 42f);
+            FloatPointer logpOut = new FloatPointer(sentinel), entropyOut = new FloatPointer(sentinel);
             assertRejected("targets[" + (n - 1) + "]", () -> cpu.logits(PolicyLossConfig.spo(), n, v, b, offs, inPlace,
                     DType.F32, new IntPointer(targets), DType.I32, 0.6f, new FloatPointer(x.oldLogp()),
                     new FloatPointer(x.refLogp()), new FloatPointer(x.advantages()),
-                    new org.bytedeco.javacpp.BytePointer(valid), inPlace, null, null));
+                    new org.bytedeco.javacpp.BytePointer(valid), inPlace, logpOut, entropyOut));
             float[] after = new float[n * v];
             inPlace.get(after);
             assertArrayEquals(logits, after, "in-place logits must survive a rejected call");
+            float[] outAfter = new float[n];
+            logpOut.get(outAfter);
+            assertArrayEquals(sentinel, outAfter, "logpOut must be untouched by a rejected call");
+            entropyOut.get(outAfter);
+            assertArrayEquals(sentinel, outAfter, "entropyOut must be untouched by a rejected call");
 
             float[] adv = x.advantages().clone();
             adv[n / 2] = Float.NaN;
