@@ -7,6 +7,7 @@
 
 #include "parallel.h"
 #include "policy_loss.h"
+#include "tree_backup.h"
 
 #ifdef SPO4J_WITH_CUDA
 #include <cuda_runtime.h>
@@ -242,6 +243,45 @@ int spo4j_token_logprobs(int device, int64_t n, int64_t v, const void* logits, i
 #ifdef SPO4J_WITH_CUDA
     return token_logprobs_cuda(n, v, logits, logits_dtype, targets, targets_dtype, temperature, logp_out, entropy_out,
                                stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
+int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const int32_t* tree_offsets,
+                      const int32_t* parent, const float* leaf_reward, const float* weight, int value_mode,
+                      int advantage_mode, float std_eps, float* value, float* advantage, int32_t* child_count,
+                      int32_t* depth, float* root_value, int32_t* nonzero_advantages, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st != SPO4J_OK) return st;
+    if (num_nodes < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numNodes must be >= 0, got %lld", static_cast<long long>(num_nodes));
+    if (num_nodes > INT32_MAX)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "numNodes must fit in int32 (parent indices are int32), got %lld",
+                    static_cast<long long>(num_nodes));
+    if (num_trees < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numTrees must be >= 0, got %d", num_trees);
+    if (num_trees == 0 && num_nodes > 0)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "numTrees = 0 trees cannot hold numNodes = %lld nodes", static_cast<long long>(num_nodes));
+    if (num_trees > num_nodes)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "numTrees = %d exceeds numNodes = %lld (every tree has a root)", num_trees,
+                    static_cast<long long>(num_nodes));
+    TreeBackupParams p;
+    st = make_tree_backup_params(value_mode, advantage_mode, std_eps, &p);
+    if (st != SPO4J_OK) return st;
+    if (num_trees > 0) {
+        if (tree_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets is null");
+        if (parent == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent is null");
+        if (leaf_reward == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "leafReward is null");
+        if (value == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "value is null");
+    }
+    if (device == SPO4J_DEVICE_CPU)
+        return tree_backup_cpu(num_nodes, num_trees, tree_offsets, parent, leaf_reward, weight, p, value, advantage,
+                               child_count, depth, root_value, nonzero_advantages);
+#ifdef SPO4J_WITH_CUDA
+    return tree_backup_cuda(num_nodes, num_trees, tree_offsets, parent, leaf_reward, weight, p, value, advantage,
+                            child_count, depth, root_value, nonzero_advantages, stream);
 #else
     (void)stream;
     return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");

@@ -11,7 +11,7 @@
  * pointers on the current CUDA device, work queued on `stream`, NULL = the legacy default stream; the call
  * returns after its results are on the host).
  *
- * Dimension letters: N tokens, B sequences, V vocabulary.
+ * Dimension letters: N tokens (or tree nodes), B sequences, V vocabulary, T trees.
  */
 #ifndef SPO4J_API_H
 #define SPO4J_API_H
@@ -149,6 +149,47 @@ SPO4J_EXPORT int spo4j_token_logprobs(
     int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
     const void* targets, int targets_dtype, float temperature, float* logp_out, float* entropy_out,
     void* stream);
+
+/* ---- tree backup ------------------------------------------------------------------------------- */
+enum {
+    SPO4J_TREE_VALUE_CHILD_MEAN = 0,  /* V(n) = Σ_c w_c V(c) / Σ_c w_c over n's children (SPO-tree)      */
+    SPO4J_TREE_VALUE_LEAF_MEAN = 1    /* V(n) = Σ_l w_l R(l) / Σ_l w_l over the leaves under n (TreeRL)   */
+};
+enum {
+    SPO4J_TREE_ADV_DIFF = 0,          /* A(n) = V(n) − V(p)                                  (SPO 'rloo') */
+    SPO4J_TREE_ADV_DIFF_OVER_STD = 1, /* A(n) = (V(n) − V(p)) / (σ_p + std_eps)  (SPO 'grpo')  */
+    SPO4J_TREE_ADV_LEAVE_ONE_OUT = 2  /* A(n) = V(n) − Σ_{c≠n} w_c V(c) / Σ_{c≠n} w_c; 0 for an only child */
+};
+
+/*
+ * Values and advantages of every node of a forest, in one call.
+ *
+ * Layout: the T trees' nodes lie in flat [N] arrays, each tree contiguous; tree k is the nodes
+ * [tree_offsets[k], tree_offsets[k+1]) and 0 = tree_offsets[0] < ... < tree_offsets[T] = N (every tree has
+ * a node). Its first node is its root (parent −1); every other node i has tree_offsets[k] <= parent[i] < i.
+ * A node with no children is a leaf, valued at leaf_reward[i] (finite; only leaves' rewards are read).
+ * weight: [N] f32 > 0 and finite, or NULL for 1: a node's weight in its parent's mean (CHILD_MEAN) or a
+ * leaf's weight in its ancestors' means (LEAF_MEAN). With equal weights, V(parent) is the plain mean of its
+ * children: each child counts once however many leaves it has (SPO_SPEC §3: V = (1 + 2/3 + 0)/3).
+ *
+ * p is n's parent; σ_p = sqrt(Σ_c w_c (V(c) − μ_p)² / Σ_c w_c) and μ_p = Σ_c w_c V(c) / Σ_c w_c over p's
+ * children (the population std of the siblings, n included; μ_p = V(p) in CHILD_MEAN). In DIFF_OVER_STD a
+ * zero denominator (σ_p + std_eps = 0) gives A = 0. Roots have A = 0.
+ *
+ * Arithmetic is double, from the fp32 inputs and the fp32-rounded child values; every sum over a node's
+ * children (or leaves) runs in decreasing node index. The CPU and CUDA implementations and the Java
+ * reference follow this order and agree bit for bit.
+ *
+ * Outputs ([N] unless noted; all but value may be NULL): value; advantage; child_count; depth (roots 0);
+ * root_value [T]; nonzero_advantages [T] (non-root nodes of the tree with A != 0).
+ * The structure and the values read are checked before any output is written; a rejected call writes
+ * nothing. CUDA: device pointers, work queued on `stream`; the call returns once the outputs are written.
+ */
+SPO4J_EXPORT int spo4j_tree_backup(
+    int device, int64_t num_nodes, int32_t num_trees, const int32_t* tree_offsets, const int32_t* parent,
+    const float* leaf_reward, const float* weight, int value_mode, int advantage_mode, float std_eps,
+    float* value, float* advantage, int32_t* child_count, int32_t* depth, float* root_value,
+    int32_t* nonzero_advantages, void* stream);
 
 #ifdef __cplusplus
 }

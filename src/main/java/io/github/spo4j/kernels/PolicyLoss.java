@@ -1,18 +1,23 @@
 package io.github.spo4j.kernels;
 
+import static io.github.spo4j.kernels.NativeArrays.capacity;
+import static io.github.spo4j.kernels.NativeArrays.cast;
+import static io.github.spo4j.kernels.NativeArrays.bytes;
+import static io.github.spo4j.kernels.NativeArrays.floats;
+import static io.github.spo4j.kernels.NativeArrays.ints;
+import static io.github.spo4j.kernels.NativeArrays.putFloats;
+import static io.github.spo4j.kernels.NativeArrays.toBooleans;
+import static io.github.spo4j.kernels.NativeArrays.toFloats;
+import static io.github.spo4j.kernels.NativeArrays.toInts;
+
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.kernels.nativebind.Spo4jNative.PolicyLossConfigStruct;
-import java.lang.ref.Reference;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -233,13 +238,13 @@ public final class PolicyLoss {
         FloatPointer ref = t.in(refLogp, "refLogp", n, ScalarType.Float).asFloats();
         FloatPointer adv = t.in(advantages, "advantages", n, ScalarType.Float).asFloats();
         BytePointer val = t.in(valid, "valid", n, ScalarType.Bool, ScalarType.Byte).asBytes();
-        TensorArg grad = t.out(gradLogits, "gradLogits", n * vocab, lg.type);
+        TensorArg grad = t.out(gradLogits, "gradLogits", n * vocab, lg.type());
         FloatPointer lpOut = t.out(logpOut, "logpOut", n, ScalarType.Float).asFloats();
         FloatPointer entOut = t.out(entropyOut, "entropyOut", n, ScalarType.Float).asFloats();
         int b = seqOffsets == null ? 1 : (int) seqOffsets.numel() - 1;
         try {
-            return logits(config, n, vocab, b, offs, lg.pointer, lg.dtype(), tg.pointer, tg.dtype(), temperature, old,
-                    ref, adv, val, grad.pointer, lpOut, entOut, false);
+            return logits(config, n, vocab, b, offs, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, old,
+                    ref, adv, val, grad.pointer(), lpOut, entOut, false);
         } finally {
             t.release();
         }
@@ -435,25 +440,6 @@ public final class PolicyLoss {
                 "targetsDtype must be I32 or I64, got " + targetsDtype);
     }
 
-    /** A pointer that knows its size (JavaCPP allocations do; tensor data pointers do not) must hold `count`. */
-    private static void capacity(Pointer p, long count, String name) {
-        if (p == null || p.capacity() <= 0) return;
-        long available = p.capacity() - p.position();
-        if (available < count) {
-            throw new IllegalArgumentException(name + " holds " + available + " elements, expected " + count);
-        }
-    }
-
-    private static <P extends Pointer> P cast(Pointer p, Class<P> type) {
-        if (p == null) return null;
-        if (type.isInstance(p)) return type.cast(p);
-        try {
-            return type.getConstructor(Pointer.class).newInstance(p);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static PolicyLossConfigStruct toStruct(PolicyLossConfig c) {
         return new PolicyLossConfigStruct().eps_low(c.epsLow()).eps_high(c.epsHigh()).dual_clip_c(c.dualClipC())
                 .rho(c.rho()).log_ratio_clamp(c.logRatioClamp()).whiten(c.whiten() ? 1 : 0).whiten_eps(c.whitenEps())
@@ -468,175 +454,4 @@ public final class PolicyLoss {
         return PolicyLossStats.fromArray(s);
     }
 
-    private static FloatPointer floats(float[] a) {
-        return a == null ? null : new FloatPointer(a);
-    }
-
-    private static IntPointer ints(int[] a) {
-        return a == null ? null : new IntPointer(a);
-    }
-
-    private static BytePointer bytes(boolean[] a) {
-        if (a == null) return null;
-        byte[] b = new byte[a.length];
-        for (int i = 0; i < a.length; i++) b[i] = (byte) (a[i] ? 1 : 0);
-        return new BytePointer(b);
-    }
-
-    private static float[] toFloats(Pointer p, long n) {
-        return toFloats(p, DType.F32, n);
-    }
-
-    private static float[] toFloats(Pointer p, DType dtype, long n) {
-        if (p == null) return null;
-        Checks.require(n <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 values");
-        float[] out = new float[(int) n];
-        if (n == 0) return out;
-        if (dtype == DType.BF16) {
-            short[] raw = new short[(int) n];
-            cast(p, ShortPointer.class).get(raw);
-            for (int i = 0; i < raw.length; i++) out[i] = Float.intBitsToFloat((raw[i] & 0xffff) << 16);
-        } else {
-            cast(p, FloatPointer.class).get(out);
-        }
-        return out;
-    }
-
-    private static void putFloats(Pointer p, DType dtype, float[] values) {
-        if (values.length == 0) return;
-        if (dtype == DType.BF16) {
-            short[] raw = new short[values.length];
-            for (int i = 0; i < raw.length; i++) raw[i] = Bf16.fromFloat(values[i]);
-            cast(p, ShortPointer.class).put(raw);
-        } else {
-            cast(p, FloatPointer.class).put(values);
-        }
-    }
-
-    private static int[] toInts(Pointer p, long n) {
-        return toInts(p, DType.I32, n);
-    }
-
-    private static int[] toInts(Pointer p, DType dtype, long n) {
-        if (p == null) return null;
-        int[] out = new int[(int) n];
-        if (n == 0) return out;
-        if (dtype == DType.I64) {
-            long[] raw = new long[(int) n];
-            cast(p, LongPointer.class).get(raw);
-            for (int i = 0; i < raw.length; i++) {
-                // Out-of-int-range ids are out of [0, V) too; keep them out of range rather than wrapping.
-                out[i] = raw[i] > Integer.MAX_VALUE ? Integer.MAX_VALUE : raw[i] < 0 ? -1 : (int) raw[i];
-            }
-        } else {
-            cast(p, IntPointer.class).get(out);
-        }
-        return out;
-    }
-
-    private static boolean[] toBooleans(Pointer p, long n) {
-        if (p == null) return null;
-        byte[] raw = new byte[(int) n];
-        if (n > 0) cast(p, BytePointer.class).get(raw);
-        boolean[] out = new boolean[(int) n];
-        for (int i = 0; i < raw.length; i++) out[i] = raw[i] != 0;
-        return out;
-    }
-
-    /** Device copies of host inputs for one CUDA call, freed together. */
-    private static final class Staging implements AutoCloseable {
-        private final List<DeviceMemory> owned = new ArrayList<>();
-
-        DeviceMemory alloc(long bytes) {
-            DeviceMemory d = DeviceMemory.allocate(bytes);
-            owned.add(d);
-            return d;
-        }
-
-        Pointer in(Pointer host, long bytes) {
-            if (host == null) return null;
-            DeviceMemory d = DeviceMemory.copyOf(host, bytes);
-            owned.add(d);
-            return d.pointer();
-        }
-
-        @Override
-        public void close() {
-            for (DeviceMemory d : owned) d.close();
-        }
-    }
-
-    /** Checked tensors of one call, kept reachable until {@link #release()}. */
-    private static final class TensorArgs {
-        private final Backend backend;
-        private final List<Tensor> keep = new ArrayList<>();
-
-        TensorArgs(Backend backend) {
-            this.backend = backend;
-        }
-
-        TensorArg in(Tensor t, String name, long numel, ScalarType... types) {
-            return arg(t, name, numel, false, types);
-        }
-
-        TensorArg out(Tensor t, String name, long numel, ScalarType... types) {
-            return arg(t, name, numel, true, types);
-        }
-
-        private TensorArg arg(Tensor t, String name, long numel, boolean output, ScalarType... types) {
-            if (t == null) return TensorArg.NONE;
-            Checks.require(!t.is_sparse() && !t.is_sparse_csr() && !t.is_mkldnn(),
-                    name + " must be a dense strided tensor");
-            ScalarType type = t.scalar_type().intern();
-            boolean typeOk = false;
-            StringBuilder expected = new StringBuilder();
-            for (ScalarType s : types) {
-                typeOk |= s == type;
-                expected.append(expected.length() > 0 ? " or " : "").append(s);
-            }
-            Checks.require(typeOk, name + " must have dtype " + expected + ", got " + type);
-            boolean cuda = t.is_cuda();
-            Checks.require(cuda == (backend == Backend.CUDA),
-                    name + " is on " + (cuda ? "CUDA" : "the CPU") + " but the backend is " + backend
-                            + (cuda ? " (use Backend.CUDA for CUDA tensors)" : " (CUDA needs CUDA tensors)"));
-            if (numel >= 0) {
-                Checks.require(t.numel() == numel, name + " has " + t.numel() + " elements, expected " + numel);
-            } else {
-                Checks.require(t.dim() == 1 && t.numel() >= 1, name + " must be 1-D with B+1 >= 1 elements");
-            }
-            if (!t.is_contiguous()) {
-                Checks.require(!output, name + " is an output and must be contiguous");
-                t = t.contiguous();
-            }
-            keep.add(t);
-            return new TensorArg(t.data_ptr(), type);
-        }
-
-        void release() {
-            Reference.reachabilityFence(keep);
-        }
-    }
-
-    private record TensorArg(Pointer pointer, ScalarType type) {
-        static final TensorArg NONE = new TensorArg(null, null);
-
-        DType dtype() {
-            if (type == ScalarType.BFloat16) return DType.BF16;
-            if (type == ScalarType.Long) return DType.I64;
-            if (type == ScalarType.Int) return DType.I32;
-            return DType.F32;
-        }
-
-        FloatPointer asFloats() {
-            return cast(pointer, FloatPointer.class);
-        }
-
-        IntPointer asInts() {
-            return cast(pointer, IntPointer.class);
-        }
-
-        BytePointer asBytes() {
-            return cast(pointer, BytePointer.class);
-        }
-    }
 }
