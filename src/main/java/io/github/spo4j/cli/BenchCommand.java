@@ -2,11 +2,17 @@ package io.github.spo4j.cli;
 
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.DType;
+import io.github.spo4j.kernels.Forest;
 import io.github.spo4j.kernels.LogitsBatch;
 import io.github.spo4j.kernels.PolicyLoss;
 import io.github.spo4j.kernels.PolicyLossConfig;
 import io.github.spo4j.kernels.PolicyLossTorch;
 import io.github.spo4j.kernels.TokenBatch;
+import io.github.spo4j.kernels.TreeBackup;
+import io.github.spo4j.kernels.TreeBackupConfig;
+import io.github.spo4j.kernels.TreeBackupReference;
+import io.github.spo4j.kernels.TreeBackupResult;
+import io.github.spo4j.kernels.TreeBackupTorch;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -26,8 +32,8 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,6 +49,9 @@ import picocli.CommandLine.Spec;
  * (pure Java, double), {@code cpu} (native kernel, zero-copy pointer entry), {@code cuda} (native kernel on
  * device buffers, where a GPU is usable) and {@code torch} ({@link PolicyLossTorch}: the same loss composed
  * from libtorch ops, forward + autograd backward). Every implementation computes the loss and its gradient.
+ * The tree backup ({@code tree_backup}, SPO-tree config, forests of 6-6-6 trees) is timed the same way
+ * ({@link TreeBackupTorch} as the torch composition); its "gradient" column compares the advantages and its
+ * "loss" column the sum of the trees' root values.
  *
  * <p>Timing: {@code --warmup} untimed runs (and at least 0.3 s of them), then {@code --repeats} timed runs,
  * the median reported (implementations slower than 0.5 s per run do at most 3 timed runs). Each
@@ -56,7 +65,7 @@ import picocli.CommandLine.Spec;
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
 public final class BenchCommand implements Callable<Integer> {
     private static final List<String> IMPLS = List.of("reference", "cpu", "cuda", "torch");
-    private static final List<String> KERNELS = List.of("tokens", "logits");
+    private static final List<String> KERNELS = List.of("tokens", "logits", "tree");
     private static final double SLOW_RUN_SECONDS = 0.5;
     private static final double MIN_WARMUP_SECONDS = 0.3;
 
@@ -76,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> backends = IMPLS;
 
     @Option(names = "--kernel", split = ",", paramLabel = "KERNEL",
-            description = "Kernels to run, comma-separated: tokens, logits (default: both).")
+            description = "Kernels to run, comma-separated: tokens, logits, tree (default: all).")
     List<String> kernels = KERNELS;
 
     @Option(names = "--repeats", paramLabel = "R",
@@ -122,6 +131,11 @@ public final class BenchCommand implements Callable<Integer> {
                 rows.addAll(runCase(new LogitsCase(config, BenchInputs.logitsBatch(s[0], s[1], new SplittableRandom(seed))),
                         cudaUsable, out));
             }
+        }
+        if (kernels.contains("tree")) {
+            int trees = quick ? 256 : 4096;
+            rows.addAll(runCase(new TreeCase(TreeBackupConfig.spoTree(), BenchInputs.fullForest(trees, seed, 6, 6, 6)),
+                    cudaUsable, out));
         }
         printTable(rows, out);
         return 0;
@@ -420,6 +434,173 @@ public final class BenchCommand implements Callable<Integer> {
         @Override
         public void close() {
             Tensors.close(offsets, logp, oldLogp, refLogp, advantages, valid);
+        }
+    }
+
+    // ---- tree backup -------------------------------------------------------------------------------
+
+    /** The tree backup of a forest; its "gradient" is the advantages, its "loss" the sum of root values. */
+    private record TreeCase(TreeBackupConfig config, Forest forest) implements Case {
+        @Override
+        public String kernel() {
+            return "tree_backup";
+        }
+
+        @Override
+        public String shape() {
+            return "T=" + forest.numTrees() + " N=" + forest.numNodes();
+        }
+
+        @Override
+        public long bytes() {
+            return 24L * forest.numNodes();  // parent, reward read; value, advantage, child count, depth written
+        }
+
+        @Override
+        public Impl create(String impl) {
+            return switch (impl) {
+                case "reference" -> new TreeOnReference(config, forest);
+                case "cpu" -> new TreeOnPointers(config, forest, false);
+                case "cuda" -> new TreeOnPointers(config, forest, true);
+                case "torch" -> new TreeOnTorch(config, forest);
+                default -> throw new IllegalArgumentException(impl);
+            };
+        }
+    }
+
+    private static double sum(float[] x) {
+        double s = 0;
+        for (float v : x) s += v;
+        return s;
+    }
+
+    private static final class TreeOnReference implements Impl {
+        private final TreeBackupConfig config;
+        private final Forest forest;
+        private TreeBackupResult last;
+
+        TreeOnReference(TreeBackupConfig config, Forest forest) {
+            this.config = config;
+            this.forest = forest;
+        }
+
+        @Override
+        public double run() {
+            last = TreeBackupReference.backup(config, forest);
+            return sum(last.rootValue());
+        }
+
+        @Override
+        public float[] gradient() {
+            return last.advantage();
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    private static final class TreeOnPointers implements Impl {
+        private final TreeBackupConfig config;
+        private final TreeBackup backup;
+        private final int n, t;
+        private final List<Pointer> host = new ArrayList<>();
+        private final DeviceBuffers device;
+        private final IntPointer offsets, parent, childCount, depth, nonzero;
+        private final FloatPointer reward, value, advantage, rootValue;
+
+        TreeOnPointers(TreeBackupConfig config, Forest f, boolean cuda) {
+            this.config = config;
+            this.backup = TreeBackup.create(cuda ? Backend.CUDA : Backend.CPU);
+            this.n = f.numNodes();
+            this.t = f.numTrees();
+            this.device = cuda ? new DeviceBuffers() : null;
+            offsets = new IntPointer(place(new IntPointer(f.treeOffsets()), 4L * (t + 1)));
+            parent = new IntPointer(place(new IntPointer(f.parents()), 4L * n));
+            reward = new FloatPointer(place(new FloatPointer(f.leafRewards()), 4L * n));
+            value = new FloatPointer(out(new FloatPointer(n), 4L * n));
+            advantage = new FloatPointer(out(new FloatPointer(n), 4L * n));
+            childCount = new IntPointer(out(new IntPointer(n), 4L * n));
+            depth = new IntPointer(out(new IntPointer(n), 4L * n));
+            rootValue = new FloatPointer(out(new FloatPointer(t), 4L * t));
+            nonzero = new IntPointer(out(new IntPointer(t), 4L * t));
+        }
+
+        private Pointer place(Pointer p, long bytes) {
+            host.add(p);
+            return device == null ? p : device.upload(p, bytes);
+        }
+
+        private Pointer out(Pointer p, long bytes) {
+            host.add(p);
+            return device == null ? p : device.alloc(bytes);
+        }
+
+        @Override
+        public double run() {
+            backup.backup(config, n, t, offsets, parent, reward, null, value, advantage, childCount, depth, rootValue,
+                    nonzero);
+            return sum(download(rootValue, t));
+        }
+
+        @Override
+        public float[] gradient() {
+            return download(advantage, n);
+        }
+
+        private float[] download(FloatPointer p, int count) {
+            float[] x = new float[count];
+            if (device == null) {
+                p.get(x);
+            } else {
+                try (FloatPointer h = new FloatPointer(count)) {
+                    device.download(h, p, 4L * count);
+                    h.get(x);
+                }
+            }
+            return x;
+        }
+
+        @Override
+        public void close() {
+            if (device != null) device.close();
+            host.forEach(Pointer::close);
+        }
+    }
+
+    /** {@link TreeBackupTorch}: the level-synchronous index_add composition. */
+    private static final class TreeOnTorch implements Impl {
+        private final TreeBackupConfig config;
+        private final Tensor parent, reward;
+        private final int[] roots;
+        private float[] advantage;
+
+        TreeOnTorch(TreeBackupConfig config, Forest f) {
+            this.config = config;
+            parent = Tensors.ints(f.parents());
+            reward = Tensors.floats(f.leafRewards());
+            roots = Arrays.copyOf(f.treeOffsets(), f.numTrees());
+        }
+
+        @Override
+        public double run() {
+            try (PointerScope scope = new PointerScope()) {
+                TreeBackupTorch.Result r = TreeBackupTorch.backup(config, parent, reward, null);
+                float[] value = Tensors.toFloats(r.value());
+                advantage = Tensors.toFloats(r.advantage());
+                double s = 0;
+                for (int root : roots) s += value[root];
+                return s;
+            }
+        }
+
+        @Override
+        public float[] gradient() {
+            return advantage;
+        }
+
+        @Override
+        public void close() {
+            Tensors.close(parent, reward);
         }
     }
 

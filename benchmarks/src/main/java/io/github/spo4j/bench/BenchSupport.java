@@ -87,6 +87,12 @@ final class BenchSupport {
             return new FloatPointer(deviceAlloc(4 * n));
         }
 
+        /** An uninitialised int buffer of n elements (host or device). */
+        IntPointer ints(long n) {
+            if (!cuda) return keep(new IntPointer(n));
+            return new IntPointer(deviceAlloc(4 * n));
+        }
+
         /** Copies n floats of a buffer of this set to a Java array. */
         float[] read(FloatPointer p, long n) {
             float[] out = new float[Math.toIntExact(n)];

@@ -17,7 +17,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * Runs the policy-loss and copy-bandwidth benchmarks through JMH's Runner API and writes
- * {@code benchmarks/results/policy_loss_cpu.csv} ({@link ResultsCsv} columns).
+ * {@code benchmarks/results/policy_loss_cpu.csv} ({@link ResultsCsv} columns); with
+ * {@code -Dspo4j.bench.suite=tree-backup}, the tree-backup benchmark into {@code tree_backup_cpu.csv} (rows
+ * {@code time}, {@code throughput} in million nodes per second, and the speedups).
  *
  * <pre>
  *   java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.RecordResults [JMH options]
@@ -44,17 +46,22 @@ public final class RecordResults {
     static final String LOGITS = "policy_loss.logits";
     static final String COPY = "copy";
 
+    static final String TREE_BACKUP = "tree_backup";
+
     public static void main(String[] args) throws Exception {
         CommandLineOptions cli = new CommandLineOptions(args);
+        boolean trees = System.getProperty("spo4j.bench.suite", "policy-loss").equals("tree-backup");
+        String name = trees ? "tree_backup_cpu.csv" : "policy_loss_cpu.csv";
         Path csv = Path.of(System.getProperty("spo4j.bench.csv",
-                Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/policy_loss_cpu.csv"
-                        : "results/policy_loss_cpu.csv"));
+                Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/" + name : "results/" + name));
         Path json = Path.of(Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/target" : "target",
-                "jmh-policy-loss.json");
+                trees ? "jmh-tree-backup.json" : "jmh-policy-loss.json");
         Files.createDirectories(json.getParent());
         OptionsBuilder builder = new OptionsBuilder();
         builder.parent(cli);
-        if (cli.getIncludes().isEmpty()) {
+        if (cli.getIncludes().isEmpty() && trees) {
+            builder.include(TreeBackupBenchmark.class.getName() + "\\.");
+        } else if (cli.getIncludes().isEmpty()) {
             builder.include(PolicyLossBenchmark.class.getName() + "\\.")
                     .include(PolicyLossLogitsBenchmark.class.getName() + "\\.")
                     .include(CopyBandwidthBenchmark.class.getName() + "\\.");
@@ -90,6 +97,13 @@ public final class RecordResults {
                 String shape = "N=" + n + " V=" + v;
                 table.add(LOGITS, p.getParam("impl"), shape, "time", ms, "ms");
                 table.add(LOGITS, p.getParam("impl"), shape, "effective_bandwidth", gbPerS(8.0 * n * v, ms), "GB/s");
+            } else if (cls.equals(TreeBackupBenchmark.class.getName())) {
+                String shape = p.getParam("shape");
+                long nodes = TreeBackupBenchmark.forest(shape).numNodes();
+                String label = shape + " N=" + nodes;
+                table.add(TREE_BACKUP, p.getParam("impl"), label, "time", ms, "ms");
+                table.add(TREE_BACKUP, p.getParam("impl"), label, "throughput", nodes / (ms * 1e-3) / 1e6,
+                        "Mnodes/s");
             } else if (cls.equals(CopyBandwidthBenchmark.class.getName())) {
                 long bytes = Long.parseLong(p.getParam("bytes"));
                 String shape = (bytes >> 20) + "MiB";
@@ -124,6 +138,7 @@ public final class RecordResults {
             }
             if (r.impl().equals("cpu") && bestCopy > 0) {
                 ResultsCsv.Row bw = table.find(r.kernel(), r.impl(), r.shape(), "effective_bandwidth");
+                if (bw == null) continue;
                 table.add(r.kernel(), r.impl(), r.shape(), "fraction_of_copy_bandwidth", bw.median() / bestCopy,
                         "ratio");
             }
