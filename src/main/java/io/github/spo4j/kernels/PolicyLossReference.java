@@ -89,24 +89,17 @@ public final class PolicyLossReference {
         int n = oldLogp.length;
         if (offsets == null) offsets = new int[] {0, n};
         int b = offsets.length - 1;
-        double logRho = Math.log(c.rho());
-        boolean[] kept = new boolean[n];
-        long numKept = 0;
-        for (int t = 0; t < n; t++) {
-            kept[t] = (valid == null || valid[t]) && (c.rho() >= 1f || oldLogp[t] < logRho);
-            if (kept[t]) numKept++;
-        }
+        // The mask and the whitening statistics are the shared definitions (SPO_SPEC §4). The statistics are
+        // over the kept tokens only: SPO's fallback to the response mask when none is kept cannot change the
+        // loss, which is then 0 whatever Â is, and the reported μ, σ stay those of the kept tokens (0).
+        boolean[] kept = ProbabilityMask.mask(oldLogp, valid, c.rho());
+        AdvantageWhitening.Moments moments = AdvantageWhitening.moments(adv, kept);
+        long numKept = moments.count();
         long[] seqKept = new long[b];
         for (int s = 0; s < b; s++) {
             for (int t = offsets[s]; t < offsets[s + 1]; t++) if (kept[t]) seqKept[s]++;
         }
-
-        double mean = 0, m2 = 0;
-        for (int t = 0; t < n; t++) if (kept[t]) mean += adv[t];
-        mean = numKept > 0 ? mean / numKept : 0;
-        for (int t = 0; t < n; t++) if (kept[t]) m2 += (adv[t] - mean) * (adv[t] - mean);
-        double variance = numKept > 1 ? m2 / (numKept - 1) : 0;
-        double invStd = 1.0 / Math.sqrt(variance + c.whitenEps());
+        double mean = moments.mean(), variance = moments.variance();
 
         double pgSum = 0, klSum = 0, ratioSum = 0, k3OldSum = 0, klRefSum = 0, entropySum = 0;
         long clipLow = 0, clipHigh = 0, dualClip = 0;
@@ -117,7 +110,7 @@ public final class PolicyLossReference {
                     if (grad != null) grad[t] = 0f;
                     continue;
                 }
-                double a = c.whiten() ? (adv[t] - mean) * invStd : adv[t];
+                double a = c.whiten() ? moments.whiten(adv[t], c.whitenEps()) : adv[t];
                 double lr = (double) logp[t] - oldLogp[t];
                 double lrc = Math.max(-c.logRatioClamp(), Math.min(c.logRatioClamp(), lr));
                 boolean lrPasses = Math.abs(lr) <= c.logRatioClamp();
