@@ -8,7 +8,8 @@ package io.github.spo4j.kernels;
  * @param childCount        [N] number of children (0 for leaves)
  * @param depth             [N] edges from the root (0 at roots)
  * @param rootValue         [T] value of each tree's root
- * @param nonzeroAdvantages [T] number of non-root nodes of each tree with A ≠ 0 (the edges SPO-tree keeps)
+ * @param nonzeroAdvantages [T] number of non-root nodes of each tree with A ≠ 0 (SPO-tree's edges, before it
+ *                          also drops edges with empty segments)
  */
 public record TreeBackupResult(float[] value, float[] advantage, int[] childCount, int[] depth, float[] rootValue,
         int[] nonzeroAdvantages) {
