@@ -51,8 +51,8 @@ public final class GroupAdvantages {
     /** GRPO advantages of ragged groups; see the class comment for {@code groupOffsets}. */
     public static float[] grpo(float[] rewards, int[] groupOffsets, StdEstimator std, float eps) {
         check(rewards, groupOffsets);
-        TreeArgs.notNull(std, "std");
-        TreeArgs.require(Float.isFinite(eps) && eps >= 0, "eps must be finite and >= 0, got " + eps);
+        SpoArguments.notNull(std, "std");
+        SpoArguments.require(Float.isFinite(eps) && eps >= 0, "eps must be finite and >= 0, got " + eps);
         float[] out = new float[rewards.length];
         for (int g = 0; g + 1 < groupOffsets.length; g++) {
             int begin = groupOffsets[g], end = groupOffsets[g + 1], size = end - begin;
@@ -112,13 +112,13 @@ public final class GroupAdvantages {
     }
 
     private static int[] oneGroup(float[] rewards) {
-        TreeArgs.notNull(rewards, "rewards");
+        SpoArguments.notNull(rewards, "rewards");
         return new int[] {0, rewards.length};
     }
 
     private static void check(float[] rewards, int[] groupOffsets) {
-        TreeArgs.finite(rewards, "rewards");
-        TreeArgs.require(rewards.length > 0, "rewards must not be empty");
-        TreeArgs.groupOffsets(groupOffsets, rewards.length, "groupOffsets");
+        SpoArguments.finite(rewards, "rewards");
+        SpoArguments.require(rewards.length > 0, "rewards must not be empty");
+        SpoArguments.groupOffsets(groupOffsets, rewards.length, "groupOffsets");
     }
 }

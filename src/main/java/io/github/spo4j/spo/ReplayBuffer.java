@@ -64,9 +64,9 @@ public final class ReplayBuffer {
      * @throws IllegalArgumentException naming the argument at fault
      */
     public ReplayBuffer(int episodesPerIteration, int maxAge, int maxPerQuestion, long seed) {
-        TreeArgs.positive(episodesPerIteration, "episodesPerIteration");
-        TreeArgs.positive(maxAge, "maxAge");
-        TreeArgs.positive(maxPerQuestion, "maxPerQuestion");
+        SpoArguments.positive(episodesPerIteration, "episodesPerIteration");
+        SpoArguments.positive(maxAge, "maxAge");
+        SpoArguments.positive(maxPerQuestion, "maxPerQuestion");
         this.episodesPerIteration = episodesPerIteration;
         this.maxAge = maxAge;
         this.maxPerQuestion = maxPerQuestion;
@@ -81,14 +81,14 @@ public final class ReplayBuffer {
      * @throws IllegalArgumentException naming the argument at fault
      */
     public Batch nextBatch(int iteration, List<TreeEdge> newEdges) {
-        TreeArgs.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
-        TreeArgs.require(iteration >= lastIteration,
+        SpoArguments.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
+        SpoArguments.require(iteration >= lastIteration,
                 "iteration = " + iteration + " goes back before the previous iteration " + lastIteration);
-        TreeArgs.notNull(newEdges, "newEdges");
+        SpoArguments.notNull(newEdges, "newEdges");
         for (int i = 0; i < newEdges.size(); i++) {
             TreeEdge e = newEdges.get(i);
-            TreeArgs.require(e != null, "newEdges[" + i + "] is null");
-            TreeArgs.require(e.iteration() == iteration, "newEdges[" + i + "] was generated in iteration "
+            SpoArguments.require(e != null, "newEdges[" + i + "] is null");
+            SpoArguments.require(e.iteration() == iteration, "newEdges[" + i + "] was generated in iteration "
                     + e.iteration() + ", not in the current iteration " + iteration);
         }
         lastIteration = iteration;

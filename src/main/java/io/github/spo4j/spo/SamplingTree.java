@@ -53,26 +53,26 @@ public final class SamplingTree {
      * @throws IllegalArgumentException naming the argument (and node) at fault
      */
     public static SamplingTree of(int questionId, int[] promptIds, int maxDepth, List<TreeNode> nodes) {
-        TreeArgs.tokenIds(promptIds, "promptIds");
-        TreeArgs.require(promptIds.length > 0, "promptIds must not be empty");
-        TreeArgs.require(maxDepth >= 1, "maxDepth must be >= 1, got " + maxDepth);
-        TreeArgs.notNull(nodes, "nodes");
-        TreeArgs.require(!nodes.isEmpty(), "nodes must not be empty (the prompt needs at least one child)");
+        SpoArguments.tokenIds(promptIds, "promptIds");
+        SpoArguments.require(promptIds.length > 0, "promptIds must not be empty");
+        SpoArguments.require(maxDepth >= 1, "maxDepth must be >= 1, got " + maxDepth);
+        SpoArguments.notNull(nodes, "nodes");
+        SpoArguments.require(!nodes.isEmpty(), "nodes must not be empty (the prompt needs at least one child)");
         List<TreeNode> copy = new ArrayList<>(nodes.size());
         int[] childCount = new int[nodes.size()];
         for (int i = 0; i < nodes.size(); i++) {
             TreeNode node = nodes.get(i);
-            TreeArgs.require(node != null, "nodes[" + i + "] is null");
+            SpoArguments.require(node != null, "nodes[" + i + "] is null");
             int p = node.parent();
-            TreeArgs.require(p < i, "parent of node " + i + " = " + p
+            SpoArguments.require(p < i, "parent of node " + i + " = " + p
                     + " must be ROOT (-1) or an earlier node (a parent is added before its children)");
             int expectedDepth = p == ROOT ? 1 : nodes.get(p).depth() + 1;
-            TreeArgs.require(node.depth() == expectedDepth, "depth of node " + i + " = " + node.depth()
+            SpoArguments.require(node.depth() == expectedDepth, "depth of node " + i + " = " + node.depth()
                     + ", expected " + expectedDepth + " (its parent's depth + 1)");
-            TreeArgs.require(node.depth() <= maxDepth, "depth of node " + i + " = " + node.depth()
+            SpoArguments.require(node.depth() <= maxDepth, "depth of node " + i + " = " + node.depth()
                     + " exceeds maxDepth = " + maxDepth);
             if (p != ROOT) {
-                TreeArgs.require(nodes.get(p).finishReason() == FinishReason.LENGTH, "parent of node " + i + " = " + p
+                SpoArguments.require(nodes.get(p).finishReason() == FinishReason.LENGTH, "parent of node " + i + " = " + p
                         + " finished with " + nodes.get(p).finishReason() + " and cannot be continued");
                 childCount[p]++;
             }
@@ -172,7 +172,7 @@ public final class SamplingTree {
 
         private Builder(int questionId, int[] promptIds, int maxDepth) {
             this.questionId = questionId;
-            this.promptIds = TreeArgs.notNull(promptIds, "promptIds").clone();
+            this.promptIds = SpoArguments.notNull(promptIds, "promptIds").clone();
             this.maxDepth = maxDepth;
         }
 
@@ -184,7 +184,7 @@ public final class SamplingTree {
          * @throws IllegalArgumentException naming the argument at fault
          */
         public int add(int parent, int[] tokenIds, float[] oldLogp, float reward, FinishReason finishReason) {
-            TreeArgs.require(parent >= ROOT && parent < nodes.size(),
+            SpoArguments.require(parent >= ROOT && parent < nodes.size(),
                     "parent = " + parent + " must be ROOT (-1) or a node added before (0.." + (nodes.size() - 1) + ")");
             int depth = parent == ROOT ? 1 : nodes.get(parent).depth() + 1;
             nodes.add(new TreeNode(parent, depth, tokenIds, oldLogp, reward, finishReason));

@@ -1,41 +1,66 @@
 package io.github.spo4j.spo;
 
 /**
- * Argument checks of the chain side of this package (partitions, MC values, chain and VinePPO advantages). Every
- * failure is an {@link IllegalArgumentException} whose message starts with the argument's name.
+ * Argument checks of this package's public entries. Every failure is an {@link IllegalArgumentException}
+ * whose message starts with the argument's name.
  */
 final class SpoArguments {
     private SpoArguments() {}
-
-    static <T> T notNull(T value, String name) {
-        if (value == null) throw new IllegalArgumentException(name + " must not be null");
-        return value;
-    }
 
     static void require(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
     }
 
-    static void positive(int value, String name) {
-        if (value <= 0) throw new IllegalArgumentException(name + " must be > 0, got " + value);
+    static <T> T notNull(T o, String name) {
+        if (o == null) throw new IllegalArgumentException(name + " must not be null");
+        return o;
     }
 
-    static void finite(double value, String name) {
-        if (!Double.isFinite(value)) throw new IllegalArgumentException(name + " must be finite, got " + value);
+    static void length(int actual, int expected, String name) {
+        if (actual != expected) {
+            throw new IllegalArgumentException(name + " has length " + actual + ", expected " + expected);
+        }
     }
 
-    static void finite(float[] values, String name) {
-        for (int i = 0; i < values.length; i++) {
-            if (!Float.isFinite(values[i])) {
-                throw new IllegalArgumentException(name + "[" + i + "] must be finite, got " + values[i]);
+    /** Non-null token ids, each >= 0. */
+    static void tokenIds(int[] ids, String name) {
+        notNull(ids, name);
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0) throw new IllegalArgumentException(name + "[" + i + "] = " + ids[i] + " is not a token id");
+        }
+    }
+
+    /** Non-null and every entry finite. */
+    static void finite(float[] x, String name) {
+        notNull(x, name);
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException(name + "[" + i + "] = " + x[i] + " is not finite");
             }
         }
     }
 
-    static void tokenIds(int[] ids, String name) {
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0) throw new IllegalArgumentException(name + "[" + i + "] is a negative token id: " + ids[i]);
+    static void finite(double x, String name) {
+        if (!Double.isFinite(x)) throw new IllegalArgumentException(name + " = " + x + " is not finite");
+    }
+
+    static void positive(int x, String name) {
+        if (x <= 0) throw new IllegalArgumentException(name + " must be > 0, got " + x);
+    }
+
+    /** offsets: [G+1], 0 first, strictly increasing (no empty group), n last. */
+    static void groupOffsets(int[] offsets, int n, String name) {
+        notNull(offsets, name);
+        require(offsets.length >= 2, name + " must have G+1 >= 2 entries, got " + offsets.length);
+        require(offsets[0] == 0, name + "[0] must be 0, got " + offsets[0]);
+        for (int g = 1; g < offsets.length; g++) {
+            if (offsets[g] <= offsets[g - 1]) {
+                throw new IllegalArgumentException(name + " must be strictly increasing (no empty group): " + name
+                        + "[" + g + "] = " + offsets[g] + " <= " + name + "[" + (g - 1) + "] = " + offsets[g - 1]);
+            }
         }
+        require(offsets[offsets.length - 1] == n,
+                name + "[G] must equal the number of entries " + n + ", got " + offsets[offsets.length - 1]);
     }
 
     /** A probability threshold ρ of SPO (cutpoints p &lt; ρ, generator-side zeroing p &gt; ρ): finite, in (0, 1]. */

@@ -51,9 +51,9 @@ public final class TreeAdvantages {
      *                                  cannot run here
      */
     public TreeAdvantages(Backend backend, TreeBackupConfig config, TruncatedLeafScoring truncatedLeafScoring) {
-        TreeArgs.notNull(backend, "backend");
-        this.config = TreeArgs.notNull(config, "config");
-        this.truncatedLeafScoring = TreeArgs.notNull(truncatedLeafScoring, "truncatedLeafScoring");
+        SpoArguments.notNull(backend, "backend");
+        this.config = SpoArguments.notNull(config, "config");
+        this.truncatedLeafScoring = SpoArguments.notNull(truncatedLeafScoring, "truncatedLeafScoring");
         this.backup = TreeBackup.create(backend);
     }
 
@@ -82,13 +82,13 @@ public final class TreeAdvantages {
      * @throws IllegalArgumentException naming the argument at fault
      */
     public TreeAdvantageResult compute(List<SamplingTree> trees, int iteration) {
-        TreeArgs.notNull(trees, "trees");
-        TreeArgs.require(!trees.isEmpty(), "trees must not be empty");
-        TreeArgs.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
+        SpoArguments.notNull(trees, "trees");
+        SpoArguments.require(!trees.isEmpty(), "trees must not be empty");
+        SpoArguments.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
         int numTrees = trees.size();
         int[] treeOffsets = new int[numTrees + 1];
         for (int k = 0; k < numTrees; k++) {
-            TreeArgs.require(trees.get(k) != null, "trees[" + k + "] is null");
+            SpoArguments.require(trees.get(k) != null, "trees[" + k + "] is null");
             treeOffsets[k + 1] = treeOffsets[k] + 1 + trees.get(k).numNodes();
         }
         int n = treeOffsets[numTrees];

@@ -28,14 +28,14 @@ public final class TreeEdge {
      */
     public TreeEdge(int questionId, int iteration, int[] queryIds, int[] responseIds, float[] oldLogp,
             float advantage) {
-        TreeArgs.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
-        TreeArgs.tokenIds(queryIds, "queryIds");
-        TreeArgs.require(queryIds.length > 0, "queryIds must not be empty");
-        TreeArgs.tokenIds(responseIds, "responseIds");
-        TreeArgs.require(responseIds.length > 0, "responseIds must not be empty");
-        TreeArgs.finite(oldLogp, "oldLogp");
-        TreeArgs.length(oldLogp.length, responseIds.length, "oldLogp");
-        TreeArgs.finite(advantage, "advantage");
+        SpoArguments.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
+        SpoArguments.tokenIds(queryIds, "queryIds");
+        SpoArguments.require(queryIds.length > 0, "queryIds must not be empty");
+        SpoArguments.tokenIds(responseIds, "responseIds");
+        SpoArguments.require(responseIds.length > 0, "responseIds must not be empty");
+        SpoArguments.finite(oldLogp, "oldLogp");
+        SpoArguments.length(oldLogp.length, responseIds.length, "oldLogp");
+        SpoArguments.finite(advantage, "advantage");
         this.questionId = questionId;
         this.iteration = iteration;
         this.queryIds = queryIds.clone();

@@ -34,12 +34,12 @@ public final class TreeNode {
      * @throws IllegalArgumentException naming the argument at fault
      */
     public TreeNode(int parent, int depth, int[] tokenIds, float[] oldLogp, float reward, FinishReason finishReason) {
-        TreeArgs.require(parent >= SamplingTree.ROOT, "parent = " + parent + " must be ROOT (-1) or a node index");
-        TreeArgs.require(depth >= 1, "depth = " + depth + " must be >= 1 (the prompt is depth 0)");
-        TreeArgs.tokenIds(tokenIds, "tokenIds");
-        TreeArgs.finite(oldLogp, "oldLogp");
-        TreeArgs.length(oldLogp.length, tokenIds.length, "oldLogp");
-        TreeArgs.notNull(finishReason, "finishReason");
+        SpoArguments.require(parent >= SamplingTree.ROOT, "parent = " + parent + " must be ROOT (-1) or a node index");
+        SpoArguments.require(depth >= 1, "depth = " + depth + " must be >= 1 (the prompt is depth 0)");
+        SpoArguments.tokenIds(tokenIds, "tokenIds");
+        SpoArguments.finite(oldLogp, "oldLogp");
+        SpoArguments.length(oldLogp.length, tokenIds.length, "oldLogp");
+        SpoArguments.notNull(finishReason, "finishReason");
         this.parent = parent;
         this.depth = depth;
         this.tokenIds = tokenIds.clone();

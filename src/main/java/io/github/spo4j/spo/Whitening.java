@@ -50,9 +50,9 @@ public final class Whitening {
      * @throws IllegalArgumentException naming the argument at fault
      */
     public static Result microBatch(float[] advantages, float[] oldLogp, boolean[] response, float rho, float eps) {
-        TreeArgs.notNull(advantages, "advantages");
-        TreeArgs.notNull(oldLogp, "oldLogp");
-        TreeArgs.length(oldLogp.length, advantages.length, "oldLogp");
+        SpoArguments.notNull(advantages, "advantages");
+        SpoArguments.notNull(oldLogp, "oldLogp");
+        SpoArguments.length(oldLogp.length, advantages.length, "oldLogp");
         boolean[] kept = ProbabilityMask.mask(oldLogp, response, rho);
         float[] whitened = AdvantageWhitening.whiten(advantages, kept, response, eps);
         boolean[] stats = AdvantageWhitening.statisticsMask(kept, response);
@@ -71,11 +71,11 @@ public final class Whitening {
      */
     public static float[] perMicroBatch(int[] seqOffsets, int sequencesPerMicroBatch, float[] advantages,
             float[] oldLogp, boolean[] response, float rho, float eps) {
-        TreeArgs.notNull(advantages, "advantages");
-        TreeArgs.notNull(oldLogp, "oldLogp");
-        TreeArgs.length(oldLogp.length, advantages.length, "oldLogp");
-        if (response != null) TreeArgs.length(response.length, advantages.length, "response");
-        TreeArgs.positive(sequencesPerMicroBatch, "sequencesPerMicroBatch");
+        SpoArguments.notNull(advantages, "advantages");
+        SpoArguments.notNull(oldLogp, "oldLogp");
+        SpoArguments.length(oldLogp.length, advantages.length, "oldLogp");
+        if (response != null) SpoArguments.length(response.length, advantages.length, "response");
+        SpoArguments.positive(sequencesPerMicroBatch, "sequencesPerMicroBatch");
         checkSeqOffsets(seqOffsets, advantages.length);
         ProbabilityMask.checkRho(rho);
         AdvantageWhitening.checkEps(eps);
@@ -101,11 +101,11 @@ public final class Whitening {
      * @throws IllegalArgumentException naming the argument at fault
      */
     public static float[][] edges(List<TreeEdge> microBatch, float rho) {
-        TreeArgs.notNull(microBatch, "microBatch");
-        TreeArgs.require(!microBatch.isEmpty(), "microBatch must not be empty");
+        SpoArguments.notNull(microBatch, "microBatch");
+        SpoArguments.require(!microBatch.isEmpty(), "microBatch must not be empty");
         int n = 0;
         for (int e = 0; e < microBatch.size(); e++) {
-            TreeArgs.require(microBatch.get(e) != null, "microBatch[" + e + "] is null");
+            SpoArguments.require(microBatch.get(e) != null, "microBatch[" + e + "] is null");
             n += microBatch.get(e).responseLength();
         }
         float[] advantages = new float[n], oldLogp = new float[n];
@@ -128,14 +128,14 @@ public final class Whitening {
     }
 
     private static void checkSeqOffsets(int[] offsets, int n) {
-        TreeArgs.notNull(offsets, "seqOffsets");
-        TreeArgs.require(offsets.length >= 1, "seqOffsets must have B+1 >= 1 entries");
-        TreeArgs.require(offsets[0] == 0, "seqOffsets[0] must be 0, got " + offsets[0]);
+        SpoArguments.notNull(offsets, "seqOffsets");
+        SpoArguments.require(offsets.length >= 1, "seqOffsets must have B+1 >= 1 entries");
+        SpoArguments.require(offsets[0] == 0, "seqOffsets[0] must be 0, got " + offsets[0]);
         for (int i = 1; i < offsets.length; i++) {
-            TreeArgs.require(offsets[i] >= offsets[i - 1], "seqOffsets must be non-decreasing: seqOffsets[" + i
+            SpoArguments.require(offsets[i] >= offsets[i - 1], "seqOffsets must be non-decreasing: seqOffsets[" + i
                     + "] = " + offsets[i] + " < seqOffsets[" + (i - 1) + "] = " + offsets[i - 1]);
         }
-        TreeArgs.require(offsets[offsets.length - 1] == n,
+        SpoArguments.require(offsets[offsets.length - 1] == n,
                 "seqOffsets[B] must equal N = " + n + ", got " + offsets[offsets.length - 1]);
     }
 }
