@@ -275,6 +275,8 @@ int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const in
         if (parent == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent is null");
         if (leaf_reward == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "leafReward is null");
         if (value == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "value is null");
+        if (nonzero_advantages != nullptr && advantage == nullptr)
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "nonzeroAdvantages needs the advantage output (it counts A != 0)");
     }
     if (device == SPO4J_DEVICE_CPU)
         return tree_backup_cpu(num_nodes, num_trees, tree_offsets, parent, leaf_reward, weight, p, value, advantage,

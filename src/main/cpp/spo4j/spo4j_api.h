@@ -181,7 +181,7 @@ enum {
  * reference follow this order and agree bit for bit.
  *
  * Outputs ([N] unless noted; all but value may be NULL): value; advantage; child_count; depth (roots 0);
- * root_value [T]; nonzero_advantages [T] (non-root nodes of the tree with A != 0).
+ * root_value [T]; nonzero_advantages [T] (non-root nodes of the tree with A != 0; needs advantage).
  * The structure and the values read are checked before any output is written; a rejected call writes
  * nothing. CUDA: device pointers, work queued on `stream`; the call returns once the outputs are written.
  */

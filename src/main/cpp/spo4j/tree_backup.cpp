@@ -22,44 +22,49 @@ int make_tree_backup_params(int value_mode, int advantage_mode, float std_eps, T
     return SPO4J_OK;
 }
 
-int tree_fault_status(int32_t fault, int64_t tree, int64_t node, const int32_t* parent, const float* leaf_reward,
-                      const float* weight) {
+int tree_fault_status(int32_t fault, int64_t tree, int64_t node, int32_t parent_value, float leaf_reward_value,
+                      float weight_value) {
     const long long t = static_cast<long long>(tree), i = static_cast<long long>(node);
     switch (fault) {
         case TREE_FAULT_ROOT_HAS_PARENT:
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = %d: node %lld starts tree %lld and must be its root (parent -1)",
-                        i, parent[node], i, t);
+                        i, parent_value, i, t);
         case TREE_FAULT_SECOND_ROOT:
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = -1: tree %lld has a second root at node %lld", i, t, i);
         case TREE_FAULT_PARENT_NOT_BEFORE:
             return fail(SPO4J_ERR_INVALID_ARGUMENT,
-                        "parent[%lld] = %d: a parent must come before its child (a later parent, or a cycle)", i, parent[node]);
+                        "parent[%lld] = %d: a parent must come before its child (a later parent, or a cycle)", i, parent_value);
         case TREE_FAULT_PARENT_OUTSIDE:
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = %d is outside tree %lld", i, parent[node], t);
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = %d is outside tree %lld", i, parent_value, t);
         case TREE_FAULT_BAD_WEIGHT:
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "weight[%lld] = %g must be finite and > 0", i, static_cast<double>(weight[node]));
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "weight[%lld] = %g must be finite and > 0", i, static_cast<double>(weight_value));
         case TREE_FAULT_BAD_REWARD:
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "leafReward[%lld] = %g is not finite (node %lld is a leaf)", i,
-                        static_cast<double>(leaf_reward[node]), i);
+                        static_cast<double>(leaf_reward_value), i);
         default:
             return fail(SPO4J_ERR_INTERNAL, "unknown tree fault %d", fault);
     }
 }
 
+int tree_offsets_status(int64_t key, int64_t num_nodes, int32_t num_trees, int32_t at, int32_t before) {
+    if (key == 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets[0] must be 0, got %d", at);
+    if (key <= num_trees)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT,
+                    "treeOffsets must be strictly increasing (every tree has a root): treeOffsets[%d] = %d <= treeOffsets[%d] = %d",
+                    static_cast<int32_t>(key), at, static_cast<int32_t>(key - 1), before);
+    return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets[T] must equal the node count N = %lld, got %d",
+                static_cast<long long>(num_nodes), at);
+}
+
 namespace {
 
-// tree_offsets: 0 first, strictly increasing (every tree has its root), N last.
+// The first failing treeOffsets check (entries in order; see tree_offsets_fault).
 int check_tree_offsets(int64_t num_nodes, int32_t num_trees, const int32_t* tree_offsets) {
-    if (tree_offsets[0] != 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets[0] must be 0, got %d", tree_offsets[0]);
-    for (int32_t k = 1; k <= num_trees; ++k) {
-        if (tree_offsets[k] <= tree_offsets[k - 1])
-            return fail(SPO4J_ERR_INVALID_ARGUMENT,
-                        "treeOffsets must be strictly increasing (every tree has a root): treeOffsets[%d] = %d <= treeOffsets[%d] = %d",
-                        k, tree_offsets[k], k - 1, tree_offsets[k - 1]);
+    for (int32_t k = 0; k <= num_trees; ++k) {
+        const int32_t before = k > 0 ? tree_offsets[k - 1] : 0;
+        const int64_t key = tree_offsets_fault(k, num_trees, num_nodes, tree_offsets[k], before);
+        if (key >= 0) return tree_offsets_status(key, num_nodes, num_trees, tree_offsets[k], before);
     }
-    if (tree_offsets[num_trees] != num_nodes)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets[T] must equal the node count N = %lld, got %d",
-                    static_cast<long long>(num_nodes), tree_offsets[num_trees]);
     return SPO4J_OK;
 }
 
@@ -107,29 +112,37 @@ int tree_backup_cpu(int64_t num_nodes, int32_t num_trees, const int32_t* tree_of
 
     // Pass 1, read-only: each chunk records its first bad tree.
     std::vector<int32_t> bad_tree(chunks, -1), bad_fault(chunks, 0), bad_node(chunks, 0);
+    // Both passes walk each tree from its last node down, so they take a chunk's trees from the last one down
+    // too: the chunk is then one descending stream, which the hardware prefetcher follows (in increasing tree
+    // order, every tree starts with a jump forward, and the loads stall; 1.5x slower here).
     parallel_for(chunks, [&](int64_t c) {
-        for (int32_t k = first[c]; k < first[c + 1]; ++k) {
+        for (int32_t k = first[c + 1] - 1; k >= first[c]; --k) {
             const int32_t b = tree_offsets[k], e = tree_offsets[k + 1];
-            TreeScratch s = t_scratch.get(e - b, false, false);
+            const TreeScratch s = t_scratch.get(e - b, false, false);
             int32_t node = 0;
             const int32_t fault = check_tree(b, e, parent, leaf_reward, weight, s, &node);
-            if (fault != TREE_FAULT_NONE) {
+            if (fault != TREE_FAULT_NONE) {  // the last one recorded is the chunk's first bad tree
                 bad_tree[c] = k;
                 bad_fault[c] = fault;
                 bad_node[c] = node;
-                return;
             }
         }
     });
     for (int64_t c = 0; c < chunks; ++c) {
-        if (bad_tree[c] >= 0) return tree_fault_status(bad_fault[c], bad_tree[c], bad_node[c], parent, leaf_reward, weight);
+        if (bad_tree[c] >= 0) {
+            const int32_t i = bad_node[c];
+            return tree_fault_status(bad_fault[c], bad_tree[c], i, parent[i], leaf_reward[i],
+                                     weight != nullptr ? weight[i] : 1.0f);
+        }
     }
 
     // Pass 2: the values and advantages, tree by tree.
     parallel_for(chunks, [&](int64_t c) {
-        for (int32_t k = first[c]; k < first[c + 1]; ++k) {
+        for (int32_t k = first[c + 1] - 1; k >= first[c]; --k) {
             const int32_t b = tree_offsets[k], e = tree_offsets[k + 1];
-            TreeScratch s = t_scratch.get(e - b, need_extra, leaf_mean);
+            const TreeScratch s = t_scratch.get(e - b, need_extra, leaf_mean);
+            // Counting again costs no memory traffic (parent is read here anyway); keeping pass 1's counts
+            // would cost an N-sized buffer and its traffic, and measured no faster on 2 threads.
             count_children(b, e, parent, s.count);
             const int32_t nonzero =
                 backup_tree(b, e, parent, leaf_reward, weight, p, s, value, advantage, child_count, depth);

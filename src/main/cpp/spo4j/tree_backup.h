@@ -39,9 +39,37 @@ enum TreeFault : int32_t {
     TREE_FAULT_BAD_REWARD = 6          // a leaf's reward is NaN or infinite
 };
 
-// Formats the message for a fault at global node `node` of tree `tree` (host only).
-int tree_fault_status(int32_t fault, int64_t tree, int64_t node, const int32_t* parent, const float* leaf_reward,
-                      const float* weight);
+// Formats the message for a fault at global node `node` of tree `tree` (host only), from the node's values
+// (only the one the fault names is printed): parent[node], leafReward[node], weight[node]. The CUDA code
+// copies these few values back from the device, so both implementations report the same text.
+int tree_fault_status(int32_t fault, int64_t tree, int64_t node, int32_t parent_value, float leaf_reward_value,
+                      float weight_value);
+
+// treeOffsets must be 0 first, strictly increasing (every tree has its root) and N last. The checks are
+// reported in that order; as a key: 0 = treeOffsets[0] != 0, k in [1, T] = treeOffsets[k] <= treeOffsets[k-1],
+// T + 1 = treeOffsets[T] != N, so the smallest failing key is the one reported. Entry k's key from
+// at = treeOffsets[k] and before = treeOffsets[k-1] (unused for k = 0), or -1 if entry k passes.
+SPO4J_HD int64_t tree_offsets_fault(int32_t k, int32_t num_trees, int64_t num_nodes, int32_t at, int32_t before) {
+    if (k == 0) return at != 0 ? 0 : -1;
+    if (at <= before) return k;
+    if (k == num_trees && static_cast<int64_t>(at) != num_nodes) return static_cast<int64_t>(num_trees) + 1;
+    return -1;
+}
+
+// The message of treeOffsets fault `key`, from at = treeOffsets[min(key, T)] and before = treeOffsets[key-1].
+int tree_offsets_status(int64_t key, int64_t num_nodes, int32_t num_trees, int32_t at, int32_t before);
+
+// Structural fault of node i with parent p in tree [begin, end), or TREE_FAULT_NONE. A node's fault depends
+// on nothing else, so the first structural fault of a tree is that of its lowest faulty node.
+SPO4J_HD int32_t tree_node_fault(int32_t i, int32_t p, int32_t begin, int32_t end) {
+    if (i == begin) return p != -1 ? TREE_FAULT_ROOT_HAS_PARENT : TREE_FAULT_NONE;
+    if (p == -1) return TREE_FAULT_SECOND_ROOT;
+    if (p >= i && p < end) return TREE_FAULT_PARENT_NOT_BEFORE;
+    if (p < begin || p >= end) return TREE_FAULT_PARENT_OUTSIDE;
+    return TREE_FAULT_NONE;
+}
+SPO4J_HD bool tree_weight_ok(float w) { return w > 0.0f && w != INFINITY; }  // false for NaN
+SPO4J_HD bool tree_reward_ok(float r) { return r - r == 0.0f; }              // false for NaN and ±inf
 
 // Per-node scratch of one tree: child counts and the running sums of the pass.
 struct TreeScratch {
@@ -52,32 +80,61 @@ struct TreeScratch {
     double* extra_w; // LEAF_MEAN: Σ w over leaves
 };
 
+// Siblings are usually adjacent, so the bottom-up passes keep the running sums of one parent in registers
+// and store them when the parent changes: a read-modify-write through memory per node would chain every
+// sibling's update through store-to-load forwarding (about 3x slower here). The additions and their order
+// are unchanged. settle(k) stores the held sums if they are node k's, before k's own are read.
+struct RunningCount {
+    int32_t parent = -1;
+    int32_t count = 0;
+    SPO4J_HD void flush(int32_t* counts) {
+        if (parent >= 0) counts[parent] = count;
+        parent = -1;
+    }
+    SPO4J_HD void settle(int32_t k, int32_t* counts) {
+        if (parent == k) flush(counts);
+    }
+    SPO4J_HD void add(int32_t pk, int32_t* counts) {
+        if (pk != parent) {
+            flush(counts);
+            parent = pk;
+            count = counts[pk];
+        }
+        count += 1;
+    }
+};
+
 // Read-only check of tree [begin, end). Fills s.count (child counts); returns the first fault in node order
-// (structure, then weights, then leaf rewards) and its node in *bad_node.
+// (structure, then weights, then leaf rewards) and its node in *bad_node. One pass in decreasing index: a
+// node's children are counted before the node itself is reached, so its leaf test is final there; each kind
+// of fault keeps its lowest node. (A child with a broken parent link is not counted, but then a structural
+// fault is what gets reported.)
 SPO4J_HD int32_t check_tree(int32_t begin, int32_t end, const int32_t* parent, const float* leaf_reward,
                             const float* weight, const TreeScratch& s, int32_t* bad_node) {
     for (int32_t k = 0; k < end - begin; ++k) s.count[k] = 0;
-    for (int32_t i = begin; i < end; ++i) {
+    int32_t structure_fault = TREE_FAULT_NONE, structure_node = end, weight_node = end, reward_node = end;
+    RunningCount run;
+    for (int32_t i = end - 1; i >= begin; --i) {
+        const int32_t k = i - begin;
+        run.settle(k, s.count);
         const int32_t p = parent[i];
-        if (i == begin) {
-            if (p != -1) { *bad_node = i; return TREE_FAULT_ROOT_HAS_PARENT; }
-            continue;
+        const int32_t fault = tree_node_fault(i, p, begin, end);
+        if (fault != TREE_FAULT_NONE) {
+            structure_fault = fault;
+            structure_node = i;
+        } else if (i != begin) {
+            run.add(p - begin, s.count);
         }
-        if (p == -1) { *bad_node = i; return TREE_FAULT_SECOND_ROOT; }
-        if (p >= i && p < end) { *bad_node = i; return TREE_FAULT_PARENT_NOT_BEFORE; }
-        if (p < begin || p >= end) { *bad_node = i; return TREE_FAULT_PARENT_OUTSIDE; }
-        s.count[p - begin] += 1;
+        // Selects, not branches: a fault is rare, and the reward test on every node would mispredict.
+        const bool weight_bad = weight != nullptr && !tree_weight_ok(weight[i]);
+        weight_node = weight_bad ? i : weight_node;
+        const bool reward_bad = (s.count[k] == 0) & !tree_reward_ok(leaf_reward[i]);
+        reward_node = reward_bad ? i : reward_node;
     }
-    if (weight != nullptr) {
-        for (int32_t i = begin; i < end; ++i) {
-            const float w = weight[i];
-            if (!(w > 0.0f) || w == INFINITY) { *bad_node = i; return TREE_FAULT_BAD_WEIGHT; }
-        }
-    }
-    for (int32_t i = begin; i < end; ++i) {
-        const float r = leaf_reward[i];
-        if (s.count[i - begin] == 0 && !(r - r == 0.0f)) { *bad_node = i; return TREE_FAULT_BAD_REWARD; }
-    }
+    run.flush(s.count);
+    if (structure_fault != TREE_FAULT_NONE) { *bad_node = structure_node; return structure_fault; }
+    if (weight_node != end) { *bad_node = weight_node; return TREE_FAULT_BAD_WEIGHT; }
+    if (reward_node != end) { *bad_node = reward_node; return TREE_FAULT_BAD_REWARD; }
     return TREE_FAULT_NONE;
 }
 
@@ -99,11 +156,15 @@ SPO4J_HD double tb_mul(double a, double b) {
 // Child counts of a checked tree [begin, end).
 SPO4J_HD void count_children(int32_t begin, int32_t end, const int32_t* parent, int32_t* count) {
     for (int32_t k = 0; k < end - begin; ++k) count[k] = 0;
-    for (int32_t i = begin + 1; i < end; ++i) count[parent[i] - begin] += 1;
+    RunningCount run;
+    for (int32_t i = end - 1; i > begin; --i) run.add(parent[i] - begin, count);
+    run.flush(count);
 }
 
-// Values and advantages of one checked tree [begin, end) (s.count filled by check_tree or count_children). Returns the
-// number of non-root nodes with a non-zero advantage. Optional outputs may be null.
+// Values and advantages of one checked tree [begin, end) (s.count filled by check_tree or count_children). Returns
+// the number of non-root nodes with a non-zero advantage. Optional outputs may be null. One bottom-up pass
+// (values, sums), a second one for the sibling deviations in DIFF_OVER_STD, then one top-down pass (child
+// counts, depths, advantages).
 SPO4J_HD int32_t backup_tree(int32_t begin, int32_t end, const int32_t* parent, const float* leaf_reward,
                              const float* weight, const TreeBackupParams& p, const TreeScratch& s, float* value,
                              float* advantage, int32_t* child_count, int32_t* depth) {
@@ -112,11 +173,27 @@ SPO4J_HD int32_t backup_tree(int32_t begin, int32_t end, const int32_t* parent, 
     for (int32_t k = 0; k < m; ++k) {
         s.sum[k] = 0.0;
         s.wsum[k] = 0.0;
-        if (s.extra != nullptr) s.extra[k] = 0.0;
-        if (s.extra_w != nullptr) s.extra_w[k] = 0.0;
     }
+    if (leaf_mean) {
+        for (int32_t k = 0; k < m; ++k) {
+            s.extra[k] = 0.0;
+            s.extra_w[k] = 0.0;
+        }
+    }
+    // Running sums of parent `held` (see RunningCount): S, W, and in LEAF_MEAN the leaf sums.
+    int32_t held = -1;
+    double sum = 0.0, wsum = 0.0, lsum = 0.0, lw = 0.0;
     for (int32_t i = end - 1; i >= begin; --i) {
         const int32_t k = i - begin;
+        if (held == k) {
+            s.sum[k] = sum;
+            s.wsum[k] = wsum;
+            if (leaf_mean) {
+                s.extra[k] = lsum;
+                s.extra_w[k] = lw;
+            }
+            held = -1;
+        }
         const double w = weight != nullptr ? static_cast<double>(weight[i]) : 1.0;
         float v;
         if (s.count[k] == 0) {
@@ -131,24 +208,34 @@ SPO4J_HD int32_t backup_tree(int32_t begin, int32_t end, const int32_t* parent, 
         value[i] = v;
         if (i != begin) {
             const int32_t pk = parent[i] - begin;
-            s.sum[pk] = tb_add(s.sum[pk], tb_mul(w, static_cast<double>(v)));
-            s.wsum[pk] = tb_add(s.wsum[pk], w);
+            if (pk != held) {
+                if (held >= 0) {
+                    s.sum[held] = sum;
+                    s.wsum[held] = wsum;
+                    if (leaf_mean) {
+                        s.extra[held] = lsum;
+                        s.extra_w[held] = lw;
+                    }
+                }
+                held = pk;
+                sum = s.sum[pk];
+                wsum = s.wsum[pk];
+                if (leaf_mean) {
+                    lsum = s.extra[pk];
+                    lw = s.extra_w[pk];
+                }
+            }
+            sum = tb_add(sum, tb_mul(w, static_cast<double>(v)));
+            wsum = tb_add(wsum, w);
             if (leaf_mean) {
-                s.extra[pk] = tb_add(s.extra[pk], s.extra[k]);
-                s.extra_w[pk] = tb_add(s.extra_w[pk], s.extra_w[k]);
+                lsum = tb_add(lsum, s.extra[k]);
+                lw = tb_add(lw, s.extra_w[k]);
             }
         }
     }
-    if (child_count != nullptr)
-        for (int32_t i = begin; i < end; ++i) child_count[i] = s.count[i - begin];
-    if (depth != nullptr) {
-        depth[begin] = 0;
-        for (int32_t i = begin + 1; i < end; ++i) depth[i] = depth[parent[i]] + 1;
-    }
-    if (advantage == nullptr) return 0;
-    advantage[begin] = 0.0f;
-    if (p.advantage_mode == SPO4J_TREE_ADV_DIFF_OVER_STD) {
-        // Second pass for the siblings' squared deviations: μ_p is only known once all children are in.
+    const bool with_advantage = advantage != nullptr;
+    if (with_advantage && p.advantage_mode == SPO4J_TREE_ADV_DIFF_OVER_STD) {
+        // The siblings' squared deviations: μ_p is only known once all children are in.
         double* sq = s.extra;  // LEAF_MEAN's leaf sums are no longer needed
         for (int32_t k = 0; k < m; ++k) sq[k] = 0.0;
         for (int32_t i = end - 1; i > begin; --i) {
@@ -158,16 +245,28 @@ SPO4J_HD int32_t backup_tree(int32_t begin, int32_t end, const int32_t* parent, 
             sq[pk] = tb_add(sq[pk], tb_mul(w, tb_mul(d, d)));
         }
     }
+    if (child_count != nullptr) child_count[begin] = s.count[0];
+    if (depth != nullptr) depth[begin] = 0;
+    if (with_advantage) advantage[begin] = 0.0f;
     int32_t nonzero = 0;
+    int32_t last_depth = 0;
     for (int32_t i = begin + 1; i < end; ++i) {
-        const int32_t pk = parent[i] - begin;
+        const int32_t pi = parent[i], pk = pi - begin;
+        if (child_count != nullptr) child_count[i] = s.count[i - begin];
+        if (depth != nullptr) {
+            // A first child follows its parent in depth-first layouts: reading the depth just stored would
+            // chain every step through store-to-load forwarding.
+            last_depth = (pi == i - 1 ? last_depth : depth[pi]) + 1;
+            depth[i] = last_depth;
+        }
+        if (!with_advantage) continue;
         const double vi = static_cast<double>(value[i]);
         double a;
         if (p.advantage_mode == SPO4J_TREE_ADV_DIFF) {
-            a = vi - static_cast<double>(value[parent[i]]);
+            a = vi - static_cast<double>(value[pi]);
         } else if (p.advantage_mode == SPO4J_TREE_ADV_DIFF_OVER_STD) {
             const double denom = sqrt(s.extra[pk] / s.wsum[pk]) + static_cast<double>(p.std_eps);
-            a = denom == 0.0 ? 0.0 : (vi - static_cast<double>(value[parent[i]])) / denom;
+            a = denom == 0.0 ? 0.0 : (vi - static_cast<double>(value[pi])) / denom;
         } else {
             const double w = weight != nullptr ? static_cast<double>(weight[i]) : 1.0;
             a = s.count[pk] == 1 ? 0.0 : vi - (s.sum[pk] - tb_mul(w, vi)) / (s.wsum[pk] - w);

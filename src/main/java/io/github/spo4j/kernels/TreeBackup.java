@@ -98,7 +98,7 @@ public final class TreeBackup {
      * @param childCount        [N] output, or null
      * @param depth             [N] output, or null
      * @param rootValue         [T] output, or null
-     * @param nonzeroAdvantages [T] output, or null
+     * @param nonzeroAdvantages [T] output, or null (needs {@code advantage})
      */
     public void backup(TreeBackupConfig config, long numNodes, int numTrees, IntPointer treeOffsets, IntPointer parent,
             FloatPointer leafReward, FloatPointer weight, FloatPointer value, FloatPointer advantage,
@@ -160,6 +160,8 @@ public final class TreeBackup {
             Checks.notNull(parent, "parent");
             Checks.notNull(leafReward, "leafReward");
             Checks.notNull(value, "value");
+            Checks.require(nonzeroAdvantages == null || advantage != null,
+                    "nonzeroAdvantages needs the advantage output (it counts A != 0)");
         }
         capacity(treeOffsets, numTrees + 1L, "treeOffsets");
         capacity(parent, n, "parent");

@@ -129,6 +129,8 @@ class TreeBackupBadInputTest {
             assertMessage("parent holds 2 elements, expected 3",
                     () -> cpu.backup(c, 3, 1, new IntPointer(new int[] {0, 3}), parent, new FloatPointer(3), null,
                             new FloatPointer(3), null, null, null, null, null));
+            assertMessage("nonzeroAdvantages needs the advantage output", () -> cpu.backup(c, 2, 1, offs, parent,
+                    reward, null, value, null, null, null, null, new IntPointer(1)));
             assertMessage("advantage holds 1 elements, expected 2", () -> cpu.backup(c, 2, 1, offs, parent, reward,
                     null, value, new FloatPointer(1), null, null, null, null));
         }
