@@ -80,61 +80,25 @@ struct TreeScratch {
     double* extra_w; // LEAF_MEAN: Σ w over leaves
 };
 
-// Siblings are usually adjacent, so the bottom-up passes keep the running sums of one parent in registers
-// and store them when the parent changes: a read-modify-write through memory per node would chain every
-// sibling's update through store-to-load forwarding (about 3x slower here). The additions and their order
-// are unchanged. settle(k) stores the held sums if they are node k's, before k's own are read.
-struct RunningCount {
-    int32_t parent = -1;
-    int32_t count = 0;
-    SPO4J_HD void flush(int32_t* counts) {
-        if (parent >= 0) counts[parent] = count;
-        parent = -1;
-    }
-    SPO4J_HD void settle(int32_t k, int32_t* counts) {
-        if (parent == k) flush(counts);
-    }
-    SPO4J_HD void add(int32_t pk, int32_t* counts) {
-        if (pk != parent) {
-            flush(counts);
-            parent = pk;
-            count = counts[pk];
-        }
-        count += 1;
-    }
-};
-
 // Read-only check of tree [begin, end). Fills s.count (child counts); returns the first fault in node order
-// (structure, then weights, then leaf rewards) and its node in *bad_node. One pass in decreasing index: a
-// node's children are counted before the node itself is reached, so its leaf test is final there; each kind
-// of fault keeps its lowest node. (A child with a broken parent link is not counted, but then a structural
-// fault is what gets reported.)
+// (structure, then weights, then leaf rewards) and its node in *bad_node.
 SPO4J_HD int32_t check_tree(int32_t begin, int32_t end, const int32_t* parent, const float* leaf_reward,
                             const float* weight, const TreeScratch& s, int32_t* bad_node) {
     for (int32_t k = 0; k < end - begin; ++k) s.count[k] = 0;
-    int32_t structure_fault = TREE_FAULT_NONE, structure_node = end, weight_node = end, reward_node = end;
-    RunningCount run;
-    for (int32_t i = end - 1; i >= begin; --i) {
-        const int32_t k = i - begin;
-        run.settle(k, s.count);
+    for (int32_t i = begin; i < end; ++i) {
         const int32_t p = parent[i];
         const int32_t fault = tree_node_fault(i, p, begin, end);
-        if (fault != TREE_FAULT_NONE) {
-            structure_fault = fault;
-            structure_node = i;
-        } else if (i != begin) {
-            run.add(p - begin, s.count);
-        }
-        // Selects, not branches: a fault is rare, and the reward test on every node would mispredict.
-        const bool weight_bad = weight != nullptr && !tree_weight_ok(weight[i]);
-        weight_node = weight_bad ? i : weight_node;
-        const bool reward_bad = (s.count[k] == 0) & !tree_reward_ok(leaf_reward[i]);
-        reward_node = reward_bad ? i : reward_node;
+        if (fault != TREE_FAULT_NONE) { *bad_node = i; return fault; }
+        if (i != begin) s.count[p - begin] += 1;
     }
-    run.flush(s.count);
-    if (structure_fault != TREE_FAULT_NONE) { *bad_node = structure_node; return structure_fault; }
-    if (weight_node != end) { *bad_node = weight_node; return TREE_FAULT_BAD_WEIGHT; }
-    if (reward_node != end) { *bad_node = reward_node; return TREE_FAULT_BAD_REWARD; }
+    if (weight != nullptr) {
+        for (int32_t i = begin; i < end; ++i) {
+            if (!tree_weight_ok(weight[i])) { *bad_node = i; return TREE_FAULT_BAD_WEIGHT; }
+        }
+    }
+    for (int32_t i = begin; i < end; ++i) {
+        if (s.count[i - begin] == 0 && !tree_reward_ok(leaf_reward[i])) { *bad_node = i; return TREE_FAULT_BAD_REWARD; }
+    }
     return TREE_FAULT_NONE;
 }
 
@@ -156,9 +120,7 @@ SPO4J_HD double tb_mul(double a, double b) {
 // Child counts of a checked tree [begin, end).
 SPO4J_HD void count_children(int32_t begin, int32_t end, const int32_t* parent, int32_t* count) {
     for (int32_t k = 0; k < end - begin; ++k) count[k] = 0;
-    RunningCount run;
-    for (int32_t i = end - 1; i > begin; --i) run.add(parent[i] - begin, count);
-    run.flush(count);
+    for (int32_t i = begin + 1; i < end; ++i) count[parent[i] - begin] += 1;
 }
 
 // Values and advantages of one checked tree [begin, end) (s.count filled by check_tree or count_children). Returns
@@ -180,20 +142,8 @@ SPO4J_HD int32_t backup_tree(int32_t begin, int32_t end, const int32_t* parent, 
             s.extra_w[k] = 0.0;
         }
     }
-    // Running sums of parent `held` (see RunningCount): S, W, and in LEAF_MEAN the leaf sums.
-    int32_t held = -1;
-    double sum = 0.0, wsum = 0.0, lsum = 0.0, lw = 0.0;
     for (int32_t i = end - 1; i >= begin; --i) {
         const int32_t k = i - begin;
-        if (held == k) {
-            s.sum[k] = sum;
-            s.wsum[k] = wsum;
-            if (leaf_mean) {
-                s.extra[k] = lsum;
-                s.extra_w[k] = lw;
-            }
-            held = -1;
-        }
         const double w = weight != nullptr ? static_cast<double>(weight[i]) : 1.0;
         float v;
         if (s.count[k] == 0) {
@@ -208,28 +158,11 @@ SPO4J_HD int32_t backup_tree(int32_t begin, int32_t end, const int32_t* parent, 
         value[i] = v;
         if (i != begin) {
             const int32_t pk = parent[i] - begin;
-            if (pk != held) {
-                if (held >= 0) {
-                    s.sum[held] = sum;
-                    s.wsum[held] = wsum;
-                    if (leaf_mean) {
-                        s.extra[held] = lsum;
-                        s.extra_w[held] = lw;
-                    }
-                }
-                held = pk;
-                sum = s.sum[pk];
-                wsum = s.wsum[pk];
-                if (leaf_mean) {
-                    lsum = s.extra[pk];
-                    lw = s.extra_w[pk];
-                }
-            }
-            sum = tb_add(sum, tb_mul(w, static_cast<double>(v)));
-            wsum = tb_add(wsum, w);
+            s.sum[pk] = tb_add(s.sum[pk], tb_mul(w, static_cast<double>(v)));
+            s.wsum[pk] = tb_add(s.wsum[pk], w);
             if (leaf_mean) {
-                lsum = tb_add(lsum, s.extra[k]);
-                lw = tb_add(lw, s.extra_w[k]);
+                s.extra[pk] = tb_add(s.extra[pk], s.extra[k]);
+                s.extra_w[pk] = tb_add(s.extra_w[pk], s.extra_w[k]);
             }
         }
     }
@@ -249,16 +182,10 @@ SPO4J_HD int32_t backup_tree(int32_t begin, int32_t end, const int32_t* parent, 
     if (depth != nullptr) depth[begin] = 0;
     if (with_advantage) advantage[begin] = 0.0f;
     int32_t nonzero = 0;
-    int32_t last_depth = 0;
     for (int32_t i = begin + 1; i < end; ++i) {
         const int32_t pi = parent[i], pk = pi - begin;
         if (child_count != nullptr) child_count[i] = s.count[i - begin];
-        if (depth != nullptr) {
-            // A first child follows its parent in depth-first layouts: reading the depth just stored would
-            // chain every step through store-to-load forwarding.
-            last_depth = (pi == i - 1 ? last_depth : depth[pi]) + 1;
-            depth[i] = last_depth;
-        }
+        if (depth != nullptr) depth[i] = depth[pi] + 1;
         if (!with_advantage) continue;
         const double vi = static_cast<double>(value[i]);
         double a;
