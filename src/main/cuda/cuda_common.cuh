@@ -207,5 +207,13 @@ class WorkspaceLayout {
     size_t bytes_ = 0;
 };
 
+// Copies the element of T at device address src + index to *dst (for error messages), in stream order.
+template <class T>
+int read_device(T* dst, const T* src, int64_t index, cudaStream_t stream) {
+    SPO4J_CUDA_CHECK(cudaMemcpyAsync(dst, src + index, sizeof(T), cudaMemcpyDeviceToHost, stream));
+    SPO4J_CUDA_CHECK(cudaStreamSynchronize(stream));
+    return SPO4J_OK;
+}
+
 }  // namespace cu
 }  // namespace spo4j

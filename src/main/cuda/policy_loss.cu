@@ -768,30 +768,22 @@ int launch_grad_rows(const RowArgs& a, int logits_dtype, int sms, cudaStream_t s
     return SPO4J_OK;
 }
 
-// Reads `count` elements of T at device address src + index (for error messages), in stream order.
-template <class T>
-int read_device(T* dst, const T* src, int64_t index, cudaStream_t stream) {
-    SPO4J_CUDA_CHECK(cudaMemcpyAsync(dst, src + index, sizeof(T), cudaMemcpyDeviceToHost, stream));
-    SPO4J_CUDA_CHECK(cudaStreamSynchronize(stream));
-    return SPO4J_OK;
-}
-
 // The message of the first offsets check that failed (key as in Ctrl::offs_bad), as check_offsets() words it.
 int offsets_error(unsigned long long key, int64_t n, int32_t b, const int32_t* offs, cudaStream_t stream) {
     int32_t x = 0, y = 0;
     int st = SPO4J_OK;
     if (key == 0) {
-        if ((st = read_device(&x, offs, 0, stream)) != SPO4J_OK) return st;
+        if ((st = cu::read_device(&x, offs, 0, stream)) != SPO4J_OK) return st;
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqOffsets[0] must be 0, got %d", x);
     }
     if (key <= static_cast<unsigned long long>(b)) {
         const int32_t i = static_cast<int32_t>(key - 1);
-        if ((st = read_device(&x, offs, i + 1, stream)) != SPO4J_OK) return st;
-        if ((st = read_device(&y, offs, i, stream)) != SPO4J_OK) return st;
+        if ((st = cu::read_device(&x, offs, i + 1, stream)) != SPO4J_OK) return st;
+        if ((st = cu::read_device(&y, offs, i, stream)) != SPO4J_OK) return st;
         return fail(SPO4J_ERR_INVALID_ARGUMENT,
                     "seqOffsets must be non-decreasing: seqOffsets[%d] = %d < seqOffsets[%d] = %d", i + 1, x, i, y);
     }
-    if ((st = read_device(&x, offs, b, stream)) != SPO4J_OK) return st;
+    if ((st = cu::read_device(&x, offs, b, stream)) != SPO4J_OK) return st;
     return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqOffsets[B] must equal N = %lld, got %d", static_cast<long long>(n), x);
 }
 
@@ -801,10 +793,10 @@ int row_error(unsigned long long key, int64_t v, const void* targets, int target
         int64_t t = 0;
         int st = SPO4J_OK;
         if (targets_dtype == SPO4J_DTYPE_I64) {
-            st = read_device(&t, static_cast<const int64_t*>(targets), row, stream);
+            st = cu::read_device(&t, static_cast<const int64_t*>(targets), row, stream);
         } else {
             int32_t t32 = 0;
-            st = read_device(&t32, static_cast<const int32_t*>(targets), row, stream);
+            st = cu::read_device(&t32, static_cast<const int32_t*>(targets), row, stream);
             t = t32;
         }
         if (st != SPO4J_OK) return st;

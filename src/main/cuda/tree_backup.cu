@@ -501,19 +501,12 @@ int prepare_device(SmemLimits* lim) {
     return SPO4J_OK;
 }
 
-template <class T>
-int read_device(T* dst, const T* src, int64_t index, cudaStream_t stream) {
-    SPO4J_CUDA_CHECK(cudaMemcpyAsync(dst, src + index, sizeof(T), cudaMemcpyDeviceToHost, stream));
-    SPO4J_CUDA_CHECK(cudaStreamSynchronize(stream));
-    return SPO4J_OK;
-}
-
 // The message of treeOffsets fault `key`, with the values tree_offsets_status prints.
 int offsets_error(unsigned long long key, const Args& a, cudaStream_t stream) {
     int32_t at = 0, before = 0;
     const int64_t k = static_cast<int64_t>(key);
-    int st = read_device(&at, a.offs, k < a.t ? k : a.t, stream);
-    if (st == SPO4J_OK && k >= 1 && k <= a.t) st = read_device(&before, a.offs, k - 1, stream);
+    int st = cu::read_device(&at, a.offs, k < a.t ? k : a.t, stream);
+    if (st == SPO4J_OK && k >= 1 && k <= a.t) st = cu::read_device(&before, a.offs, k - 1, stream);
     if (st != SPO4J_OK) return st;
     return tree_offsets_status(k, a.n, a.t, at, before);
 }
@@ -525,19 +518,19 @@ int tree_error(unsigned long long key, const Args& a, cudaStream_t stream) {
     const int64_t node = static_cast<int64_t>(key & 0x7fffffffull);
     int32_t p = 0;
     float reward = 0.0f, weight = 0.0f;
-    int st = read_device(&p, a.parent, node, stream);
+    int st = cu::read_device(&p, a.parent, node, stream);
     if (st != SPO4J_OK) return st;
     int32_t fault = TREE_FAULT_NONE;
     if (phase == kPhaseStructure) {
         int32_t b = 0, e = 0;
-        if ((st = read_device(&b, a.offs, tree, stream)) != SPO4J_OK) return st;
-        if ((st = read_device(&e, a.offs, tree + 1, stream)) != SPO4J_OK) return st;
+        if ((st = cu::read_device(&b, a.offs, tree, stream)) != SPO4J_OK) return st;
+        if ((st = cu::read_device(&e, a.offs, tree + 1, stream)) != SPO4J_OK) return st;
         fault = tree_node_fault(static_cast<int32_t>(node), p, b, e);
     } else if (phase == kPhaseWeight) {
-        if ((st = read_device(&weight, a.weight, node, stream)) != SPO4J_OK) return st;
+        if ((st = cu::read_device(&weight, a.weight, node, stream)) != SPO4J_OK) return st;
         fault = TREE_FAULT_BAD_WEIGHT;
     } else {
-        if ((st = read_device(&reward, a.reward, node, stream)) != SPO4J_OK) return st;
+        if ((st = cu::read_device(&reward, a.reward, node, stream)) != SPO4J_OK) return st;
         fault = TREE_FAULT_BAD_REWARD;
     }
     if (fault == TREE_FAULT_NONE)

@@ -266,8 +266,9 @@ public final class BenchCommand implements Callable<Integer> {
         out.println("vs ref / vs torch: speedup = that implementation's median / this one's (> 1 = faster).");
         out.println("GB/s: bytes an ideal implementation moves / median time; tokens: 21 B per token (logp, oldLogp,");
         out.println("refLogp, advantages 4 B each + valid 1 B read, gradient 4 B written); logits: 8 B per logit");
-        out.println("(4 B read, 4 B of gradient written). max|dgrad|, |dloss|: against the reference on the same");
-        out.println("inputs.");
+        out.println("(4 B read, 4 B of gradient written); tree: 24 B per node (parent, reward read; value, advantage,");
+        out.println("child count, depth written). max|dgrad|, |dloss|: against the reference on the same inputs (tree:");
+        out.println("the advantages, and the sum of the trees' root values).");
         out.flush();
     }
 

@@ -1,5 +1,6 @@
 package io.github.spo4j.kernels;
 
+import static io.github.spo4j.kernels.TreeBackupKernelTest.assertSame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -197,15 +198,6 @@ class TreeBackupCudaTest {
             host.get(out);
         }
         return out;
-    }
-
-    static void assertSame(String what, TreeBackupResult expected, TreeBackupResult actual) {
-        assertArrayEquals(expected.value(), actual.value(), what + " value");
-        assertArrayEquals(expected.advantage(), actual.advantage(), what + " advantage");
-        assertArrayEquals(expected.childCount(), actual.childCount(), what + " childCount");
-        assertArrayEquals(expected.depth(), actual.depth(), what + " depth");
-        assertArrayEquals(expected.rootValue(), actual.rootValue(), what + " rootValue");
-        assertArrayEquals(expected.nonzeroAdvantages(), actual.nonzeroAdvantages(), what + " nonzeroAdvantages");
     }
 
     /**
