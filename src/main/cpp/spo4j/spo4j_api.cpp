@@ -7,6 +7,7 @@
 
 #include "parallel.h"
 #include "policy_loss.h"
+#include "prefix_attention.h"
 #include "tree_backup.h"
 
 #ifdef SPO4J_WITH_CUDA
@@ -284,6 +285,34 @@ int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const in
 #ifdef SPO4J_WITH_CUDA
     return tree_backup_cuda(num_nodes, num_trees, tree_offsets, parent, leaf_reward, weight, p, value, advantage,
                             child_count, depth, root_value, nonzero_advantages, stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
+
+int spo4j_prefix_attention(int device, const float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
+                           int32_t kv_heads, int32_t head_dim, int32_t layer, int32_t q_heads, float scale,
+                           int32_t num_queries, const float* q, const int32_t* query_limit, int32_t num_tables,
+                           const int32_t* table_offsets, const int32_t* table_blocks, int32_t num_parts,
+                           const int32_t* part_table, const int32_t* part_begin, const int32_t* part_end,
+                           const int32_t* part_query_offsets, const int32_t* part_queries,
+                           const int32_t* query_entry_offsets, const int32_t* query_entries, float* out, float* lse,
+                           void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st != SPO4J_OK) return st;
+    const AttentionArgs a{cache, num_layers, num_blocks, block_size, kv_heads, head_dim, layer, q_heads, scale,
+                          num_queries, q, query_limit, num_tables, table_offsets, table_blocks, num_parts, part_table,
+                          part_begin, part_end, part_query_offsets, part_queries, query_entry_offsets, query_entries,
+                          out, lse};
+    st = check_attention_args(a);
+    if (st != SPO4J_OK) return st;
+    if (device == SPO4J_DEVICE_CPU) return prefix_attention_cpu(a);
+#ifdef SPO4J_WITH_CUDA
+    return prefix_attention_cuda(a, stream);
 #else
     (void)stream;
     return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");

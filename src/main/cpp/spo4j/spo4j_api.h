@@ -191,6 +191,40 @@ SPO4J_EXPORT int spo4j_tree_backup(
     float* value, float* advantage, int32_t* child_count, int32_t* depth, float* root_value,
     int32_t* nonzero_advantages, void* stream);
 
+
+/* ---- prefix attention over the paged KV cache ------------------------------------------------- */
+/*
+ * Attention of queries over the keys and values of a paged KV cache, computed in parts that are merged by
+ * their log-sum-exp, so a prefix shared by many sequences is attended once for all of them.
+ *
+ * cache: f32 [num_layers][2][num_blocks][block_size][kv_heads][head_dim] (K then V of each layer); position
+ * pos of block table t is slot pos % block_size of block table_blocks[table_offsets[t] + pos / block_size].
+ * q, out: f32 [num_queries, q_heads, head_dim]; lse: f32 [num_queries, q_heads] or NULL. Query head j reads
+ * KV head j / (q_heads / kv_heads); scores are scale · q·k.
+ *
+ * Part p attends table part_table[p] at positions [part_begin[p], part_end[p]) for each of its queries
+ * part_queries[part_query_offsets[p] .. part_query_offsets[p+1]) (its "entries"); query i only sees
+ * positions < query_limit[i] (its sequence length in decode, pos + 1 in causal prefill). Each query's
+ * output merges the states of its entries in the order query_entries[query_entry_offsets[i] ..
+ * query_entry_offsets[i+1]) lists them:
+ *   o = Σ_e w_e o_e / Σ_e w_e,  w_e = exp(lse_e − max lse),  lse = max lse + log Σ_e w_e,
+ * which is the attention over the union of the entries' positions when they are disjoint (the caller's
+ * plan guarantees that; it is not checked). A query with no visible position gets o = 0 and lse = −inf.
+ *
+ * The plan arrays (query_limit, table_*, part_*, query_entr*) are HOST memory for both devices: they are
+ * checked on the host, completely, before anything is written. cache, q, out and lse are device memory
+ * for CUDA; q must be finite (checked). The cache's values are not checked. head_dim <= 256.
+ */
+SPO4J_EXPORT int spo4j_prefix_attention(
+    int device, const float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
+    int32_t head_dim, int32_t layer, int32_t q_heads, float scale,
+    int32_t num_queries, const float* q, const int32_t* query_limit,
+    int32_t num_tables, const int32_t* table_offsets, const int32_t* table_blocks,
+    int32_t num_parts, const int32_t* part_table, const int32_t* part_begin, const int32_t* part_end,
+    const int32_t* part_query_offsets, const int32_t* part_queries,
+    const int32_t* query_entry_offsets, const int32_t* query_entries,
+    float* out, float* lse, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -118,4 +118,13 @@ public final class Spo4jNative {
             int advantageMode, float stdEps, FloatPointer value, FloatPointer advantage,
             @Cast("int32_t*") IntPointer childCount, @Cast("int32_t*") IntPointer depth, FloatPointer rootValue,
             @Cast("int32_t*") IntPointer nonzeroAdvantages, Pointer stream);
+
+    public static native int spo4j_prefix_attention(int device, @Cast("const float*") FloatPointer cache, int numLayers,
+            int numBlocks, int blockSize, int kvHeads, int headDim, int layer, int qHeads, float scale, int numQueries,
+            @Cast("const float*") FloatPointer q, @Cast("const int32_t*") IntPointer queryLimit, int numTables,
+            @Cast("const int32_t*") IntPointer tableOffsets, @Cast("const int32_t*") IntPointer tableBlocks,
+            int numParts, @Cast("const int32_t*") IntPointer partTable, @Cast("const int32_t*") IntPointer partBegin,
+            @Cast("const int32_t*") IntPointer partEnd, @Cast("const int32_t*") IntPointer partQueryOffsets,
+            @Cast("const int32_t*") IntPointer partQueries, @Cast("const int32_t*") IntPointer queryEntryOffsets,
+            @Cast("const int32_t*") IntPointer queryEntries, FloatPointer out, FloatPointer lse, Pointer stream);
 }
