@@ -15,70 +15,187 @@ namespace spo4j {
 
 namespace {
 
-constexpr int kTile = 32;
-constexpr int kRowBlock = 16;
+constexpr int kTile = 32;       // positions per tile: 4 vectors of 8
+constexpr int kRowBlock = 32;   // rows per work item
+constexpr int kDimChunk = 32;   // output dims per register block in the value product
+
+// The 32-byte vector type has a different calling convention with and without AVX; nothing of it crosses a
+// call here (all helpers are forced inline), so GCC's note about that ABI does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+// 8 floats; on x86 the AVX2+FMA clone of the item kernel maps each to one register, elsewhere GCC splits it.
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+
+// Everything the item kernel calls is forced inline, so it is compiled for the caller's target (the AVX2
+// clone or the baseline) and no 32-byte vector crosses a call.
+#define SPO4J_INLINE inline __attribute__((always_inline))
+SPO4J_INLINE v8 load8(const float* p) { return *reinterpret_cast<const v8u*>(p); }
+SPO4J_INLINE void store8(float* p, v8 v) { *reinterpret_cast<v8u*>(p) = v; }
+SPO4J_INLINE v8 splat8(float x) { return v8{x, x, x, x, x, x, x, x}; }
 
 int bad(const char* fmt, long long a, long long b = 0, long long c = 0) {
     return fail(SPO4J_ERR_INVALID_ARGUMENT, fmt, a, b, c);
-}
-
-struct Scratch {
-    std::vector<float> kt, o, qs, m, l, s;
-    std::vector<const float*> vrow;
-    void size(int32_t d) {
-        kt.resize(static_cast<size_t>(d) * kTile);
-        o.resize(static_cast<size_t>(d) * kRowBlock);
-        qs.resize(static_cast<size_t>(d) * kRowBlock);
-        m.resize(kRowBlock);
-        l.resize(kRowBlock);
-        s.resize(kTile);
-        vrow.resize(kTile);
-    }
-};
-
-// One row's contribution of the tile: scores s = Kt·q over the tile's `valid` positions, then the online
-// softmax update of (m, l, o). Positions past `valid` are masked.
-inline void tile_row(const float* __restrict kt, const float* const* vrow, int valid, int32_t d,
-                     const float* __restrict q, float* __restrict s, float* __restrict o, float* m, float* l) {
-    for (int t = 0; t < kTile; ++t) s[t] = 0.0f;
-    for (int32_t i = 0; i < d; ++i) {
-        const float qi = q[i];
-        const float* __restrict krow = kt + static_cast<int64_t>(i) * kTile;
-        for (int t = 0; t < kTile; ++t) s[t] += qi * krow[t];
-    }
-    float tile_max = -INFINITY;
-    for (int t = 0; t < valid; ++t) tile_max = max_f(tile_max, s[t]);
-    const float new_max = max_f(*m, tile_max);
-    const float c = *m == -INFINITY ? 0.0f : exp_nonpositive(*m - new_max);
-    float sum = 0.0f;
-    for (int t = 0; t < valid; ++t) {
-        s[t] = exp_nonpositive(s[t] - new_max);
-        sum += s[t];
-    }
-    *l = *l * c + sum;
-    *m = new_max;
-    if (c != 1.0f)
-        for (int32_t i = 0; i < d; ++i) o[i] *= c;
-    int t = 0;
-    for (; t + 4 <= valid; t += 4) {
-        const float p0 = s[t], p1 = s[t + 1], p2 = s[t + 2], p3 = s[t + 3];
-        const float* __restrict v0 = vrow[t];
-        const float* __restrict v1 = vrow[t + 1];
-        const float* __restrict v2 = vrow[t + 2];
-        const float* __restrict v3 = vrow[t + 3];
-        for (int32_t i = 0; i < d; ++i) o[i] += p0 * v0[i] + p1 * v1[i] + p2 * v2[i] + p3 * v3[i];
-    }
-    for (; t < valid; ++t) {
-        const float p = s[t];
-        const float* __restrict v = vrow[t];
-        for (int32_t i = 0; i < d; ++i) o[i] += p * v[i];
-    }
 }
 
 struct Item {
     int32_t part, kv_head;
     int64_t row0, row1;  // rows [row0, row1) of the part: row r is query entry r / g, head kv_head·g + r % g
 };
+
+// Per-thread buffers of one work item. kt: the tile's keys transposed [D][kTile]; vt: its values [kTile][D];
+// qs: the rows' scaled queries [rows][D]; o: unnormalised outputs [rows][D]; p: scores, then
+// probabilities [rows][kTile] (0 past a row's visible end).
+struct Scratch {
+    std::vector<float> kt, vt, qs, o, p;
+    void size(int32_t d) {
+        const size_t dd = static_cast<size_t>(d);
+        kt.resize(dd * kTile);
+        vt.resize(dd * kTile);
+        qs.resize(dd * kRowBlock);
+        o.resize(dd * kRowBlock);
+        p.resize(static_cast<size_t>(kRowBlock) * kTile);
+    }
+};
+
+struct RowsView {
+    const float* kt;
+    const float* vt;
+    const float* qs;
+    float* o;
+    float* p;
+    int32_t d;
+};
+
+// Scores of rows r and r + 1 (or r alone) against the tile: p[r][t] = Σ_i qs[r][i] · kt[i][t].
+template <int kRows>
+SPO4J_INLINE void score_rows(const RowsView& v, int r) {
+    v8 acc[kRows][4];
+    for (int j = 0; j < kRows; ++j)
+        for (int c = 0; c < 4; ++c) acc[j][c] = splat8(0.0f);
+    const float* q0 = v.qs + static_cast<int64_t>(r) * v.d;
+    for (int32_t i = 0; i < v.d; ++i) {
+        const float* krow = v.kt + static_cast<int64_t>(i) * kTile;
+        const v8 k0 = load8(krow), k1 = load8(krow + 8), k2 = load8(krow + 16), k3 = load8(krow + 24);
+        for (int j = 0; j < kRows; ++j) {
+            const v8 qj = splat8(q0[static_cast<int64_t>(j) * v.d + i]);
+            acc[j][0] += qj * k0;
+            acc[j][1] += qj * k1;
+            acc[j][2] += qj * k2;
+            acc[j][3] += qj * k3;
+        }
+    }
+    for (int j = 0; j < kRows; ++j)
+        for (int c = 0; c < 4; ++c) store8(v.p + static_cast<int64_t>(r + j) * kTile + 8 * c, acc[j][c]);
+}
+
+// o[r..r+kRows) += p[r..r+kRows) · vt over the tile's `len` positions, in chunks of 32 dims held in registers.
+template <int kRows>
+SPO4J_INLINE void value_rows(const RowsView& v, int r, int len) {
+    const float* p0 = v.p + static_cast<int64_t>(r) * kTile;
+    int32_t i0 = 0;
+    for (; i0 + kDimChunk <= v.d; i0 += kDimChunk) {
+        v8 acc[kRows][4];
+        for (int j = 0; j < kRows; ++j)
+            for (int c = 0; c < 4; ++c) acc[j][c] = load8(v.o + static_cast<int64_t>(r + j) * v.d + i0 + 8 * c);
+        for (int t = 0; t < len; ++t) {
+            const float* vrow = v.vt + static_cast<int64_t>(t) * v.d + i0;
+            const v8 w0 = load8(vrow), w1 = load8(vrow + 8), w2 = load8(vrow + 16), w3 = load8(vrow + 24);
+            for (int j = 0; j < kRows; ++j) {
+                const v8 pj = splat8(p0[j * kTile + t]);
+                acc[j][0] += pj * w0;
+                acc[j][1] += pj * w1;
+                acc[j][2] += pj * w2;
+                acc[j][3] += pj * w3;
+            }
+        }
+        for (int j = 0; j < kRows; ++j)
+            for (int c = 0; c < 4; ++c) store8(v.o + static_cast<int64_t>(r + j) * v.d + i0 + 8 * c, acc[j][c]);
+    }
+    for (int j = 0; j < kRows; ++j) {
+        float* o = v.o + static_cast<int64_t>(r + j) * v.d;
+        for (int t = 0; t < len; ++t) {
+            const float pt = p0[j * kTile + t];
+            const float* vrow = v.vt + static_cast<int64_t>(t) * v.d;
+            for (int32_t i = i0; i < v.d; ++i) o[i] += pt * vrow[i];
+        }
+    }
+}
+
+// One work item: rows [0, nrows) with visible ends row_end[], over positions [begin, max_end) of `blocks`.
+// m, l: each row's running max and sum. Instantiated twice (AVX2+FMA and baseline), picked at run time.
+SPO4J_INLINE void attend_item_body(const AttentionArgs& a, Scratch& sc, const int32_t* blocks, int32_t kv_head,
+                                   int32_t begin, int32_t max_end, int nrows, const int32_t* row_end, float* m, float* l,
+                                   int32_t d) {
+    RowsView v{sc.kt.data(), sc.vt.data(), sc.qs.data(), sc.o.data(), sc.p.data(), d};
+    for (int32_t t0 = begin; t0 < max_end; t0 += kTile) {
+        const int len = std::min(kTile, max_end - t0);
+        for (int t = 0; t < kTile; ++t) {
+            if (t < len) {
+                const int32_t pos = t0 + t;
+                const int32_t block = blocks[pos / a.block_size], slot = pos % a.block_size;
+                const float* k = a.cache + a.row_offset(0, block, slot, kv_head);
+                for (int32_t i = 0; i < d; ++i) sc.kt[static_cast<size_t>(i) * kTile + t] = k[i];
+                std::copy_n(a.cache + a.row_offset(1, block, slot, kv_head), d,
+                            sc.vt.data() + static_cast<int64_t>(t) * d);
+            } else {
+                for (int32_t i = 0; i < d; ++i) sc.kt[static_cast<size_t>(i) * kTile + t] = 0.0f;
+            }
+        }
+        int r = 0;
+        for (; r + 2 <= nrows; r += 2) score_rows<2>(v, r);
+        if (r < nrows) score_rows<1>(v, r);
+        for (r = 0; r < nrows; ++r) {
+            float* pr = sc.p.data() + static_cast<int64_t>(r) * kTile;
+            const int valid = std::min(len, row_end[r] - t0);
+            if (valid <= 0) {
+                std::fill_n(pr, kTile, 0.0f);
+                continue;
+            }
+            float tile_max = -INFINITY;
+            for (int t = 0; t < valid; ++t) tile_max = max_f(tile_max, pr[t]);
+            const float new_max = max_f(m[r], tile_max);
+            const float c = m[r] == -INFINITY ? 0.0f : exp_nonpositive(m[r] - new_max);
+            float sum = 0.0f;
+            for (int t = 0; t < valid; ++t) {
+                pr[t] = exp_nonpositive(pr[t] - new_max);
+                sum += pr[t];
+            }
+            for (int t = valid; t < kTile; ++t) pr[t] = 0.0f;
+            l[r] = l[r] * c + sum;
+            m[r] = new_max;
+            if (c != 1.0f) {
+                float* o = sc.o.data() + static_cast<int64_t>(r) * d;
+                for (int32_t i = 0; i < d; ++i) o[i] *= c;
+            }
+        }
+        for (r = 0; r + 2 <= nrows; r += 2) value_rows<2>(v, r, len);
+        if (r < nrows) value_rows<1>(v, r, len);
+    }
+}
+
+#define SPO4J_ATTEND_ITEM_PARAMS                                                                                 \
+    const AttentionArgs &a, Scratch &sc, const int32_t *blocks, int32_t kv_head, int32_t begin, int32_t max_end, \
+        int nrows, const int32_t *row_end, float *m, float *l, int32_t d
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) void attend_item_avx2(SPO4J_ATTEND_ITEM_PARAMS) {
+    attend_item_body(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+}
+bool has_avx2_fma() {
+    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return yes;
+}
+#endif
+void attend_item_base(SPO4J_ATTEND_ITEM_PARAMS) {
+    attend_item_body(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+}
+
+void attend_item(SPO4J_ATTEND_ITEM_PARAMS) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (has_avx2_fma()) return attend_item_avx2(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+#endif
+    attend_item_base(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+}
 
 }  // namespace
 
@@ -215,36 +332,20 @@ int prefix_attention_cpu(const AttentionArgs& a) {
             float* qs = sc.qs.data() + static_cast<int64_t>(r) * d;
             for (int32_t i = 0; i < d; ++i) qs[i] = qrow[i] * a.scale;
             std::fill_n(sc.o.data() + static_cast<int64_t>(r) * d, d, 0.0f);
-            sc.m[r] = -INFINITY;
-            sc.l[r] = 0.0f;
         }
-        for (int32_t t0 = begin; t0 < max_end; t0 += kTile) {
-            const int len = std::min(kTile, max_end - t0);
-            for (int t = 0; t < kTile; ++t) {
-                if (t < len) {
-                    const int32_t pos = t0 + t;
-                    const int32_t block = blocks[pos / a.block_size], slot = pos % a.block_size;
-                    const float* k = a.cache + a.row_offset(0, block, slot, it.kv_head);
-                    for (int32_t i = 0; i < d; ++i) sc.kt[static_cast<int64_t>(i) * kTile + t] = k[i];
-                    sc.vrow[t] = a.cache + a.row_offset(1, block, slot, it.kv_head);
-                } else {
-                    for (int32_t i = 0; i < d; ++i) sc.kt[static_cast<int64_t>(i) * kTile + t] = 0.0f;
-                }
-            }
-            for (int r = 0; r < nrows; ++r) {
-                const int valid = std::min(len, row_end[r] - t0);
-                if (valid <= 0) continue;
-                tile_row(sc.kt.data(), sc.vrow.data(), valid, d, sc.qs.data() + static_cast<int64_t>(r) * d, sc.s.data(),
-                         sc.o.data() + static_cast<int64_t>(r) * d, &sc.m[r], &sc.l[r]);
-            }
+        float m[kRowBlock], l[kRowBlock];
+        for (int r = 0; r < nrows; ++r) {
+            m[r] = -INFINITY;
+            l[r] = 0.0f;
         }
+        attend_item(a, sc, blocks, it.kv_head, begin, max_end, nrows, row_end, m, l, d);
         for (int r = 0; r < nrows; ++r) {
             const int64_t row = it.row0 + r;
             const int32_t entry = e0 + static_cast<int32_t>(row / g);
             const int32_t qi = a.part_queries[entry];
             const int64_t head = static_cast<int64_t>(it.kv_head) * g + row % g;
-            const float inv = sc.l[r] > 0.0f ? 1.0f / sc.l[r] : 0.0f;
-            const float lse = sc.l[r] > 0.0f ? sc.m[r] + logf(sc.l[r]) : -INFINITY;
+            const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+            const float lse = l[r] > 0.0f ? m[r] + logf(l[r]) : -INFINITY;
             const int64_t slot = ws_slot[static_cast<size_t>(entry)];
             float* dst = slot < 0 ? a.out + (qi * hq + head) * d : ws_o.data() + (slot * hq + head) * d;
             const float* o = sc.o.data() + static_cast<int64_t>(r) * d;
