@@ -118,4 +118,13 @@ public final class Spo4jNative {
             int advantageMode, float stdEps, FloatPointer value, FloatPointer advantage,
             @Cast("int32_t*") IntPointer childCount, @Cast("int32_t*") IntPointer depth, FloatPointer rootValue,
             @Cast("int32_t*") IntPointer nonzeroAdvantages, Pointer stream);
+
+    public static native int spo4j_kv_write(int device, FloatPointer cache, int numLayers, int numBlocks,
+            int blockSize, int kvHeads, int headDim, int layer, @Cast("int64_t") long numTokens,
+            @Cast("const int32_t*") IntPointer slots, @Cast("const float*") FloatPointer k,
+            @Cast("const float*") FloatPointer v, Pointer stream);
+
+    public static native int spo4j_kv_copy_blocks(int device, FloatPointer cache, int numLayers, int numBlocks,
+            int blockSize, int kvHeads, int headDim, int numCopies, @Cast("const int32_t*") IntPointer src,
+            @Cast("const int32_t*") IntPointer dst, @Cast("const int32_t*") IntPointer slotsToCopy, Pointer stream);
 }
