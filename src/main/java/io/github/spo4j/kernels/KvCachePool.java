@@ -115,6 +115,8 @@ public final class KvCachePool implements AutoCloseable {
             storage = new FloatPointer(deviceStorage.pointer());
         } else {
             storage = new FloatPointer(config.totalFloats());
+            // Held beyond any PointerScope open at creation: only close() (or the GC) frees it.
+            storage.retainReference();
             Pointer.memset(storage, 0, config.totalBytes());
         }
     }
@@ -409,7 +411,7 @@ public final class KvCachePool implements AutoCloseable {
     public synchronized void close() {
         if (storage == null) return;
         if (deviceStorage != null) deviceStorage.close();
-        else storage.close();
+        else storage.deallocate();
         storage = null;
         deviceStorage = null;
     }

@@ -149,6 +149,23 @@ class KvCachePoolBadInputTest {
         }
     }
 
+    @Test
+    void aPoolMadeInsideAPointerScopeOutlivesTheScope() {
+        KvCachePool pool;
+        try (PointerScope scope = new PointerScope()) {
+            pool = KvCachePool.create(C, Backend.CPU);
+        }
+        try (pool) {
+            int s = pool.newSequence();
+            float[] k = KvCachePoolModelTest.rows(5, 6, 7), v = KvCachePoolModelTest.rows(5, 6, 8);
+            pool.append(s, 1, k, v);
+            float[] rk = new float[30], rv = new float[30];
+            pool.readKv(s, 1, rk, rv);
+            assertArrayEquals(k, rk);
+            assertArrayEquals(v, rv);
+        }
+    }
+
     /** The native entries over host pointers: each bad index array is rejected and the cache is untouched. */
     @Test
     void nativeEntriesRecheckTheirIndexArrays() {
