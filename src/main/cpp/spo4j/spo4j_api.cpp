@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <new>
 
+#include "kv_cache.h"
 #include "parallel.h"
 #include "policy_loss.h"
 #include "prefix_attention.h"
@@ -292,6 +293,45 @@ int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const in
     SPO4J_API_END()
 }
 
+int spo4j_kv_write(int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
+                   int32_t kv_heads, int32_t head_dim, int32_t layer, int64_t num_tokens, const int32_t* slots,
+                   const float* k, const float* v, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st != SPO4J_OK) return st;
+    const KvShape s{num_layers, num_blocks, block_size, kv_heads, head_dim};
+    if ((st = kv_check_shape(s)) != SPO4J_OK) return st;
+    if (cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache is null");
+    if ((st = kv_check_write(s, layer, num_tokens, slots, k, v)) != SPO4J_OK) return st;
+    if (device == SPO4J_DEVICE_CPU) return kv_write_cpu(s, cache, layer, num_tokens, slots, k, v);
+#ifdef SPO4J_WITH_CUDA
+    return kv_write_cuda(s, cache, layer, num_tokens, slots, k, v, stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
+int spo4j_kv_copy_blocks(int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
+                         int32_t kv_heads, int32_t head_dim, int32_t num_copies, const int32_t* src,
+                         const int32_t* dst, const int32_t* slots_to_copy, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st != SPO4J_OK) return st;
+    const KvShape s{num_layers, num_blocks, block_size, kv_heads, head_dim};
+    if ((st = kv_check_shape(s)) != SPO4J_OK) return st;
+    if (cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache is null");
+    if ((st = kv_check_copies(s, num_copies, src, dst, slots_to_copy)) != SPO4J_OK) return st;
+    if (device == SPO4J_DEVICE_CPU) return kv_copy_blocks_cpu(s, cache, num_copies, src, dst, slots_to_copy);
+#ifdef SPO4J_WITH_CUDA
+    return kv_copy_blocks_cuda(s, cache, num_copies, src, dst, slots_to_copy, stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
 
 int spo4j_prefix_attention(int device, const float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
                            int32_t kv_heads, int32_t head_dim, int32_t layer, int32_t q_heads, float scale,

@@ -191,6 +191,36 @@ SPO4J_EXPORT int spo4j_tree_backup(
     float* value, float* advantage, int32_t* child_count, int32_t* depth, float* root_value,
     int32_t* nonzero_advantages, void* stream);
 
+/* ---- paged KV cache ---------------------------------------------------------------------------- */
+/*
+ * The storage side of a paged KV cache (io.github.spo4j.kernels.KvCachePool keeps the block tables,
+ * ref-counts and free list). `cache` is ONE fp32 allocation of 2 · L · num_blocks · block_size · Hkv · D
+ * floats, laid out [L][2][num_blocks][block_size][Hkv][D] row-major (layer, K = 0 / V = 1, block, slot, kv
+ * head, head dim): the K row of (layer l, block b, slot s) starts at float
+ *   ((((int64) l * 2 + 0) * num_blocks + b) * block_size + s) * Hkv * D,   head h at + h * D;
+ * V uses + 1 instead of + 0. A flat slot is b * block_size + s (int32, so num_blocks · block_size < 2^31).
+ *
+ * Index arrays (slots, src, dst, slots_to_copy) are HOST memory for both devices; the CUDA entries copy them
+ * to the device themselves. cache, k and v are host pointers for SPO4J_DEVICE_CPU and device pointers for
+ * SPO4J_DEVICE_CUDA. Everything is checked in a read-only pass before any float of the cache is written; a
+ * rejected call writes nothing. No float is written twice in one call (the checks ensure it), so results do
+ * not depend on scheduling. k and v values are not checked (activations: NaN is stored as given).
+ */
+
+/* K/V rows of `layer` for num_tokens tokens: slot slots[t] <- k[t], v[t]; k, v: [num_tokens, Hkv, D].
+ * slots: [num_tokens] int32, each in [0, num_blocks · block_size), no slot twice. */
+SPO4J_EXPORT int spo4j_kv_write(
+    int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
+    int32_t head_dim, int32_t layer, int64_t num_tokens, const int32_t* slots, const float* k, const float* v,
+    void* stream);
+
+/* Copy-on-write of shared blocks, all in one call: for each copy c, slots [0, slots_to_copy[c]) of block
+ * dst[c] <- the same slots of block src[c], at every layer, K and V. src, dst: [num_copies] in [0, num_blocks),
+ * src[c] != dst[c], every dst once and never also a src; slots_to_copy: [num_copies] in [0, block_size]. */
+SPO4J_EXPORT int spo4j_kv_copy_blocks(
+    int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
+    int32_t head_dim, int32_t num_copies, const int32_t* src, const int32_t* dst, const int32_t* slots_to_copy,
+    void* stream);
 
 /* ---- prefix attention over the paged KV cache ------------------------------------------------- */
 /*

@@ -199,6 +199,35 @@ public final class AttentionPlan {
         return b.build();
     }
 
+    /** {@link #decode(int[][], int[], int)} for sequences of a pool, at their lengths in {@code layer}. */
+    public static AttentionPlan decode(KvCachePool pool, int[] seqs, int layer) {
+        return decode(tables(pool, seqs), lengths(pool, seqs, layer), pool.config().blockSize());
+    }
+
+    /** {@link #decodeShared(int[][], int[], int, int)} for sequences of a pool, at their lengths in {@code layer}. */
+    public static AttentionPlan decodeShared(KvCachePool pool, int[] seqs, int layer, int minSharedTokens) {
+        return decodeShared(tables(pool, seqs), lengths(pool, seqs, layer), pool.config().blockSize(), minSharedTokens);
+    }
+
+    /** {@link #prefill(int[][], int[], int[], int)} for sequences of a pool, whose last newTokens in {@code layer} are new. */
+    public static AttentionPlan prefill(KvCachePool pool, int[] seqs, int layer, int[] newTokens) {
+        return prefill(tables(pool, seqs), lengths(pool, seqs, layer), newTokens, pool.config().blockSize());
+    }
+
+    private static int[][] tables(KvCachePool pool, int[] seqs) {
+        Checks.notNull(pool, "pool");
+        Checks.notNull(seqs, "seqs");
+        int[][] t = new int[seqs.length][];
+        for (int i = 0; i < seqs.length; i++) t[i] = pool.blockTable(seqs[i]);
+        return t;
+    }
+
+    private static int[] lengths(KvCachePool pool, int[] seqs, int layer) {
+        int[] l = new int[seqs.length];
+        for (int i = 0; i < seqs.length; i++) l[i] = pool.length(seqs[i], layer);
+        return l;
+    }
+
     private static void checkTables(int[][] blockTables, int[] lengths, int blockSize) {
         Checks.notNull(blockTables, "blockTables");
         Checks.notNull(lengths, "lengths");

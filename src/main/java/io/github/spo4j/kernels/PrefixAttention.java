@@ -160,6 +160,33 @@ public final class PrefixAttention {
         }
     }
 
+    /** {@link #attend(KvCacheConfig, Pointer, int, AttentionPlan, int, float, float[], float[])} on a pool. */
+    public float[] attend(KvCachePool pool, int layer, AttentionPlan plan, int qHeads, float scale, float[] q,
+            float[] lse) {
+        checkPool(pool);
+        return attend(pool.config(), pool.storage(), layer, plan, qHeads, scale, q, lse);
+    }
+
+    /** {@link #attend(KvCacheConfig, Pointer, int, AttentionPlan, int, float, FloatPointer, FloatPointer, FloatPointer)} on a pool. */
+    public void attend(KvCachePool pool, int layer, AttentionPlan plan, int qHeads, float scale, FloatPointer q,
+            FloatPointer out, FloatPointer lse) {
+        checkPool(pool);
+        attend(pool.config(), pool.storage(), layer, plan, qHeads, scale, q, out, lse);
+    }
+
+    /** {@link #attend(KvCacheConfig, Pointer, int, AttentionPlan, float, Tensor, Tensor, Tensor)} on a pool. */
+    public void attend(KvCachePool pool, int layer, AttentionPlan plan, float scale, Tensor q, Tensor out, Tensor lse) {
+        checkPool(pool);
+        attend(pool.config(), pool.storage(), layer, plan, scale, q, out, lse);
+    }
+
+    private void checkPool(KvCachePool pool) {
+        Checks.notNull(pool, "pool");
+        boolean poolOnDevice = pool.backend() == Backend.CUDA;
+        Checks.require(poolOnDevice == (backend == Backend.CUDA), "the pool lives on " + pool.backend()
+                + " memory but this attention runs on " + backend + " (CUDA needs a CUDA pool, the others a host pool)");
+    }
+
     private static void check(KvCacheConfig layout, Pointer cache, int layer, AttentionPlan plan, int qHeads,
             float scale) {
         Checks.notNull(layout, "layout");

@@ -119,6 +119,15 @@ public final class Spo4jNative {
             @Cast("int32_t*") IntPointer childCount, @Cast("int32_t*") IntPointer depth, FloatPointer rootValue,
             @Cast("int32_t*") IntPointer nonzeroAdvantages, Pointer stream);
 
+    public static native int spo4j_kv_write(int device, FloatPointer cache, int numLayers, int numBlocks,
+            int blockSize, int kvHeads, int headDim, int layer, @Cast("int64_t") long numTokens,
+            @Cast("const int32_t*") IntPointer slots, @Cast("const float*") FloatPointer k,
+            @Cast("const float*") FloatPointer v, Pointer stream);
+
+    public static native int spo4j_kv_copy_blocks(int device, FloatPointer cache, int numLayers, int numBlocks,
+            int blockSize, int kvHeads, int headDim, int numCopies, @Cast("const int32_t*") IntPointer src,
+            @Cast("const int32_t*") IntPointer dst, @Cast("const int32_t*") IntPointer slotsToCopy, Pointer stream);
+
     public static native int spo4j_prefix_attention(int device, @Cast("const float*") FloatPointer cache, int numLayers,
             int numBlocks, int blockSize, int kvHeads, int headDim, int layer, int qHeads, float scale, int numQueries,
             @Cast("const float*") FloatPointer q, @Cast("const int32_t*") IntPointer queryLimit, int numTables,
