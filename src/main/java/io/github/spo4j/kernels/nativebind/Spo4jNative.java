@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.annotation.Cast;
@@ -118,4 +119,12 @@ public final class Spo4jNative {
             int advantageMode, float stdEps, FloatPointer value, FloatPointer advantage,
             @Cast("int32_t*") IntPointer childCount, @Cast("int32_t*") IntPointer depth, FloatPointer rootValue,
             @Cast("int32_t*") IntPointer nonzeroAdvantages, Pointer stream);
+
+    public static native int spo4j_sample(int device, @Cast("int64_t") long b, @Cast("int64_t") long v,
+            @Cast("const void*") Pointer logits, int logitsDtype, @Cast("const int64_t*") LongPointer seqIds,
+            @Cast("const int32_t*") IntPointer positions, float temperature, int topK, float topP, int greedy,
+            @Cast("uint64_t") long seed, @Cast("int32_t*") IntPointer tokens, FloatPointer logprobs, Pointer stream);
+
+    public static native int spo4j_philox4x32_10(@Cast("const uint32_t*") IntPointer counter,
+            @Cast("const uint32_t*") IntPointer key, @Cast("uint32_t*") IntPointer out);
 }

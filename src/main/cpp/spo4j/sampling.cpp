@@ -1,0 +1,172 @@
+// CPU sampler: rows are independent, so chunks of rows run in parallel and every token is the same for any
+// thread count. A first parallel pass only reads (every logit / T finite); outputs are written only if every row
+// passed, and the error reported is the lowest bad (row, column).
+//
+// Within a row: max, masses (stored), then the kept set. The kept set is the prefix of the order
+// (q desc, index asc) ending at a threshold key, so it is found without sorting all V keys: nth_element
+// isolates the top-k, and top-p sorts growing prefixes (64, 128, 256, ... keys) of it until the mass target
+// is reached. The order is strict, so the threshold (and with it the token) does not depend on how the
+// selection runs.
+#include "sampling.h"
+
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+#include "parallel.h"
+
+namespace spo4j {
+
+int sample_bad_logit_status(int64_t row, int64_t col, float value, float temperature) {
+    const long long r = static_cast<long long>(row), c = static_cast<long long>(col);
+    if (!is_finite_f(value))
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits[%lld, %lld] = %g is not finite (row %lld, column %lld)", r, c,
+                    static_cast<double>(value), r, c);
+    return fail(SPO4J_ERR_INVALID_ARGUMENT,
+                "logits[%lld, %lld] = %g overflows float when divided by temperature %g (row %lld, column %lld)", r, c,
+                static_cast<double>(value), static_cast<double>(temperature), r, c);
+}
+
+namespace {
+
+struct RowScratch {
+    std::vector<uint64_t> q;
+    std::vector<uint64_t> keys;
+};
+
+thread_local RowScratch t_scratch;
+
+constexpr int64_t kLogitsPerChunk = 16384;  // enough work per task to amortize the pool's hand-off
+
+// Column of the first logit of a row whose x = logit / T is not finite (NaN, ±inf, or an overflow), or -1.
+// The scan is an integer OR (vectorizes); the column is looked for only in a bad row.
+template <class T>
+int64_t first_bad_column(const T* row, int64_t v, float temperature) {
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < v; ++i) {
+        const float x = sample_x(load_as_float(row, i), temperature);
+        uint32_t bits;
+        memcpy(&bits, &x, 4);
+        bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (bad == 0) return -1;
+    for (int64_t i = 0; i < v; ++i) {
+        if (!is_finite_f(sample_x(load_as_float(row, i), temperature))) return i;
+    }
+    return -1;
+}
+
+// The threshold key of the kept set (every token with q > 0 and key >= it is kept) and the kept mass Zkept.
+struct Kept {
+    uint64_t threshold;
+    uint64_t mass;
+};
+
+Kept kept_set(const uint64_t* q, int64_t v, uint64_t z, const SampleParams& p, std::vector<uint64_t>& keys) {
+    const bool top_k = p.top_k > 0 && p.top_k < v;
+    const bool top_p = p.top_p < 1.0f;
+    if (!top_k && !top_p) return Kept{0, z};
+    keys.clear();
+    for (int64_t i = 0; i < v; ++i) {
+        if (q[i] != 0) keys.push_back(sample_key(q[i], i));
+    }
+    const int64_t n = static_cast<int64_t>(keys.size());
+    // Zero-mass tokens come last in the order, so top-k keeps the first min(k, n) tokens of mass > 0.
+    const int64_t len = top_k ? std::min<int64_t>(p.top_k, n) : n;
+    const auto desc = std::greater<uint64_t>();
+    uint64_t zk = z;
+    if (len < n) {
+        std::nth_element(keys.begin(), keys.begin() + (len - 1), keys.end(), desc);
+        zk = 0;
+        for (int64_t j = 0; j < len; ++j) zk += keys[j] >> kSampleIndexBits;
+        if (!top_p) return Kept{keys[len - 1], zk};
+    }
+    const uint64_t target = sample_top_p_target(p.top_p, zk);
+    uint64_t cum = 0;
+    for (int64_t cur = 0, chunk = 64;; chunk *= 2) {
+        const int64_t end = std::min(len, cur + chunk);
+        std::nth_element(keys.begin() + cur, keys.begin() + (end - 1), keys.begin() + len, desc);
+        std::sort(keys.begin() + cur, keys.begin() + end, desc);
+        for (int64_t j = cur; j < end; ++j) {
+            cum += keys[j] >> kSampleIndexBits;
+            if (cum >= target) return Kept{keys[j], cum};
+        }
+        cur = end;
+    }
+}
+
+template <class T>
+void sample_row(const T* row, int64_t v, int64_t seq_id, int32_t position, const SampleParams& p, int32_t* token,
+                float* logprob) {
+    float m = sample_x(load_as_float(row, 0), p.temperature);
+    for (int64_t i = 1; i < v; ++i) m = max_f(m, sample_x(load_as_float(row, i), p.temperature));
+    std::vector<uint64_t>& qv = t_scratch.q;
+    if (qv.size() < static_cast<size_t>(v)) qv.resize(v);
+    uint64_t* q = qv.data();
+    const double md = static_cast<double>(m);
+    uint64_t z = 0;
+    for (int64_t i = 0; i < v; ++i) {
+        q[i] = sample_mass(static_cast<double>(sample_x(load_as_float(row, i), p.temperature)) - md);
+        z += q[i];
+    }
+    int64_t tok = 0;
+    if (p.greedy) {
+        while (sample_x(load_as_float(row, tok), p.temperature) != m) ++tok;  // the lowest index of the max
+    } else {
+        const Kept kept = kept_set(q, v, z, p, t_scratch.keys);
+        const uint64_t r = sample_mulhi(sample_rand64(p.seed, seq_id, position), kept.mass);
+        uint64_t cum = 0;
+        for (tok = 0; tok < v; ++tok) {
+            if (q[tok] == 0 || sample_key(q[tok], tok) < kept.threshold) continue;
+            cum += q[tok];
+            if (cum > r) break;
+        }
+    }
+    *token = static_cast<int32_t>(tok);
+    if (logprob != nullptr) *logprob = sample_logprob(sample_x(load_as_float(row, tok), p.temperature), m, z);
+}
+
+template <class T>
+int sample_typed(int64_t b, int64_t v, const T* logits, const int64_t* seq_ids, const int32_t* positions,
+                 const SampleParams& p, int32_t* tokens, float* logprobs) {
+    const int64_t rows_per_chunk = std::max<int64_t>(1, kLogitsPerChunk / v);
+    const int64_t chunks = ceil_div(b, rows_per_chunk);
+
+    // Pass 1, read-only: each chunk records its first bad logit as a flat index.
+    std::vector<int64_t> bad(chunks, -1);
+    parallel_for(chunks, [&](int64_t c) {
+        const int64_t end = std::min(b, (c + 1) * rows_per_chunk);
+        for (int64_t r = c * rows_per_chunk; r < end; ++r) {
+            const int64_t col = first_bad_column(logits + r * v, v, p.temperature);
+            if (col >= 0) {
+                bad[c] = r * v + col;
+                return;
+            }
+        }
+    });
+    for (int64_t c = 0; c < chunks; ++c) {
+        if (bad[c] >= 0) return sample_bad_logit_status(bad[c] / v, bad[c] % v, load_as_float(logits, bad[c]), p.temperature);
+    }
+
+    // Pass 2: one token per row.
+    parallel_for(chunks, [&](int64_t c) {
+        const int64_t end = std::min(b, (c + 1) * rows_per_chunk);
+        for (int64_t r = c * rows_per_chunk; r < end; ++r) {
+            sample_row(logits + r * v, v, seq_ids[r], positions[r], p, tokens + r,
+                       logprobs != nullptr ? logprobs + r : nullptr);
+        }
+    });
+    return SPO4J_OK;
+}
+
+}  // namespace
+
+int sample_cpu(int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
+               const int32_t* positions, const SampleParams& p, int32_t* tokens, float* logprobs) {
+    if (b == 0) return SPO4J_OK;
+    if (logits_dtype == SPO4J_DTYPE_BF16)
+        return sample_typed(b, v, static_cast<const uint16_t*>(logits), seq_ids, positions, p, tokens, logprobs);
+    return sample_typed(b, v, static_cast<const float*>(logits), seq_ids, positions, p, tokens, logprobs);
+}
+
+}  // namespace spo4j
