@@ -80,6 +80,8 @@ Kept kept_set(const uint64_t* q, int64_t v, uint64_t z, const SampleParams& p, s
         zk = 0;
         for (int64_t j = 0; j < len; ++j) zk += keys[j] >> kSampleIndexBits;
         if (!top_p) return Kept{keys[len - 1], zk};
+    } else if (!top_p) {
+        return Kept{0, z};  // k >= the count of q > 0: every token of mass > 0 is kept
     }
     const uint64_t target = sample_top_p_target(p.top_p, zk);
     uint64_t cum = 0;
