@@ -3,10 +3,8 @@
 // passed, and the error reported is the lowest bad (row, column).
 //
 // Within a row: max, masses (stored), then the kept set. The kept set is the prefix of the order
-// (q desc, index asc) ending at a threshold key, so it is found without sorting all V keys: nth_element
-// isolates the top-k, and top-p sorts growing prefixes (64, 128, 256, ... keys) of it until the mass target
-// is reached. The order is strict, so the threshold (and with it the token) does not depend on how the
-// selection runs.
+// (q desc, index asc) ending at a threshold key, so it is found without sorting all V keys (kept_set). The
+// order is strict, so the threshold (and with it the token) does not depend on how the selection runs.
 #include "sampling.h"
 
 #include <algorithm>
@@ -62,26 +60,53 @@ struct Kept {
     uint64_t mass;
 };
 
+// Bit length of q (0 for 0): masses q <= 2^44 fall in 46 buckets, bucket e holding [2^(e-1), 2^e).
+inline int mass_bucket(uint64_t q) { return q == 0 ? 0 : 64 - __builtin_clzll(q); }
+constexpr int kBuckets = 64;
+
+// The smallest mass 2^(e-1) of the highest bucket e at which the weights summed from the top bucket down
+// reach `target`: the threshold key's mass is at least it, so only keys with q >= it are candidates.
+inline uint64_t bucket_floor(const uint64_t* weight, uint64_t target) {
+    uint64_t acc = 0;
+    for (int e = kBuckets - 1; e >= 1; --e) {
+        acc += weight[e];
+        if (acc >= target) return uint64_t{1} << (e - 1);
+    }
+    return 1;
+}
+
+// The kept set without sorting all V keys: a histogram of the masses by bit length bounds the threshold's
+// mass from below, the keys above that bound are the candidates, nth_element isolates the top-k among them,
+// and top-p sorts growing prefixes (64, 128, 256, ... keys) until the mass target is reached.
 Kept kept_set(const uint64_t* q, int64_t v, uint64_t z, const SampleParams& p, std::vector<uint64_t>& keys) {
     const bool top_k = p.top_k > 0 && p.top_k < v;
     const bool top_p = p.top_p < 1.0f;
     if (!top_k && !top_p) return Kept{0, z};
+    uint64_t bucket_mass[kBuckets] = {}, bucket_count[kBuckets] = {};
+    for (int64_t i = 0; i < v; ++i) {
+        const int e = mass_bucket(q[i]);
+        bucket_mass[e] += q[i];
+        bucket_count[e] += 1;
+    }
+    const uint64_t n = static_cast<uint64_t>(v) - bucket_count[0];  // tokens of mass > 0
+    // Zero-mass tokens come last in the order, so top-k cuts only when k < n.
+    const bool cut_k = top_k && static_cast<uint64_t>(p.top_k) < n;
+    if (!cut_k && !top_p) return Kept{0, z};
+    const uint64_t floor_q = cut_k ? bucket_floor(bucket_count, static_cast<uint64_t>(p.top_k))
+                                   : bucket_floor(bucket_mass, sample_top_p_target(p.top_p, z));
     keys.clear();
     for (int64_t i = 0; i < v; ++i) {
-        if (q[i] != 0) keys.push_back(sample_key(q[i], i));
+        if (q[i] >= floor_q) keys.push_back(sample_key(q[i], i));
     }
-    const int64_t n = static_cast<int64_t>(keys.size());
-    // Zero-mass tokens come last in the order, so top-k keeps the first min(k, n) tokens of mass > 0.
-    const int64_t len = top_k ? std::min<int64_t>(p.top_k, n) : n;
     const auto desc = std::greater<uint64_t>();
+    int64_t len = static_cast<int64_t>(keys.size());
     uint64_t zk = z;
-    if (len < n) {
+    if (cut_k) {
+        len = p.top_k;
         std::nth_element(keys.begin(), keys.begin() + (len - 1), keys.end(), desc);
         zk = 0;
         for (int64_t j = 0; j < len; ++j) zk += keys[j] >> kSampleIndexBits;
         if (!top_p) return Kept{keys[len - 1], zk};
-    } else if (!top_p) {
-        return Kept{0, z};  // k >= the count of q > 0: every token of mass > 0 is kept
     }
     const uint64_t target = sample_top_p_target(p.top_p, zk);
     uint64_t cum = 0;
@@ -97,11 +122,54 @@ Kept kept_set(const uint64_t* q, int64_t v, uint64_t z, const SampleParams& p, s
     }
 }
 
+// Order-preserving integer image of a finite float (for a max that vectorizes as integer compares).
+inline int32_t ordered_bits(float x) {
+    int32_t b;
+    memcpy(&b, &x, 4);
+    return b ^ ((b >> 31) & 0x7fffffff);
+}
+inline float from_ordered_bits(int32_t k) {
+    const int32_t b = k ^ ((k >> 31) & 0x7fffffff);
+    float x;
+    memcpy(&x, &b, 4);
+    return x;
+}
+
+// The first kept token (q > 0, key >= threshold) whose running mass exceeds r. Blocks of 256 tokens whose
+// kept mass keeps the running sum <= r are skipped with a plain sum (it vectorizes when nothing is cut).
+int64_t draw(const uint64_t* q, int64_t v, uint64_t threshold, uint64_t r) {
+    constexpr int64_t kBlock = 256;
+    uint64_t cum = 0;
+    int64_t base = 0;
+    for (; base < v; base += kBlock) {
+        const int64_t end = std::min(v, base + kBlock);
+        uint64_t s = 0;
+        if (threshold == 0) {
+            for (int64_t i = base; i < end; ++i) s += q[i];
+        } else {
+            for (int64_t i = base; i < end; ++i) s += sample_key(q[i], i) >= threshold ? q[i] : 0;
+        }
+        if (cum + s > r) break;
+        cum += s;
+    }
+    for (int64_t i = base; i < v; ++i) {
+        if (q[i] == 0 || sample_key(q[i], i) < threshold) continue;
+        cum += q[i];
+        if (cum > r) return i;
+    }
+    return v - 1;  // unreachable: the kept mass exceeds r
+}
+
 template <class T>
 void sample_row(const T* row, int64_t v, int64_t seq_id, int32_t position, const SampleParams& p, int32_t* token,
                 float* logprob) {
-    float m = sample_x(load_as_float(row, 0), p.temperature);
-    for (int64_t i = 1; i < v; ++i) m = max_f(m, sample_x(load_as_float(row, i), p.temperature));
+    // max_i (l_i / T) = (max_i l_i) / T: a correctly rounded division by T > 0 is monotone.
+    int32_t top = ordered_bits(load_as_float(row, 0));
+    for (int64_t i = 1; i < v; ++i) {
+        const int32_t k = ordered_bits(load_as_float(row, i));
+        top = k > top ? k : top;
+    }
+    const float m = sample_x(from_ordered_bits(top), p.temperature);
     std::vector<uint64_t>& qv = t_scratch.q;
     if (qv.size() < static_cast<size_t>(v)) qv.resize(v);
     uint64_t* q = qv.data();
@@ -116,13 +184,7 @@ void sample_row(const T* row, int64_t v, int64_t seq_id, int32_t position, const
         while (sample_x(load_as_float(row, tok), p.temperature) != m) ++tok;  // the lowest index of the max
     } else {
         const Kept kept = kept_set(q, v, z, p, t_scratch.keys);
-        const uint64_t r = sample_mulhi(sample_rand64(p.seed, seq_id, position), kept.mass);
-        uint64_t cum = 0;
-        for (tok = 0; tok < v; ++tok) {
-            if (q[tok] == 0 || sample_key(q[tok], tok) < kept.threshold) continue;
-            cum += q[tok];
-            if (cum > r) break;
-        }
+        tok = draw(q, v, kept.threshold, sample_mulhi(sample_rand64(p.seed, seq_id, position), kept.mass));
     }
     *token = static_cast<int32_t>(tok);
     if (logprob != nullptr) *logprob = sample_logprob(sample_x(load_as_float(row, tok), p.temperature), m, z);

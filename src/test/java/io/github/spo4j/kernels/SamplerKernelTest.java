@@ -121,6 +121,22 @@ class SamplerKernelTest {
         }
     }
 
+    @Test
+    void topKBeyondTheTokensOfNonzeroMass() {
+        // 11 live tokens of 111 (the rest at -1e30, mass 0): k = 40 cuts nothing, k = 5 cuts among the live.
+        int b = 50, v = 111;
+        float[] logits = new float[b * v];
+        for (int i = 0; i < logits.length; i++) logits[i] = i % v % 10 == 3 ? (float) Math.cos(i) : -1e30f;
+        long[] ids = SamplerData.seqIds(b, 1);
+        int[] pos = SamplerData.positions(b, 1);
+        for (SamplingConfig c : new SamplingConfig[] {SamplingConfig.of(2).withTopK(40),
+            SamplingConfig.of(2).withTopK(40).withTopP(0.7f), SamplingConfig.of(2).withTopK(5).withTopP(0.9f)}) {
+            SampleResult expected = SamplerReference.sample(c, logits, v, ids, pos);
+            for (int t : expected.tokens()) assertEquals(3, t % 10, c + " drew a zero-mass token");
+            assertSame(c.toString(), expected, cpu.sample(c, logits, v, ids, pos));
+        }
+    }
+
     static void assertSame(String what, SampleResult expected, SampleResult actual) {
         assertArrayEquals(expected.tokens(), actual.tokens(), what + " tokens");
         assertAllClose(what + " logprobs", expected.logprobs(), actual.logprobs(), 1e-6, 0);
