@@ -60,57 +60,31 @@ struct Kept {
     uint64_t mass;
 };
 
-// Bit length of q (0 for 0): masses q <= 2^44 fall in 46 buckets, bucket e holding [2^(e-1), 2^e).
-inline int mass_bucket(uint64_t q) { return q == 0 ? 0 : 64 - __builtin_clzll(q); }
-constexpr int kBuckets = 64;
-
-// The smallest mass 2^(e-1) of the highest bucket e at which the weights summed from the top bucket down
-// reach `target`: the threshold key's mass is at least it, so only keys with q >= it are candidates.
-inline uint64_t bucket_floor(const uint64_t* weight, uint64_t target) {
-    uint64_t acc = 0;
-    for (int e = kBuckets - 1; e >= 1; --e) {
-        acc += weight[e];
-        if (acc >= target) return uint64_t{1} << (e - 1);
-    }
-    return 1;
+// Buckets of masses, in the order of q: the bit length e of q (0 for q = 0, at most 45) and the 3 bits after
+// the leading one, so a bucket spans a factor of at most 2^(1/8) in q (0.09 in logit).
+constexpr int kSubBits = 3;
+constexpr int kBuckets = 46 << kSubBits;
+inline int mass_bucket(uint64_t q) {
+    if (q == 0) return 0;
+    const int e = 64 - __builtin_clzll(q);
+    const uint64_t sub = e > kSubBits ? q >> (e - 1 - kSubBits) : q << (kSubBits + 1 - e);
+    return (e << kSubBits) | static_cast<int>(sub & ((1u << kSubBits) - 1));
 }
 
-// The kept set without sorting all V keys: a histogram of the masses by bit length bounds the threshold's
-// mass from below, the keys above that bound are the candidates, nth_element isolates the top-k among them,
-// and top-p sorts growing prefixes (64, 128, 256, ... keys) until the mass target is reached.
-Kept kept_set(const uint64_t* q, int64_t v, uint64_t z, const SampleParams& p, std::vector<uint64_t>& keys) {
-    const bool top_k = p.top_k > 0 && p.top_k < v;
-    const bool top_p = p.top_p < 1.0f;
-    if (!top_k && !top_p) return Kept{0, z};
-    uint64_t bucket_mass[kBuckets] = {}, bucket_count[kBuckets] = {};
-    for (int64_t i = 0; i < v; ++i) {
-        const int e = mass_bucket(q[i]);
-        bucket_mass[e] += q[i];
-        bucket_count[e] += 1;
-    }
-    const uint64_t n = static_cast<uint64_t>(v) - bucket_count[0];  // tokens of mass > 0
-    // Zero-mass tokens come last in the order, so top-k cuts only when k < n.
-    const bool cut_k = top_k && static_cast<uint64_t>(p.top_k) < n;
-    if (!cut_k && !top_p) return Kept{0, z};
-    const uint64_t floor_q = cut_k ? bucket_floor(bucket_count, static_cast<uint64_t>(p.top_k))
-                                   : bucket_floor(bucket_mass, sample_top_p_target(p.top_p, z));
+// Collects the keys of the tokens in bucket b.
+void bucket_keys(const uint64_t* q, int64_t v, int b, std::vector<uint64_t>& keys) {
     keys.clear();
     for (int64_t i = 0; i < v; ++i) {
-        if (q[i] >= floor_q) keys.push_back(sample_key(q[i], i));
+        if (mass_bucket(q[i]) == b) keys.push_back(sample_key(q[i], i));
     }
+}
+
+// The shortest prefix of keys[0, len) in descending order whose mass, added to `cum`, reaches `target`:
+// growing prefixes (64, 128, 256, ... keys) are isolated by nth_element and sorted, so a small kept part
+// costs no full sort.
+Kept prefix_to_target(std::vector<uint64_t>& keys, int64_t len, uint64_t cum, uint64_t target) {
     const auto desc = std::greater<uint64_t>();
-    int64_t len = static_cast<int64_t>(keys.size());
-    uint64_t zk = z;
-    if (cut_k) {
-        len = p.top_k;
-        std::nth_element(keys.begin(), keys.begin() + (len - 1), keys.end(), desc);
-        zk = 0;
-        for (int64_t j = 0; j < len; ++j) zk += keys[j] >> kSampleIndexBits;
-        if (!top_p) return Kept{keys[len - 1], zk};
-    }
-    const uint64_t target = sample_top_p_target(p.top_p, zk);
-    uint64_t cum = 0;
-    for (int64_t cur = 0, chunk = 64;; chunk *= 2) {
+    for (int64_t cur = 0, chunk = 64; cur < len; chunk *= 2) {
         const int64_t end = std::min(len, cur + chunk);
         std::nth_element(keys.begin() + cur, keys.begin() + (end - 1), keys.begin() + len, desc);
         std::sort(keys.begin() + cur, keys.begin() + end, desc);
@@ -120,6 +94,57 @@ Kept kept_set(const uint64_t* q, int64_t v, uint64_t z, const SampleParams& p, s
         }
         cur = end;
     }
+    return Kept{keys[len - 1], cum};  // unreachable: the candidates' mass reaches the target
+}
+
+// The kept set without sorting all V keys. A histogram of counts and masses over the buckets finds the bucket
+// where the count reaches k (top-k) or the mass from the top reaches P (top-p): every key in a higher bucket is
+// kept, no key in a lower one is, so only the keys of that one bucket are selected among.
+Kept kept_set(const uint64_t* q, int64_t v, uint64_t z, const SampleParams& p, std::vector<uint64_t>& keys) {
+    const bool top_k = p.top_k > 0 && p.top_k < v;
+    const bool top_p = p.top_p < 1.0f;
+    if (!top_k && !top_p) return Kept{0, z};
+    uint64_t count[kBuckets] = {}, mass[kBuckets] = {};
+    for (int64_t i = 0; i < v; ++i) {
+        const int b = mass_bucket(q[i]);
+        count[b] += 1;
+        mass[b] += q[i];
+    }
+    // Zero-mass tokens (bucket 0) come last in the order, so top-k cuts only when k < the tokens of mass > 0.
+    const bool cut_k = top_k && static_cast<uint64_t>(p.top_k) < static_cast<uint64_t>(v) - count[0];
+    if (!cut_k && !top_p) return Kept{0, z};
+    if (!cut_k) {
+        const uint64_t target = sample_top_p_target(p.top_p, z);
+        uint64_t above = 0;
+        int b = kBuckets - 1;
+        for (; b > 1 && above + mass[b] < target; --b) above += mass[b];
+        bucket_keys(q, v, b, keys);
+        return prefix_to_target(keys, static_cast<int64_t>(keys.size()), above, target);
+    }
+    const uint64_t k = static_cast<uint64_t>(p.top_k);
+    uint64_t above_count = 0, above_mass = 0;
+    int bk = kBuckets - 1;
+    for (; bk > 1 && above_count + count[bk] < k; --bk) {
+        above_count += count[bk];
+        above_mass += mass[bk];
+    }
+    bucket_keys(q, v, bk, keys);
+    const int64_t len = static_cast<int64_t>(k - above_count);  // top-k keeps the first len keys of bucket bk
+    std::nth_element(keys.begin(), keys.begin() + (len - 1), keys.end(), std::greater<uint64_t>());
+    uint64_t zk = above_mass;
+    for (int64_t j = 0; j < len; ++j) zk += keys[j] >> kSampleIndexBits;
+    if (!top_p) return Kept{keys[len - 1], zk};
+    // Top-p within the top-k set: the buckets above bk are whole, bucket bk holds only its first len keys.
+    const uint64_t target = sample_top_p_target(p.top_p, zk);
+    uint64_t above = 0;
+    for (int b = kBuckets - 1; b > bk; --b) {
+        if (above + mass[b] >= target) {
+            bucket_keys(q, v, b, keys);
+            return prefix_to_target(keys, static_cast<int64_t>(keys.size()), above, target);
+        }
+        above += mass[b];
+    }
+    return prefix_to_target(keys, len, above, target);
 }
 
 // Order-preserving integer image of a finite float (for a max that vectorizes as integer compares).
