@@ -9,6 +9,7 @@
 #include "parallel.h"
 #include "policy_loss.h"
 #include "prefix_attention.h"
+#include "sampling.h"
 #include "tree_backup.h"
 
 #ifdef SPO4J_WITH_CUDA
@@ -358,6 +359,53 @@ int spo4j_prefix_attention(int device, const float* cache, int32_t num_layers, i
     return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
 #endif
     SPO4J_API_END()
+}
+
+int spo4j_sample(int device, int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
+                 const int32_t* positions, float temperature, int32_t top_k, float top_p, int32_t greedy,
+                 uint64_t seed, int32_t* tokens, float* logprobs, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st != SPO4J_OK) return st;
+    if (b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "B must be >= 0, got %lld", static_cast<long long>(b));
+    if (v <= 0 || v > kSampleMaxVocab)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "V must be in [1, 2^19 - 1 = %lld], got %lld",
+                    static_cast<long long>(kSampleMaxVocab), static_cast<long long>(v));
+    if (b > INT64_MAX / v)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "B x V overflows: B = %lld, V = %lld", static_cast<long long>(b),
+                    static_cast<long long>(v));
+    if (logits_dtype != SPO4J_DTYPE_F32 && logits_dtype != SPO4J_DTYPE_BF16)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits dtype must be F32 or BF16, got %d", logits_dtype);
+    if (!(temperature > 0) || temperature == INFINITY)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "temperature must be finite and > 0, got %g", static_cast<double>(temperature));
+    if (top_k < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "topK must be >= 0 (0 = off), got %d", top_k);
+    if (!(top_p > 0.0f && top_p <= 1.0f))
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "topP must be in (0, 1], got %g", static_cast<double>(top_p));
+    if (greedy != 0 && greedy != 1) return fail(SPO4J_ERR_INVALID_ARGUMENT, "greedy must be 0 or 1, got %d", greedy);
+    if (b > 0) {
+        if (logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits is null");
+        if (seq_ids == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqIds is null");
+        if (positions == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "positions is null");
+        if (tokens == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tokens is null");
+    }
+    const SampleParams p{temperature, top_k, top_p, greedy != 0, seed};
+    if (device == SPO4J_DEVICE_CPU) return sample_cpu(b, v, logits, logits_dtype, seq_ids, positions, p, tokens, logprobs);
+#ifdef SPO4J_WITH_CUDA
+    return sample_cuda(b, v, logits, logits_dtype, seq_ids, positions, p, tokens, logprobs, stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
+int spo4j_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out) {
+    clear_error();
+    if (counter == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "counter is null");
+    if (key == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "key is null");
+    if (out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "out is null");
+    philox4x32_10(counter, key, out);
+    return SPO4J_OK;
 }
 
 }  // extern "C"

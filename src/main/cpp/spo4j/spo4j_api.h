@@ -255,6 +255,35 @@ SPO4J_EXPORT int spo4j_prefix_attention(
     const int32_t* query_entry_offsets, const int32_t* query_entries,
     float* out, float* lse, void* stream);
 
+
+/* ---- sampling ---------------------------------------------------------------------------------- */
+/*
+ * One token per row of logits [B, V] (row-major, F32 or BF16; every value finite), by temperature, top-k and
+ * top-p sampling or greedy, with a counter-based RNG: row b's token depends only on its logits, the config,
+ * the seed, seq_ids[b] and positions[b], never on the other rows or their order.
+ *   x_i = logit_i / T (fp32);  m = max x;  q_i = rint(2^44 · exp(x_i − m)) (an exact integer mass; exp as
+ *   sampling.h, identical on CPU, CUDA and in Java; 0 below 2^-45 of the top token)
+ *   kept: the order (q desc, index asc); top_k > 0 keeps its first top_k tokens; top_p < 1 then keeps the
+ *   shortest prefix with Σ q >= min(Z, ceil(top_p · Z)), Z the mass after top-k; q = 0 is never kept
+ *   rand64: Philox4x32-10, counter (positions[b], lo32(seq_ids[b]), hi32(seq_ids[b]), 0), key (lo32(seed),
+ *   hi32(seed)), words (out[1] << 32) | out[0];  r = floor(rand64 · Zkept / 2^64)
+ *   token: the first kept token in index order whose running mass exceeds r; greedy: argmax x (lowest index)
+ *   logprob: log softmax(x)[token] over the FULL vocabulary (no filtering), x_tok − m − log(Z_all · 2^-44),
+ *   within V · 2^-45 of the exact value
+ * 1 <= V < 2^19; temperature finite > 0; top_k >= 0 (0 = off); top_p in (0, 1] (1 = off); greedy 0/1.
+ * seq_ids: [B] int64; positions: [B] int32; tokens: [B] int32 out; logprobs: [B] f32 out, or NULL.
+ * The logits are checked (every logit / T finite) before any output is written; the message names the row
+ * and column.
+ */
+SPO4J_EXPORT int spo4j_sample(
+    int device, int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
+    const int32_t* positions, float temperature, int32_t top_k, float top_p, int32_t greedy, uint64_t seed,
+    int32_t* tokens, float* logprobs, void* stream);
+
+/* Philox4x32-10 (Random123) of one counter, on the host: the generator of spo4j_sample, exposed so that it
+ * can be checked against the published known answers. counter: [4], key: [2], out: [4]. */
+SPO4J_EXPORT int spo4j_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -180,9 +180,9 @@ public class PrefixAttentionBenchmark {
                 Tensor kt, vt;
                 try (PointerScope scope = new PointerScope()) {
                     kt = BenchSupport.Tensors.floats(k, branches, t, kvHeads, d).transpose(1, 2)
-                            .repeat_interleave(group, 1).contiguous();
+                            .repeat_interleave(group, new org.bytedeco.pytorch.LongOptional(1), new org.bytedeco.pytorch.LongOptional()).contiguous();
                     vt = BenchSupport.Tensors.floats(v, branches, t, kvHeads, d).transpose(1, 2)
-                            .repeat_interleave(group, 1).contiguous();
+                            .repeat_interleave(group, new org.bytedeco.pytorch.LongOptional(1), new org.bytedeco.pytorch.LongOptional()).contiguous();
                     kt.retainReference();
                     vt.retainReference();
                 }

@@ -19,7 +19,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * Runs the policy-loss and copy-bandwidth benchmarks through JMH's Runner API and writes
  * {@code benchmarks/results/policy_loss_cpu.csv} ({@link ResultsCsv} columns); with
  * {@code -Dspo4j.bench.suite=tree-backup}, the tree-backup benchmark into {@code tree_backup_cpu.csv} (rows
- * {@code time}, {@code throughput} in million nodes per second, and the speedups).
+ * {@code time}, {@code throughput} in million nodes per second, and the speedups); with
+ * {@code -Dspo4j.bench.suite=sampler}, the sampler benchmark into {@code sampler_cpu.csv} (rows {@code time},
+ * {@code throughput} in billion logits per second, and the speedups).
  *
  * <pre>
  *   java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.RecordResults [JMH options]
@@ -48,19 +50,25 @@ public final class RecordResults {
 
     static final String TREE_BACKUP = "tree_backup";
 
+    static final String SAMPLER = "sampler";
+
     public static void main(String[] args) throws Exception {
         CommandLineOptions cli = new CommandLineOptions(args);
-        boolean trees = System.getProperty("spo4j.bench.suite", "policy-loss").equals("tree-backup");
-        String name = trees ? "tree_backup_cpu.csv" : "policy_loss_cpu.csv";
+        String suite = System.getProperty("spo4j.bench.suite", "policy-loss");
+        boolean trees = suite.equals("tree-backup");
+        boolean sampler = suite.equals("sampler");
+        String name = trees ? "tree_backup_cpu.csv" : sampler ? "sampler_cpu.csv" : "policy_loss_cpu.csv";
         Path csv = Path.of(System.getProperty("spo4j.bench.csv",
                 Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/" + name : "results/" + name));
         Path json = Path.of(Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/target" : "target",
-                trees ? "jmh-tree-backup.json" : "jmh-policy-loss.json");
+                trees ? "jmh-tree-backup.json" : sampler ? "jmh-sampler.json" : "jmh-policy-loss.json");
         Files.createDirectories(json.getParent());
         OptionsBuilder builder = new OptionsBuilder();
         builder.parent(cli);
         if (cli.getIncludes().isEmpty() && trees) {
             builder.include(TreeBackupBenchmark.class.getName() + "\\.");
+        } else if (cli.getIncludes().isEmpty() && sampler) {
+            builder.include(SamplerBenchmark.class.getName() + "\\.");
         } else if (cli.getIncludes().isEmpty()) {
             builder.include(PolicyLossBenchmark.class.getName() + "\\.")
                     .include(PolicyLossLogitsBenchmark.class.getName() + "\\.")
@@ -104,6 +112,12 @@ public final class RecordResults {
                 table.add(TREE_BACKUP, p.getParam("impl"), label, "time", ms, "ms");
                 table.add(TREE_BACKUP, p.getParam("impl"), label, "throughput", nodes / (ms * 1e-3) / 1e6,
                         "Mnodes/s");
+            } else if (cls.equals(SamplerBenchmark.class.getName())) {
+                long rows = Long.parseLong(p.getParam("rows")), vocab = Long.parseLong(p.getParam("vocab"));
+                String label = "B=" + rows + " V=" + vocab + " topP=" + p.getParam("topP");
+                table.add(SAMPLER, p.getParam("impl"), label, "time", ms, "ms");
+                table.add(SAMPLER, p.getParam("impl"), label, "throughput", rows * vocab / (ms * 1e-3) / 1e9,
+                        "Glogits/s");
             } else if (cls.equals(CopyBandwidthBenchmark.class.getName())) {
                 long bytes = Long.parseLong(p.getParam("bytes"));
                 String shape = (bytes >> 20) + "MiB";

@@ -1,6 +1,7 @@
 package io.github.spo4j.kernels.nativebind;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -136,4 +137,12 @@ public final class Spo4jNative {
             @Cast("const int32_t*") IntPointer partEnd, @Cast("const int32_t*") IntPointer partQueryOffsets,
             @Cast("const int32_t*") IntPointer partQueries, @Cast("const int32_t*") IntPointer queryEntryOffsets,
             @Cast("const int32_t*") IntPointer queryEntries, FloatPointer out, FloatPointer lse, Pointer stream);
+
+    public static native int spo4j_sample(int device, @Cast("int64_t") long b, @Cast("int64_t") long v,
+            @Cast("const void*") Pointer logits, int logitsDtype, @Cast("const int64_t*") LongPointer seqIds,
+            @Cast("const int32_t*") IntPointer positions, float temperature, int topK, float topP, int greedy,
+            @Cast("uint64_t") long seed, @Cast("int32_t*") IntPointer tokens, FloatPointer logprobs, Pointer stream);
+
+    public static native int spo4j_philox4x32_10(@Cast("const uint32_t*") IntPointer counter,
+            @Cast("const uint32_t*") IntPointer key, @Cast("uint32_t*") IntPointer out);
 }
