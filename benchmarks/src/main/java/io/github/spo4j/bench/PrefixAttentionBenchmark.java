@@ -34,9 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code reference}: {@link PrefixAttention} on {@link Backend#REFERENCE} (dense, in double; the baseline).</li>
- *   <li>{@code cpu}, {@code cuda}: the native kernel; {@code mode=paged} gives each branch its own part over
- *       its whole table (plain paged decode: the prompt is read once per branch), {@code mode=shared} uses
- *       {@link AttentionPlan#decodeShared} (the prompt is read once for all branches, then merged).</li>
+ *   <li>{@code cpu-paged}, {@code cuda-paged}: the native kernel with one part per branch over its whole table
+ *       (plain paged decode: the prompt is read once per branch);</li>
+ *   <li>{@code cpu-shared}, {@code cuda-shared}: the native kernel with {@link AttentionPlan#decodeShared}
+ *       (the prompt is read once for all branches, then each branch merges it with its own suffix);</li>
  *   <li>{@code torch}: {@code scaled_dot_product_attention} on dense per-branch K/V (the prompt duplicated into
  *       every branch, GQA heads expanded), made once outside the timing.</li>
  * </ul>
@@ -55,11 +56,8 @@ public class PrefixAttentionBenchmark {
     static final int SUFFIX = 32;
     static final int BLOCK = 16;
 
-    @Param({"reference", "cpu", "torch"})
+    @Param({"reference", "cpu-paged", "cpu-shared", "torch"})
     public String impl;
-
-    @Param({"paged", "shared"})
-    public String mode;
 
     @Param({"128", "512", "2048"})
     public int prefix;
@@ -69,6 +67,10 @@ public class PrefixAttentionBenchmark {
 
     @Param({"12x2x128"})
     public String model;
+
+    /** The shared plan's {@code minSharedTokens}; 1 shares every common run (to measure the crossover). */
+    @Param({"" + PrefixAttention.MIN_SHARED_TOKENS})
+    public int minShared;
 
     private DoubleSupplier step;
     private AutoCloseable resources;
@@ -107,9 +109,9 @@ public class PrefixAttentionBenchmark {
             return l;
         }
 
-        AttentionPlan plan(String mode) {
-            return mode.equals("shared")
-                    ? AttentionPlan.decodeShared(tables(), lengths(), BLOCK, PrefixAttention.MIN_SHARED_TOKENS)
+        AttentionPlan plan(boolean shared, int minShared) {
+            return shared
+                    ? AttentionPlan.decodeShared(tables(), lengths(), BLOCK, minShared)
                     : AttentionPlan.decode(tables(), lengths(), BLOCK);
         }
 
@@ -141,16 +143,16 @@ public class PrefixAttentionBenchmark {
                 Scene s = new Scene(Backend.REFERENCE, prefix, branches, qHeads, kvHeads, d);
                 resources = s;
                 PrefixAttention a = PrefixAttention.create(Backend.REFERENCE);
-                AttentionPlan plan = s.plan(mode);
+                AttentionPlan plan = s.plan(false, minShared);
                 step = () -> a.attend(s.pool, 0, plan, qHeads, scale, s.q, null)[0];
             }
-            case "cpu", "cuda" -> {
-                boolean cuda = impl.equals("cuda");
+            case "cpu-paged", "cpu-shared", "cuda-paged", "cuda-shared" -> {
+                boolean cuda = impl.startsWith("cuda");
                 if (cuda) BenchSupport.requireCuda();
                 Backend backend = cuda ? Backend.CUDA : Backend.CPU;
                 Scene s = new Scene(backend, prefix, branches, qHeads, kvHeads, d);
                 PrefixAttention a = PrefixAttention.create(backend);
-                AttentionPlan plan = s.plan(mode);
+                AttentionPlan plan = s.plan(impl.endsWith("shared"), minShared);
                 BenchSupport.Buffers buf = new BenchSupport.Buffers(cuda);
                 FloatPointer q = buf.floats(s.q);
                 FloatPointer out = buf.floats((long) s.q.length);
@@ -193,7 +195,8 @@ public class PrefixAttentionBenchmark {
                     }
                 };
             }
-            default -> throw new IllegalArgumentException("impl must be reference, cpu, torch or cuda; got " + impl);
+            default -> throw new IllegalArgumentException(
+                    "impl must be reference, cpu-paged, cpu-shared, torch, cuda-paged or cuda-shared; got " + impl);
         }
     }
 

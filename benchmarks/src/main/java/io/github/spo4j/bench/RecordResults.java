@@ -1,5 +1,6 @@
 package io.github.spo4j.bench;
 
+import io.github.spo4j.kernels.PrefixAttention;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -21,7 +22,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code -Dspo4j.bench.suite=tree-backup}, the tree-backup benchmark into {@code tree_backup_cpu.csv} (rows
  * {@code time}, {@code throughput} in million nodes per second, and the speedups); with
  * {@code -Dspo4j.bench.suite=sampler}, the sampler benchmark into {@code sampler_cpu.csv} (rows {@code time},
- * {@code throughput} in billion logits per second, and the speedups).
+ * {@code throughput} in billion logits per second, and the speedups); with
+ * {@code -Dspo4j.bench.suite=prefix-attention}, the attention benchmark into {@code prefix_attention_cpu.csv}
+ * (rows {@code time}, the speedups, and {@code speedup_vs_paged} of the shared path).
  *
  * <pre>
  *   java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.RecordResults [JMH options]
@@ -52,16 +55,21 @@ public final class RecordResults {
 
     static final String SAMPLER = "sampler";
 
+    static final String PREFIX_ATTENTION = "prefix_attention";
+
     public static void main(String[] args) throws Exception {
         CommandLineOptions cli = new CommandLineOptions(args);
         String suite = System.getProperty("spo4j.bench.suite", "policy-loss");
         boolean trees = suite.equals("tree-backup");
         boolean sampler = suite.equals("sampler");
-        String name = trees ? "tree_backup_cpu.csv" : sampler ? "sampler_cpu.csv" : "policy_loss_cpu.csv";
+        boolean attention = suite.equals("prefix-attention");
+        String name = trees ? "tree_backup_cpu.csv" : sampler ? "sampler_cpu.csv"
+                : attention ? "prefix_attention_cpu.csv" : "policy_loss_cpu.csv";
         Path csv = Path.of(System.getProperty("spo4j.bench.csv",
                 Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/" + name : "results/" + name));
         Path json = Path.of(Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/target" : "target",
-                trees ? "jmh-tree-backup.json" : sampler ? "jmh-sampler.json" : "jmh-policy-loss.json");
+                trees ? "jmh-tree-backup.json" : sampler ? "jmh-sampler.json"
+                        : attention ? "jmh-prefix-attention.json" : "jmh-policy-loss.json");
         Files.createDirectories(json.getParent());
         OptionsBuilder builder = new OptionsBuilder();
         builder.parent(cli);
@@ -69,6 +77,8 @@ public final class RecordResults {
             builder.include(TreeBackupBenchmark.class.getName() + "\\.");
         } else if (cli.getIncludes().isEmpty() && sampler) {
             builder.include(SamplerBenchmark.class.getName() + "\\.");
+        } else if (cli.getIncludes().isEmpty() && attention) {
+            builder.include(PrefixAttentionBenchmark.class.getName() + "\\.");
         } else if (cli.getIncludes().isEmpty()) {
             builder.include(PolicyLossBenchmark.class.getName() + "\\.")
                     .include(PolicyLossLogitsBenchmark.class.getName() + "\\.")
@@ -118,6 +128,11 @@ public final class RecordResults {
                 table.add(SAMPLER, p.getParam("impl"), label, "time", ms, "ms");
                 table.add(SAMPLER, p.getParam("impl"), label, "throughput", rows * vocab / (ms * 1e-3) / 1e9,
                         "Glogits/s");
+            } else if (cls.equals(PrefixAttentionBenchmark.class.getName())) {
+                String label = "P=" + p.getParam("prefix") + " B=" + p.getParam("branches") + " model="
+                        + p.getParam("model") + (p.getParam("minShared").equals("" + PrefixAttention.MIN_SHARED_TOKENS)
+                                ? "" : " minShared=" + p.getParam("minShared"));
+                table.add(PREFIX_ATTENTION, p.getParam("impl"), label, "time", ms, "ms");
             } else if (cls.equals(CopyBandwidthBenchmark.class.getName())) {
                 long bytes = Long.parseLong(p.getParam("bytes"));
                 String shape = (bytes >> 20) + "MiB";
@@ -143,7 +158,12 @@ public final class RecordResults {
             if (!r.kernel().equals(COPY) && r.metric().equals("time")) times.add(r);
         }
         for (ResultsCsv.Row r : times) {
-            if (!r.impl().equals("cpu") && !r.impl().equals("cuda")) continue;
+            if (!r.impl().startsWith("cpu") && !r.impl().startsWith("cuda")) continue;
+            if (r.impl().endsWith("-shared")) {
+                String paged = r.impl().replace("-shared", "-paged");
+                ResultsCsv.Row o = table.find(r.kernel(), paged, r.shape(), "time");
+                if (o != null) table.add(r.kernel(), r.impl(), r.shape(), "speedup_vs_paged", o.median() / r.median(), "x");
+            }
             for (String other : new String[] {"reference", "torch"}) {
                 ResultsCsv.Row o = table.find(r.kernel(), other, r.shape(), "time");
                 if (o != null) {
