@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.testutil.PagedKvScene;
+import java.util.function.IntSupplier;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.junit.jupiter.api.AfterEach;
@@ -105,23 +106,20 @@ class PrefixAttentionBadInputTest {
                 IntPointer qeo = ints(0, 1); IntPointer qe = ints(0)) {
             for (int i = 0; i < 32; i++) out.put(i, 7f);
             KvCacheConfig c = scene.config;
-            int st = Spo4jNative.spo4j_prefix_attention(0, scene.cache, c.numLayers(), c.numBlocks(), c.blockSize(),
-                    c.kvHeads(), c.headDim(), 0, 4, 1f, 1, q, limit, 1, toff, blocks, 1, ptab, pbeg, pend, pqo, pq, qeo,
-                    qe, out, null, null);
+            IntSupplier attend = () -> Spo4jNative.spo4j_prefix_attention(0, scene.cache, c.numLayers(),
+                    c.numBlocks(), c.blockSize(), c.kvHeads(), c.headDim(), 0, 4, 1f, 1, q, limit, 1, toff, blocks, 1,
+                    ptab, pbeg, pend, pqo, pq, qeo, qe, out, null, null);
+            int st = attend.getAsInt();
             assertEquals(Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT, st);
             assertTrue(Spo4jNative.spo4j_last_error().getString().contains("tableBlocks[2] = 99"));
             blocks.put(2, 2);
             qe.put(0, 1);
-            st = Spo4jNative.spo4j_prefix_attention(0, scene.cache, c.numLayers(), c.numBlocks(), c.blockSize(),
-                    c.kvHeads(), c.headDim(), 0, 4, 1f, 1, q, limit, 1, toff, blocks, 1, ptab, pbeg, pend, pqo, pq, qeo,
-                    qe, out, null, null);
+            st = attend.getAsInt();
             assertEquals(Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT, st);
             assertTrue(Spo4jNative.spo4j_last_error().getString().contains("queryEntries[0] = 1"));
             pend.put(0, 13);
             qe.put(0, 0);
-            st = Spo4jNative.spo4j_prefix_attention(0, scene.cache, c.numLayers(), c.numBlocks(), c.blockSize(),
-                    c.kvHeads(), c.headDim(), 0, 4, 1f, 1, q, limit, 1, toff, blocks, 1, ptab, pbeg, pend, pqo, pq, qeo,
-                    qe, out, null, null);
+            st = attend.getAsInt();
             assertEquals(Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT, st);
             assertTrue(Spo4jNative.spo4j_last_error().getString().contains("partEnd = 13"));
             for (int i = 0; i < 32; i++) assertEquals(7f, out.get(i));
