@@ -19,9 +19,6 @@ constexpr int kTile = 32;       // positions per tile: 4 vectors of 8
 constexpr int kRowBlock = 32;   // rows per work item
 constexpr int kDimChunk = 32;   // output dims per register block in the value product
 
-// The 32-byte vector type has a different calling convention with and without AVX; nothing of it crosses a
-// call here (all helpers are forced inline), so GCC's note about that ABI does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
 // 8 floats; on x86 the AVX2+FMA clone of the item kernel maps each to one register, elsewhere GCC splits it.
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4)));
