@@ -27,31 +27,11 @@ constexpr int kRowsPerBlock = kWarps * kRowsPerWarp;
 constexpr int kTile = 32;
 constexpr int kDimsPerLane = kMaxAttentionHeadDim / 32;
 
-struct DeviceArgs {
-    const float* cache;
-    int32_t num_blocks, block_size, kv_heads, head_dim, layer, q_heads, group;
-    float scale;
-    const float* q;
-    const int32_t* query_limit;
-    const int32_t* table_offsets;
-    const int32_t* table_blocks;
-    const int32_t* part_table;
-    const int32_t* part_begin;
-    const int32_t* part_end;
-    const int32_t* part_query_offsets;
-    const int32_t* part_queries;
-    const int32_t* query_entry_offsets;
-    const int32_t* query_entries;
+// The call's arguments with the plan arrays moved to the device, plus the merge workspace.
+struct DeviceArgs : AttentionArgs {
     const int64_t* entry_slot;  // workspace slot of each entry, −1 where the query has exactly one entry
-    float* out;
-    float* lse;
-    float* ws_o;    // [slots, Hq, D]
-    float* ws_lse;  // [slots, Hq]
-
-    __device__ int64_t row_offset(int kv, int32_t block, int32_t slot, int32_t head) const {
-        return ((((static_cast<int64_t>(layer) * 2 + kv) * num_blocks + block) * block_size + slot) * kv_heads + head) *
-               head_dim;
-    }
+    float* ws_o;                // [slots, Hq, D]
+    float* ws_lse;              // [slots, Hq]
 };
 
 // Shared-memory row pitch of the K tile: odd, so the 32 lanes reading one column hit 32 different banks.
@@ -66,7 +46,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(DeviceArgs a) {
     extern __shared__ float smem[];
     const int part = static_cast<int>(blockIdx.x), kv_head = static_cast<int>(blockIdx.y);
     const int e0 = a.part_query_offsets[part];
-    const int64_t rows = static_cast<int64_t>(a.part_query_offsets[part + 1] - e0) * a.group;
+    const int64_t rows = static_cast<int64_t>(a.part_query_offsets[part + 1] - e0) * a.group();
     const int64_t row0 = static_cast<int64_t>(blockIdx.z) * kRowsPerBlock;
     if (row0 >= rows) return;  // the whole block leaves together
 
@@ -83,8 +63,8 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(DeviceArgs a) {
         const int64_t row = row0 + r;
         float v = 0.0f;
         if (row < rows) {
-            const int64_t qi = a.part_queries[e0 + row / a.group];
-            const int64_t head = static_cast<int64_t>(kv_head) * a.group + row % a.group;
+            const int64_t qi = a.part_queries[e0 + row / a.group()];
+            const int64_t head = static_cast<int64_t>(kv_head) * a.group() + row % a.group();
             v = a.q[(qi * hq + head) * d + i] * a.scale;
         }
         qs[idx] = v;
@@ -96,7 +76,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(DeviceArgs a) {
         const int64_t row = row0 + r;
         int32_t end = begin;
         if (row < rows) {
-            const int32_t limit = a.query_limit[a.part_queries[e0 + row / a.group]];
+            const int32_t limit = a.query_limit[a.part_queries[e0 + row / a.group()]];
             end = limit < part_end ? limit : part_end;
         }
         if (end > max_end) max_end = end;
@@ -165,9 +145,9 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(DeviceArgs a) {
     for (int i = 0; i < kRowsPerWarp; ++i) {
         const int64_t row = row0 + warp * kRowsPerWarp + i;
         if (row >= rows) continue;
-        const int entry = e0 + static_cast<int>(row / a.group);
+        const int entry = e0 + static_cast<int>(row / a.group());
         const int64_t qi = a.part_queries[entry];
-        const int64_t head = static_cast<int64_t>(kv_head) * a.group + row % a.group;
+        const int64_t head = static_cast<int64_t>(kv_head) * a.group() + row % a.group();
         const float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
         const float lse = l[i] > 0.0f ? m[i] + logf(l[i]) : -INFINITY;
         const int64_t slot = a.entry_slot[entry];
@@ -311,17 +291,7 @@ int prefix_attention_cuda(const AttentionArgs& a, void* stream_ptr) {
     cu::DeviceBuffer ws;
     if ((st = ws.allocate(lay.bytes(), stream)) != SPO4J_OK) return st;
     SPO4J_CUDA_CHECK(cudaMemcpyAsync(ws.get(), host.data(), index_bytes, cudaMemcpyHostToDevice, stream));
-    DeviceArgs da{};
-    da.cache = a.cache;
-    da.num_blocks = a.num_blocks;
-    da.block_size = a.block_size;
-    da.kv_heads = a.kv_heads;
-    da.head_dim = a.head_dim;
-    da.layer = a.layer;
-    da.q_heads = a.q_heads;
-    da.group = a.group();
-    da.scale = a.scale;
-    da.q = a.q;
+    DeviceArgs da{a, ws.at<int64_t>(off_slot), ws.at<float>(off_wso), ws.at<float>(off_wsl)};
     da.query_limit = ws.at<int32_t>(off_limit);
     da.table_offsets = ws.at<int32_t>(off_toff);
     da.table_blocks = ws.at<int32_t>(off_tblk);
@@ -332,11 +302,6 @@ int prefix_attention_cuda(const AttentionArgs& a, void* stream_ptr) {
     da.part_queries = ws.at<int32_t>(off_pq);
     da.query_entry_offsets = ws.at<int32_t>(off_qeo);
     da.query_entries = ws.at<int32_t>(off_qe);
-    da.entry_slot = ws.at<int64_t>(off_slot);
-    da.out = a.out;
-    da.lse = a.lse;
-    da.ws_o = ws.at<float>(off_wso);
-    da.ws_lse = ws.at<float>(off_wsl);
 
     if (a.num_parts > 0 && max_rows > 0) {
         const size_t smem = attention_smem_bytes(a.head_dim);

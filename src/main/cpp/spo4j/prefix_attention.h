@@ -44,7 +44,7 @@ struct AttentionArgs {
     float* lse;  // [num_queries, Hq] or null
 
     int64_t num_entries() const { return num_parts == 0 ? 0 : part_query_offsets[num_parts]; }
-    int32_t group() const { return q_heads / kv_heads; }
+    SPO4J_HD int32_t group() const { return q_heads / kv_heads; }
     // Float offset of the K (kv = 0) or V (kv = 1) row of `head` at slot `slot` of `block`, in this layer.
     SPO4J_HD int64_t row_offset(int kv, int32_t block, int32_t slot, int32_t head) const {
         return ((((static_cast<int64_t>(layer) * 2 + kv) * num_blocks + block) * block_size + slot) * kv_heads + head) *
