@@ -1,12 +1,20 @@
 package io.github.spo4j.cli;
 
+import io.github.spo4j.kernels.AttentionPlan;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.Forest;
+import io.github.spo4j.kernels.KvCacheConfig;
+import io.github.spo4j.kernels.KvCachePool;
 import io.github.spo4j.kernels.LogitsBatch;
 import io.github.spo4j.kernels.PolicyLoss;
 import io.github.spo4j.kernels.PolicyLossConfig;
 import io.github.spo4j.kernels.PolicyLossTorch;
+import io.github.spo4j.kernels.PrefixAttention;
+import io.github.spo4j.kernels.SampleResult;
+import io.github.spo4j.kernels.Sampler;
+import io.github.spo4j.kernels.SamplerTorch;
+import io.github.spo4j.kernels.SamplingConfig;
 import io.github.spo4j.kernels.TokenBatch;
 import io.github.spo4j.kernels.TreeBackup;
 import io.github.spo4j.kernels.TreeBackupConfig;
@@ -30,10 +38,11 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -65,7 +74,7 @@ import picocli.CommandLine.Spec;
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
 public final class BenchCommand implements Callable<Integer> {
     private static final List<String> IMPLS = List.of("reference", "cpu", "cuda", "torch");
-    private static final List<String> KERNELS = List.of("tokens", "logits", "tree");
+    private static final List<String> KERNELS = List.of("tokens", "logits", "tree", "attention", "sampler");
     private static final double SLOW_RUN_SECONDS = 0.5;
     private static final double MIN_WARMUP_SECONDS = 0.3;
 
@@ -85,7 +94,7 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> backends = IMPLS;
 
     @Option(names = "--kernel", split = ",", paramLabel = "KERNEL",
-            description = "Kernels to run, comma-separated: tokens, logits, tree (default: all).")
+            description = "Kernels to run, comma-separated: tokens, logits, tree, attention, sampler (default: all).")
     List<String> kernels = KERNELS;
 
     @Option(names = "--repeats", paramLabel = "R",
@@ -136,6 +145,16 @@ public final class BenchCommand implements Callable<Integer> {
             int trees = quick ? 256 : 4096;
             rows.addAll(runCase(new TreeCase(TreeBackupConfig.spoTree(), BenchInputs.fullForest(trees, seed, 6, 6, 6)),
                     cudaUsable, out));
+        }
+        if (kernels.contains("attention")) {
+            int prefix = quick ? 512 : 2048;
+            for (boolean shared : new boolean[] {false, true}) {
+                rows.addAll(runCase(new AttentionCase(prefix, 36, 12, 2, 128, shared, seed), cudaUsable, out));
+            }
+        }
+        if (kernels.contains("sampler")) {
+            int vocab = quick ? 32_000 : 151_936;
+            rows.addAll(runCase(new SamplerCase(216, vocab, seed), cudaUsable, out));
         }
         printTable(rows, out);
         return 0;
@@ -268,7 +287,11 @@ public final class BenchCommand implements Callable<Integer> {
         out.println("refLogp, advantages 4 B each + valid 1 B read, gradient 4 B written); logits: 8 B per logit");
         out.println("(4 B read, 4 B of gradient written); tree: 24 B per node (parent, reward read; value, advantage,");
         out.println("child count, depth written). max|dgrad|, |dloss|: against the reference on the same inputs (tree:");
-        out.println("the advantages, and the sum of the trees' root values).");
+        out.println("the advantages, and the sum of the trees' root values; attention: the outputs, and their sum;");
+        out.println("sampler: the log-probs, and the sum of the tokens, so 0 = the same tokens; torch draws with its");
+        out.println("own generator). attention: one decode step of one layer (Qwen2-1.5B heads 12/2/128) for 36 branches");
+        out.println("forked on a KV pool from one prompt; 'paged' reads the prompt once per branch, 'shared' once for");
+        out.println("all (torch: SDPA on the prompt copied into every branch). GB/s counts the K/V bytes read once.");
         out.flush();
     }
 
@@ -277,6 +300,230 @@ public final class BenchCommand implements Callable<Integer> {
             if (r.kernel.equals(like.kernel) && r.shape.equals(like.shape) && r.impl.equals(impl)) return r;
         }
         return null;
+    }
+
+    // ---- prefix attention ------------------------------------------------------------------------
+
+    /** One decode step of one layer for branches forked on a pool from one prompt, paged or shared plan. */
+    private record AttentionCase(int prefix, int branches, int qHeads, int kvHeads, int headDim, boolean shared,
+            long seed) implements Case {
+        static final int SUFFIX = 32;
+        static final int BLOCK = 16;
+
+        @Override
+        public String kernel() {
+            return "prefix_attention";
+        }
+
+        @Override
+        public String shape() {
+            return "P=" + prefix + " B=" + branches + (shared ? " shared" : " paged");
+        }
+
+        @Override
+        public long bytes() {
+            return 8L * (prefix + (long) branches * SUFFIX) * kvHeads * headDim;
+        }
+
+        /** The pool and the ids of its branches. */
+        record Forked(KvCachePool pool, int[] seqs) {}
+
+        Forked fork(Backend backend, SplittableRandom r) {
+            int blocks = (prefix + BLOCK - 1) / BLOCK + branches * ((SUFFIX + BLOCK - 1) / BLOCK + 1) + 1;
+            KvCachePool pool = KvCachePool.create(new KvCacheConfig(1, kvHeads, headDim, BLOCK, blocks), backend);
+            int root = pool.newSequence();
+            pool.append(root, 0, gaussian(r, prefix * kvHeads * headDim), gaussian(r, prefix * kvHeads * headDim));
+            int[] kids = pool.fork(root, branches);
+            pool.release(root);
+            for (int k : kids) {
+                pool.append(k, 0, gaussian(r, SUFFIX * kvHeads * headDim), gaussian(r, SUFFIX * kvHeads * headDim));
+            }
+            return new Forked(pool, kids);
+        }
+
+        @Override
+        public Impl create(String impl) {
+            SplittableRandom r = new SplittableRandom(seed);
+            boolean cuda = impl.equals("cuda");
+            Forked forked = fork(cuda ? Backend.CUDA : Backend.CPU, r);
+            KvCachePool pool = forked.pool();
+            int[] seqs = forked.seqs();
+            float[] q = gaussian(r, branches * qHeads * headDim);
+            float scale = PrefixAttention.defaultScale(headDim);
+            if (impl.equals("torch")) return new AttentionOnTorch(this, pool, seqs, q);
+            AttentionPlan plan = shared
+                    ? AttentionPlan.decodeShared(pool, seqs, 0, PrefixAttention.MIN_SHARED_TOKENS)
+                    : AttentionPlan.decode(pool, seqs, 0);
+            PrefixAttention attention = PrefixAttention.create(switch (impl) {
+                case "reference" -> Backend.REFERENCE;
+                case "cpu" -> Backend.CPU;
+                case "cuda" -> Backend.CUDA;
+                default -> throw new IllegalArgumentException(impl);
+            });
+            return new Impl() {
+                private float[] out;
+
+                @Override
+                public double run() {
+                    out = attention.attend(pool, 0, plan, qHeads, scale, q, null);
+                    return sum(out);
+                }
+
+                @Override
+                public float[] gradient() {
+                    return out;
+                }
+
+                @Override
+                public void close() {
+                    pool.close();
+                }
+            };
+        }
+    }
+
+    /** {@code scaled_dot_product_attention} on dense per-branch K/V, the prompt copied into every branch. */
+    private static final class AttentionOnTorch implements Impl {
+        private final Tensor q, k, v;
+        private float[] out;
+
+        AttentionOnTorch(AttentionCase c, KvCachePool pool, int[] seqs, float[] qa) {
+            int t = c.prefix() + AttentionCase.SUFFIX, row = c.kvHeads() * c.headDim();
+            float[] ka = new float[seqs.length * t * row], va = new float[ka.length];
+            float[] kb = new float[t * row], vb = new float[t * row];
+            for (int b = 0; b < seqs.length; b++) {
+                pool.readKv(seqs[b], 0, kb, vb);
+                System.arraycopy(kb, 0, ka, b * kb.length, kb.length);
+                System.arraycopy(vb, 0, va, b * vb.length, vb.length);
+            }
+            pool.close();
+            long group = c.qHeads() / c.kvHeads();
+            q = Tensors.floats(qa, seqs.length, c.qHeads(), 1, c.headDim());
+            try (PointerScope scope = new PointerScope()) {
+                Tensor kt = Tensors.floats(ka, seqs.length, t, c.kvHeads(), c.headDim()).transpose(1, 2)
+                        .repeat_interleave(group, new LongOptional(1), new LongOptional()).contiguous();
+                Tensor vt = Tensors.floats(va, seqs.length, t, c.kvHeads(), c.headDim()).transpose(1, 2)
+                        .repeat_interleave(group, new LongOptional(1), new LongOptional()).contiguous();
+                kt.retainReference();
+                vt.retainReference();
+                k = kt;
+                v = vt;
+            }
+        }
+
+        @Override
+        public double run() {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor o = torch.scaled_dot_product_attention(q, k, v).contiguous();
+                out = new float[(int) o.numel()];
+                o.data_ptr_float().get(out);
+                return sum(out);
+            }
+        }
+
+        @Override
+        public float[] gradient() {
+            return out;
+        }
+
+        @Override
+        public void close() {
+            q.releaseReference();
+            k.releaseReference();
+            v.releaseReference();
+        }
+    }
+
+    private static float[] gaussian(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    // ---- sampler -----------------------------------------------------------------------------------
+
+    /** One token for each of B rows of logits [B, V] at T = 0.7, top-p 0.95. */
+    private record SamplerCase(int rows, int vocab, long seed) implements Case {
+        static final SamplingConfig CONFIG = SamplingConfig.builder().temperature(0.7f).topP(0.95f).seed(7).build();
+
+        @Override
+        public String kernel() {
+            return "sampler";
+        }
+
+        @Override
+        public String shape() {
+            return "B=" + rows + " V=" + vocab;
+        }
+
+        @Override
+        public long bytes() {
+            return 4L * rows * vocab;
+        }
+
+        @Override
+        public Impl create(String impl) {
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] logits = new float[rows * vocab];
+            for (int i = 0; i < logits.length; i++) logits[i] = (float) (3 * r.nextGaussian());
+            long[] ids = new long[rows];
+            int[] positions = new int[rows];
+            for (int i = 0; i < rows; i++) {
+                ids[i] = i;
+                positions[i] = 100 + i;
+            }
+            if (impl.equals("torch")) {
+                Tensor x = Tensors.floats(logits, rows, vocab);
+                return new Impl() {
+                    private float[] logprobs;
+
+                    @Override
+                    public double run() {
+                        try (PointerScope scope = new PointerScope()) {
+                            SamplerTorch.Result res = SamplerTorch.sample(CONFIG, x);
+                            logprobs = new float[rows];
+                            res.logprobs().contiguous().data_ptr_float().get(logprobs);
+                            long[] tokens = new long[rows];
+                            res.tokens().contiguous().data_ptr_long().get(tokens);
+                            return Arrays.stream(tokens).sum();
+                        }
+                    }
+
+                    @Override
+                    public float[] gradient() {
+                        return logprobs;
+                    }
+
+                    @Override
+                    public void close() {
+                        x.releaseReference();
+                    }
+                };
+            }
+            Sampler sampler = Sampler.create(switch (impl) {
+                case "reference" -> Backend.REFERENCE;
+                case "cpu" -> Backend.CPU;
+                case "cuda" -> Backend.CUDA;
+                default -> throw new IllegalArgumentException(impl);
+            });
+            return new Impl() {
+                private SampleResult last;
+
+                @Override
+                public double run() {
+                    last = sampler.sample(CONFIG, logits, vocab, ids, positions);
+                    return Arrays.stream(last.tokens()).asLongStream().sum();
+                }
+
+                @Override
+                public float[] gradient() {
+                    return last.logprobs();
+                }
+
+                @Override
+                public void close() {}
+            };
+        }
     }
 
     // ---- per-token entry ---------------------------------------------------------------------------
