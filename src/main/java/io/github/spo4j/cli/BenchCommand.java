@@ -60,7 +60,11 @@ import picocli.CommandLine.Spec;
  * from libtorch ops, forward + autograd backward). Every implementation computes the loss and its gradient.
  * The tree backup ({@code tree_backup}, SPO-tree config, forests of 6-6-6 trees) is timed the same way
  * ({@link TreeBackupTorch} as the torch composition); its "gradient" column compares the advantages and its
- * "loss" column the sum of the trees' root values.
+ * "loss" column the sum of the trees' root values. Prefix attention ({@code prefix_attention}: one decode step of
+ * one layer, Qwen2-1.5B heads, 36 branches forked on a {@link KvCachePool} from one prompt, with the paged and
+ * the shared plan; torch = {@code scaled_dot_product_attention} on the prompt copied into every branch) compares
+ * outputs; the sampler ({@code sampler}: 216 rows, T 0.7, top-p 0.95; torch = {@link SamplerTorch}) compares
+ * log-probs and, in the "loss" column, the sum of the tokens.
  *
  * <p>Timing: {@code --warmup} untimed runs (and at least 0.3 s of them), then {@code --repeats} timed runs,
  * the median reported (implementations slower than 0.5 s per run do at most 3 timed runs). Each
