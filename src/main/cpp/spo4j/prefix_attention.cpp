@@ -7,6 +7,7 @@
 #include "prefix_attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "parallel.h"
@@ -19,16 +20,31 @@ constexpr int kTile = 32;       // positions per tile: 4 vectors of 8
 constexpr int kRowBlock = 32;   // rows per work item
 constexpr int kDimChunk = 32;   // output dims per register block in the value product
 
-// 8 floats; on x86 the AVX2+FMA clone of the item kernel maps each to one register, elsewhere GCC splits it.
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));
+// Vectors of L floats (GCC vector extensions): 8 in the AVX2+FMA clone of the item kernel, 16 in the
+// AVX-512 clone, where each maps to one register; the baseline build splits them into SSE operations.
+template <int L>
+struct Vec {
+    typedef float type __attribute__((vector_size(4 * L)));
+    typedef float unaligned __attribute__((vector_size(4 * L), aligned(4)));
+};
+template <int L>
+using vf = typename Vec<L>::type;
 
-// Everything the item kernel calls is forced inline, so it is compiled for the caller's target (the AVX2
-// clone or the baseline) and no 32-byte vector crosses a call.
+// Everything the item kernel calls is forced inline, so it is compiled for the caller's target (a clone or
+// the baseline) and no wide vector crosses a call.
 #define SPO4J_INLINE inline __attribute__((always_inline))
-SPO4J_INLINE v8 load8(const float* p) { return *reinterpret_cast<const v8u*>(p); }
-SPO4J_INLINE void store8(float* p, v8 v) { *reinterpret_cast<v8u*>(p) = v; }
-SPO4J_INLINE v8 splat8(float x) { return v8{x, x, x, x, x, x, x, x}; }
+template <int L>
+SPO4J_INLINE vf<L> load(const float* p) {
+    return *reinterpret_cast<const typename Vec<L>::unaligned*>(p);
+}
+template <int L>
+SPO4J_INLINE void store(float* p, vf<L> v) {
+    *reinterpret_cast<typename Vec<L>::unaligned*>(p) = v;
+}
+template <int L>
+SPO4J_INLINE vf<L> splat(float x) {
+    return vf<L>{} + x;
+}
 
 int bad(const char* fmt, long long a, long long b = 0, long long c = 0) {
     return fail(SPO4J_ERR_INVALID_ARGUMENT, fmt, a, b, c);
@@ -63,50 +79,50 @@ struct RowsView {
     int32_t d;
 };
 
-// Scores of rows r and r + 1 (or r alone) against the tile: p[r][t] = Σ_i qs[r][i] · kt[i][t].
-template <int kRows>
+// Scores of rows r .. r + kRows − 1 against the tile: p[r][t] = Σ_i qs[r][i] · kt[i][t], the tile's 32
+// positions held in kTile / L vectors per row.
+template <int L, int kRows>
 SPO4J_INLINE void score_rows(const RowsView& v, int r) {
-    v8 acc[kRows][4];
+    constexpr int kVecs = kTile / L;
+    vf<L> acc[kRows][kVecs];
     for (int j = 0; j < kRows; ++j)
-        for (int c = 0; c < 4; ++c) acc[j][c] = splat8(0.0f);
+        for (int c = 0; c < kVecs; ++c) acc[j][c] = splat<L>(0.0f);
     const float* q0 = v.qs + static_cast<int64_t>(r) * v.d;
     for (int32_t i = 0; i < v.d; ++i) {
         const float* krow = v.kt + static_cast<int64_t>(i) * kTile;
-        const v8 k0 = load8(krow), k1 = load8(krow + 8), k2 = load8(krow + 16), k3 = load8(krow + 24);
+        vf<L> k[kVecs];
+        for (int c = 0; c < kVecs; ++c) k[c] = load<L>(krow + L * c);
         for (int j = 0; j < kRows; ++j) {
-            const v8 qj = splat8(q0[static_cast<int64_t>(j) * v.d + i]);
-            acc[j][0] += qj * k0;
-            acc[j][1] += qj * k1;
-            acc[j][2] += qj * k2;
-            acc[j][3] += qj * k3;
+            const vf<L> qj = splat<L>(q0[static_cast<int64_t>(j) * v.d + i]);
+            for (int c = 0; c < kVecs; ++c) acc[j][c] += qj * k[c];
         }
     }
     for (int j = 0; j < kRows; ++j)
-        for (int c = 0; c < 4; ++c) store8(v.p + static_cast<int64_t>(r + j) * kTile + 8 * c, acc[j][c]);
+        for (int c = 0; c < kVecs; ++c) store<L>(v.p + static_cast<int64_t>(r + j) * kTile + L * c, acc[j][c]);
 }
 
-// o[r..r+kRows) += p[r..r+kRows) · vt over the tile's `len` positions, in chunks of 32 dims held in registers.
-template <int kRows>
+// o[r .. r + kRows) += p[r .. r + kRows) · vt over the tile's `len` positions, in chunks of 32 dims held in
+// registers; the dims past the last whole chunk in plain loops.
+template <int L, int kRows>
 SPO4J_INLINE void value_rows(const RowsView& v, int r, int len) {
+    constexpr int kVecs = kDimChunk / L;
     const float* p0 = v.p + static_cast<int64_t>(r) * kTile;
     int32_t i0 = 0;
     for (; i0 + kDimChunk <= v.d; i0 += kDimChunk) {
-        v8 acc[kRows][4];
+        vf<L> acc[kRows][kVecs];
         for (int j = 0; j < kRows; ++j)
-            for (int c = 0; c < 4; ++c) acc[j][c] = load8(v.o + static_cast<int64_t>(r + j) * v.d + i0 + 8 * c);
+            for (int c = 0; c < kVecs; ++c) acc[j][c] = load<L>(v.o + static_cast<int64_t>(r + j) * v.d + i0 + L * c);
         for (int t = 0; t < len; ++t) {
             const float* vrow = v.vt + static_cast<int64_t>(t) * v.d + i0;
-            const v8 w0 = load8(vrow), w1 = load8(vrow + 8), w2 = load8(vrow + 16), w3 = load8(vrow + 24);
+            vf<L> w[kVecs];
+            for (int c = 0; c < kVecs; ++c) w[c] = load<L>(vrow + L * c);
             for (int j = 0; j < kRows; ++j) {
-                const v8 pj = splat8(p0[j * kTile + t]);
-                acc[j][0] += pj * w0;
-                acc[j][1] += pj * w1;
-                acc[j][2] += pj * w2;
-                acc[j][3] += pj * w3;
+                const vf<L> pj = splat<L>(p0[j * kTile + t]);
+                for (int c = 0; c < kVecs; ++c) acc[j][c] += pj * w[c];
             }
         }
         for (int j = 0; j < kRows; ++j)
-            for (int c = 0; c < 4; ++c) store8(v.o + static_cast<int64_t>(r + j) * v.d + i0 + 8 * c, acc[j][c]);
+            for (int c = 0; c < kVecs; ++c) store<L>(v.o + static_cast<int64_t>(r + j) * v.d + i0 + L * c, acc[j][c]);
     }
     for (int j = 0; j < kRows; ++j) {
         float* o = v.o + static_cast<int64_t>(r + j) * v.d;
@@ -119,7 +135,9 @@ SPO4J_INLINE void value_rows(const RowsView& v, int r, int len) {
 }
 
 // One work item: rows [0, nrows) with visible ends row_end[], over positions [begin, max_end) of `blocks`.
-// m, l: each row's running max and sum. Instantiated twice (AVX2+FMA and baseline), picked at run time.
+// m, l: each row's running max and sum. L floats per vector, kRows rows per register block; instantiated
+// for AVX-512, AVX2+FMA and the baseline, picked at run time.
+template <int L, int kRows>
 SPO4J_INLINE void attend_item_body(const AttentionArgs& a, Scratch& sc, const int32_t* blocks, int32_t kv_head,
                                    int32_t begin, int32_t max_end, int nrows, const int32_t* row_end, float* m, float* l,
                                    int32_t d) {
@@ -139,8 +157,8 @@ SPO4J_INLINE void attend_item_body(const AttentionArgs& a, Scratch& sc, const in
             }
         }
         int r = 0;
-        for (; r + 2 <= nrows; r += 2) score_rows<2>(v, r);
-        if (r < nrows) score_rows<1>(v, r);
+        for (; r + kRows <= nrows; r += kRows) score_rows<L, kRows>(v, r);
+        for (; r < nrows; ++r) score_rows<L, 1>(v, r);
         for (r = 0; r < nrows; ++r) {
             float* pr = sc.p.data() + static_cast<int64_t>(r) * kTile;
             const int valid = std::min(len, row_end[r] - t0);
@@ -165,8 +183,8 @@ SPO4J_INLINE void attend_item_body(const AttentionArgs& a, Scratch& sc, const in
                 for (int32_t i = 0; i < d; ++i) o[i] *= c;
             }
         }
-        for (r = 0; r + 2 <= nrows; r += 2) value_rows<2>(v, r, len);
-        if (r < nrows) value_rows<1>(v, r, len);
+        for (r = 0; r + kRows <= nrows; r += kRows) value_rows<L, kRows>(v, r, len);
+        for (; r < nrows; ++r) value_rows<L, 1>(v, r, len);
     }
 }
 
@@ -175,26 +193,55 @@ SPO4J_INLINE void attend_item_body(const AttentionArgs& a, Scratch& sc, const in
         int nrows, const int32_t *row_end, float *m, float *l, int32_t d
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) void attend_item_avx2(SPO4J_ATTEND_ITEM_PARAMS) {
-    attend_item_body(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+__attribute__((target("avx512f,avx2,fma"))) void attend_item_avx512(SPO4J_ATTEND_ITEM_PARAMS) {
+    attend_item_body<16, 4>(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
 }
-bool has_avx2_fma() {
-    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes;
+__attribute__((target("avx2,fma"))) void attend_item_avx2(SPO4J_ATTEND_ITEM_PARAMS) {
+    attend_item_body<8, 2>(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+}
+int detected_isa() {
+    static const int best = __builtin_cpu_supports("avx512f")                                   ? SPO4J_ISA_AVX512
+                            : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? SPO4J_ISA_AVX2
+                                                                                              : SPO4J_ISA_BASELINE;
+    return best;
 }
 #endif
 void attend_item_base(SPO4J_ATTEND_ITEM_PARAMS) {
-    attend_item_body(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+    attend_item_body<8, 2>(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
 }
 
 void attend_item(SPO4J_ATTEND_ITEM_PARAMS) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (has_avx2_fma()) return attend_item_avx2(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+    switch (cpu_isa()) {
+        case SPO4J_ISA_AVX512: return attend_item_avx512(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+        case SPO4J_ISA_AVX2: return attend_item_avx2(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+        default: break;
+    }
 #endif
     attend_item_base(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
 }
 
 }  // namespace
+
+namespace {
+std::atomic<int> g_max_isa{SPO4J_ISA_AVX512};
+}
+
+int cpu_isa() {
+#if defined(__x86_64__) && defined(__GNUC__)
+    const int best = detected_isa(), cap = g_max_isa.load(std::memory_order_relaxed);
+    return best < cap ? best : cap;
+#else
+    return SPO4J_ISA_BASELINE;
+#endif
+}
+
+int set_max_cpu_isa(int isa) {
+    if (isa < SPO4J_ISA_BASELINE || isa > SPO4J_ISA_AVX512)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "isa must be 0 (baseline), 1 (AVX2+FMA) or 2 (AVX-512), got %d", isa);
+    g_max_isa.store(isa, std::memory_order_relaxed);
+    return SPO4J_OK;
+}
 
 int64_t first_non_finite(const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i)

@@ -85,6 +85,10 @@ struct LseMerge {
     SPO4J_HD float lse() const { return weight_sum > 0.0f ? max_lse + logf(weight_sum) : -INFINITY; }
 };
 
+// The instruction set the CPU item kernel uses: the best this CPU has, capped by set_max_cpu_isa.
+int cpu_isa();
+int set_max_cpu_isa(int isa);
+
 int prefix_attention_cpu(const AttentionArgs& a);
 int prefix_attention_cuda(const AttentionArgs& a, void* stream);
 

@@ -334,6 +334,13 @@ int spo4j_kv_copy_blocks(int device, float* cache, int32_t num_layers, int32_t n
     SPO4J_API_END()
 }
 
+int spo4j_set_max_cpu_isa(int max_isa) {
+    clear_error();
+    return set_max_cpu_isa(max_isa);
+}
+
+int spo4j_cpu_isa(void) { return cpu_isa(); }
+
 int spo4j_prefix_attention(int device, const float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
                            int32_t kv_heads, int32_t head_dim, int32_t layer, int32_t q_heads, float scale,
                            int32_t num_queries, const float* q, const int32_t* query_limit, int32_t num_tables,

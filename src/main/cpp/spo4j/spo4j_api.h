@@ -51,6 +51,13 @@ SPO4J_EXPORT int spo4j_cuda_device_count(int* count);
 SPO4J_EXPORT int spo4j_set_num_threads(int num_threads);
 SPO4J_EXPORT int spo4j_get_num_threads(void);
 
+/* Instruction sets of the CPU kernels that have per-ISA variants (today: prefix attention). The library
+ * uses the best one the CPU has, at most `max_isa` (default: AVX-512), like oneDNN's max CPU ISA; lowering it
+ * lets tests exercise every variant on one machine. spo4j_cpu_isa() reports the one in use. */
+enum { SPO4J_ISA_BASELINE = 0, SPO4J_ISA_AVX2 = 1, SPO4J_ISA_AVX512 = 2 };
+SPO4J_EXPORT int spo4j_set_max_cpu_isa(int max_isa);
+SPO4J_EXPORT int spo4j_cpu_isa(void);
+
 /* Device memory helpers, so callers without the CUDA runtime can stage data (kind: 0 = host to device,
  * 1 = device to host, 2 = device to device). */
 SPO4J_EXPORT int spo4j_cuda_malloc(void** ptr, size_t bytes);

@@ -162,6 +162,41 @@ class PrefixAttentionKernelTest {
     }
 
     @Test
+    void everyInstructionSetVariantMatchesTheReference() {
+        // The CPU kernel has baseline, AVX2+FMA and AVX-512 variants and runs the best the CPU has; capping
+        // the ISA runs the others here too (a cap above what the CPU has changes nothing).
+        int[] caps = {Spo4jNative.SPO4J_ISA_BASELINE, Spo4jNative.SPO4J_ISA_AVX2, Spo4jNative.SPO4J_ISA_AVX512};
+        try {
+            for (int cap : caps) {
+                assertEquals(Spo4jNative.SPO4J_OK, Spo4jNative.spo4j_set_max_cpu_isa(cap));
+                assertTrue(Spo4jNative.spo4j_cpu_isa() <= cap);
+                for (int[] shape : new int[][] {{8, 2, 128, 16}, {12, 3, 7, 3}, {8, 8, 33, 1}}) {
+                    try (PagedKvScene scene = new PagedKvScene(1, shape[1], shape[2], shape[3], 3000, cap * 10L + shape[2])) {
+                        int[] leaves = scene.tree(45, new int[] {5, 7}, 11);
+                        float[] q = scene.queries(leaves.length, shape[0]);
+                        AttentionPlan shared = AttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves),
+                                shape[3], 1);
+                        int[] fresh = new int[leaves.length];
+                        java.util.Arrays.fill(fresh, 3);
+                        AttentionPlan prefill = AttentionPlan.prefill(scene.tables(leaves), scene.lengths(leaves), fresh,
+                                shape[3]);
+                        float[] expected = ref.attend(scene.config, scene.cache, 0, shared, shape[0], 0.3f, q, null);
+                        assertClose(expected, cpu.attend(scene.config, scene.cache, 0, shared, shape[0], 0.3f, q, null),
+                                TOL, "shared, isa cap " + cap);
+                        float[] qp = scene.queries(prefill.numQueries(), shape[0]);
+                        assertClose(ref.attend(scene.config, scene.cache, 0, prefill, shape[0], 0.3f, qp, null),
+                                cpu.attend(scene.config, scene.cache, 0, prefill, shape[0], 0.3f, qp, null), TOL,
+                                "prefill, isa cap " + cap);
+                    }
+                }
+            }
+            assertEquals(Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT, Spo4jNative.spo4j_set_max_cpu_isa(3));
+        } finally {
+            Spo4jNative.spo4j_set_max_cpu_isa(Spo4jNative.SPO4J_ISA_AVX512);
+        }
+    }
+
+    @Test
     void resultsDoNotDependOnTheThreadCount() {
         try (PagedKvScene scene = new PagedKvScene(1, 2, 32, 16, 800, 5)) {
             int[] leaves = scene.tree(100, new int[] {5, 5}, 20);

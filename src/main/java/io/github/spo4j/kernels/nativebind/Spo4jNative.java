@@ -86,6 +86,14 @@ public final class Spo4jNative {
 
     public static native int spo4j_get_num_threads();
 
+    public static final int SPO4J_ISA_BASELINE = 0;
+    public static final int SPO4J_ISA_AVX2 = 1;
+    public static final int SPO4J_ISA_AVX512 = 2;
+
+    public static native int spo4j_set_max_cpu_isa(int maxIsa);
+
+    public static native int spo4j_cpu_isa();
+
     public static native int spo4j_cuda_malloc(PointerPointer<?> ptr, @Cast("size_t") long bytes);
 
     public static native int spo4j_cuda_free(Pointer ptr);
