@@ -137,19 +137,23 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     private static JsonObject parseJsonObject(Path file, String text) throws SafeTensorsFormatException {
+        JsonReader reader = new JsonReader(new StringReader(text));
+        reader.setStrictness(Strictness.STRICT);
+        JsonElement root;
         try {
-            JsonReader reader = new JsonReader(new StringReader(text));
-            reader.setStrictness(Strictness.STRICT);
-            JsonElement root = JsonParser.parseReader(reader);
-            if (reader.peek() != JsonToken.END_DOCUMENT) {
-                throw new SafeTensorsFormatException(file, null, "header has content after its JSON object");
-            }
-            if (!root.isJsonObject()) throw new SafeTensorsFormatException(file, null, "header is not a JSON object");
-            return root.getAsJsonObject();
-        } catch (JsonParseException | IOException | IllegalStateException e) {
-            if (e instanceof SafeTensorsFormatException s) throw s;
+            root = JsonParser.parseReader(reader);
+        } catch (JsonParseException | IllegalStateException e) {
             throw new SafeTensorsFormatException(file, null, "header is not valid JSON: " + e.getMessage(), e);
         }
+        boolean ended;
+        try {
+            ended = reader.peek() == JsonToken.END_DOCUMENT;
+        } catch (IOException | IllegalStateException e) {
+            ended = false;
+        }
+        if (!ended) throw new SafeTensorsFormatException(file, null, "header has content after its JSON object");
+        if (!root.isJsonObject()) throw new SafeTensorsFormatException(file, null, "header is not a JSON object");
+        return root.getAsJsonObject();
     }
 
     private static Map<String, String> parseMetadata(Path file, JsonElement v) throws SafeTensorsFormatException {
