@@ -16,9 +16,9 @@ public record FloatTensor(float[] data, long... shape) {
         long n = 1;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 0) throw new IllegalArgumentException("shape[" + i + "] = " + shape[i] + " is negative");
-            n *= shape[i];
+            n = shape[i] == 0 || n <= Long.MAX_VALUE / shape[i] ? n * shape[i] : -1;
         }
-        if (n != data.length) {
+        if (n != data.length) {  // n = -1: the shape overflows a long
             throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n
                     + " elements but data has " + data.length);
         }
