@@ -1,0 +1,60 @@
+package io.github.spo4j.model.io;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Writes a file atomically: into a temporary file in the target's directory, forced to disk, then renamed
+ * over the target with {@code ATOMIC_MOVE}. Readers see the old file or the complete new one, never a
+ * partial one; on any failure the temporary file is deleted and the target is untouched.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /** Writes the file's content through a channel positioned at 0. */
+    @FunctionalInterface
+    public interface ChannelWriter {
+        void write(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * @param target the file to create or replace; its directory must exist
+     * @param writer writes the whole content
+     */
+    public static void write(Path target, ChannelWriter writer) throws IOException {
+        if (target == null) throw new IllegalArgumentException("target must not be null");
+        if (writer == null) throw new IllegalArgumentException("writer must not be null");
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                writer.write(ch);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("cannot replace " + abs + " atomically (the file system has no atomic rename)", e);
+            }
+            done = true;
+        } finally {
+            if (!done) Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Writes {@code bytes} atomically. */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        if (bytes == null) throw new IllegalArgumentException("bytes must not be null");
+        write(target, ch -> {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+        });
+    }
+}
