@@ -59,7 +59,7 @@ public final class BpeTokenizer implements Tokenizer {
 
     private record AddedToken(int id, String content, boolean special, boolean normalized) {}
 
-    private enum Behavior { REMOVED, ISOLATED, MERGED_WITH_PREVIOUS, MERGED_WITH_NEXT, CONTIGUOUS }
+    enum Behavior { REMOVED, ISOLATED, MERGED_WITH_PREVIOUS, MERGED_WITH_NEXT, CONTIGUOUS }
 
     /** One pre-tokenizer step: a Split (regex, behavior) or a ByteLevel (regex null when use_regex is false). */
     private record Step(boolean byteLevel, Pattern regex, Behavior behavior, boolean addPrefixSpace) {}
@@ -195,7 +195,8 @@ public final class BpeTokenizer implements Tokenizer {
         if (start < text.length()) gap.accept(text.substring(start));
     }
 
-    private List<String> preTokenize(String piece) {
+    /** The byte-alphabet pre-tokens of one normalized piece holding no added token. */
+    List<String> preTokenize(String piece) {
         List<String> pieces = List.of(piece);
         for (Step step : steps) {
             List<String> next = new ArrayList<>();
@@ -214,7 +215,7 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     /** Hugging Face's {@code NormalizedString::split}: matches and gaps, combined per behavior; empty pieces dropped. */
-    private static List<String> split(String s, Pattern regex, Behavior behavior) {
+    static List<String> split(String s, Pattern regex, Behavior behavior) {
         List<int[]> parts = new ArrayList<>(); // {start, end, isMatch}
         Matcher m = regex.matcher(s);
         int prev = 0;

@@ -77,7 +77,7 @@ final class ByteLevel {
                 return;
             }
             int need = sequenceLength(bytes[i] & 0xFF);
-            if (len == need) {
+            if (need > 0 && len == need) {
                 out.append(new String(bytes, i, len, StandardCharsets.UTF_8));
             } else {
                 out.append('\uFFFD');
