@@ -56,6 +56,8 @@ public final class BpeTokenizer implements Tokenizer {
     private static final Pattern GPT2_REGEX = OnigRegex.compile(GPT2_PATTERN);
     /** Pre-tokens cached per instance; past this many the cache stops growing (a cache, not a result). */
     private static final int CACHE_CAPACITY = 1 << 16;
+    /** Ids index an array: a bound far above real vocabularies (~256k) keeps a corrupt id from exhausting memory. */
+    static final int MAX_VOCAB = 1 << 24;
 
     private record AddedToken(int id, String content, boolean special, boolean normalized) {}
 
@@ -648,7 +650,7 @@ public final class BpeTokenizer implements Tokenizer {
         private int id(JsonElement e, String f) throws TokenizerFormatException {
             if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) throw bad(f, "expected an id");
             double d = e.getAsDouble();
-            if (d != Math.rint(d) || d < 0 || d >= Integer.MAX_VALUE - 8) throw bad(f, "id " + e + " is not in [0, 2^31)");
+            if (d != Math.rint(d) || d < 0 || d >= MAX_VOCAB) throw bad(f, "id " + e + " is not in [0, " + MAX_VOCAB + ")");
             return (int) d;
         }
 

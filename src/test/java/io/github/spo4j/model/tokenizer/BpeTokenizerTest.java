@@ -302,6 +302,8 @@ class BpeTokenizerTest {
         assertRejected(j -> j.getAsJsonObject("model").getAsJsonArray("merges").add("a b c"), "model.merges[9]");
         assertRejected(j -> j.add("truncation", JsonParser.parseString("{\"max_length\": 8}")), "truncation");
         assertRejected(j -> j.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("dup", 5), "model.vocab");
+        assertRejected(j -> j.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("huge", 1 << 30),
+                "model.vocab[\"huge\"]");
         Path file = dir.resolve("tokenizer.json");
         Files.writeString(file, "{\"model\": {\"type\": \"BPE\",");
         TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> BpeTokenizer.fromJson(file));
