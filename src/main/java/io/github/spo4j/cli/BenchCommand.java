@@ -403,15 +403,18 @@ public final class BenchCommand implements Callable<Integer> {
             pool.close();
             long group = c.qHeads() / c.kvHeads();
             q = Tensors.floats(qa, seqs.length, c.qHeads(), 1, c.headDim());
+            k = expandHeads(Tensors.floats(ka, seqs.length, t, c.kvHeads(), c.headDim()), group);
+            v = expandHeads(Tensors.floats(va, seqs.length, t, c.kvHeads(), c.headDim()), group);
+        }
+
+        /** [B, T, Hkv, D] to [B, Hq, T, D], each KV head repeated for its group; releases the input. */
+        private static Tensor expandHeads(Tensor x, long group) {
             try (PointerScope scope = new PointerScope()) {
-                Tensor kt = Tensors.floats(ka, seqs.length, t, c.kvHeads(), c.headDim()).transpose(1, 2)
-                        .repeat_interleave(group, new LongOptional(1), new LongOptional()).contiguous();
-                Tensor vt = Tensors.floats(va, seqs.length, t, c.kvHeads(), c.headDim()).transpose(1, 2)
-                        .repeat_interleave(group, new LongOptional(1), new LongOptional()).contiguous();
-                kt.retainReference();
-                vt.retainReference();
-                k = kt;
-                v = vt;
+                Tensor e = x.transpose(1, 2).repeat_interleave(group, new LongOptional(1), new LongOptional())
+                        .contiguous();
+                e.retainReference();
+                Tensors.close(x);
+                return e;
             }
         }
 

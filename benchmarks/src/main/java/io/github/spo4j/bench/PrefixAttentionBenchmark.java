@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -179,15 +180,8 @@ public class PrefixAttentionBenchmark {
                 s.close();
                 int group = qHeads / kvHeads;
                 Tensor qt = BenchSupport.Tensors.floats(s.q, branches, qHeads, 1, d);
-                Tensor kt, vt;
-                try (PointerScope scope = new PointerScope()) {
-                    kt = BenchSupport.Tensors.floats(k, branches, t, kvHeads, d).transpose(1, 2)
-                            .repeat_interleave(group, new org.bytedeco.pytorch.LongOptional(1), new org.bytedeco.pytorch.LongOptional()).contiguous();
-                    vt = BenchSupport.Tensors.floats(v, branches, t, kvHeads, d).transpose(1, 2)
-                            .repeat_interleave(group, new org.bytedeco.pytorch.LongOptional(1), new org.bytedeco.pytorch.LongOptional()).contiguous();
-                    kt.retainReference();
-                    vt.retainReference();
-                }
+                Tensor kt = expandHeads(BenchSupport.Tensors.floats(k, branches, t, kvHeads, d), group);
+                Tensor vt = expandHeads(BenchSupport.Tensors.floats(v, branches, t, kvHeads, d), group);
                 resources = () -> BenchSupport.Tensors.release(qt, kt, vt);
                 step = () -> {
                     try (PointerScope scope = new PointerScope()) {
@@ -197,6 +191,16 @@ public class PrefixAttentionBenchmark {
             }
             default -> throw new IllegalArgumentException(
                     "impl must be reference, cpu-paged, cpu-shared, torch, cuda-paged or cuda-shared; got " + impl);
+        }
+    }
+
+    /** [B, T, Hkv, D] to [B, Hq, T, D], each KV head repeated for its group; releases the input. */
+    static Tensor expandHeads(Tensor x, long group) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor e = x.transpose(1, 2).repeat_interleave(group, new LongOptional(1), new LongOptional()).contiguous();
+            e.retainReference();
+            BenchSupport.Tensors.release(x);
+            return e;
         }
     }
 
