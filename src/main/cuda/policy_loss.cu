@@ -19,6 +19,8 @@
 // Logits entry: logprob_rows_kernel (online log-sum-exp per row into O(N) temporaries, entropy, target and
 // logit checks), the per-token kernels on those logp, then grad_rows_kernel (d loss / d logits).
 // token_logprobs: logprob_rows_kernel, then copy_out_kernel.
+// token_logprobs_backward: backward_coef_kernel (coef = gradLogp / T, gradLogp checks, which rows to read),
+// logprob_rows_kernel (lse, target and logit checks of those rows), then grad_rows_kernel.
 //
 // Determinism: each block writes its partial to its own slot and a single-block kernel merges the slots in
 // block order through a fixed tree; the only atomics are on integers (error keys, kept counts), whose
@@ -55,7 +57,8 @@ struct Ctrl {
     unsigned long long offs_bad;  // check_offsets order: 0 = seqOffsets[0] != 0, 1 + i = offs[i+1] < offs[i],
                                   // B + 1 = offs[B] != N
     unsigned long long row_bad;   // 2 row + (0 = target outside [0, V), 1 = NaN or infinite logit)
-    unsigned long long tok_bad;   // 4 token + argument (0 logp, 1 oldLogp, 2 advantages, 3 refLogp)
+    unsigned long long tok_bad;   // 4 token + argument (0 logp, 1 oldLogp, 2 advantages, 3 refLogp);
+                                  // token_logprobs_backward: the token of the first non-finite gradLogp
     int32_t skipped;
     int32_t pad;
     PolicyLossScale scale;
@@ -724,6 +727,21 @@ __global__ void __launch_bounds__(kThreads) copy_out_kernel(int64_t n, const flo
     }
 }
 
+// token_logprobs_backward: coef = gradLogp / T (as the logits loss entry's (d loss / d logp) · (1 / T)), and
+// read[t] = gradLogp[t] != 0: the row pass skips the other rows (no logits or target read; lse 0) and the
+// gradient pass zeroes them. A non-finite gradLogp is recorded (smallest token) and its row skipped.
+__global__ void __launch_bounds__(kThreads) backward_coef_kernel(int64_t n, const float* grad_logp, float inv_t,
+                                                                float* coef, uint8_t* read, Ctrl* ctrl) {
+    const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+    for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < n; t += stride) {
+        const float g = grad_logp[t];
+        const bool finite = is_finite_f(g);
+        if (!finite) atomicMin(&ctrl->tok_bad, static_cast<unsigned long long>(t));
+        coef[t] = finite ? g * inv_t : 0.0f;
+        read[t] = (finite && g != 0.0f) ? 1 : 0;
+    }
+}
+
 // ---- launchers -----------------------------------------------------------------------------------
 
 int launch_logprob_rows(const RowArgs& a, int logits_dtype, bool entropy, int sms, cudaStream_t stream) {
@@ -1051,6 +1069,58 @@ int token_logprobs_cuda(int64_t n, int64_t v, const void* logits, int logits_dty
     unsigned long long keys[3];
     SPO4J_CUDA_CHECK(cudaMemcpyAsync(keys, ctrl, sizeof keys, cudaMemcpyDeviceToHost, s));
     SPO4J_CUDA_CHECK(cudaStreamSynchronize(s));
+    if (keys[1] != kNoError) return row_error(keys[1], v, targets, targets_dtype, s);
+    return SPO4J_OK;
+}
+
+int token_logprobs_backward_cuda(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
+                                 int targets_dtype, float temperature, const float* grad_logp, void* grad_logits,
+                                 void* stream) {
+    if (n == 0) return SPO4J_OK;
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    int sms = 0;
+    int st = cu::current_sm_count(&sms);
+    if (st != SPO4J_OK) return st;
+    cu::WorkspaceLayout layout;
+    const size_t off_ctrl = layout.add<Ctrl>(1);
+    const size_t off_logp = layout.add<float>(n);
+    const size_t off_lse = layout.add<float>(n);
+    const size_t off_coef = layout.add<float>(n);
+    const size_t off_read = layout.add<uint8_t>(n);
+    cu::DeviceBuffer ws;
+    if ((st = ws.allocate(layout.bytes(), s)) != SPO4J_OK) return st;
+    // Error keys to "none", the rest (skipped = 0: grad_rows_kernel reads it) to zero.
+    Ctrl* ctrl = ws.at<Ctrl>(off_ctrl);
+    SPO4J_CUDA_CHECK(cudaMemsetAsync(ctrl, 0xFF, kCtrlKeyBytes, s));
+    SPO4J_CUDA_CHECK(cudaMemsetAsync(ws.at<unsigned char>(off_ctrl + kCtrlKeyBytes), 0, sizeof(Ctrl) - kCtrlKeyBytes, s));
+
+    RowArgs ra{};
+    ra.n = n;
+    ra.v = v;
+    ra.logits = logits;
+    ra.grad = grad_logits;
+    ra.targets = targets;
+    ra.targets_dtype = targets_dtype;
+    ra.inv_t = 1.0f / temperature;
+    ra.valid = ws.at<uint8_t>(off_read);
+    ra.logp = ws.at<float>(off_logp);
+    ra.lse = ws.at<float>(off_lse);
+    ra.coef = ws.at<float>(off_coef);
+    ra.ctrl = ctrl;
+    const unsigned blocks = cu::grid_blocks(cu::ceil_div(n, kThreads), static_cast<int64_t>(sms) * kMinBlocksPerSm * 2);
+    backward_coef_kernel<<<blocks, kThreads, 0, s>>>(n, grad_logp, ra.inv_t, ws.at<float>(off_coef),
+                                                     ws.at<uint8_t>(off_read), ctrl);
+    SPO4J_CUDA_CHECK_LAUNCH("backward_coef_kernel");
+    if ((st = launch_logprob_rows(ra, logits_dtype, false, sms, s)) != SPO4J_OK) return st;
+    // Writes nothing when any check above failed (it reads Ctrl first): an in-place call keeps its logits.
+    if ((st = launch_grad_rows(ra, logits_dtype, sms, s)) != SPO4J_OK) return st;
+
+    unsigned long long keys[3];
+    SPO4J_CUDA_CHECK(cudaMemcpyAsync(keys, ctrl, sizeof keys, cudaMemcpyDeviceToHost, s));
+    SPO4J_CUDA_CHECK(cudaStreamSynchronize(s));
+    // The CPU's order: gradLogp first, then the rows (the smallest failing row, target before logits).
+    if (keys[2] != kNoError)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogp[%lld] is not finite", static_cast<long long>(keys[2]));
     if (keys[1] != kNoError) return row_error(keys[1], v, targets, targets_dtype, s);
     return SPO4J_OK;
 }

@@ -5,7 +5,8 @@
 //   2. per-token terms, the gradient written once, partial sums per chunk.
 // Logits entry: a row pass (online log-sum-exp in blocks: logp, entropy, validation), the per-token
 // passes on those logp, then a row pass writing d loss / d logits. The rows are read twice and written
-// once; nothing of size [N, V] is allocated.
+// once; nothing of size [N, V] is allocated. token_logprobs is the first row pass alone; its backward is
+// the same row pass (for lse and the checks) followed by the gradient row pass.
 #include "policy_loss.h"
 
 #include <algorithm>
@@ -613,6 +614,35 @@ int policy_loss_logits_typed(int64_t n, int64_t v, int32_t b, const int32_t* off
     return SPO4J_OK;
 }
 
+// Backward of token_logprobs. Everything is validated (gradLogp, then the targets and logits of the rows
+// with gradLogp != 0, whose lse goes to an O(N) temporary) before the first gradient row is written, since
+// grad may be logits itself. Rows with gradLogp == 0 are zeroed without reading their logits or target.
+template <class T>
+int token_logprobs_backward_typed(int64_t n, int64_t v, const T* logits, const void* targets, int targets_dtype,
+                                  float temperature, const float* grad_logp, T* grad) {
+    if (n == 0) return SPO4J_OK;
+    for (int64_t i = 0; i < n; ++i)
+        if (!is_finite_f(grad_logp[i]))
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogp[%lld] is not finite", static_cast<long long>(i));
+    std::vector<uint8_t> nonzero(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) nonzero[i] = grad_logp[i] != 0.0f ? 1 : 0;
+    std::vector<float> logp(static_cast<size_t>(n)), lse(static_cast<size_t>(n));
+    const int st = logprob_rows(n, v, logits, targets, targets_dtype, temperature, nonzero.data(), logp.data(),
+                                nullptr, lse.data());
+    if (st != SPO4J_OK) return st;  // grad untouched
+    const float inv_t = 1.0f / temperature;
+    const int64_t per = rows_per_chunk(v);
+    parallel_for(ceil_div(n, per), [&](int64_t c) {
+        const int64_t end = std::min(n, (c + 1) * per);
+        for (int64_t i = c * per; i < end; ++i) {
+            const float coef = grad_logp[i] * inv_t;  // as the logits loss entry: (∂/∂logp) · (1/T)
+            const int64_t tgt = coef != 0.0f ? load_target(targets, targets_dtype, i) : 0;
+            row_grad(logits + i * v, grad + i * v, v, inv_t, lse[i], coef, tgt);
+        }
+    });
+    return SPO4J_OK;
+}
+
 }  // namespace
 
 int policy_loss_tokens_cpu(int64_t n, int32_t b, const int32_t* offs, const float* logp, const float* old_logp,
@@ -652,6 +682,15 @@ int token_logprobs_cpu(int64_t n, int64_t v, const void* logits, int logits_dtyp
     std::copy(logp.begin(), logp.end(), logp_out);
     if (entropy_out != nullptr) std::copy(entropy.begin(), entropy.end(), entropy_out);
     return SPO4J_OK;
+}
+
+int token_logprobs_backward_cpu(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
+                                int targets_dtype, float temperature, const float* grad_logp, void* grad_logits) {
+    if (logits_dtype == SPO4J_DTYPE_BF16)
+        return token_logprobs_backward_typed(n, v, static_cast<const uint16_t*>(logits), targets, targets_dtype,
+                                             temperature, grad_logp, static_cast<uint16_t*>(grad_logits));
+    return token_logprobs_backward_typed(n, v, static_cast<const float*>(logits), targets, targets_dtype, temperature,
+                                         grad_logp, static_cast<float*>(grad_logits));
 }
 
 }  // namespace spo4j

@@ -189,6 +189,9 @@ int policy_loss_logits_cpu(int64_t n, int64_t v, int32_t b, const int32_t* seq_o
                            float* logp_out, float* entropy_out, double* stats);
 int token_logprobs_cpu(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
                        int targets_dtype, float temperature, float* logp_out, float* entropy_out);
+// grad_logits = grad_logp / T · (onehot(target) − softmax(logits / T)), row by row; may equal logits.
+int token_logprobs_backward_cpu(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
+                                int targets_dtype, float temperature, const float* grad_logp, void* grad_logits);
 
 // ---- CUDA (src/main/cuda/policy_loss.cu; only when built with CUDA) ------------------------------
 // Same contracts as the CPU functions, with device pointers, queued on `stream` (cudaStream_t).
@@ -204,5 +207,8 @@ int policy_loss_logits_cuda(int64_t n, int64_t v, int32_t b, const int32_t* seq_
 int token_logprobs_cuda(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
                         int targets_dtype, float temperature, float* logp_out, float* entropy_out,
                         void* stream);
+int token_logprobs_backward_cuda(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
+                                 int targets_dtype, float temperature, const float* grad_logp, void* grad_logits,
+                                 void* stream);
 
 }  // namespace spo4j

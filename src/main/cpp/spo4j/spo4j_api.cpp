@@ -253,6 +253,32 @@ int spo4j_token_logprobs(int device, int64_t n, int64_t v, const void* logits, i
     SPO4J_API_END()
 }
 
+int spo4j_token_logprobs_backward(int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
+                                  const void* targets, int targets_dtype, float temperature, const float* grad_logp,
+                                  void* grad_logits, void* stream) {
+    SPO4J_API_BEGIN()
+    int st = check_device(device);
+    if (st == SPO4J_OK) st = check_sizes(n, 0, nullptr);
+    if (st == SPO4J_OK) st = check_logits_inputs(n, v, logits, logits_dtype, targets, targets_dtype, temperature);
+    if (st == SPO4J_OK && n > 0 && grad_logp == nullptr) st = fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogp is null");
+    if (st == SPO4J_OK && n > 0 && grad_logits == nullptr) st = fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogits is null");
+    if (st == SPO4J_OK && n > INT64_MAX / v)
+        st = fail(SPO4J_ERR_INVALID_ARGUMENT, "N x V overflows: N = %lld, V = %lld", static_cast<long long>(n),
+                  static_cast<long long>(v));
+    if (st != SPO4J_OK) return st;
+    if (device == SPO4J_DEVICE_CPU)
+        return token_logprobs_backward_cpu(n, v, logits, logits_dtype, targets, targets_dtype, temperature, grad_logp,
+                                           grad_logits);
+#ifdef SPO4J_WITH_CUDA
+    return token_logprobs_backward_cuda(n, v, logits, logits_dtype, targets, targets_dtype, temperature, grad_logp,
+                                        grad_logits, stream);
+#else
+    (void)stream;
+    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
+#endif
+    SPO4J_API_END()
+}
+
 int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const int32_t* tree_offsets,
                       const int32_t* parent, const float* leaf_reward, const float* weight, int value_mode,
                       int advantage_mode, float std_eps, float* value, float* advantage, int32_t* child_count,

@@ -157,6 +157,21 @@ SPO4J_EXPORT int spo4j_token_logprobs(
     const void* targets, int targets_dtype, float temperature, float* logp_out, float* entropy_out,
     void* stream);
 
+/*
+ * The vector-Jacobian product of spo4j_token_logprobs, for autograd through it: [N, V] <- [N].
+ *   grad_logits[i, v] = grad_logp[i] / T · (1[v == targets[i]] − softmax(logits_i / T)[v])
+ * logits: [N, V] row-major, F32 or BF16; targets: [N] I32 or I64; grad_logp: [N] f32, finite;
+ * grad_logits: [N, V] of the logits dtype, and may equal logits (in place: logits are overwritten by their
+ * gradient). A row with grad_logp[i] == 0 is all zeros and neither its logits nor its target are read (so
+ * padding rows may hold anything); every other row needs a target in [0, V) and finite logits. All of it
+ * is checked before grad_logits is written: a rejected call leaves it untouched, in place included.
+ * Work space O(N), no [N, V] temporary.
+ */
+SPO4J_EXPORT int spo4j_token_logprobs_backward(
+    int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
+    const void* targets, int targets_dtype, float temperature, const float* grad_logp, void* grad_logits,
+    void* stream);
+
 /* ---- tree backup ------------------------------------------------------------------------------- */
 enum {
     SPO4J_TREE_VALUE_CHILD_MEAN = 0,  /* V(n) = Σ_c w_c V(c) / Σ_c w_c over n's children (SPO-tree)      */

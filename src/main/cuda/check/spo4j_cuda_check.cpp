@@ -662,6 +662,100 @@ void check_token_logprobs(const LogitsData& d, bool entropy, const std::string& 
     if (entropy) compare_floats(label + " entropy", en_cpu, dev.entropy.download(), 5e-5, 1e-4);
 }
 
+// ---- token_logprobs_backward ---------------------------------------------------------------------
+
+// gradLogp for n tokens: about normal, with about a fifth exact zeros (rows that must come back zero).
+std::vector<float> make_grad_logp(int64_t n, std::mt19937_64& rng) {
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    std::vector<float> glp(n);
+    for (int64_t i = 0; i < n; ++i) glp[i] = u(rng) < 0.2f ? 0.0f : g(rng) / static_cast<float>(std::max<int64_t>(n, 1));
+    return glp;
+}
+
+struct BackwardRun {
+    int status = 0;
+    std::string error;
+    std::vector<unsigned char> grad_raw;
+    std::vector<float> grad;
+};
+
+// Out of place: the gradient buffer starts as 0x5A bytes; in place: as a copy of the logits.
+BackwardRun run_backward_cpu(const LogitsData& d, const std::vector<float>& glp, bool in_place) {
+    BackwardRun r;
+    const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+    r.grad_raw.resize(bytes);
+    if (in_place && bytes > 0) std::memcpy(r.grad_raw.data(), d.host_logits(), bytes);
+    else std::fill(r.grad_raw.begin(), r.grad_raw.end(), 0x5A);
+    const void* logits = in_place ? static_cast<const void*>(r.grad_raw.data()) : d.host_logits();
+    r.status = spo4j_token_logprobs_backward(SPO4J_DEVICE_CPU, d.n, d.v, logits, d.dtype, d.host_targets(), d.tdtype,
+                                             d.temperature, glp.data(), r.grad_raw.data(), nullptr);
+    if (r.status != SPO4J_OK) r.error = spo4j_last_error();
+    r.grad = widen(r.grad_raw, d.dtype);
+    return r;
+}
+
+BackwardRun run_backward_cuda(const LogitsData& d, LogitsDevice& dev, const DeviceArray<float>& glp, bool in_place) {
+    BackwardRun r;
+    const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+    void* grad = nullptr;
+    if (in_place) {
+        dev.restore_logits(d);
+        grad = dev.logits.get();
+    } else {
+        if (bytes > 0) CUDA_OK(cudaMemset(dev.grad.get(), 0x5A, bytes));
+        grad = dev.grad.get();
+    }
+    r.status = spo4j_token_logprobs_backward(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
+                                             d.tdtype, d.temperature, glp.get(), grad, nullptr);
+    if (r.status != SPO4J_OK) r.error = spo4j_last_error();
+    r.grad_raw = in_place ? dev.logits.download() : dev.grad.download();
+    r.grad = widen(r.grad_raw, d.dtype);
+    return r;
+}
+
+void check_token_logprobs_backward(const LogitsData& d, std::mt19937_64& rng, const std::string& label) {
+    const std::vector<float> glp = make_grad_logp(d.n, rng);
+    LogitsDevice dev(d);
+    DeviceArray<float> dglp;
+    dglp.upload(glp);
+    const BackwardRun cpu = run_backward_cpu(d, glp, false);
+    const BackwardRun cpu_in_place = run_backward_cpu(d, glp, true);
+    ++g_checks;
+    if (cpu.status != SPO4J_OK || cpu_in_place.status != SPO4J_OK) {
+        fail_check(label + ": cpu status " + std::to_string(cpu.status) + " (" + cpu.error + ")");
+        return;
+    }
+    ++g_checks;
+    if (cpu.grad_raw != cpu_in_place.grad_raw) fail_check(label + ": cpu in place differs from out of place");
+    const bool bf16 = d.dtype == SPO4J_DTYPE_BF16;
+    // Entries are coef·(onehot − p) with coef = gradLogp / T, and the fp32 error of p is absolute (z − lse is
+    // rounded at the size of z; CUDA's ex2.approx and the CPU's polynomial differ by an ulp or two), so the
+    // absolute tolerance scales with the largest coef, not with the largest entry (V = 1: all entries are
+    // rounding noise of about 1e-7·coef, different on the two sides).
+    const double scale = max_abs(glp) / d.temperature + 1e-30;
+    for (bool in_place : {false, true}) {
+        const std::string what = label + (in_place ? " in place" : " out of place");
+        const BackwardRun gpu = run_backward_cuda(d, dev, dglp, in_place);
+        ++g_checks;
+        if (gpu.status != SPO4J_OK) {
+            fail_check(what + ": cuda status " + std::to_string(gpu.status) + " (" + gpu.error + ")");
+            continue;
+        }
+        // As the logits entry's gradient: bf16 one rounding step apart at most; fp32 exp and lse rounding.
+        compare_floats(what + " grad_logits", cpu.grad, gpu.grad, (bf16 ? 1e-3 : 1e-5) * scale, bf16 ? 1e-2 : 2e-4);
+        // Rows with gradLogp 0 are exact zeros on both sides.
+        ++g_checks;
+        size_t nonzero = 0;
+        for (int64_t i = 0; i < d.n; ++i)
+            if (glp[i] == 0.0f)
+                for (int64_t j = 0; j < d.v; ++j) nonzero += gpu.grad[static_cast<size_t>(i * d.v + j)] != 0.0f;
+        if (nonzero > 0) fail_check(what + ": " + std::to_string(nonzero) + " nonzero entries in gradLogp-0 rows");
+        const BackwardRun again = run_backward_cuda(d, dev, dglp, in_place);
+        expect_identical(what + " grad_logits", gpu.grad_raw, again.grad_raw);
+    }
+}
+
 // ---- error paths ---------------------------------------------------------------------------------
 
 void expect_same_error(const std::string& label, int cpu_status, const std::string& cpu_msg, int gpu_status,
@@ -765,6 +859,70 @@ void check_error_paths(std::mt19937_64& rng) {
         ++g_checks;
         if (std::any_of(after.begin(), after.end(), [](float x) { return x != -7.0f; }))
             fail_check("token_logprobs: logpOut written on a rejected call");
+    }
+    for (int dtype : {SPO4J_DTYPE_F32, SPO4J_DTYPE_BF16}) {
+        const std::string dt = dtype == SPO4J_DTYPE_BF16 ? " bf16" : " f32";
+        LogitsData d = make_logits(40, 5000, dtype, SPO4J_DTYPE_I32, 0.7f, OFFS_NULL, 0, rng);
+        std::vector<float> glp = make_grad_logp(d.n, rng);
+        for (float& g : glp) g = g == 0.0f ? 0.5f : g;
+        d.t32[20] = -3;  // target out of range
+        const size_t bad_logit = static_cast<size_t>(31 * d.v + 17);
+        if (dtype == SPO4J_DTYPE_BF16) d.logits16[bad_logit] = to_bf16(NAN);
+        else d.logits32[bad_logit] = INFINITY;
+        glp[33] = NAN;  // reported before the rows
+        const size_t bytes = static_cast<size_t>(d.n * d.v) * d.elem();
+        // Each case: a name, the start of the message both sides must give, the gradLogp it runs with.
+        struct Case {
+            const char* name;
+            const char* message;
+            std::vector<float> glp;
+        };
+        std::vector<Case> cases;
+        cases.push_back({"non-finite gradLogp", "gradLogp[33] is not finite", glp});
+        glp[33] = 1.0f;
+        cases.push_back({"bad target + bad logit", "targets[20] = -3", glp});
+        glp[20] = 0.0f;  // the bad target's row is not read
+        cases.push_back({"bad logit", "logits row 31", glp});
+        for (const Case& c : cases) {
+            LogitsDevice dev(d);
+            DeviceArray<float> dglp;
+            dglp.upload(c.glp);
+            for (bool in_place : {false, true}) {
+                const std::string what = std::string("token_logprobs_backward: ") + c.name + dt +
+                                         (in_place ? " in place" : " out of place");
+                const BackwardRun cpu = run_backward_cpu(d, c.glp, in_place);
+                const BackwardRun gpu = run_backward_cuda(d, dev, dglp, in_place);
+                expect_same_error(what, cpu.status, cpu.error, gpu.status, gpu.error);
+                ++g_checks;
+                if (gpu.error.rfind(c.message, 0) != 0) fail_check(what + ": expected '" + c.message + "...'");
+                ++g_checks;
+                const bool untouched =
+                    in_place ? gpu.grad_raw.size() == bytes && std::memcmp(gpu.grad_raw.data(), d.host_logits(), bytes) == 0
+                             : std::all_of(gpu.grad_raw.begin(), gpu.grad_raw.end(), [](unsigned char x) { return x == 0x5A; });
+                if (!untouched) fail_check(what + ": grad_logits written on a rejected call");
+            }
+        }
+        // With the bad logit's row at gradLogp 0 too, nothing bad is read: accepted, the two rows zero.
+        std::vector<float> ok = cases.back().glp;
+        ok[31] = 0.0f;
+        LogitsDevice dev(d);
+        DeviceArray<float> dglp;
+        dglp.upload(ok);
+        const BackwardRun cpu = run_backward_cpu(d, ok, true);
+        const BackwardRun gpu = run_backward_cuda(d, dev, dglp, true);
+        ++g_checks;
+        if (cpu.status != SPO4J_OK || gpu.status != SPO4J_OK) {
+            fail_check("token_logprobs_backward: zero rows are not read: " + cpu.error + " / " + gpu.error);
+        } else {
+            compare_floats("token_logprobs_backward: zero rows are not read" + dt, cpu.grad, gpu.grad,
+                           (dtype == SPO4J_DTYPE_BF16 ? 1e-3 : 1e-5) * (max_abs(ok) / d.temperature + 1e-30),
+                           dtype == SPO4J_DTYPE_BF16 ? 1e-2 : 2e-4);
+            ++g_checks;
+            size_t nonzero = 0;
+            for (int64_t row : {int64_t{20}, int64_t{31}})
+                for (int64_t j = 0; j < d.v; ++j) nonzero += gpu.grad[static_cast<size_t>(row * d.v + j)] != 0.0f;
+            if (nonzero > 0) fail_check("token_logprobs_backward: a zero-gradLogp row is not zero" + dt);
+        }
     }
 }
 
@@ -1377,6 +1535,12 @@ int main(int argc, char** argv) {
             const int before = g_failures;
             check_token_logprobs(d, variant % 2 == 0, label);
             if (g_failures == before) std::printf("  ok  %s\n", label);
+            std::snprintf(label, sizeof label, "token_logprobs_backward N=%" PRId64 " V=%" PRId64 " %s %s T=%.1f",
+                          sh.n, sh.v, dtype == SPO4J_DTYPE_BF16 ? "bf16" : "f32",
+                          tdtype == SPO4J_DTYPE_I64 ? "i64" : "i32", temperature);
+            const int before_bwd = g_failures;
+            check_token_logprobs_backward(d, rng, label);
+            if (g_failures == before_bwd) std::printf("  ok  %s\n", label);
         }
     }
 

@@ -90,6 +90,28 @@ final class Checks {
         }
     }
 
+    /**
+     * The arrays of the token log-probs backward: shapes first, then gradLogp finite, then the targets and
+     * logits of the rows with gradLogp != 0 (the only rows that are read).
+     */
+    static void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp,
+            float[] gradLogits) {
+        temperature(temperature);
+        notNull(logits, "logits");
+        notNull(targets, "targets");
+        require(vocab > 0, "vocab must be > 0, got " + vocab);
+        int n = targets.length;
+        length(logits.length, (long) n * vocab, "logits (N × V)");
+        notNull(gradLogp, "gradLogp");
+        length(gradLogp.length, n, "gradLogp");
+        notNull(gradLogits, "gradLogits");
+        length(gradLogits.length, (long) n * vocab, "gradLogits");
+        finiteWhereValid(gradLogp, null, "gradLogp");
+        boolean[] read = new boolean[n];
+        for (int i = 0; i < n; i++) read[i] = gradLogp[i] != 0;
+        logitsRows(logits, vocab, targets, read, "logits");
+    }
+
     static void logits(PolicyLossConfig config, LogitsBatch x, float[] gradLogits, float[] logpOut,
             float[] entropyOut) {
         notNull(x, "batch");

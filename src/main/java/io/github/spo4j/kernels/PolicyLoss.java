@@ -137,6 +137,37 @@ public final class PolicyLoss {
         }
     }
 
+    /**
+     * The vector-Jacobian product of {@link #tokenLogprobs(float[], int, int[], float, float[], float[])},
+     * to make those log-probs differentiable through autograd:
+     * gradLogits[i, j] = gradLogp[i] / T · (1[j == targets[i]] − softmax(logits_i / T)[j]).
+     * Rows with gradLogp[i] == 0 come back as zeros and are not read (their target and logits may be
+     * anything); the other rows' targets and logits are checked. Nothing is written when a check fails.
+     *
+     * @param logits     [N, V] row-major
+     * @param targets    [N] in [0, V) where gradLogp != 0
+     * @param gradLogp   [N] d loss / d logp, finite
+     * @param gradLogits [N, V] receives d loss / d logits; may be {@code logits} itself (in place)
+     */
+    public void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp,
+            float[] gradLogits) {
+        Checks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
+        if (backend == Backend.REFERENCE) {
+            PolicyLossReference.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
+            return;
+        }
+        int n = targets.length;
+        if (n == 0) return;
+        try (PointerScope scope = new PointerScope()) {
+            FloatPointer lg = floats(logits);
+            // Same array: in place natively as well (one copy of the [N, V] values instead of two).
+            FloatPointer grad = gradLogits == logits ? lg : new FloatPointer(gradLogits.length);
+            tokenLogprobsBackward(n, vocab, lg, DType.F32, ints(targets), DType.I32, temperature, floats(gradLogp),
+                    grad, true);
+            grad.get(gradLogits);
+        }
+    }
+
     // ---- JavaCPP pointers -------------------------------------------------------------------------
 
     /**
@@ -178,6 +209,22 @@ public final class PolicyLoss {
     public void tokenLogprobs(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
             DType targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut) {
         tokenLogprobs(n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, logpOut, entropyOut, false);
+    }
+
+    /**
+     * {@link #tokenLogprobsBackward(float[], int, int[], float, float[], float[])} over JavaCPP pointers
+     * (host memory for CPU and reference, device memory for CUDA). Values are checked by the native code
+     * in a read-only pass before gradLogits is written.
+     *
+     * @param logits     [N, V] of logitsDtype (F32 or BF16)
+     * @param targets    [N] of targetsDtype (I32 or I64)
+     * @param gradLogp   [N] float32
+     * @param gradLogits [N, V] of logitsDtype; may be {@code logits} itself (in place)
+     */
+    public void tokenLogprobsBackward(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
+            DType targetsDtype, float temperature, FloatPointer gradLogp, Pointer gradLogits) {
+        tokenLogprobsBackward(n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, gradLogp, gradLogits,
+                false);
     }
 
     // ---- libtorch tensors -------------------------------------------------------------------------
@@ -245,6 +292,39 @@ public final class PolicyLoss {
         try {
             return logits(config, n, vocab, b, offs, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, old,
                     ref, adv, val, grad.pointer(), lpOut, entOut, false);
+        } finally {
+            t.release();
+        }
+    }
+
+    /**
+     * {@link #tokenLogprobsBackward(float[], int, int[], float, float[], float[])} over libtorch tensors
+     * (see the per-token tensor entry for devices and layout). For autograd through the log-probs, pass the
+     * detached logits as both logits and gradLogits, then call {@code logits.backward(gradLogits)}.
+     *
+     * @param logits     float32 or bfloat16 [..., V]; N = numel / V
+     * @param targets    int32 or int64, N elements
+     * @param gradLogp   float32, N elements
+     * @param gradLogits same dtype and size as logits, contiguous; may be {@code logits} itself (in place)
+     */
+    public void tokenLogprobsBackward(Tensor logits, Tensor targets, float temperature, Tensor gradLogp,
+            Tensor gradLogits) {
+        Checks.notNull(logits, "logits");
+        Checks.notNull(targets, "targets");
+        Checks.notNull(gradLogp, "gradLogp");
+        Checks.notNull(gradLogits, "gradLogits");
+        Checks.require(logits.dim() >= 1, "logits must have at least one dimension");
+        long vocab = logits.size(-1);
+        Checks.require(vocab > 0, "logits' last dimension V must be > 0");
+        long n = logits.numel() / vocab;
+        TensorArgs t = new TensorArgs(backend);
+        TensorArg lg = t.in(logits, "logits", n * vocab, ScalarType.Float, ScalarType.BFloat16);
+        TensorArg tg = t.in(targets, "targets", n, ScalarType.Int, ScalarType.Long);
+        FloatPointer glp = t.in(gradLogp, "gradLogp", n, ScalarType.Float).asFloats();
+        TensorArg grad = t.out(gradLogits, "gradLogits", n * vocab, lg.type());
+        try {
+            tokenLogprobsBackward(n, vocab, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, glp,
+                    grad.pointer(), false);
         } finally {
             t.release();
         }
@@ -415,6 +495,48 @@ public final class PolicyLoss {
         }
         NativeLibrary.check(Spo4jNative.spo4j_token_logprobs(device(), n, vocab, logits, logitsDtype.code, targets,
                 targetsDtype.code, temperature, logpOut, entropyOut, null));
+    }
+
+    private void tokenLogprobsBackward(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
+            DType targetsDtype, float temperature, FloatPointer gradLogp, Pointer gradLogits, boolean hostStaged) {
+        Checks.temperature(temperature);
+        Checks.require(n >= 0, "n must be >= 0, got " + n);
+        Checks.require(n <= Integer.MAX_VALUE, "n must fit in int32, got " + n);
+        checkLogitsTypes(vocab, logitsDtype, targetsDtype);
+        Checks.require(n <= Long.MAX_VALUE / vocab, "N x V overflows: N = " + n + ", V = " + vocab);
+        if (n > 0) {
+            Checks.notNull(logits, "logits");
+            Checks.notNull(targets, "targets");
+            Checks.notNull(gradLogp, "gradLogp");
+            Checks.notNull(gradLogits, "gradLogits");
+        }
+        capacity(logits, n * vocab, "logits");
+        capacity(targets, n, "targets");
+        capacity(gradLogp, n, "gradLogp");
+        capacity(gradLogits, n * vocab, "gradLogits");
+        if (n == 0) return;
+        if (backend == Backend.REFERENCE) {
+            Checks.require(n * vocab <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 logits");
+            float[] grad = new float[(int) (n * vocab)];
+            PolicyLossReference.tokenLogprobsBackward(toFloats(logits, logitsDtype, n * vocab), (int) vocab,
+                    toInts(targets, targetsDtype, n), temperature, toFloats(gradLogp, n), grad);
+            putFloats(gradLogits, logitsDtype, grad);
+            return;
+        }
+        if (backend == Backend.CUDA && hostStaged) {
+            try (Staging s = new Staging()) {
+                long logitBytes = n * vocab * logitsDtype.bytes;
+                DeviceMemory grad = s.alloc(logitBytes);
+                NativeLibrary.check(Spo4jNative.spo4j_token_logprobs_backward(device(), n, vocab,
+                        s.in(logits, logitBytes), logitsDtype.code, s.in(targets, n * targetsDtype.bytes),
+                        targetsDtype.code, temperature, cast(s.in(gradLogp, n * 4), FloatPointer.class), grad.pointer(),
+                        null));
+                grad.copyTo(gradLogits);
+                return;
+            }
+        }
+        NativeLibrary.check(Spo4jNative.spo4j_token_logprobs_backward(device(), n, vocab, logits, logitsDtype.code,
+                targets, targetsDtype.code, temperature, gradLogp, gradLogits, null));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------

@@ -64,6 +64,39 @@ public final class PolicyLossReference {
         rows(logits, vocab, targets, temperature, null, logpOut, entropyOut, new double[targets.length]);
     }
 
+    /**
+     * The vector-Jacobian product of {@link #tokenLogprobs}: for every row i and vocabulary entry j,
+     * gradLogits[i, j] = gradLogp[i] / T · (1[j == targets[i]] − softmax(logits_i / T)[j]). Rows with
+     * gradLogp[i] == 0 are zeros and are not read.
+     *
+     * @param logits     [N, V] row-major
+     * @param gradLogp   [N] finite
+     * @param gradLogits [N, V] receives the gradient; may be {@code logits} itself (in place)
+     */
+    public static void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature,
+            float[] gradLogp, float[] gradLogits) {
+        Checks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
+        int n = targets.length;
+        boolean[] read = new boolean[n];
+        for (int i = 0; i < n; i++) read[i] = gradLogp[i] != 0;
+        // Every lse before the first write: gradLogits may be the logits array.
+        double[] lse = new double[n];
+        rows(logits, vocab, targets, temperature, read, new float[n], null, lse);
+        double invT = 1.0 / temperature;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < vocab; j++) {
+                int k = i * vocab + j;
+                if (!read[i]) {
+                    gradLogits[k] = 0f;
+                    continue;
+                }
+                double p = Math.exp(logits[k] * invT - lse[i]);
+                double onehot = j == targets[i] ? 1.0 : 0.0;
+                gradLogits[k] = (float) (gradLogp[i] * invT * (onehot - p));
+            }
+        }
+    }
+
     private static void rows(float[] logits, int v, int[] targets, float temperature, boolean[] valid, float[] logp,
             float[] entropy, double[] lse) {
         double invT = 1.0 / temperature;

@@ -89,4 +89,72 @@ class PolicyLossCudaTest {
         x.logp()[3] = Float.NaN;
         assertThrows(IllegalArgumentException.class, () -> cuda.tokens(PolicyLossConfig.spo(), x, null));
     }
+
+    // ---- tokenLogprobsBackward --------------------------------------------------------------------
+
+    static Stream<Arguments> backwardShapes() {
+        return Stream.of(0, 1, 99, 111).flatMap(n -> Stream.of(1, 3, 99, 2049, 5000, 151_936)
+                .filter(v -> (long) n * v <= 2_000_000L).map(v -> Arguments.of(n, v)));
+    }
+
+    /** Host arrays (staged to the device), against the CPU kernel, out of place and in place. */
+    @ParameterizedTest(name = "[{index}] n={0} V={1}")
+    @MethodSource("backwardShapes")
+    void tokenLogprobsBackwardMatchesCpu(int n, int v) {
+        TokenLogprobsBackwardTest.Data d = TokenLogprobsBackwardTest.Data.of(n, v, 7L * n + v);
+        PolicyLoss cpu = PolicyLoss.create(Backend.CPU);
+        for (float temperature : new float[] {0.7f, 1f, 1.3f}) {
+            float[] expected = new float[n * v], actual = new float[n * v];
+            cpu.tokenLogprobsBackward(d.logits(), v, d.targets(), temperature, d.gradLogp(), expected);
+            cuda.tokenLogprobsBackward(d.logits(), v, d.targets(), temperature, d.gradLogp(), actual);
+            assertAllClose("grad logits T=" + temperature, expected, actual,
+                    1e-5 * maxAbs(d.gradLogp(), 1e-6) / temperature, 2e-4);
+            float[] inPlace = d.logits().clone();
+            cuda.tokenLogprobsBackward(inPlace, v, d.targets(), temperature, d.gradLogp(), inPlace);
+            assertArrayEquals(actual, inPlace, "in place must equal out of place");
+        }
+    }
+
+    /** Device pointers: bf16 logits overwritten in place, int64 targets; a rejected call leaves them intact. */
+    @Test
+    void tokenLogprobsBackwardBf16InPlaceOnTheDevice() {
+        int n = 111, v = 4099;
+        TokenLogprobsBackwardTest.Data d = TokenLogprobsBackwardTest.Data.of(n, v, 5).bf16();
+        short[] raw = new short[n * v];
+        for (int i = 0; i < raw.length; i++) raw[i] = Bf16.fromFloat(d.logits()[i]);
+        long[] targets = java.util.Arrays.stream(d.targets()).asLongStream().toArray();
+        float[] nanGrad = d.gradLogp().clone();
+        nanGrad[n - 1] = Float.NaN;
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+                DeviceMemory logits = DeviceMemory.copyOf(new org.bytedeco.javacpp.ShortPointer(raw), 2L * raw.length);
+                DeviceMemory tg = DeviceMemory.copyOf(new org.bytedeco.javacpp.LongPointer(targets), 8L * n);
+                DeviceMemory glp = DeviceMemory.copyOf(new org.bytedeco.javacpp.FloatPointer(d.gradLogp()), 4L * n);
+                DeviceMemory bad = DeviceMemory.copyOf(new org.bytedeco.javacpp.FloatPointer(nanGrad), 4L * n)) {
+            org.bytedeco.javacpp.ShortPointer host = new org.bytedeco.javacpp.ShortPointer(raw.length);
+            assertThrows(IllegalArgumentException.class, () -> cuda.tokenLogprobsBackward(n, v, logits.pointer(),
+                    DType.BF16, tg.pointer(), DType.I64, 0.7f,
+                    NativeArrays.cast(bad.pointer(), org.bytedeco.javacpp.FloatPointer.class), logits.pointer()));
+            logits.copyTo(host);
+            short[] after = new short[raw.length];
+            host.get(after);
+            assertArrayEquals(raw, after, "in-place logits must survive a rejected call");
+
+            cuda.tokenLogprobsBackward(n, v, logits.pointer(), DType.BF16, tg.pointer(), DType.I64, 0.7f,
+                    NativeArrays.cast(glp.pointer(), org.bytedeco.javacpp.FloatPointer.class), logits.pointer());
+            logits.copyTo(host);
+            host.get(after);
+            org.bytedeco.javacpp.ShortPointer onCpu = new org.bytedeco.javacpp.ShortPointer(raw);
+            PolicyLoss.create(Backend.CPU).tokenLogprobsBackward(n, v, onCpu, DType.BF16,
+                    new org.bytedeco.javacpp.LongPointer(targets), DType.I64, 0.7f,
+                    new org.bytedeco.javacpp.FloatPointer(d.gradLogp()), onCpu);
+            short[] cpuRaw = new short[raw.length];
+            onCpu.get(cpuRaw);
+            float[] expected = new float[raw.length], actual = new float[raw.length];
+            for (int i = 0; i < raw.length; i++) {
+                expected[i] = Bf16.toFloat(cpuRaw[i]);
+                actual[i] = Bf16.toFloat(after[i]);
+            }
+            assertAllClose("bf16 grad", expected, actual, 1e-3 * maxAbs(expected, 1e-6), 1e-2);
+        }
+    }
 }

@@ -121,6 +121,11 @@ public final class Spo4jNative {
             @Cast("const void*") Pointer logits, int logitsDtype, @Cast("const void*") Pointer targets,
             int targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut, Pointer stream);
 
+    public static native int spo4j_token_logprobs_backward(int device, @Cast("int64_t") long n,
+            @Cast("int64_t") long v, @Cast("const void*") Pointer logits, int logitsDtype,
+            @Cast("const void*") Pointer targets, int targetsDtype, float temperature,
+            @Cast("const float*") FloatPointer gradLogp, Pointer gradLogits, Pointer stream);
+
     public static native int spo4j_tree_backup(int device, @Cast("int64_t") long numNodes, int numTrees,
             @Cast("const int32_t*") IntPointer treeOffsets, @Cast("const int32_t*") IntPointer parent,
             @Cast("const float*") FloatPointer leafReward, @Cast("const float*") FloatPointer weight, int valueMode,
