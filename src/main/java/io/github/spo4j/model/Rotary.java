@@ -1,0 +1,92 @@
+package io.github.spo4j.model;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Rotary position embedding tables, HF's {@code rotate_half} form: for head vector x of D values,
+ * <pre>
+ *   rope(x, p) = x · cos(p·f) + rotate_half(x) · sin(p·f),   rotate_half(x) = (−x[D/2:], x[:D/2])
+ * </pre>
+ * with f = {@link ModelConfig#ropeInverseFrequencies()} repeated twice. Angles are computed in double and rounded
+ * once. The table grows by doubling as longer positions are asked for and is never shrunk.
+ */
+final class Rotary implements AutoCloseable {
+    private final double[] inverseFrequencies;
+    private final int headDim;
+    private Tensor cos;  // [capacity, D]
+    private Tensor sin;
+    private int capacity;
+
+    Rotary(ModelConfig config) {
+        this.inverseFrequencies = config.ropeInverseFrequencies();
+        this.headDim = config.headDim();
+    }
+
+    /** cos and sin rows [positions.length, D] for the given positions. */
+    synchronized Tensor[] rows(Tensor positions, int maxPosition) {
+        ensure(maxPosition + 1);
+        return new Tensor[] {cos.index_select(0, positions), sin.index_select(0, positions)};
+    }
+
+    /** cos and sin for positions 0..T−1: [T, D] views of the table. */
+    synchronized Tensor[] prefix(int t) {
+        ensure(t);
+        return new Tensor[] {cos.narrow(0, 0, t), sin.narrow(0, 0, t)};
+    }
+
+    /**
+     * Applies rope to x [..., T or rows, heads, D] given cos/sin broadcastable as [..., rows, 1, D]: the caller
+     * unsqueezes the head axis.
+     */
+    static Tensor apply(Tensor x, Tensor cos, Tensor sin, int headDim) {
+        int half = headDim / 2;
+        Tensor x1 = x.narrow(-1, 0, half);
+        Tensor x2 = x.narrow(-1, half, half);
+        Tensor rotated = torch.cat(new org.bytedeco.pytorch.TensorVector(x2.neg(), x1), -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    private void ensure(int positions) {
+        if (positions <= capacity) return;
+        int cap = Math.max(64, capacity);
+        while (cap < positions) cap = (int) Math.min(Integer.MAX_VALUE, 2L * cap);
+        float[] c = new float[cap * headDim];
+        float[] s = new float[cap * headDim];
+        int half = headDim / 2;
+        for (int p = 0; p < cap; p++) {
+            for (int i = 0; i < half; i++) {
+                double angle = p * inverseFrequencies[i];
+                float cv = (float) Math.cos(angle), sv = (float) Math.sin(angle);
+                int base = p * headDim;
+                c[base + i] = cv;
+                c[base + half + i] = cv;
+                s[base + i] = sv;
+                s[base + half + i] = sv;
+            }
+        }
+        Tensor newCos = Tensors.floats(c, cap, headDim);
+        Tensor newSin = Tensors.floats(s, cap, headDim);
+        close();
+        cos = newCos;
+        sin = newSin;
+        capacity = cap;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (cos != null) {
+            cos.releaseReference();
+            sin.releaseReference();
+            cos = null;
+            sin = null;
+            capacity = 0;
+        }
+    }
+
+    static TensorOptions floatOptions() {
+        return new TensorOptions(ScalarType.Float);
+    }
+}

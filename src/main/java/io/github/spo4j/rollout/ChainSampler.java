@@ -1,0 +1,121 @@
+package io.github.spo4j.rollout;
+
+import io.github.spo4j.kernels.KvCacheExhaustedException;
+import io.github.spo4j.kernels.KvCachePool;
+import io.github.spo4j.model.Policy;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Samples n continuations from each of many prefixes (SPO-chain's Monte-Carlo rollouts, GRPO's groups, evaluation):
+ * every prefix is prefilled once into the {@link KvCachePool}, forked n ways (the continuations share its blocks; only
+ * a partial tail block is copied, by the first write of each branch), and all continuations of all prefixes decode
+ * together, one batched step per token, reading each shared prefix once per step.
+ *
+ * <p>Continuation j of prefix p draws its token at absolute position t from the sampler's stream
+ * {@code (seed, p · 2^32 + j, t)}: a seed fixes every token, whatever the batch. Change the seed between calls that
+ * should differ (a trainer derives it from the run seed and the iteration).
+ *
+ * <pre>{@code
+ * try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(16, 4096))) {
+ *     ChainSampler sampler = new ChainSampler(policy, pool);
+ *     List<List<Completion>> out = sampler.sample(prompts, 8, GenerationConfig.of(SamplingConfig.of(seed), 256, eos));
+ * }
+ * }</pre>
+ *
+ * Not thread-safe; the pool may be shared with other samplers used from the same thread.
+ */
+public final class ChainSampler {
+    private final Policy policy;
+    private final KvCachePool pool;
+    private long decodedTokens;
+    private long prefilledTokens;
+
+    public ChainSampler(Policy policy, KvCachePool pool) {
+        if (policy == null) throw new IllegalArgumentException("policy must not be null");
+        if (pool == null) throw new IllegalArgumentException("pool must not be null");
+        this.policy = policy;
+        this.pool = pool;
+    }
+
+    /**
+     * @param prefixes non-empty token arrays (prompt, or prompt and a partial response), each shorter than the context
+     * @param n        continuations per prefix, &gt;= 1
+     * @return [prefixes.size()][n] continuations, in order
+     * @throws KvCacheExhaustedException when the pool is too small for the batch (nothing stays allocated)
+     */
+    public List<List<Completion>> sample(List<int[]> prefixes, int n, GenerationConfig gen) {
+        if (prefixes == null) throw new IllegalArgumentException("prefixes must not be null");
+        if (gen == null) throw new IllegalArgumentException("gen must not be null");
+        if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
+        int context = policy.config().maxPositionEmbeddings();
+        for (int p = 0; p < prefixes.size(); p++) {
+            int[] x = prefixes.get(p);
+            if (x == null || x.length == 0) throw new IllegalArgumentException("prefixes[" + p + "] must hold a token");
+            if (x.length >= context) {
+                throw new IllegalArgumentException("prefixes[" + p + "] has " + x.length
+                        + " tokens: no room left in the model's context of " + context);
+            }
+        }
+        List<List<Completion>> out = new ArrayList<>();
+        if (prefixes.isEmpty()) return out;
+        DecodeEngine engine = new DecodeEngine(policy, pool);
+        List<Integer> live = new ArrayList<>();
+        try (PointerScope scope = new PointerScope()) {
+            int b = prefixes.size();
+            int[] roots = new int[b];
+            for (int p = 0; p < b; p++) {
+                roots[p] = pool.newSequence();
+                live.add(roots[p]);
+            }
+            Tensor last = policy.prefill(pool, roots, prefixes.toArray(new int[0][]));
+            for (int[] x : prefixes) prefilledTokens += x.length;
+            List<DecodeEngine.Stream> streams = new ArrayList<>(b * n);
+            long[] rows = new long[b * n];
+            for (int p = 0; p < b; p++) {
+                int[] children = pool.fork(roots[p], n);
+                for (int c : children) live.add(c);
+                pool.release(roots[p]);
+                live.remove(Integer.valueOf(roots[p]));
+                int position = prefixes.get(p).length;
+                int budget = Math.min(gen.maxResponseTokens(), context - position);
+                for (int j = 0; j < n; j++) {
+                    streams.add(new DecodeEngine.Stream(children[j], ((long) p << 32) | j, position, budget));
+                    rows[p * n + j] = p;
+                }
+            }
+            Tensor first = last.index_select(0, RolloutTensors.longs(rows));
+            engine.run(streams, first, gen);
+            for (int p = 0; p < b; p++) {
+                List<Completion> group = new ArrayList<>(n);
+                for (int j = 0; j < n; j++) group.add(streams.get(p * n + j).completion());
+                out.add(group);
+            }
+        } finally {
+            for (int s : live) pool.release(s);
+            decodedTokens += engine.decodedTokens();
+        }
+        return out;
+    }
+
+    /** One greedy continuation of each prefix (evaluation): temperature and seed of {@code gen} do not matter. */
+    public List<Completion> greedy(List<int[]> prefixes, GenerationConfig gen) {
+        if (gen == null) throw new IllegalArgumentException("gen must not be null");
+        List<List<Completion>> r = sample(prefixes, 1, gen.withSampling(gen.sampling().withGreedy(true)));
+        List<Completion> out = new ArrayList<>(r.size());
+        for (List<Completion> g : r) out.add(g.get(0));
+        return out;
+    }
+
+    /** Tokens fed through decode steps by this sampler so far. */
+    public long decodedTokens() {
+        return decodedTokens;
+    }
+
+    /** Prefix tokens prefilled by this sampler so far. */
+    public long prefilledTokens() {
+        return prefilledTokens;
+    }
+}

@@ -1,0 +1,82 @@
+package io.github.spo4j.rollout;
+
+import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.spo.MonteCarloValue;
+import io.github.spo4j.spo.StatePrefix;
+import io.github.spo4j.spo.ValueEstimator;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The SPO core's {@link ValueEstimator} on {@link ChainSampler}: all states of a batch in one request, N continuations
+ * each (every state's prefix prefilled once and shared by its N rollouts), each rollout scored on the state's
+ * response prefix plus its continuation, combined by {@link MonteCarloValue#of}.
+ *
+ * <p>The sampling parameters of rollouts should be the training ones (SPO_SPEC §2). A rollout's length limit is what
+ * is left of {@link GenerationConfig#maxResponseTokens} after the state's response prefix (at least one token).
+ * Call {@link #setSeed} per iteration so the estimates of different iterations use fresh randomness.
+ */
+public final class ChainValueEstimator implements ValueEstimator {
+    private final ChainSampler sampler;
+    private final RewardFunction reward;
+    private GenerationConfig gen;
+    private long rollouts;
+
+    public ChainValueEstimator(ChainSampler sampler, GenerationConfig gen, RewardFunction reward) {
+        if (sampler == null) throw new IllegalArgumentException("sampler must not be null");
+        if (gen == null) throw new IllegalArgumentException("gen must not be null");
+        if (reward == null) throw new IllegalArgumentException("reward must not be null");
+        this.sampler = sampler;
+        this.gen = gen;
+        this.reward = reward;
+    }
+
+    /** The seed of the next {@link #estimate} calls. */
+    public void setSeed(long seed) {
+        gen = gen.withSampling(gen.sampling().withSeed(seed));
+    }
+
+    @Override
+    public double[] estimate(List<StatePrefix> states, int n) {
+        if (states == null) throw new IllegalArgumentException("states must not be null");
+        if (n < 1) throw new IllegalArgumentException("rollouts must be >= 1, got " + n);
+        double[] values = new double[states.size()];
+        if (states.isEmpty()) return values;
+        // States whose prefix leaves different budgets go in separate requests (one limit per request).
+        Map<Integer, List<Integer>> byBudget = new TreeMap<>();
+        for (int i = 0; i < states.size(); i++) {
+            int budget = Math.max(1, gen.maxResponseTokens() - states.get(i).responsePrefixLength());
+            byBudget.computeIfAbsent(budget, k -> new ArrayList<>()).add(i);
+        }
+        for (var e : byBudget.entrySet()) {
+            List<Integer> idx = e.getValue();
+            List<int[]> prefixes = new ArrayList<>(idx.size());
+            for (int i : idx) prefixes.add(states.get(i).tokens());
+            List<List<Completion>> out = sampler.sample(prefixes, n, gen.withMaxResponseTokens(e.getKey()));
+            for (int k = 0; k < idx.size(); k++) {
+                StatePrefix s = states.get(idx.get(k));
+                int[] prefix = s.responsePrefixIds();
+                double[] r = new double[n];
+                FinishReason[] f = new FinishReason[n];
+                for (int j = 0; j < n; j++) {
+                    Completion c = out.get(k).get(j);
+                    int[] full = Arrays.copyOf(prefix, prefix.length + c.length());
+                    System.arraycopy(c.tokens(), 0, full, prefix.length, c.length());
+                    r[j] = reward.score(s.questionId(), full, c.finishReason());
+                    f[j] = c.finishReason();
+                }
+                values[idx.get(k)] = MonteCarloValue.of(r, f);
+                rollouts += n;
+            }
+        }
+        return values;
+    }
+
+    /** Rollouts sampled so far. */
+    public long rollouts() {
+        return rollouts;
+    }
+}

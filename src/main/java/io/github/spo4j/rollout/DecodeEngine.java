@@ -1,0 +1,177 @@
+package io.github.spo4j.rollout;
+
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.KvCachePool;
+import io.github.spo4j.kernels.Sampler;
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.spo.FinishReason;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The decode loop the samplers share: a set of streams, each a pool sequence with a next-token distribution, is
+ * stepped together (one batched {@link Policy#decode} per step) until every stream has stopped. The token of each
+ * stream at absolute position p is drawn by the {@link Sampler} keyed (seed, stream id, p), so a stream's tokens do
+ * not depend on which other streams share its batch.
+ */
+final class DecodeEngine {
+    private final Policy policy;
+    private final KvCachePool pool;
+    private final Sampler sampler = Sampler.create(Backend.CPU);
+    private long decodedTokens;
+    private long sampledTokens;
+
+    DecodeEngine(Policy policy, KvCachePool pool) {
+        this.policy = policy;
+        this.pool = pool;
+    }
+
+    /** One continuation being generated: pool sequence {@code seq} holds every token before {@code position}. */
+    static final class Stream {
+        final long streamId;
+        final int maxTokens;
+        int seq;
+        int position;
+        int[] tokens = new int[16];
+        float[] logprobs = new float[16];
+        int count;
+        FinishReason finish;
+
+        Stream(int seq, long streamId, int position, int maxTokens) {
+            this.seq = seq;
+            this.streamId = streamId;
+            this.position = position;
+            this.maxTokens = maxTokens;
+        }
+
+        void add(int token, float logprob) {
+            if (count == tokens.length) {
+                tokens = Arrays.copyOf(tokens, count * 2);
+                logprobs = Arrays.copyOf(logprobs, count * 2);
+            }
+            tokens[count] = token;
+            logprobs[count++] = logprob;
+            position++;
+        }
+
+        int lastToken() {
+            return tokens[count - 1];
+        }
+
+        Completion completion() {
+            return new Completion(Arrays.copyOf(tokens, count), Arrays.copyOf(logprobs, count), finish);
+        }
+    }
+
+    /**
+     * Steps {@code streams} until each stops, leaving the last sampled token of each unfed (its sequence ends just
+     * before it).
+     *
+     * @param logits [S, V] float32: row i is the next-token logits of streams[i] (not released here)
+     */
+    void run(List<Stream> streams, Tensor logits, GenerationConfig gen) {
+        List<Stream> active = new ArrayList<>(streams);
+        for (Stream s : active) {
+            if (s.maxTokens < 1) throw new IllegalStateException("a stream with no token budget");
+        }
+        int context = policy.config().maxPositionEmbeddings();
+        int stopWindow = stopWindow(gen);
+        Tensor current = logits;
+        boolean owned = false;
+        try {
+            while (!active.isEmpty()) {
+                int b = active.size();
+                int[] tokens = new int[b];
+                float[] lps = new float[b];
+                Tensor next = null;
+                List<Stream> continuing = new ArrayList<>(b);
+                try (PointerScope scope = new PointerScope()) {
+                    long[] ids = new long[b];
+                    int[] positions = new int[b];
+                    for (int i = 0; i < b; i++) {
+                        ids[i] = active.get(i).streamId;
+                        positions[i] = active.get(i).position;
+                    }
+                    Tensor idTensor = torch.from_blob(new LongPointer(ids), new long[] {b}, new TensorOptions(ScalarType.Long));
+                    Tensor posTensor = torch.from_blob(new IntPointer(positions), new long[] {b}, new TensorOptions(ScalarType.Int));
+                    Tensor tokTensor = torch.empty(new long[] {b}, new TensorOptions(ScalarType.Int), null);
+                    Tensor lpTensor = torch.empty(new long[] {b}, new TensorOptions(ScalarType.Float), null);
+                    sampler.sample(gen.sampling(), current, idTensor, posTensor, tokTensor, lpTensor);
+                    new IntPointer(tokTensor.data_ptr_int()).capacity(b).get(tokens);
+                    new FloatPointer(lpTensor.data_ptr_float()).capacity(b).get(lps);
+                    sampledTokens += b;
+                    for (int i = 0; i < b; i++) {
+                        Stream s = active.get(i);
+                        s.add(tokens[i], lps[i]);
+                        if (gen.isEos(tokens[i])) s.finish = FinishReason.EOS;
+                        else if (stopped(s, gen, stopWindow)) s.finish = FinishReason.STOP;
+                        else if (s.count >= s.maxTokens || s.position >= context) s.finish = FinishReason.LENGTH;
+                        else continuing.add(s);
+                    }
+                    if (!continuing.isEmpty()) {
+                        int[] seqs = new int[continuing.size()];
+                        int[] feed = new int[continuing.size()];
+                        for (int i = 0; i < seqs.length; i++) {
+                            seqs[i] = continuing.get(i).seq;
+                            feed[i] = continuing.get(i).lastToken();
+                        }
+                        next = policy.decode(pool, seqs, feed);
+                        decodedTokens += seqs.length;
+                        next.retainReference();
+                    }
+                }
+                if (owned) current.releaseReference();
+                current = next;
+                owned = next != null;
+                active = continuing;
+            }
+        } finally {
+            if (owned && current != null) current.releaseReference();
+        }
+    }
+
+    /** Feeds each stream's pending last token and returns the next-token logits [S, V] (caller's scope). */
+    Tensor feedLast(List<Stream> streams) {
+        int[] seqs = new int[streams.size()];
+        int[] feed = new int[streams.size()];
+        for (int i = 0; i < seqs.length; i++) {
+            seqs[i] = streams.get(i).seq;
+            feed[i] = streams.get(i).lastToken();
+        }
+        decodedTokens += seqs.length;
+        return policy.decode(pool, seqs, feed);
+    }
+
+    /** Tokens fed through {@link Policy#decode} so far (prefill not counted). */
+    long decodedTokens() {
+        return decodedTokens;
+    }
+
+    long sampledTokens() {
+        return sampledTokens;
+    }
+
+    private static int stopWindow(GenerationConfig gen) {
+        int longest = 0;
+        for (String s : gen.stopStrings()) longest = Math.max(longest, s.length());
+        // A token yields at least one character unless it holds part of a UTF-8 character (at most 3 in a row).
+        return longest == 0 ? 0 : 4 * longest + 4;
+    }
+
+    private static boolean stopped(Stream s, GenerationConfig gen, int window) {
+        if (window == 0) return false;
+        int from = Math.max(0, s.count - window);
+        String text = gen.tokenizer().decode(s.tokens, from, s.count);
+        for (String stop : gen.stopStrings()) if (text.contains(stop)) return true;
+        return false;
+    }
+}

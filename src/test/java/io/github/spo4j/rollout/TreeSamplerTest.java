@@ -1,0 +1,149 @@
+package io.github.spo4j.rollout;
+
+import static io.github.spo4j.testutil.Close.assertAllClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.spo4j.kernels.KvCachePool;
+import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.spo.SamplingTree;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class TreeSamplerTest {
+    static Policy policy;
+
+    @BeforeAll
+    static void model() {
+        policy = io.github.spo4j.testutil.TestPolicies.sharp(RolloutTestSupport.config(), 42);
+    }
+
+    @AfterAll
+    static void free() {
+        policy.close();
+    }
+
+    static GenerationConfig gen(long seed, int maxTokens) {
+        return GenerationConfig.of(SamplingConfig.builder().temperature(1.0f).topP(0.95f).seed(seed).build(), maxTokens, 2);
+    }
+
+    /** The structure SPO-tree needs, and every leaf equal to an unshared decode of its path's streams. */
+    @Test
+    void leavesOfAForkedTreeEqualIndependentDecodes() {
+        int v = policy.config().vocabSize();
+        List<int[]> prompts = List.of(RolloutTestSupport.tokens(80, v, 1), RolloutTestSupport.tokens(3, v, 2));
+        TreeShape shape = new TreeShape(new int[] {3, 2, 3}, 5);
+        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(16, 1024))) {
+            TreeSampler sampler = new TreeSampler(policy, pool);
+            GenerationConfig g = gen(17, 24);
+            List<SampledTree> trees = sampler.sample(prompts, shape, g);
+            assertEquals(2, trees.size());
+            int checkedLeaves = 0;
+            for (int t = 0; t < trees.size(); t++) {
+                SampledTree tree = trees.get(t);
+                int[] children = new int[tree.numNodes()];
+                int roots = 0;
+                for (int i = 0; i < tree.numNodes(); i++) {
+                    SampledTree.Node n = tree.nodes().get(i);
+                    assertEquals(((long) t << 32) | i, n.streamId());
+                    if (n.parent() == SamplingTree.ROOT) {
+                        roots++;
+                        assertEquals(1, n.depth());
+                    } else {
+                        assertTrue(n.parent() < i, "parent first");
+                        assertEquals(tree.nodes().get(n.parent()).depth() + 1, n.depth());
+                        children[n.parent()]++;
+                    }
+                }
+                assertEquals(3, roots);
+                for (int i = 0; i < tree.numNodes(); i++) {
+                    SampledTree.Node n = tree.nodes().get(i);
+                    Completion c = n.segment();
+                    int used = tree.responseIds(i).length;
+                    if (children[i] > 0) {
+                        assertEquals(shape.branching()[n.depth()], children[i]);
+                        assertEquals(FinishReason.LENGTH, c.finishReason());
+                        assertEquals(5, c.length(), "an expanded node filled its segment");
+                    } else if (n.depth() < 3) {
+                        assertTrue(c.finishReason() == FinishReason.EOS || used == 24, "an early leaf finished");
+                    } else {
+                        assertTrue(c.finishReason() == FinishReason.EOS || used == 24, "the last level runs to EOS or the limit");
+                    }
+                    assertTrue(used <= 24);
+                    if (children[i] == 0) {
+                        int[] path = tree.path(i);
+                        long[] streams = new long[path.length];
+                        int[] lengths = new int[path.length];
+                        for (int k = 0; k < path.length; k++) {
+                            streams[k] = tree.nodes().get(path[k]).streamId();
+                            lengths[k] = tree.nodes().get(path[k]).segment().length();
+                        }
+                        Completion alone = RolloutTestSupport.independent(policy, prompts.get(t), streams, lengths,
+                                g.sampling());
+                        assertArrayEquals(alone.tokens(), tree.responseIds(i), "tree " + t + " leaf " + i);
+                        float[] lps = new float[0];
+                        for (int k : path) {
+                            float[] seg = tree.nodes().get(k).segment().logprobs();
+                            int at = lps.length;
+                            lps = java.util.Arrays.copyOf(lps, at + seg.length);
+                            System.arraycopy(seg, 0, lps, at, seg.length);
+                        }
+                        assertAllClose("leaf logprobs", alone.logprobs(), lps, 2e-5, 2e-4);
+                        checkedLeaves++;
+                    }
+                }
+            }
+            assertTrue(checkedLeaves >= 6);
+            assertEquals(0, pool.liveSequences());
+            assertEquals(0, pool.blocksInUse());
+        }
+    }
+
+    @Test
+    void scoredTreeFeedsTheSpoCore() {
+        int v = policy.config().vocabSize();
+        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(8, 2048))) {
+            TreeSampler sampler = new TreeSampler(policy, pool);
+            List<SampledTree> trees = sampler.sample(List.of(RolloutTestSupport.tokens(9, v, 4)),
+                    TreeShape.parse("4-3-2", 3), gen(5, 30));
+            SampledTree tree = trees.get(0);
+            SamplingTree st = tree.toSamplingTree(7, (q, ids, f) -> ids.length % 3 == 0 ? 1 : 0);
+            assertEquals(tree.numNodes(), st.numNodes());
+            assertEquals(7, st.questionId());
+            for (int leaf : tree.leaves()) {
+                assertEquals(tree.responseIds(leaf).length % 3 == 0 ? 1f : 0f, st.node(leaf).reward());
+            }
+            // Same seed, same tree.
+            SampledTree again = sampler.sample(List.of(RolloutTestSupport.tokens(9, v, 4)), TreeShape.parse("4-3-2", 3),
+                    gen(5, 30)).get(0);
+            assertEquals(tree.numNodes(), again.numNodes());
+            for (int i = 0; i < tree.numNodes(); i++) {
+                assertArrayEquals(tree.nodes().get(i).segment().tokens(), again.nodes().get(i).segment().tokens());
+            }
+            assertTrue(tree.generatedTokens() > 0);
+        }
+    }
+
+    @Test
+    void shapesAndArgumentsAreChecked() {
+        assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[0], 4));
+        assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2, 0}, 4));
+        assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2}, 0));
+        assertThrows(IllegalArgumentException.class, () -> TreeShape.parse("6-x-6", 4));
+        assertEquals(216, TreeShape.parse("6-6-6", 4).maxLeaves());
+        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(8, 64))) {
+            TreeSampler sampler = new TreeSampler(policy, pool);
+            assertThrows(IllegalArgumentException.class,
+                    () -> sampler.sample(List.of(new int[0]), TreeShape.parse("2", 2), gen(1, 4)));
+            assertThrows(IllegalArgumentException.class,
+                    () -> sampler.sample(List.of(new int[1024]), TreeShape.parse("2", 2), gen(1, 4)));
+            assertEquals(0, sampler.sample(List.of(), TreeShape.parse("2", 2), gen(1, 4)).size());
+        }
+    }
+}
