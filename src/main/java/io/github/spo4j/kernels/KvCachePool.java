@@ -73,6 +73,7 @@ public final class KvCachePool implements AutoCloseable {
     private long uniqueTokens;
     private long structureVersion;
     private long copyOnWrites;
+    private int peakBlocks;
     private final ArrayList<Seq> seqs = new ArrayList<>();  // by id; null once released
     private int live;
 
@@ -311,6 +312,24 @@ public final class KvCachePool implements AutoCloseable {
         return config.numBlocks() - freeCount;
     }
 
+    /** The most blocks in use at once since creation or the last {@link #resetPeak()}. */
+    public synchronized int peakBlocksInUse() {
+        open();
+        return peakBlocks;
+    }
+
+    /** {@link #peakBlocksInUse()} · {@link KvCacheConfig#blockBytes()}. */
+    public synchronized long peakBytesInUse() {
+        open();
+        return (long) peakBlocks * config.blockBytes();
+    }
+
+    /** Starts a new peak measurement from the blocks in use now. */
+    public synchronized void resetPeak() {
+        open();
+        peakBlocks = config.numBlocks() - freeCount;
+    }
+
     public synchronized int freeBlocks() {
         open();
         return freeCount;
@@ -534,6 +553,7 @@ public final class KvCachePool implements AutoCloseable {
             int b = p.reqBlock[r], src = p.reqSrc[r];
             free.clear(b);
             freeCount--;
+            peakBlocks = Math.max(peakBlocks, config.numBlocks() - freeCount);
             refCount[b] = 1;
             if (src >= 0) {
                 refCount[src]--;

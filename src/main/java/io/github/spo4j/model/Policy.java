@@ -402,7 +402,16 @@ public final class Policy implements AutoCloseable {
      * run once, through one {@link AttentionPlan#decodeShared} plan built for the step and used by every layer.
      */
     public Tensor decode(KvCachePool pool, int[] seqs, int[] tokens) {
+        return decode(pool, seqs, tokens, MIN_SHARED_TOKENS);
+    }
+
+    /**
+     * {@link #decode(KvCachePool, int[], int[])} sharing only runs of at least {@code minSharedTokens} positions
+     * ({@link Integer#MAX_VALUE}: every sequence attends alone, plain paged decode; the unshared baseline).
+     */
+    public Tensor decode(KvCachePool pool, int[] seqs, int[] tokens, int minSharedTokens) {
         open();
+        if (minSharedTokens < 1) throw new IllegalArgumentException("minSharedTokens must be >= 1, got " + minSharedTokens);
         checkPool(pool);
         if (seqs == null) throw new IllegalArgumentException("seqs must not be null");
         if (tokens == null) throw new IllegalArgumentException("tokens must not be null");
@@ -428,7 +437,10 @@ public final class Policy implements AutoCloseable {
             for (int l = 0; l < layers.length; l++) {
                 Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
                 pool.appendBatch(seqs, l, qkv[1], qkv[2]);
-                if (plan == null) plan = AttentionPlan.decodeShared(pool, seqs, 0, MIN_SHARED_TOKENS);
+                if (plan == null) {
+                    plan = minSharedTokens == Integer.MAX_VALUE ? AttentionPlan.decode(pool, seqs, 0)
+                            : AttentionPlan.decodeShared(pool, seqs, 0, minSharedTokens);
+                }
                 x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
             }
             out.copy_(torch.linear(rmsNorm(x, finalNorm), head));
