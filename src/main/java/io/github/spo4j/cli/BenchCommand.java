@@ -66,6 +66,10 @@ import picocli.CommandLine.Spec;
  * outputs; the sampler ({@code sampler}: 216 rows, T 0.7, top-p 0.95; torch = {@link SamplerTorch}) compares
  * log-probs and, in the "loss" column, the sum of the tokens.
  *
+ * <p>{@code rollout} is not a kernel but generation with the tiny model: {@link RolloutBench} times SPO-tree and
+ * SPO-chain sampling through the shared KV cache against the same tokens generated with nothing shared, and prints
+ * its own table (time, tokens/s, peak KV bytes, and the ratios). It ignores {@code --backend} (CPU only).
+ *
  * <p>Timing: {@code --warmup} untimed runs (and at least 0.3 s of them), then {@code --repeats} timed runs,
  * the median reported (implementations slower than 0.5 s per run do at most 3 timed runs). Each
  * implementation's gradient from its last run is compared with the reference gradient on the same inputs
@@ -78,9 +82,13 @@ import picocli.CommandLine.Spec;
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
 public final class BenchCommand implements Callable<Integer> {
     private static final List<String> IMPLS = List.of("reference", "cpu", "cuda", "torch");
-    private static final List<String> KERNELS = List.of("tokens", "logits", "tree", "attention", "sampler");
+    private static final List<String> KERNELS = List.of("tokens", "logits", "tree", "attention", "sampler",
+            "rollout");
     private static final double SLOW_RUN_SECONDS = 0.5;
     private static final double MIN_WARMUP_SECONDS = 0.3;
+    /** Rollout runs are whole sampling calls (0.05-3.5 s each): one warm-up run, at most 3 timed. */
+    private static final int ROLLOUT_WARMUP = 1;
+    private static final int ROLLOUT_REPEATS = 3;
 
     @Option(names = "--quick", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Small shapes, well under a minute on 2 cores (default). --no-quick runs the JMH "
@@ -98,7 +106,8 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> backends = IMPLS;
 
     @Option(names = "--kernel", split = ",", paramLabel = "KERNEL",
-            description = "Kernels to run, comma-separated: tokens, logits, tree, attention, sampler (default: all).")
+            description = "Kernels to run, comma-separated: tokens, logits, tree, attention, sampler, rollout "
+                    + "(default: all).")
     List<String> kernels = KERNELS;
 
     @Option(names = "--repeats", paramLabel = "R",
@@ -160,7 +169,15 @@ public final class BenchCommand implements Callable<Integer> {
             int vocab = quick ? 32_000 : 151_936;
             rows.addAll(runCase(new SamplerCase(216, vocab, seed), cudaUsable, out));
         }
-        printTable(rows, out);
+        if (!rows.isEmpty()) printTable(rows, out);
+        if (kernels.contains("rollout")) {
+            RolloutBench.Config rc = quick ? RolloutBench.Config.quick() : RolloutBench.Config.full();
+            int timed = Math.min(repeats, ROLLOUT_REPEATS);
+            out.printf("%nrollout: %s shapes, libtorch BLAS on %d thread (BUILD_NOTES.md), warmup %d, median of %d "
+                    + "timed runs%n", quick ? "quick" : "full", RolloutBench.BLAS_THREADS, ROLLOUT_WARMUP, timed);
+            out.flush();
+            RolloutBench.print(RolloutBench.run(rc.withSeed(seed), ROLLOUT_WARMUP, timed), out);
+        }
         return 0;
     }
 

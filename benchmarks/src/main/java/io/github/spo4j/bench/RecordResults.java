@@ -24,7 +24,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code -Dspo4j.bench.suite=sampler}, the sampler benchmark into {@code sampler_cpu.csv} (rows {@code time},
  * {@code throughput} in billion logits per second, and the speedups); with
  * {@code -Dspo4j.bench.suite=prefix-attention}, the attention benchmark into {@code prefix_attention_cpu.csv}
- * (rows {@code time}, the speedups, and {@code speedup_vs_paged} of the shared path).
+ * (rows {@code time}, the speedups, and {@code speedup_vs_paged} of the shared path); with
+ * {@code -Dspo4j.bench.suite=rollout}, {@link RolloutReport} (not JMH: generation with and without the shared KV
+ * cache) into {@code rollout_cpu.csv}, taking only {@code -wi} and {@code -i}.
  *
  * <pre>
  *   java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.RecordResults [JMH options]
@@ -58,8 +60,12 @@ public final class RecordResults {
     static final String PREFIX_ATTENTION = "prefix_attention";
 
     public static void main(String[] args) throws Exception {
-        CommandLineOptions cli = new CommandLineOptions(args);
         String suite = System.getProperty("spo4j.bench.suite", "policy-loss");
+        if (suite.equals("rollout")) {
+            RolloutReport.main(args);  // whole sampling calls, timed by wall clock: not JMH
+            return;
+        }
+        CommandLineOptions cli = new CommandLineOptions(args);
         boolean trees = suite.equals("tree-backup");
         boolean sampler = suite.equals("sampler");
         boolean attention = suite.equals("prefix-attention");
