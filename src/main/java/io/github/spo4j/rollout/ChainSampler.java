@@ -51,14 +51,7 @@ public final class ChainSampler {
         if (gen == null) throw new IllegalArgumentException("gen must not be null");
         if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
         int context = policy.config().maxPositionEmbeddings();
-        for (int p = 0; p < prefixes.size(); p++) {
-            int[] x = prefixes.get(p);
-            if (x == null || x.length == 0) throw new IllegalArgumentException("prefixes[" + p + "] must hold a token");
-            if (x.length >= context) {
-                throw new IllegalArgumentException("prefixes[" + p + "] has " + x.length
-                        + " tokens: no room left in the model's context of " + context);
-            }
-        }
+        DecodeEngine.checkPrefixes(prefixes, context, "prefixes");
         List<List<Completion>> out = new ArrayList<>();
         if (prefixes.isEmpty()) return out;
         DecodeEngine engine = new DecodeEngine(policy, pool);

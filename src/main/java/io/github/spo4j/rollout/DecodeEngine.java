@@ -151,6 +151,18 @@ final class DecodeEngine {
         return policy.decode(pool, seqs, feed);
     }
 
+    /** Each prefix holds a token and leaves room for one more in the model's context. */
+    static void checkPrefixes(List<int[]> prefixes, int context, String name) {
+        for (int p = 0; p < prefixes.size(); p++) {
+            int[] x = prefixes.get(p);
+            if (x == null || x.length == 0) throw new IllegalArgumentException(name + "[" + p + "] must hold a token");
+            if (x.length >= context) {
+                throw new IllegalArgumentException(name + "[" + p + "] has " + x.length
+                        + " tokens: no room left in the model's context of " + context);
+            }
+        }
+    }
+
     /** Tokens fed through {@link Policy#decode} so far (prefill not counted). */
     long decodedTokens() {
         return decodedTokens;

@@ -53,14 +53,7 @@ public final class TreeSampler {
         if (shape == null) throw new IllegalArgumentException("shape must not be null");
         if (gen == null) throw new IllegalArgumentException("gen must not be null");
         int context = policy.config().maxPositionEmbeddings();
-        for (int p = 0; p < prompts.size(); p++) {
-            int[] x = prompts.get(p);
-            if (x == null || x.length == 0) throw new IllegalArgumentException("prompts[" + p + "] must hold a token");
-            if (x.length >= context) {
-                throw new IllegalArgumentException("prompts[" + p + "] has " + x.length
-                        + " tokens: no room left in the model's context of " + context);
-            }
-        }
+        DecodeEngine.checkPrefixes(prompts, context, "prompts");
         int trees = prompts.size();
         List<List<SampledTree.Node>> nodes = new ArrayList<>(trees);
         for (int t = 0; t < trees; t++) nodes.add(new ArrayList<>());

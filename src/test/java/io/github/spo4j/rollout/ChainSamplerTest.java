@@ -153,7 +153,7 @@ class ChainSamplerTest {
     void valueEstimatorAveragesScoredRollouts() {
         try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(16, 1024))) {
             ChainSampler sampler = new ChainSampler(policy, pool);
-            // Reward 1 for a response whose last token is EOS and whose length is even: a value strictly inside (0, 1).
+            // Reward 1 for an even-length response; LENGTH-cut rollouts score 0 (MonteCarloValue), so the value is in [0, 1].
             RewardFunction reward = (q, ids, f) -> ids.length % 2 == 0 ? 1.0 : 0.0;
             ChainValueEstimator est = new ChainValueEstimator(sampler, gen(5, 30), reward);
             int v = policy.config().vocabSize();
