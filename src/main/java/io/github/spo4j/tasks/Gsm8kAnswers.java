@@ -49,6 +49,7 @@ public final class Gsm8kAnswers {
 
     /** The reward of a response to a question whose gold answer is {@code gold}. */
     public static double reward(String response, String gold, FinishReason finishReason) {
+        if (response == null) throw new IllegalArgumentException("response must not be null");
         if (finishReason == null) throw new IllegalArgumentException("finishReason must not be null");
         if (gold == null) throw new IllegalArgumentException("gold must not be null");
         if (markers(response) >= 2) return MULTIPLE_ANSWERS_REWARD;

@@ -3,6 +3,7 @@ package io.github.spo4j.model.tokenizer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.TreeSet;
 
 /**
  * One token per Unicode code point of an explicit alphabet, after three special tokens: {@link #PAD} = 0,
@@ -23,12 +24,14 @@ public final class CharTokenizer implements Tokenizer {
     public static final String ARITHMETIC_ALPHABET =
             "0123456789+-*/=().,:?! \nabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+    private final String alphabet;
     private final int[] codePoints;
     private final Map<Integer, Integer> ids = new HashMap<>();
 
     /** @param alphabet distinct code points, no unpaired surrogate, at least one */
     public CharTokenizer(String alphabet) {
         TokenizerArguments.wellFormed(alphabet, "alphabet");
+        this.alphabet = alphabet;
         codePoints = alphabet.codePoints().toArray();
         if (codePoints.length == 0) throw new IllegalArgumentException("alphabet must not be empty");
         for (int i = 0; i < codePoints.length; i++) {
@@ -43,6 +46,33 @@ public final class CharTokenizer implements Tokenizer {
     /** The tokenizer of {@link #ARITHMETIC_ALPHABET}. */
     public static CharTokenizer arithmetic() {
         return new CharTokenizer(ARITHMETIC_ALPHABET);
+    }
+
+    /**
+     * The tokenizer whose alphabet is every code point occurring in {@code texts}, sorted by code point, so the same
+     * characters give the same ids whatever the order of the texts.
+     *
+     * @throws IllegalArgumentException naming the index of a null or ill-formed text, or when the texts hold no
+     *                                  character at all
+     */
+    public static CharTokenizer fromTexts(Iterable<String> texts) {
+        TokenizerArguments.notNull(texts, "texts");
+        TreeSet<Integer> seen = new TreeSet<>();
+        int i = 0;
+        for (String text : texts) {
+            TokenizerArguments.wellFormed(text, "texts[" + i + "]");
+            text.codePoints().forEach(seen::add);
+            i++;
+        }
+        if (seen.isEmpty()) throw new IllegalArgumentException("texts hold no character (" + i + " texts)");
+        StringBuilder sb = new StringBuilder(seen.size());
+        for (int cp : seen) sb.appendCodePoint(cp);
+        return new CharTokenizer(sb.toString());
+    }
+
+    /** The alphabet in id order (id 3 first): {@code new CharTokenizer(alphabet())} gives the same ids. */
+    public String alphabet() {
+        return alphabet;
     }
 
     /** @throws IllegalArgumentException naming the first character outside the alphabet and its index in text */

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
@@ -60,5 +63,44 @@ class CharTokenizerTest {
         assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {t.vocabSize()}));
         assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {3, 4}, 1, 3));
         assertThrows(IllegalArgumentException.class, () -> t.encode(null));
+    }
+
+    @Test
+    void fromTextsSortsTheDistinctCodePoints() {
+        CharTokenizer t = CharTokenizer.fromTexts(List.of("ba\n", "", "a😀c"));
+        assertEquals("\nabc😀", t.alphabet());
+        assertEquals(3 + 5, t.vocabSize());
+        assertArrayEquals(new int[] {4, 5, 6, 3, 7}, t.encode("abc\n😀"));
+        CharTokenizer reordered = CharTokenizer.fromTexts(List.of("c😀", "\nab", "aaa"));
+        assertEquals(t.alphabet(), reordered.alphabet());
+        String text = "cab\n😀a";
+        assertArrayEquals(t.encode(text), reordered.encode(text));
+        assertEquals(text, t.decode(t.encode(text)));
+    }
+
+    @Test
+    void alphabetRebuildsTheSameTokenizer() {
+        CharTokenizer arithmetic = CharTokenizer.arithmetic();
+        assertEquals(CharTokenizer.ARITHMETIC_ALPHABET, arithmetic.alphabet());
+        CharTokenizer t = CharTokenizer.fromTexts(List.of("Question: 3+4=?\nAnswer: 7", "é😀"));
+        CharTokenizer rebuilt = new CharTokenizer(t.alphabet());
+        assertEquals(t.vocabSize(), rebuilt.vocabSize());
+        for (int id = 0; id < t.vocabSize(); id++) assertEquals(t.token(id), rebuilt.token(id));
+        String text = "Answer: 3+4=7 é😀";
+        assertArrayEquals(t.encode(text), rebuilt.encode(text));
+    }
+
+    @Test
+    void fromTextsRejectsNullsIllFormedAndEmpty() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(null));
+        assertTrue(e.getMessage().contains("texts"), e.getMessage());
+        List<String> withNull = new ArrayList<>(Arrays.asList("ab", "c", null));
+        e = assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(withNull));
+        assertTrue(e.getMessage().contains("texts[2]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(List.of("a", "b\uD800")));
+        assertTrue(e.getMessage().contains("texts[1]") && e.getMessage().contains("unpaired surrogate"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(List.of("", "")));
+        assertTrue(e.getMessage().contains("no character"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(List.of()));
     }
 }
