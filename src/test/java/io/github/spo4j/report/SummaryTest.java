@@ -1,0 +1,93 @@
+package io.github.spo4j.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SummaryTest {
+    private static final double EPS = 1e-12;
+
+    @Test
+    void threeSeedsMeanStdAndBase() {
+        List<Summary.AlgorithmSummary> s = Summary.finalResults(ReportTestData.twoAlgorithmsThreeSeeds());
+        assertEquals(List.of("grpo", "spo-tree"), s.stream().map(Summary.AlgorithmSummary::algorithm).toList());
+
+        Summary.AlgorithmSummary grpo = s.get(0);
+        assertEquals(3, grpo.seeds());
+        // final accuracies 0.45, 0.46, 0.47
+        assertEquals(0.46, grpo.meanAccuracy(), EPS);
+        assertEquals(0.01, grpo.stdAccuracy(), EPS);
+        assertTrue(Double.isNaN(grpo.meanSampledAccuracy()));
+        assertEquals(30_007, grpo.meanTokens(), EPS);
+        assertEquals(61, grpo.meanWallSeconds(), EPS);
+        assertEquals(0.31, grpo.baseAccuracy(), EPS);
+
+        Summary.AlgorithmSummary tree = s.get(1);
+        assertEquals(3, tree.seeds());
+        // final accuracies 0.60, 0.61, 0.62
+        assertEquals(0.61, tree.meanAccuracy(), EPS);
+        assertEquals(0.01, tree.stdAccuracy(), EPS);
+        assertEquals(0.6, tree.meanSampledAccuracy(), EPS);
+        assertEquals(60_007, tree.meanTokens(), EPS);
+        assertEquals(0.31, tree.baseAccuracy(), EPS);
+    }
+
+    @Test
+    void unequalAccuraciesGiveTheSampleStd() {
+        List<EvalPoint> points = List.of(
+                new EvalPoint("grpo", 1, 3, 10, 1, 0.2, Double.NaN, 0),
+                new EvalPoint("grpo", 2, 3, 20, 2, 0.4, 0.5, 0),
+                new EvalPoint("grpo", 3, 3, 30, 3, 0.9, Double.NaN, 0));
+        Summary.AlgorithmSummary s = Summary.finalResults(points).get(0);
+        assertEquals(0.5, s.meanAccuracy(), EPS);
+        assertEquals(Math.sqrt((0.09 + 0.01 + 0.16) / 2), s.stdAccuracy(), EPS);
+        assertEquals(0.5, s.meanSampledAccuracy(), EPS);
+        assertTrue(Double.isNaN(s.baseAccuracy()));
+    }
+
+    @Test
+    void oneSeedHasZeroStdAndTakesTheHighestIterationWhateverTheOrder() {
+        List<EvalPoint> points = List.of(
+                new EvalPoint("spo-chain", 5, 20, 2000, 40, 0.7, 0.6, 0.5),
+                new EvalPoint("spo-chain", 5, 0, 0, 0, 0.3, Double.NaN, Double.NaN),
+                new EvalPoint("spo-chain", 5, 10, 1000, 20, 0.5, Double.NaN, 0.4));
+        List<Summary.AlgorithmSummary> s = Summary.finalResults(points);
+        assertEquals(List.of(new Summary.AlgorithmSummary("spo-chain", 1, 0.7, 0, 0.6, 2000, 40, 0.3)), s);
+        assertEquals(List.of(), Summary.finalResults(List.of()));
+    }
+
+    @Test
+    void tableShowsTheNumbersInAlignedColumns() {
+        List<Summary.AlgorithmSummary> s = List.of(
+                new Summary.AlgorithmSummary("grpo", 3, 0.4126, 0.0123, Double.NaN, 1_234_000, 83, 0.301),
+                new Summary.AlgorithmSummary("spo-tree", 3, 0.5, 0.02, 0.456, 456_000, 3725, 0.301));
+        String table = Summary.table(s);
+        List<String> lines = table.lines().toList();
+        assertEquals(4, lines.size(), table);
+        assertTrue(lines.get(0).startsWith("algorithm"), table);
+        assertTrue(lines.get(1).matches("-+( +-+){6}"), table);
+        assertEquals(List.of("grpo", "3", "30.1%", "41.3%", "±", "1.2", "-", "1.23M", "1m", "23s"),
+                List.of(lines.get(2).trim().split(" +")));
+        assertEquals(List.of("spo-tree", "3", "30.1%", "50.0%", "±", "2.0", "45.6%", "456k", "1h", "02m"),
+                List.of(lines.get(3).trim().split(" +")));
+        int width = lines.get(0).length();
+        for (String line : lines) assertEquals(width, line.length(), table);
+    }
+
+    @Test
+    void formats() {
+        assertEquals("456", Formats.count(456));
+        assertEquals("1.00k", Formats.count(999.6));
+        assertEquals("45.6k", Formats.count(45_600));
+        assertEquals("1.00M", Formats.count(999_700));
+        assertEquals("2.50B", Formats.count(2.5e9));
+        assertEquals("4.2s", Formats.duration(4.2));
+        assertEquals("42s", Formats.duration(42.4));
+        assertEquals("1m 00s", Formats.duration(59.6));
+        assertEquals("2h 05m", Formats.duration(7500));
+        assertEquals("-", Formats.duration(Double.POSITIVE_INFINITY));
+        assertEquals("-", Formats.percent(Double.NaN));
+    }
+}
