@@ -32,6 +32,8 @@ public final class ChainSampler {
     private final KvCachePool pool;
     private long decodedTokens;
     private long prefilledTokens;
+    private long generatedTokens;
+    private int maxStreamsPerBatch = Integer.MAX_VALUE;
 
     public ChainSampler(Policy policy, KvCachePool pool) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
@@ -52,8 +54,27 @@ public final class ChainSampler {
         if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
         int context = policy.config().maxPositionEmbeddings();
         DecodeEngine.checkPrefixes(prefixes, context, "prefixes");
+        List<List<Completion>> out = new ArrayList<>(prefixes.size());
+        int perBatch = Math.max(1, maxStreamsPerBatch / n);
+        for (int from = 0; from < prefixes.size(); from += perBatch) {
+            out.addAll(sampleBatch(prefixes.subList(from, Math.min(prefixes.size(), from + perBatch)), from, n, gen,
+                    context));
+        }
+        return out;
+    }
+
+    /**
+     * Caps the continuations decoded together: {@link #sample} takes the prefixes in batches of at most
+     * {@code max(1, maxStreams / n)}, which bounds the pool blocks in use. Results do not depend on the cap.
+     */
+    public void setMaxStreamsPerBatch(int maxStreams) {
+        if (maxStreams < 1) throw new IllegalArgumentException("maxStreams must be >= 1, got " + maxStreams);
+        maxStreamsPerBatch = maxStreams;
+    }
+
+    private List<List<Completion>> sampleBatch(List<int[]> prefixes, int firstPrefix, int n, GenerationConfig gen,
+            int context) {
         List<List<Completion>> out = new ArrayList<>();
-        if (prefixes.isEmpty()) return out;
         DecodeEngine engine = new DecodeEngine(policy, pool);
         List<Integer> live = new ArrayList<>();
         try (PointerScope scope = new PointerScope()) {
@@ -75,7 +96,8 @@ public final class ChainSampler {
                 int position = prefixes.get(p).length;
                 int budget = Math.min(gen.maxResponseTokens(), context - position);
                 for (int j = 0; j < n; j++) {
-                    streams.add(new DecodeEngine.Stream(children[j], ((long) p << 32) | j, position, budget));
+                    long streamId = ((long) (firstPrefix + p) << 32) | j;
+                    streams.add(new DecodeEngine.Stream(children[j], streamId, position, budget));
                     rows[p * n + j] = p;
                 }
             }
@@ -83,7 +105,11 @@ public final class ChainSampler {
             engine.run(streams, first, gen);
             for (int p = 0; p < b; p++) {
                 List<Completion> group = new ArrayList<>(n);
-                for (int j = 0; j < n; j++) group.add(streams.get(p * n + j).completion());
+                for (int j = 0; j < n; j++) {
+                    Completion c = streams.get(p * n + j).completion();
+                    generatedTokens += c.length();
+                    group.add(c);
+                }
                 out.add(group);
             }
         } finally {
@@ -105,6 +131,11 @@ public final class ChainSampler {
     /** Tokens fed through decode steps by this sampler so far. */
     public long decodedTokens() {
         return decodedTokens;
+    }
+
+    /** Tokens of the completions this sampler has returned so far. */
+    public long generatedTokens() {
+        return generatedTokens;
     }
 
     /** Prefix tokens prefilled by this sampler so far. */

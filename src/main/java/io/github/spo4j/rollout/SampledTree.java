@@ -85,14 +85,32 @@ public final class SampledTree {
      * {@link TreeNode#NO_REWARD}.
      */
     public SamplingTree toSamplingTree(int questionId, RewardFunction reward) {
+        return toSamplingTree(questionId, reward, null);
+    }
+
+    /**
+     * {@link #toSamplingTree(int, RewardFunction)} with each node's π_old log-probs given (a trainer's batched
+     * forward, SPO_SPEC §3) instead of the sampler's.
+     *
+     * @param oldLogp [nodes][segment length] log-probs per node, or null for the sampler's
+     */
+    public SamplingTree toSamplingTree(int questionId, RewardFunction reward, float[][] oldLogp) {
         if (reward == null) throw new IllegalArgumentException("reward must not be null");
+        if (oldLogp != null && oldLogp.length != nodes.size()) {
+            throw new IllegalArgumentException("oldLogp has " + oldLogp.length + " rows, expected " + nodes.size()
+                    + " nodes");
+        }
         List<TreeNode> out = new ArrayList<>(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             Completion c = n.segment();
             float r = TreeNode.NO_REWARD;
             if (isLeaf(i)) r = (float) reward.score(questionId, responseIds(i), c.finishReason());
-            out.add(new TreeNode(n.parent(), n.depth(), c.tokens(), c.logprobs(), r, c.finishReason()));
+            float[] logp = oldLogp == null ? c.logprobs() : oldLogp[i];
+            if (logp == null || logp.length != c.length()) {
+                throw new IllegalArgumentException("oldLogp[" + i + "] must hold " + c.length() + " log-probs");
+            }
+            out.add(new TreeNode(n.parent(), n.depth(), c.tokens(), logp, r, c.finishReason()));
         }
         return SamplingTree.of(questionId, promptIds, maxDepth, out);
     }

@@ -33,6 +33,7 @@ public final class TreeSampler {
     private final KvCachePool pool;
     private long decodedTokens;
     private long prefilledTokens;
+    private long generatedTokens;
 
     public TreeSampler(Policy policy, KvCachePool pool) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
@@ -138,13 +139,22 @@ public final class TreeSampler {
             decodedTokens += engine.decodedTokens();
         }
         List<SampledTree> out = new ArrayList<>(trees);
-        for (int t = 0; t < trees; t++) out.add(new SampledTree(prompts.get(t), shape.depth(), nodes.get(t)));
+        for (int t = 0; t < trees; t++) {
+            SampledTree tree = new SampledTree(prompts.get(t), shape.depth(), nodes.get(t));
+            generatedTokens += tree.generatedTokens();
+            out.add(tree);
+        }
         return out;
     }
 
     /** Tokens fed through decode steps by this sampler so far. */
     public long decodedTokens() {
         return decodedTokens;
+    }
+
+    /** Tokens of the segments of the trees this sampler has returned so far. */
+    public long generatedTokens() {
+        return generatedTokens;
     }
 
     /** Prompt tokens prefilled by this sampler so far. */

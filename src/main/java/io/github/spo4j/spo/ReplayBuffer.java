@@ -24,8 +24,9 @@ import java.util.Set;
  *       ⌊E / n⌋ + 1 copies concatenated, shuffled and truncated to E. An empty sample stays empty.
  * </ol>
  *
- * Edges keep their generation-time log-probs (π_old) however long they wait. All randomness comes from one
- * {@link Random} seeded at construction, so the same seed and the same calls give the same batches. Groups
+ * Edges keep their generation-time log-probs (π_old) however long they wait. The randomness of each call comes
+ * from a {@link Random} seeded by the construction seed and the iteration, so the same seed and the same calls give
+ * the same batches, and a buffer {@link #restore restored} from its {@link #pending()} edges continues exactly. Groups
  * are visited in the order their question first appears in the buffer. Not thread-safe.
  */
 public final class ReplayBuffer {
@@ -37,7 +38,8 @@ public final class ReplayBuffer {
     private final int episodesPerIteration;
     private final int maxAge;
     private final int maxPerQuestion;
-    private final Random random;
+    private final long seed;
+    private Random random;
     private final List<TreeEdge> edges = new ArrayList<>();
     private int lastIteration = -1;
 
@@ -70,7 +72,7 @@ public final class ReplayBuffer {
         this.episodesPerIteration = episodesPerIteration;
         this.maxAge = maxAge;
         this.maxPerQuestion = maxPerQuestion;
-        this.random = new Random(seed);
+        this.seed = seed;
     }
 
     /**
@@ -93,6 +95,8 @@ public final class ReplayBuffer {
         }
         lastIteration = iteration;
         edges.addAll(newEdges);
+        // Seeded per call, so that a buffer restored from a checkpoint draws what the original would have.
+        random = new Random(seed ^ (0x9E3779B97F4A7C15L * (iteration + 1)));
 
         int before = edges.size();
         edges.removeIf(e -> iteration - e.iteration() >= maxAge);
@@ -120,6 +124,36 @@ public final class ReplayBuffer {
     /** Edges waiting in the buffer. */
     public int size() {
         return edges.size();
+    }
+
+    /** The edges waiting in the buffer, in buffer order (what a checkpoint saves). */
+    public List<TreeEdge> pending() {
+        return List.copyOf(edges);
+    }
+
+    /** The iteration of the last {@link #nextBatch} call, or −1 before the first. */
+    public int lastIteration() {
+        return lastIteration;
+    }
+
+    /**
+     * Puts a saved buffer's state back: its {@link #pending()} edges and {@link #lastIteration()}. Together with the
+     * same constructor arguments, the restored buffer returns what the saved one would have.
+     *
+     * @throws IllegalArgumentException naming the argument at fault, or when the buffer was already used
+     */
+    public void restore(List<TreeEdge> pending, int lastIteration) {
+        SpoArguments.notNull(pending, "pending");
+        SpoArguments.require(lastIteration >= -1, "lastIteration must be >= -1, got " + lastIteration);
+        SpoArguments.require(this.lastIteration == -1 && edges.isEmpty(), "restore needs a fresh buffer");
+        for (int i = 0; i < pending.size(); i++) {
+            TreeEdge e = pending.get(i);
+            SpoArguments.require(e != null, "pending[" + i + "] is null");
+            SpoArguments.require(e.iteration() <= lastIteration, "pending[" + i + "] was generated in iteration "
+                    + e.iteration() + ", after lastIteration " + lastIteration);
+        }
+        edges.addAll(pending);
+        this.lastIteration = lastIteration;
     }
 
     public int episodesPerIteration() {

@@ -1,0 +1,403 @@
+package io.github.spo4j.train;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.model.io.AtomicFiles;
+import io.github.spo4j.spo.ReplayBuffer;
+import io.github.spo4j.spo.TreeEdge;
+import io.github.spo4j.tasks.Problem;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * One training run in a directory: the {@link Trainer}'s iterations with evaluations on the test set and checkpoints
+ * between iterations. A checkpoint ({@value #CHECKPOINT}/) holds the weights, the AdamW state, the replay buffer
+ * (SPO-tree), the counters, the evaluations so far, the config and a fingerprint of the task and of the starting
+ * policy, and a manifest of every file's size and SHA-256. It is written into a temporary directory and swapped in
+ * by renames, so a kill at any moment leaves the previous checkpoint or the new one. {@link #resume} refuses a
+ * checkpoint whose files do not match the manifest (truncated, corrupt) or whose config, task or base differ, with
+ * a message that says which, and touches nothing.
+ */
+public final class TrainingRun implements AutoCloseable {
+    public static final String CHECKPOINT = "checkpoint";
+    private static final String STATE = "state.json";
+    private static final String OPTIMIZER = "optimizer.pt";
+    private static final String REPLAY = "replay.bin";
+    private static final int FORMAT = 1;
+    private static final int REPLAY_MAGIC = 0x53504F52;  // "SPOR"
+
+    /** One evaluation of the policy on the test set. Iteration 0 is the starting policy. */
+    public record Evaluation(int iteration, long generatedTokens, double wallSeconds, double greedyAccuracy,
+            double sampledAccuracy, double trainReward) {}
+
+    /** Receives a run's events; every method is optional. */
+    public interface Listener {
+        default void iteration(Trainer.IterationStats stats) {}
+
+        default void evaluation(Evaluation evaluation) {}
+
+        default void checkpoint(Path directory) {}
+    }
+
+    private final Path directory;
+    private final Trainer trainer;
+    private final String baseFingerprint;
+    private final List<Evaluation> evaluations = new ArrayList<>();
+    private double wallBefore;
+    private double lastReward = Double.NaN;
+
+    private TrainingRun(Path directory, Trainer trainer, String baseFingerprint) {
+        this.directory = directory;
+        this.trainer = trainer;
+        this.baseFingerprint = baseFingerprint;
+    }
+
+    /**
+     * A fresh run in {@code directory}.
+     *
+     * @throws IllegalArgumentException when the directory already holds a checkpoint (resume it, or choose another)
+     */
+    public static TrainingRun start(Path directory, TrainingTask task, Policy base, TrainConfig config)
+            throws IOException {
+        if (directory == null) throw new IllegalArgumentException("directory must not be null");
+        if (Files.exists(directory.resolve(CHECKPOINT)) || Files.exists(directory.resolve(CHECKPOINT + ".old"))) {
+            throw new IllegalArgumentException(directory + " already holds a checkpoint: resume it or use another "
+                    + "directory");
+        }
+        Files.createDirectories(directory);
+        return new TrainingRun(directory, new Trainer(task, base, config), fingerprint(base));
+    }
+
+    /** Whether {@code directory} holds a checkpoint to resume. */
+    public static boolean hasCheckpoint(Path directory) {
+        return Files.isDirectory(directory.resolve(CHECKPOINT)) || Files.isDirectory(directory.resolve(CHECKPOINT + ".old"));
+    }
+
+    /**
+     * Continues the run checkpointed in {@code directory}: the same task, starting policy and config must be given.
+     *
+     * @throws IOException              naming the file for a checkpoint that is missing, truncated or corrupt
+     * @throws IllegalArgumentException naming what differs for a different config, task or base
+     */
+    public static TrainingRun resume(Path directory, TrainingTask task, Policy base, TrainConfig config)
+            throws IOException {
+        if (directory == null) throw new IllegalArgumentException("directory must not be null");
+        Path dir = directory.resolve(CHECKPOINT);
+        if (!Files.isDirectory(dir)) dir = directory.resolve(CHECKPOINT + ".old");  // killed mid-swap
+        if (!Files.isDirectory(dir)) throw new IOException("no checkpoint to resume in " + directory);
+        JsonObject state = readState(dir);
+        verifyManifest(dir, state);
+        String fp = fingerprint(base);
+        requireSame(state, "base", fp, "the starting policy differs from the one the run started from");
+        requireSame(state, "task", taskFingerprint(task), "the task's data differ from the run's");
+        JsonObject saved = state.getAsJsonObject("config");
+        JsonObject now = config.toJson();
+        if (!saved.equals(now)) {
+            List<String> diff = new ArrayList<>();
+            for (String k : now.keySet()) {
+                if (!Objects.equals(saved.get(k), now.get(k))) diff.add(k + ": " + saved.get(k) + " → " + now.get(k));
+            }
+            for (String k : saved.keySet()) if (!now.has(k)) diff.add(k + ": " + saved.get(k) + " → (none)");
+            throw new IllegalArgumentException("the config differs from the checkpoint's in " + diff
+                    + "; resume with the run's config (" + dir.resolve(STATE) + ")");
+        }
+        Trainer trainer = new Trainer(task, base, config);
+        TrainingRun run = new TrainingRun(directory, trainer, fp);
+        try {
+            try (Policy saved2 = Policy.load(dir)) {
+                trainer.policy().copyFrom(saved2);
+            }
+            trainer.optimizer().load(dir.resolve(OPTIMIZER));
+            if (trainer.replay() != null) readReplay(dir.resolve(REPLAY), trainer.replay());
+            trainer.restoreCounters(state.get("iteration").getAsInt(), state.get("generatedTokens").getAsLong());
+            run.wallBefore = state.get("wallSeconds").getAsDouble();
+            for (JsonElement e : state.getAsJsonArray("evaluations")) {
+                JsonObject o = e.getAsJsonObject();
+                run.evaluations.add(new Evaluation(o.get("iteration").getAsInt(), o.get("generatedTokens").getAsLong(),
+                        o.get("wallSeconds").getAsDouble(), o.get("greedyAccuracy").getAsDouble(),
+                        number(o, "sampledAccuracy"), number(o, "trainReward")));
+            }
+        } catch (IOException | RuntimeException e) {
+            trainer.close();
+            if (e instanceof IOException io) throw io;
+            throw new IOException("checkpoint " + dir + " cannot be restored: " + e.getMessage(), e);
+        }
+        return run;
+    }
+
+    public Trainer trainer() {
+        return trainer;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /** The evaluations so far, oldest first. */
+    public List<Evaluation> evaluations() {
+        return List.copyOf(evaluations);
+    }
+
+    /** Wall-clock seconds spent in this run, over every session of it. */
+    public double wallSeconds(long sessionStart) {
+        return wallBefore + (System.nanoTime() - sessionStart) / 1e9;
+    }
+
+    /**
+     * Runs until the trainer is finished, or {@code maxIterations} more iterations in this call (for tests and
+     * staged runs): evaluates the starting policy first (fresh runs), then every {@code evalEvery} iterations and at
+     * the end; checkpoints every {@code checkpointEvery} iterations and at the end.
+     */
+    public void run(Listener listener, int maxIterations) throws IOException {
+        Listener l = listener == null ? new Listener() {} : listener;
+        RunSettings s = trainer.config().run();
+        long start = System.nanoTime();
+        if (evaluations.isEmpty()) evaluate(l, start);
+        for (int done = 0; done < maxIterations && !trainer.finished(); done++) {
+            Trainer.IterationStats stats = trainer.step();
+            lastReward = stats.meanReward();
+            l.iteration(stats);
+            int it = trainer.iteration();
+            boolean end = trainer.finished();
+            if (end || (s.evalEvery() > 0 && it % s.evalEvery() == 0)) evaluate(l, start);
+            if (end || (s.checkpointEvery() > 0 && it % s.checkpointEvery() == 0)) {
+                checkpoint(start);
+                l.checkpoint(directory.resolve(CHECKPOINT));
+            }
+        }
+    }
+
+    /** {@link #run(Listener, int)} to the end. */
+    public void run(Listener listener) throws IOException {
+        run(listener, Integer.MAX_VALUE);
+    }
+
+    private void evaluate(Listener l, long start) {
+        RunSettings s = trainer.config().run();
+        List<Problem> test = trainer.task().test();
+        if (s.evalProblems() > 0 && s.evalProblems() < test.size()) test = test.subList(0, s.evalProblems());
+        Evaluator.Result r = Evaluator.evaluate(trainer.policy(), trainer.task(), test,
+                trainer.config().algorithm().sampling().maxNewTokens(), s.evalSamples(), s.evalTemperature(),
+                s.seed(), s.maxStreams(), s.kvBlockSize(), s.kvBlocks());
+        Evaluation e = new Evaluation(trainer.iteration(), trainer.generatedTokens(), wallSeconds(start),
+                r.greedyAccuracy(), r.sampledAccuracy(), trainer.iteration() == 0 ? Double.NaN : lastReward);
+        evaluations.add(e);
+        l.evaluation(e);
+    }
+
+    // ---- checkpoints ----------------------------------------------------------------------------------------------
+
+    private void checkpoint(long start) throws IOException {
+        Path tmp = directory.resolve(CHECKPOINT + ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        trainer.policy().save(tmp);
+        trainer.optimizer().save(tmp.resolve(OPTIMIZER));
+        if (trainer.replay() != null) AtomicFiles.write(tmp.resolve(REPLAY), replayBytes(trainer.replay()));
+        JsonObject state = new JsonObject();
+        state.addProperty("format", FORMAT);
+        state.addProperty("iteration", trainer.iteration());
+        state.addProperty("generatedTokens", trainer.generatedTokens());
+        state.addProperty("wallSeconds", wallSeconds(start));
+        state.add("config", trainer.config().toJson());
+        state.addProperty("task", taskFingerprint(trainer.task()));
+        state.addProperty("base", baseFingerprint);
+        JsonArray evals = new JsonArray();
+        Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+        for (Evaluation e : evaluations) evals.add(gson.toJsonTree(e));
+        state.add("evaluations", evals);
+        JsonObject files = new JsonObject();
+        try (Stream<Path> list = Files.list(tmp)) {
+            for (Path f : list.sorted().toList()) {
+                JsonObject info = new JsonObject();
+                info.addProperty("bytes", Files.size(f));
+                info.addProperty("sha256", sha256(f));
+                files.add(f.getFileName().toString(), info);
+            }
+        }
+        state.add("files", files);
+        AtomicFiles.write(tmp.resolve(STATE), gson.toJson(state).getBytes(StandardCharsets.UTF_8));
+        Path current = directory.resolve(CHECKPOINT), old = directory.resolve(CHECKPOINT + ".old");
+        deleteTree(old);
+        if (Files.exists(current)) Files.move(current, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, current, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+    }
+
+    private static JsonObject readState(Path dir) throws IOException {
+        Path f = dir.resolve(STATE);
+        if (!Files.isRegularFile(f)) throw new IOException("checkpoint " + dir + " has no " + STATE);
+        try {
+            JsonObject o = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            if (!o.has("format") || o.get("format").getAsInt() != FORMAT) {
+                throw new IOException(f + " is not a format-" + FORMAT + " spo4j checkpoint");
+            }
+            for (String k : List.of("iteration", "generatedTokens", "wallSeconds", "config", "task", "base",
+                    "evaluations", "files")) {
+                if (!o.has(k)) throw new IOException(f + " has no \"" + k + "\"");
+            }
+            return o;
+        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+            throw new IOException(f + " is not valid checkpoint JSON (truncated or corrupt): " + e.getMessage(), e);
+        }
+    }
+
+    private static void verifyManifest(Path dir, JsonObject state) throws IOException {
+        for (Map.Entry<String, JsonElement> e : state.getAsJsonObject("files").entrySet()) {
+            Path f = dir.resolve(e.getKey());
+            JsonObject info = e.getValue().getAsJsonObject();
+            long expected = info.get("bytes").getAsLong();
+            if (!Files.isRegularFile(f)) throw new IOException("checkpoint file " + f + " is missing");
+            long actual = Files.size(f);
+            if (actual != expected) {
+                throw new IOException("checkpoint file " + f + " is " + actual + " bytes, the manifest says "
+                        + expected + ": it is truncated or corrupt");
+            }
+            if (!sha256(f).equals(info.get("sha256").getAsString())) {
+                throw new IOException("checkpoint file " + f + " does not match its SHA-256 in the manifest: corrupt");
+            }
+        }
+    }
+
+    private static void requireSame(JsonObject state, String key, String now, String message) {
+        if (!state.get(key).getAsString().equals(now)) throw new IllegalArgumentException(message + " (" + key + ")");
+    }
+
+    private static double number(JsonObject o, String k) {
+        JsonElement e = o.get(k);
+        if (e == null || e.isJsonNull()) return Double.NaN;
+        if (e.getAsJsonPrimitive().isString()) return Double.parseDouble(e.getAsString());  // "NaN"
+        return e.getAsDouble();
+    }
+
+    static byte[] replayBytes(ReplayBuffer replay) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(REPLAY_MAGIC);
+            out.writeInt(replay.lastIteration());
+            List<TreeEdge> edges = replay.pending();
+            out.writeInt(edges.size());
+            for (TreeEdge e : edges) {
+                out.writeInt(e.questionId());
+                out.writeInt(e.iteration());
+                writeInts(out, e.queryIds());
+                writeInts(out, e.responseIds());
+                for (float x : e.oldLogp()) out.writeFloat(x);
+                out.writeFloat(e.advantage());
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void readReplay(Path file, ReplayBuffer replay) throws IOException {
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readInt() != REPLAY_MAGIC) throw new IOException(file + " is not a replay buffer file");
+            int last = in.readInt();
+            int n = in.readInt();
+            List<TreeEdge> edges = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                int q = in.readInt(), it = in.readInt();
+                int[] query = readInts(in), response = readInts(in);
+                float[] logp = new float[response.length];
+                for (int t = 0; t < logp.length; t++) logp[t] = in.readFloat();
+                edges.add(new TreeEdge(q, it, query, response, logp, in.readFloat()));
+            }
+            replay.restore(edges, last);
+        } catch (java.io.EOFException e) {
+            throw new IOException(file + " ends early: truncated", e);
+        }
+    }
+
+    private static void writeInts(DataOutputStream out, int[] a) throws IOException {
+        out.writeInt(a.length);
+        for (int x : a) out.writeInt(x);
+    }
+
+    private static int[] readInts(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > 1 << 24) throw new IOException("bad array length " + n);
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = in.readInt();
+        return a;
+    }
+
+    /** SHA-256 over the starting policy's parameters (names, shapes and fp32 values). */
+    static String fingerprint(Policy base) {
+        MessageDigest md = sha256();
+        base.namedParameters().forEach((name, t) -> {
+            md.update(name.getBytes(StandardCharsets.UTF_8));
+            float[] v = new float[(int) t.numel()];
+            t.contiguous().data_ptr_float().get(v);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4);
+            b.asFloatBuffer().put(v);
+            md.update(b.array());
+        });
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** SHA-256 over the task's prompt template and train and test problems. */
+    static String taskFingerprint(TrainingTask task) {
+        MessageDigest md = sha256();
+        md.update(task.promptTemplate().getBytes(StandardCharsets.UTF_8));
+        for (List<Problem> list : List.of(task.train(), task.test())) {
+            md.update((byte) 0);
+            for (Problem p : list) {
+                for (String s : List.of(p.question(), p.solution(), p.answer())) {
+                    md.update(s.getBytes(StandardCharsets.UTF_8));
+                    md.update((byte) 1);
+                }
+            }
+        }
+        md.update(String.valueOf(task.tokenizer().vocabSize()).getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static String sha256(Path f) throws IOException {
+        MessageDigest md = sha256();
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(f)) {
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> walk = Files.walk(p)) {
+            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
+    }
+
+    @Override
+    public void close() {
+        trainer.close();
+    }
+}
