@@ -9,17 +9,21 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code spo4j} command line. Subcommands:
  * <ul>
+ *   <li>{@code compare}: GRPO vs SPO-chain vs SPO-tree from one SFT base under one token budget ({@link CompareCommand});</li>
+ *   <li>{@code sft}, {@code train}, {@code eval}: the warm start, one RL run, test accuracy;</li>
  *   <li>{@code bench}: a short side-by-side of every backend of every kernel ({@link BenchCommand}).</li>
  * </ul>
  *
  * <pre>
+ *   java -jar target/spo4j.jar compare          # the main job (about 10 minutes on 2 cores)
  *   java -jar target/spo4j.jar bench            # quick run (well under a minute on 2 cores)
  *   java -jar target/spo4j.jar bench --help
  * </pre>
  */
 @Command(name = "spo4j", mixinStandardHelpOptions = true, version = "spo4j 0.1.0-SNAPSHOT",
         description = "Segment Policy Optimization for the JVM: fused C++/CUDA RL kernels, policies on libtorch.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CompareCommand.class, SftCommand.class, TrainCommand.class, EvalCommand.class,
+            BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Spo4jCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;

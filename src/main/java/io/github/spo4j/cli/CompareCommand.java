@@ -1,0 +1,225 @@
+package io.github.spo4j.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.model.io.AtomicFiles;
+import io.github.spo4j.report.ComparePlots;
+import io.github.spo4j.report.CompareReport;
+import io.github.spo4j.report.EvalPoint;
+import io.github.spo4j.report.MetricsFiles;
+import io.github.spo4j.report.Progress;
+import io.github.spo4j.report.Summary;
+import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.train.Sft;
+import io.github.spo4j.train.TrainConfig;
+import io.github.spo4j.train.TrainingTask;
+import io.github.spo4j.train.Workspace;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code spo4j compare}: the main job. One supervised base (cached in {@code OUT/base}), then every algorithm from
+ * that base under the same budget of generated tokens, for each seed; a table on stdout, and metrics (JSONL, CSV), a
+ * markdown report and plots in {@code OUT}.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "GRPO vs SPO-chain vs SPO-tree (or any algorithms) from one SFT base, under the same budget of "
+                + "generated tokens, over several seeds: a table, metrics (JSONL, CSV), a markdown report and plots.")
+public final class CompareCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    TaskOptions taskOptions;
+
+    @Option(names = "--algorithms", split = ",", defaultValue = "grpo,spo-chain,spo-tree",
+            description = "Algorithms to compare (default ${DEFAULT-VALUE}).")
+    List<String> algorithms;
+
+    @Option(names = "--seeds", defaultValue = "3", description = "Seeds 0..N-1 per algorithm (default ${DEFAULT-VALUE}).")
+    int seeds;
+
+    @Option(names = "--budget", defaultValue = "300k",
+            description = "Generated tokens per run (responses, Monte-Carlo rollouts, tree segments); k and m suffixes "
+                    + "(default ${DEFAULT-VALUE}).")
+    String budget;
+
+    @Option(names = "--out", defaultValue = "runs/compare", paramLabel = "DIR",
+            description = "Output directory (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Hugging Face (or spo4j) model directory to start from instead of the built-in model; "
+                    + "it is still SFT'd on the task unless --sft-steps 0.")
+    Path model;
+
+    @Option(names = "--sft-steps", defaultValue = "700", description = "SFT steps of the base (default ${DEFAULT-VALUE}).")
+    int sftSteps;
+
+    @Option(names = "--sft-lr", defaultValue = "3e-3", description = "SFT peak learning rate (default ${DEFAULT-VALUE}).")
+    double sftLr;
+
+    @Option(names = "--set", paramLabel = "KNOB=VALUE",
+            description = "Sets a knob for every algorithm it applies to (after the compare defaults); repeatable. "
+                    + "Prefix with an algorithm to target one: --set spo-tree.branching=4-4-4.")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    @Option(names = "--resume", description = "Reuse finished runs and continue checkpointed ones in --out.")
+    boolean resume;
+
+    @Option(names = "--quiet", description = "No progress bars (plain progress lines only).")
+    boolean quiet;
+
+    /**
+     * The compare defaults for a small policy on a CPU, applied over each algorithm's preset: the same learning rate,
+     * questions per iteration, batching and evaluation for all; SPO's own segment settings scaled to short answers.
+     */
+    static final Map<String, String> COMMON = new LinkedHashMap<>(Map.of());
+    static final Map<String, Map<String, String>> PER_ALGORITHM = new LinkedHashMap<>();
+
+    static {
+        COMMON.put("lr", "1e-4");
+        COMMON.put("warmup", "0.03");
+        COMMON.put("iterations", "100000");
+        COMMON.put("max-new-tokens", "64");
+        COMMON.put("questions", "16");
+        COMMON.put("samples", "8");
+        COMMON.put("minibatch", "64");
+        COMMON.put("micro-batch", "64");
+        COMMON.put("eval-every", "10");
+        COMMON.put("checkpoint-every", "20");
+        PER_ALGORITHM.put("spo-chain", Map.of("cutpoint-interval", "2", "rollouts", "4"));
+        PER_ALGORITHM.put("vineppo", Map.of("rollouts", "4"));
+        PER_ALGORITHM.put("spo-tree", Map.of("branching", "4-4-4", "segment-tokens", "10", "questions", "4",
+                "episodes", "128"));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        return Commands.run(spec.commandLine().getErr(), () -> {
+            Progress.setEnabled(!quiet);
+            if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+            List<TrainConfig> configs = new ArrayList<>();
+            for (String name : algorithms) configs.add(configFor(TrainConfig.algorithmNamed(name)));
+            long start = System.nanoTime();
+            Files.createDirectories(out);
+            TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
+            List<EvalPoint> points = new ArrayList<>();
+            try (Policy base = base(task)) {
+                for (TrainConfig c : configs) {
+                    for (int seed = 0; seed < seeds; seed++) {
+                        TrainConfig cs = c.with("seed", Integer.toString(seed));
+                        String name = TrainConfig.nameOf(c.algorithm().algorithm());
+                        Path dir = out.resolve("runs").resolve(name + "-seed" + seed);
+                        if (!resume && Files.exists(dir)) deleteTree(dir);
+                        points.addAll(Runs.run(name + " seed " + seed, task, base, cs, dir, resume));
+                        MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
+                    }
+                }
+            }
+            writeOutputs(points, configs, (System.nanoTime() - start) / 1e9);
+            return 0;
+        });
+    }
+
+    TrainConfig configFor(Algorithm a) {
+        String name = TrainConfig.nameOf(a);
+        TrainConfig c = TrainConfig.preset(a).with(COMMON, true)
+                .with(PER_ALGORITHM.getOrDefault(name, Map.of()), true)
+                .with("budget", budget);
+        for (Map.Entry<String, String> e : set.entrySet()) {
+            String key = e.getKey();
+            int dot = key.indexOf('.');
+            if (dot > 0) {
+                if (key.substring(0, dot).equals(name)) c = c.with(key.substring(dot + 1), e.getValue());
+                else TrainConfig.algorithmNamed(key.substring(0, dot));  // a typo in the prefix is an error
+            } else if (c.applies(key)) {
+                c = c.with(key, e.getValue());
+            } else if (!TrainConfig.knobHelp().containsKey(key)) {
+                c.with(key, e.getValue());  // unknown knob: the error names the knobs
+            }
+        }
+        return c;
+    }
+
+    /** The SFT base: reused from OUT/base when it was made from the same task and SFT settings. */
+    private Policy base(TrainingTask task) throws IOException {
+        Path dir = out.resolve("base");
+        JsonObject key = new JsonObject();
+        key.addProperty("task", taskOptions.describe());
+        key.addProperty("model", model == null ? "built-in " + taskOptions.hidden + "x" + taskOptions.layers
+                : model.toAbsolutePath().toString());
+        key.addProperty("sftSteps", sftSteps);
+        key.addProperty("sftLr", sftLr);
+        Path keyFile = dir.resolve("spo4j-sft.json");
+        if (Files.isRegularFile(keyFile) && Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            try {
+                if (JsonParser.parseString(Files.readString(keyFile)).equals(key)) {
+                    spec.commandLine().getErr().println("compare: reusing the SFT base in " + dir);
+                    return Policy.load(dir);
+                }
+            } catch (RuntimeException e) {
+                // an unreadable key: make the base again
+            }
+        }
+        Policy policy = model == null ? taskOptions.randomPolicy(task, 0) : Policy.load(model);
+        try {
+            if (sftSteps > 0) SftCommand.train(policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, 0));
+            Workspace.saveModel(dir, policy, task.tokenizer());
+            AtomicFiles.write(keyFile, key.toString().getBytes(StandardCharsets.UTF_8));
+            return policy;
+        } catch (IOException | RuntimeException e) {
+            policy.close();
+            throw e;
+        }
+    }
+
+    private void writeOutputs(List<EvalPoint> points, List<TrainConfig> configs, double seconds) throws IOException {
+        MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
+        MetricsFiles.writeCsv(out.resolve("metrics.csv"), points);
+        String title = "spo4j compare: " + String.join(" vs ", algorithms) + " (" + seeds + " seeds, "
+                + budget + " tokens each)";
+        ComparePlots.accuracyVsTokens(out.resolve("accuracy_vs_tokens.png"), points, title);
+        ComparePlots.accuracyVsTime(out.resolve("accuracy_vs_time.png"), points, title);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("task", taskOptions.describe());
+        settings.put("model", model == null ? "built-in Llama, hidden " + taskOptions.hidden + ", " + taskOptions.layers
+                + " layers" : model.toString());
+        settings.put("SFT", sftSteps + " steps, lr " + sftLr);
+        settings.put("budget", budget + " generated tokens per run");
+        for (TrainConfig c : configs) settings.put(TrainConfig.nameOf(c.algorithm().algorithm()), c.knobs().toString());
+        settings.put("total wall time", String.format("%.0f s", seconds));
+        CompareReport.writeMarkdown(out.resolve("report.md"), title, commandLine(), settings, points,
+                List.of("accuracy_vs_tokens.png", "accuracy_vs_time.png"));
+        var pw = spec.commandLine().getOut();
+        pw.println(Summary.table(Summary.finalResults(points)));
+        pw.printf("wrote %s (report.md, metrics.jsonl, metrics.csv, accuracy_vs_tokens.png, accuracy_vs_time.png) "
+                + "in %.0f s%n", out, seconds);
+        pw.flush();
+    }
+
+    private String commandLine() {
+        List<String> args = new ArrayList<>(List.of("spo4j", "compare"));
+        args.addAll(spec.commandLine().getParseResult().originalArgs());
+        return String.join(" ", args);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (var walk = Files.walk(p)) {
+            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.github.spo4j.cli;
+
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.report.EvalPoint;
+import io.github.spo4j.report.Progress;
+import io.github.spo4j.train.TrainConfig;
+import io.github.spo4j.train.Trainer;
+import io.github.spo4j.train.TrainingRun;
+import io.github.spo4j.train.TrainingTask;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs one training run with a progress bar, fresh or resumed, and returns its evaluations as metrics. */
+final class Runs {
+    private Runs() {}
+
+    static List<EvalPoint> run(String label, TrainingTask task, Policy base, TrainConfig config, Path dir,
+            boolean resume) throws IOException {
+        boolean resuming = resume && TrainingRun.hasCheckpoint(dir);
+        long budget = config.run().tokenBudget();
+        int iterations = config.algorithm().optimizer().iterations();
+        try (TrainingRun run = resuming ? TrainingRun.resume(dir, task, base, config)
+                : TrainingRun.start(dir, task, base, config);
+                Progress progress = budget > 0 ? Progress.start(label, budget, "tokens")
+                        : Progress.start(label, iterations, "it")) {
+            String[] accuracy = {""};
+            run.run(new TrainingRun.Listener() {
+                @Override
+                public void iteration(Trainer.IterationStats s) {
+                    progress.stepTo(budget > 0 ? Math.min(budget, s.generatedTokens()) : s.iteration() + 1);
+                    progress.setExtra(String.format("it %d, reward %.2f%s", s.iteration() + 1, s.meanReward(),
+                            accuracy[0]));
+                }
+
+                @Override
+                public void evaluation(TrainingRun.Evaluation e) {
+                    accuracy[0] = String.format(", test %.1f%%", 100 * e.greedyAccuracy());
+                }
+            });
+            if (budget > 0) progress.stepTo(budget);
+            String algorithm = TrainConfig.nameOf(config.algorithm().algorithm());
+            List<EvalPoint> out = new ArrayList<>();
+            for (TrainingRun.Evaluation e : run.evaluations()) {
+                out.add(new EvalPoint(algorithm, config.run().seed(), e.iteration(), e.generatedTokens(),
+                        e.wallSeconds(), e.greedyAccuracy(), e.sampledAccuracy(), e.trainReward()));
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.github.spo4j.train;
+
+import io.github.spo4j.model.ModelConfig;
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.model.io.AtomicFiles;
+import io.github.spo4j.model.tokenizer.BpeTokenizer;
+import io.github.spo4j.model.tokenizer.CharTokenizer;
+import io.github.spo4j.model.tokenizer.Tokenizer;
+import io.github.spo4j.tasks.AnswerFormat;
+import io.github.spo4j.tasks.ArithmeticTask;
+import io.github.spo4j.tasks.Problem;
+import io.github.spo4j.tasks.TaskData;
+import io.github.spo4j.tasks.TaskFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Tasks, tokenizers and model directories as the CLI assembles them:
+ * <ul>
+ *   <li>the built-in task: {@link ArithmeticTask} problems (train and test from different seeds), prompt
+ *       {@value #BUILT_IN_PROMPT}, a character tokenizer of the data's alphabet, and a small Llama;
+ *   <li>jsonl files (GSM8K or MATH form, {@link TaskFiles}), prompt {@value #FILE_PROMPT} (SPO's Rho prompt), with a
+ *       character tokenizer derived from the files, or the Hugging Face tokenizer of a model directory.
+ * </ul>
+ * A model directory holds {@code config.json} and safetensors, and either {@code tokenizer.json} (Hugging Face) or
+ * {@value #CHAR_TOKENIZER} (the alphabet of a spo4j character tokenizer).
+ */
+public final class Workspace {
+    public static final String BUILT_IN_PROMPT = "{question}\n";
+    public static final String FILE_PROMPT = "[MATH_TASK] Problem:\n{question}\n\nSolution:\n";
+    public static final String CHAR_TOKENIZER = "spo4j-char-tokenizer.txt";
+
+    private Workspace() {}
+
+    /** The built-in task: {@code trainSize} and {@code testSize} problems of {@code difficulty}. */
+    public static TrainingTask builtIn(ArithmeticTask.Difficulty difficulty, int trainSize, int testSize,
+            Tokenizer tokenizer) {
+        ArithmeticTask gen = new ArithmeticTask(difficulty);
+        List<Problem> train = gen.generate(trainSize, 0, 1), test = gen.generate(testSize, 0, 2);
+        Tokenizer tok = tokenizer != null ? tokenizer : charTokenizer(train, test, BUILT_IN_PROMPT);
+        return new TrainingTask("arithmetic", train, test, AnswerFormat.GSM8K, tok, BUILT_IN_PROMPT);
+    }
+
+    /**
+     * A task from jsonl files; the test file must have the train file's answer form.
+     *
+     * @param tokenizer the model's tokenizer, or null for a character tokenizer of the files' alphabet
+     */
+    public static TrainingTask fromFiles(Path train, Path test, Tokenizer tokenizer) throws IOException {
+        TaskData tr = TaskFiles.read(train), te = TaskFiles.read(test);
+        if (tr.format() != te.format()) {
+            throw new IllegalArgumentException("--train is " + tr.format() + " but --test is " + te.format());
+        }
+        Tokenizer tok = tokenizer != null ? tokenizer : charTokenizer(tr.problems(), te.problems(), FILE_PROMPT);
+        return new TrainingTask(train.getFileName().toString(), tr.problems(), te.problems(), tr.format(), tok,
+                FILE_PROMPT);
+    }
+
+    /** A character tokenizer whose alphabet is every character of the prompts and solutions. */
+    public static CharTokenizer charTokenizer(List<Problem> train, List<Problem> test, String template) {
+        List<String> texts = new ArrayList<>();
+        texts.add(template.replace(TrainingTask.QUESTION, ""));
+        for (List<Problem> list : List.of(train, test)) {
+            for (Problem p : list) {
+                texts.add(p.question());
+                texts.add(p.solution());
+            }
+        }
+        return CharTokenizer.fromTexts(texts);
+    }
+
+    /**
+     * The built-in policy for a character tokenizer: a Llama with tied embeddings, {@code hidden} wide (heads of 16,
+     * half as many KV heads), {@code layers} deep, MLP 2 × hidden, 512 positions.
+     */
+    public static ModelConfig builtInModel(int vocabSize, int hidden, int layers) {
+        if (hidden < 16 || hidden % 16 != 0) throw new IllegalArgumentException("hidden must be a multiple of 16, got " + hidden);
+        if (layers < 1) throw new IllegalArgumentException("layers must be >= 1, got " + layers);
+        int heads = hidden / 16;
+        int kvHeads = heads % 2 == 0 ? heads / 2 : heads;
+        return new ModelConfig(ModelConfig.Architecture.LLAMA, vocabSize, hidden, 2 * hidden, layers, heads, kvHeads,
+                16, 1e-6, 10000.0, null, 512, true, false, CharTokenizer.BOS, new int[] {CharTokenizer.EOS},
+                "float32");
+    }
+
+    /** Saves a policy and its tokenizer into a model directory (each file atomically). */
+    public static void saveModel(Path dir, Policy policy, Tokenizer tokenizer) throws IOException {
+        policy.save(dir);
+        if (tokenizer instanceof CharTokenizer c) {
+            AtomicFiles.write(dir.resolve(CHAR_TOKENIZER), c.alphabet().getBytes(StandardCharsets.UTF_8));
+        } else if (!Files.exists(dir.resolve("tokenizer.json"))) {
+            throw new IllegalArgumentException("a Hugging Face tokenizer is saved by copying tokenizer.json");
+        }
+    }
+
+    /** The tokenizer of a model directory. */
+    public static Tokenizer loadTokenizer(Path dir) throws IOException {
+        Path chars = dir.resolve(CHAR_TOKENIZER), hf = dir.resolve("tokenizer.json");
+        if (Files.isRegularFile(chars)) return new CharTokenizer(Files.readString(chars, StandardCharsets.UTF_8));
+        if (Files.isRegularFile(hf)) return BpeTokenizer.fromJson(hf);
+        throw new IOException(dir + " has neither " + CHAR_TOKENIZER + " nor tokenizer.json");
+    }
+}

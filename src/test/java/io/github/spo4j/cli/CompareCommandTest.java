@@ -1,0 +1,70 @@
+package io.github.spo4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.spo4j.report.EvalPoint;
+import io.github.spo4j.report.MetricsFiles;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code spo4j compare} end to end on a tiny budget: every output is written; bad input is one clear line. */
+class CompareCommandTest {
+    private static int run(StringWriter out, StringWriter err, String... args) {
+        CommandLine cl = new CommandLine(new Spo4jCli());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void tinyCompareWritesTheTableReportMetricsAndPlots(@TempDir Path dir) throws Exception {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        String[] args = {"compare", "--budget", "1500", "--seeds", "2", "--sft-steps", "20", "--train-size", "64",
+            "--test-size", "6", "--quiet", "--out", dir.toString(), "--set", "eval-every=2",
+            "--set", "spo-tree.branching=2-2"};
+        assertEquals(0, run(out, err, args), err.toString());
+        for (String f : List.of("report.md", "metrics.jsonl", "metrics.csv", "accuracy_vs_tokens.png",
+                "accuracy_vs_time.png", "base/model.safetensors")) {
+            assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+        }
+        List<EvalPoint> points = MetricsFiles.readJsonl(dir.resolve("metrics.jsonl"));
+        for (String a : List.of("grpo", "spo-chain", "spo-tree")) {
+            for (long seed : new long[] {0, 1}) {
+                List<EvalPoint> run = points.stream().filter(p -> p.algorithm().equals(a) && p.seed() == seed).toList();
+                assertTrue(run.size() >= 2, a + " seed " + seed + ": " + run);
+                assertEquals(0, run.get(0).iteration());
+                assertTrue(run.get(run.size() - 1).generatedTokens() >= 1500, run.toString());
+            }
+        }
+        assertTrue(out.toString().contains("spo-tree") && out.toString().contains("final acc"), out.toString());
+        assertTrue(Files.readString(dir.resolve("report.md")).contains("accuracy_vs_tokens.png"));
+
+        // --resume reuses the base and the finished runs: the same metrics come back.
+        StringWriter err2 = new StringWriter();
+        String[] again = java.util.Arrays.copyOf(args, args.length + 1);
+        again[args.length] = "--resume";
+        assertEquals(0, run(new StringWriter(), err2, again), err2.toString());
+        assertTrue(err2.toString().contains("reusing the SFT base"), err2.toString());
+        assertEquals(points.size(), MetricsFiles.readJsonl(dir.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
+    void badKnobsAndOptionsAreOneLineErrors(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        assertEquals(2, run(new StringWriter(), err, "compare", "--out", dir.toString(), "--set", "lrr=1"));
+        assertTrue(err.toString().contains("unknown knob \"lrr\""), err.toString());
+        err = new StringWriter();
+        assertEquals(2, run(new StringWriter(), err, "compare", "--out", dir.toString(), "--algorithms", "ppo"));
+        assertTrue(err.toString().contains("algorithm must be one of"), err.toString());
+        err = new StringWriter();
+        assertEquals(2, run(new StringWriter(), err, "train", "--algorithm", "grpo", "--out", dir.toString()));
+        assertTrue(err.toString().contains("--base is required"), err.toString());
+    }
+}

@@ -1,0 +1,146 @@
+package io.github.spo4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.tasks.ArithmeticTask;
+import io.github.spo4j.tasks.Problem;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * End to end on the built-in policy: each algorithm raises the reward of a trivially learnable task (eight one-step
+ * problems, from a briefly supervised base), and a run killed between iterations resumes to the bit-identical result
+ * of the uninterrupted run.
+ */
+class TrainerTest {
+    private static TrainingTask task;
+    private static Policy base;
+
+    @BeforeAll
+    static void base() {
+        ArithmeticTask gen = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-"));
+        List<Problem> all = gen.generate(2000, 0, 1);
+        TrainingTask sftTask = new TrainingTask("sft", all, all.subList(0, 8), io.github.spo4j.tasks.AnswerFormat.GSM8K,
+                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT), Workspace.BUILT_IN_PROMPT);
+        base = Policy.random(Workspace.builtInModel(sftTask.tokenizer().vocabSize(), 64, 2), 3);
+        Sft.train(base, sftTask, new Sft.Config(150, 32, 3e-3, 0.05, 0), null);
+        List<Problem> small = all.subList(0, 8);
+        task = new TrainingTask("tiny", small, small, sftTask.format(), sftTask.tokenizer(), Workspace.BUILT_IN_PROMPT);
+    }
+
+    @AfterAll
+    static void close() {
+        base.close();
+    }
+
+    static TrainConfig tiny(Algorithm a) {
+        TrainConfig c = TrainConfig.preset(a).with(Map.of("lr", "5e-4", "warmup", "0", "iterations", "12",
+                "max-new-tokens", "24", "questions", "8", "minibatch", "32", "micro-batch", "32", "eval-every", "0",
+                "checkpoint-every", "0"), true);
+        if (c.applies("samples")) c = c.with("samples", "4");
+        if (c.applies("rollouts")) c = c.with("rollouts", "3");
+        if (c.applies("cutpoint-interval")) c = c.with("cutpoint-interval", "1");
+        if (c.applies("branching")) c = c.with(Map.of("branching", "3-3", "segment-tokens", "6", "questions", "4",
+                "episodes", "48"), false);
+        if (a == Algorithm.SPO_CHAIN || a == Algorithm.VINEPPO) c = c.with("epochs", "1");
+        return c;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void eachAlgorithmRaisesTheRewardOfATriviallyLearnableTask(Algorithm a) {
+        try (Trainer t = new Trainer(task, base, tiny(a))) {
+            double first = 0, last = 0;
+            int n = 0;
+            while (!t.finished()) {
+                Trainer.IterationStats s = t.step();
+                assertTrue(Double.isFinite(s.loss()) && Double.isFinite(s.gradNorm()), s.toString());
+                assertTrue(s.episodes() > 0 && s.iterationTokens() > 0, s.toString());
+                if (s.iteration() < 3) first += s.meanReward() / 3;
+                if (s.iteration() >= 9) last += s.meanReward() / 3;
+                n++;
+            }
+            assertEquals(12, n);
+            assertTrue(last > first + 0.1, a + ": mean reward " + first + " in the first 3 iterations, " + last
+                    + " in the last 3");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Algorithm.class, names = {"GRPO", "SPO_TREE", "SPO_CHAIN"})
+    void aRunKilledBetweenIterationsResumesToTheSameResult(Algorithm a, @TempDir Path dir) throws IOException {
+        TrainConfig c = tiny(a).with(Map.of("iterations", "4", "eval-every", "2", "checkpoint-every", "2",
+                "eval-problems", "4"), false);
+        String uninterrupted;
+        List<TrainingRun.Evaluation> expected;
+        try (TrainingRun run = TrainingRun.start(dir.resolve("a"), task, base, c)) {
+            run.run(null);
+            uninterrupted = TrainingRun.fingerprint(run.trainer().policy());
+            expected = run.evaluations();
+        }
+        try (TrainingRun run = TrainingRun.start(dir.resolve("b"), task, base, c)) {
+            run.run(null, 2);  // "killed" after the checkpoint of iteration 2
+        }
+        assertThrows(IllegalArgumentException.class, () -> TrainingRun.start(dir.resolve("b"), task, base, c));
+        try (TrainingRun run = TrainingRun.resume(dir.resolve("b"), task, base, c)) {
+            assertEquals(2, run.trainer().iteration());
+            run.run(null);
+            assertEquals(uninterrupted, TrainingRun.fingerprint(run.trainer().policy()));
+            List<TrainingRun.Evaluation> got = run.evaluations();
+            assertEquals(expected.size(), got.size());
+            for (int i = 0; i < got.size(); i++) {
+                assertEquals(expected.get(i).iteration(), got.get(i).iteration());
+                assertEquals(expected.get(i).generatedTokens(), got.get(i).generatedTokens());
+                assertEquals(expected.get(i).greedyAccuracy(), got.get(i).greedyAccuracy());
+            }
+        }
+    }
+
+    @Test
+    void aTruncatedOrMismatchedCheckpointIsRefusedAndKept(@TempDir Path dir) throws IOException {
+        TrainConfig c = tiny(Algorithm.GRPO).with(Map.of("iterations", "2", "checkpoint-every", "1"), false);
+        try (TrainingRun run = TrainingRun.start(dir, task, base, c)) {
+            run.run(null, 1);
+        }
+        TrainConfig other = c.with("lr", "1e-3");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> TrainingRun.resume(dir, task, base, other));
+        assertTrue(bad.getMessage().contains("lr"), bad.getMessage());
+
+        Path weights = dir.resolve(TrainingRun.CHECKPOINT).resolve("model.safetensors");
+        byte[] before = Files.readAllBytes(weights);
+        try (FileChannel ch = FileChannel.open(weights, StandardOpenOption.WRITE)) {
+            ch.truncate(before.length / 2);
+        }
+        IOException e = assertThrows(IOException.class, () -> TrainingRun.resume(dir, task, base, c));
+        assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("truncated"), e.getMessage());
+        assertEquals(before.length / 2, Files.size(weights), "nothing is rewritten");
+    }
+
+    @Test
+    void theScheduleWarmsUpThenDecaysToZero() {
+        var o = new io.github.spo4j.spo.AlgorithmConfig.Optimizer(1e-3, 0, 1, 0.1, 100);
+        assertEquals(0, PolicyOptimizer.learningRate(o, 0), 1e-12);
+        assertEquals(5e-4, PolicyOptimizer.learningRate(o, 0.05), 1e-12);
+        assertEquals(1e-3, PolicyOptimizer.learningRate(o, 0.1), 1e-12);
+        assertEquals(5e-4, PolicyOptimizer.learningRate(o, 0.55), 1e-12);
+        assertEquals(0, PolicyOptimizer.learningRate(o, 1), 1e-12);
+        assertArrayEquals(new double[] {0}, new double[] {PolicyOptimizer.learningRate(o, 2)}, 1e-12);
+    }
+}
