@@ -1,5 +1,6 @@
 package io.github.spo4j.cli;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.spo4j.model.Policy;
@@ -11,6 +12,7 @@ import io.github.spo4j.report.MetricsFiles;
 import io.github.spo4j.report.Progress;
 import io.github.spo4j.report.Summary;
 import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.train.CreditAudit;
 import io.github.spo4j.train.Sft;
 import io.github.spo4j.train.TrainConfig;
 import io.github.spo4j.train.TrainingTask;
@@ -21,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,6 +81,15 @@ public final class CompareCommand implements Callable<Integer> {
                     + "Prefix with an algorithm to target one: --set spo-tree.branching=4-4-4.")
     Map<String, String> set = new LinkedHashMap<>();
 
+    @Option(names = "--credit-questions", defaultValue = "32",
+            description = "Questions of the credit audit of the base (spo4j credit), reported with the results; "
+                    + "0 skips it (default ${DEFAULT-VALUE}).")
+    int creditQuestions;
+
+    @Option(names = "--credit-rollouts", defaultValue = "64",
+            description = "Rollouts per state of the credit audit's reference (even; default ${DEFAULT-VALUE}).")
+    int creditRollouts;
+
     @Option(names = "--resume", description = "Reuse finished runs and continue checkpointed ones in --out.")
     boolean resume;
 
@@ -112,13 +125,21 @@ public final class CompareCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+            if (creditQuestions < 0) {
+                throw new IllegalArgumentException("--credit-questions must be >= 0, got " + creditQuestions);
+            }
+            if (creditQuestions > 0 && (creditRollouts < 2 || creditRollouts % 2 != 0)) {
+                throw new IllegalArgumentException("--credit-rollouts must be even and >= 2, got " + creditRollouts);
+            }
             List<TrainConfig> configs = new ArrayList<>();
             for (String name : algorithms) configs.add(configFor(TrainConfig.algorithmNamed(name)));
             long start = System.nanoTime();
             Files.createDirectories(out);
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             List<EvalPoint> points = new ArrayList<>();
+            CreditAudit.Result credit = null;
             try (Policy base = base(task)) {
+                if (creditQuestions > 0) credit = audit(base, task, configs);
                 for (TrainConfig c : configs) {
                     for (int seed = 0; seed < seeds; seed++) {
                         TrainConfig cs = c.with("seed", Integer.toString(seed));
@@ -130,7 +151,7 @@ public final class CompareCommand implements Callable<Integer> {
                     }
                 }
             }
-            writeOutputs(points, configs, (System.nanoTime() - start) / 1e9);
+            writeOutputs(points, configs, credit, (System.nanoTime() - start) / 1e9);
             return 0;
         });
     }
@@ -187,13 +208,39 @@ public final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    private void writeOutputs(List<EvalPoint> points, List<TrainConfig> configs, double seconds) throws IOException {
+    /**
+     * The credit audit of the base: GRPO's and the compared SPO-chain's advantages, and finer chains, against the
+     * many-rollout reference.
+     */
+    private CreditAudit.Result audit(Policy base, TrainingTask task, List<TrainConfig> configs) throws IOException {
+        TrainConfig chain = configFor(Algorithm.SPO_CHAIN);
+        for (TrainConfig c : configs) if (c.algorithm().algorithm() == Algorithm.SPO_CHAIN) chain = c;
+        Set<String> names = new LinkedHashSet<>(List.of("grpo", "spo-chain:" + chain.knobs().get("cutpoint-interval")
+                + ":" + chain.knobs().get("rollouts"), "spo-chain:1:4", "spo-chain:1:8", "vineppo:4"));
+        List<CreditAudit.Estimator> estimators = new ArrayList<>();
+        for (String n : names) estimators.add(CreditAudit.Estimator.parse(n));
+        CreditAudit.Config d = CreditAudit.Config.defaults();
+        var sampling = chain.algorithm().sampling();
+        CreditAudit.Config config = new CreditAudit.Config(Math.min(creditQuestions, task.train().size()), d.samples(),
+                creditRollouts, sampling.temperature(), sampling.topP(), sampling.maxNewTokens(), d.rho(), 0,
+                d.maxStreams(), d.kvBlockSize(), d.kvBlocks());
+        spec.commandLine().getErr().println("compare: credit audit of the base (" + config.questions() + " questions × "
+                + config.samples() + " responses, " + config.referenceRollouts() + " reference rollouts per state)");
+        CreditAudit.Result r = CreditAudit.run(base, task, config, estimators);
+        AtomicFiles.write(out.resolve("credit.json"), new GsonBuilder().setPrettyPrinting()
+                .serializeSpecialFloatingPointValues().create().toJson(r).getBytes(StandardCharsets.UTF_8));
+        return r;
+    }
+
+    private void writeOutputs(List<EvalPoint> points, List<TrainConfig> configs, CreditAudit.Result credit,
+            double seconds) throws IOException {
         MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
         MetricsFiles.writeCsv(out.resolve("metrics.csv"), points);
         String title = "spo4j compare: " + String.join(" vs ", algorithms) + " (" + seeds + " seeds, "
                 + budget + " tokens each)";
         ComparePlots.accuracyVsTokens(out.resolve("accuracy_vs_tokens.png"), points, title);
         ComparePlots.accuracyVsTime(out.resolve("accuracy_vs_time.png"), points, title);
+        ComparePlots.accuracyVsIterations(out.resolve("accuracy_vs_iterations.png"), points, title);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("task", taskOptions.describe());
         settings.put("model", model == null ? "built-in Llama, hidden " + taskOptions.hidden + ", " + taskOptions.layers
@@ -203,11 +250,18 @@ public final class CompareCommand implements Callable<Integer> {
         for (TrainConfig c : configs) settings.put(TrainConfig.nameOf(c.algorithm().algorithm()), c.knobs().toString());
         settings.put("total wall time", String.format("%.0f s", seconds));
         CompareReport.writeMarkdown(out.resolve("report.md"), title, commandLine(), settings, points,
-                List.of("accuracy_vs_tokens.png", "accuracy_vs_time.png"));
+                List.of("accuracy_vs_tokens.png", "accuracy_vs_time.png", "accuracy_vs_iterations.png"),
+                credit == null ? List.of() : List.of(CreditCommand.markdown(credit)));
         var pw = spec.commandLine().getOut();
         pw.println(Summary.table(Summary.finalResults(points)));
-        pw.printf("wrote %s (report.md, metrics.jsonl, metrics.csv, accuracy_vs_tokens.png, accuracy_vs_time.png) "
-                + "in %.0f s%n", out, seconds);
+        if (credit != null) {
+            pw.println();
+            pw.println("credit assignment on the base (spo4j credit):");
+            CreditCommand.print(pw, credit);
+            pw.println();
+        }
+        pw.printf("wrote %s (report.md, metrics.jsonl, metrics.csv, accuracy_vs_*.png%s) "
+                + "in %.0f s%n", out, credit == null ? "" : ", credit.json", seconds);
         pw.flush();
     }
 

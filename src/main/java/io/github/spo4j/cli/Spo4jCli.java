@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "spo4j", mixinStandardHelpOptions = true, version = "spo4j 0.1.0-SNAPSHOT",
         description = "Segment Policy Optimization for the JVM: fused C++/CUDA RL kernels, policies on libtorch.",
-        subcommands = {CompareCommand.class, SftCommand.class, TrainCommand.class, EvalCommand.class,
+        subcommands = {CompareCommand.class, SftCommand.class, TrainCommand.class, EvalCommand.class, CreditCommand.class,
             BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Spo4jCli implements Callable<Integer> {
     @Spec

@@ -43,6 +43,11 @@ public final class ComparePlots {
         plot(png, points, title, p -> p.generatedTokens(), "generated tokens", Formats::count);
     }
 
+    /** Accuracy against training iterations (one batch of sampling and one update each). */
+    public static void accuracyVsIterations(Path png, List<EvalPoint> points, String title) throws IOException {
+        plot(png, points, title, p -> p.iteration(), "iterations", x -> Long.toString(Math.round(x)));
+    }
+
     /** Accuracy against training wall time. */
     public static void accuracyVsTime(Path png, List<EvalPoint> points, String title) throws IOException {
         plot(png, points, title, EvalPoint::wallSeconds, "wall time", s -> s == 0 ? "0" : Formats.duration(s));

@@ -20,6 +20,14 @@ public final class CompareReport {
      */
     public static void writeMarkdown(Path file, String title, String commandLine, Map<String, String> settings,
                                      List<EvalPoint> points, List<String> pngFileNames) throws IOException {
+        writeMarkdown(file, title, commandLine, settings, points, pngFileNames, List.of());
+    }
+
+    /** {@link #writeMarkdown(Path, String, String, Map, List, List)} with markdown {@code sections} after the tables. */
+    public static void writeMarkdown(Path file, String title, String commandLine, Map<String, String> settings,
+                                     List<EvalPoint> points, List<String> pngFileNames, List<String> sections)
+            throws IOException {
+        if (sections == null) throw new IllegalArgumentException("sections must not be null");
         if (file == null) throw new IllegalArgumentException("file must not be null");
         if (title == null || title.isBlank()) throw new IllegalArgumentException("title must not be null or blank");
         if (commandLine == null) throw new IllegalArgumentException("commandLine must not be null");
@@ -62,6 +70,8 @@ public final class CompareReport {
                         Formats.count(p.generatedTokens()), Formats.duration(p.wallSeconds())});
             }
         }
+
+        for (String section : sections) md.append('\n').append(section.strip()).append('\n');
 
         if (!pngFileNames.isEmpty()) {
             md.append("\n## Plots\n\n");

@@ -346,9 +346,12 @@ public final class Trainer implements AutoCloseable {
 
     /** Log-probs of each target at the sampling temperature, in no-grad micro-batches. */
     private float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets) {
+        return logprobs(model, queries, targets, algo.sampling().temperature(), config.run().microBatchSize() * 4);
+    }
+
+    /** Log-probs of each target given its query at {@code temperature}, {@code micro} sequences per no-grad pass. */
+    static float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets, float temperature, int micro) {
         Threads.training();
-        float temperature = algo.sampling().temperature();
-        int micro = config.run().microBatchSize() * 4;
         float[][] out = new float[queries.size()][];
         for (int from = 0; from < queries.size(); from += micro) {
             int to = Math.min(queries.size(), from + micro);

@@ -43,6 +43,8 @@ public final class TrainingRun implements AutoCloseable {
     private static final String STATE = "state.json";
     private static final String OPTIMIZER = "optimizer.pt";
     private static final String REPLAY = "replay.bin";
+    /** Per-iteration training statistics ({@link Trainer.IterationStats}), one JSON object a line. */
+    public static final String ITERATIONS = "iterations.jsonl";
     private static final int FORMAT = 1;
     private static final int REPLAY_MAGIC = 0x53504F52;  // "SPOR"
 
@@ -63,6 +65,7 @@ public final class TrainingRun implements AutoCloseable {
     private final Trainer trainer;
     private final String baseFingerprint;
     private final List<Evaluation> evaluations = new ArrayList<>();
+    private final List<Trainer.IterationStats> iterationStats = new ArrayList<>();
     private double wallBefore;
     private double lastReward = Double.NaN;
 
@@ -137,6 +140,7 @@ public final class TrainingRun implements AutoCloseable {
                         o.get("wallSeconds").getAsDouble(), o.get("greedyAccuracy").getAsDouble(),
                         number(o, "sampledAccuracy"), number(o, "trainReward")));
             }
+            run.iterationStats.addAll(readIterations(dir.resolve(ITERATIONS)));
         } catch (IOException | RuntimeException e) {
             trainer.close();
             if (e instanceof IOException io) throw io;
@@ -158,6 +162,11 @@ public final class TrainingRun implements AutoCloseable {
         return List.copyOf(evaluations);
     }
 
+    /** The statistics of every iteration so far, oldest first (also in {@value #ITERATIONS} of the run directory). */
+    public List<Trainer.IterationStats> iterationStats() {
+        return List.copyOf(iterationStats);
+    }
+
     /** Wall-clock seconds spent in this run, over every session of it. */
     public double wallSeconds(long sessionStart) {
         return wallBefore + (System.nanoTime() - sessionStart) / 1e9;
@@ -176,6 +185,7 @@ public final class TrainingRun implements AutoCloseable {
         for (int done = 0; done < maxIterations && !trainer.finished(); done++) {
             Trainer.IterationStats stats = trainer.step();
             lastReward = stats.meanReward();
+            iterationStats.add(stats);
             l.iteration(stats);
             int it = trainer.iteration();
             boolean end = trainer.finished();
@@ -217,6 +227,8 @@ public final class TrainingRun implements AutoCloseable {
         }
         trainer.optimizer().save(tmp.resolve(OPTIMIZER));
         if (trainer.replay() != null) AtomicFiles.write(tmp.resolve(REPLAY), replayBytes(trainer.replay()));
+        byte[] log = iterationsJsonl();
+        AtomicFiles.write(tmp.resolve(ITERATIONS), log);
         JsonObject state = new JsonObject();
         state.addProperty("format", FORMAT);
         state.addProperty("iteration", trainer.iteration());
@@ -245,6 +257,24 @@ public final class TrainingRun implements AutoCloseable {
         if (Files.exists(current)) Files.move(current, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         Files.move(tmp, current, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         deleteTree(old);
+        AtomicFiles.write(directory.resolve(ITERATIONS), log);
+    }
+
+    private byte[] iterationsJsonl() {
+        Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+        StringBuilder sb = new StringBuilder();
+        for (Trainer.IterationStats s : iterationStats) sb.append(gson.toJson(s)).append('\n');
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static List<Trainer.IterationStats> readIterations(Path file) throws IOException {
+        List<Trainer.IterationStats> out = new ArrayList<>();
+        if (!Files.isRegularFile(file)) return out;  // a checkpoint from before the log existed
+        Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (!line.isBlank()) out.add(gson.fromJson(line, Trainer.IterationStats.class));
+        }
+        return out;
     }
 
     private static JsonObject readState(Path dir) throws IOException {

@@ -28,10 +28,10 @@ class CompareCommandTest {
         StringWriter out = new StringWriter(), err = new StringWriter();
         String[] args = {"compare", "--budget", "1500", "--seeds", "2", "--sft-steps", "20", "--train-size", "64",
             "--test-size", "6", "--quiet", "--out", dir.toString(), "--set", "eval-every=2",
-            "--set", "spo-tree.branching=2-2"};
+            "--set", "spo-tree.branching=2-2", "--credit-questions", "1", "--credit-rollouts", "2"};
         assertEquals(0, run(out, err, args), err.toString());
         for (String f : List.of("report.md", "metrics.jsonl", "metrics.csv", "accuracy_vs_tokens.png",
-                "accuracy_vs_time.png", "base/model.safetensors")) {
+                "accuracy_vs_time.png", "base/model.safetensors", "credit.json")) {
             assertTrue(Files.isRegularFile(dir.resolve(f)), f);
         }
         List<EvalPoint> points = MetricsFiles.readJsonl(dir.resolve("metrics.jsonl"));
@@ -45,6 +45,8 @@ class CompareCommandTest {
         }
         assertTrue(out.toString().contains("spo-tree") && out.toString().contains("final acc"), out.toString());
         assertTrue(Files.readString(dir.resolve("report.md")).contains("accuracy_vs_tokens.png"));
+        assertTrue(Files.readString(dir.resolve("report.md")).contains("Credit assignment on the base"));
+        assertTrue(out.toString().contains("spo-chain K=1 N=8"), out.toString());
 
         // --resume reuses the base and the finished runs: the same metrics come back.
         StringWriter err2 = new StringWriter();

@@ -89,10 +89,12 @@ class TrainerTest {
                 "eval-problems", "4"), false);
         String uninterrupted;
         List<TrainingRun.Evaluation> expected;
+        List<Trainer.IterationStats> expectedLog;
         try (TrainingRun run = TrainingRun.start(dir.resolve("a"), task, base, c)) {
             run.run(null);
             uninterrupted = TrainingRun.fingerprint(run.trainer().policy());
             expected = run.evaluations();
+            expectedLog = run.iterationStats();
         }
         try (TrainingRun run = TrainingRun.start(dir.resolve("b"), task, base, c)) {
             run.run(null, 2);  // "killed" after the checkpoint of iteration 2
@@ -109,6 +111,15 @@ class TrainerTest {
                 assertEquals(expected.get(i).generatedTokens(), got.get(i).generatedTokens());
                 assertEquals(expected.get(i).greedyAccuracy(), got.get(i).greedyAccuracy());
             }
+            List<Trainer.IterationStats> log = run.iterationStats();
+            assertEquals(4, log.size());
+            for (int i = 0; i < log.size(); i++) {
+                assertEquals(i, log.get(i).iteration());
+                assertEquals(expectedLog.get(i).generatedTokens(), log.get(i).generatedTokens());
+                assertEquals(expectedLog.get(i).meanReward(), log.get(i).meanReward());
+                assertEquals(expectedLog.get(i).loss(), log.get(i).loss());
+            }
+            assertEquals(4, Files.readAllLines(dir.resolve("b").resolve(TrainingRun.ITERATIONS)).size());
         }
     }
 

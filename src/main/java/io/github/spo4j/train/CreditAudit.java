@@ -1,0 +1,285 @@
+package io.github.spo4j.train;
+
+import io.github.spo4j.kernels.KvCachePool;
+import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.rollout.ChainSampler;
+import io.github.spo4j.rollout.ChainValueEstimator;
+import io.github.spo4j.rollout.Completion;
+import io.github.spo4j.rollout.GenerationConfig;
+import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.spo.AlgorithmConfig;
+import io.github.spo4j.spo.ChainAdvantageConfig;
+import io.github.spo4j.spo.ChainAdvantages;
+import io.github.spo4j.spo.CutpointPartition;
+import io.github.spo4j.spo.NewlineStepPartition;
+import io.github.spo4j.spo.SegmentAdvantageBatch;
+import io.github.spo4j.spo.Trajectory;
+import io.github.spo4j.spo.VinePpoAdvantages;
+import io.github.spo4j.spo.VinePpoConfig;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * How well each algorithm's token advantages assign credit, measured on one batch of the policy's own responses
+ * against a high-precision Monte-Carlo reference.
+ *
+ * <p>The reference advantage of response token t is the SPO-chain advantage at the finest partition (every
+ * cutpoint is a boundary, K = 1) with many rollouts per state, so for a decision token t (p_t &lt; ρ, where the
+ * response could have gone another way)
+ * <pre>
+ *   A*_t = V(x, y_&lt;t') − V(x, y_&lt;t)     t' = the next decision token after t (at the end, V = R)
+ * </pre>
+ * which is Q(s_t, y_t) − V(s_t) of the token and the confident tokens that follow it. It is estimated twice from
+ * independent rollouts (N/2 each) and averaged; the correlation of the two halves is reported as the reference's
+ * reliability (Spearman–Brown corrected to N), the ceiling any estimator's correlation is measured against.
+ *
+ * <p>Each estimator then assigns its own advantages to the same responses (GRPO and RLOO from the group's rewards;
+ * SPO-chain and VinePPO with their own Monte-Carlo rollouts), and is scored on the decision tokens, the only
+ * tokens the probability mask trains: the Pearson correlation with A*, the fraction of clearly good or bad tokens
+ * (|A*| ≥ 0.25) whose advantage has the right sign (a zero advantage counts as wrong: no credit), and the extra
+ * tokens its rollouts generated per response.
+ */
+public final class CreditAudit {
+    /** The batch and the reference. */
+    public record Config(int questions, int samples, int referenceRollouts, float temperature, float topP,
+            int maxNewTokens, double rho, long seed, int maxStreams, int kvBlockSize, int kvBlocks) {
+        public Config {
+            if (questions < 1) throw new IllegalArgumentException("questions must be >= 1, got " + questions);
+            if (samples < 2) throw new IllegalArgumentException("samples must be >= 2 (a group), got " + samples);
+            if (referenceRollouts < 2 || referenceRollouts % 2 != 0) {
+                throw new IllegalArgumentException("referenceRollouts must be even and >= 2, got " + referenceRollouts);
+            }
+            if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+            if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
+            if (maxNewTokens < 1) throw new IllegalArgumentException("maxNewTokens must be >= 1, got " + maxNewTokens);
+            if (!(rho > 0 && rho <= 1)) throw new IllegalArgumentException("rho must be in (0, 1], got " + rho);
+        }
+
+        /** 32 questions × 8 samples, 64 reference rollouts, SPO_SPEC's sampling (T 0.6, top-p 0.9), ρ 0.9. */
+        public static Config defaults() {
+            return new Config(32, 8, 64, 0.6f, 0.9f, 64, 0.9, 0, 512, 16, 16384);
+        }
+    }
+
+    /**
+     * An advantage estimator: {@code grpo}, {@code rloo}, {@code spo-chain:K:N} (cutpoint interval K, N rollouts per
+     * boundary) or {@code vineppo:N}.
+     */
+    public record Estimator(Algorithm algorithm, int cutpointInterval, int rollouts) {
+        public static Estimator parse(String spec) {
+            if (spec == null) throw new IllegalArgumentException("estimator must not be null");
+            String[] p = spec.strip().toLowerCase(Locale.ROOT).split(":");
+            String usage = "estimator must be grpo, rloo, spo-chain:K:N or vineppo:N, got \"" + spec + "\"";
+            try {
+                switch (p[0]) {
+                    case "grpo", "rloo" -> {
+                        if (p.length != 1) throw new IllegalArgumentException(usage);
+                        return new Estimator(TrainConfig.algorithmNamed(p[0]), 0, 0);
+                    }
+                    case "spo-chain" -> {
+                        if (p.length != 3) throw new IllegalArgumentException(usage);
+                        return new Estimator(Algorithm.SPO_CHAIN, positive(p[1], usage), positive(p[2], usage));
+                    }
+                    case "vineppo" -> {
+                        if (p.length != 2) throw new IllegalArgumentException(usage);
+                        return new Estimator(Algorithm.VINEPPO, 0, positive(p[1], usage));
+                    }
+                    default -> throw new IllegalArgumentException(usage);
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(usage, e);
+            }
+        }
+
+        private static int positive(String s, String usage) {
+            int v = Integer.parseInt(s);
+            if (v < 1) throw new IllegalArgumentException(usage);
+            return v;
+        }
+
+        public String name() {
+            return switch (algorithm) {
+                case SPO_CHAIN -> "spo-chain K=" + cutpointInterval + " N=" + rollouts;
+                case VINEPPO -> "vineppo N=" + rollouts;
+                default -> TrainConfig.nameOf(algorithm);
+            };
+        }
+    }
+
+    /** One estimator's score. */
+    public record Row(String estimator, double correlation, double signAgreement, double extraTokensPerResponse) {}
+
+    /**
+     * @param decisionTokens    response tokens with p_t &lt; ρ over the batch
+     * @param decisionFraction  their share of all response tokens
+     * @param referenceReliability Spearman–Brown reliability of the reference from its two halves
+     * @param referenceTokensPerResponse tokens the reference's rollouts generated per response
+     */
+    public record Result(int responses, double meanReward, double meanResponseTokens, int decisionTokens,
+            double decisionFraction, double referenceReliability, double referenceTokensPerResponse, List<Row> rows) {}
+
+    private CreditAudit() {}
+
+    public static Result run(Policy policy, TrainingTask task, Config config, List<Estimator> estimators) {
+        if (policy == null) throw new IllegalArgumentException("policy must not be null");
+        if (task == null) throw new IllegalArgumentException("task must not be null");
+        if (config == null) throw new IllegalArgumentException("config must not be null");
+        if (estimators == null || estimators.isEmpty()) throw new IllegalArgumentException("estimators must not be empty");
+        if (config.questions() > task.train().size()) {
+            throw new IllegalArgumentException("questions must be <= the " + task.train().size()
+                    + " training problems, got " + config.questions());
+        }
+        int g = config.samples();
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < task.train().size(); i++) order.add(i);
+        Collections.shuffle(order, new Random(Seeds.mix(config.seed(), Seeds.AUDIT, Seeds.QUESTIONS)));
+        List<Integer> questions = order.subList(0, config.questions());
+        List<int[]> prompts = new ArrayList<>();
+        for (int q : questions) prompts.add(task.promptIds(task.train().get(q)));
+
+        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(config.kvBlockSize(), config.kvBlocks()))) {
+            ChainSampler sampler = new ChainSampler(policy, pool);
+            sampler.setMaxStreamsPerBatch(config.maxStreams());
+            Threads.sampling();
+            List<List<Completion>> groups = sampler.sample(prompts, g, generation(task, config, Seeds.RESPONSES));
+            List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
+            double[] rewards = new double[questions.size() * g];
+            List<Completion> flat = new ArrayList<>();
+            for (int i = 0; i < questions.size(); i++) {
+                for (Completion c : groups.get(i)) {
+                    rewards[flat.size()] = task.reward(task.train().get(questions.get(i)), c.tokens(), c.finishReason());
+                    flat.add(c);
+                    queries.add(prompts.get(i));
+                    targets.add(c.tokens());
+                }
+            }
+            float[][] oldLogp = Trainer.logprobs(policy, queries, targets, config.temperature(), 256);
+            List<Trajectory> batch = new ArrayList<>(flat.size());
+            for (int k = 0; k < flat.size(); k++) {
+                batch.add(new Trajectory(questions.get(k / g), queries.get(k), targets.get(k), oldLogp[k], rewards[k],
+                        flat.get(k).finishReason()));
+            }
+            Threads.sampling();
+
+            // The reference: every cutpoint a boundary, two independent halves of the rollouts.
+            int half = config.referenceRollouts() / 2;
+            long before = sampler.generatedTokens();
+            float[][] refA = chain(batch, sampler, task, config, 1, half, Seeds.mix(Seeds.AUDIT, 1));
+            float[][] refB = chain(batch, sampler, task, config, 1, half, Seeds.mix(Seeds.AUDIT, 2));
+            double referenceTokens = (double) (sampler.generatedTokens() - before) / batch.size();
+
+            List<Double> a = new ArrayList<>(), b = new ArrayList<>(), reference = new ArrayList<>();
+            long responseTokens = 0;
+            for (int k = 0; k < batch.size(); k++) {
+                Trajectory t = batch.get(k);
+                responseTokens += t.responseLength();
+                for (int i = 0; i < t.responseLength(); i++) {
+                    if (!(t.tokenProbability(i) < config.rho())) continue;
+                    a.add((double) refA[k][i]);
+                    b.add((double) refB[k][i]);
+                    reference.add((refA[k][i] + refB[k][i]) / 2.0);
+                }
+            }
+            double halves = correlation(a, b);
+            double reliability = 2 * halves / (1 + halves);
+
+            List<Row> rows = new ArrayList<>();
+            for (int e = 0; e < estimators.size(); e++) {
+                Estimator est = estimators.get(e);
+                long start = sampler.generatedTokens();
+                float[][] adv = advantages(est, batch, rewards, g, sampler, task, config, Seeds.mix(Seeds.AUDIT, 10, e));
+                double extra = (double) (sampler.generatedTokens() - start) / batch.size();
+                List<Double> x = new ArrayList<>();
+                for (int k = 0; k < batch.size(); k++) {
+                    Trajectory t = batch.get(k);
+                    for (int i = 0; i < t.responseLength(); i++) if (t.tokenProbability(i) < config.rho()) x.add((double) adv[k][i]);
+                }
+                int clear = 0, right = 0;
+                for (int i = 0; i < x.size(); i++) {
+                    double r = reference.get(i);
+                    if (Math.abs(r) < 0.25) continue;
+                    clear++;
+                    if (Math.signum(x.get(i)) == Math.signum(r)) right++;
+                }
+                rows.add(new Row(est.name(), correlation(x, reference), clear == 0 ? Double.NaN : (double) right / clear,
+                        extra));
+            }
+            double meanReward = 0;
+            for (double r : rewards) meanReward += r / rewards.length;
+            return new Result(batch.size(), meanReward, (double) responseTokens / batch.size(), reference.size(),
+                    responseTokens == 0 ? 0 : (double) reference.size() / responseTokens, reliability, referenceTokens,
+                    rows);
+        }
+    }
+
+    private static float[][] advantages(Estimator est, List<Trajectory> batch, double[] rewards, int g,
+            ChainSampler sampler, TrainingTask task, Config config, long stream) {
+        float[][] out = new float[batch.size()][];
+        switch (est.algorithm()) {
+            case GRPO, RLOO -> {
+                AlgorithmConfig.GroupSettings group = AlgorithmConfig.of(est.algorithm()).group();
+                for (int q = 0; q < batch.size() / g; q++) {
+                    float[] r = new float[g];
+                    for (int j = 0; j < g; j++) r[j] = (float) rewards[q * g + j];
+                    float[] adv = group.advantages(r);
+                    for (int j = 0; j < g; j++) {
+                        out[q * g + j] = new float[batch.get(q * g + j).responseLength()];
+                        java.util.Arrays.fill(out[q * g + j], adv[j]);
+                    }
+                }
+            }
+            case SPO_CHAIN -> out = chain(batch, sampler, task, config, est.cutpointInterval(), est.rollouts(), stream);
+            case VINEPPO -> {
+                ChainValueEstimator values = new ChainValueEstimator(sampler, generation(task, config, stream),
+                        task.trainReward());
+                SegmentAdvantageBatch r = new VinePpoAdvantages(new NewlineStepPartition(task.tokenizer()::tokenTexts),
+                        values, new VinePpoConfig(est.rollouts(), VinePpoConfig.DEFAULT_MAX_STEPS_ESTIMATED)).compute(batch);
+                for (int k = 0; k < batch.size(); k++) out[k] = r.get(k).tokenAdvantages();
+            }
+            default -> throw new IllegalArgumentException("estimator " + est.name() + " is not auditable");
+        }
+        return out;
+    }
+
+    private static float[][] chain(List<Trajectory> batch, ChainSampler sampler, TrainingTask task, Config config,
+            int interval, int rollouts, long stream) {
+        ChainValueEstimator values = new ChainValueEstimator(sampler, generation(task, config, stream),
+                task.trainReward());
+        SegmentAdvantageBatch r = new ChainAdvantages(new CutpointPartition(config.rho(), interval), values,
+                new ChainAdvantageConfig(rollouts, true, config.rho())).compute(batch);
+        float[][] out = new float[batch.size()][];
+        for (int k = 0; k < batch.size(); k++) out[k] = r.get(k).tokenAdvantages();
+        return out;
+    }
+
+    private static GenerationConfig generation(TrainingTask task, Config c, long stream) {
+        SamplingConfig sampling = SamplingConfig.builder().temperature(c.temperature()).topP(c.topP())
+                .seed(Seeds.mix(c.seed(), stream)).build();
+        return GenerationConfig.of(sampling, c.maxNewTokens(), task.tokenizer().eosIds());
+    }
+
+    /** Pearson correlation; NaN when either side is constant or empty. */
+    static double correlation(List<Double> x, List<Double> y) {
+        int n = x.size();
+        if (n == 0) return Double.NaN;
+        double mx = 0, my = 0;
+        for (int i = 0; i < n; i++) {
+            mx += x.get(i);
+            my += y.get(i);
+        }
+        mx /= n;
+        my /= n;
+        double sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < n; i++) {
+            double dx = x.get(i) - mx, dy = y.get(i) - my;
+            sxy += dx * dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+        }
+        return sxx == 0 || syy == 0 ? Double.NaN : sxy / Math.sqrt(sxx * syy);
+    }
+}
