@@ -222,9 +222,7 @@ public final class TrainingRun implements AutoCloseable {
         deleteTree(tmp);
         Files.createDirectories(tmp);
         trainer.policy().save(tmp);
-        if (trainer.task().tokenizer() instanceof io.github.spo4j.model.tokenizer.CharTokenizer c) {
-            AtomicFiles.write(tmp.resolve(Workspace.CHAR_TOKENIZER), c.alphabet().getBytes(StandardCharsets.UTF_8));
-        }
+        Workspace.saveTokenizer(tmp, trainer.task().tokenizer());
         trainer.optimizer().save(tmp.resolve(OPTIMIZER));
         if (trainer.replay() != null) AtomicFiles.write(tmp.resolve(REPLAY), replayBytes(trainer.replay()));
         byte[] log = iterationsJsonl();

@@ -90,11 +90,28 @@ public final class Workspace {
     /** Saves a policy and its tokenizer into a model directory (each file atomically). */
     public static void saveModel(Path dir, Policy policy, Tokenizer tokenizer) throws IOException {
         policy.save(dir);
+        if (!saveTokenizer(dir, tokenizer) && !Files.exists(dir.resolve("tokenizer.json"))) {
+            throw new IllegalArgumentException("tokenizer must be a character tokenizer or one read from a "
+                    + "tokenizer.json, got " + (tokenizer == null ? "null" : tokenizer.getClass().getSimpleName()));
+        }
+    }
+
+    /**
+     * Writes a tokenizer into a model directory (each file atomically): a character tokenizer's alphabet, or the
+     * {@code tokenizer.json} (and {@code tokenizer_config.json}) a Hugging Face tokenizer was read from.
+     *
+     * @return false, writing nothing, for any other tokenizer
+     */
+    public static boolean saveTokenizer(Path dir, Tokenizer tokenizer) throws IOException {
         if (tokenizer instanceof CharTokenizer c) {
             AtomicFiles.write(dir.resolve(CHAR_TOKENIZER), c.alphabet().getBytes(StandardCharsets.UTF_8));
-        } else if (!Files.exists(dir.resolve("tokenizer.json"))) {
-            throw new IllegalArgumentException("a Hugging Face tokenizer is saved by copying tokenizer.json");
+            return true;
         }
+        if (tokenizer instanceof BpeTokenizer b && !b.sourceFiles().isEmpty()) {
+            for (var f : b.sourceFiles().entrySet()) AtomicFiles.write(dir.resolve(f.getKey()), f.getValue());
+            return true;
+        }
+        return false;
     }
 
     /** The tokenizer of a model directory. */

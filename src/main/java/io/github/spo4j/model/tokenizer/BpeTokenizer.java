@@ -81,6 +81,8 @@ public final class BpeTokenizer implements Tokenizer {
     private final int[] eos;
     private final OptionalInt pad;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    /** The files this tokenizer was read from, by file name (set once by {@link #fromJson}). */
+    private Map<String, byte[]> sourceFiles = Map.of();
 
     private BpeTokenizer(String[] idToToken, Map<String, Integer> tokenToId, Map<Long, int[]> merges,
             List<AddedToken> added, boolean nfc, List<Step> steps, boolean ignoreMerges, int unkId,
@@ -133,8 +135,20 @@ public final class BpeTokenizer implements Tokenizer {
             } catch (IllegalArgumentException ex) {
                 throw new TokenizerFormatException(config, "", ex.getMessage(), ex);
             }
+            t.sourceFiles = Map.of("tokenizer.json", Files.readAllBytes(tokenizerJson),
+                    "tokenizer_config.json", Files.readAllBytes(config));
+        } else {
+            t.sourceFiles = Map.of("tokenizer.json", Files.readAllBytes(tokenizerJson));
         }
         return t;
+    }
+
+    /**
+     * The files a {@link #fromJson} tokenizer was read from ({@code tokenizer.json}, and {@code tokenizer_config.json}
+     * when there was one), by file name, so it can be saved beside a model; empty for other instances.
+     */
+    public Map<String, byte[]> sourceFiles() {
+        return sourceFiles;
     }
 
     /**

@@ -133,6 +133,18 @@ class BpeTokenizerTest {
     }
 
     @Test
+    void aTokenizerReadFromFilesIsSavedBesideAModelAndReadBackTheSame() throws IOException {
+        BpeTokenizer t = load(gpt2Json());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("tokenizer.json")), t.sourceFiles().get("tokenizer.json"));
+        Path model = dir.resolve("model");
+        Files.createDirectories(model);
+        assertTrue(io.github.spo4j.train.Workspace.saveTokenizer(model, t));
+        var back = io.github.spo4j.train.Workspace.loadTokenizer(model);
+        assertArrayEquals(t.encode("hello world hi"), back.encode("hello world hi"));
+        assertTrue(t.withSpecialTokens(null, List.of(), null).sourceFiles().isEmpty(), "a derived copy has no files");
+    }
+
+    @Test
     void byteAlphabetIsGpt2s() {
         assertEquals('!', ByteLevel.BYTE_TO_CHAR['!']);
         assertEquals('Ġ', ByteLevel.BYTE_TO_CHAR[' ']); // U+0120: the 33rd unprintable byte
