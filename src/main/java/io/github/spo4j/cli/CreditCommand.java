@@ -90,11 +90,12 @@ public final class CreditCommand implements Callable<Integer> {
                 + "%.1f%% of tokens). Reference: every cutpoint a boundary, reliability %.3f.%n%n", r.responses(),
                 r.meanReward(), r.meanResponseTokens(), r.decisionTokens(), 100 * r.decisionFraction(),
                 r.referenceReliability()));
-        md.append("| estimator | correlation with the reference | sign agreement (\\|A*\\| ≥ 0.25) | rollout tokens per "
-                + "response |\n| --- | ---: | ---: | ---: |\n");
+        md.append(String.format("| estimator | correlation with the reference | right sign (%d tokens with \\|A*\\| ≥ "
+                + "0.25) | no credit (of those) | rollout tokens per response |%n| --- | ---: | ---: | ---: | ---: |%n",
+                r.clearTokens()));
         for (CreditAudit.Row row : r.rows()) {
-            md.append(String.format("| %s | %.3f | %.1f%% | %.1f |%n", row.estimator(), row.correlation(),
-                    100 * row.signAgreement(), row.extraTokensPerResponse()));
+            md.append(String.format("| %s | %.3f | %.1f%% | %.1f%% | %.1f |%n", row.estimator(), row.correlation(),
+                    100 * row.signAgreement(), 100 * row.noCredit(), row.extraTokensPerResponse()));
         }
         return md.toString();
     }
@@ -102,13 +103,16 @@ public final class CreditCommand implements Callable<Integer> {
     static void print(PrintWriter out, CreditAudit.Result r) {
         out.printf("%d responses, mean reward %.3f, %.1f tokens each; %d decision tokens (p < 0.9, %.1f%% of tokens)%n",
                 r.responses(), r.meanReward(), r.meanResponseTokens(), r.decisionTokens(), 100 * r.decisionFraction());
-        out.printf("reference: every cutpoint a boundary, reliability %.3f, %.0f rollout tokens per response%n%n",
-                r.referenceReliability(), r.referenceTokensPerResponse());
-        out.printf("%-22s %12s %15s %23s%n", "estimator", "correlation", "sign agreement", "rollout tokens/response");
-        out.printf("%-22s %12s %15s %23s%n", "---------", "-----------", "--------------", "-----------------------");
+        out.printf("reference: every cutpoint a boundary, reliability %.3f, %.0f rollout tokens per response; "
+                + "%d clear tokens (|A*| >= 0.25)%n%n", r.referenceReliability(), r.referenceTokensPerResponse(),
+                r.clearTokens());
+        out.printf("%-22s %12s %11s %10s %23s%n", "estimator", "correlation", "right sign", "no credit",
+                "rollout tokens/response");
+        out.printf("%-22s %12s %11s %10s %23s%n", "---------", "-----------", "----------", "---------",
+                "-----------------------");
         for (CreditAudit.Row row : r.rows()) {
-            out.printf("%-22s %12.3f %14.1f%% %23.1f%n", row.estimator(), row.correlation(), 100 * row.signAgreement(),
-                    row.extraTokensPerResponse());
+            out.printf("%-22s %12.3f %10.1f%% %9.1f%% %23.1f%n", row.estimator(), row.correlation(),
+                    100 * row.signAgreement(), 100 * row.noCredit(), row.extraTokensPerResponse());
         }
         out.flush();
     }

@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
  * <ul>
  *   <li>{@code compare}: GRPO vs SPO-chain vs SPO-tree from one SFT base under one token budget ({@link CompareCommand});</li>
  *   <li>{@code sft}, {@code train}, {@code eval}: the warm start, one RL run, test accuracy;</li>
+ *   <li>{@code credit}: each algorithm's advantages scored against a Monte-Carlo reference ({@link CreditCommand});</li>
  *   <li>{@code bench}: a short side-by-side of every backend of every kernel ({@link BenchCommand}).</li>
  * </ul>
  *

@@ -41,7 +41,8 @@ import java.util.Random;
  * SPO-chain and VinePPO with their own Monte-Carlo rollouts), and is scored on the decision tokens, the only
  * tokens the probability mask trains: the Pearson correlation with A*, the fraction of clearly good or bad tokens
  * (|A*| ≥ 0.25) whose advantage has the right sign (a zero advantage counts as wrong: no credit), and the extra
- * tokens its rollouts generated per response.
+ * tokens its rollouts generated per response. An estimator's rollouts are seeded by its name, so it draws the same
+ * ones whatever else is audited with it.
  */
 public final class CreditAudit {
     /** The batch and the reference. */
@@ -110,17 +111,27 @@ public final class CreditAudit {
         }
     }
 
-    /** One estimator's score. */
-    public record Row(String estimator, double correlation, double signAgreement, double extraTokensPerResponse) {}
+    /**
+     * One estimator's score.
+     *
+     * @param signAgreement the fraction of clear tokens (|A*| ≥ 0.25) whose advantage has A*'s sign
+     * @param noCredit      the fraction of clear tokens given an advantage of exactly 0 (counted as wrong above)
+     */
+    public record Row(String estimator, double correlation, double signAgreement, double noCredit,
+            double extraTokensPerResponse) {}
 
     /**
      * @param decisionTokens    response tokens with p_t &lt; ρ over the batch
      * @param decisionFraction  their share of all response tokens
+     * @param clearTokens       decision tokens with |A*| ≥ 0.25, on which sign agreement is scored
      * @param referenceReliability Spearman–Brown reliability of the reference from its two halves
      * @param referenceTokensPerResponse tokens the reference's rollouts generated per response
      */
     public record Result(int responses, double meanReward, double meanResponseTokens, int decisionTokens,
-            double decisionFraction, double referenceReliability, double referenceTokensPerResponse, List<Row> rows) {}
+            double decisionFraction, int clearTokens, double referenceReliability, double referenceTokensPerResponse, List<Row> rows) {}
+
+    /** |A*| from which a decision token clearly mattered. */
+    static final double CLEAR = 0.25;
 
     private CreditAudit() {}
 
@@ -184,6 +195,8 @@ public final class CreditAudit {
                     reference.add((refA[k][i] + refB[k][i]) / 2.0);
                 }
             }
+            int clear = 0;
+            for (double r : reference) if (Math.abs(r) >= CLEAR) clear++;
             double halves = correlation(a, b);
             double reliability = 2 * halves / (1 + halves);
 
@@ -191,27 +204,29 @@ public final class CreditAudit {
             for (int e = 0; e < estimators.size(); e++) {
                 Estimator est = estimators.get(e);
                 long start = sampler.generatedTokens();
-                float[][] adv = advantages(est, batch, rewards, g, sampler, task, config, Seeds.mix(Seeds.AUDIT, 10, e));
+                long stream = Seeds.mix(Seeds.AUDIT, 10, est.name().hashCode());
+                float[][] adv = advantages(est, batch, rewards, g, sampler, task, config, stream);
                 double extra = (double) (sampler.generatedTokens() - start) / batch.size();
                 List<Double> x = new ArrayList<>();
                 for (int k = 0; k < batch.size(); k++) {
                     Trajectory t = batch.get(k);
                     for (int i = 0; i < t.responseLength(); i++) if (t.tokenProbability(i) < config.rho()) x.add((double) adv[k][i]);
                 }
-                int clear = 0, right = 0;
+                int right = 0, none = 0;
                 for (int i = 0; i < x.size(); i++) {
                     double r = reference.get(i);
-                    if (Math.abs(r) < 0.25) continue;
-                    clear++;
+                    if (Math.abs(r) < CLEAR) continue;
                     if (Math.signum(x.get(i)) == Math.signum(r)) right++;
+                    if (x.get(i) == 0) none++;
                 }
                 rows.add(new Row(est.name(), correlation(x, reference), clear == 0 ? Double.NaN : (double) right / clear,
-                        extra));
+                        clear == 0 ? Double.NaN : (double) none / clear, extra));
             }
             double meanReward = 0;
             for (double r : rewards) meanReward += r / rewards.length;
             return new Result(batch.size(), meanReward, (double) responseTokens / batch.size(), reference.size(),
-                    responseTokens == 0 ? 0 : (double) reference.size() / responseTokens, reliability, referenceTokens,
+                    responseTokens == 0 ? 0 : (double) reference.size() / responseTokens, clear, reliability,
+                    referenceTokens,
                     rows);
         }
     }
