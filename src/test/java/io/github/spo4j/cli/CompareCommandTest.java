@@ -1,10 +1,14 @@
 package io.github.spo4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.model.tokenizer.BpeTokenizerTest;
 import io.github.spo4j.report.EvalPoint;
 import io.github.spo4j.report.MetricsFiles;
+import io.github.spo4j.train.Workspace;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -55,6 +59,37 @@ class CompareCommandTest {
         assertEquals(0, run(new StringWriter(), err2, again), err2.toString());
         assertTrue(err2.toString().contains("reusing the SFT base"), err2.toString());
         assertEquals(points.size(), MetricsFiles.readJsonl(dir.resolve("metrics.jsonl")).size());
+    }
+
+    /**
+     * A Hugging Face model directory (config.json, safetensors, a byte-level BPE tokenizer.json and its
+     * tokenizer_config.json): compare SFTs and trains it, and the base and every checkpoint carry the tokenizer, so
+     * {@code eval} reads a checkpoint back.
+     */
+    @Test
+    void aHuggingFaceModelDirectoryTrainsAndItsCheckpointsKeepTheTokenizer(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("hf");
+        try (Policy p = Policy.random(Workspace.builtInModel(268, 32, 1), 5)) {
+            p.save(model);
+        }
+        Files.writeString(model.resolve("tokenizer.json"), BpeTokenizerTest.gpt2Json().toString());
+        Files.writeString(model.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|endoftext|>\"}");
+        Path out = dir.resolve("out");
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, "compare", "--model", model.toString(), "--algorithms", "grpo",
+                "--budget", "600", "--seeds", "1", "--sft-steps", "5", "--train-size", "32", "--test-size", "4",
+                "--credit-questions", "0", "--quiet", "--out", out.toString(), "--set", "max-new-tokens=16"),
+                err.toString());
+        Path checkpoint = out.resolve("runs/grpo-seed0/checkpoint");
+        for (Path d : List.of(out.resolve("base"), checkpoint)) {
+            assertArrayEquals(Files.readAllBytes(model.resolve("tokenizer.json")),
+                    Files.readAllBytes(d.resolve("tokenizer.json")), d.toString());
+            assertTrue(Files.isRegularFile(d.resolve("tokenizer_config.json")), d.toString());
+        }
+        StringWriter evalOut = new StringWriter();
+        assertEquals(0, run(evalOut, err, "eval", "--model", checkpoint.toString(), "--test-size", "4",
+                "--max-new-tokens", "16"), err.toString());
+        assertTrue(evalOut.toString().contains("greedy pass@1"), evalOut.toString());
     }
 
     @Test

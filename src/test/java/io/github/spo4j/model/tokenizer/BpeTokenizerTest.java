@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A hand-built tokenizer.json: ids 0..255 are the byte-alphabet characters of bytes 0..255 (so 'h' = 104 and
  * ' ' = 'Ġ' = 32), then the merges below produce ids 256.., then added tokens.
  */
-class BpeTokenizerTest {
+public class BpeTokenizerTest {
 
     static final String QWEN2_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|"
             + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -37,8 +37,8 @@ class BpeTokenizerTest {
 
     @TempDir Path dir;
 
-    /** GPT-2 layout: ByteLevel pre-tokenizer with the GPT-2 regex, "a b" merges. */
-    static JsonObject gpt2Json() {
+    /** GPT-2 layout: ByteLevel pre-tokenizer with the GPT-2 regex, "a b" merges; 268 ids, EOS "<|endoftext|>" = 265. */
+    public static JsonObject gpt2Json() {
         JsonObject vocab = new JsonObject();
         for (int b = 0; b < 256; b++) vocab.addProperty(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]), b);
         JsonArray merges = new JsonArray();
