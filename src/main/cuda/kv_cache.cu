@@ -1,4 +1,4 @@
-// CUDA side of the paged KV cache (spo4j_kv_write / spo4j_kv_copy_blocks on SPO4J_DEVICE_CUDA), layout and
+// CUDA side of the paged KV cache (spo4j_kv_cache_write / spo4j_kv_cache_copy_blocks on SPO4J_DEVICE_CUDA), layout and
 // contract in kv_cache.h. The index arrays arrive in host memory and were checked there (kv_check_write,
 // kv_check_copies); they are copied into one stream-ordered workspace, then one kernel does all the stores:
 //

@@ -9,7 +9,7 @@
 #include "parallel.h"
 #include "policy_loss.h"
 #include "prefix_attention.h"
-#include "sampling.h"
+#include "sampler.h"
 #include "tree_backup.h"
 
 #ifdef SPO4J_WITH_CUDA
@@ -233,7 +233,7 @@ int spo4j_policy_loss_logits(int device, int64_t n, int64_t v, int32_t b, const 
     SPO4J_API_END()
 }
 
-int spo4j_token_logprobs(int device, int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
+int spo4j_policy_loss_token_logprobs(int device, int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
                          int targets_dtype, float temperature, float* logp_out, float* entropy_out, void* stream) {
     SPO4J_API_BEGIN()
     int st = check_device(device);
@@ -253,7 +253,7 @@ int spo4j_token_logprobs(int device, int64_t n, int64_t v, const void* logits, i
     SPO4J_API_END()
 }
 
-int spo4j_token_logprobs_backward(int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
+int spo4j_policy_loss_token_logprobs_backward(int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
                                   const void* targets, int targets_dtype, float temperature, const float* grad_logp,
                                   void* grad_logits, void* stream) {
     SPO4J_API_BEGIN()
@@ -320,7 +320,7 @@ int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const in
     SPO4J_API_END()
 }
 
-int spo4j_kv_write(int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
+int spo4j_kv_cache_write(int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
                    int32_t kv_heads, int32_t head_dim, int32_t layer, int64_t num_tokens, const int32_t* slots,
                    const float* k, const float* v, void* stream) {
     SPO4J_API_BEGIN()
@@ -340,7 +340,7 @@ int spo4j_kv_write(int device, float* cache, int32_t num_layers, int32_t num_blo
     SPO4J_API_END()
 }
 
-int spo4j_kv_copy_blocks(int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
+int spo4j_kv_cache_copy_blocks(int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size,
                          int32_t kv_heads, int32_t head_dim, int32_t num_copies, const int32_t* src,
                          const int32_t* dst, const int32_t* slots_to_copy, void* stream) {
     SPO4J_API_BEGIN()
@@ -394,7 +394,7 @@ int spo4j_prefix_attention(int device, const float* cache, int32_t num_layers, i
     SPO4J_API_END()
 }
 
-int spo4j_sample(int device, int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
+int spo4j_sampler_sample(int device, int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
                  const int32_t* positions, float temperature, int32_t top_k, float top_p, int32_t greedy,
                  uint64_t seed, int32_t* tokens, float* logprobs, void* stream) {
     SPO4J_API_BEGIN()
@@ -432,7 +432,7 @@ int spo4j_sample(int device, int64_t b, int64_t v, const void* logits, int logit
     SPO4J_API_END()
 }
 
-int spo4j_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out) {
+int spo4j_sampler_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out) {
     clear_error();
     if (counter == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "counter is null");
     if (key == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "key is null");

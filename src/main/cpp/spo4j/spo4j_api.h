@@ -152,13 +152,13 @@ SPO4J_EXPORT int spo4j_policy_loss_logits(
     void* grad_logits, float* logp_out, float* entropy_out, double* stats, void* stream);
 
 /* Log-probs (and optionally entropies) of targets under softmax(logits / T), no loss: [N, V] -> [N]. */
-SPO4J_EXPORT int spo4j_token_logprobs(
+SPO4J_EXPORT int spo4j_policy_loss_token_logprobs(
     int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
     const void* targets, int targets_dtype, float temperature, float* logp_out, float* entropy_out,
     void* stream);
 
 /*
- * The vector-Jacobian product of spo4j_token_logprobs, for autograd through it: [N, V] <- [N].
+ * The vector-Jacobian product of spo4j_policy_loss_token_logprobs, for autograd through it: [N, V] <- [N].
  *   grad_logits[i, v] = grad_logp[i] / T · (1[v == targets[i]] − softmax(logits_i / T)[v])
  * logits: [N, V] row-major, F32 or BF16; targets: [N] I32 or I64; grad_logp: [N] f32, finite;
  * grad_logits: [N, V] of the logits dtype, and may equal logits (in place: logits are overwritten by their
@@ -167,7 +167,7 @@ SPO4J_EXPORT int spo4j_token_logprobs(
  * is checked before grad_logits is written: a rejected call leaves it untouched, in place included.
  * Work space O(N), no [N, V] temporary.
  */
-SPO4J_EXPORT int spo4j_token_logprobs_backward(
+SPO4J_EXPORT int spo4j_policy_loss_token_logprobs_backward(
     int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
     const void* targets, int targets_dtype, float temperature, const float* grad_logp, void* grad_logits,
     void* stream);
@@ -231,7 +231,7 @@ SPO4J_EXPORT int spo4j_tree_backup(
 
 /* K/V rows of `layer` for num_tokens tokens: slot slots[t] <- k[t], v[t]; k, v: [num_tokens, Hkv, D].
  * slots: [num_tokens] int32, each in [0, num_blocks · block_size), no slot twice. */
-SPO4J_EXPORT int spo4j_kv_write(
+SPO4J_EXPORT int spo4j_kv_cache_write(
     int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
     int32_t head_dim, int32_t layer, int64_t num_tokens, const int32_t* slots, const float* k, const float* v,
     void* stream);
@@ -239,7 +239,7 @@ SPO4J_EXPORT int spo4j_kv_write(
 /* Copy-on-write of shared blocks, all in one call: for each copy c, slots [0, slots_to_copy[c]) of block
  * dst[c] <- the same slots of block src[c], at every layer, K and V. src, dst: [num_copies] in [0, num_blocks),
  * src[c] != dst[c], every dst once and never also a src; slots_to_copy: [num_copies] in [0, block_size]. */
-SPO4J_EXPORT int spo4j_kv_copy_blocks(
+SPO4J_EXPORT int spo4j_kv_cache_copy_blocks(
     int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
     int32_t head_dim, int32_t num_copies, const int32_t* src, const int32_t* dst, const int32_t* slots_to_copy,
     void* stream);
@@ -284,7 +284,7 @@ SPO4J_EXPORT int spo4j_prefix_attention(
  * top-p sampling or greedy, with a counter-based RNG: row b's token depends only on its logits, the config,
  * the seed, seq_ids[b] and positions[b], never on the other rows or their order.
  *   x_i = logit_i / T (fp32);  m = max x;  q_i = rint(2^44 · exp(x_i − m)) (an exact integer mass; exp as
- *   sampling.h, identical on CPU, CUDA and in Java; 0 below 2^-45 of the top token)
+ *   sampler.h, identical on CPU, CUDA and in Java; 0 below 2^-45 of the top token)
  *   kept: the order (q desc, index asc); top_k > 0 keeps its first top_k tokens; top_p < 1 then keeps the
  *   shortest prefix with Σ q >= min(Z, ceil(top_p · Z)), Z the mass after top-k; q = 0 is never kept
  *   rand64: Philox4x32-10, counter (positions[b], lo32(seq_ids[b]), hi32(seq_ids[b]), 0), key (lo32(seed),
@@ -297,14 +297,14 @@ SPO4J_EXPORT int spo4j_prefix_attention(
  * The logits are checked (every logit / T finite) before any output is written; the message names the row
  * and column.
  */
-SPO4J_EXPORT int spo4j_sample(
+SPO4J_EXPORT int spo4j_sampler_sample(
     int device, int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
     const int32_t* positions, float temperature, int32_t top_k, float top_p, int32_t greedy, uint64_t seed,
     int32_t* tokens, float* logprobs, void* stream);
 
-/* Philox4x32-10 (Random123) of one counter, on the host: the generator of spo4j_sample, exposed so that it
+/* Philox4x32-10 (Random123) of one counter, on the host: the generator of spo4j_sampler_sample, exposed so that it
  * can be checked against the published known answers. counter: [4], key: [2], out: [4]. */
-SPO4J_EXPORT int spo4j_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out);
+SPO4J_EXPORT int spo4j_sampler_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out);
 
 #ifdef __cplusplus
 }

@@ -497,7 +497,7 @@ LogitsData make_logits(int64_t n, int64_t v, int dtype, int tdtype, float temper
     d.tok = make_tokens(n, offs_mode, valid_mode, rng);
     // old / ref logp near the true logp so that ratios are realistic
     std::vector<float> lp(n);
-    if (n > 0 && spo4j_token_logprobs(SPO4J_DEVICE_CPU, n, v, d.host_logits(), dtype, d.host_targets(), tdtype,
+    if (n > 0 && spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, n, v, d.host_logits(), dtype, d.host_targets(), tdtype,
                                       temperature, lp.data(), nullptr, nullptr) != SPO4J_OK) {
         std::fprintf(stderr, "token_logprobs (cpu) failed: %s\n", spo4j_last_error());
         std::exit(2);
@@ -648,10 +648,10 @@ void check_logits_case(LogitsData& d, const NamedConfig& cfg, const LogitsOption
 
 void check_token_logprobs(const LogitsData& d, bool entropy, const std::string& label) {
     std::vector<float> lp_cpu(d.n, -7.0f), en_cpu(entropy ? d.n : 0, -7.0f);
-    int s1 = spo4j_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(), d.tdtype,
+    int s1 = spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(), d.tdtype,
                                   d.temperature, lp_cpu.data(), host_or_null(en_cpu), nullptr);
     LogitsDevice dev(d);
-    int s2 = spo4j_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype,
+    int s2 = spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype,
                                   d.temperature, dev.logp.get(), entropy ? dev.entropy.get() : nullptr, nullptr);
     ++g_checks;
     if (s1 != SPO4J_OK || s2 != SPO4J_OK) {
@@ -688,7 +688,7 @@ BackwardRun run_backward_cpu(const LogitsData& d, const std::vector<float>& glp,
     if (in_place && bytes > 0) std::memcpy(r.grad_raw.data(), d.host_logits(), bytes);
     else std::fill(r.grad_raw.begin(), r.grad_raw.end(), 0x5A);
     const void* logits = in_place ? static_cast<const void*>(r.grad_raw.data()) : d.host_logits();
-    r.status = spo4j_token_logprobs_backward(SPO4J_DEVICE_CPU, d.n, d.v, logits, d.dtype, d.host_targets(), d.tdtype,
+    r.status = spo4j_policy_loss_token_logprobs_backward(SPO4J_DEVICE_CPU, d.n, d.v, logits, d.dtype, d.host_targets(), d.tdtype,
                                              d.temperature, glp.data(), r.grad_raw.data(), nullptr);
     if (r.status != SPO4J_OK) r.error = spo4j_last_error();
     r.grad = widen(r.grad_raw, d.dtype);
@@ -706,7 +706,7 @@ BackwardRun run_backward_cuda(const LogitsData& d, LogitsDevice& dev, const Devi
         if (bytes > 0) CUDA_OK(cudaMemset(dev.grad.get(), 0x5A, bytes));
         grad = dev.grad.get();
     }
-    r.status = spo4j_token_logprobs_backward(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
+    r.status = spo4j_policy_loss_token_logprobs_backward(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
                                              d.tdtype, d.temperature, glp.get(), grad, nullptr);
     if (r.status != SPO4J_OK) r.error = spo4j_last_error();
     r.grad_raw = in_place ? dev.logits.download() : dev.grad.download();
@@ -846,12 +846,12 @@ void check_error_paths(std::mt19937_64& rng) {
         d.t32[6] = -1;
         d.logits32[8 * 111 + 3] = INFINITY;
         std::vector<float> lp(d.n, -7.0f);
-        const int s1 = spo4j_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(),
+        const int s1 = spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(),
                                             d.tdtype, d.temperature, lp.data(), nullptr, nullptr);
         const std::string m1 = spo4j_last_error();
         LogitsDevice dev(d);
         dev.logp.upload(std::vector<float>(d.n, -7.0f));
-        const int s2 = spo4j_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
+        const int s2 = spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
                                             d.tdtype, d.temperature, dev.logp.get(), nullptr, nullptr);
         const std::string m2 = spo4j_last_error();
         expect_same_error("token_logprobs: bad target", s1, m1, s2, m2);
@@ -1009,11 +1009,11 @@ void run_timings(std::mt19937_64& rng) {
         // logits read twice (row pass, gradient pass), gradient written once
         print_timing("policy_loss_logits", shape, cpu, gpu, 3.0 * static_cast<double>(bytes), d.n);
         const double cpu_lp = time_cpu_ms([&] {
-            spo4j_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(), d.tdtype, 1.0f,
+            spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype, d.host_targets(), d.tdtype, 1.0f,
                                  lp.data(), en.data(), nullptr);
         }, cpu_reps);
         const double gpu_lp = time_cuda_ms([&] {
-            spo4j_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype,
+            spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CUDA, d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype,
                                  1.0f, dev.logp.get(), dev.entropy.get(), nullptr);
         }, 10);
         print_timing("token_logprobs", shape, cpu_lp, gpu_lp, static_cast<double>(bytes), d.n);

@@ -1,26 +1,26 @@
 package io.github.spo4j.cli;
 
-import io.github.spo4j.kernels.AttentionPlan;
+import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.Forest;
-import io.github.spo4j.kernels.KvCacheConfig;
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.LogitsBatch;
-import io.github.spo4j.kernels.PolicyLoss;
-import io.github.spo4j.kernels.PolicyLossConfig;
-import io.github.spo4j.kernels.PolicyLossTorch;
-import io.github.spo4j.kernels.PrefixAttention;
-import io.github.spo4j.kernels.SampleResult;
-import io.github.spo4j.kernels.Sampler;
-import io.github.spo4j.kernels.SamplerTorch;
-import io.github.spo4j.kernels.SamplingConfig;
-import io.github.spo4j.kernels.TokenBatch;
-import io.github.spo4j.kernels.TreeBackup;
-import io.github.spo4j.kernels.TreeBackupConfig;
-import io.github.spo4j.kernels.TreeBackupReference;
-import io.github.spo4j.kernels.TreeBackupResult;
-import io.github.spo4j.kernels.TreeBackupTorch;
+import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.tree.Forest;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.loss.LogitsBatch;
+import io.github.spo4j.kernels.loss.PolicyLoss;
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.loss.PolicyLossTorch;
+import io.github.spo4j.kernels.attention.PrefixAttention;
+import io.github.spo4j.kernels.sampler.SampleResult;
+import io.github.spo4j.kernels.sampler.Sampler;
+import io.github.spo4j.kernels.sampler.SamplerTorch;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
+import io.github.spo4j.kernels.loss.TokenBatch;
+import io.github.spo4j.kernels.tree.TreeBackup;
+import io.github.spo4j.kernels.tree.TreeBackupConfig;
+import io.github.spo4j.kernels.tree.TreeBackupReference;
+import io.github.spo4j.kernels.tree.TreeBackupResult;
+import io.github.spo4j.kernels.tree.TreeBackupTorch;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -61,7 +61,7 @@ import picocli.CommandLine.Spec;
  * The tree backup ({@code tree_backup}, SPO-tree config, forests of 6-6-6 trees) is timed the same way
  * ({@link TreeBackupTorch} as the torch composition); its "gradient" column compares the advantages and its
  * "loss" column the sum of the trees' root values. Prefix attention ({@code prefix_attention}: one decode step of
- * one layer, Qwen2-1.5B heads, 36 branches forked on a {@link KvCachePool} from one prompt, with the paged and
+ * one layer, Qwen2-1.5B heads, 36 branches forked on a {@link KvCache} from one prompt, with the paged and
  * the shared plan; torch = {@code scaled_dot_product_attention} on the prompt copied into every branch) compares
  * outputs; the sampler ({@code sampler}: 216 rows, T 0.7, top-p 0.95; torch = {@link SamplerTorch}) compares
  * log-probs and, in the "loss" column, the sum of the tokens.
@@ -347,11 +347,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
 
         /** The pool and the ids of its branches. */
-        record Forked(KvCachePool pool, int[] seqs) {}
+        record Forked(KvCache pool, int[] seqs) {}
 
         Forked fork(Backend backend, SplittableRandom r) {
             int blocks = (prefix + BLOCK - 1) / BLOCK + branches * ((SUFFIX + BLOCK - 1) / BLOCK + 1) + 1;
-            KvCachePool pool = KvCachePool.create(new KvCacheConfig(1, kvHeads, headDim, BLOCK, blocks), backend);
+            KvCache pool = KvCache.create(new KvCacheConfig(1, kvHeads, headDim, BLOCK, blocks), backend);
             int root = pool.newSequence();
             pool.append(root, 0, gaussian(r, prefix * kvHeads * headDim), gaussian(r, prefix * kvHeads * headDim));
             int[] kids = pool.fork(root, branches);
@@ -367,14 +367,14 @@ public final class BenchCommand implements Callable<Integer> {
             SplittableRandom r = new SplittableRandom(seed);
             boolean cuda = impl.equals("cuda");
             Forked forked = fork(cuda ? Backend.CUDA : Backend.CPU, r);
-            KvCachePool pool = forked.pool();
+            KvCache pool = forked.pool();
             int[] seqs = forked.seqs();
             float[] q = gaussian(r, branches * qHeads * headDim);
             float scale = PrefixAttention.defaultScale(headDim);
             if (impl.equals("torch")) return new AttentionOnTorch(this, pool, seqs, q);
-            AttentionPlan plan = shared
-                    ? AttentionPlan.decodeShared(pool, seqs, 0, PrefixAttention.MIN_SHARED_TOKENS)
-                    : AttentionPlan.decode(pool, seqs, 0);
+            PrefixAttentionPlan plan = shared
+                    ? PrefixAttentionPlan.decodeShared(pool, seqs, 0, PrefixAttention.MIN_SHARED_TOKENS)
+                    : PrefixAttentionPlan.decode(pool, seqs, 0);
             PrefixAttention attention = PrefixAttention.create(switch (impl) {
                 case "reference" -> Backend.REFERENCE;
                 case "cpu" -> Backend.CPU;
@@ -408,7 +408,7 @@ public final class BenchCommand implements Callable<Integer> {
         private final Tensor q, k, v;
         private float[] out;
 
-        AttentionOnTorch(AttentionCase c, KvCachePool pool, int[] seqs, float[] qa) {
+        AttentionOnTorch(AttentionCase c, KvCache pool, int[] seqs, float[] qa) {
             int t = c.prefix() + AttentionCase.SUFFIX, row = c.kvHeads() * c.headDim();
             float[] ka = new float[seqs.length * t * row], va = new float[ka.length];
             float[] kb = new float[t * row], vb = new float[t * row];
@@ -468,7 +468,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** One token for each of B rows of logits [B, V] at T = 0.7, top-p 0.95. */
     private record SamplerCase(int rows, int vocab, long seed) implements Case {
-        static final SamplingConfig CONFIG = SamplingConfig.builder().temperature(0.7f).topP(0.95f).seed(7).build();
+        static final SamplerConfig CONFIG = SamplerConfig.builder().temperature(0.7f).topP(0.95f).seed(7).build();
 
         @Override
         public String kernel() {

@@ -1,11 +1,11 @@
 package io.github.spo4j.cli;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Forest;
-import io.github.spo4j.kernels.ForestBuilder;
-import io.github.spo4j.kernels.LogitsBatch;
-import io.github.spo4j.kernels.PolicyLoss;
-import io.github.spo4j.kernels.TokenBatch;
+import io.github.spo4j.kernels.tree.Forest;
+import io.github.spo4j.kernels.tree.ForestBuilder;
+import io.github.spo4j.kernels.loss.LogitsBatch;
+import io.github.spo4j.kernels.loss.PolicyLoss;
+import io.github.spo4j.kernels.loss.TokenBatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

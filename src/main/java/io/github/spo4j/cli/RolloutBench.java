@@ -1,9 +1,9 @@
 package io.github.spo4j.cli;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.Sampler;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.Sampler;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.ModelConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.rollout.ChainSampler;
@@ -12,7 +12,7 @@ import io.github.spo4j.rollout.GenerationConfig;
 import io.github.spo4j.rollout.SampledTree;
 import io.github.spo4j.rollout.TreeSampler;
 import io.github.spo4j.rollout.TreeShape;
-import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.tasks.FinishReason;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,7 +52,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Per workload and mode: the median wall time of whole sampling calls (prefill included) after warm-up runs,
  * the delivered response tokens (Σ over leaves or rollouts of the whole response length, the same in both modes),
  * tokens/s = delivered / time, prompt tokens prefilled, tokens fed through decode steps, and the pool's peak bytes
- * in use ({@link KvCachePool#resetPeak} before the call, {@link KvCachePool#peakBytesInUse} after: whole blocks of
+ * in use ({@link KvCache#resetPeak} before the call, {@link KvCache#peakBytesInUse} after: whole blocks of
  * {@link Config#blockSize} tokens).
  */
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
@@ -174,7 +174,7 @@ public final class RolloutBench {
         TreeShape shape = c.treeShape();
         int leavesPerTree = Math.toIntExact(shape.maxLeaves());
         int perSeq = blocksFor(c.promptTokens() + c.treeMaxResponseTokens(), c.blockSize()) + 1;
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(c.blockSize(),
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(c.blockSize(),
                 c.trees() * leavesPerTree * perSeq + 16), Backend.autoHost())) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             List<List<SampledTree>> last = new ArrayList<>(1);
@@ -215,7 +215,7 @@ public final class RolloutBench {
         GenerationConfig gen = generation(c.seed() + 1, c.chainMaxResponseTokens());
         int n = c.rollouts();
         int perSeq = blocksFor(c.promptTokens() + c.chainMaxResponseTokens(), c.blockSize()) + 1;
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(c.blockSize(), c.prefixes() * n * perSeq + 16),
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(c.blockSize(), c.prefixes() * n * perSeq + 16),
                 Backend.autoHost())) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             List<List<List<Completion>>> last = new ArrayList<>(1);
@@ -247,7 +247,7 @@ public final class RolloutBench {
     }
 
     /** Times the unshared replay of {@code requests} and checks its tokens against the shared run's. */
-    private static Comparison compare(Policy policy, KvCachePool pool, List<Request> requests, GenerationConfig gen,
+    private static Comparison compare(Policy policy, KvCache pool, List<Request> requests, GenerationConfig gen,
             List<int[]> expected, List<float[]> expectedLogprobs, Measurement shared, int warmup, int repeats) {
         List<Replay> last = new ArrayList<>(1);
         Timed t = time(pool, warmup, repeats, () -> {
@@ -305,7 +305,7 @@ public final class RolloutBench {
      * {@link Policy#decode decode(..., Integer.MAX_VALUE)} step per token for all sequences still running, each
      * stopping at EOS or {@link GenerationConfig#maxResponseTokens}. Sequences are released as they finish.
      */
-    public static Replay unshared(Policy policy, KvCachePool pool, List<Request> requests, GenerationConfig gen) {
+    public static Replay unshared(Policy policy, KvCache pool, List<Request> requests, GenerationConfig gen) {
         int b = requests.size();
         int context = policy.config().maxPositionEmbeddings();
         int vocab = policy.config().vocabSize();
@@ -412,7 +412,7 @@ public final class RolloutBench {
     private record Timed(double medianMs, long peakBytes) {}
 
     /** {@code warmup} untimed runs, then the median of {@code repeats} timed ones; the peak of the last run. */
-    private static Timed time(KvCachePool pool, int warmup, int repeats, Runnable run) {
+    private static Timed time(KvCache pool, int warmup, int repeats, Runnable run) {
         for (int i = 0; i < warmup; i++) run.run();
         double[] ms = new double[Math.max(1, repeats)];
         long peak = 0;
@@ -473,7 +473,7 @@ public final class RolloutBench {
     }
 
     static GenerationConfig generation(long seed, int maxResponseTokens) {
-        return GenerationConfig.of(SamplingConfig.of(seed), maxResponseTokens, EOS);
+        return GenerationConfig.of(SamplerConfig.of(seed), maxResponseTokens, EOS);
     }
 
     private static float[] pathLogprobs(SampledTree tree, int[] path) {

@@ -1,5 +1,6 @@
 package io.github.spo4j.kernels;
 
+import io.github.spo4j.kernels.engine.NativeLibrary;
 import java.util.Locale;
 
 /**

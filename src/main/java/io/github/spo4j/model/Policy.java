@@ -1,12 +1,12 @@
 package io.github.spo4j.model;
 
-import io.github.spo4j.kernels.AttentionPlan;
+import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.KvCacheConfig;
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.PolicyLoss;
-import io.github.spo4j.kernels.PrefixAttention;
+import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.loss.PolicyLoss;
+import io.github.spo4j.kernels.attention.PrefixAttention;
 import io.github.spo4j.model.io.SafeTensors;
 import io.github.spo4j.model.io.SafeTensorsDType;
 import io.github.spo4j.model.io.SafeTensorsFormatException;
@@ -44,8 +44,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *       differentiable. Per-token log-probs of the targets come from the policy-loss kernel's logits entry, so no
  *       {@code [N, V]} log-softmax is materialised; see {@link TrainingForward} for the backward.
  *   <li><b>Generation</b> ({@link #prefill}, {@link #decode}): incremental, no autograd. Keys and values are
- *       written to a {@link KvCachePool} and attention reads them through {@link PrefixAttention}: sequences
- *       forked from a common prefix read its blocks once per step ({@link AttentionPlan#decodeShared}).
+ *       written to a {@link KvCache} and attention reads them through {@link PrefixAttention}: sequences
+ *       forked from a common prefix read its blocks once per step ({@link PrefixAttentionPlan#decodeShared}).
  * </ul>
  *
  * <p>{@link #forward}, {@link #prefill} and {@link #decode} open their own {@link PointerScope} for temporaries;
@@ -343,7 +343,7 @@ public final class Policy implements AutoCloseable {
      * @param seqs distinct live sequences of the pool, all with the same length at every layer
      * @param tokens [B] non-empty token arrays
      */
-    public Tensor prefill(KvCachePool pool, int[] seqs, int[][] tokens) {
+    public Tensor prefill(KvCache pool, int[] seqs, int[][] tokens) {
         open();
         checkPool(pool);
         if (seqs == null) throw new IllegalArgumentException("seqs must not be null");
@@ -382,13 +382,13 @@ public final class Policy implements AutoCloseable {
         try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
             Tensor x = torch.embedding(embedding, Tensors.scopedLongs(ids, total));
             Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, total), maxPosition);
-            AttentionPlan plan = null;
+            PrefixAttentionPlan plan = null;
             for (int l = 0; l < layers.length; l++) {
                 Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
                 for (int i = 0, offset = 0; i < b; offset += counts[i], i++) {
                     pool.append(seqs[i], l, qkv[1].narrow(0, offset, counts[i]), qkv[2].narrow(0, offset, counts[i]));
                 }
-                if (plan == null) plan = AttentionPlan.prefill(pool, seqs, 0, counts);
+                if (plan == null) plan = PrefixAttentionPlan.prefill(pool, seqs, 0, counts);
                 x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
             }
             out.copy_(torch.linear(rmsNorm(x.index_select(0, Tensors.scopedLongs(last, b)), finalNorm), head));
@@ -399,17 +399,17 @@ public final class Policy implements AutoCloseable {
     /**
      * One decode step: appends {@code tokens[i]} to {@code seqs[i]} at every layer and returns the next-token logits
      * [B, V] float32 (caller's scope). Sequences that share leading blocks (forks of one prefix) read the shared
-     * run once, through one {@link AttentionPlan#decodeShared} plan built for the step and used by every layer.
+     * run once, through one {@link PrefixAttentionPlan#decodeShared} plan built for the step and used by every layer.
      */
-    public Tensor decode(KvCachePool pool, int[] seqs, int[] tokens) {
+    public Tensor decode(KvCache pool, int[] seqs, int[] tokens) {
         return decode(pool, seqs, tokens, MIN_SHARED_TOKENS);
     }
 
     /**
-     * {@link #decode(KvCachePool, int[], int[])} sharing only runs of at least {@code minSharedTokens} positions
+     * {@link #decode(KvCache, int[], int[])} sharing only runs of at least {@code minSharedTokens} positions
      * ({@link Integer#MAX_VALUE}: every sequence attends alone, plain paged decode; the unshared baseline).
      */
-    public Tensor decode(KvCachePool pool, int[] seqs, int[] tokens, int minSharedTokens) {
+    public Tensor decode(KvCache pool, int[] seqs, int[] tokens, int minSharedTokens) {
         open();
         if (minSharedTokens < 1) throw new IllegalArgumentException("minSharedTokens must be >= 1, got " + minSharedTokens);
         checkPool(pool);
@@ -433,13 +433,13 @@ public final class Policy implements AutoCloseable {
         try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
             Tensor x = torch.embedding(embedding, Tensors.scopedLongs(tokens));
             Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, b), maxPosition);
-            AttentionPlan plan = null;
+            PrefixAttentionPlan plan = null;
             for (int l = 0; l < layers.length; l++) {
                 Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
                 pool.appendBatch(seqs, l, qkv[1], qkv[2]);
                 if (plan == null) {
-                    plan = minSharedTokens == Integer.MAX_VALUE ? AttentionPlan.decode(pool, seqs, 0)
-                            : AttentionPlan.decodeShared(pool, seqs, 0, minSharedTokens);
+                    plan = minSharedTokens == Integer.MAX_VALUE ? PrefixAttentionPlan.decode(pool, seqs, 0)
+                            : PrefixAttentionPlan.decodeShared(pool, seqs, 0, minSharedTokens);
                 }
                 x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
             }
@@ -460,7 +460,7 @@ public final class Policy implements AutoCloseable {
         return new Tensor[] {q, k, v};
     }
 
-    private Tensor attentionAndMlp(Layer layer, Tensor x, Tensor q, KvCachePool pool, int l, AttentionPlan plan) {
+    private Tensor attentionAndMlp(Layer layer, Tensor x, Tensor q, KvCache pool, int l, PrefixAttentionPlan plan) {
         long n = x.size(0);
         Tensor a = torch.empty(new long[] {n, config.numHeads(), config.headDim()}, new TensorOptions(ScalarType.Float),
                 null);
@@ -484,7 +484,7 @@ public final class Policy implements AutoCloseable {
 
     // ---- checks -------------------------------------------------------------------------------------------
 
-    private void checkPool(KvCachePool pool) {
+    private void checkPool(KvCache pool) {
         if (pool == null) throw new IllegalArgumentException("pool must not be null");
         KvCacheConfig c = pool.config();
         if (c.numLayers() != config.numLayers() || c.kvHeads() != config.numKvHeads() || c.headDim() != config.headDim()) {
@@ -497,7 +497,7 @@ public final class Policy implements AutoCloseable {
     }
 
     /** The sequence's length, which must be the same at every layer (a decode step appends to all). */
-    private int checkedLength(KvCachePool pool, int seq, String name) {
+    private int checkedLength(KvCache pool, int seq, String name) {
         if (!pool.isLive(seq)) throw new IllegalArgumentException(name + " = " + seq + " is not a live sequence of pool");
         int len = pool.length(seq, 0);
         for (int l = 1; l < config.numLayers(); l++) {

@@ -1,8 +1,8 @@
 package io.github.spo4j.model;
 
-import io.github.spo4j.kernels.PolicyLoss;
-import io.github.spo4j.kernels.PolicyLossConfig;
-import io.github.spo4j.kernels.PolicyLossStats;
+import io.github.spo4j.kernels.loss.PolicyLoss;
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.loss.PolicyLossStats;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Tensor;

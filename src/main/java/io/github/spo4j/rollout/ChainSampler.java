@@ -1,7 +1,7 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.kernels.KvCacheExhaustedException;
-import io.github.spo4j.kernels.KvCachePool;
+import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
+import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.model.Policy;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Samples n continuations from each of many prefixes (SPO-chain's Monte-Carlo rollouts, GRPO's groups, evaluation):
- * every prefix is prefilled once into the {@link KvCachePool}, forked n ways (the continuations share its blocks; only
+ * every prefix is prefilled once into the {@link KvCache}, forked n ways (the continuations share its blocks; only
  * a partial tail block is copied, by the first write of each branch), and all continuations of all prefixes decode
  * together, one batched step per token, reading each shared prefix once per step.
  *
@@ -19,9 +19,9 @@ import org.bytedeco.pytorch.Tensor;
  * should differ (a trainer derives it from the run seed and the iteration).
  *
  * <pre>{@code
- * try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(16, 4096))) {
+ * try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 4096))) {
  *     ChainSampler sampler = new ChainSampler(policy, pool);
- *     List<List<Completion>> out = sampler.sample(prompts, 8, GenerationConfig.of(SamplingConfig.of(seed), 256, eos));
+ *     List<List<Completion>> out = sampler.sample(prompts, 8, GenerationConfig.of(SamplerConfig.of(seed), 256, eos));
  * }
  * }</pre>
  *
@@ -29,13 +29,13 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class ChainSampler {
     private final Policy policy;
-    private final KvCachePool pool;
+    private final KvCache pool;
     private long decodedTokens;
     private long prefilledTokens;
     private long generatedTokens;
     private int maxStreamsPerBatch = Integer.MAX_VALUE;
 
-    public ChainSampler(Policy policy, KvCachePool pool) {
+    public ChainSampler(Policy policy, KvCache pool) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
         if (pool == null) throw new IllegalArgumentException("pool must not be null");
         this.policy = policy;

@@ -1,6 +1,6 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.tasks.FinishReason;
 
 /**
  * One sampled continuation.

@@ -1,10 +1,10 @@
 package io.github.spo4j.rollout;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.Sampler;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.Sampler;
 import io.github.spo4j.model.Policy;
-import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,12 +25,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 final class DecodeEngine {
     private final Policy policy;
-    private final KvCachePool pool;
+    private final KvCache pool;
     private final Sampler sampler = Sampler.create(Backend.CPU);
     private long decodedTokens;
     private long sampledTokens;
 
-    DecodeEngine(Policy policy, KvCachePool pool) {
+    DecodeEngine(Policy policy, KvCache pool) {
         this.policy = policy;
         this.pool = pool;
     }

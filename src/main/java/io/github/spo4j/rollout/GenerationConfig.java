@@ -1,13 +1,13 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.tokenizer.Tokenizer;
 import java.util.List;
 
 /**
  * How a sampler generates: the token sampler's parameters and seed, the response length limit, and the stops.
  *
- * @param sampling          temperature, top-k, top-p, greedy, seed ({@link SamplingConfig}); the log-probs the
+ * @param sampling          temperature, top-k, top-p, greedy, seed ({@link SamplerConfig}); the log-probs the
  *                          samplers return are at this temperature (π_old of SPO)
  * @param maxResponseTokens the most tokens of one response, over all its segments (a tree's last level runs to EOS or
  *                          this limit), &gt;= 1; also capped by the model's context
@@ -16,7 +16,7 @@ import java.util.List;
  *                          as vLLM does); empty for none
  * @param tokenizer         decodes tokens for the stop strings; required when there are stop strings, else may be null
  */
-public record GenerationConfig(SamplingConfig sampling, int maxResponseTokens, int[] eosTokenIds,
+public record GenerationConfig(SamplerConfig sampling, int maxResponseTokens, int[] eosTokenIds,
         List<String> stopStrings, Tokenizer tokenizer) {
 
     public GenerationConfig {
@@ -35,7 +35,7 @@ public record GenerationConfig(SamplingConfig sampling, int maxResponseTokens, i
     }
 
     /** No stop strings. */
-    public static GenerationConfig of(SamplingConfig sampling, int maxResponseTokens, int... eosTokenIds) {
+    public static GenerationConfig of(SamplerConfig sampling, int maxResponseTokens, int... eosTokenIds) {
         return new GenerationConfig(sampling, maxResponseTokens, eosTokenIds, List.of(), null);
     }
 
@@ -50,7 +50,7 @@ public record GenerationConfig(SamplingConfig sampling, int maxResponseTokens, i
     }
 
     /** The same with other sampling parameters (e.g. greedy for evaluation, or the next iteration's seed). */
-    public GenerationConfig withSampling(SamplingConfig s) {
+    public GenerationConfig withSampling(SamplerConfig s) {
         return new GenerationConfig(s, maxResponseTokens, eosTokenIds, stopStrings, tokenizer);
     }
 

@@ -1,6 +1,6 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.tasks.FinishReason;
 
 /** Scores one complete response to a question (the task's reward, SPO_SPEC §1): finite. */
 @FunctionalInterface

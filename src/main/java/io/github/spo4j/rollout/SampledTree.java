@@ -1,8 +1,8 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.spo.FinishReason;
-import io.github.spo4j.spo.SamplingTree;
-import io.github.spo4j.spo.TreeNode;
+import io.github.spo4j.tasks.FinishReason;
+import io.github.spo4j.spo.data.SamplingTree;
+import io.github.spo4j.spo.data.TreeNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.kernels.KvCacheExhaustedException;
-import io.github.spo4j.kernels.KvCachePool;
+import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
+import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.model.Policy;
-import io.github.spo4j.spo.FinishReason;
-import io.github.spo4j.spo.SamplingTree;
+import io.github.spo4j.tasks.FinishReason;
+import io.github.spo4j.spo.data.SamplingTree;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,12 +30,12 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class TreeSampler {
     private final Policy policy;
-    private final KvCachePool pool;
+    private final KvCache pool;
     private long decodedTokens;
     private long prefilledTokens;
     private long generatedTokens;
 
-    public TreeSampler(Policy policy, KvCachePool pool) {
+    public TreeSampler(Policy policy, KvCache pool) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
         if (pool == null) throw new IllegalArgumentException("pool must not be null");
         this.policy = policy;

@@ -1,7 +1,13 @@
 package io.github.spo4j.spo;
 
-import io.github.spo4j.kernels.PolicyLossConfig;
-import io.github.spo4j.kernels.TreeBackupConfig;
+import io.github.spo4j.spo.advantage.ChainAdvantageConfig;
+import io.github.spo4j.spo.advantage.GroupAdvantages;
+import io.github.spo4j.spo.advantage.TreeAdvantages;
+import io.github.spo4j.spo.advantage.VinePpoConfig;
+import io.github.spo4j.spo.partition.CutpointPartition;
+import io.github.spo4j.spo.replay.ReplayBuffer;
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.tree.TreeBackupConfig;
 import java.util.List;
 
 /**

@@ -4,26 +4,26 @@ package io.github.spo4j.spo;
  * Argument checks of this package's public entries. Every failure is an {@link IllegalArgumentException}
  * whose message starts with the argument's name.
  */
-final class SpoArguments {
+public final class SpoArguments {
     private SpoArguments() {}
 
-    static void require(boolean ok, String message) {
+    public static void require(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
     }
 
-    static <T> T notNull(T o, String name) {
+    public static <T> T notNull(T o, String name) {
         if (o == null) throw new IllegalArgumentException(name + " must not be null");
         return o;
     }
 
-    static void length(int actual, int expected, String name) {
+    public static void length(int actual, int expected, String name) {
         if (actual != expected) {
             throw new IllegalArgumentException(name + " has length " + actual + ", expected " + expected);
         }
     }
 
     /** Non-null token ids, each >= 0. */
-    static void tokenIds(int[] ids, String name) {
+    public static void tokenIds(int[] ids, String name) {
         notNull(ids, name);
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0) throw new IllegalArgumentException(name + "[" + i + "] = " + ids[i] + " is not a token id");
@@ -31,7 +31,7 @@ final class SpoArguments {
     }
 
     /** Non-null and every entry finite. */
-    static void finite(float[] x, String name) {
+    public static void finite(float[] x, String name) {
         notNull(x, name);
         for (int i = 0; i < x.length; i++) {
             if (!Float.isFinite(x[i])) {
@@ -40,16 +40,16 @@ final class SpoArguments {
         }
     }
 
-    static void finite(double x, String name) {
+    public static void finite(double x, String name) {
         if (!Double.isFinite(x)) throw new IllegalArgumentException(name + " = " + x + " is not finite");
     }
 
-    static void positive(int x, String name) {
+    public static void positive(int x, String name) {
         if (x <= 0) throw new IllegalArgumentException(name + " must be > 0, got " + x);
     }
 
     /** offsets: [G+1], 0 first, strictly increasing (no empty group), n last. */
-    static void groupOffsets(int[] offsets, int n, String name) {
+    public static void groupOffsets(int[] offsets, int n, String name) {
         notNull(offsets, name);
         require(offsets.length >= 2, name + " must have G+1 >= 2 entries, got " + offsets.length);
         require(offsets[0] == 0, name + "[0] must be 0, got " + offsets[0]);
@@ -64,7 +64,7 @@ final class SpoArguments {
     }
 
     /** A probability threshold ρ of SPO (cutpoints p &lt; ρ, generator-side zeroing p &gt; ρ): finite, in (0, 1]. */
-    static void probabilityThreshold(double rho, String name) {
+    public static void probabilityThreshold(double rho, String name) {
         if (!(rho > 0 && rho <= 1)) throw new IllegalArgumentException(name + " must be in (0, 1], got " + rho);
     }
 }

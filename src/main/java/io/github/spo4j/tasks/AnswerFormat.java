@@ -1,6 +1,5 @@
 package io.github.spo4j.tasks;
 
-import io.github.spo4j.spo.FinishReason;
 import java.util.Optional;
 
 /** A task's answer form: how a response's final answer is found, checked against the gold answer and scored. */

@@ -1,6 +1,5 @@
 package io.github.spo4j.tasks;
 
-import io.github.spo4j.spo.FinishReason;
 import java.util.Locale;
 import java.util.Optional;
 

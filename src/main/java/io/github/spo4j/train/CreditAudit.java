@@ -1,7 +1,7 @@
 package io.github.spo4j.train;
 
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.rollout.ChainSampler;
 import io.github.spo4j.rollout.ChainValueEstimator;
@@ -9,14 +9,14 @@ import io.github.spo4j.rollout.Completion;
 import io.github.spo4j.rollout.GenerationConfig;
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
-import io.github.spo4j.spo.ChainAdvantageConfig;
-import io.github.spo4j.spo.ChainAdvantages;
-import io.github.spo4j.spo.CutpointPartition;
-import io.github.spo4j.spo.NewlineStepPartition;
-import io.github.spo4j.spo.SegmentAdvantageBatch;
-import io.github.spo4j.spo.Trajectory;
-import io.github.spo4j.spo.VinePpoAdvantages;
-import io.github.spo4j.spo.VinePpoConfig;
+import io.github.spo4j.spo.advantage.ChainAdvantageConfig;
+import io.github.spo4j.spo.advantage.ChainAdvantages;
+import io.github.spo4j.spo.partition.CutpointPartition;
+import io.github.spo4j.spo.partition.NewlineStepPartition;
+import io.github.spo4j.spo.advantage.SegmentAdvantageBatch;
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.spo.advantage.VinePpoAdvantages;
+import io.github.spo4j.spo.advantage.VinePpoConfig;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -152,7 +152,7 @@ public final class CreditAudit {
         List<int[]> prompts = new ArrayList<>();
         for (int q : questions) prompts.add(task.promptIds(task.train().get(q)));
 
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(config.kvBlockSize(), config.kvBlocks()))) {
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(config.kvBlockSize(), config.kvBlocks()))) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             sampler.setMaxStreamsPerBatch(config.maxStreams());
             Threads.sampling();
@@ -272,7 +272,7 @@ public final class CreditAudit {
     }
 
     private static GenerationConfig generation(TrainingTask task, Config c, long stream) {
-        SamplingConfig sampling = SamplingConfig.builder().temperature(c.temperature()).topP(c.topP())
+        SamplerConfig sampling = SamplerConfig.builder().temperature(c.temperature()).topP(c.topP())
                 .seed(Seeds.mix(c.seed(), stream)).build();
         return GenerationConfig.of(sampling, c.maxNewTokens(), task.tokenizer().eosIds());
     }

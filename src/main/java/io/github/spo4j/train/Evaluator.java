@@ -1,7 +1,7 @@
 package io.github.spo4j.train;
 
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.rollout.ChainSampler;
 import io.github.spo4j.rollout.Completion;
@@ -37,10 +37,10 @@ public final class Evaluator {
         Threads.sampling();
         List<int[]> prompts = new ArrayList<>(problems.size());
         for (Problem p : problems) prompts.add(task.promptIds(p));
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(kvBlockSize, kvBlocks))) {
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(kvBlockSize, kvBlocks))) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             sampler.setMaxStreamsPerBatch(maxStreams);
-            GenerationConfig gen = GenerationConfig.of(SamplingConfig.builder().temperature(temperature)
+            GenerationConfig gen = GenerationConfig.of(SamplerConfig.builder().temperature(temperature)
                     .seed(Seeds.mix(seed, Seeds.EVAL)).build(), maxNewTokens, task.tokenizer().eosIds());
             List<Completion> greedy = sampler.greedy(prompts, gen);
             int correct = 0;

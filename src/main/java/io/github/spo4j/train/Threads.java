@@ -1,6 +1,6 @@
 package io.github.spo4j.train;
 
-import io.github.spo4j.kernels.nativebind.Spo4jNative;
+import io.github.spo4j.kernels.NativeCpu;
 import org.bytedeco.openblas.presets.openblas_nolapack;
 import org.bytedeco.pytorch.global.torch;
 
@@ -18,7 +18,7 @@ final class Threads {
 
     static void sampling() {
         torch.set_num_threads(cores());
-        Spo4jNative.spo4j_set_num_threads(cores());
+        NativeCpu.setThreads(cores());
         openblas_nolapack.blas_set_num_threads(1);
     }
 

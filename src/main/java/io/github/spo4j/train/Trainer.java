@@ -1,8 +1,8 @@
 package io.github.spo4j.train;
 
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.PolicyLossStats;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.loss.PolicyLossStats;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.TargetBatch;
 import io.github.spo4j.model.TrainingForward;
@@ -15,16 +15,16 @@ import io.github.spo4j.rollout.TreeSampler;
 import io.github.spo4j.rollout.TreeShape;
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
-import io.github.spo4j.spo.ChainAdvantages;
-import io.github.spo4j.spo.NewlineStepPartition;
-import io.github.spo4j.spo.ReplayBuffer;
-import io.github.spo4j.spo.SamplingTree;
-import io.github.spo4j.spo.SegmentAdvantageBatch;
-import io.github.spo4j.spo.TreeAdvantageResult;
-import io.github.spo4j.spo.TreeAdvantages;
-import io.github.spo4j.spo.TreeEdge;
-import io.github.spo4j.spo.Trajectory;
-import io.github.spo4j.spo.VinePpoAdvantages;
+import io.github.spo4j.spo.advantage.ChainAdvantages;
+import io.github.spo4j.spo.partition.NewlineStepPartition;
+import io.github.spo4j.spo.replay.ReplayBuffer;
+import io.github.spo4j.spo.data.SamplingTree;
+import io.github.spo4j.spo.advantage.SegmentAdvantageBatch;
+import io.github.spo4j.spo.advantage.TreeAdvantageResult;
+import io.github.spo4j.spo.advantage.TreeAdvantages;
+import io.github.spo4j.spo.data.TreeEdge;
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.spo.advantage.VinePpoAdvantages;
 import io.github.spo4j.tasks.Problem;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,7 +58,7 @@ public final class Trainer implements AutoCloseable {
     private final Policy policy;
     private final Policy reference;
     private final PolicyOptimizer optimizer;
-    private final KvCachePool pool;
+    private final KvCache pool;
     private final ChainSampler chainSampler;
     private final TreeSampler treeSampler;
     private final ReplayBuffer replay;
@@ -91,7 +91,7 @@ public final class Trainer implements AutoCloseable {
         reference = Policy.random(base.config(), 0);
         reference.copyFrom(base);
         optimizer = new PolicyOptimizer(policy, algo.optimizer());
-        pool = KvCachePool.create(policy.kvCacheConfig(config.run().kvBlockSize(), config.run().kvBlocks()));
+        pool = KvCache.create(policy.kvCacheConfig(config.run().kvBlockSize(), config.run().kvBlocks()));
         chainSampler = new ChainSampler(policy, pool);
         chainSampler.setMaxStreamsPerBatch(config.run().maxStreams());
         treeSampler = new TreeSampler(policy, pool);
@@ -188,7 +188,7 @@ public final class Trainer implements AutoCloseable {
 
     private GenerationConfig generation(long stream) {
         AlgorithmConfig.Sampling s = algo.sampling();
-        SamplingConfig sampling = SamplingConfig.builder().temperature(s.temperature()).topP(s.topP())
+        SamplerConfig sampling = SamplerConfig.builder().temperature(s.temperature()).topP(s.topP())
                 .seed(Seeds.mix(config.run().seed(), stream, iteration)).build();
         return GenerationConfig.of(sampling, s.maxNewTokens(), task.tokenizer().eosIds());
     }

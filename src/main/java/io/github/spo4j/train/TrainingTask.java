@@ -2,7 +2,7 @@ package io.github.spo4j.train;
 
 import io.github.spo4j.model.tokenizer.Tokenizer;
 import io.github.spo4j.rollout.RewardFunction;
-import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.tasks.AnswerFormat;
 import io.github.spo4j.tasks.Problem;
 import java.util.Arrays;

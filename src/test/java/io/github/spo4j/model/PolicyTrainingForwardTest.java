@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.PolicyLoss;
-import io.github.spo4j.kernels.PolicyLossConfig;
-import io.github.spo4j.kernels.PolicyLossStats;
-import io.github.spo4j.kernels.TokenBatch;
+import io.github.spo4j.kernels.loss.PolicyLoss;
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.loss.PolicyLossStats;
+import io.github.spo4j.kernels.loss.TokenBatch;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;

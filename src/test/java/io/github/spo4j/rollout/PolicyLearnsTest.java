@@ -3,14 +3,14 @@ package io.github.spo4j.rollout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.ModelConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.TargetBatch;
 import io.github.spo4j.model.TrainingForward;
 import io.github.spo4j.model.tokenizer.CharTokenizer;
-import io.github.spo4j.spo.FinishReason;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -58,8 +58,8 @@ class PolicyLearnsTest {
             }
             assertTrue(first < -2.5, "starts near uniform: " + first);
             assertTrue(last > -0.05, "memorised: mean logp " + last);
-            try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(16, 64))) {
-                GenerationConfig gen = GenerationConfig.of(SamplingConfig.of(1), 8, 2);
+            try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 64))) {
+                GenerationConfig gen = GenerationConfig.of(SamplerConfig.of(1), 8, 2);
                 List<Completion> out = new ChainSampler(policy, pool).greedy(new ArrayList<>(Arrays.asList(prompts)), gen);
                 for (int i = 0; i < examples.length; i++) {
                     assertEquals(FinishReason.EOS, out.get(i).finishReason(), examples[i][0]);

@@ -1,10 +1,10 @@
 package io.github.spo4j.rollout;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.SampleResult;
-import io.github.spo4j.kernels.Sampler;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.SampleResult;
+import io.github.spo4j.kernels.sampler.Sampler;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.ModelConfig;
 import io.github.spo4j.model.Policy;
 import java.util.Arrays;
@@ -33,12 +33,12 @@ final class RolloutTestSupport {
      * from stream {@code streams[k]}, and returns the tokens and log-probs it draws: what an unshared sampler would.
      * Stops each segment after {@code lengths[k]} tokens.
      */
-    static Completion independent(Policy policy, int[] prefix, long[] streams, int[] lengths, SamplingConfig sampling) {
+    static Completion independent(Policy policy, int[] prefix, long[] streams, int[] lengths, SamplerConfig sampling) {
         Sampler sampler = Sampler.create(Backend.CPU);
         int total = Arrays.stream(lengths).sum();
         int[] tokens = new int[total];
         float[] lps = new float[total];
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(16, 1 + (prefix.length + total) / 16 + 1));
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 1 + (prefix.length + total) / 16 + 1));
                 PointerScope scope = new PointerScope()) {
             int seq = pool.newSequence();
             float[] logits = floats(policy.prefill(pool, new int[] {seq}, new int[][] {prefix}));
@@ -53,7 +53,7 @@ final class RolloutTestSupport {
                 }
             }
         }
-        return new Completion(tokens, lps, io.github.spo4j.spo.FinishReason.LENGTH);
+        return new Completion(tokens, lps, io.github.spo4j.tasks.FinishReason.LENGTH);
     }
 
     static int[] tokens(int n, int vocab, long seed) {

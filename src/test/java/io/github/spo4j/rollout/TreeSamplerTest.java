@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
-import io.github.spo4j.spo.FinishReason;
-import io.github.spo4j.spo.SamplingTree;
+import io.github.spo4j.tasks.FinishReason;
+import io.github.spo4j.spo.data.SamplingTree;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,7 +30,7 @@ class TreeSamplerTest {
     }
 
     static GenerationConfig gen(long seed, int maxTokens) {
-        return GenerationConfig.of(SamplingConfig.builder().temperature(1.0f).topP(0.95f).seed(seed).build(), maxTokens, 2);
+        return GenerationConfig.of(SamplerConfig.builder().temperature(1.0f).topP(0.95f).seed(seed).build(), maxTokens, 2);
     }
 
     /** The structure SPO-tree needs, and every leaf equal to an unshared decode of its path's streams. */
@@ -39,7 +39,7 @@ class TreeSamplerTest {
         int v = policy.config().vocabSize();
         List<int[]> prompts = List.of(RolloutTestSupport.tokens(80, v, 1), RolloutTestSupport.tokens(3, v, 2));
         TreeShape shape = new TreeShape(new int[] {3, 2, 3}, 5);
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(16, 1024))) {
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 1024))) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             GenerationConfig g = gen(17, 24);
             List<SampledTree> trees = sampler.sample(prompts, shape, g);
@@ -108,7 +108,7 @@ class TreeSamplerTest {
     @Test
     void scoredTreeFeedsTheSpoCore() {
         int v = policy.config().vocabSize();
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(8, 2048))) {
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(8, 2048))) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             List<SampledTree> trees = sampler.sample(List.of(RolloutTestSupport.tokens(9, v, 4)),
                     TreeShape.parse("4-3-2", 3), gen(5, 30));
@@ -137,7 +137,7 @@ class TreeSamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2}, 0));
         assertThrows(IllegalArgumentException.class, () -> TreeShape.parse("6-x-6", 4));
         assertEquals(216, TreeShape.parse("6-6-6", 4).maxLeaves());
-        try (KvCachePool pool = KvCachePool.create(policy.kvCacheConfig(8, 64))) {
+        try (KvCache pool = KvCache.create(policy.kvCacheConfig(8, 64))) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             assertThrows(IllegalArgumentException.class,
                     () -> sampler.sample(List.of(new int[0]), TreeShape.parse("2", 2), gen(1, 4)));

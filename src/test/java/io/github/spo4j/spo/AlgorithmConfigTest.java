@@ -1,5 +1,7 @@
 package io.github.spo4j.spo;
 
+import io.github.spo4j.spo.advantage.GroupAdvantages;
+import io.github.spo4j.spo.advantage.TreeAdvantages;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -7,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.spo4j.kernels.KlEstimator;
-import io.github.spo4j.kernels.TreeAdvantageMode;
-import io.github.spo4j.kernels.TreeValueMode;
+import io.github.spo4j.kernels.loss.KlEstimator;
+import io.github.spo4j.kernels.tree.TreeAdvantageMode;
+import io.github.spo4j.kernels.tree.TreeValueMode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,14 +1,22 @@
 package io.github.spo4j.spo;
 
+import io.github.spo4j.spo.advantage.GroupAdvantages;
+import io.github.spo4j.spo.advantage.TreeAdvantages;
+import io.github.spo4j.spo.advantage.Whitening;
+import io.github.spo4j.spo.data.SamplingTree;
+import io.github.spo4j.spo.data.TreeEdge;
+import io.github.spo4j.spo.data.TreeNode;
+import io.github.spo4j.spo.replay.ReplayBuffer;
+import io.github.spo4j.tasks.FinishReason;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.spo4j.kernels.AdvantageWhitening;
+import io.github.spo4j.kernels.loss.AdvantageWhitening;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.ProbabilityMask;
-import io.github.spo4j.kernels.TreeBackupConfig;
-import io.github.spo4j.spo.GroupAdvantages.StdEstimator;
-import io.github.spo4j.spo.TreeAdvantages.TruncatedLeafScoring;
+import io.github.spo4j.kernels.loss.ProbabilityMask;
+import io.github.spo4j.kernels.tree.TreeBackupConfig;
+import io.github.spo4j.spo.advantage.GroupAdvantages.StdEstimator;
+import io.github.spo4j.spo.advantage.TreeAdvantages.TruncatedLeafScoring;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.github.spo4j.testutil;
 
-import io.github.spo4j.kernels.KvCacheConfig;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
- * A hand-built paged KV cache for attention tests, independent of {@code KvCachePool}: sequences as block
+ * A hand-built paged KV cache for attention tests, independent of {@code KvCache}: sequences as block
  * tables over one host allocation in the pool's layout, with prefixes shared the pool's way (full blocks by
  * id, the partial tail block copied into each child). Every slot that no sequence wrote holds NaN, so a
  * kernel that reads a position outside what it was asked to read produces NaN.

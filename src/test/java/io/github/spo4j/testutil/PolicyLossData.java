@@ -1,7 +1,7 @@
 package io.github.spo4j.testutil;
 
-import io.github.spo4j.kernels.LogitsBatch;
-import io.github.spo4j.kernels.TokenBatch;
+import io.github.spo4j.kernels.loss.LogitsBatch;
+import io.github.spo4j.kernels.loss.TokenBatch;
 import java.util.Random;
 
 /** Seeded random inputs for the policy loss: ragged sequences, probabilities around ρ, some invalid tokens. */

@@ -2,9 +2,9 @@ package io.github.spo4j.bench;
 
 import io.github.spo4j.cli.BenchInputs;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.LogitsBatch;
-import io.github.spo4j.kernels.PolicyLoss;
-import io.github.spo4j.kernels.TokenBatch;
+import io.github.spo4j.kernels.loss.LogitsBatch;
+import io.github.spo4j.kernels.loss.PolicyLoss;
+import io.github.spo4j.kernels.loss.TokenBatch;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package io.github.spo4j.bench;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.KvCacheConfig;
-import io.github.spo4j.kernels.KvCachePool;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
+import io.github.spo4j.kernels.kv.KvCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Memory of a 6-6-6 SPO tree on the paged {@link KvCachePool} (not JMH: the figures are counts, not times).
+ * Memory of a 6-6-6 SPO tree on the paged {@link KvCache} (not JMH: the figures are counts, not times).
  *
  * <p>The tree: a 512-token prompt, then three levels of branching 6; every one of the 6 + 36 + 216 = 258
  * segments (the 216 leaf segments included) is M tokens. Sampled breadth-first as a batched sampler does:
@@ -20,7 +20,7 @@ import java.util.Locale;
  * released, and the 6^level children decode M tokens in lockstep (one {@code appendBatch} per token per
  * layer). Accounting, in bytes of K and V over all layers:
  * <ul>
- *   <li><b>peak</b>: the most {@link KvCachePool#bytesInUse()} after any operation (whole blocks, including
+ *   <li><b>peak</b>: the most {@link KvCache#bytesInUse()} after any operation (whole blocks, including
  *       the partly filled tail blocks and the copy-on-write copies of shared tails);</li>
  *   <li><b>lower bound</b>: the tree's distinct tokens, 512 + 258·M, times {@link KvCacheConfig#tokenBytes()};</li>
  *   <li><b>dense</b>: every leaf path stored on its own, 216 · (512 + 3·M) tokens (copying the prefix into
@@ -98,7 +98,7 @@ public final class KvMemoryReport {
         int row = config.rowFloats();
         long peak = 0, poolUnique = 0;
         int blocksAtPeak = 0;
-        try (KvCachePool pool = KvCachePool.create(config, backend)) {
+        try (KvCache pool = KvCache.create(config, backend)) {
             int root = pool.newSequence();
             float[] prompt = new float[PROMPT * row];
             for (int l = 0; l < LAYERS; l++) pool.append(root, l, prompt, prompt);

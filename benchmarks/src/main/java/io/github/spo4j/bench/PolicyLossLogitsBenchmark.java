@@ -2,12 +2,12 @@ package io.github.spo4j.bench;
 
 import io.github.spo4j.cli.BenchInputs;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.LogitsBatch;
-import io.github.spo4j.kernels.PolicyLoss;
-import io.github.spo4j.kernels.PolicyLossConfig;
-import io.github.spo4j.kernels.PolicyLossReference;
-import io.github.spo4j.kernels.PolicyLossTorch;
+import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.loss.LogitsBatch;
+import io.github.spo4j.kernels.loss.PolicyLoss;
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.loss.PolicyLossReference;
+import io.github.spo4j.kernels.loss.PolicyLossTorch;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;

@@ -1,10 +1,10 @@
 package io.github.spo4j.bench;
 
-import io.github.spo4j.kernels.AttentionPlan;
+import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.KvCacheConfig;
-import io.github.spo4j.kernels.KvCachePool;
-import io.github.spo4j.kernels.PrefixAttention;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.attention.PrefixAttention;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
@@ -30,14 +30,14 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One decode step of attention (one layer) for {@code branches} sequences that continue one prompt of
  * {@code prefix} tokens, each with {@link #SUFFIX} tokens of its own: the shape of an SPO tree level or of
- * Monte-Carlo rollouts from one state. The branches are made on a {@link KvCachePool} by {@code fork}, so they
+ * Monte-Carlo rollouts from one state. The branches are made on a {@link KvCache} by {@code fork}, so they
  * share the prompt's blocks (block size 16).
  *
  * <ul>
  *   <li>{@code reference}: {@link PrefixAttention} on {@link Backend#REFERENCE} (dense, in double; the baseline).</li>
  *   <li>{@code cpu-paged}, {@code cuda-paged}: the native kernel with one part per branch over its whole table
  *       (plain paged decode: the prompt is read once per branch);</li>
- *   <li>{@code cpu-shared}, {@code cuda-shared}: the native kernel with {@link AttentionPlan#decodeShared}
+ *   <li>{@code cpu-shared}, {@code cuda-shared}: the native kernel with {@link PrefixAttentionPlan#decodeShared}
  *       (the prompt is read once for all branches, then each branch merges it with its own suffix);</li>
  *   <li>{@code torch}: {@code scaled_dot_product_attention} on dense per-branch K/V (the prompt duplicated into
  *       every branch, GQA heads expanded), made once outside the timing.</li>
@@ -78,7 +78,7 @@ public class PrefixAttentionBenchmark {
 
     /** The pool, its branches and queries of one benchmark shape. */
     static final class Scene implements AutoCloseable {
-        final KvCachePool pool;
+        final KvCache pool;
         final int[] seqs;
         final int qHeads;
         final float[] q;
@@ -86,7 +86,7 @@ public class PrefixAttentionBenchmark {
         Scene(Backend backend, int prefix, int branches, int qHeads, int kvHeads, int headDim) {
             this.qHeads = qHeads;
             int blocks = (prefix + BLOCK - 1) / BLOCK + branches * ((SUFFIX + BLOCK - 1) / BLOCK + 1) + 1;
-            pool = KvCachePool.create(new KvCacheConfig(1, kvHeads, headDim, BLOCK, blocks), backend);
+            pool = KvCache.create(new KvCacheConfig(1, kvHeads, headDim, BLOCK, blocks), backend);
             SplittableRandom r = new SplittableRandom(BenchSupport.SEED);
             int root = pool.newSequence();
             pool.append(root, 0, gaussian(r, prefix * kvHeads * headDim), gaussian(r, prefix * kvHeads * headDim));
@@ -110,10 +110,10 @@ public class PrefixAttentionBenchmark {
             return l;
         }
 
-        AttentionPlan plan(boolean shared, int minShared) {
+        PrefixAttentionPlan plan(boolean shared, int minShared) {
             return shared
-                    ? AttentionPlan.decodeShared(tables(), lengths(), BLOCK, minShared)
-                    : AttentionPlan.decode(tables(), lengths(), BLOCK);
+                    ? PrefixAttentionPlan.decodeShared(tables(), lengths(), BLOCK, minShared)
+                    : PrefixAttentionPlan.decode(tables(), lengths(), BLOCK);
         }
 
         @Override
@@ -144,7 +144,7 @@ public class PrefixAttentionBenchmark {
                 Scene s = new Scene(Backend.REFERENCE, prefix, branches, qHeads, kvHeads, d);
                 resources = s;
                 PrefixAttention a = PrefixAttention.create(Backend.REFERENCE);
-                AttentionPlan plan = s.plan(false, minShared);
+                PrefixAttentionPlan plan = s.plan(false, minShared);
                 step = () -> a.attend(s.pool, 0, plan, qHeads, scale, s.q, null)[0];
             }
             case "cpu-paged", "cpu-shared", "cuda-paged", "cuda-shared" -> {
@@ -153,7 +153,7 @@ public class PrefixAttentionBenchmark {
                 Backend backend = cuda ? Backend.CUDA : Backend.CPU;
                 Scene s = new Scene(backend, prefix, branches, qHeads, kvHeads, d);
                 PrefixAttention a = PrefixAttention.create(backend);
-                AttentionPlan plan = s.plan(impl.endsWith("shared"), minShared);
+                PrefixAttentionPlan plan = s.plan(impl.endsWith("shared"), minShared);
                 BenchSupport.Buffers buf = new BenchSupport.Buffers(cuda);
                 FloatPointer q = buf.floats(s.q);
                 FloatPointer out = buf.floats((long) s.q.length);

@@ -1,6 +1,6 @@
 package io.github.spo4j.bench;
 
-import io.github.spo4j.kernels.PrefixAttention;
+import io.github.spo4j.kernels.attention.PrefixAttention;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;

@@ -1,11 +1,11 @@
 package io.github.spo4j.bench;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.Sampler;
-import io.github.spo4j.kernels.SamplerReference;
-import io.github.spo4j.kernels.SamplerTorch;
-import io.github.spo4j.kernels.SamplingConfig;
+import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.sampler.Sampler;
+import io.github.spo4j.kernels.sampler.SamplerReference;
+import io.github.spo4j.kernels.sampler.SamplerTorch;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -87,7 +87,7 @@ public class SamplerBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         BenchSupport.configureThreads();
-        SamplingConfig config = SamplingConfig.of(BenchSupport.SEED).withTopP(topP);
+        SamplerConfig config = SamplerConfig.of(BenchSupport.SEED).withTopP(topP);
         float[] logits = logits(rows, vocab);
         long[] ids = new long[rows];
         int[] pos = new int[rows];

@@ -2,11 +2,11 @@ package io.github.spo4j.bench;
 
 import io.github.spo4j.cli.BenchInputs;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Forest;
-import io.github.spo4j.kernels.TreeBackup;
-import io.github.spo4j.kernels.TreeBackupConfig;
-import io.github.spo4j.kernels.TreeBackupReference;
-import io.github.spo4j.kernels.TreeBackupTorch;
+import io.github.spo4j.kernels.tree.Forest;
+import io.github.spo4j.kernels.tree.TreeBackup;
+import io.github.spo4j.kernels.tree.TreeBackupConfig;
+import io.github.spo4j.kernels.tree.TreeBackupReference;
+import io.github.spo4j.kernels.tree.TreeBackupTorch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import org.bytedeco.javacpp.FloatPointer;

@@ -117,11 +117,11 @@ public final class Spo4jNative {
             @Cast("const spo4j_policy_loss_config*") PolicyLossConfigStruct config, Pointer gradLogits,
             FloatPointer logpOut, FloatPointer entropyOut, DoublePointer stats, Pointer stream);
 
-    public static native int spo4j_token_logprobs(int device, @Cast("int64_t") long n, @Cast("int64_t") long v,
+    public static native int spo4j_policy_loss_token_logprobs(int device, @Cast("int64_t") long n, @Cast("int64_t") long v,
             @Cast("const void*") Pointer logits, int logitsDtype, @Cast("const void*") Pointer targets,
             int targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut, Pointer stream);
 
-    public static native int spo4j_token_logprobs_backward(int device, @Cast("int64_t") long n,
+    public static native int spo4j_policy_loss_token_logprobs_backward(int device, @Cast("int64_t") long n,
             @Cast("int64_t") long v, @Cast("const void*") Pointer logits, int logitsDtype,
             @Cast("const void*") Pointer targets, int targetsDtype, float temperature,
             @Cast("const float*") FloatPointer gradLogp, Pointer gradLogits, Pointer stream);
@@ -133,12 +133,12 @@ public final class Spo4jNative {
             @Cast("int32_t*") IntPointer childCount, @Cast("int32_t*") IntPointer depth, FloatPointer rootValue,
             @Cast("int32_t*") IntPointer nonzeroAdvantages, Pointer stream);
 
-    public static native int spo4j_kv_write(int device, FloatPointer cache, int numLayers, int numBlocks,
+    public static native int spo4j_kv_cache_write(int device, FloatPointer cache, int numLayers, int numBlocks,
             int blockSize, int kvHeads, int headDim, int layer, @Cast("int64_t") long numTokens,
             @Cast("const int32_t*") IntPointer slots, @Cast("const float*") FloatPointer k,
             @Cast("const float*") FloatPointer v, Pointer stream);
 
-    public static native int spo4j_kv_copy_blocks(int device, FloatPointer cache, int numLayers, int numBlocks,
+    public static native int spo4j_kv_cache_copy_blocks(int device, FloatPointer cache, int numLayers, int numBlocks,
             int blockSize, int kvHeads, int headDim, int numCopies, @Cast("const int32_t*") IntPointer src,
             @Cast("const int32_t*") IntPointer dst, @Cast("const int32_t*") IntPointer slotsToCopy, Pointer stream);
 
@@ -151,11 +151,11 @@ public final class Spo4jNative {
             @Cast("const int32_t*") IntPointer partQueries, @Cast("const int32_t*") IntPointer queryEntryOffsets,
             @Cast("const int32_t*") IntPointer queryEntries, FloatPointer out, FloatPointer lse, Pointer stream);
 
-    public static native int spo4j_sample(int device, @Cast("int64_t") long b, @Cast("int64_t") long v,
+    public static native int spo4j_sampler_sample(int device, @Cast("int64_t") long b, @Cast("int64_t") long v,
             @Cast("const void*") Pointer logits, int logitsDtype, @Cast("const int64_t*") LongPointer seqIds,
             @Cast("const int32_t*") IntPointer positions, float temperature, int topK, float topP, int greedy,
             @Cast("uint64_t") long seed, @Cast("int32_t*") IntPointer tokens, FloatPointer logprobs, Pointer stream);
 
-    public static native int spo4j_philox4x32_10(@Cast("const uint32_t*") IntPointer counter,
+    public static native int spo4j_sampler_philox4x32_10(@Cast("const uint32_t*") IntPointer counter,
             @Cast("const uint32_t*") IntPointer key, @Cast("uint32_t*") IntPointer out);
 }

@@ -7,7 +7,7 @@ import java.util.OptionalInt;
  * Text to token ids and back. Ids are in [0, {@link #vocabSize()}). {@link #encode} adds no special tokens (no BOS):
  * callers add them where a prompt format wants them.
  *
- * <p>{@link #tokenTexts} has the contract of the SPO core's {@code io.github.spo4j.spo.TokenTextDecoder} (which this
+ * <p>{@link #tokenTexts} has the contract of the SPO core's {@code io.github.spo4j.spo.data.TokenTextDecoder} (which this
  * layer may not import): pass {@code tokenizer::tokenTexts} where one is wanted.
  */
 public interface Tokenizer {

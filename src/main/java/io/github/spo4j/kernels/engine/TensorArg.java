@@ -1,0 +1,33 @@
+package io.github.spo4j.kernels.engine;
+
+import static io.github.spo4j.kernels.engine.NativeArrays.cast;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** A checked tensor's data pointer and dtype. */
+public record TensorArg(Pointer pointer, ScalarType type) {
+    public static final TensorArg NONE = new TensorArg(null, null);
+
+    public DType dtype() {
+        if (type == ScalarType.BFloat16) return DType.BF16;
+        if (type == ScalarType.Long) return DType.I64;
+        if (type == ScalarType.Int) return DType.I32;
+        return DType.F32;
+    }
+
+    public FloatPointer asFloats() {
+        return cast(pointer, FloatPointer.class);
+    }
+
+    public IntPointer asInts() {
+        return cast(pointer, IntPointer.class);
+    }
+
+    public BytePointer asBytes() {
+        return cast(pointer, BytePointer.class);
+    }
+}
