@@ -41,6 +41,9 @@ enum {
 enum { SPO4J_DEVICE_CPU = 0, SPO4J_DEVICE_CUDA = 1 };
 enum { SPO4J_DTYPE_F32 = 0, SPO4J_DTYPE_BF16 = 1, SPO4J_DTYPE_I32 = 2, SPO4J_DTYPE_I64 = 3 };
 
+/* What spo4j_api_version() returns: the version of this header's contract. */
+enum { SPO4J_API_VERSION = 1 };
+
 SPO4J_EXPORT const char* spo4j_last_error(void);
 SPO4J_EXPORT int spo4j_api_version(void);
 /* 1 if the library was compiled with CUDA kernels. */
@@ -58,8 +61,8 @@ enum { SPO4J_ISA_BASELINE = 0, SPO4J_ISA_AVX2 = 1, SPO4J_ISA_AVX512 = 2 };
 SPO4J_EXPORT int spo4j_set_max_cpu_isa(int max_isa);
 SPO4J_EXPORT int spo4j_cpu_isa(void);
 
-/* Device memory helpers, so callers without the CUDA runtime can stage data (kind: 0 = host to device,
- * 1 = device to host, 2 = device to device). */
+/* Device memory helpers, so callers without the CUDA runtime can stage data (kind: SPO4J_MEMCPY_*). */
+enum { SPO4J_MEMCPY_HOST_TO_DEVICE = 0, SPO4J_MEMCPY_DEVICE_TO_HOST = 1, SPO4J_MEMCPY_DEVICE_TO_DEVICE = 2 };
 SPO4J_EXPORT int spo4j_cuda_malloc(void** ptr, size_t bytes);
 SPO4J_EXPORT int spo4j_cuda_free(void* ptr);
 SPO4J_EXPORT int spo4j_cuda_memcpy(void* dst, const void* src, size_t bytes, int kind);
@@ -215,7 +218,7 @@ SPO4J_EXPORT int spo4j_tree_backup(
 
 /* ---- paged KV cache ---------------------------------------------------------------------------- */
 /*
- * The storage side of a paged KV cache (io.github.spo4j.kernels.KvCachePool keeps the block tables,
+ * The storage side of a paged KV cache (io.github.spo4j.kernels.kv.KvCache keeps the block tables,
  * ref-counts and free list). `cache` is ONE fp32 allocation of 2 · L · num_blocks · block_size · Hkv · D
  * floats, laid out [L][2][num_blocks][block_size][Hkv][D] row-major (layer, K = 0 / V = 1, block, slot, kv
  * head, head dim): the K row of (layer l, block b, slot s) starts at float

@@ -55,6 +55,10 @@ public static final int SPO4J_DEVICE_CPU = 0, SPO4J_DEVICE_CUDA = 1;
 /** enum  */
 public static final int SPO4J_DTYPE_F32 = 0, SPO4J_DTYPE_BF16 = 1, SPO4J_DTYPE_I32 = 2, SPO4J_DTYPE_I64 = 3;
 
+/* What spo4j_api_version() returns: the version of this header's contract. */
+/** enum  */
+public static final int SPO4J_API_VERSION = 1;
+
 public static native @Cast("const char*") BytePointer spo4j_last_error();
 public static native int spo4j_api_version();
 /* 1 if the library was compiled with CUDA kernels. */
@@ -73,8 +77,9 @@ public static final int SPO4J_ISA_BASELINE = 0, SPO4J_ISA_AVX2 = 1, SPO4J_ISA_AV
 public static native int spo4j_set_max_cpu_isa(int max_isa);
 public static native int spo4j_cpu_isa();
 
-/* Device memory helpers, so callers without the CUDA runtime can stage data (kind: 0 = host to device,
- * 1 = device to host, 2 = device to device). */
+/* Device memory helpers, so callers without the CUDA runtime can stage data (kind: SPO4J_MEMCPY_*). */
+/** enum  */
+public static final int SPO4J_MEMCPY_HOST_TO_DEVICE = 0, SPO4J_MEMCPY_DEVICE_TO_HOST = 1, SPO4J_MEMCPY_DEVICE_TO_DEVICE = 2;
 public static native int spo4j_cuda_malloc(@Cast("void**") PointerPointer ptr, @Cast("size_t") long bytes);
 public static native int spo4j_cuda_malloc(@Cast("void**") @ByPtrPtr Pointer ptr, @Cast("size_t") long bytes);
 public static native int spo4j_cuda_free(Pointer ptr);
@@ -248,7 +253,7 @@ public static native int spo4j_tree_backup(
 
 /* ---- paged KV cache ---------------------------------------------------------------------------- */
 /*
- * The storage side of a paged KV cache (io.github.spo4j.kernels.KvCachePool keeps the block tables,
+ * The storage side of a paged KV cache (io.github.spo4j.kernels.kv.KvCache keeps the block tables,
  * ref-counts and free list). `cache` is ONE fp32 allocation of 2 · L · num_blocks · block_size · Hkv · D
  * floats, laid out [L][2][num_blocks][block_size][Hkv][D] row-major (layer, K = 0 / V = 1, block, slot, kv
  * head, head dim): the K row of (layer l, block b, slot s) starts at float

@@ -1,11 +1,13 @@
 package io.github.spo4j.kernels.engine;
 
+import io.github.spo4j.kernels.nativebind.Spo4jNative;
+
 /** Element types on the native boundary (the codes of {@code SPO4J_DTYPE_*}). */
 public enum DType {
-    F32(0, 4),
-    BF16(1, 2),
-    I32(2, 4),
-    I64(3, 8);
+    F32(Spo4jNative.SPO4J_DTYPE_F32, 4),
+    BF16(Spo4jNative.SPO4J_DTYPE_BF16, 2),
+    I32(Spo4jNative.SPO4J_DTYPE_I32, 4),
+    I64(Spo4jNative.SPO4J_DTYPE_I64, 8);
 
     public final int code;
     /** Bytes per element. */

@@ -28,12 +28,12 @@ public final class DeviceMemory implements AutoCloseable {
     public static DeviceMemory copyOf(Pointer host, long bytes) {
         if (host == null) return null;
         DeviceMemory d = allocate(bytes);
-        NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(d.ptr, host, bytes, 0));
+        NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(d.ptr, host, bytes, Spo4jNative.SPO4J_MEMCPY_HOST_TO_DEVICE));
         return d;
     }
 
     public void copyTo(Pointer host) {
-        NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(host, ptr, bytes, 1));
+        NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(host, ptr, bytes, Spo4jNative.SPO4J_MEMCPY_DEVICE_TO_HOST));
     }
 
     public Pointer pointer() {

@@ -427,7 +427,8 @@ public final class KvCache implements AutoCloseable {
             return;
         }
         try (FloatPointer host = new FloatPointer(count)) {
-            NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(host, storage.getPointer(offset), 4L * count, 1));
+            NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(host, storage.getPointer(offset), 4L * count,
+                    Spo4jNative.SPO4J_MEMCPY_DEVICE_TO_HOST));
             host.get(out, at, count);
         }
     }
