@@ -38,9 +38,9 @@ int kv_check_write(const KvShape& s, int32_t layer, int64_t num_tokens, const in
     if (num_tokens > s.slots())
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "numTokens = %lld exceeds the cache's %lld slots (a slot would repeat)",
                     static_cast<long long>(num_tokens), static_cast<long long>(s.slots()));
-    if (slots == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "slots is null");
-    if (k == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "k is null");
-    if (v == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "v is null");
+    if (slots == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "slots must not be null");
+    if (k == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "k must not be null");
+    if (v == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "v must not be null");
     for (int64_t t = 0; t < num_tokens; ++t) {
         if (slots[t] < 0 || slots[t] >= s.slots())
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "slots[%lld] = %d is outside [0, numBlocks * blockSize = %lld)",
@@ -58,9 +58,9 @@ int kv_check_copies(const KvShape& s, int32_t num_copies, const int32_t* src, co
                     const int32_t* slots_to_copy) {
     if (num_copies < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numCopies must be >= 0, got %d", num_copies);
     if (num_copies == 0) return SPO4J_OK;
-    if (src == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "src is null");
-    if (dst == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "dst is null");
-    if (slots_to_copy == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "slotsToCopy is null");
+    if (src == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "src must not be null");
+    if (dst == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "dst must not be null");
+    if (slots_to_copy == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "slotsToCopy must not be null");
     for (int32_t c = 0; c < num_copies; ++c) {
         if (src[c] < 0 || src[c] >= s.num_blocks)
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "src[%d] = %d is outside [0, numBlocks = %d)", c, src[c], s.num_blocks);

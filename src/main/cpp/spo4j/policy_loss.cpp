@@ -19,7 +19,7 @@
 namespace spo4j {
 
 int make_policy_loss_params(const spo4j_policy_loss_config* c, bool has_ref, PolicyLossParams* p) {
-    if (c == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "config is null");
+    if (c == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "config must not be null");
     auto finite = [](float x) { return std::isfinite(x); };
     if (!finite(c->eps_low) || c->eps_low < 0 || c->eps_low >= 1)
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "epsLow must be in [0, 1), got %g", c->eps_low);
@@ -47,8 +47,9 @@ int make_policy_loss_params(const spo4j_policy_loss_config* c, bool has_ref, Pol
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "pgNorm must be finite and > 0, got %g", c->pg_norm);
     if (c->kl_agg == SPO4J_AGG_CONSTANT_NORM && !(finite(c->kl_norm) && c->kl_norm > 0))
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "klNorm must be finite and > 0, got %g", c->kl_norm);
-    if (!(c->max_mean_ratio >= 0))
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "maxMeanRatio must be 0 (off) or > 0, got %g", c->max_mean_ratio);
+    if (!(c->max_mean_ratio == 0 || (finite(c->max_mean_ratio) && c->max_mean_ratio > 0)))
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "maxMeanRatio must be 0 (off) or finite and > 0, got %g",
+                    c->max_mean_ratio);
     p->eps_low = c->eps_low;
     p->eps_high = c->eps_high;
     p->dual_clip_c = c->dual_clip_c;

@@ -250,14 +250,15 @@ int64_t first_non_finite(const float* x, int64_t n) {
 }
 
 int check_attention_args(const AttentionArgs& a) {
-    if (a.cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache is null");
+    if (a.cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache must not be null");
     if (a.num_layers < 1) return bad("numLayers must be >= 1, got %lld", a.num_layers);
     if (a.num_blocks < 1) return bad("numBlocks must be >= 1, got %lld", a.num_blocks);
     if (a.block_size < 1) return bad("blockSize must be >= 1, got %lld", a.block_size);
     if (a.kv_heads < 1) return bad("kvHeads must be >= 1, got %lld", a.kv_heads);
-    if (a.head_dim < 1 || a.head_dim > kMaxAttentionHeadDim)
-        return bad("headDim must be in [1, %lld], got %lld", kMaxAttentionHeadDim, a.head_dim);
-    if (a.layer < 0 || a.layer >= a.num_layers) return bad("layer %lld is outside [0, %lld)", a.layer, a.num_layers);
+    if (a.head_dim < 1) return bad("headDim must be >= 1, got %lld", a.head_dim);
+    if (a.head_dim > kMaxAttentionHeadDim) return bad("headDim must be <= %lld, got %lld", kMaxAttentionHeadDim, a.head_dim);
+    if (a.layer < 0 || a.layer >= a.num_layers)
+        return bad("layer %lld is outside [0, numLayers = %lld)", a.layer, a.num_layers);
     if (a.q_heads < 1 || a.q_heads % a.kv_heads != 0)
         return bad("qHeads must be a positive multiple of kvHeads = %lld, got %lld", a.kv_heads, a.q_heads);
     if (!(a.scale > 0.0f) || !is_finite_f(a.scale))
@@ -266,24 +267,24 @@ int check_attention_args(const AttentionArgs& a) {
     if (a.num_tables < 0) return bad("numTables must be >= 0, got %lld", a.num_tables);
     if (a.num_parts < 0) return bad("numParts must be >= 0, got %lld", a.num_parts);
     if (a.num_queries > 0) {
-        if (a.q == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "q is null");
-        if (a.out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "out is null");
-        if (a.query_limit == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryLimit is null");
+        if (a.q == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "q must not be null");
+        if (a.out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "out must not be null");
+        if (a.query_limit == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryLimit must not be null");
         for (int32_t i = 0; i < a.num_queries; ++i)
             if (a.query_limit[i] < 0) return bad("queryLimit[%lld] = %lld must be >= 0", i, a.query_limit[i]);
     }
-    if (a.table_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tableOffsets is null");
+    if (a.table_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tableOffsets must not be null");
     if (a.table_offsets[0] != 0) return bad("tableOffsets[0] must be 0, got %lld", a.table_offsets[0]);
     for (int32_t t = 0; t < a.num_tables; ++t)
         if (a.table_offsets[t + 1] < a.table_offsets[t])
             return bad("tableOffsets must not decrease: tableOffsets[%lld] = %lld < tableOffsets[%lld]", t + 1,
                        a.table_offsets[t + 1], t);
     const int64_t num_table_blocks = a.table_offsets[a.num_tables];
-    if (num_table_blocks > 0 && a.table_blocks == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tableBlocks is null");
+    if (num_table_blocks > 0 && a.table_blocks == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tableBlocks must not be null");
     for (int64_t i = 0; i < num_table_blocks; ++i)
         if (a.table_blocks[i] < 0 || a.table_blocks[i] >= a.num_blocks)
             return bad("tableBlocks[%lld] = %lld is outside [0, numBlocks = %lld)", i, a.table_blocks[i], a.num_blocks);
-    if (a.part_query_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "partQueryOffsets is null");
+    if (a.part_query_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "partQueryOffsets must not be null");
     if (a.part_query_offsets[0] != 0) return bad("partQueryOffsets[0] must be 0, got %lld", a.part_query_offsets[0]);
     if (a.num_parts > 0 && (a.part_table == nullptr || a.part_begin == nullptr || a.part_end == nullptr))
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "partTable, partBegin and partEnd must not be null");
@@ -300,17 +301,17 @@ int check_attention_args(const AttentionArgs& a) {
                        a.part_query_offsets[p + 1], p);
     }
     const int64_t e_count = a.num_entries();
-    if (e_count > 0 && a.part_queries == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "partQueries is null");
+    if (e_count > 0 && a.part_queries == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "partQueries must not be null");
     for (int64_t e = 0; e < e_count; ++e)
         if (a.part_queries[e] < 0 || a.part_queries[e] >= a.num_queries)
             return bad("partQueries[%lld] = %lld is outside [0, numQueries = %lld)", e, a.part_queries[e], a.num_queries);
     // query_entries must list every entry exactly once, each under the query it belongs to.
-    if (a.query_entry_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryEntryOffsets is null");
+    if (a.query_entry_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryEntryOffsets must not be null");
     if (a.query_entry_offsets[0] != 0) return bad("queryEntryOffsets[0] must be 0, got %lld", a.query_entry_offsets[0]);
     if (a.query_entry_offsets[a.num_queries] != e_count)
         return bad("queryEntryOffsets[numQueries] = %lld must equal the number of part entries, %lld",
                    a.query_entry_offsets[a.num_queries], e_count);
-    if (e_count > 0 && a.query_entries == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryEntries is null");
+    if (e_count > 0 && a.query_entries == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryEntries must not be null");
     std::vector<uint8_t> seen(static_cast<size_t>(e_count), 0);
     for (int32_t qi = 0; qi < a.num_queries; ++qi) {
         if (a.query_entry_offsets[qi + 1] < a.query_entry_offsets[qi])

@@ -11,6 +11,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <new>
+#include <string>
 
 #include "kv_cache.h"
 #include "parallel.h"
@@ -94,35 +95,59 @@ int check_device(int device) {
 #endif
 }
 
+// The name Java's DType gives a code ("F32"), so messages read as the facades' do; "code N" if there is none.
+std::string dtype_name(int dtype) {
+    switch (dtype) {
+        case SPO4J_DTYPE_F32: return "F32";
+        case SPO4J_DTYPE_BF16: return "BF16";
+        case SPO4J_DTYPE_I32: return "I32";
+        case SPO4J_DTYPE_I64: return "I64";
+        default: return "code " + std::to_string(dtype);
+    }
+}
+
+int check_logits_dtype(int logits_dtype) {
+    if (logits_dtype != SPO4J_DTYPE_F32 && logits_dtype != SPO4J_DTYPE_BF16)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logitsDtype must be F32 or BF16, got %s", dtype_name(logits_dtype).c_str());
+    return SPO4J_OK;
+}
+
+// n rows of logits, without sequences (the token log-prob entries).
+int check_rows(int64_t n) {
+    if (n < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must be >= 0, got %lld", static_cast<long long>(n));
+    if (n > INT32_MAX) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must fit in int32, got %lld", static_cast<long long>(n));
+    return SPO4J_OK;
+}
+
 int check_sizes(int64_t n, int32_t b, const int32_t* seq_offsets) {
     if (n < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must be >= 0, got %lld", static_cast<long long>(n));
     if (n > INT32_MAX) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must fit in int32 (seqOffsets are int32), got %lld", static_cast<long long>(n));
-    if (seq_offsets != nullptr && b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "b must be >= 0, got %d", b);
-    if (seq_offsets != nullptr && b == 0 && n > 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "b = 0 sequences cannot hold n = %lld tokens", static_cast<long long>(n));
+    if (seq_offsets != nullptr && b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numSeqs must be >= 0, got %d", b);
+    if (seq_offsets != nullptr && b == 0 && n > 0)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "numSeqs = 0 sequences cannot hold n = %lld tokens", static_cast<long long>(n));
     return SPO4J_OK;
 }
 
 int check_token_inputs(int64_t n, const float* logp_or_dummy, const float* old_logp, const float* advantages,
                        double* stats) {
-    if (stats == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "stats is null");
+    if (stats == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "stats must not be null");
     if (n == 0) return SPO4J_OK;
-    if (logp_or_dummy == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logp is null");
-    if (old_logp == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "oldLogp is null");
-    if (advantages == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "advantages is null");
+    if (logp_or_dummy == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logp must not be null");
+    if (old_logp == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "oldLogp must not be null");
+    if (advantages == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "advantages must not be null");
     return SPO4J_OK;
 }
 
 int check_logits_inputs(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
                         int targets_dtype, float temperature) {
-    if (v <= 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "V must be > 0, got %lld", static_cast<long long>(v));
-    if (logits_dtype != SPO4J_DTYPE_F32 && logits_dtype != SPO4J_DTYPE_BF16)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits dtype must be F32 or BF16, got %d", logits_dtype);
+    if (v <= 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "vocab must be > 0, got %lld", static_cast<long long>(v));
+    SPO4J_TRY(check_logits_dtype(logits_dtype));
     if (targets_dtype != SPO4J_DTYPE_I32 && targets_dtype != SPO4J_DTYPE_I64)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "targets dtype must be I32 or I64, got %d", targets_dtype);
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "targetsDtype must be I32 or I64, got %s", dtype_name(targets_dtype).c_str());
     if (!(temperature > 0) || temperature == INFINITY)
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "temperature must be finite and > 0, got %g", temperature);
-    if (n > 0 && logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits is null");
-    if (n > 0 && targets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "targets is null");
+    if (n > 0 && logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits must not be null");
+    if (n > 0 && targets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "targets must not be null");
     return SPO4J_OK;
 }
 
@@ -144,7 +169,7 @@ int spo4j_built_with_cuda(void) {
 
 int spo4j_cuda_device_count(int* count) {
     SPO4J_API_BEGIN()
-    if (count == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "count is null");
+    if (count == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "count must not be null");
     *count = 0;
 #ifdef SPO4J_WITH_CUDA
     int c = 0;
@@ -175,7 +200,7 @@ int spo4j_cpu_isa(void) { return cpu_isa(); }
 
 int spo4j_cuda_malloc(void** ptr, size_t bytes) {
     SPO4J_API_BEGIN()
-    if (ptr == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "ptr is null");
+    if (ptr == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "ptr must not be null");
     *ptr = nullptr;
 #ifdef SPO4J_WITH_CUDA
     SPO4J_TRY(check_device(SPO4J_DEVICE_CUDA));
@@ -274,9 +299,9 @@ int spo4j_policy_loss_token_logprobs(int device, int64_t n, int64_t v, const voi
                                      float* entropy_out, void* stream) {
     SPO4J_API_BEGIN()
     SPO4J_TRY(check_device(device));
-    SPO4J_TRY(check_sizes(n, 0, nullptr));
+    SPO4J_TRY(check_rows(n));
     SPO4J_TRY(check_logits_inputs(n, v, logits, logits_dtype, targets, targets_dtype, temperature));
-    if (n > 0 && logp_out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logpOut is null");
+    if (n > 0 && logp_out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logpOut must not be null");
     return SPO4J_DISPATCH(device,
                           token_logprobs_cpu(n, v, logits, logits_dtype, targets, targets_dtype, temperature, logp_out,
                                              entropy_out),
@@ -291,10 +316,10 @@ int spo4j_policy_loss_token_logprobs_backward(int device, int64_t n, int64_t v, 
                                               void* stream) {
     SPO4J_API_BEGIN()
     SPO4J_TRY(check_device(device));
-    SPO4J_TRY(check_sizes(n, 0, nullptr));
+    SPO4J_TRY(check_rows(n));
     SPO4J_TRY(check_logits_inputs(n, v, logits, logits_dtype, targets, targets_dtype, temperature));
-    if (n > 0 && grad_logp == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogp is null");
-    if (n > 0 && grad_logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogits is null");
+    if (n > 0 && grad_logp == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogp must not be null");
+    if (n > 0 && grad_logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "gradLogits must not be null");
     if (n > INT64_MAX / v)
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "N x V overflows: N = %lld, V = %lld", static_cast<long long>(n),
                     static_cast<long long>(v));
@@ -327,10 +352,10 @@ int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const in
     TreeBackupParams p;
     SPO4J_TRY(make_tree_backup_params(value_mode, advantage_mode, std_eps, &p));
     if (num_trees > 0) {
-        if (tree_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets is null");
-        if (parent == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent is null");
-        if (leaf_reward == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "leafReward is null");
-        if (value == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "value is null");
+        if (tree_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets must not be null");
+        if (parent == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent must not be null");
+        if (leaf_reward == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "leafReward must not be null");
+        if (value == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "value must not be null");
         if (nonzero_advantages != nullptr && advantage == nullptr)
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "nonzeroAdvantages needs the advantage output (it counts A != 0)");
     }
@@ -349,7 +374,7 @@ int spo4j_kv_cache_write(int device, float* cache, int32_t num_layers, int32_t n
     SPO4J_TRY(check_device(device));
     const KvShape s{num_layers, num_blocks, block_size, kv_heads, head_dim};
     SPO4J_TRY(kv_check_shape(s));
-    if (cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache is null");
+    if (cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache must not be null");
     SPO4J_TRY(kv_check_write(s, layer, num_tokens, slots, k, v));
     return SPO4J_DISPATCH(device, kv_write_cpu(s, cache, layer, num_tokens, slots, k, v),
                           kv_write_cuda(s, cache, layer, num_tokens, slots, k, v, stream));
@@ -363,7 +388,7 @@ int spo4j_kv_cache_copy_blocks(int device, float* cache, int32_t num_layers, int
     SPO4J_TRY(check_device(device));
     const KvShape s{num_layers, num_blocks, block_size, kv_heads, head_dim};
     SPO4J_TRY(kv_check_shape(s));
-    if (cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache is null");
+    if (cache == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "cache must not be null");
     SPO4J_TRY(kv_check_copies(s, num_copies, src, dst, slots_to_copy));
     return SPO4J_DISPATCH(device, kv_copy_blocks_cpu(s, cache, num_copies, src, dst, slots_to_copy),
                           kv_copy_blocks_cuda(s, cache, num_copies, src, dst, slots_to_copy, stream));
@@ -394,15 +419,14 @@ int spo4j_sampler_sample(int device, int64_t b, int64_t v, const void* logits, i
                          float top_p, int32_t greedy, uint64_t seed, int32_t* tokens, float* logprobs, void* stream) {
     SPO4J_API_BEGIN()
     SPO4J_TRY(check_device(device));
-    if (b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "B must be >= 0, got %lld", static_cast<long long>(b));
+    if (b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numRows must be >= 0, got %lld", static_cast<long long>(b));
     if (v <= 0 || v > kSampleMaxVocab)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "V must be in [1, 2^19 - 1 = %lld], got %lld",
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "vocab must be in [1, 2^19 - 1 = %lld], got %lld",
                     static_cast<long long>(kSampleMaxVocab), static_cast<long long>(v));
     if (b > INT64_MAX / v)
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "B x V overflows: B = %lld, V = %lld", static_cast<long long>(b),
                     static_cast<long long>(v));
-    if (logits_dtype != SPO4J_DTYPE_F32 && logits_dtype != SPO4J_DTYPE_BF16)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits dtype must be F32 or BF16, got %d", logits_dtype);
+    SPO4J_TRY(check_logits_dtype(logits_dtype));
     if (!(temperature > 0) || temperature == INFINITY)
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "temperature must be finite and > 0, got %g",
                     static_cast<double>(temperature));
@@ -411,10 +435,10 @@ int spo4j_sampler_sample(int device, int64_t b, int64_t v, const void* logits, i
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "topP must be in (0, 1], got %g", static_cast<double>(top_p));
     if (greedy != 0 && greedy != 1) return fail(SPO4J_ERR_INVALID_ARGUMENT, "greedy must be 0 or 1, got %d", greedy);
     if (b > 0) {
-        if (logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits is null");
-        if (seq_ids == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqIds is null");
-        if (positions == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "positions is null");
-        if (tokens == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tokens is null");
+        if (logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits must not be null");
+        if (seq_ids == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqIds must not be null");
+        if (positions == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "positions must not be null");
+        if (tokens == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tokens must not be null");
     }
     const SampleParams p{temperature, top_k, top_p, greedy != 0, seed};
     return SPO4J_DISPATCH(device, sample_cpu(b, v, logits, logits_dtype, seq_ids, positions, p, tokens, logprobs),
@@ -424,9 +448,9 @@ int spo4j_sampler_sample(int device, int64_t b, int64_t v, const void* logits, i
 
 int spo4j_sampler_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out) {
     SPO4J_API_BEGIN()
-    if (counter == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "counter is null");
-    if (key == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "key is null");
-    if (out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "out is null");
+    if (counter == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "counter must not be null");
+    if (key == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "key must not be null");
+    if (out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "out must not be null");
     philox4x32_10(counter, key, out);
     return SPO4J_OK;
     SPO4J_API_END()

@@ -104,7 +104,7 @@ typedef struct spo4j_policy_loss_config {
     int32_t kl_agg;         /* SPO4J_AGG_*                                                         */
     float pg_norm;          /* > 0, the constant of CONSTANT_NORM for the pg term                  */
     float kl_norm;          /* > 0, the same for the kl term                                       */
-    float max_mean_ratio;   /* 0 = off, else > 0                                                   */
+    float max_mean_ratio;   /* 0 = off, else finite and > 0                                        */
 } spo4j_policy_loss_config;
 
 /* Indices into the double[SPO4J_PL_NUM_STATS] statistics output. Means are over kept tokens (0 if none). */

@@ -139,7 +139,7 @@ public static final int
     public native int kl_agg(); public native PolicyLossConfigStruct kl_agg(int setter);         /* SPO4J_AGG_*                                                         */
     public native float pg_norm(); public native PolicyLossConfigStruct pg_norm(float setter);          /* > 0, the constant of CONSTANT_NORM for the pg term                  */
     public native float kl_norm(); public native PolicyLossConfigStruct kl_norm(float setter);          /* > 0, the same for the kl term                                       */
-    public native float max_mean_ratio(); public native PolicyLossConfigStruct max_mean_ratio(float setter);   /* 0 = off, else > 0                                                   */
+    public native float max_mean_ratio(); public native PolicyLossConfigStruct max_mean_ratio(float setter);   /* 0 = off, else finite and > 0                                        */
 }
 
 /* Indices into the double[SPO4J_PL_NUM_STATS] statistics output. Means are over kept tokens (0 if none). */

@@ -88,7 +88,7 @@ public final class PrefixAttention {
         if (lse != null) Checks.length(lse.length, rows, "lse");
         for (int i = 0; i < q.length; i++) {
             if (!Float.isFinite(q[i])) {
-                throw new IllegalArgumentException("q[" + i + "] = " + q[i] + " is not finite (query "
+                throw new IllegalArgumentException("q[" + i + "] is not finite (query "
                         + i / (qHeads * layout.headDim()) + ", head " + i / layout.headDim() % qHeads + ")");
             }
         }

@@ -188,10 +188,10 @@ class KvCacheBadInputTest {
                     cache, 2, 6, 4, 2, 3, 2, 1, new IntPointer(new int[] {0}), k, v, null)));
             bad("blockSize must be >= 1", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 0,
                     2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
-            bad("cache is null", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, null, 2, 6, 4, 2, 3, 0,
-                    1, new IntPointer(new int[] {0}), k, v, null)));
-            bad("k is null", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 4, 2, 3, 0, 1,
-                    new IntPointer(new int[] {0}), null, v, null)));
+            bad("cache must not be null", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, null, 2, 6,
+                    4, 2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
+            bad("k must not be null", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 4,
+                    2, 3, 0, 1, new IntPointer(new int[] {0}), null, v, null)));
             bad("device must be 0 (CPU) or 1 (CUDA)", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(7, cache,
                     2, 6, 4, 2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
             Consumer<int[][]> copy = c -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(cpu, cache, 2, 6, 4, 2,

@@ -182,20 +182,21 @@ class SamplerBadInputTest {
             FloatPointer logits = new FloatPointer(6);
             LongPointer ids = new LongPointer(2);
             IntPointer pos = new IntPointer(2), tok = new IntPointer(2);
-            expect("V must be in [1, 2^19 - 1", () -> call(2, 0, logits, 0, ids, pos, 1f, 0, 1f, 0, tok));
-            expect("V must be in [1, 2^19 - 1", () -> call(2, 1 << 19, logits, 0, ids, pos, 1f, 0, 1f, 0, tok));
-            expect("B must be >= 0", () -> call(-1, 3, logits, 0, ids, pos, 1f, 0, 1f, 0, tok));
-            expect("logits dtype must be F32 or BF16", () -> call(2, 3, logits, 2, ids, pos, 1f, 0, 1f, 0, tok));
+            expect("vocab must be in [1, 2^19 - 1", () -> call(2, 0, logits, 0, ids, pos, 1f, 0, 1f, 0, tok));
+            expect("vocab must be in [1, 2^19 - 1", () -> call(2, 1 << 19, logits, 0, ids, pos, 1f, 0, 1f, 0, tok));
+            expect("numRows must be >= 0", () -> call(-1, 3, logits, 0, ids, pos, 1f, 0, 1f, 0, tok));
+            expect("logitsDtype must be F32 or BF16, got I32",
+                    () -> call(2, 3, logits, 2, ids, pos, 1f, 0, 1f, 0, tok));
             expect("temperature must be finite and > 0", () -> call(2, 3, logits, 0, ids, pos, 0f, 0, 1f, 0, tok));
             expect("temperature must be finite and > 0", () -> call(2, 3, logits, 0, ids, pos, NAN, 0, 1f, 0, tok));
             expect("topK must be >= 0", () -> call(2, 3, logits, 0, ids, pos, 1f, -2, 1f, 0, tok));
             expect("topP must be in (0, 1]", () -> call(2, 3, logits, 0, ids, pos, 1f, 0, 0f, 0, tok));
             expect("topP must be in (0, 1]", () -> call(2, 3, logits, 0, ids, pos, 1f, 0, NAN, 0, tok));
             expect("greedy must be 0 or 1", () -> call(2, 3, logits, 0, ids, pos, 1f, 0, 1f, 2, tok));
-            expect("logits is null", () -> call(2, 3, null, 0, ids, pos, 1f, 0, 1f, 0, tok));
-            expect("seqIds is null", () -> call(2, 3, logits, 0, null, pos, 1f, 0, 1f, 0, tok));
-            expect("positions is null", () -> call(2, 3, logits, 0, ids, null, 1f, 0, 1f, 0, tok));
-            expect("tokens is null", () -> call(2, 3, logits, 0, ids, pos, 1f, 0, 1f, 0, null));
+            expect("logits must not be null", () -> call(2, 3, null, 0, ids, pos, 1f, 0, 1f, 0, tok));
+            expect("seqIds must not be null", () -> call(2, 3, logits, 0, null, pos, 1f, 0, 1f, 0, tok));
+            expect("positions must not be null", () -> call(2, 3, logits, 0, ids, null, 1f, 0, 1f, 0, tok));
+            expect("tokens must not be null", () -> call(2, 3, logits, 0, ids, pos, 1f, 0, 1f, 0, null));
             expect("B x V overflows", () -> call(Long.MAX_VALUE / 2, 3, logits, 0, ids, pos, 1f, 0, 1f, 0, tok));
         }
     }
