@@ -2,14 +2,10 @@ package io.github.spo4j.kernels.attention;
 
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
-import io.github.spo4j.kernels.engine.DeviceMemory;
-import io.github.spo4j.kernels.engine.NativeArrays;
-import io.github.spo4j.kernels.engine.NativeLibrary;
-import io.github.spo4j.kernels.engine.Staging;
-import io.github.spo4j.kernels.engine.TensorArgs;
+import io.github.spo4j.kernels.engine.KernelCall;
+import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.kv.KvCacheConfig;
-import static io.github.spo4j.kernels.engine.NativeArrays.capacity;
 import static io.github.spo4j.kernels.engine.NativeArrays.cast;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
@@ -97,22 +93,8 @@ public final class PrefixAttention {
             reference(layout, cache, layer, plan, qHeads, scale, q, out, lse);
             return out;
         }
-        try (FloatPointer qp = new FloatPointer(q); FloatPointer op = new FloatPointer(Math.max(1, out.length));
-                FloatPointer lp = lse == null ? null : new FloatPointer(Math.max(1, lse.length))) {
-            if (backend == Backend.CUDA) {
-                try (Staging s = new Staging()) {
-                    DeviceMemory dOut = s.alloc(out.length * 4L);
-                    DeviceMemory dLse = lse == null ? null : s.alloc(lse.length * 4L);
-                    call(layout, cache, layer, plan, qHeads, scale, s.in(qp, q.length * 4L), dOut.pointer(),
-                            DeviceMemory.pointerOf(dLse));
-                    dOut.copyTo(op);
-                    if (dLse != null) dLse.copyTo(lp);
-                }
-            } else {
-                call(layout, cache, layer, plan, qHeads, scale, qp, op, lp);
-            }
-            if (out.length > 0) op.get(out);
-            if (lse != null && lse.length > 0) lp.get(lse);
+        try (KernelCall c = new KernelCall(backend)) {
+            attend(c, layout, cache, layer, plan, qHeads, scale, c.host(q), c.hostOut(out), c.hostOut(lse));
         }
         return out;
     }
@@ -125,23 +107,13 @@ public final class PrefixAttention {
     public void attend(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads, float scale,
             FloatPointer q, FloatPointer out, FloatPointer lse) {
         check(layout, cache, layer, plan, qHeads, scale);
-        long rows = (long) plan.numQueries * qHeads;
         if (plan.numQueries > 0) {
             Checks.notNull(q, "q");
             Checks.notNull(out, "out");
         }
-        capacity(q, rows * layout.headDim(), "q");
-        capacity(out, rows * layout.headDim(), "out");
-        capacity(lse, rows, "lse");
-        if (backend == Backend.REFERENCE) {
-            float[] qa = NativeArrays.toFloats(q, rows * layout.headDim());
-            float[] l = lse == null ? null : new float[(int) rows];
-            float[] o = attend(layout, cache, layer, plan, qHeads, scale, qa, l);
-            if (o.length > 0) out.put(o);
-            if (l != null && l.length > 0) lse.put(l);
-            return;
+        try (KernelCall c = new KernelCall(backend)) {
+            attend(c, layout, cache, layer, plan, qHeads, scale, q, out, lse);
         }
-        call(layout, cache, layer, plan, qHeads, scale, q, out, lse);
     }
 
     /**
@@ -158,15 +130,12 @@ public final class PrefixAttention {
                         + java.util.Arrays.toString(q.sizes().vec().get()));
         int qHeads = (int) q.size(1);
         long rows = (long) plan.numQueries * qHeads;
-        TensorArgs t = new TensorArgs(backend == Backend.REFERENCE ? Backend.CPU : backend);
-        try {
-            FloatPointer qp = t.in(q, "q", rows * layout.headDim(), ScalarType.Float).asFloats();
-            FloatPointer op = t.out(out, "out", rows * layout.headDim(), ScalarType.Float).asFloats();
-            FloatPointer lp = t.out(lse, "lse", rows, ScalarType.Float).asFloats();
+        try (KernelCall c = new KernelCall(backend == Backend.REFERENCE ? Backend.CPU : backend)) {
+            FloatPointer qp = c.tensor("q", q, rows * layout.headDim(), ScalarType.Float).asFloats();
+            FloatPointer op = c.tensorOut("out", out, rows * layout.headDim(), ScalarType.Float).asFloats();
+            FloatPointer lp = c.tensorOut("lse", lse, rows, ScalarType.Float).asFloats();
             Checks.notNull(out, "out");
             attend(layout, cache, layer, plan, qHeads, scale, qp, op, lp);
-        } finally {
-            t.release();
         }
     }
 
@@ -217,16 +186,26 @@ public final class PrefixAttention {
         }
     }
 
-    private void call(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads, float scale,
-            Pointer q, Pointer out, Pointer lse) {
-        int device = backend == Backend.CUDA ? Spo4jNative.SPO4J_DEVICE_CUDA : Spo4jNative.SPO4J_DEVICE_CPU;
+    /** The array and pointer forms, checked: q, out and lse, then the reference or the native kernel. */
+    private void attend(KernelCall c, KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan,
+            int qHeads, float scale, FloatPointer q, FloatPointer out, FloatPointer lse) {
+        long rows = (long) plan.numQueries * qHeads;
+        Arg qa = c.in("q", q, rows * layout.headDim());
+        Arg o = c.out("out", out, rows * layout.headDim());
+        Arg l = c.out("lse", lse, rows);
+        if (c.reference()) {
+            float[] lseValues = l.newFloats();
+            o.write(attend(layout, cache, layer, plan, qHeads, scale, qa.readFloats(), lseValues));
+            l.write(lseValues);
+            return;
+        }
         PrefixAttentionPlan.Native p = plan.nativeArrays();
-        NativeLibrary.check(Spo4jNative.spo4j_prefix_attention(device, cast(cache, FloatPointer.class),
-                layout.numLayers(), layout.numBlocks(), layout.blockSize(), layout.kvHeads(), layout.headDim(), layer,
-                qHeads, scale, plan.numQueries, cast(q, FloatPointer.class), p.queryLimit(), plan.tableOffsets.length - 1,
-                p.tableOffsets(), p.tableBlocks(), plan.partTable.length, p.partTable(), p.partBegin(), p.partEnd(),
-                p.partQueryOffsets(), p.partQueries(), p.queryEntryOffsets(), p.queryEntries(),
-                cast(out, FloatPointer.class), cast(lse, FloatPointer.class), null));
+        c.run(() -> Spo4jNative.spo4j_prefix_attention(c.device(), cast(cache, FloatPointer.class), layout.numLayers(),
+                layout.numBlocks(), layout.blockSize(), layout.kvHeads(), layout.headDim(), layer, qHeads, scale,
+                plan.numQueries, qa.asFloats(), p.queryLimit(), plan.tableOffsets.length - 1, p.tableOffsets(),
+                p.tableBlocks(), plan.partTable.length, p.partTable(), p.partBegin(), p.partEnd(),
+                p.partQueryOffsets(), p.partQueries(), p.queryEntryOffsets(), p.queryEntries(), o.asFloats(),
+                l.asFloats(), null));
     }
 
     private static void reference(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads,

@@ -40,10 +40,6 @@ public final class DeviceMemory implements AutoCloseable {
         return ptr;
     }
 
-    public static Pointer pointerOf(DeviceMemory d) {
-        return d == null ? null : d.ptr;
-    }
-
     @Override
     public void close() {
         Spo4jNative.spo4j_cuda_free(ptr);

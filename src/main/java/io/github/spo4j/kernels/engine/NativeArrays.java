@@ -7,12 +7,12 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
 
-/** Conversions between Java arrays and JavaCPP pointers, and pointer size checks, for the kernel facades. */
+/** Conversions between Java arrays and JavaCPP pointers, and pointer size checks, for {@link KernelCall}. */
 public final class NativeArrays {
     private NativeArrays() {}
 
     /** A pointer that knows its size (JavaCPP allocations do; tensor data pointers do not) must hold `count`. */
-    public static void capacity(Pointer p, long count, String name) {
+    static void capacity(Pointer p, long count, String name) {
         if (p == null || p.capacity() <= 0) return;
         long available = p.capacity() - p.position();
         if (available < count) {
@@ -20,6 +20,7 @@ public final class NativeArrays {
         }
     }
 
+    /** {@code p} as a {@code P} (the same address and position), or null for null. */
     public static <P extends Pointer> P cast(Pointer p, Class<P> type) {
         if (p == null) return null;
         if (type.isInstance(p)) return type.cast(p);
@@ -30,25 +31,7 @@ public final class NativeArrays {
         }
     }
 
-    public static FloatPointer floats(float[] a) {
-        return a == null ? null : new FloatPointer(a);
-    }
-
-    public static IntPointer ints(int[] a) {
-        return a == null ? null : new IntPointer(a);
-    }
-
-    public static BytePointer bytes(boolean[] a) {
-        if (a == null) return null;
-        byte[] b = new byte[a.length];
-        for (int i = 0; i < a.length; i++) b[i] = (byte) (a[i] ? 1 : 0);
-        return new BytePointer(b);
-    }
-
-    public static float[] toFloats(Pointer p, long n) {
-        return toFloats(p, DType.F32, n);
-    }
-
+    /** {@code n} values of {@code dtype} (F32 or BF16) from the pointer's position, as floats; null for null. */
     public static float[] toFloats(Pointer p, DType dtype, long n) {
         if (p == null) return null;
         Checks.require(n <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 values");
@@ -64,7 +47,7 @@ public final class NativeArrays {
         return out;
     }
 
-    public static void putFloats(Pointer p, DType dtype, float[] values) {
+    static void putFloats(Pointer p, DType dtype, float[] values) {
         if (values.length == 0) return;
         if (dtype == DType.BF16) {
             short[] raw = new short[values.length];
@@ -75,11 +58,7 @@ public final class NativeArrays {
         }
     }
 
-    public static int[] toInts(Pointer p, long n) {
-        return toInts(p, DType.I32, n);
-    }
-
-    public static int[] toInts(Pointer p, DType dtype, long n) {
+    static int[] toInts(Pointer p, DType dtype, long n) {
         if (p == null) return null;
         int[] out = new int[(int) n];
         if (n == 0) return out;
@@ -96,7 +75,7 @@ public final class NativeArrays {
         return out;
     }
 
-    public static boolean[] toBooleans(Pointer p, long n) {
+    static boolean[] toBooleans(Pointer p, long n) {
         if (p == null) return null;
         byte[] raw = new byte[(int) n];
         if (n > 0) cast(p, BytePointer.class).get(raw);

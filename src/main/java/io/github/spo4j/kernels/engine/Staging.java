@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 
-/** Device copies of host inputs for one CUDA call, freed together. */
+/** Device copies of host inputs (and device outputs) for one CUDA call, freed together. */
 public final class Staging implements AutoCloseable {
     private final List<DeviceMemory> owned = new ArrayList<>();
 
-    public DeviceMemory alloc(long bytes) {
+    DeviceMemory alloc(long bytes) {
         DeviceMemory d = DeviceMemory.allocate(bytes);
         owned.add(d);
         return d;

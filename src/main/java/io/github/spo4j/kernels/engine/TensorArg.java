@@ -5,10 +5,11 @@ import static io.github.spo4j.kernels.engine.NativeArrays.cast;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** A checked tensor's data pointer and dtype. */
+/** A checked tensor's data pointer and dtype ({@link KernelCall#tensor}); {@link #NONE} for an absent one. */
 public record TensorArg(Pointer pointer, ScalarType type) {
     public static final TensorArg NONE = new TensorArg(null, null);
 
@@ -25,6 +26,10 @@ public record TensorArg(Pointer pointer, ScalarType type) {
 
     public IntPointer asInts() {
         return cast(pointer, IntPointer.class);
+    }
+
+    public LongPointer asLongs() {
+        return cast(pointer, LongPointer.class);
     }
 
     public BytePointer asBytes() {

@@ -1,7 +1,10 @@
 /**
- * The shared plumbing of the kernel facades: argument checks, Java-array and JavaCPP-pointer staging, libtorch
- * tensor arguments, CUDA device copies, element types, and the native library with its status-to-exception
- * mapping. Public so that the per-op packages can share it; not part of the user API, which is the per-op facades
- * and {@link io.github.spo4j.kernels.Backend}.
+ * The shared plumbing of the kernel facades, not user API (that is the per-op facades and
+ * {@link io.github.spo4j.kernels.Backend}). {@link io.github.spo4j.kernels.engine.KernelCall} is the one argument
+ * abstraction: each facade method states its own checks, declares its inputs and outputs on it, and calls its
+ * reference or its native entry; the call does the capacity, dtype and device checks, stages host arrays through
+ * device memory on CUDA and reads and writes pointers for the reference. Around it: the generic argument checks
+ * ({@link io.github.spo4j.kernels.engine.Checks}), element types and bf16, CUDA device memory, and the native
+ * library with its status-to-exception mapping. Public only because the per-op packages share it.
  */
 package io.github.spo4j.kernels.engine;

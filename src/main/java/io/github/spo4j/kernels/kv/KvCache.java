@@ -3,12 +3,9 @@ package io.github.spo4j.kernels.kv;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.engine.DeviceMemory;
-import io.github.spo4j.kernels.engine.NativeArrays;
+import io.github.spo4j.kernels.engine.KernelCall;
+import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.engine.NativeLibrary;
-import io.github.spo4j.kernels.engine.Staging;
-import io.github.spo4j.kernels.engine.TensorArgs;
-import static io.github.spo4j.kernels.engine.NativeArrays.capacity;
-import static io.github.spo4j.kernels.engine.NativeArrays.toFloats;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.ArrayList;
@@ -19,7 +16,6 @@ import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -232,7 +228,7 @@ public final class KvCache implements AutoCloseable {
         Seq s = live(seq, "seq");
         checkLayer(layer);
         int n = tokensOf(k, v);
-        write(new Seq[] {s}, layer, n, k, v, null, null, true);
+        write(new Seq[] {s}, layer, n, k, v);
     }
 
     /**
@@ -246,7 +242,9 @@ public final class KvCache implements AutoCloseable {
         Seq s = live(seq, "seq");
         checkLayer(layer);
         checkPointers(k, v, n, "n");
-        write(new Seq[] {s}, layer, n, null, null, k, v, false);
+        try (KernelCall c = new KernelCall(backend)) {
+            write(c, new Seq[] {s}, layer, n, k, v);
+        }
     }
 
     /**
@@ -259,13 +257,10 @@ public final class KvCache implements AutoCloseable {
         Seq s = live(seq, "seq");
         checkLayer(layer);
         int n = tokensOf(k, v);
-        TensorArgs t = new TensorArgs(backend);
-        try {
-            FloatPointer kp = t.in(k, "k", (long) n * row, ScalarType.Float).asFloats();
-            FloatPointer vp = t.in(v, "v", (long) n * row, ScalarType.Float).asFloats();
-            write(new Seq[] {s}, layer, n, null, null, kp, vp, false);
-        } finally {
-            t.release();
+        try (KernelCall c = new KernelCall(backend)) {
+            FloatPointer kp = c.tensor("k", k, (long) n * row, ScalarType.Float).asFloats();
+            FloatPointer vp = c.tensor("v", v, (long) n * row, ScalarType.Float).asFloats();
+            write(c, new Seq[] {s}, layer, n, kp, vp);
         }
     }
 
@@ -284,7 +279,7 @@ public final class KvCache implements AutoCloseable {
         Checks.notNull(v, "v");
         Checks.length(k.length, (long) ss.length * row, "k (B x Hkv x D)");
         Checks.length(v.length, (long) ss.length * row, "v (B x Hkv x D)");
-        write(ss, layer, 1, k, v, null, null, true);
+        write(ss, layer, 1, k, v);
     }
 
     /** {@link #appendBatch(int[], int, float[], float[])} from JavaCPP pointers (host, or device for CUDA). */
@@ -292,7 +287,9 @@ public final class KvCache implements AutoCloseable {
         Seq[] ss = liveBatch(seqs);
         checkLayer(layer);
         checkPointers(k, v, ss.length, "seqs.length");
-        write(ss, layer, 1, null, null, k, v, false);
+        try (KernelCall c = new KernelCall(backend)) {
+            write(c, ss, layer, 1, k, v);
+        }
     }
 
     /** {@link #appendBatch(int[], int, float[], float[])} from float32 tensors of B·Hkv·D elements. */
@@ -301,13 +298,10 @@ public final class KvCache implements AutoCloseable {
         checkLayer(layer);
         Checks.notNull(k, "k");
         Checks.notNull(v, "v");
-        TensorArgs t = new TensorArgs(backend);
-        try {
-            FloatPointer kp = t.in(k, "k", (long) ss.length * row, ScalarType.Float).asFloats();
-            FloatPointer vp = t.in(v, "v", (long) ss.length * row, ScalarType.Float).asFloats();
-            write(ss, layer, 1, null, null, kp, vp, false);
-        } finally {
-            t.release();
+        try (KernelCall c = new KernelCall(backend)) {
+            FloatPointer kp = c.tensor("k", k, (long) ss.length * row, ScalarType.Float).asFloats();
+            FloatPointer vp = c.tensor("v", v, (long) ss.length * row, ScalarType.Float).asFloats();
+            write(c, ss, layer, 1, kp, vp);
         }
     }
 
@@ -445,26 +439,48 @@ public final class KvCache implements AutoCloseable {
 
     // ---- the write path ---------------------------------------------------------------------------------
 
+    /** {@link #write(KernelCall, Seq[], int, int, FloatPointer, FloatPointer)} from Java arrays. */
+    private void write(Seq[] ss, int layer, int perSeq, float[] k, float[] v) {
+        if (backend != Backend.REFERENCE) {
+            try (KernelCall c = new KernelCall(backend)) {
+                write(c, ss, layer, perSeq, c.host(k), c.host(v));
+            }
+            return;
+        }
+        Plan p = plan(ss, layer, perSeq);
+        referenceCopies(p);
+        referenceWrite(layer, p.slots, k, v);
+        commit(p, ss, layer, perSeq);
+    }
+
     /**
-     * Appends {@code perSeq} tokens to each of {@code ss} at {@code layer}: token t of the inputs is sequence
-     * t / perSeq's position length + t % perSeq. Inputs are Java arrays (kArr, vArr) or pointers (kPtr, vPtr);
-     * {@code hostArrays} says the Java arrays are the source (CUDA stages them).
+     * Appends {@code perSeq} tokens to each of {@code ss} at {@code layer}: token t of k and v is sequence
+     * t / perSeq's position length + t % perSeq.
      *
      * <p>Plan (no change), check the free blocks, run the native copy then the native write, commit. The
      * copies read their source blocks before the write touches any block, so a writer that keeps a formerly
      * shared block (the last one) may write into it in place. If a native call fails, the bookkeeping is
      * unchanged: the stores went to free blocks or to slots beyond every sequence's length.
      */
-    private void write(Seq[] ss, int layer, int perSeq, float[] kArr, float[] vArr, FloatPointer kPtr,
-            FloatPointer vPtr, boolean hostArrays) {
+    private void write(KernelCall c, Seq[] ss, int layer, int perSeq, FloatPointer k, FloatPointer v) {
+        long floats = (long) ss.length * perSeq * row;
+        Arg ka = c.in("k", k, floats);
+        Arg va = c.in("v", v, floats);
         Plan p = plan(ss, layer, perSeq);
-        if (backend == Backend.REFERENCE) {
+        if (c.reference()) {
             referenceCopies(p);
-            float[] k = kArr != null ? kArr : toFloats(kPtr, (long) p.slots.length * row);
-            float[] v = vArr != null ? vArr : toFloats(vPtr, (long) p.slots.length * row);
-            referenceWrite(layer, p.slots, k, v);
+            referenceWrite(layer, p.slots, ka.readFloats(), va.readFloats());
         } else {
-            nativeApply(p, layer, kArr, vArr, kPtr, vPtr, hostArrays);
+            if (p.numCopies > 0) {
+                int[][] copies = copies(p);
+                NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(c.device(), storage, config.numLayers(),
+                        config.numBlocks(), bs, config.kvHeads(), config.headDim(), p.numCopies, c.host(copies[0]),
+                        c.host(copies[1]), c.host(copies[2]), null));
+            }
+            IntPointer slots = c.host(p.slots);
+            c.run(() -> Spo4jNative.spo4j_kv_cache_write(c.device(), storage, config.numLayers(), config.numBlocks(),
+                    bs, config.kvHeads(), config.headDim(), layer, p.slots.length, slots, ka.asFloats(), va.asFloats(),
+                    null));
         }
         commit(p, ss, layer, perSeq);
     }
@@ -606,41 +622,6 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    private void nativeApply(Plan p, int layer, float[] kArr, float[] vArr, FloatPointer kPtr, FloatPointer vPtr,
-            boolean hostArrays) {
-        int device = backend == Backend.CUDA ? Spo4jNative.SPO4J_DEVICE_CUDA : Spo4jNative.SPO4J_DEVICE_CPU;
-        int tokens = p.slots.length;
-        long bytes = 4L * tokens * row;
-        try (PointerScope scope = new PointerScope()) {
-            if (p.numCopies > 0) {
-                int[][] c = copies(p);
-                NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(device, storage, config.numLayers(),
-                        config.numBlocks(), bs, config.kvHeads(), config.headDim(), p.numCopies, new IntPointer(c[0]),
-                        new IntPointer(c[1]), new IntPointer(c[2]), null));
-            }
-            FloatPointer k = kPtr, v = vPtr;
-            if (hostArrays) {
-                k = new FloatPointer(kArr);
-                v = new FloatPointer(vArr);
-            }
-            if (backend == Backend.CUDA && hostArrays) {
-                try (Staging s = new Staging()) {
-                    call(device, layer, p.slots, NativeArrays.cast(s.in(k, bytes), FloatPointer.class),
-                            NativeArrays.cast(s.in(v, bytes), FloatPointer.class));
-                }
-            } else {
-                call(device, layer, p.slots, k, v);
-            }
-        }
-    }
-
-    private void call(int device, int layer, int[] slots, FloatPointer k, FloatPointer v) {
-        try (IntPointer s = new IntPointer(slots)) {
-            NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(device, storage, config.numLayers(), config.numBlocks(),
-                    bs, config.kvHeads(), config.headDim(), layer, slots.length, s, k, v, null));
-        }
-    }
-
     // ---- checks ------------------------------------------------------------------------------------------
 
     private void open() {
@@ -709,11 +690,10 @@ public final class KvCache implements AutoCloseable {
         return n;
     }
 
+    /** The count and the pointers; write checks their capacities where it declares them. */
     private void checkPointers(FloatPointer k, FloatPointer v, int n, String nName) {
         Checks.require(n >= 1, nName + " must be >= 1, got " + n);
         Checks.notNull(k, "k");
         Checks.notNull(v, "v");
-        capacity(k, (long) n * row, "k");
-        capacity(v, (long) n * row, "v");
     }
 }

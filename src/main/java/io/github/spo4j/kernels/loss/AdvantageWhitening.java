@@ -59,7 +59,7 @@ public final class AdvantageWhitening {
     public static Moments moments(float[] advantages, boolean[] over) {
         Checks.notNull(advantages, "advantages");
         if (over != null) Checks.length(over.length, advantages.length, "over");
-        Checks.finiteWhereValid(advantages, over, "advantages");
+        PolicyLossChecks.finiteWhereValid(advantages, over, "advantages");
         long count = 0;
         double sum = 0;
         for (int t = 0; t < advantages.length; t++) {
@@ -111,7 +111,7 @@ public final class AdvantageWhitening {
         Checks.length(kept.length, advantages.length, "kept");
         if (response != null) Checks.length(response.length, advantages.length, "response");
         checkEps(eps);
-        Checks.finiteWhereValid(advantages, response, "advantages");
+        PolicyLossChecks.finiteWhereValid(advantages, response, "advantages");
         Moments m = moments(advantages, statisticsMask(kept, response));
         float[] out = new float[advantages.length];
         for (int t = 0; t < out.length; t++) out[t] = (float) m.whiten(advantages[t], eps);

@@ -3,20 +3,9 @@ package io.github.spo4j.kernels.loss;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.engine.DType;
-import io.github.spo4j.kernels.engine.DeviceMemory;
-import io.github.spo4j.kernels.engine.NativeLibrary;
-import io.github.spo4j.kernels.engine.Staging;
+import io.github.spo4j.kernels.engine.KernelCall;
+import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.engine.TensorArg;
-import io.github.spo4j.kernels.engine.TensorArgs;
-import static io.github.spo4j.kernels.engine.NativeArrays.capacity;
-import static io.github.spo4j.kernels.engine.NativeArrays.cast;
-import static io.github.spo4j.kernels.engine.NativeArrays.bytes;
-import static io.github.spo4j.kernels.engine.NativeArrays.floats;
-import static io.github.spo4j.kernels.engine.NativeArrays.ints;
-import static io.github.spo4j.kernels.engine.NativeArrays.putFloats;
-import static io.github.spo4j.kernels.engine.NativeArrays.toBooleans;
-import static io.github.spo4j.kernels.engine.NativeArrays.toFloats;
-import static io.github.spo4j.kernels.engine.NativeArrays.toInts;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.kernels.nativebind.Spo4jNative.PolicyLossConfigStruct;
@@ -25,7 +14,6 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -79,16 +67,12 @@ public final class PolicyLoss {
      * @param gradLogp [N] receives ∂loss/∂logp (0 where not kept), or null for the loss alone
      */
     public PolicyLossStats tokens(PolicyLossConfig config, TokenBatch batch, float[] gradLogp) {
-        Checks.tokens(config, batch, gradLogp);
+        PolicyLossChecks.tokens(config, batch, gradLogp);
         if (backend == Backend.REFERENCE) return PolicyLossReference.tokens(config, batch, gradLogp);
-        int n = batch.numTokens();
-        try (PointerScope scope = new PointerScope()) {
-            FloatPointer grad = gradLogp != null ? new FloatPointer(Math.max(n, 1)) : null;
-            PolicyLossStats stats = tokens(config, n, batch.numSeqs(), ints(batch.seqOffsets()),
-                    floats(batch.logp()), floats(batch.oldLogp()), floats(batch.refLogp()),
-                    floats(batch.advantages()), bytes(batch.valid()), grad, true);
-            if (grad != null) grad.get(gradLogp);
-            return stats;
+        try (KernelCall c = new KernelCall(backend)) {
+            return tokens(c, config, batch.numTokens(), batch.numSeqs(), c.host(batch.seqOffsets()),
+                    c.host(batch.logp()), c.host(batch.oldLogp()), c.host(batch.refLogp()), c.host(batch.advantages()),
+                    c.host(batch.valid()), c.hostOut(gradLogp));
         }
     }
 
@@ -101,24 +85,16 @@ public final class PolicyLoss {
      */
     public PolicyLossStats logits(PolicyLossConfig config, LogitsBatch batch, float[] gradLogits, float[] logpOut,
             float[] entropyOut) {
-        Checks.logits(config, batch, gradLogits, logpOut, entropyOut);
+        PolicyLossChecks.logits(config, batch, gradLogits, logpOut, entropyOut);
         if (backend == Backend.REFERENCE) {
             return PolicyLossReference.logits(config, batch, gradLogits, logpOut, entropyOut);
         }
-        int n = batch.numTokens();
-        try (PointerScope scope = new PointerScope()) {
-            FloatPointer grad = gradLogits != null ? new FloatPointer(Math.max(gradLogits.length, 1)) : null;
-            FloatPointer logp = logpOut != null ? new FloatPointer(Math.max(n, 1)) : null;
-            FloatPointer entropy = entropyOut != null ? new FloatPointer(Math.max(n, 1)) : null;
-            int b = batch.seqOffsets() == null ? 1 : batch.seqOffsets().length - 1;
-            PolicyLossStats stats = logits(config, n, batch.vocab(), b, ints(batch.seqOffsets()),
-                    floats(batch.logits()), DType.F32, ints(batch.targets()), DType.I32, batch.temperature(),
-                    floats(batch.oldLogp()), floats(batch.refLogp()), floats(batch.advantages()),
-                    bytes(batch.valid()), grad, logp, entropy, true);
-            if (grad != null) grad.get(gradLogits);
-            if (logp != null) logp.get(logpOut);
-            if (entropy != null) entropy.get(entropyOut);
-            return stats;
+        int b = batch.seqOffsets() == null ? 1 : batch.seqOffsets().length - 1;
+        try (KernelCall c = new KernelCall(backend)) {
+            return logits(c, config, batch.numTokens(), batch.vocab(), b, c.host(batch.seqOffsets()),
+                    c.host(batch.logits()), DType.F32, c.host(batch.targets()), DType.I32, batch.temperature(),
+                    c.host(batch.oldLogp()), c.host(batch.refLogp()), c.host(batch.advantages()),
+                    c.host(batch.valid()), c.hostOut(gradLogits), c.hostOut(logpOut), c.hostOut(entropyOut));
         }
     }
 
@@ -126,7 +102,7 @@ public final class PolicyLoss {
     public void tokenLogprobs(float[] logits, int vocab, int[] targets, float temperature, float[] logpOut,
             float[] entropyOut) {
         Checks.temperature(temperature);
-        Checks.logitsRows(logits, vocab, targets, null, "logits");
+        PolicyLossChecks.logitsRows(logits, vocab, targets, null, "logits");
         Checks.notNull(logpOut, "logpOut");
         Checks.length(logpOut.length, targets.length, "logpOut");
         if (entropyOut != null) Checks.length(entropyOut.length, targets.length, "entropyOut");
@@ -134,14 +110,9 @@ public final class PolicyLoss {
             PolicyLossReference.tokenLogprobs(logits, vocab, targets, temperature, logpOut, entropyOut);
             return;
         }
-        int n = targets.length;
-        try (PointerScope scope = new PointerScope()) {
-            FloatPointer logp = new FloatPointer(Math.max(n, 1));
-            FloatPointer entropy = entropyOut != null ? new FloatPointer(Math.max(n, 1)) : null;
-            tokenLogprobs(n, vocab, floats(logits), DType.F32, ints(targets), DType.I32, temperature, logp, entropy,
-                    true);
-            logp.get(logpOut);
-            if (entropy != null) entropy.get(entropyOut);
+        try (KernelCall c = new KernelCall(backend)) {
+            tokenLogprobs(c, targets.length, vocab, c.host(logits), DType.F32, c.host(targets), DType.I32, temperature,
+                    c.hostOut(logpOut), c.hostOut(entropyOut));
         }
     }
 
@@ -159,20 +130,18 @@ public final class PolicyLoss {
      */
     public void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp,
             float[] gradLogits) {
-        Checks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
+        PolicyLossChecks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
         if (backend == Backend.REFERENCE) {
             PolicyLossReference.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
             return;
         }
-        int n = targets.length;
-        if (n == 0) return;
-        try (PointerScope scope = new PointerScope()) {
-            FloatPointer lg = floats(logits);
+        if (targets.length == 0) return;
+        try (KernelCall c = new KernelCall(backend)) {
+            FloatPointer lg = c.host(logits);
             // Same array: in place natively as well (one copy of the [N, V] values instead of two).
-            FloatPointer grad = gradLogits == logits ? lg : new FloatPointer(gradLogits.length);
-            tokenLogprobsBackward(n, vocab, lg, DType.F32, ints(targets), DType.I32, temperature, floats(gradLogp),
-                    grad, true);
-            grad.get(gradLogits);
+            FloatPointer grad = gradLogits == logits ? c.inPlace(lg) : c.hostOut(gradLogits);
+            tokenLogprobsBackward(c, targets.length, vocab, lg, DType.F32, c.host(targets), DType.I32, temperature,
+                    c.host(gradLogp), grad);
         }
     }
 
@@ -192,7 +161,9 @@ public final class PolicyLoss {
     public PolicyLossStats tokens(PolicyLossConfig config, long n, int numSeqs, IntPointer seqOffsets,
             FloatPointer logp, FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
             FloatPointer gradLogp) {
-        return tokens(config, n, numSeqs, seqOffsets, logp, oldLogp, refLogp, advantages, valid, gradLogp, false);
+        try (KernelCall c = new KernelCall(backend)) {
+            return tokens(c, config, n, numSeqs, seqOffsets, logp, oldLogp, refLogp, advantages, valid, gradLogp);
+        }
     }
 
     /**
@@ -209,14 +180,18 @@ public final class PolicyLoss {
             Pointer logits, DType logitsDtype, Pointer targets, DType targetsDtype, float temperature,
             FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
             Pointer gradLogits, FloatPointer logpOut, FloatPointer entropyOut) {
-        return logits(config, n, vocab, numSeqs, seqOffsets, logits, logitsDtype, targets, targetsDtype, temperature,
-                oldLogp, refLogp, advantages, valid, gradLogits, logpOut, entropyOut, false);
+        try (KernelCall c = new KernelCall(backend)) {
+            return logits(c, config, n, vocab, numSeqs, seqOffsets, logits, logitsDtype, targets, targetsDtype,
+                    temperature, oldLogp, refLogp, advantages, valid, gradLogits, logpOut, entropyOut);
+        }
     }
 
     /** {@link #tokenLogprobs(float[], int, int[], float, float[], float[])} over JavaCPP pointers. */
     public void tokenLogprobs(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
             DType targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut) {
-        tokenLogprobs(n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, logpOut, entropyOut, false);
+        try (KernelCall c = new KernelCall(backend)) {
+            tokenLogprobs(c, n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, logpOut, entropyOut);
+        }
     }
 
     /**
@@ -231,8 +206,10 @@ public final class PolicyLoss {
      */
     public void tokenLogprobsBackward(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
             DType targetsDtype, float temperature, FloatPointer gradLogp, Pointer gradLogits) {
-        tokenLogprobsBackward(n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, gradLogp, gradLogits,
-                false);
+        try (KernelCall c = new KernelCall(backend)) {
+            tokenLogprobsBackward(c, n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, gradLogp,
+                    gradLogits);
+        }
     }
 
     // ---- libtorch tensors -------------------------------------------------------------------------
@@ -252,19 +229,16 @@ public final class PolicyLoss {
             Tensor refLogp, Tensor advantages, Tensor valid, Tensor gradLogp) {
         Checks.notNull(logp, "logp");
         long n = logp.numel();
-        TensorArgs t = new TensorArgs(backend);
-        IntPointer offs = t.in(seqOffsets, "seqOffsets", -1, ScalarType.Int).asInts();
-        FloatPointer lp = t.in(logp, "logp", n, ScalarType.Float).asFloats();
-        FloatPointer old = t.in(oldLogp, "oldLogp", n, ScalarType.Float).asFloats();
-        FloatPointer ref = t.in(refLogp, "refLogp", n, ScalarType.Float).asFloats();
-        FloatPointer adv = t.in(advantages, "advantages", n, ScalarType.Float).asFloats();
-        BytePointer val = t.in(valid, "valid", n, ScalarType.Bool, ScalarType.Byte).asBytes();
-        FloatPointer grad = t.out(gradLogp, "gradLogp", n, ScalarType.Float).asFloats();
-        int b = seqOffsets == null ? 1 : (int) seqOffsets.numel() - 1;
-        try {
-            return tokens(config, n, b, offs, lp, old, ref, adv, val, grad, false);
-        } finally {
-            t.release();
+        try (KernelCall c = new KernelCall(backend)) {
+            IntPointer offs = c.tensor("seqOffsets", seqOffsets, -1, ScalarType.Int).asInts();
+            FloatPointer lp = c.tensor("logp", logp, n, ScalarType.Float).asFloats();
+            FloatPointer old = c.tensor("oldLogp", oldLogp, n, ScalarType.Float).asFloats();
+            FloatPointer ref = c.tensor("refLogp", refLogp, n, ScalarType.Float).asFloats();
+            FloatPointer adv = c.tensor("advantages", advantages, n, ScalarType.Float).asFloats();
+            BytePointer val = c.tensor("valid", valid, n, ScalarType.Bool, ScalarType.Byte).asBytes();
+            FloatPointer grad = c.tensorOut("gradLogp", gradLogp, n, ScalarType.Float).asFloats();
+            int b = seqOffsets == null ? 1 : (int) seqOffsets.numel() - 1;
+            return tokens(c, config, n, b, offs, lp, old, ref, adv, val, grad);
         }
     }
 
@@ -285,23 +259,20 @@ public final class PolicyLoss {
         long vocab = logits.size(-1);
         Checks.require(vocab > 0, "logits' last dimension V must be > 0");
         long n = logits.numel() / vocab;
-        TensorArgs t = new TensorArgs(backend);
-        IntPointer offs = t.in(seqOffsets, "seqOffsets", -1, ScalarType.Int).asInts();
-        TensorArg lg = t.in(logits, "logits", n * vocab, ScalarType.Float, ScalarType.BFloat16);
-        TensorArg tg = t.in(targets, "targets", n, ScalarType.Int, ScalarType.Long);
-        FloatPointer old = t.in(oldLogp, "oldLogp", n, ScalarType.Float).asFloats();
-        FloatPointer ref = t.in(refLogp, "refLogp", n, ScalarType.Float).asFloats();
-        FloatPointer adv = t.in(advantages, "advantages", n, ScalarType.Float).asFloats();
-        BytePointer val = t.in(valid, "valid", n, ScalarType.Bool, ScalarType.Byte).asBytes();
-        TensorArg grad = t.out(gradLogits, "gradLogits", n * vocab, lg.type());
-        FloatPointer lpOut = t.out(logpOut, "logpOut", n, ScalarType.Float).asFloats();
-        FloatPointer entOut = t.out(entropyOut, "entropyOut", n, ScalarType.Float).asFloats();
-        int b = seqOffsets == null ? 1 : (int) seqOffsets.numel() - 1;
-        try {
-            return logits(config, n, vocab, b, offs, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, old,
-                    ref, adv, val, grad.pointer(), lpOut, entOut, false);
-        } finally {
-            t.release();
+        try (KernelCall c = new KernelCall(backend)) {
+            IntPointer offs = c.tensor("seqOffsets", seqOffsets, -1, ScalarType.Int).asInts();
+            TensorArg lg = c.tensor("logits", logits, n * vocab, ScalarType.Float, ScalarType.BFloat16);
+            TensorArg tg = c.tensor("targets", targets, n, ScalarType.Int, ScalarType.Long);
+            FloatPointer old = c.tensor("oldLogp", oldLogp, n, ScalarType.Float).asFloats();
+            FloatPointer ref = c.tensor("refLogp", refLogp, n, ScalarType.Float).asFloats();
+            FloatPointer adv = c.tensor("advantages", advantages, n, ScalarType.Float).asFloats();
+            BytePointer val = c.tensor("valid", valid, n, ScalarType.Bool, ScalarType.Byte).asBytes();
+            TensorArg grad = c.tensorOut("gradLogits", gradLogits, n * vocab, lg.type());
+            FloatPointer lpOut = c.tensorOut("logpOut", logpOut, n, ScalarType.Float).asFloats();
+            FloatPointer entOut = c.tensorOut("entropyOut", entropyOut, n, ScalarType.Float).asFloats();
+            int b = seqOffsets == null ? 1 : (int) seqOffsets.numel() - 1;
+            return logits(c, config, n, vocab, b, offs, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature,
+                    old, ref, adv, val, grad.pointer(), lpOut, entOut);
         }
     }
 
@@ -325,76 +296,55 @@ public final class PolicyLoss {
         long vocab = logits.size(-1);
         Checks.require(vocab > 0, "logits' last dimension V must be > 0");
         long n = logits.numel() / vocab;
-        TensorArgs t = new TensorArgs(backend);
-        TensorArg lg = t.in(logits, "logits", n * vocab, ScalarType.Float, ScalarType.BFloat16);
-        TensorArg tg = t.in(targets, "targets", n, ScalarType.Int, ScalarType.Long);
-        FloatPointer glp = t.in(gradLogp, "gradLogp", n, ScalarType.Float).asFloats();
-        TensorArg grad = t.out(gradLogits, "gradLogits", n * vocab, lg.type());
-        try {
-            tokenLogprobsBackward(n, vocab, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, glp,
-                    grad.pointer(), false);
-        } finally {
-            t.release();
+        try (KernelCall c = new KernelCall(backend)) {
+            TensorArg lg = c.tensor("logits", logits, n * vocab, ScalarType.Float, ScalarType.BFloat16);
+            TensorArg tg = c.tensor("targets", targets, n, ScalarType.Int, ScalarType.Long);
+            FloatPointer glp = c.tensor("gradLogp", gradLogp, n, ScalarType.Float).asFloats();
+            TensorArg grad = c.tensorOut("gradLogits", gradLogits, n * vocab, lg.type());
+            tokenLogprobsBackward(c, n, vocab, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, glp,
+                    grad.pointer());
         }
     }
 
-    // ---- one path for every form ------------------------------------------------------------------
+    // ---- one path for every form: the op's checks, its arguments, then the reference or the native kernel ----
 
-    private PolicyLossStats tokens(PolicyLossConfig config, long n, int numSeqs, IntPointer seqOffsets,
+    private PolicyLossStats tokens(KernelCall c, PolicyLossConfig config, long n, int numSeqs, IntPointer seqOffsets,
             FloatPointer logp, FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
-            FloatPointer gradLogp, boolean hostStaged) {
-        Checks.config(config, refLogp != null);
+            FloatPointer gradLogp) {
+        PolicyLossChecks.config(config, refLogp != null);
         checkSizes(n, numSeqs, seqOffsets);
         if (n > 0) {
             Checks.notNull(logp, "logp");
             Checks.notNull(oldLogp, "oldLogp");
             Checks.notNull(advantages, "advantages");
         }
-        capacity(seqOffsets, numSeqs + 1L, "seqOffsets");
-        capacity(logp, n, "logp");
-        capacity(oldLogp, n, "oldLogp");
-        capacity(refLogp, n, "refLogp");
-        capacity(advantages, n, "advantages");
-        capacity(valid, n, "valid");
-        capacity(gradLogp, n, "gradLogp");
-        if (backend == Backend.REFERENCE) {
-            float[] grad = gradLogp != null ? new float[(int) n] : null;
-            PolicyLossStats stats = PolicyLossReference.tokens(config,
-                    new TokenBatch(toInts(seqOffsets, numSeqs + 1L), toFloats(logp, n), toFloats(oldLogp, n),
-                            toFloats(refLogp, n), toFloats(advantages, n), toBooleans(valid, n)), grad);
-            if (grad != null) gradLogp.put(grad);
+        Arg offs = c.in("seqOffsets", seqOffsets, numSeqs + 1L);
+        Arg lp = c.in("logp", logp, n);
+        Arg old = c.in("oldLogp", oldLogp, n);
+        Arg ref = c.in("refLogp", refLogp, n);
+        Arg adv = c.in("advantages", advantages, n);
+        Arg val = c.in("valid", valid, n);
+        Arg grad = c.out("gradLogp", gradLogp, n);
+        if (c.reference()) {
+            float[] g = grad.newFloats();
+            PolicyLossStats stats = PolicyLossReference.tokens(config, new TokenBatch(offs.readInts(), lp.readFloats(),
+                    old.readFloats(), ref.readFloats(), adv.readFloats(), val.readBooleans()), g);
+            grad.write(g);
             return stats;
         }
-        if (backend == Backend.CUDA && hostStaged) {
-            try (Staging s = new Staging()) {
-                DeviceMemory grad = gradLogp != null ? s.alloc(n * 4) : null;
-                PolicyLossStats stats = callTokens(config, n, numSeqs, s.in(seqOffsets, (numSeqs + 1L) * 4),
-                        s.in(logp, n * 4), s.in(oldLogp, n * 4), s.in(refLogp, n * 4), s.in(advantages, n * 4),
-                        s.in(valid, n), DeviceMemory.pointerOf(grad));
-                if (grad != null) grad.copyTo(gradLogp);
-                return stats;
-            }
-        }
-        return callTokens(config, n, numSeqs, seqOffsets, logp, oldLogp, refLogp, advantages, valid, gradLogp);
-    }
-
-    private PolicyLossStats callTokens(PolicyLossConfig config, long n, int numSeqs, Pointer seqOffsets,
-            Pointer logp, Pointer oldLogp, Pointer refLogp, Pointer advantages, Pointer valid, Pointer gradLogp) {
-        try (PolicyLossConfigStruct cfg = toStruct(config); DoublePointer stats = new DoublePointer(
-                PolicyLossStats.NUM_STATS)) {
-            NativeLibrary.check(Spo4jNative.spo4j_policy_loss_tokens(device(), n, numSeqs, cast(seqOffsets, IntPointer.class),
-                    cast(logp, FloatPointer.class), cast(oldLogp, FloatPointer.class), cast(refLogp, FloatPointer.class),
-                    cast(advantages, FloatPointer.class), cast(valid, BytePointer.class), cfg,
-                    cast(gradLogp, FloatPointer.class), stats, null));
+        try (PolicyLossConfigStruct cfg = toStruct(config);
+                DoublePointer stats = new DoublePointer(PolicyLossStats.NUM_STATS)) {
+            c.run(() -> Spo4jNative.spo4j_policy_loss_tokens(c.device(), n, numSeqs, offs.asInts(), lp.asFloats(),
+                    old.asFloats(), ref.asFloats(), adv.asFloats(), val.asBytes(), cfg, grad.asFloats(), stats, null));
             return readStats(stats);
         }
     }
 
-    private PolicyLossStats logits(PolicyLossConfig config, long n, long vocab, int numSeqs, IntPointer seqOffsets,
-            Pointer logits, DType logitsDtype, Pointer targets, DType targetsDtype, float temperature,
-            FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid, Pointer gradLogits,
-            FloatPointer logpOut, FloatPointer entropyOut, boolean hostStaged) {
-        Checks.config(config, refLogp != null);
+    private PolicyLossStats logits(KernelCall c, PolicyLossConfig config, long n, long vocab, int numSeqs,
+            IntPointer seqOffsets, Pointer logits, DType logitsDtype, Pointer targets, DType targetsDtype,
+            float temperature, FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
+            Pointer gradLogits, FloatPointer logpOut, FloatPointer entropyOut) {
+        PolicyLossChecks.config(config, refLogp != null);
         Checks.temperature(temperature);
         checkSizes(n, numSeqs, seqOffsets);
         checkLogitsTypes(vocab, logitsDtype, targetsDtype);
@@ -404,68 +354,39 @@ public final class PolicyLoss {
             Checks.notNull(oldLogp, "oldLogp");
             Checks.notNull(advantages, "advantages");
         }
-        capacity(seqOffsets, numSeqs + 1L, "seqOffsets");
-        capacity(logits, n * vocab, "logits");
-        capacity(targets, n, "targets");
-        capacity(oldLogp, n, "oldLogp");
-        capacity(refLogp, n, "refLogp");
-        capacity(advantages, n, "advantages");
-        capacity(valid, n, "valid");
-        capacity(gradLogits, n * vocab, "gradLogits");
-        capacity(logpOut, n, "logpOut");
-        capacity(entropyOut, n, "entropyOut");
-        if (backend == Backend.REFERENCE) {
+        Arg offs = c.in("seqOffsets", seqOffsets, numSeqs + 1L);
+        Arg lg = c.in("logits", logits, logitsDtype, n * vocab);
+        Arg tg = c.in("targets", targets, targetsDtype, n);
+        Arg old = c.in("oldLogp", oldLogp, n);
+        Arg ref = c.in("refLogp", refLogp, n);
+        Arg adv = c.in("advantages", advantages, n);
+        Arg val = c.in("valid", valid, n);
+        Arg grad = c.out("gradLogits", gradLogits, logitsDtype, n * vocab);
+        Arg lpOut = c.out("logpOut", logpOut, n);
+        Arg entOut = c.out("entropyOut", entropyOut, n);
+        if (c.reference()) {
             Checks.require(n * vocab <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 logits");
-            float[] grad = gradLogits != null ? new float[(int) (n * vocab)] : null;
-            float[] lp = logpOut != null ? new float[(int) n] : null;
-            float[] ent = entropyOut != null ? new float[(int) n] : null;
-            PolicyLossStats stats = PolicyLossReference.logits(config,
-                    new LogitsBatch(toInts(seqOffsets, numSeqs + 1L), toFloats(logits, logitsDtype, n * vocab),
-                            (int) vocab, toInts(targets, targetsDtype, n), temperature, toFloats(oldLogp, n),
-                            toFloats(refLogp, n), toFloats(advantages, n), toBooleans(valid, n)), grad, lp, ent);
-            if (grad != null) putFloats(gradLogits, logitsDtype, grad);
-            if (lp != null) logpOut.put(lp);
-            if (ent != null) entropyOut.put(ent);
+            float[] g = grad.newFloats(), lp = lpOut.newFloats(), ent = entOut.newFloats();
+            PolicyLossStats stats = PolicyLossReference.logits(config, new LogitsBatch(offs.readInts(),
+                    lg.readFloats(), (int) vocab, tg.readInts(), temperature, old.readFloats(), ref.readFloats(),
+                    adv.readFloats(), val.readBooleans()), g, lp, ent);
+            grad.write(g);
+            lpOut.write(lp);
+            entOut.write(ent);
             return stats;
         }
-        if (backend == Backend.CUDA && hostStaged) {
-            try (Staging s = new Staging()) {
-                long logitBytes = n * vocab * logitsDtype.bytes;
-                DeviceMemory grad = gradLogits != null ? s.alloc(logitBytes) : null;
-                DeviceMemory lp = logpOut != null ? s.alloc(n * 4) : null;
-                DeviceMemory ent = entropyOut != null ? s.alloc(n * 4) : null;
-                PolicyLossStats stats = callLogits(config, n, vocab, numSeqs, s.in(seqOffsets, (numSeqs + 1L) * 4),
-                        s.in(logits, logitBytes), logitsDtype, s.in(targets, n * targetsDtype.bytes), targetsDtype,
-                        temperature, s.in(oldLogp, n * 4), s.in(refLogp, n * 4), s.in(advantages, n * 4),
-                        s.in(valid, n), DeviceMemory.pointerOf(grad), DeviceMemory.pointerOf(lp),
-                        DeviceMemory.pointerOf(ent));
-                if (grad != null) grad.copyTo(gradLogits);
-                if (lp != null) lp.copyTo(logpOut);
-                if (ent != null) ent.copyTo(entropyOut);
-                return stats;
-            }
-        }
-        return callLogits(config, n, vocab, numSeqs, seqOffsets, logits, logitsDtype, targets, targetsDtype,
-                temperature, oldLogp, refLogp, advantages, valid, gradLogits, logpOut, entropyOut);
-    }
-
-    private PolicyLossStats callLogits(PolicyLossConfig config, long n, long vocab, int numSeqs, Pointer seqOffsets,
-            Pointer logits, DType logitsDtype, Pointer targets, DType targetsDtype, float temperature,
-            Pointer oldLogp, Pointer refLogp, Pointer advantages, Pointer valid, Pointer gradLogits, Pointer logpOut,
-            Pointer entropyOut) {
-        try (PolicyLossConfigStruct cfg = toStruct(config); DoublePointer stats = new DoublePointer(
-                PolicyLossStats.NUM_STATS)) {
-            NativeLibrary.check(Spo4jNative.spo4j_policy_loss_logits(device(), n, vocab, numSeqs,
-                    cast(seqOffsets, IntPointer.class), logits, logitsDtype.code, targets, targetsDtype.code,
-                    temperature, cast(oldLogp, FloatPointer.class), cast(refLogp, FloatPointer.class),
-                    cast(advantages, FloatPointer.class), cast(valid, BytePointer.class), cfg, gradLogits,
-                    cast(logpOut, FloatPointer.class), cast(entropyOut, FloatPointer.class), stats, null));
+        try (PolicyLossConfigStruct cfg = toStruct(config);
+                DoublePointer stats = new DoublePointer(PolicyLossStats.NUM_STATS)) {
+            c.run(() -> Spo4jNative.spo4j_policy_loss_logits(c.device(), n, vocab, numSeqs, offs.asInts(),
+                    lg.pointer(), logitsDtype.code, tg.pointer(), targetsDtype.code, temperature, old.asFloats(),
+                    ref.asFloats(), adv.asFloats(), val.asBytes(), cfg, grad.pointer(), lpOut.asFloats(),
+                    entOut.asFloats(), stats, null));
             return readStats(stats);
         }
     }
 
-    private void tokenLogprobs(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
-            DType targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut, boolean hostStaged) {
+    private void tokenLogprobs(KernelCall c, long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
+            DType targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut) {
         Checks.temperature(temperature);
         Checks.require(n >= 0, "n must be >= 0, got " + n);
         checkLogitsTypes(vocab, logitsDtype, targetsDtype);
@@ -474,39 +395,24 @@ public final class PolicyLoss {
             Checks.notNull(targets, "targets");
             Checks.notNull(logpOut, "logpOut");
         }
-        capacity(logits, n * vocab, "logits");
-        capacity(targets, n, "targets");
-        capacity(logpOut, n, "logpOut");
-        capacity(entropyOut, n, "entropyOut");
-        if (backend == Backend.REFERENCE) {
-            float[] lp = new float[(int) n];
-            float[] ent = entropyOut != null ? new float[(int) n] : null;
-            PolicyLossReference.tokenLogprobs(toFloats(logits, logitsDtype, n * vocab), (int) vocab,
-                    toInts(targets, targetsDtype, n), temperature, lp, ent);
-            if (n > 0) logpOut.put(lp);
-            if (ent != null) entropyOut.put(ent);
+        Arg lg = c.in("logits", logits, logitsDtype, n * vocab);
+        Arg tg = c.in("targets", targets, targetsDtype, n);
+        Arg lpOut = c.out("logpOut", logpOut, n);
+        Arg entOut = c.out("entropyOut", entropyOut, n);
+        if (c.reference()) {
+            float[] lp = new float[(int) n];  // also when n = 0 and logpOut is null: the reference wants an array
+            float[] ent = entOut.newFloats();
+            PolicyLossReference.tokenLogprobs(lg.readFloats(), (int) vocab, tg.readInts(), temperature, lp, ent);
+            lpOut.write(lp);
+            entOut.write(ent);
             return;
         }
-        if (backend == Backend.CUDA && hostStaged) {
-            try (Staging s = new Staging()) {
-                DeviceMemory lp = s.alloc(n * 4);
-                DeviceMemory ent = entropyOut != null ? s.alloc(n * 4) : null;
-                NativeLibrary.check(Spo4jNative.spo4j_policy_loss_token_logprobs(device(), n, vocab,
-                        s.in(logits, n * vocab * logitsDtype.bytes), logitsDtype.code,
-                        s.in(targets, n * targetsDtype.bytes), targetsDtype.code, temperature,
-                        cast(lp.pointer(), FloatPointer.class), cast(DeviceMemory.pointerOf(ent), FloatPointer.class),
-                        null));
-                lp.copyTo(logpOut);
-                if (ent != null) ent.copyTo(entropyOut);
-                return;
-            }
-        }
-        NativeLibrary.check(Spo4jNative.spo4j_policy_loss_token_logprobs(device(), n, vocab, logits, logitsDtype.code, targets,
-                targetsDtype.code, temperature, logpOut, entropyOut, null));
+        c.run(() -> Spo4jNative.spo4j_policy_loss_token_logprobs(c.device(), n, vocab, lg.pointer(), logitsDtype.code,
+                tg.pointer(), targetsDtype.code, temperature, lpOut.asFloats(), entOut.asFloats(), null));
     }
 
-    private void tokenLogprobsBackward(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
-            DType targetsDtype, float temperature, FloatPointer gradLogp, Pointer gradLogits, boolean hostStaged) {
+    private void tokenLogprobsBackward(KernelCall c, long n, long vocab, Pointer logits, DType logitsDtype,
+            Pointer targets, DType targetsDtype, float temperature, FloatPointer gradLogp, Pointer gradLogits) {
         Checks.temperature(temperature);
         Checks.require(n >= 0, "n must be >= 0, got " + n);
         Checks.require(n <= Integer.MAX_VALUE, "n must fit in int32, got " + n);
@@ -518,40 +424,24 @@ public final class PolicyLoss {
             Checks.notNull(gradLogp, "gradLogp");
             Checks.notNull(gradLogits, "gradLogits");
         }
-        capacity(logits, n * vocab, "logits");
-        capacity(targets, n, "targets");
-        capacity(gradLogp, n, "gradLogp");
-        capacity(gradLogits, n * vocab, "gradLogits");
+        Arg lg = c.in("logits", logits, logitsDtype, n * vocab);
+        Arg tg = c.in("targets", targets, targetsDtype, n);
+        Arg glp = c.in("gradLogp", gradLogp, n);
+        Arg grad = c.out("gradLogits", gradLogits, logitsDtype, n * vocab);
         if (n == 0) return;
-        if (backend == Backend.REFERENCE) {
+        if (c.reference()) {
             Checks.require(n * vocab <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 logits");
-            float[] grad = new float[(int) (n * vocab)];
-            PolicyLossReference.tokenLogprobsBackward(toFloats(logits, logitsDtype, n * vocab), (int) vocab,
-                    toInts(targets, targetsDtype, n), temperature, toFloats(gradLogp, n), grad);
-            putFloats(gradLogits, logitsDtype, grad);
+            float[] g = grad.newFloats();
+            PolicyLossReference.tokenLogprobsBackward(lg.readFloats(), (int) vocab, tg.readInts(), temperature,
+                    glp.readFloats(), g);
+            grad.write(g);
             return;
         }
-        if (backend == Backend.CUDA && hostStaged) {
-            try (Staging s = new Staging()) {
-                long logitBytes = n * vocab * logitsDtype.bytes;
-                DeviceMemory grad = s.alloc(logitBytes);
-                NativeLibrary.check(Spo4jNative.spo4j_policy_loss_token_logprobs_backward(device(), n, vocab,
-                        s.in(logits, logitBytes), logitsDtype.code, s.in(targets, n * targetsDtype.bytes),
-                        targetsDtype.code, temperature, cast(s.in(gradLogp, n * 4), FloatPointer.class), grad.pointer(),
-                        null));
-                grad.copyTo(gradLogits);
-                return;
-            }
-        }
-        NativeLibrary.check(Spo4jNative.spo4j_policy_loss_token_logprobs_backward(device(), n, vocab, logits, logitsDtype.code,
-                targets, targetsDtype.code, temperature, gradLogp, gradLogits, null));
+        c.run(() -> Spo4jNative.spo4j_policy_loss_token_logprobs_backward(c.device(), n, vocab, lg.pointer(),
+                logitsDtype.code, tg.pointer(), targetsDtype.code, temperature, glp.asFloats(), grad.pointer(), null));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
-
-    private int device() {
-        return backend == Backend.CUDA ? Spo4jNative.SPO4J_DEVICE_CUDA : Spo4jNative.SPO4J_DEVICE_CPU;
-    }
 
     private static void checkSizes(long n, int numSeqs, Pointer seqOffsets) {
         Checks.require(n >= 0, "n must be >= 0, got " + n);

@@ -17,7 +17,7 @@ public final class PolicyLossReference {
      * @param gradLogp [N] receives ∂loss/∂logp (0 where not kept), or null
      */
     public static PolicyLossStats tokens(PolicyLossConfig c, TokenBatch x, float[] gradLogp) {
-        Checks.tokens(c, x, gradLogp);
+        PolicyLossChecks.tokens(c, x, gradLogp);
         return core(c, x.seqOffsets(), x.logp(), x.oldLogp(), x.refLogp(), x.advantages(), x.valid(), null,
                 gradLogp);
     }
@@ -32,7 +32,7 @@ public final class PolicyLossReference {
      */
     public static PolicyLossStats logits(PolicyLossConfig c, LogitsBatch x, float[] gradLogits, float[] logpOut,
             float[] entropyOut) {
-        Checks.logits(c, x, gradLogits, logpOut, entropyOut);
+        PolicyLossChecks.logits(c, x, gradLogits, logpOut, entropyOut);
         int n = x.numTokens(), v = x.vocab();
         float[] logp = new float[n];
         double[] lse = new double[n];
@@ -60,7 +60,7 @@ public final class PolicyLossReference {
     public static void tokenLogprobs(float[] logits, int vocab, int[] targets, float temperature, float[] logpOut,
             float[] entropyOut) {
         Checks.temperature(temperature);
-        Checks.logitsRows(logits, vocab, targets, null, "logits");
+        PolicyLossChecks.logitsRows(logits, vocab, targets, null, "logits");
         Checks.notNull(logpOut, "logpOut");
         Checks.length(logpOut.length, targets.length, "logpOut");
         if (entropyOut != null) Checks.length(entropyOut.length, targets.length, "entropyOut");
@@ -78,7 +78,7 @@ public final class PolicyLossReference {
      */
     public static void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature,
             float[] gradLogp, float[] gradLogits) {
-        Checks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
+        PolicyLossChecks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
         int n = targets.length;
         boolean[] read = new boolean[n];
         for (int i = 0; i < n; i++) read[i] = gradLogp[i] != 0;

@@ -63,7 +63,8 @@ public final class PolicyLossTorch {
         Checks.notNull(logp, "logp");
         Checks.notNull(oldLogp, "oldLogp");
         Checks.notNull(advantages, "advantages");
-        Checks.config(config, refLogp != null);
+        Checks.notNull(config, "config");
+        Checks.require(config.beta() == 0 || refLogp != null, "refLogp is required when beta > 0");
         long n = logp.numel();
         sameSize(oldLogp, n, "oldLogp");
         sameSize(advantages, n, "advantages");

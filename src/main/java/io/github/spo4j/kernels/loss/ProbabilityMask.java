@@ -69,7 +69,7 @@ public final class ProbabilityMask {
         Checks.notNull(oldLogp, "oldLogp");
         checkRho(rho);
         if (response != null) Checks.length(response.length, oldLogp.length, "response");
-        Checks.finiteWhereValid(oldLogp, response, "oldLogp");
+        PolicyLossChecks.finiteWhereValid(oldLogp, response, "oldLogp");
         double logRho = Math.log(rho);
         boolean[] kept = new boolean[oldLogp.length];
         for (int t = 0; t < oldLogp.length; t++) {

@@ -3,21 +3,15 @@ package io.github.spo4j.kernels.sampler;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.engine.DType;
-import io.github.spo4j.kernels.engine.DeviceMemory;
-import io.github.spo4j.kernels.engine.NativeLibrary;
-import io.github.spo4j.kernels.engine.Staging;
+import io.github.spo4j.kernels.engine.KernelCall;
+import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.engine.TensorArg;
-import io.github.spo4j.kernels.engine.TensorArgs;
-import static io.github.spo4j.kernels.engine.NativeArrays.capacity;
-import static io.github.spo4j.kernels.engine.NativeArrays.cast;
-import static io.github.spo4j.kernels.engine.NativeArrays.toFloats;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -78,13 +72,9 @@ public final class Sampler {
         int[] tokens = new int[b];
         float[] logprobs = new float[b];
         if (b == 0) return new SampleResult(tokens, logprobs);
-        try (PointerScope scope = new PointerScope()) {
-            IntPointer tok = new IntPointer(b);
-            FloatPointer lp = new FloatPointer(b);
-            sample(config, b, vocab, new FloatPointer(logits), DType.F32, new LongPointer(seqIds),
-                    new IntPointer(positions), tok, lp, true);
-            tok.get(tokens);
-            lp.get(logprobs);
+        try (KernelCall c = new KernelCall(backend)) {
+            sample(c, config, b, vocab, c.host(logits), DType.F32, c.host(seqIds), c.host(positions), c.hostOut(tokens),
+                    c.hostOut(logprobs));
         }
         return new SampleResult(tokens, logprobs);
     }
@@ -103,7 +93,9 @@ public final class Sampler {
      */
     public void sample(SamplerConfig config, long numRows, long vocab, Pointer logits, DType logitsDtype,
             LongPointer seqIds, IntPointer positions, IntPointer tokens, FloatPointer logprobs) {
-        sample(config, numRows, vocab, logits, logitsDtype, seqIds, positions, tokens, logprobs, false);
+        try (KernelCall c = new KernelCall(backend)) {
+            sample(c, config, numRows, vocab, logits, logitsDtype, seqIds, positions, tokens, logprobs);
+        }
     }
 
     /**
@@ -121,24 +113,22 @@ public final class Sampler {
         Checks.notNull(logits, "logits");
         Checks.require(logits.dim() == 2, "logits must be 2-D [B, V], got " + logits.dim() + " dimensions");
         long b = logits.size(0), vocab = logits.size(1);
-        TensorArgs t = new TensorArgs(backend);
-        try {
-            TensorArg lg = t.in(logits, "logits", b * vocab, ScalarType.Float, ScalarType.BFloat16);
-            LongPointer ids = cast(t.in(seqIds, "seqIds", b, ScalarType.Long).pointer(), LongPointer.class);
-            IntPointer pos = t.in(positions, "positions", b, ScalarType.Int).asInts();
-            IntPointer tok = t.out(tokens, "tokens", b, ScalarType.Int).asInts();
-            FloatPointer lp = t.out(logprobs, "logprobs", b, ScalarType.Float).asFloats();
+        try (KernelCall c = new KernelCall(backend)) {
+            TensorArg lg = c.tensor("logits", logits, b * vocab, ScalarType.Float, ScalarType.BFloat16);
+            LongPointer ids = c.tensor("seqIds", seqIds, b, ScalarType.Long).asLongs();
+            IntPointer pos = c.tensor("positions", positions, b, ScalarType.Int).asInts();
+            IntPointer tok = c.tensorOut("tokens", tokens, b, ScalarType.Int).asInts();
+            FloatPointer lp = c.tensorOut("logprobs", logprobs, b, ScalarType.Float).asFloats();
             Checks.notNull(seqIds, "seqIds");
             Checks.notNull(positions, "positions");
             Checks.notNull(tokens, "tokens");
-            sample(config, b, vocab, lg.pointer(), lg.dtype(), ids, pos, tok, lp, false);
-        } finally {
-            t.release();
+            sample(c, config, b, vocab, lg.pointer(), lg.dtype(), ids, pos, tok, lp);
         }
     }
 
-    private void sample(SamplerConfig config, long b, long vocab, Pointer logits, DType logitsDtype,
-            LongPointer seqIds, IntPointer positions, IntPointer tokens, FloatPointer logprobs, boolean hostStaged) {
+    /** Every form: the op's checks, its arguments, then the reference or the native kernel. */
+    private void sample(KernelCall c, SamplerConfig config, long b, long vocab, Pointer logits, DType logitsDtype,
+            LongPointer seqIds, IntPointer positions, IntPointer tokens, FloatPointer logprobs) {
         Checks.notNull(config, "config");
         Checks.notNull(logitsDtype, "logitsDtype");
         Checks.require(b >= 0, "numRows must be >= 0, got " + b);
@@ -152,45 +142,23 @@ public final class Sampler {
             Checks.notNull(positions, "positions");
             Checks.notNull(tokens, "tokens");
         }
-        capacity(logits, b * vocab, "logits");
-        capacity(seqIds, b, "seqIds");
-        capacity(positions, b, "positions");
-        capacity(tokens, b, "tokens");
-        capacity(logprobs, b, "logprobs");
+        Arg lg = c.in("logits", logits, logitsDtype, b * vocab);
+        Arg ids = c.in("seqIds", seqIds, b);
+        Arg pos = c.in("positions", positions, b);
+        Arg tok = c.out("tokens", tokens, b);
+        Arg lp = c.out("logprobs", logprobs, b);
         if (b == 0) return;
-        if (backend == Backend.REFERENCE) {
+        if (c.reference()) {
             Checks.require(b * vocab <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 logits");
-            long[] ids = new long[(int) b];
-            int[] pos = new int[(int) b];
-            seqIds.get(ids);
-            positions.get(pos);
-            SampleResult r = SamplerReference.sample(config, toFloats(logits, logitsDtype, b * vocab), (int) vocab,
-                    ids, pos);
-            tokens.put(r.tokens());
-            if (logprobs != null) logprobs.put(r.logprobs());
+            SampleResult r = SamplerReference.sample(config, lg.readFloats(), (int) vocab, ids.readLongs(),
+                    pos.readInts());
+            tok.write(r.tokens());
+            lp.write(r.logprobs());
             return;
         }
-        if (backend == Backend.CUDA && hostStaged) {
-            try (Staging s = new Staging()) {
-                DeviceMemory tok = s.alloc(b * 4);
-                DeviceMemory lp = logprobs != null ? s.alloc(b * 4) : null;
-                call(config, b, vocab, s.in(logits, b * vocab * logitsDtype.bytes), logitsDtype, s.in(seqIds, b * 8),
-                        s.in(positions, b * 4), tok.pointer(), DeviceMemory.pointerOf(lp));
-                tok.copyTo(tokens);
-                if (lp != null) lp.copyTo(logprobs);
-                return;
-            }
-        }
-        call(config, b, vocab, logits, logitsDtype, seqIds, positions, tokens, logprobs);
-    }
-
-    private void call(SamplerConfig c, long b, long vocab, Pointer logits, DType logitsDtype, Pointer seqIds,
-            Pointer positions, Pointer tokens, Pointer logprobs) {
-        int device = backend == Backend.CUDA ? Spo4jNative.SPO4J_DEVICE_CUDA : Spo4jNative.SPO4J_DEVICE_CPU;
-        NativeLibrary.check(Spo4jNative.spo4j_sampler_sample(device, b, vocab, logits, logitsDtype.code,
-                cast(seqIds, LongPointer.class), cast(positions, IntPointer.class), c.temperature(), c.topK(),
-                c.topP(), c.greedy() ? 1 : 0, c.seed(), cast(tokens, IntPointer.class),
-                cast(logprobs, FloatPointer.class), null));
+        c.run(() -> Spo4jNative.spo4j_sampler_sample(c.device(), b, vocab, lg.pointer(), logitsDtype.code,
+                ids.asLongs(), pos.asInts(), config.temperature(), config.topK(), config.topP(),
+                config.greedy() ? 1 : 0, config.seed(), tok.asInts(), lp.asFloats(), null));
     }
 
     private static void checkVocab(long vocab) {

@@ -2,22 +2,12 @@ package io.github.spo4j.kernels.tree;
 
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
-import io.github.spo4j.kernels.engine.DeviceMemory;
-import io.github.spo4j.kernels.engine.NativeLibrary;
-import io.github.spo4j.kernels.engine.Staging;
-import io.github.spo4j.kernels.engine.TensorArgs;
-import static io.github.spo4j.kernels.engine.NativeArrays.capacity;
-import static io.github.spo4j.kernels.engine.NativeArrays.cast;
-import static io.github.spo4j.kernels.engine.NativeArrays.floats;
-import static io.github.spo4j.kernels.engine.NativeArrays.ints;
-import static io.github.spo4j.kernels.engine.NativeArrays.toFloats;
-import static io.github.spo4j.kernels.engine.NativeArrays.toInts;
+import io.github.spo4j.kernels.engine.KernelCall;
+import io.github.spo4j.kernels.engine.KernelCall.Arg;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -65,26 +55,12 @@ public final class TreeBackup {
         Checks.notNull(config, "config");
         Checks.notNull(forest, "forest");
         if (backend == Backend.REFERENCE) return TreeBackupReference.backup(config, forest);
-        int n = forest.numNodes(), t = forest.numTrees();
-        TreeBackupResult out = TreeBackupResult.allocate(n, t);
-        try (PointerScope scope = new PointerScope()) {
-            FloatPointer value = new FloatPointer(Math.max(n, 1));
-            FloatPointer adv = new FloatPointer(Math.max(n, 1));
-            IntPointer childCount = new IntPointer(Math.max(n, 1));
-            IntPointer depth = new IntPointer(Math.max(n, 1));
-            FloatPointer rootValue = new FloatPointer(Math.max(t, 1));
-            IntPointer nonzero = new IntPointer(Math.max(t, 1));
-            backup(config, n, t, ints(forest.treeOffsetsArray()), ints(forest.parentArray()),
-                    floats(forest.leafRewardArray()), floats(forest.weightArray()), value, adv, childCount, depth,
-                    rootValue, nonzero, true);
-            if (n > 0) {
-                value.get(out.value());
-                adv.get(out.advantage());
-                childCount.get(out.childCount());
-                depth.get(out.depth());
-                rootValue.get(out.rootValue());
-                nonzero.get(out.nonzeroAdvantages());
-            }
+        TreeBackupResult out = TreeBackupResult.allocate(forest.numNodes(), forest.numTrees());
+        try (KernelCall c = new KernelCall(backend)) {
+            backup(c, config, forest.numNodes(), forest.numTrees(), c.host(forest.treeOffsetsArray()),
+                    c.host(forest.parentArray()), c.host(forest.leafRewardArray()), c.host(forest.weightArray()),
+                    c.hostOut(out.value()), c.hostOut(out.advantage()), c.hostOut(out.childCount()),
+                    c.hostOut(out.depth()), c.hostOut(out.rootValue()), c.hostOut(out.nonzeroAdvantages()));
         }
         return out;
     }
@@ -109,8 +85,10 @@ public final class TreeBackup {
     public void backup(TreeBackupConfig config, long numNodes, int numTrees, IntPointer treeOffsets, IntPointer parent,
             FloatPointer leafReward, FloatPointer weight, FloatPointer value, FloatPointer advantage,
             IntPointer childCount, IntPointer depth, FloatPointer rootValue, IntPointer nonzeroAdvantages) {
-        backup(config, numNodes, numTrees, treeOffsets, parent, leafReward, weight, value, advantage, childCount,
-                depth, rootValue, nonzeroAdvantages, false);
+        try (KernelCall c = new KernelCall(backend)) {
+            backup(c, config, numNodes, numTrees, treeOffsets, parent, leafReward, weight, value, advantage,
+                    childCount, depth, rootValue, nonzeroAdvantages);
+        }
     }
 
     /**
@@ -131,30 +109,27 @@ public final class TreeBackup {
         Checks.notNull(treeOffsets, "treeOffsets");
         Checks.notNull(parent, "parent");
         long n = parent.numel();
-        TensorArgs t = new TensorArgs(backend);
-        IntPointer offs = t.in(treeOffsets, "treeOffsets", -1, ScalarType.Int).asInts();
-        long trees = treeOffsets.numel() - 1;
-        IntPointer par = t.in(parent, "parent", n, ScalarType.Int).asInts();
-        FloatPointer reward = t.in(leafReward, "leafReward", n, ScalarType.Float).asFloats();
-        FloatPointer w = t.in(weight, "weight", n, ScalarType.Float).asFloats();
-        FloatPointer val = t.out(value, "value", n, ScalarType.Float).asFloats();
-        FloatPointer adv = t.out(advantage, "advantage", n, ScalarType.Float).asFloats();
-        IntPointer cc = t.out(childCount, "childCount", n, ScalarType.Int).asInts();
-        IntPointer dep = t.out(depth, "depth", n, ScalarType.Int).asInts();
-        FloatPointer root = t.out(rootValue, "rootValue", trees, ScalarType.Float).asFloats();
-        IntPointer nz = t.out(nonzeroAdvantages, "nonzeroAdvantages", trees, ScalarType.Int).asInts();
-        Checks.require(trees <= Integer.MAX_VALUE, "treeOffsets has too many entries");
-        try {
-            backup(config, n, (int) trees, offs, par, reward, w, val, adv, cc, dep, root, nz, false);
-        } finally {
-            t.release();
+        try (KernelCall c = new KernelCall(backend)) {
+            IntPointer offs = c.tensor("treeOffsets", treeOffsets, -1, ScalarType.Int).asInts();
+            long trees = treeOffsets.numel() - 1;
+            IntPointer par = c.tensor("parent", parent, n, ScalarType.Int).asInts();
+            FloatPointer reward = c.tensor("leafReward", leafReward, n, ScalarType.Float).asFloats();
+            FloatPointer w = c.tensor("weight", weight, n, ScalarType.Float).asFloats();
+            FloatPointer val = c.tensorOut("value", value, n, ScalarType.Float).asFloats();
+            FloatPointer adv = c.tensorOut("advantage", advantage, n, ScalarType.Float).asFloats();
+            IntPointer cc = c.tensorOut("childCount", childCount, n, ScalarType.Int).asInts();
+            IntPointer dep = c.tensorOut("depth", depth, n, ScalarType.Int).asInts();
+            FloatPointer root = c.tensorOut("rootValue", rootValue, trees, ScalarType.Float).asFloats();
+            IntPointer nz = c.tensorOut("nonzeroAdvantages", nonzeroAdvantages, trees, ScalarType.Int).asInts();
+            Checks.require(trees <= Integer.MAX_VALUE, "treeOffsets has too many entries");
+            backup(c, config, n, (int) trees, offs, par, reward, w, val, adv, cc, dep, root, nz);
         }
     }
 
-    private void backup(TreeBackupConfig config, long n, int numTrees, IntPointer treeOffsets, IntPointer parent,
-            FloatPointer leafReward, FloatPointer weight, FloatPointer value, FloatPointer advantage,
-            IntPointer childCount, IntPointer depth, FloatPointer rootValue, IntPointer nonzeroAdvantages,
-            boolean hostStaged) {
+    /** Every form: the op's checks, its arguments, then the reference or the native kernel. */
+    private void backup(KernelCall c, TreeBackupConfig config, long n, int numTrees, IntPointer treeOffsets,
+            IntPointer parent, FloatPointer leafReward, FloatPointer weight, FloatPointer value, FloatPointer advantage,
+            IntPointer childCount, IntPointer depth, FloatPointer rootValue, IntPointer nonzeroAdvantages) {
         Checks.notNull(config, "config");
         Checks.require(n >= 0, "numNodes must be >= 0, got " + n);
         Checks.require(n <= Integer.MAX_VALUE, "numNodes must fit in int32 (parent indices are int32), got " + n);
@@ -169,62 +144,30 @@ public final class TreeBackup {
             Checks.require(nonzeroAdvantages == null || advantage != null,
                     "nonzeroAdvantages needs the advantage output (it counts A != 0)");
         }
-        capacity(treeOffsets, numTrees + 1L, "treeOffsets");
-        capacity(parent, n, "parent");
-        capacity(leafReward, n, "leafReward");
-        capacity(weight, n, "weight");
-        capacity(value, n, "value");
-        capacity(advantage, n, "advantage");
-        capacity(childCount, n, "childCount");
-        capacity(depth, n, "depth");
-        capacity(rootValue, numTrees, "rootValue");
-        capacity(nonzeroAdvantages, numTrees, "nonzeroAdvantages");
+        Arg offs = c.in("treeOffsets", treeOffsets, numTrees + 1L);
+        Arg par = c.in("parent", parent, n);
+        Arg reward = c.in("leafReward", leafReward, n);
+        Arg w = c.in("weight", weight, n);
+        Arg val = c.out("value", value, n);
+        Arg adv = c.out("advantage", advantage, n);
+        Arg cc = c.out("childCount", childCount, n);
+        Arg dep = c.out("depth", depth, n);
+        Arg root = c.out("rootValue", rootValue, numTrees);
+        Arg nz = c.out("nonzeroAdvantages", nonzeroAdvantages, numTrees);
         if (numTrees == 0) return;
-        if (backend == Backend.REFERENCE) {
-            Forest forest = Forest.of(toInts(treeOffsets, numTrees + 1L), toInts(parent, n), toFloats(leafReward, n),
-                    toFloats(weight, n));
-            TreeBackupResult r = TreeBackupReference.backup(config, forest);
-            value.put(r.value());
-            if (advantage != null) advantage.put(r.advantage());
-            if (childCount != null) childCount.put(r.childCount());
-            if (depth != null) depth.put(r.depth());
-            if (rootValue != null) rootValue.put(r.rootValue());
-            if (nonzeroAdvantages != null) nonzeroAdvantages.put(r.nonzeroAdvantages());
+        if (c.reference()) {
+            TreeBackupResult r = TreeBackupReference.backup(config,
+                    Forest.of(offs.readInts(), par.readInts(), reward.readFloats(), w.readFloats()));
+            val.write(r.value());
+            adv.write(r.advantage());
+            cc.write(r.childCount());
+            dep.write(r.depth());
+            root.write(r.rootValue());
+            nz.write(r.nonzeroAdvantages());
             return;
         }
-        if (backend == Backend.CUDA && hostStaged) {
-            try (Staging s = new Staging()) {
-                DeviceMemory val = s.alloc(n * 4);
-                DeviceMemory adv = advantage != null ? s.alloc(n * 4) : null;
-                DeviceMemory cc = childCount != null ? s.alloc(n * 4) : null;
-                DeviceMemory dep = depth != null ? s.alloc(n * 4) : null;
-                DeviceMemory root = rootValue != null ? s.alloc(numTrees * 4L) : null;
-                DeviceMemory nz = nonzeroAdvantages != null ? s.alloc(numTrees * 4L) : null;
-                call(config, n, numTrees, s.in(treeOffsets, (numTrees + 1L) * 4), s.in(parent, n * 4),
-                        s.in(leafReward, n * 4), s.in(weight, n * 4), val.pointer(), DeviceMemory.pointerOf(adv),
-                        DeviceMemory.pointerOf(cc), DeviceMemory.pointerOf(dep), DeviceMemory.pointerOf(root),
-                        DeviceMemory.pointerOf(nz));
-                val.copyTo(value);
-                if (adv != null) adv.copyTo(advantage);
-                if (cc != null) cc.copyTo(childCount);
-                if (dep != null) dep.copyTo(depth);
-                if (root != null) root.copyTo(rootValue);
-                if (nz != null) nz.copyTo(nonzeroAdvantages);
-                return;
-            }
-        }
-        call(config, n, numTrees, treeOffsets, parent, leafReward, weight, value, advantage, childCount, depth,
-                rootValue, nonzeroAdvantages);
-    }
-
-    private void call(TreeBackupConfig config, long n, int numTrees, Pointer treeOffsets, Pointer parent,
-            Pointer leafReward, Pointer weight, Pointer value, Pointer advantage, Pointer childCount, Pointer depth,
-            Pointer rootValue, Pointer nonzeroAdvantages) {
-        int device = backend == Backend.CUDA ? Spo4jNative.SPO4J_DEVICE_CUDA : Spo4jNative.SPO4J_DEVICE_CPU;
-        NativeLibrary.check(Spo4jNative.spo4j_tree_backup(device, n, numTrees, cast(treeOffsets, IntPointer.class),
-                cast(parent, IntPointer.class), cast(leafReward, FloatPointer.class), cast(weight, FloatPointer.class),
-                config.valueMode().code, config.advantageMode().code, config.stdEps(), cast(value, FloatPointer.class),
-                cast(advantage, FloatPointer.class), cast(childCount, IntPointer.class), cast(depth, IntPointer.class),
-                cast(rootValue, FloatPointer.class), cast(nonzeroAdvantages, IntPointer.class), null));
+        c.run(() -> Spo4jNative.spo4j_tree_backup(c.device(), n, numTrees, offs.asInts(), par.asInts(),
+                reward.asFloats(), w.asFloats(), config.valueMode().code, config.advantageMode().code, config.stdEps(),
+                val.asFloats(), adv.asFloats(), cc.asInts(), dep.asInts(), root.asFloats(), nz.asInts(), null));
     }
 }
