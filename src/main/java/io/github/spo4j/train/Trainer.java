@@ -2,30 +2,16 @@ package io.github.spo4j.train;
 
 import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.loss.PolicyLossStats;
-import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.TargetBatch;
 import io.github.spo4j.model.TrainingForward;
 import io.github.spo4j.rollout.ChainSampler;
 import io.github.spo4j.rollout.ChainValueEstimator;
-import io.github.spo4j.rollout.Completion;
-import io.github.spo4j.rollout.GenerationConfig;
-import io.github.spo4j.rollout.SampledTree;
 import io.github.spo4j.rollout.TreeSampler;
-import io.github.spo4j.rollout.TreeShape;
-import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantages;
-import io.github.spo4j.spo.partition.NewlineStepPartition;
-import io.github.spo4j.spo.replay.ReplayBuffer;
-import io.github.spo4j.spo.data.SamplingTree;
-import io.github.spo4j.spo.advantage.SegmentAdvantageBatch;
-import io.github.spo4j.spo.advantage.TreeAdvantageResult;
-import io.github.spo4j.spo.advantage.TreeAdvantages;
-import io.github.spo4j.spo.data.TreeEdge;
-import io.github.spo4j.spo.data.Trajectory;
 import io.github.spo4j.spo.advantage.VinePpoAdvantages;
-import io.github.spo4j.tasks.Problem;
+import io.github.spo4j.spo.replay.ReplayBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -48,6 +34,10 @@ import org.bytedeco.pytorch.NoGradGuard;
  *       gradient pushed through libtorch autograd, then clipping and AdamW on SPO's schedule.
  * </ol>
  *
+ * Steps 2–5 belong to the algorithm's family, an {@code EpisodeSource} chosen once at construction (group baselines,
+ * chain Monte-Carlo, or tree and replay buffer) that owns its state and its part of a checkpoint; the trainer keeps
+ * what every algorithm shares: the questions, the update, the schedule and the counters.
+ *
  * Everything random is keyed by the run seed and the iteration, so a run resumed from a checkpoint taken between
  * iterations continues exactly as the uninterrupted run would have.
  */
@@ -59,10 +49,7 @@ public final class Trainer implements AutoCloseable {
     private final Policy reference;
     private final PolicyOptimizer optimizer;
     private final KvCache pool;
-    private final ChainSampler chainSampler;
-    private final TreeSampler treeSampler;
-    private final ReplayBuffer replay;
-    private final TreeAdvantages treeAdvantages;
+    private final EpisodeSource episodeSource;
     private int iteration;
     private long generatedTokens;
 
@@ -92,19 +79,7 @@ public final class Trainer implements AutoCloseable {
         reference.copyFrom(base);
         optimizer = new PolicyOptimizer(policy, algo.optimizer());
         pool = KvCache.create(policy.kvCacheConfig(config.run().kvBlockSize(), config.run().kvBlocks()));
-        chainSampler = new ChainSampler(policy, pool);
-        chainSampler.setMaxStreamsPerBatch(config.run().maxStreams());
-        treeSampler = new TreeSampler(policy, pool);
-        if (algo.algorithm() == Algorithm.SPO_TREE) {
-            AlgorithmConfig.TreeSettings t = algo.tree();
-            replay = new ReplayBuffer(algo.batching().episodesPerIteration(), t.replayMaxAge(), t.replayPerQuestion(),
-                    Seeds.mix(config.run().seed(), Seeds.REPLAY));
-            treeAdvantages = new TreeAdvantages(io.github.spo4j.kernels.Backend.autoHost(), t.backup(),
-                    t.truncatedLeaves());
-        } else {
-            replay = null;
-            treeAdvantages = null;
-        }
+        episodeSource = EpisodeSource.of(new TrainingContext(task, config, policy, reference, pool));
     }
 
     public TrainConfig config() {
@@ -149,29 +124,22 @@ public final class Trainer implements AutoCloseable {
         if (finished()) throw new IllegalStateException("the run is finished");
         long start = System.nanoTime();
         long tokensBefore = generatedTokens;
-        List<Integer> questions = drawQuestions();
-        Collected c = switch (algo.algorithm()) {
-            case GRPO, GRPO_MASK, RLOO -> collectGroups(questions);
-            case SPO_CHAIN, VINEPPO -> collectMonteCarlo(questions);
-            case SPO_TREE -> collectTree(questions);
-        };
-        generatedTokens = chainSampler.generatedTokens() + treeSampler.generatedTokens() + restoredTokens;
-        long iterationTokens = generatedTokens - tokensBefore;
+        EpisodeSource.Batch c = episodeSource.collect(drawQuestions(), iteration);
+        generatedTokens += c.generatedTokens();
+        long iterationTokens = c.generatedTokens();
         // The schedule's point for this iteration: the middle of the tokens it spent (no step at lr 0 at the start).
         double progress = config.run().tokenBudget() > 0
                 ? progress((tokensBefore + generatedTokens) / 2, iteration)
                 : progress(0, iteration) + 0.5 / algo.optimizer().iterations();
-        Update u = update(c.episodes, progress);
+        Update u = update(c.episodes(), progress);
         iteration++;
-        return new IterationStats(iteration - 1, iterationTokens, generatedTokens, c.meanReward, c.responses,
-                c.episodes.size(), u.loss, u.keptFraction, u.clipFraction, u.kl, u.gradNorm,
+        return new IterationStats(iteration - 1, iterationTokens, generatedTokens, c.meanReward(), c.responses(),
+                c.episodes().size(), u.loss, u.keptFraction, u.clipFraction, u.kl, u.gradNorm,
                 PolicyOptimizer.learningRate(algo.optimizer(), progress), u.steps, u.skipped,
                 (System.nanoTime() - start) / 1e9);
     }
 
-    // ---- sampling and advantages ------------------------------------------------------------------------------
-
-    private record Collected(List<Episode> episodes, double meanReward, int responses) {}
+    // ---- questions and log-probs --------------------------------------------------------------------------------
 
     private List<Integer> drawQuestions() {
         int q = algo.batching().questionsPerIteration();
@@ -184,169 +152,6 @@ public final class Trainer implements AutoCloseable {
             out.addAll(perm.subList(0, Math.min(perm.size(), q - out.size())));
         }
         return out;
-    }
-
-    private GenerationConfig generation(long stream) {
-        AlgorithmConfig.Sampling s = algo.sampling();
-        SamplerConfig sampling = SamplerConfig.builder().temperature(s.temperature()).topP(s.topP())
-                .seed(Seeds.mix(config.run().seed(), stream, iteration)).build();
-        return GenerationConfig.of(sampling, s.maxNewTokens(), task.tokenizer().eosIds());
-    }
-
-    private List<int[]> prompts(List<Integer> questions) {
-        List<int[]> out = new ArrayList<>(questions.size());
-        for (int q : questions) out.add(task.promptIds(task.train().get(q)));
-        return out;
-    }
-
-    /** G responses per question; returns them flat, question-major, with their rewards. */
-    private List<Completion> sampleGroups(List<Integer> questions, List<int[]> prompts, double[] rewards) {
-        int g = algo.batching().samplesPerQuestion();
-        Threads.sampling();
-        List<List<Completion>> groups = chainSampler.sample(prompts, g, generation(Seeds.RESPONSES));
-        List<Completion> flat = new ArrayList<>(questions.size() * g);
-        for (int i = 0; i < questions.size(); i++) {
-            for (int j = 0; j < g; j++) {
-                Completion c = groups.get(i).get(j);
-                rewards[flat.size()] = task.reward(task.train().get(questions.get(i)), c.tokens(), c.finishReason());
-                flat.add(c);
-            }
-        }
-        return flat;
-    }
-
-    private Collected collectGroups(List<Integer> questions) {
-        int g = algo.batching().samplesPerQuestion();
-        List<int[]> prompts = prompts(questions);
-        double[] rewards = new double[questions.size() * g];
-        List<Completion> responses = sampleGroups(questions, prompts, rewards);
-        List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
-        for (int k = 0; k < responses.size(); k++) {
-            queries.add(prompts.get(k / g));
-            targets.add(responses.get(k).tokens());
-        }
-        float[][] oldLogp = logprobs(policy, queries, targets);
-        float[][] refLogp = referenceLogprobs(queries, targets);
-        List<Episode> episodes = new ArrayList<>();
-        for (int i = 0; i < questions.size(); i++) {
-            float[] groupRewards = new float[g];
-            for (int j = 0; j < g; j++) groupRewards[j] = (float) rewards[i * g + j];
-            float[] adv = algo.group().advantages(groupRewards);
-            for (int j = 0; j < g; j++) {
-                int k = i * g + j;
-                float[] a = new float[targets.get(k).length];
-                Arrays.fill(a, adv[j]);
-                episodes.add(new Episode(queries.get(k), targets.get(k), oldLogp[k], a, ref(refLogp, k)));
-            }
-        }
-        return new Collected(episodes, mean(rewards), responses.size());
-    }
-
-    private Collected collectMonteCarlo(List<Integer> questions) {
-        int g = algo.batching().samplesPerQuestion();
-        List<int[]> prompts = prompts(questions);
-        double[] rewards = new double[questions.size() * g];
-        List<Completion> responses = sampleGroups(questions, prompts, rewards);
-        List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
-        for (int k = 0; k < responses.size(); k++) {
-            queries.add(prompts.get(k / g));
-            targets.add(responses.get(k).tokens());
-        }
-        float[][] oldLogp = logprobs(policy, queries, targets);
-        List<Trajectory> batch = new ArrayList<>(responses.size());
-        for (int k = 0; k < responses.size(); k++) {
-            batch.add(new Trajectory(questions.get(k / g), queries.get(k), targets.get(k), oldLogp[k], rewards[k],
-                    responses.get(k).finishReason()));
-        }
-        ChainValueEstimator estimator = new ChainValueEstimator(chainSampler, generation(Seeds.MONTE_CARLO),
-                task.trainReward());
-        Threads.sampling();
-        SegmentAdvantageBatch advantages = algo.algorithm() == Algorithm.SPO_CHAIN
-                ? new ChainAdvantages(algo.chain().partition(), estimator, algo.chain().advantages()).compute(batch)
-                : new VinePpoAdvantages(new NewlineStepPartition(task.tokenizer()::tokenTexts), estimator,
-                        algo.vine()).compute(batch);
-        float[][] refLogp = referenceLogprobs(queries, targets);
-        List<Episode> episodes = new ArrayList<>(batch.size());
-        for (int k = 0; k < batch.size(); k++) {
-            episodes.add(new Episode(queries.get(k), targets.get(k), oldLogp[k],
-                    advantages.get(k).tokenAdvantages(), ref(refLogp, k)));
-        }
-        return new Collected(episodes, mean(rewards), responses.size());
-    }
-
-    private Collected collectTree(List<Integer> questions) {
-        AlgorithmConfig.TreeSettings t = algo.tree();
-        TreeShape shape = new TreeShape(t.branching().stream().mapToInt(Integer::intValue).toArray(),
-                t.segmentTokens());
-        List<int[]> prompts = prompts(questions);
-        int leavesPerTree = 1;
-        for (int b : shape.branching()) leavesPerTree *= b;
-        int treesPerCall = Math.max(1, config.run().maxStreams() / leavesPerTree);
-        Threads.sampling();
-        List<SampledTree> sampled = new ArrayList<>(prompts.size());
-        for (int from = 0; from < prompts.size(); from += treesPerCall) {
-            List<int[]> chunk = prompts.subList(from, Math.min(prompts.size(), from + treesPerCall));
-            sampled.addAll(treeSampler.sample(chunk, shape, generation(Seeds.mix(Seeds.TREES, from))));
-        }
-        // π_old of every node's segment given its parent's text, in one batched forward (SPO_SPEC §3).
-        List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
-        for (SampledTree tree : sampled) {
-            for (int n = 0; n < tree.numNodes(); n++) {
-                SampledTree.Node node = tree.nodes().get(n);
-                int[] prompt = tree.promptIds();
-                int[] above = node.parent() == SamplingTree.ROOT ? new int[0] : tree.responseIds(node.parent());
-                int[] query = Arrays.copyOf(prompt, prompt.length + above.length);
-                System.arraycopy(above, 0, query, prompt.length, above.length);
-                queries.add(query);
-                targets.add(node.segment().tokens());
-            }
-        }
-        float[][] oldLogp = logprobs(policy, queries, targets);
-        List<SamplingTree> trees = new ArrayList<>(sampled.size());
-        double rewardSum = 0;
-        int leaves = 0;
-        for (int i = 0, row = 0; i < sampled.size(); i++) {
-            SampledTree tree = sampled.get(i);
-            float[][] nodeLogp = Arrays.copyOfRange(oldLogp, row, row + tree.numNodes());
-            row += tree.numNodes();
-            SamplingTree st = tree.toSamplingTree(questions.get(i), task.trainReward(), nodeLogp);
-            trees.add(st);
-            for (int n = 0; n < st.numNodes(); n++) {
-                if (!st.isLeaf(n)) continue;
-                rewardSum += task.reward(task.train().get(questions.get(i)), tree.responseIds(n),
-                        tree.nodes().get(n).segment().finishReason());
-                leaves++;
-            }
-        }
-        TreeAdvantageResult result = treeAdvantages.compute(trees, iteration);
-        List<TreeEdge> edges = replay.nextBatch(iteration, result.edges()).edges();
-        List<int[]> edgeQueries = new ArrayList<>(edges.size()), edgeTargets = new ArrayList<>(edges.size());
-        for (TreeEdge e : edges) {
-            edgeQueries.add(e.queryIds());
-            edgeTargets.add(e.responseIds());
-        }
-        float[][] refLogp = referenceLogprobs(edgeQueries, edgeTargets);
-        List<Episode> episodes = new ArrayList<>(edges.size());
-        for (int k = 0; k < edges.size(); k++) {
-            TreeEdge e = edges.get(k);
-            float[] a = new float[e.responseLength()];
-            Arrays.fill(a, e.advantage());
-            episodes.add(new Episode(edgeQueries.get(k), edgeTargets.get(k), e.oldLogp(), a, ref(refLogp, k)));
-        }
-        return new Collected(episodes, leaves == 0 ? 0 : rewardSum / leaves, leaves);
-    }
-
-    private float[][] referenceLogprobs(List<int[]> queries, List<int[]> targets) {
-        return algo.loss().beta() > 0 ? logprobs(reference, queries, targets) : null;
-    }
-
-    private static float[] ref(float[][] refLogp, int k) {
-        return refLogp == null ? null : refLogp[k];
-    }
-
-    /** Log-probs of each target at the sampling temperature, in no-grad micro-batches. */
-    private float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets) {
-        return logprobs(model, queries, targets, algo.sampling().temperature(), config.run().microBatchSize() * 4);
     }
 
     /** Log-probs of each target given its query at {@code temperature}, {@code micro} sequences per no-grad pass. */
@@ -435,39 +240,30 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    private static double mean(double[] x) {
-        double s = 0;
-        for (double v : x) s += v;
-        return x.length == 0 ? 0 : s / x.length;
-    }
-
     // ---- state (checkpoints) ----------------------------------------------------------------------------------
 
-    private long restoredTokens;
-
-    ReplayBuffer replay() {
-        return replay;
+    /** The algorithm family's episode source (it writes its part of a checkpoint). */
+    EpisodeSource episodeSource() {
+        return episodeSource;
     }
 
     PolicyOptimizer optimizer() {
         return optimizer;
     }
 
-    /** Restores the counters of a checkpoint (the weights, optimizer and replay buffer are restored by the caller). */
+    /**
+     * Restores the counters of a checkpoint (the weights, the optimizer and the episode source's state are restored by
+     * the caller).
+     */
     void restoreCounters(int iterations, long tokens) {
         if (iteration != 0 || generatedTokens != 0) throw new IllegalStateException("restore needs a fresh trainer");
         iteration = iterations;
         generatedTokens = tokens;
-        restoredTokens = tokens;
     }
 
     /** The frozen reference policy (the starting weights). */
     Policy reference() {
         return reference;
-    }
-
-    ChainSampler chainSampler() {
-        return chainSampler;
     }
 
     @Override

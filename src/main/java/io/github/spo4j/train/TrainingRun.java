@@ -9,12 +9,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.io.AtomicFiles;
-import io.github.spo4j.spo.replay.ReplayBuffer;
-import io.github.spo4j.spo.data.TreeEdge;
 import io.github.spo4j.tasks.Problem;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -31,22 +26,20 @@ import java.util.stream.Stream;
 
 /**
  * One training run in a directory: the {@link Trainer}'s iterations with evaluations on the test set and checkpoints
- * between iterations. A checkpoint ({@value #CHECKPOINT}/) holds the weights, the AdamW state, the replay buffer
- * (SPO-tree), the counters, the evaluations so far, the config and a fingerprint of the task and of the starting
- * policy, and a manifest of every file's size and SHA-256. It is written into a temporary directory and swapped in
- * by renames, so a kill at any moment leaves the previous checkpoint or the new one. {@link #resume} refuses a
- * checkpoint whose files do not match the manifest (truncated, corrupt) or whose config, task or base differ, with
- * a message that says which, and touches nothing.
+ * between iterations. A checkpoint ({@value #CHECKPOINT}/) holds the weights, the AdamW state, the algorithm family's
+ * state ({@code EpisodeSource.save}: SPO-tree's replay buffer), the counters, the evaluations so far, the config and a
+ * fingerprint of the task and of the starting policy, and a manifest of every file's size and SHA-256. It is written
+ * into a temporary directory and swapped in by renames, so a kill at any moment leaves the previous checkpoint or the
+ * new one. {@link #resume} refuses a checkpoint whose files do not match the manifest (truncated, corrupt) or whose
+ * config, task or base differ, with a message that says which, and touches nothing.
  */
 public final class TrainingRun implements AutoCloseable {
     public static final String CHECKPOINT = "checkpoint";
     private static final String STATE = "state.json";
     private static final String OPTIMIZER = "optimizer.pt";
-    private static final String REPLAY = "replay.bin";
     /** Per-iteration training statistics ({@link Trainer.IterationStats}), one JSON object a line. */
     public static final String ITERATIONS = "iterations.jsonl";
     private static final int FORMAT = 1;
-    private static final int REPLAY_MAGIC = 0x53504F52;  // "SPOR"
 
     /** One evaluation of the policy on the test set. Iteration 0 is the starting policy. */
     public record Evaluation(int iteration, long generatedTokens, double wallSeconds, double greedyAccuracy,
@@ -131,7 +124,7 @@ public final class TrainingRun implements AutoCloseable {
                 trainer.policy().copyFrom(saved2);
             }
             trainer.optimizer().load(dir.resolve(OPTIMIZER));
-            if (trainer.replay() != null) readReplay(dir.resolve(REPLAY), trainer.replay());
+            trainer.episodeSource().restore(dir);
             trainer.restoreCounters(state.get("iteration").getAsInt(), state.get("generatedTokens").getAsLong());
             run.wallBefore = state.get("wallSeconds").getAsDouble();
             for (JsonElement e : state.getAsJsonArray("evaluations")) {
@@ -224,7 +217,7 @@ public final class TrainingRun implements AutoCloseable {
         trainer.policy().save(tmp);
         Workspace.saveTokenizer(tmp, trainer.task().tokenizer());
         trainer.optimizer().save(tmp.resolve(OPTIMIZER));
-        if (trainer.replay() != null) AtomicFiles.write(tmp.resolve(REPLAY), replayBytes(trainer.replay()));
+        trainer.episodeSource().save(tmp);
         byte[] log = iterationsJsonl();
         AtomicFiles.write(tmp.resolve(ITERATIONS), log);
         JsonObject state = new JsonObject();
@@ -319,57 +312,6 @@ public final class TrainingRun implements AutoCloseable {
         if (e == null || e.isJsonNull()) return Double.NaN;
         if (e.getAsJsonPrimitive().isString()) return Double.parseDouble(e.getAsString());  // "NaN"
         return e.getAsDouble();
-    }
-
-    static byte[] replayBytes(ReplayBuffer replay) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(REPLAY_MAGIC);
-            out.writeInt(replay.lastIteration());
-            List<TreeEdge> edges = replay.pending();
-            out.writeInt(edges.size());
-            for (TreeEdge e : edges) {
-                out.writeInt(e.questionId());
-                out.writeInt(e.iteration());
-                writeInts(out, e.queryIds());
-                writeInts(out, e.responseIds());
-                for (float x : e.oldLogp()) out.writeFloat(x);
-                out.writeFloat(e.advantage());
-            }
-        }
-        return bytes.toByteArray();
-    }
-
-    private static void readReplay(Path file, ReplayBuffer replay) throws IOException {
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-            if (in.readInt() != REPLAY_MAGIC) throw new IOException(file + " is not a replay buffer file");
-            int last = in.readInt();
-            int n = in.readInt();
-            List<TreeEdge> edges = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                int q = in.readInt(), it = in.readInt();
-                int[] query = readInts(in), response = readInts(in);
-                float[] logp = new float[response.length];
-                for (int t = 0; t < logp.length; t++) logp[t] = in.readFloat();
-                edges.add(new TreeEdge(q, it, query, response, logp, in.readFloat()));
-            }
-            replay.restore(edges, last);
-        } catch (java.io.EOFException e) {
-            throw new IOException(file + " ends early: truncated", e);
-        }
-    }
-
-    private static void writeInts(DataOutputStream out, int[] a) throws IOException {
-        out.writeInt(a.length);
-        for (int x : a) out.writeInt(x);
-    }
-
-    private static int[] readInts(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > 1 << 24) throw new IOException("bad array length " + n);
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = in.readInt();
-        return a;
     }
 
     /** SHA-256 over the starting policy's parameters (names, shapes and fp32 values). */

@@ -1,0 +1,66 @@
+package io.github.spo4j.train;
+
+import io.github.spo4j.rollout.ChainSampler;
+import io.github.spo4j.rollout.ChainValueEstimator;
+import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.spo.AlgorithmConfig;
+import io.github.spo4j.spo.advantage.ChainAdvantages;
+import io.github.spo4j.spo.advantage.SegmentAdvantageBatch;
+import io.github.spo4j.spo.advantage.VinePpoAdvantages;
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.spo.partition.NewlineStepPartition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * SPO-chain and VinePPO: G responses per question, each cut into segments (SPO-chain's cutpoints, VinePPO's newline
+ * steps); a segment's advantage is the difference of the Monte-Carlo values of the states around it, N rollouts per
+ * state drawn by the same sampler as the responses ({@link ChainValueEstimator}), so the rollout tokens count in the
+ * iteration's tokens. Keeps nothing between iterations but its estimator, reseeded every iteration.
+ */
+final class ChainMonteCarloSource implements EpisodeSource {
+    private final TrainingContext context;
+    private final ChainSampler sampler;
+    private final ChainValueEstimator estimator;
+    private final Function<List<Trajectory>, SegmentAdvantageBatch> advantages;
+
+    ChainMonteCarloSource(TrainingContext context) {
+        this.context = context;
+        sampler = context.chainSampler();
+        estimator = new ChainValueEstimator(sampler, context.generation(Seeds.MONTE_CARLO, 0),
+                context.task().trainReward());
+        AlgorithmConfig algo = context.algo();
+        if (algo.algorithm() == Algorithm.SPO_CHAIN) {
+            advantages = new ChainAdvantages(algo.chain().partition(), estimator, algo.chain().advantages())::compute;
+        } else if (algo.algorithm() == Algorithm.VINEPPO) {
+            advantages = new VinePpoAdvantages(new NewlineStepPartition(context.task().tokenizer()::tokenTexts),
+                    estimator, algo.vine())::compute;
+        } else {
+            throw new IllegalArgumentException(algo.algorithm() + " is not a chain Monte-Carlo algorithm");
+        }
+    }
+
+    @Override
+    public Batch collect(List<Integer> questions, int iteration) {
+        long tokensBefore = sampler.generatedTokens();
+        int g = context.algo().batching().samplesPerQuestion();
+        TrainingContext.Groups sampled = context.sampleGroups(sampler, questions, iteration);
+        List<Trajectory> batch = new ArrayList<>(sampled.targets().size());
+        for (int k = 0; k < sampled.targets().size(); k++) {
+            batch.add(new Trajectory(questions.get(k / g), sampled.queries().get(k), sampled.targets().get(k),
+                    sampled.oldLogp()[k], sampled.rewards()[k], sampled.completions().get(k).finishReason()));
+        }
+        estimator.setSeed(context.seed(Seeds.MONTE_CARLO, iteration));
+        Threads.sampling();
+        SegmentAdvantageBatch segmentAdvantages = advantages.apply(batch);
+        float[][] refLogp = context.referenceLogprobs(sampled.queries(), sampled.targets());
+        List<Episode> episodes = new ArrayList<>(batch.size());
+        for (int k = 0; k < batch.size(); k++) {
+            episodes.add(new Episode(sampled.queries().get(k), sampled.targets().get(k), sampled.oldLogp()[k],
+                    segmentAdvantages.get(k).tokenAdvantages(), TrainingContext.row(refLogp, k)));
+        }
+        return new Batch(episodes, sampled.meanReward(), sampled.completions().size(),
+                sampler.generatedTokens() - tokensBefore);
+    }
+}

@@ -1,0 +1,117 @@
+package io.github.spo4j.train;
+
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.rollout.ChainSampler;
+import io.github.spo4j.rollout.Completion;
+import io.github.spo4j.rollout.GenerationConfig;
+import io.github.spo4j.spo.AlgorithmConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What the {@link Trainer} lends its {@link EpisodeSource}: the task, the config, the policy being trained (π_old at
+ * sampling time), the frozen reference and the KV pool, and the steps the families share (prompts, sampling
+ * streams, G responses per question, π_old and reference log-probs). The trainer owns and closes the policies and
+ * the pool.
+ */
+record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Policy reference, KvCache pool) {
+    AlgorithmConfig algo() {
+        return config.algorithm();
+    }
+
+    /** A chain sampler on the policy and pool, capped at the run's streams per batch. */
+    ChainSampler chainSampler() {
+        ChainSampler sampler = new ChainSampler(policy, pool);
+        sampler.setMaxStreamsPerBatch(config.run().maxStreams());
+        return sampler;
+    }
+
+    /** The sampler seed of stream {@code stream} in iteration {@code iteration}. */
+    long seed(long stream, int iteration) {
+        return Seeds.mix(config.run().seed(), stream, iteration);
+    }
+
+    /** The sampling settings of stream {@code stream} in iteration {@code iteration}. */
+    GenerationConfig generation(long stream, int iteration) {
+        AlgorithmConfig.Sampling s = algo().sampling();
+        SamplerConfig sampling = SamplerConfig.builder().temperature(s.temperature()).topP(s.topP())
+                .seed(seed(stream, iteration)).build();
+        return GenerationConfig.of(sampling, s.maxNewTokens(), task.tokenizer().eosIds());
+    }
+
+    /** The prompt token ids of train questions {@code questions}. */
+    List<int[]> prompts(List<Integer> questions) {
+        List<int[]> out = new ArrayList<>(questions.size());
+        for (int q : questions) out.add(task.promptIds(task.train().get(q)));
+        return out;
+    }
+
+    /**
+     * G responses per question, flat and question-major: response k answers question k / G.
+     *
+     * @param queries     [Q·G] each response's prompt
+     * @param targets     [Q·G] each response's tokens
+     * @param completions [Q·G] the sampled responses
+     * @param rewards     [Q·G] their rewards
+     * @param oldLogp     [Q·G][T_k] their π_old log-probs at the sampling temperature
+     */
+    record Groups(List<int[]> queries, List<int[]> targets, List<Completion> completions, double[] rewards,
+            float[][] oldLogp) {
+        double meanReward() {
+            double s = 0;
+            for (double v : rewards) s += v;
+            return rewards.length == 0 ? 0 : s / rewards.length;
+        }
+    }
+
+    /** Samples G responses per question from {@code sampler}, scores them and takes their π_old log-probs. */
+    Groups sampleGroups(ChainSampler sampler, List<Integer> questions, int iteration) {
+        int g = algo().batching().samplesPerQuestion();
+        List<int[]> prompts = prompts(questions);
+        double[] rewards = new double[questions.size() * g];
+        Threads.sampling();
+        List<List<Completion>> groups = sampler.sample(prompts, g, generation(Seeds.RESPONSES, iteration));
+        List<Completion> flat = new ArrayList<>(rewards.length);
+        List<int[]> queries = new ArrayList<>(rewards.length), targets = new ArrayList<>(rewards.length);
+        for (int i = 0; i < questions.size(); i++) {
+            for (int j = 0; j < g; j++) {
+                Completion c = groups.get(i).get(j);
+                rewards[flat.size()] = task.reward(task.train().get(questions.get(i)), c.tokens(), c.finishReason());
+                flat.add(c);
+                queries.add(prompts.get(i));
+                targets.add(c.tokens());
+            }
+        }
+        return new Groups(queries, targets, flat, rewards, logprobs(queries, targets));
+    }
+
+    /** π_old: the policy's log-probs of each target given its query at the sampling temperature. */
+    float[][] logprobs(List<int[]> queries, List<int[]> targets) {
+        return logprobs(policy, queries, targets);
+    }
+
+    /** The frozen reference's log-probs of each target, or null when the loss has no KL term (β = 0). */
+    float[][] referenceLogprobs(List<int[]> queries, List<int[]> targets) {
+        return algo().loss().beta() > 0 ? logprobs(reference, queries, targets) : null;
+    }
+
+    /** Row {@code k} of reference log-probs that may be absent. */
+    static float[] row(float[][] refLogp, int k) {
+        return refLogp == null ? null : refLogp[k];
+    }
+
+    /** {@code length} copies of {@code advantage}: a response- or edge-level advantage on every token. */
+    static float[] constant(int length, float advantage) {
+        float[] a = new float[length];
+        Arrays.fill(a, advantage);
+        return a;
+    }
+
+    private float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets) {
+        return Trainer.logprobs(model, queries, targets, algo().sampling().temperature(),
+                config.run().microBatchSize() * 4);
+    }
+}
