@@ -360,7 +360,7 @@ public final class Policy implements AutoCloseable {
         try (PointerScope scope = new PointerScope()) {
             Tensor hidden = hidden(Tensors.scopedLongs(padded, b, t)).reshape(-1, config.hiddenSize());
             logits = torch.linear(hidden.index_select(0, Tensors.scopedLongs(rows, n)), head).contiguous();
-            targetTensor = Tensors.scopedInts(targets);
+            targetTensor = Tensors.ints(targets);
             logp = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Float), null);
             logprobKernel.tokenLogprobs(n, config.vocabSize(), logits.data_ptr_float(), DType.F32,
                     targetTensor.data_ptr_int(), DType.I32, temperature, logp.data_ptr_float(), null);

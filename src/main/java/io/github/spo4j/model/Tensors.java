@@ -62,6 +62,12 @@ public final class Tensors {
         return tokenIds(tokens, t, padId);
     }
 
+    /** A float32 tensor [n] holding a copy of {@code data} (per-token log-probs, advantages). */
+    public static Tensor floats(float[] data) {
+        if (data == null) throw new IllegalArgumentException("data must not be null");
+        return floats(data, data.length);
+    }
+
     /**
      * A float32 tensor holding a copy of {@code data}.
      *
@@ -73,6 +79,27 @@ public final class Tensors {
         checkShape(shape, data.length);
         FloatPointer p = new FloatPointer(data);
         Tensor t = torch.from_blob(p, shape, new TensorOptions(ScalarType.Float)).clone();
+        p.close();
+        return t;
+    }
+
+    /** An int32 tensor [n] holding a copy of {@code data} (the kernels' {@code seqOffsets}, int32 targets). */
+    public static Tensor ints(int[] data) {
+        if (data == null) throw new IllegalArgumentException("data must not be null");
+        return ints(data, data.length);
+    }
+
+    /**
+     * An int32 tensor holding a copy of {@code data}.
+     *
+     * @param data  the values, row-major
+     * @param shape the dimensions, each &gt;= 0, whose product is {@code data.length}
+     */
+    public static Tensor ints(int[] data, long... shape) {
+        if (data == null) throw new IllegalArgumentException("data must not be null");
+        checkShape(shape, data.length);
+        IntPointer p = new IntPointer(data);
+        Tensor t = torch.from_blob(p, shape, new TensorOptions(ScalarType.Int)).clone();
         p.close();
         return t;
     }
@@ -148,14 +175,6 @@ public final class Tensors {
         long[] l = new long[data.length];
         for (int i = 0; i < data.length; i++) l[i] = data[i];
         return scopedLongs(l, data.length);
-    }
-
-    /** An int32 copy of {@code data} [n] in the caller's scope. */
-    static Tensor scopedInts(int[] data) {
-        IntPointer p = new IntPointer(data);
-        Tensor t = torch.from_blob(p, new long[] {data.length}, new TensorOptions(ScalarType.Int)).clone();
-        p.close();
-        return t;
     }
 
     /** A uint8 copy of {@code data} [n] in the caller's scope. */

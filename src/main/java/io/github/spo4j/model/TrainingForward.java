@@ -149,7 +149,7 @@ public final class TrainingForward implements AutoCloseable {
             }
             PolicyLossStats stats;
             try {
-                stats = kernel.logits(config, Tensors.scopedInts(seqOffsets), grad, targets, temperature,
+                stats = kernel.logits(config, Tensors.ints(seqOffsets), grad, targets, temperature,
                         Tensors.floats(oldLogp, n), refLogp == null ? null : Tensors.floats(refLogp, n),
                         Tensors.floats(advantages, n), validTensor, grad, null, null);
             } catch (RuntimeException e) {

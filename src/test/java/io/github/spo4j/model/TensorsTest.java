@@ -64,6 +64,25 @@ class TensorsTest {
     }
 
     @Test
+    void oneDimensionalFactoriesAndInt32() {
+        try (PointerScope s = new PointerScope()) {
+            Tensor f = Tensors.floats(new float[] {1f, 2f, 3f});
+            assertArrayEquals(new long[] {3}, Tensors.shape(f));
+            Tensor i = Tensors.ints(new int[] {0, 4, -7});
+            assertEquals(ScalarType.Int.value, i.scalar_type().value);
+            assertArrayEquals(new long[] {3}, Tensors.shape(i));
+            assertArrayEquals(new float[] {0, 4, -7}, Tensors.toFloats(i));
+            Tensor grid = Tensors.ints(new int[] {1, 2, 3, 4, 5, 6}, 3, 2);
+            assertArrayEquals(new long[] {3, 2}, Tensors.shape(grid));
+            assertEquals(0, Tensors.shape(Tensors.floats(new float[] {5f}, new long[0])).length, "a scalar");
+        }
+        var count = assertThrows(IllegalArgumentException.class, () -> Tensors.ints(new int[4], 3));
+        assertEquals("shape [3] holds 3 elements but data has 4", count.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Tensors.ints(null));
+        assertThrows(IllegalArgumentException.class, () -> Tensors.floats(null));
+    }
+
+    @Test
     void toFloatsReadsTheLogicalOrderOfAStridedView() {
         try (PointerScope s = new PointerScope()) {
             Tensor t = Tensors.floats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).t();  // [3, 2], not contiguous
@@ -86,7 +105,7 @@ class TensorsTest {
             assertEquals(3, emptyRows.length);
             assertEquals(0, emptyRows[2].length);
             var scalar = assertThrows(IllegalArgumentException.class,
-                    () -> Tensors.toFloatRows(Tensors.floats(new float[] {1})));
+                    () -> Tensors.toFloatRows(Tensors.floats(new float[] {1}, new long[0])));
             assertEquals("t is a scalar; rows need at least one dimension", scalar.getMessage());
         }
     }
