@@ -41,8 +41,9 @@ public final class Tensors {
         int t = checkRows(tokens);
         for (int b = 0; b < tokens.length; b++) {
             if (tokens[b].length != t) {
-                throw new IllegalArgumentException("tokens[" + b + "] has " + tokens[b].length + " ids but tokens[0] has "
-                        + t + " (rows must be equally long; tokenIds(tokens, padId) pads ragged rows)");
+                throw new IllegalArgumentException("tokens[" + b + "] has " + tokens[b].length
+                        + " ids but tokens[0] has " + t + " (rows must be equally long; tokenIds(tokens, padId) pads"
+                        + " ragged rows)");
             }
         }
         return tokenIds(tokens, t, 0);
@@ -193,7 +194,9 @@ public final class Tensors {
         if (tokens.length == 0) throw new IllegalArgumentException("tokens must hold at least one row");
         for (int b = 0; b < tokens.length; b++) {
             if (tokens[b] == null) throw new IllegalArgumentException("tokens[" + b + "] must not be null");
-            if (tokens[b].length == 0) throw new IllegalArgumentException("tokens[" + b + "] must hold at least one id");
+            if (tokens[b].length == 0) {
+                throw new IllegalArgumentException("tokens[" + b + "] must hold at least one id");
+            }
         }
         return tokens[0].length;
     }

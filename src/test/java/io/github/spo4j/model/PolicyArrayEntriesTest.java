@@ -42,8 +42,11 @@ class PolicyArrayEntriesTest {
         ModelConfig c = PolicyTestModels.qwen2();
         try (Policy p = PolicyTestModels.random(c, 22)) {
             SplittableRandom rng = new SplittableRandom(2);
-            int[][] rows = {PolicyDecodeTest.randomTokens(rng, 1, c.vocabSize()),
-                PolicyDecodeTest.randomTokens(rng, 23, c.vocabSize()), PolicyDecodeTest.randomTokens(rng, 9, c.vocabSize())};
+            int[][] rows = new int[3][];
+            int[] lengths = {1, 23, 9};
+            for (int b = 0; b < rows.length; b++) {
+                rows[b] = PolicyDecodeTest.randomTokens(rng, lengths[b], c.vocabSize());
+            }
             float[][] batched = p.logitsArray(rows);
             assertEquals(rows.length, batched.length);
             for (int b = 0; b < rows.length; b++) {
@@ -70,7 +73,8 @@ class PolicyArrayEntriesTest {
                 for (int step = 0; step < 3; step++) {
                     int[] next = {step, 10 + step};
                     expected = Tensors.toFloatRows(p.decode(tensors, a, next));
-                    got = step == 2 ? p.decodeArray(arrays, b, next, Integer.MAX_VALUE) : p.decodeArray(arrays, b, next);
+                    got = step == 2 ? p.decodeArray(arrays, b, next, Integer.MAX_VALUE)
+                            : p.decodeArray(arrays, b, next);
                     for (int i = 0; i < 2; i++) {
                         assertAllClose("decode step " + step + " row " + i, expected[i], got[i], ATOL, RTOL);
                     }

@@ -21,15 +21,20 @@ final class KvCacheSnippet {
         }
         long[] result;
         // README begin
-        KvCacheConfig c = new KvCacheConfig(layers, kvHeads, headDim, 16, numBlocks);  // or KvCacheConfig.forBudget(..., bytes)
+        KvCacheConfig c = new KvCacheConfig(layers, kvHeads, headDim, 16, numBlocks);  // or KvCacheConfig.forBudget
         try (KvCache pool = KvCache.create(c)) {        // Backend.auto(); or create(c, Backend.CPU)
             int prompt = pool.newSequence();
-            for (int l = 0; l < layers; l++) pool.append(prompt, l, k[l], v[l]);  // [n, Hkv, D]: float[], FloatPointer or Tensor
+            for (int l = 0; l < layers; l++) {
+                pool.append(prompt, l, k[l], v[l]);             // [n, Hkv, D]: float[], FloatPointer or Tensor
+            }
             int[] kids = pool.fork(prompt, 6);                  // share every block; no copy yet
             pool.release(prompt);                               // its blocks live on in the children
-            for (int l = 0; l < layers; l++) pool.appendBatch(kids, l, kStep[l], vStep[l]);  // decode: [B, Hkv, D], one native call
+            for (int l = 0; l < layers; l++) {
+                pool.appendBatch(kids, l, kStep[l], vStep[l]);  // decode: [B, Hkv, D], one native call
+            }
             int[] table = pool.blockTable(kids[0]);             // what the attention kernels read, with pool.storage()
-            result = new long[] {pool.blocksInUse(), pool.copyOnWrites(), pool.liveSequences(), table.length};  // README skip
+            long[] state = {pool.blocksInUse(), pool.copyOnWrites(), pool.liveSequences(), table.length}; // README skip
+            result = state;  // README skip
         }
         // README end
         return result;

@@ -45,9 +45,9 @@ final class PolicyLossSnippet {
         try (PointerScope scope = new PointerScope()) {
             Tensor logits = policy.logits(sequences).view(-1, vocab);   // [N, V] from int[B][T]; requires grad
             Tensor gradLogits = torch.zeros_like(logits);
-            onCpu.logits(PolicyLossConfig.spo(), Tensors.ints(seqOffsets), logits.detach(), Tensors.tokenIds(nextTokens),
-                    0.6f, Tensors.floats(oldLogp), Tensors.floats(refLogp), Tensors.floats(advantages), null,
-                    gradLogits, null, null);
+            onCpu.logits(PolicyLossConfig.spo(), Tensors.ints(seqOffsets), logits.detach(),
+                    Tensors.tokenIds(nextTokens), 0.6f, Tensors.floats(oldLogp), Tensors.floats(refLogp),
+                    Tensors.floats(advantages), null, gradLogits, null, null);
             logits.backward(gradLogits, new BoolOptional(), false, new TensorArrayRefOptional());
         }
         // README end

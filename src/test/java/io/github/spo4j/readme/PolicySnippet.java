@@ -22,16 +22,16 @@ final class PolicySnippet {
             float[] oldLogp, float[] refLogp, float[] advantages, boolean[] valid) throws IOException {
         PolicyLossStats result;
         // README begin
-        Policy policy = Policy.load(modelDir);                       // config.json + *.safetensors (F32 / BF16 / F16, sharded)
-        Policy tiny = Policy.random(ModelConfig.tiny(), 42);         // HF init (N(0, 0.02²)), drawn in Java: same on every machine
-        tiny.save(checkpointDir);                                    // config.json + model.safetensors, each atomically
+        Policy policy = Policy.load(modelDir);                // config.json + *.safetensors (F32 / BF16 / F16, sharded)
+        Policy tiny = Policy.random(ModelConfig.tiny(), 42);  // HF init N(0, 0.02²), drawn in Java: same everywhere
+        tiny.save(checkpointDir);                             // config.json + model.safetensors, each atomically
 
         // Training forward: teacher forcing, log-probs of the response tokens at temperature T.
         AdamW optimizer = new AdamW(policy.parameterVector(), new AdamWOptions(1e-5));
-        TargetBatch batch = TargetBatch.ofPairs(queries, responses); // ragged; targets flat with seqOffsets
+        TargetBatch batch = TargetBatch.ofPairs(queries, responses);  // ragged; targets flat with seqOffsets
         try (PointerScope s = new PointerScope(); TrainingForward f = policy.forward(batch, 0.6f)) {
             PolicyLossStats st = f.policyLossBackward(PolicyLossConfig.spo(), oldLogp, refLogp, advantages, valid);
-            optimizer.step();                                        // parameter .grad() filled through libtorch autograd
+            optimizer.step();                                 // parameter .grad() filled through libtorch autograd
             result = st;  // README skip
         }
         // README end

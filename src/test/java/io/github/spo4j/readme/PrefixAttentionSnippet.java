@@ -26,8 +26,10 @@ final class PrefixAttentionSnippet {
             // README begin
             PrefixAttention attention = PrefixAttention.create(pool.backend());   // the pool's memory: host or device
             // once per decode step, after layer 0's appendBatch (later layers reuse it: their tables are the same)
-            PrefixAttentionPlan plan = PrefixAttentionPlan.decodeShared(pool, seqs, 0, PrefixAttention.MIN_SHARED_TOKENS);
-            float[] out = attention.attend(pool, layer, plan, qHeads, PrefixAttention.defaultScale(headDim), q, lse);  // q [B, Hq, D]
+            PrefixAttentionPlan plan = PrefixAttentionPlan.decodeShared(pool, seqs, 0,
+                    PrefixAttention.MIN_SHARED_TOKENS);
+            float scale = PrefixAttention.defaultScale(headDim);                 // 1 / sqrt(D)
+            float[] out = attention.attend(pool, layer, plan, qHeads, scale, q, lse);  // q [B, Hq, D], lse [B, Hq]
             // README end
             return out;
         }

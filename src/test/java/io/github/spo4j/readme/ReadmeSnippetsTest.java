@@ -36,11 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code // README begin} and {@code // README end} (indentation of the begin marker removed, lines ending in
  * {@code // README skip} left out). The snippet files compile with the tests (or with the examples project), so an
  * API change that breaks a README example breaks the build; the tests below run each one on small inputs.
+ *
+ * <p>After editing snippets (or reformatting them), {@code mvn test -Dtest=ReadmeSnippetsTest
+ * -Dspo4j.readme.update=true} rewrites the README's blocks from them instead of failing.
  */
 class ReadmeSnippetsTest {
     static final Path ROOT = Path.of(System.getProperty("basedir", "."));
     static final Pattern MARKER = Pattern.compile("<!-- snippet: (\\S+) -->");
     static final String BEGIN = "// README begin", END = "// README end", SKIP = "// README skip";
+    static final String UPDATE = "spo4j.readme.update";
 
     record Block(int line, String file, List<String> text) {}
 
@@ -56,8 +60,8 @@ class ReadmeSnippetsTest {
                 while (prev >= 0 && readme.get(prev).isBlank()) prev--;
                 Matcher m = MARKER.matcher(prev >= 0 ? readme.get(prev).strip() : "");
                 if (!m.matches()) {
-                    fail("README.md line " + (i + 1) + ": a ```java block needs <!-- snippet: PATH --> on the line before"
-                            + " it, naming the compiled file it mirrors");
+                    fail("README.md line " + (i + 1) + ": a ```java block needs <!-- snippet: PATH --> on the line"
+                            + " before it, naming the compiled file it mirrors");
                 }
                 blocks.add(new Block(i + 1, m.group(1), readme.subList(i + 1, end)));
             }
@@ -94,12 +98,16 @@ class ReadmeSnippetsTest {
     void everyJavaBlockEqualsTheCompiledSnippetItNames() throws IOException {
         List<String> readme = Files.readAllLines(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
         List<Block> blocks = javaBlocks(readme);
+        List<String> updated = new ArrayList<>();
+        int copied = 0;
         assertTrue(blocks.size() >= 10, "README.md has only " + blocks.size() + " java blocks");
         Map<String, List<List<String>>> regions = new LinkedHashMap<>();
         Map<String, Integer> used = new HashMap<>();
         for (Block b : blocks) {
             Path file = ROOT.resolve(b.file());
-            if (!Files.isRegularFile(file)) fail("README.md line " + b.line() + " names " + b.file() + ", which does not exist");
+            if (!Files.isRegularFile(file)) {
+                fail("README.md line " + b.line() + " names " + b.file() + ", which does not exist");
+            }
             List<List<String>> r = regions.computeIfAbsent(b.file(), f -> {
                 try {
                     return regions(file);
@@ -108,8 +116,16 @@ class ReadmeSnippetsTest {
                 }
             });
             int k = used.merge(b.file(), 1, Integer::sum) - 1;
-            if (k >= r.size()) fail("README.md line " + b.line() + ": " + b.file() + " has only " + r.size() + " regions");
+            if (k >= r.size()) {
+                fail("README.md line " + b.line() + ": " + b.file() + " has only " + r.size() + " regions");
+            }
             List<String> expected = r.get(k), actual = b.text().stream().map(String::stripTrailing).toList();
+            if (Boolean.getBoolean(UPDATE)) {
+                updated.addAll(readme.subList(copied, b.line()));
+                updated.addAll(expected);
+                copied = b.line() + b.text().size();
+                continue;
+            }
             for (int i = 0; i < Math.max(expected.size(), actual.size()); i++) {
                 String e = i < expected.size() ? expected.get(i) : "<end of region>";
                 String a = i < actual.size() ? actual.get(i) : "<end of block>";
@@ -118,6 +134,10 @@ class ReadmeSnippetsTest {
                             + " (edit both):\n  README:  " + a + "\n  snippet: " + e);
                 }
             }
+        }
+        if (Boolean.getBoolean(UPDATE)) {
+            updated.addAll(readme.subList(copied, readme.size()));
+            Files.write(ROOT.resolve("README.md"), updated, StandardCharsets.UTF_8);
         }
         for (Map.Entry<String, List<List<String>>> e : regions.entrySet()) {
             assertEquals(e.getValue().size(), used.get(e.getKey()), e.getKey() + ": regions not shown in README.md");
@@ -237,8 +257,8 @@ class ReadmeSnippetsTest {
         int[][] queries = {{1, 4, 5}, {1, 6}}, responses = {{7, 8, 2}, {9, 2}};
         int n = 5;
         float[] old = {-3f, -3.2f, -3.1f, -3.3f, -3f};
-        PolicyLossStats st = PolicySnippet.train(dir.resolve("model"), dir.resolve("ckpt"), queries, responses, old, old,
-                new float[] {1f, 1f, 1f, -1f, -1f}, null);
+        PolicyLossStats st = PolicySnippet.train(dir.resolve("model"), dir.resolve("ckpt"), queries, responses, old,
+                old, new float[] {1f, 1f, 1f, -1f, -1f}, null);
         assertEquals(n, st.keptTokens());
         assertTrue(Double.isFinite(st.loss()));
         assertTrue(Files.isRegularFile(dir.resolve("ckpt/model.safetensors")));
@@ -260,7 +280,8 @@ class ReadmeSnippetsTest {
     @Test
     void rollouts() {
         CharTokenizer tokenizer = CharTokenizer.arithmetic();
-        ModelConfig c = ModelConfig.tiny(Architecture.LLAMA, tokenizer.vocabSize(), CharTokenizer.BOS, CharTokenizer.EOS);
+        ModelConfig c = ModelConfig.tiny(Architecture.LLAMA, tokenizer.vocabSize(), CharTokenizer.BOS,
+                CharTokenizer.EOS);
         try (Policy p = Policy.random(c, 9)) {
             RolloutSnippet.Result r = RolloutSnippet.run(p, tokenizer, List.of(tokenizer.encode("1+2=")), 3, 0,
                     (q, ids, finish) -> finish == FinishReason.EOS ? 1 : 0);

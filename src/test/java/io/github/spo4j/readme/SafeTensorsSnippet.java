@@ -28,7 +28,7 @@ final class SafeTensorsSnippet {
             }
         }
         SafeTensors.write(out.resolve("ckpt.safetensors"), Map.of("w", new FloatTensor(data, 2, 3)),
-                Map.of("format", "pt"), SafeTensorsDType.BF16);                   // or writeTensors(..., Map<String, Tensor>, ...)
+                Map.of("format", "pt"), SafeTensorsDType.BF16);                  // or writeTensors: Map<String, Tensor>
         ModelConfig config = ModelConfig.fromJson(modelDir.resolve("config.json"));
         // README end
         return config;
