@@ -48,6 +48,20 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *       forked from a common prefix read its blocks once per step ({@link PrefixAttentionPlan#decodeShared}).
  * </ul>
  *
+ * <p>One style of entry: token ids go in as Java {@code int} arrays ({@link #logits(Tensor)} also takes an int64
+ * tensor, {@link Tensors#tokenIds} makes one); each entry returns a libtorch {@link Tensor} in the caller's scope
+ * (zero copy, for code that stays in libtorch) and has an {@code *Array} twin that returns Java arrays and frees
+ * its tensors itself ({@link #logitsArray}, {@link #prefillArray}, {@link #decodeArray}; the training forward's is
+ * {@link TrainingForward#logpArray}). {@link #createKvCache} makes a pool that the generation path accepts.
+ *
+ * <pre>{@code
+ * try (Policy policy = Policy.random(ModelConfig.tiny(), 42); KvCache pool = policy.createKvCache(16, 256)) {
+ *     float[][] scores = policy.logitsArray(new int[][] {{1, 5, 9}, {1, 7}});   // [B][T_b · V], ragged
+ *     int seq = pool.newSequence();
+ *     float[] next = policy.prefillArray(pool, new int[] {seq}, new int[][] {{1, 5, 9}})[0];   // [V]
+ * }
+ * }</pre>
+ *
  * <p>{@link #forward}, {@link #prefill} and {@link #decode} open their own {@link PointerScope} for temporaries;
  * tensors they return belong to the caller's scope. Not thread-safe: one thread drives a policy at a time.
  */
@@ -113,7 +127,7 @@ public final class Policy implements AutoCloseable {
             } else if (!name.endsWith(".bias")) {
                 for (int i = 0; i < data.length; i++) data[i] = (float) (rng.nextGaussian() * INIT_STD);
             }
-            p.put(name, Tensors.floats(data, shape));
+            p.put(name, Tensors.retainedFloats(data, shape));
         }
         return new Policy(config, p);
     }
@@ -257,6 +271,19 @@ public final class Policy implements AutoCloseable {
         return new KvCacheConfig(config.numLayers(), config.numKvHeads(), config.headDim(), blockSize, numBlocks);
     }
 
+    /**
+     * A pool for this policy's generation: {@link #kvCacheConfig} layout in host memory ({@link Backend#CPU}), where
+     * the policy runs. {@code KvCache.create(kvCacheConfig(...))} alone picks {@link Backend#auto()}, which on a
+     * machine with a GPU is a CUDA pool that {@link #prefill} and {@link #decode} reject. The caller closes it.
+     *
+     * @param blockSize tokens per block, &gt;= 1
+     * @param numBlocks blocks in the pool, &gt;= 1
+     */
+    public KvCache createKvCache(int blockSize, int numBlocks) {
+        open();
+        return KvCache.create(kvCacheConfig(blockSize, numBlocks), Backend.CPU);
+    }
+
     // ---- training forward ----------------------------------------------------------------------------------
 
     /**
@@ -270,6 +297,38 @@ public final class Policy implements AutoCloseable {
         checkTokenTensor(tokens);
         // Temporaries and the result go to the caller's scope: they are the autograd graph of the result.
         return torch.linear(hidden(tokens), head);
+    }
+
+    /**
+     * {@link #logits(Tensor)} of token ids given as equally long Java rows: [B, T, V], differentiable, in the caller's
+     * scope ({@link Tensors#tokenIds(int[][])} builds the input).
+     *
+     * @param tokens [B] rows of T ids in [0, V)
+     */
+    public Tensor logits(int[][] tokens) {
+        open();
+        return logits(Tensors.tokenIds(tokens));
+    }
+
+    /**
+     * The logits of every position of each sequence, as Java arrays, without autograd: {@code result[b]} holds
+     * {@code tokens[b].length} rows of V, row-major (position i's logits at {@code [i * V, (i + 1) * V)}). Rows may
+     * differ in length: they run as one batch right-padded with id 0, which no real position attends to.
+     *
+     * @param tokens [B] non-empty rows of ids in [0, V)
+     */
+    public float[][] logitsArray(int[][] tokens) {
+        open();
+        try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+            Tensor ids = Tensors.tokenIds(tokens, 0);
+            float[] flat = Tensors.toFloats(logits(ids));
+            int t = (int) ids.size(1), v = config.vocabSize();
+            float[][] out = new float[tokens.length][];
+            for (int b = 0; b < tokens.length; b++) {
+                out[b] = Arrays.copyOfRange(flat, b * t * v, (b * t + tokens[b].length) * v);
+            }
+            return out;
+        }
     }
 
     /**
@@ -301,7 +360,7 @@ public final class Policy implements AutoCloseable {
         try (PointerScope scope = new PointerScope()) {
             Tensor hidden = hidden(Tensors.scopedLongs(padded, b, t)).reshape(-1, config.hiddenSize());
             logits = torch.linear(hidden.index_select(0, Tensors.scopedLongs(rows, n)), head).contiguous();
-            targetTensor = Tensors.scopedInts(targets);
+            targetTensor = Tensors.ints(targets);
             logp = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Float), null);
             logprobKernel.tokenLogprobs(n, config.vocabSize(), logits.data_ptr_float(), DType.F32,
                     targetTensor.data_ptr_int(), DType.I32, temperature, logp.data_ptr_float(), null);
@@ -446,6 +505,25 @@ public final class Policy implements AutoCloseable {
             out.copy_(torch.linear(rmsNorm(x, finalNorm), head));
         }
         return out;
+    }
+
+    /** {@link #prefill} with the logits returned as Java arrays: [B][V], each sequence's next-token logits. */
+    public float[][] prefillArray(KvCache pool, int[] seqs, int[][] tokens) {
+        try (PointerScope scope = new PointerScope()) {
+            return Tensors.toFloatRows(prefill(pool, seqs, tokens));
+        }
+    }
+
+    /** {@link #decode(KvCache, int[], int[])} with the logits returned as Java arrays: [B][V]. */
+    public float[][] decodeArray(KvCache pool, int[] seqs, int[] tokens) {
+        return decodeArray(pool, seqs, tokens, MIN_SHARED_TOKENS);
+    }
+
+    /** {@link #decode(KvCache, int[], int[], int)} with the logits returned as Java arrays: [B][V]. */
+    public float[][] decodeArray(KvCache pool, int[] seqs, int[] tokens, int minSharedTokens) {
+        try (PointerScope scope = new PointerScope()) {
+            return Tensors.toFloatRows(decode(pool, seqs, tokens, minSharedTokens));
+        }
     }
 
     /** q [N, H, D], k and v [N, Hkv, D] (contiguous, rotated) of rows x [N, hidden] at the cos/sin rows [N, D]. */

@@ -67,8 +67,8 @@ final class Rotary implements AutoCloseable {
                 s[base + half + i] = sv;
             }
         }
-        Tensor newCos = Tensors.floats(c, cap, headDim);
-        Tensor newSin = Tensors.floats(s, cap, headDim);
+        Tensor newCos = Tensors.retainedFloats(c, cap, headDim);
+        Tensor newSin = Tensors.retainedFloats(s, cap, headDim);
         close();
         cos = newCos;
         sin = newSin;

@@ -113,7 +113,7 @@ public final class TrainingForward implements AutoCloseable {
             throw new IllegalArgumentException("gradLogp has " + gradLogp.length + " entries, expected N = " + numTargets());
         }
         try (PointerScope scope = new PointerScope()) {
-            backward(Tensors.scopedFloats(gradLogp, gradLogp.length));
+            backward(Tensors.floats(gradLogp, gradLogp.length));
         }
     }
 
@@ -149,9 +149,9 @@ public final class TrainingForward implements AutoCloseable {
             }
             PolicyLossStats stats;
             try {
-                stats = kernel.logits(config, Tensors.scopedInts(seqOffsets), grad, targets, temperature,
-                        Tensors.scopedFloats(oldLogp, n), refLogp == null ? null : Tensors.scopedFloats(refLogp, n),
-                        Tensors.scopedFloats(advantages, n), validTensor, grad, null, null);
+                stats = kernel.logits(config, Tensors.ints(seqOffsets), grad, targets, temperature,
+                        Tensors.floats(oldLogp, n), refLogp == null ? null : Tensors.floats(refLogp, n),
+                        Tensors.floats(advantages, n), validTensor, grad, null, null);
             } catch (RuntimeException e) {
                 consumed = false;  // the kernel checks before it writes: the logits are intact
                 throw e;

@@ -2,7 +2,8 @@ package io.github.spo4j.report;
 
 /**
  * One evaluation of one run: the policy trained by {@code algorithm} from seed {@code seed}, measured after
- * {@code iteration} RL iterations.
+ * {@code iteration} RL iterations. The constructor throws {@link IllegalArgumentException} naming the field that
+ * breaks the rules below.
  *
  * @param algorithm       the algorithm's name, e.g. {@code "grpo"}, {@code "spo-chain"}, {@code "spo-tree"}; not blank
  * @param seed            the run's seed
@@ -12,7 +13,6 @@ package io.github.spo4j.report;
  * @param greedyAccuracy  test accuracy with greedy decoding, in [0, 1]
  * @param sampledAccuracy test accuracy with sampling, in [0, 1], or NaN when not measured
  * @param trainReward     mean training reward of the last iteration, finite, or NaN when there is none (iteration 0)
- * @throws IllegalArgumentException naming the field that breaks these rules
  */
 public record EvalPoint(String algorithm, long seed, int iteration, long generatedTokens, double wallSeconds,
                         double greedyAccuracy, double sampledAccuracy, double trainReward) {

@@ -19,7 +19,7 @@ import org.bytedeco.pytorch.Tensor;
  * should differ (a trainer derives it from the run seed and the iteration).
  *
  * <pre>{@code
- * try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 4096))) {
+ * try (KvCache pool = policy.createKvCache(16, 4096)) {
  *     ChainSampler sampler = new ChainSampler(policy, pool);
  *     List<List<Completion>> out = sampler.sample(prompts, 8, GenerationConfig.of(SamplerConfig.of(seed), 256, eos));
  * }

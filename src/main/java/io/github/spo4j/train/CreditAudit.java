@@ -152,7 +152,7 @@ public final class CreditAudit {
         List<int[]> prompts = new ArrayList<>();
         for (int q : questions) prompts.add(task.promptIds(task.train().get(q)));
 
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(config.kvBlockSize(), config.kvBlocks()))) {
+        try (KvCache pool = policy.createKvCache(config.kvBlockSize(), config.kvBlocks())) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             sampler.setMaxStreamsPerBatch(config.maxStreams());
             Threads.sampling();

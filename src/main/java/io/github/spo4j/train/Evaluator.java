@@ -37,7 +37,7 @@ public final class Evaluator {
         Threads.sampling();
         List<int[]> prompts = new ArrayList<>(problems.size());
         for (Problem p : problems) prompts.add(task.promptIds(p));
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(kvBlockSize, kvBlocks))) {
+        try (KvCache pool = policy.createKvCache(kvBlockSize, kvBlocks)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             sampler.setMaxStreamsPerBatch(maxStreams);
             GenerationConfig gen = GenerationConfig.of(SamplerConfig.builder().temperature(temperature)

@@ -78,7 +78,7 @@ public final class Trainer implements AutoCloseable {
         reference = Policy.random(base.config(), 0);
         reference.copyFrom(base);
         optimizer = new PolicyOptimizer(policy, algo.optimizer());
-        pool = KvCache.create(policy.kvCacheConfig(config.run().kvBlockSize(), config.run().kvBlocks()));
+        pool = policy.createKvCache(config.run().kvBlockSize(), config.run().kvBlocks());
         episodeSource = EpisodeSource.of(new TrainingContext(task, config, policy, reference, pool));
     }
 

@@ -51,7 +51,7 @@ class PolicyDecodeTest {
     @MethodSource("models")
     void prefillThenDecodeMatchesFullForward(String name, ModelConfig config, int blockSize) {
         try (Policy p = PolicyTestModels.random(config, 11);
-                KvCache pool = KvCache.create(p.kvCacheConfig(blockSize, 512))) {
+                KvCache pool = p.createKvCache(blockSize, 512)) {
             int[] tokens = randomTokens(new SplittableRandom(3), 41, config.vocabSize());
             float[][] expected = fullLogits(p, tokens);
             int seq = pool.newSequence();
@@ -71,7 +71,7 @@ class PolicyDecodeTest {
     @MethodSource("models")
     void batchedPrefillOfRaggedSequencesMatchesEachAlone(String name, ModelConfig config, int blockSize) {
         try (Policy p = PolicyTestModels.random(config, 12);
-                KvCache pool = KvCache.create(p.kvCacheConfig(blockSize, 1024))) {
+                KvCache pool = p.createKvCache(blockSize, 1024)) {
             SplittableRandom rng = new SplittableRandom(5);
             int[] lengths = {1, 99, 17, 2};
             int[][] seqTokens = new int[lengths.length][];
@@ -105,7 +105,7 @@ class PolicyDecodeTest {
     @MethodSource("models")
     void forkedBranchesDecodeAsIndependentSequences(String name, ModelConfig config, int blockSize) {
         try (Policy p = PolicyTestModels.random(config, 13);
-                KvCache pool = KvCache.create(p.kvCacheConfig(blockSize, 2048))) {
+                KvCache pool = p.createKvCache(blockSize, 2048)) {
             SplittableRandom rng = new SplittableRandom(8);
             int[] prefix = randomTokens(rng, Policy.MIN_SHARED_TOKENS + 37, config.vocabSize());
             int root = pool.newSequence();
@@ -139,7 +139,7 @@ class PolicyDecodeTest {
     @MethodSource("models")
     void badArgumentsAreRejectedBeforeAnyWrite(String name, ModelConfig config, int blockSize) {
         try (Policy p = PolicyTestModels.random(config, 1);
-                KvCache pool = KvCache.create(p.kvCacheConfig(blockSize, 64));
+                KvCache pool = p.createKvCache(blockSize, 64);
                 KvCache wrong = KvCache.create(new io.github.spo4j.kernels.kv.KvCacheConfig(1, 1, 2, 4, 4))) {
             int a = pool.newSequence(), b = pool.newSequence();
             int v = config.vocabSize();

@@ -107,7 +107,7 @@ class PolicyTrainingForwardTest {
                 float[] w = new float[b.numTargets()];
                 SplittableRandom rng = new SplittableRandom(9);
                 for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
-                Tensor weights = Tensors.scopedFloats(w, w.length);
+                Tensor weights = Tensors.floats(w, w.length);
 
                 Tensor plain = plainLogp(p, b);
                 Tensor plainLoss = plain.mul(weights).add(plain.exp().mul(new Scalar(0.5))).sum();
@@ -149,7 +149,7 @@ class PolicyTrainingForwardTest {
             float[] gradLogp = new float[n];
             PolicyLossStats expectedStats = PolicyLoss.create(Backend.REFERENCE).tokens(config,
                     new TokenBatch(b.seqOffsets(), logp, old, ref, adv, valid), gradLogp);
-            plain.mul(Tensors.scopedFloats(gradLogp, n)).sum()
+            plain.mul(Tensors.floats(gradLogp, n)).sum()
                     .backward(new Tensor(), new BoolOptional(), false, new TensorArrayRefOptional());
             Map<String, float[]> expected = gradients(p);
             zeroGradients(p);

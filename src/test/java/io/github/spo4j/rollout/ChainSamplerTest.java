@@ -46,7 +46,7 @@ class ChainSamplerTest {
     /** Every continuation equals an unshared decode of its prefix with the same stream. */
     @Test
     void continuationsEqualIndependentDecodes() {
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 512))) {
+        try (KvCache pool = policy.createKvCache(16, 512)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             GenerationConfig g = gen(7, 40);
             List<List<Completion>> out = sampler.sample(prefixes(), 9, g);
@@ -79,7 +79,7 @@ class ChainSamplerTest {
 
     @Test
     void aSeedFixesTheSamplesAndAnotherChangesThem() {
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(8, 1024))) {
+        try (KvCache pool = policy.createKvCache(8, 1024)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             List<List<Completion>> a = sampler.sample(prefixes(), 4, gen(3, 30));
             List<List<Completion>> b = sampler.sample(prefixes(), 4, gen(3, 30));
@@ -101,7 +101,7 @@ class ChainSamplerTest {
 
     @Test
     void greedyFollowsTheArgmax() {
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 256))) {
+        try (KvCache pool = policy.createKvCache(16, 256)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             int[] prefix = prefixes().get(2);
             Completion c = sampler.greedy(List.of(prefix), gen(1, 25)).get(0);
@@ -128,7 +128,7 @@ class ChainSamplerTest {
         CharTokenizer tok = CharTokenizer.arithmetic();
         io.github.spo4j.model.ModelConfig c = io.github.spo4j.model.ModelConfig.tiny(
                 io.github.spo4j.model.ModelConfig.Architecture.LLAMA, tok.vocabSize(), 1, 2);
-        try (Policy p = Policy.random(c, 5); KvCache pool = KvCache.create(p.kvCacheConfig(16, 1024))) {
+        try (Policy p = Policy.random(c, 5); KvCache pool = p.createKvCache(16, 1024)) {
             ChainSampler sampler = new ChainSampler(p, pool);
             String stop = tok.decode(new int[] {tok.encode("7")[0]});
             GenerationConfig g = new GenerationConfig(SamplerConfig.of(11), 200, new int[0], List.of(stop), tok);
@@ -151,7 +151,7 @@ class ChainSamplerTest {
 
     @Test
     void valueEstimatorAveragesScoredRollouts() {
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 1024))) {
+        try (KvCache pool = policy.createKvCache(16, 1024)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             // Reward 1 for an even-length response; LENGTH-cut rollouts score 0 (MonteCarloValue), so the value is in [0, 1].
             RewardFunction reward = (q, ids, f) -> ids.length % 2 == 0 ? 1.0 : 0.0;
@@ -174,7 +174,7 @@ class ChainSamplerTest {
 
     @Test
     void aTooSmallPoolIsAClearErrorThatLeavesNothingAllocated() {
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(4, 30))) {
+        try (KvCache pool = policy.createKvCache(4, 30)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             assertThrows(KvCacheExhaustedException.class, () -> sampler.sample(prefixes(), 9, gen(1, 200)));
             assertEquals(0, pool.liveSequences());

@@ -58,7 +58,7 @@ class PolicyLearnsTest {
             }
             assertTrue(first < -2.5, "starts near uniform: " + first);
             assertTrue(last > -0.05, "memorised: mean logp " + last);
-            try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 64))) {
+            try (KvCache pool = policy.createKvCache(16, 64)) {
                 GenerationConfig gen = GenerationConfig.of(SamplerConfig.of(1), 8, 2);
                 List<Completion> out = new ChainSampler(policy, pool).greedy(new ArrayList<>(Arrays.asList(prompts)), gen);
                 for (int i = 0; i < examples.length; i++) {

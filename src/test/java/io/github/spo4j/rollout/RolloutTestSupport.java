@@ -38,7 +38,7 @@ final class RolloutTestSupport {
         int total = Arrays.stream(lengths).sum();
         int[] tokens = new int[total];
         float[] lps = new float[total];
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 1 + (prefix.length + total) / 16 + 1));
+        try (KvCache pool = policy.createKvCache(16, 1 + (prefix.length + total) / 16 + 1);
                 PointerScope scope = new PointerScope()) {
             int seq = pool.newSequence();
             float[] logits = floats(policy.prefill(pool, new int[] {seq}, new int[][] {prefix}));

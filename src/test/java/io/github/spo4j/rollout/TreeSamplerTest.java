@@ -39,7 +39,7 @@ class TreeSamplerTest {
         int v = policy.config().vocabSize();
         List<int[]> prompts = List.of(RolloutTestSupport.tokens(80, v, 1), RolloutTestSupport.tokens(3, v, 2));
         TreeShape shape = new TreeShape(new int[] {3, 2, 3}, 5);
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(16, 1024))) {
+        try (KvCache pool = policy.createKvCache(16, 1024)) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             GenerationConfig g = gen(17, 24);
             List<SampledTree> trees = sampler.sample(prompts, shape, g);
@@ -108,7 +108,7 @@ class TreeSamplerTest {
     @Test
     void scoredTreeFeedsTheSpoCore() {
         int v = policy.config().vocabSize();
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(8, 2048))) {
+        try (KvCache pool = policy.createKvCache(8, 2048)) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             List<SampledTree> trees = sampler.sample(List.of(RolloutTestSupport.tokens(9, v, 4)),
                     TreeShape.parse("4-3-2", 3), gen(5, 30));
@@ -137,7 +137,7 @@ class TreeSamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2}, 0));
         assertThrows(IllegalArgumentException.class, () -> TreeShape.parse("6-x-6", 4));
         assertEquals(216, TreeShape.parse("6-6-6", 4).maxLeaves());
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(8, 64))) {
+        try (KvCache pool = policy.createKvCache(8, 64)) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             assertThrows(IllegalArgumentException.class,
                     () -> sampler.sample(List.of(new int[0]), TreeShape.parse("2", 2), gen(1, 4)));
