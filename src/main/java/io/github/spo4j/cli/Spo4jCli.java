@@ -11,20 +11,19 @@ import picocli.CommandLine.Spec;
  * <ul>
  *   <li>{@code compare}: GRPO vs SPO-chain vs SPO-tree from one SFT base under one token budget ({@link CompareCommand});</li>
  *   <li>{@code sft}, {@code train}, {@code eval}: the warm start, one RL run, test accuracy;</li>
- *   <li>{@code credit}: each algorithm's advantages scored against a Monte-Carlo reference ({@link CreditCommand});</li>
- *   <li>{@code bench}: a short side-by-side of every backend of every kernel ({@link BenchCommand}).</li>
+ *   <li>{@code credit}: each algorithm's advantages scored against a Monte-Carlo reference ({@link CreditCommand}).</li>
  * </ul>
+ * The kernels' side-by-side timing is a runnable of the benchmarks module ({@code io.github.spo4j.bench.QuickBench}).
  *
  * <pre>
  *   java -jar target/spo4j.jar compare          # the main job (about 10 minutes on 2 cores)
- *   java -jar target/spo4j.jar bench            # quick run (well under a minute on 2 cores)
- *   java -jar target/spo4j.jar bench --help
+ *   java -jar target/spo4j.jar compare --help
  * </pre>
  */
 @Command(name = "spo4j", mixinStandardHelpOptions = true, version = "spo4j 0.1.0-SNAPSHOT",
         description = "Segment Policy Optimization for the JVM: fused C++/CUDA RL kernels, policies on libtorch.",
         subcommands = {CompareCommand.class, SftCommand.class, TrainCommand.class, EvalCommand.class, CreditCommand.class,
-            BenchCommand.class, CommandLine.HelpCommand.class})
+            CommandLine.HelpCommand.class})
 public final class Spo4jCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -1,50 +1,49 @@
 package io.github.spo4j.bench;
 
-import io.github.spo4j.cli.BenchInputs;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.loss.LogitsBatch;
-import io.github.spo4j.kernels.loss.PolicyLoss;
-import io.github.spo4j.kernels.loss.TokenBatch;
-import io.github.spo4j.kernels.nativebind.Spo4jNative;
+import io.github.spo4j.kernels.NativeCpu;
+import io.github.spo4j.kernels.engine.DeviceMemory;
+import io.github.spo4j.kernels.engine.NativeArrays;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** Inputs, threads and buffers shared by the benchmarks. */
+/** Inputs, threads and buffers shared by the benchmarks of every op and by {@link QuickBench}. */
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
-final class BenchSupport {
+public final class BenchSupport {
     private BenchSupport() {}
 
     /** Fixed seed: every implementation of a trial sees the same inputs. */
-    static final long SEED = 20250523L;
+    public static final long SEED = 20250523L;
 
     /** {@code -Dspo4j.bench.threads} (default: all cores), used by our CPU kernels and by libtorch alike. */
-    static int threads() {
+    public static int threads() {
         return Integer.getInteger("spo4j.bench.threads", Runtime.getRuntime().availableProcessors());
     }
 
     /** Sets our kernels' pool and libtorch's intra-op pool to {@link #threads()}. */
-    static void configureThreads() {
+    public static void configureThreads() {
         int t = threads();
         torch.set_num_threads(t);
-        if (Backend.CPU.isAvailable()) Spo4jNative.spo4j_set_num_threads(t);
+        if (Backend.CPU.isAvailable()) NativeCpu.setThreads(t);
     }
 
     /** Fails the trial with a clear message when the CUDA backend was asked for but cannot run here. */
-    static void requireCuda() {
+    public static void requireCuda() {
         if (!Backend.CUDA.isAvailable()) {
             try {
                 Backend.CUDA.requireAvailable();
@@ -57,51 +56,62 @@ final class BenchSupport {
     // ---- native buffers ----------------------------------------------------------------------------
 
     /**
-     * Off-heap copies of Java arrays: host memory, or CUDA device memory (through libspo4j's helpers, so no
-     * CUDA runtime is needed on the Java side). Closing frees all of them.
+     * Off-heap copies of Java arrays: host memory, or CUDA device memory ({@link DeviceMemory}: libspo4j's
+     * helpers, so no CUDA runtime is needed on the Java side). Closing frees all of them.
      */
-    static final class Buffers implements AutoCloseable {
+    public static final class Buffers implements AutoCloseable {
         private final boolean cuda;
         private final List<Pointer> host = new ArrayList<>();
-        private final List<Pointer> device = new ArrayList<>();
+        /** Device allocations by address, so that {@link #read} finds the one a pointer names. */
+        private final Map<Long, Device> device = new HashMap<>();
 
-        Buffers(boolean cuda) {
+        private record Device(DeviceMemory memory, long bytes) {}
+
+        public Buffers(boolean cuda) {
             this.cuda = cuda;
         }
 
-        FloatPointer floats(float[] a) {
+        public FloatPointer floats(float[] a) {
             return new FloatPointer(place(new FloatPointer(a), 4L * a.length));
         }
 
-        IntPointer ints(int[] a) {
+        public IntPointer ints(int[] a) {
             return new IntPointer(place(new IntPointer(a), 4L * a.length));
         }
 
-        BytePointer bools(boolean[] a) {
-            return new BytePointer(place(BenchInputs.bytes(a), a.length));
+        public LongPointer longs(long[] a) {
+            return new LongPointer(place(new LongPointer(a), 8L * a.length));
+        }
+
+        public BytePointer bools(boolean[] a) {
+            return new BytePointer(place(NativeArrays.bytes(a), a.length));
         }
 
         /** An uninitialised float buffer of n elements (host or device). */
-        FloatPointer floats(long n) {
+        public FloatPointer floats(long n) {
             if (!cuda) return keep(new FloatPointer(n));
-            return new FloatPointer(deviceAlloc(4 * n));
+            return new FloatPointer(deviceAlloc(4 * n).pointer());
         }
 
         /** An uninitialised int buffer of n elements (host or device). */
-        IntPointer ints(long n) {
+        public IntPointer ints(long n) {
             if (!cuda) return keep(new IntPointer(n));
-            return new IntPointer(deviceAlloc(4 * n));
+            return new IntPointer(deviceAlloc(4 * n).pointer());
         }
 
-        /** Copies n floats of a buffer of this set to a Java array. */
-        float[] read(FloatPointer p, long n) {
+        /** Copies a whole float buffer of this set, of n elements, to a Java array. */
+        public float[] read(FloatPointer p, long n) {
             float[] out = new float[Math.toIntExact(n)];
             if (!cuda) {
                 p.get(out);
                 return out;
             }
+            Device d = device.get(p.address());
+            if (d == null || d.bytes() != 4 * n) {
+                throw new IllegalArgumentException("p is not a device buffer of " + n + " floats of this set");
+            }
             try (FloatPointer h = new FloatPointer(n)) {
-                check(Spo4jNative.spo4j_cuda_memcpy(h, p, 4 * n, 1), "spo4j_cuda_memcpy");
+                d.memory().copyTo(h);
                 h.get(out);
             }
             return out;
@@ -110,9 +120,9 @@ final class BenchSupport {
         private Pointer place(Pointer hostCopy, long bytes) {
             keep(hostCopy);
             if (!cuda) return hostCopy;
-            Pointer d = deviceAlloc(bytes);
-            check(Spo4jNative.spo4j_cuda_memcpy(d, hostCopy, bytes, 0), "spo4j_cuda_memcpy");
-            return d;
+            DeviceMemory d = DeviceMemory.copyOf(hostCopy, bytes);
+            device.put(d.pointer().address(), new Device(d, bytes));
+            return d.pointer();
         }
 
         private <P extends Pointer> P keep(P p) {
@@ -120,67 +130,68 @@ final class BenchSupport {
             return p;
         }
 
-        private Pointer deviceAlloc(long bytes) {
-            try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
-                check(Spo4jNative.spo4j_cuda_malloc(out, Math.max(bytes, 1)), "spo4j_cuda_malloc");
-                Pointer p = out.get(0);
-                device.add(p);
-                return p;
-            }
+        private DeviceMemory deviceAlloc(long bytes) {
+            DeviceMemory d = DeviceMemory.allocate(bytes);
+            device.put(d.pointer().address(), new Device(d, bytes));
+            return d;
         }
 
         @Override
         public void close() {
-            device.forEach(Spo4jNative::spo4j_cuda_free);
+            device.values().forEach(d -> d.memory().close());
             device.clear();
             host.forEach(Pointer::close);
             host.clear();
         }
-
-        private static void check(int status, String what) {
-            if (status != Spo4jNative.SPO4J_OK) {
-                throw new IllegalStateException(what + " failed: " + Spo4jNative.spo4j_last_error().getString());
-            }
-        }
     }
 
     /** CPU tensors owning copies of Java arrays, alive until {@link #release}. */
-    static final class Tensors {
+    public static final class Tensors {
         private Tensors() {}
 
-        static Tensor floats(float[] a, long... shape) {
+        public static Tensor floats(float[] a, long... shape) {
             try (PointerScope scope = new PointerScope()) {
                 long[] s = shape.length == 0 ? new long[] {a.length} : shape;
                 return keep(torch.from_blob(new FloatPointer(a), s, new TensorOptions(ScalarType.Float)).clone());
             }
         }
 
-        static Tensor ints(int[] a) {
+        public static Tensor ints(int[] a) {
             try (PointerScope scope = new PointerScope()) {
                 return keep(torch.from_blob(new IntPointer(a), new long[] {a.length}, new TensorOptions(ScalarType.Int))
                         .clone());
             }
         }
 
-        static Tensor longs(int[] a) {
+        public static Tensor longs(int[] a) {
             try (PointerScope scope = new PointerScope()) {
                 return keep(torch.from_blob(new IntPointer(a), new long[] {a.length}, new TensorOptions(ScalarType.Int))
                         .to(ScalarType.Long));
             }
         }
 
-        static Tensor bools(boolean[] a) {
+        public static Tensor bools(boolean[] a) {
             try (PointerScope scope = new PointerScope()) {
-                return keep(torch.from_blob(BenchInputs.bytes(a), new long[] {a.length}, new TensorOptions(ScalarType.Byte))
-                        .to(ScalarType.Bool));
+                return keep(torch.from_blob(NativeArrays.bytes(a), new long[] {a.length},
+                        new TensorOptions(ScalarType.Byte)).to(ScalarType.Bool));
             }
         }
 
         /** Zeroes a leaf's gradient in place, as optimizer.zero_grad(set_to_none=False) does. */
-        static void zeroGrad(Tensor leaf) {
+        public static void zeroGrad(Tensor leaf) {
             try (PointerScope scope = new PointerScope()) {
                 Tensor g = leaf.grad();
                 if (g.defined()) g.zero_();
+            }
+        }
+
+        /** The values of a CPU float32 tensor, in row-major order. */
+        public static float[] toFloats(Tensor t) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor c = t.contiguous();
+                float[] out = new float[Math.toIntExact(c.numel())];
+                new FloatPointer(c.data_ptr_float()).get(out);
+                return out;
             }
         }
 
@@ -189,7 +200,7 @@ final class BenchSupport {
             return t;
         }
 
-        static void release(Tensor... tensors) {
+        public static void release(Tensor... tensors) {
             for (Tensor t : tensors) {
                 if (t != null) t.releaseReference();
             }
@@ -199,7 +210,7 @@ final class BenchSupport {
     // ---- machine -----------------------------------------------------------------------------------
 
     /** e.g. "2-core x86_64 AMD EPYC". */
-    static String machine() {
+    public static String machine() {
         String model = "unknown CPU";
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {

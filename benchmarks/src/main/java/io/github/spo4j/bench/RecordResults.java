@@ -1,5 +1,11 @@
 package io.github.spo4j.bench;
 
+import io.github.spo4j.bench.attention.PrefixAttentionBenchmark;
+import io.github.spo4j.bench.loss.PolicyLossBenchmark;
+import io.github.spo4j.bench.loss.PolicyLossLogitsBenchmark;
+import io.github.spo4j.bench.rollout.RolloutReport;
+import io.github.spo4j.bench.sampler.SamplerBenchmark;
+import io.github.spo4j.bench.tree.TreeBackupBenchmark;
 import io.github.spo4j.kernels.attention.PrefixAttention;
 import java.nio.file.Files;
 import java.nio.file.Path;

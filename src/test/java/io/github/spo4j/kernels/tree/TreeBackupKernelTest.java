@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
-import io.github.spo4j.cli.BenchInputs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -44,14 +43,14 @@ class TreeBackupKernelTest {
     @MethodSource("randomCases")
     void randomForestsMatchReferenceBitForBit(TreeBackupConfig config, boolean weighted) {
         // Thousands of trees of random shape; > 16K nodes, so several parallel chunks.
-        Forest forest = BenchInputs.randomForest(3000, 17 + (weighted ? 1 : 0), 5, 5, weighted);
+        Forest forest = TreeBackupInputs.randomForest(3000, 17 + (weighted ? 1 : 0), 5, 5, weighted);
         assertSame(config + "", TreeBackupReference.backup(config, forest), CPU.backup(config, forest));
     }
 
     @Test
     void sixSixSixForestsOfEverySizeMatchReference() {
         for (int trees : new int[] {1, 64, 1111}) {
-            Forest forest = BenchInputs.fullForest(trees, trees, 6, 6, 6);
+            Forest forest = TreeBackupInputs.fullForest(trees, trees, 6, 6, 6);
             assertEquals(259 * trees, forest.numNodes());
             assertSame(trees + " trees", TreeBackupReference.backup(TreeBackupConfig.spoTree(), forest),
                     CPU.backup(TreeBackupConfig.spoTree(), forest));
@@ -60,7 +59,8 @@ class TreeBackupKernelTest {
 
     @Test
     void oneHugeTreeMatchesReference() {
-        Forest forest = BenchInputs.fullForest(1, 3, 50, 40, 30);  // 61,551 nodes in one tree: one chunk, big scratch
+        // 61,551 nodes in one tree: one chunk, big scratch
+        Forest forest = TreeBackupInputs.fullForest(1, 3, 50, 40, 30);
         TreeBackupConfig config = TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.DIFF_OVER_STD);
         assertSame("huge", TreeBackupReference.backup(config, forest), CPU.backup(config, forest));
     }
@@ -75,7 +75,7 @@ class TreeBackupKernelTest {
 
     @Test
     void resultsDoNotDependOnTheThreadCount() {
-        Forest forest = BenchInputs.randomForest(4000, 99, 6, 4, true);
+        Forest forest = TreeBackupInputs.randomForest(4000, 99, 6, 4, true);
         TreeBackupConfig config = TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.LEAVE_ONE_OUT);
         int threads = Spo4jNative.spo4j_get_num_threads();
         try {
@@ -92,7 +92,7 @@ class TreeBackupKernelTest {
 
     @Test
     void pointerEntryWithOptionalOutputsOmitted() {
-        Forest forest = BenchInputs.randomForest(500, 5, 4, 4, false);
+        Forest forest = TreeBackupInputs.randomForest(500, 5, 4, 4, false);
         TreeBackupConfig config = TreeBackupConfig.spoTree();
         TreeBackupResult expected = TreeBackupReference.backup(config, forest);
         int n = forest.numNodes(), t = forest.numTrees();
@@ -114,7 +114,7 @@ class TreeBackupKernelTest {
 
     @Test
     void nonzeroCountsAreTheEdgesWithNonzeroAdvantage() {
-        Forest forest = BenchInputs.randomForest(800, 8, 4, 3, false);
+        Forest forest = TreeBackupInputs.randomForest(800, 8, 4, 3, false);
         TreeBackupResult r = CPU.backup(TreeBackupConfig.spoTree(), forest);
         for (int k = 0; k < forest.numTrees(); k++) {
             int count = 0;

@@ -2,7 +2,6 @@ package io.github.spo4j.kernels.tree;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.github.spo4j.cli.BenchInputs;
 import org.junit.jupiter.api.Test;
 
 /** Properties of the tree backup's math, on the reference. */
@@ -10,7 +9,7 @@ class TreeBackupReferenceTest {
     @Test
     void diffAdvantagesOfEveryNodesChildrenAverageToZero() {
         // With equal weights V(p) is the mean of its children, so Σ_c (V(c) − V(p)) = 0 for every p.
-        Forest f = BenchInputs.randomForest(400, 3, 6, 4, false);
+        Forest f = TreeBackupInputs.randomForest(400, 3, 6, 4, false);
         TreeBackupResult r = TreeBackupReference.backup(TreeBackupConfig.spoTree(), f);
         double[] sum = new double[f.numNodes()];
         for (int i = 0; i < f.numNodes(); i++) {
@@ -23,7 +22,7 @@ class TreeBackupReferenceTest {
 
     @Test
     void weightedDiffAdvantagesAverageToZeroUnderTheWeights() {
-        Forest f = BenchInputs.randomForest(400, 4, 6, 4, true);
+        Forest f = TreeBackupInputs.randomForest(400, 4, 6, 4, true);
         TreeBackupResult r = TreeBackupReference.backup(TreeBackupConfig.spoTree(), f);
         double[] sum = new double[f.numNodes()], w = new double[f.numNodes()];
         for (int i = 0; i < f.numNodes(); i++) {
@@ -40,7 +39,7 @@ class TreeBackupReferenceTest {
     @Test
     void leaveOneOutIsTheDiffScaledByTheSiblingCount() {
         // Equal weights: V(n) − mean(others) = k/(k−1) · (V(n) − mean(all)).
-        Forest f = BenchInputs.randomForest(300, 5, 5, 3, false);
+        Forest f = TreeBackupInputs.randomForest(300, 5, 5, 3, false);
         TreeBackupResult diff = TreeBackupReference.backup(TreeBackupConfig.spoTree(), f);
         TreeBackupResult loo = TreeBackupReference.backup(
                 TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.LEAVE_ONE_OUT), f);
@@ -55,7 +54,7 @@ class TreeBackupReferenceTest {
 
     @Test
     void diffOverStdGivesUnitPopulationStdAmongSiblings() {
-        Forest f = BenchInputs.randomForest(300, 6, 5, 3, false);
+        Forest f = TreeBackupInputs.randomForest(300, 6, 5, 3, false);
         TreeBackupResult r = TreeBackupReference.backup(
                 TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.DIFF_OVER_STD).withStdEps(0f), f);
         double[] sq = new double[f.numNodes()];
@@ -76,7 +75,7 @@ class TreeBackupReferenceTest {
 
     @Test
     void depthsAndChildCountsDescribeTheStructure() {
-        Forest f = BenchInputs.fullForest(2, 1, 3, 2);
+        Forest f = TreeBackupInputs.fullForest(2, 1, 3, 2);
         TreeBackupResult r = TreeBackupReference.backup(TreeBackupConfig.spoTree(), f);
         assertEquals(20, f.numNodes());  // 2 trees of 1 + 3 + 6
         for (int i = 0; i < f.numNodes(); i++) {

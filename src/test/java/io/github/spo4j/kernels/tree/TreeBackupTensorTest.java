@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.spo4j.cli.BenchInputs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Tensor;
@@ -29,7 +28,7 @@ class TreeBackupTensorTest {
     @ParameterizedTest
     @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
     void tensorEntryEqualsForestEntry(Backend backend) {
-        Forest f = BenchInputs.randomForest(700, 21, 5, 4, true);
+        Forest f = TreeBackupInputs.randomForest(700, 21, 5, 4, true);
         TreeBackupConfig config = TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.DIFF_OVER_STD);
         TreeBackupResult expected = TreeBackupReference.backup(config, f);
         int n = f.numNodes(), t = f.numTrees();
@@ -53,7 +52,7 @@ class TreeBackupTensorTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.github.spo4j.kernels.tree.TreeBackupKernelTest#allConfigs")
     void composedTorchAgreesWithReference(TreeBackupConfig config) {
-        Forest f = BenchInputs.randomForest(500, 31, 5, 5, true);
+        Forest f = TreeBackupInputs.randomForest(500, 31, 5, 5, true);
         TreeBackupResult expected = TreeBackupReference.backup(config, f);
         try (PointerScope scope = new PointerScope()) {
             TreeBackupTorch.Result r = TreeBackupTorch.backup(config, AbstractTensor.create(f.parents()),
@@ -65,7 +64,7 @@ class TreeBackupTensorTest {
 
     @Test
     void badTensorsAreNamed() {
-        Forest f = BenchInputs.randomForest(3, 1, 3, 2, false);
+        Forest f = TreeBackupInputs.randomForest(3, 1, 3, 2, false);
         int n = f.numNodes();
         TreeBackup cpu = TreeBackup.create(Backend.CPU);
         try (PointerScope scope = new PointerScope()) {

@@ -1,13 +1,13 @@
-package io.github.spo4j.bench;
+package io.github.spo4j.bench.loss;
 
-import io.github.spo4j.cli.BenchInputs;
+import io.github.spo4j.bench.BenchSupport;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DType;
-import io.github.spo4j.kernels.loss.LogitsBatch;
 import io.github.spo4j.kernels.loss.PolicyLoss;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.loss.PolicyLossInputs;
 import io.github.spo4j.kernels.loss.PolicyLossReference;
 import io.github.spo4j.kernels.loss.PolicyLossTorch;
+import io.github.spo4j.kernels.loss.TokenBatch;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
@@ -31,35 +31,38 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The policy loss's logits entry: logp = log_softmax(logits / T)[target], the SPO loss, and
- * d loss / d logits [N, V], fp32. Shapes hold 128-156 MB of logits: N = 1024 at V = 32000 (Llama-2 size),
- * N = 256 at V = 151936 (Qwen2 size). Inputs: {@link BenchSupport#logitsBatch}.
+ * The policy loss's per-token entry, loss and gradient d loss / d logp together, with the SPO config
+ * (whitening, k3 KL against refLogp with β = 1e-4, ρ = 0.9, ratio skip at 10) on N tokens in ragged
+ * sequences of about 512 tokens, 90% valid ({@link PolicyLossInputs#tokenBatch}).
  *
  * <ul>
- *   <li>{@code reference}: {@link PolicyLossReference#logits} on Java arrays. About 2 s per call at these
- *       shapes: each JMH iteration then holds a single call, which is fine for a baseline.</li>
- *   <li>{@code cpu}: the native kernel through the pointer entry (online log-sum-exp, no [N, V] temporary),
- *       logits and gradient buffers allocated once.</li>
- *   <li>{@code torch}: {@link PolicyLossTorch#lossFromLogits} ({@code log_softmax(logits / T).gather}, [N, V]
- *       temporaries), forward and autograd backward, the logits' gradient zeroed in place before each step.</li>
- *   <li>{@code cuda}: {@code -p impl=cuda} on a GPU machine (see {@link PolicyLossBenchmark}).</li>
+ *   <li>{@code reference}: {@link PolicyLossReference#tokens} on Java arrays (double arithmetic; the
+ *       baseline, slow by design).</li>
+ *   <li>{@code cpu}: the native kernel through the zero-copy pointer entry, buffers allocated once.</li>
+ *   <li>{@code torch}: {@link PolicyLossTorch#loss} (the loss composed from libtorch ops), forward and
+ *       autograd backward, the gradient zeroed in place before each step.</li>
+ *   <li>{@code cuda}: the native CUDA kernel on device buffers. Not in the default list, so the run
+ *       completes on machines without a GPU; ask for it with {@code -p impl=cuda} (with no usable GPU its
+ *       trial fails in setup with "cuda unavailable" and JMH goes on with the next one).</li>
  * </ul>
+ *
+ * Our kernels and libtorch both use {@code -Dspo4j.bench.threads} threads (default: all cores).
  */
 @BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED", "-Xss4m",
     "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"})
 @State(Scope.Benchmark)
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
-public class PolicyLossLogitsBenchmark {
+public class PolicyLossBenchmark {
     @Param({"reference", "cpu", "torch"})
     public String impl;
 
-    /** N x V. */
-    @Param({"1024x32000", "256x151936"})
-    public String shape;
+    /** Tokens N: an odd size, one of 64 K, 1 M. */
+    @Param({"4099", "65536", "1048576"})
+    public int n;
 
     private final PolicyLossConfig config = PolicyLossConfig.spo();
     private DoubleSupplier step;
@@ -68,14 +71,11 @@ public class PolicyLossLogitsBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         BenchSupport.configureThreads();
-        String[] nv = shape.split("x");
-        int n = Integer.parseInt(nv[0]);
-        int v = Integer.parseInt(nv[1]);
-        LogitsBatch x = BenchInputs.logitsBatch(n, v, new SplittableRandom(BenchSupport.SEED));
+        TokenBatch x = PolicyLossInputs.tokenBatch(n, new SplittableRandom(BenchSupport.SEED));
         switch (impl) {
             case "reference" -> {
-                float[] grad = new float[x.logits().length];
-                step = () -> PolicyLossReference.logits(config, x, grad, null, null).loss();
+                float[] grad = new float[n];
+                step = () -> PolicyLossReference.tokens(config, x, grad).loss();
             }
             case "cpu", "cuda" -> {
                 boolean cuda = impl.equals("cuda");
@@ -83,36 +83,30 @@ public class PolicyLossLogitsBenchmark {
                 PolicyLoss loss = PolicyLoss.create(cuda ? Backend.CUDA : Backend.CPU);
                 BenchSupport.Buffers buf = new BenchSupport.Buffers(cuda);
                 resources = buf;
-                int b = x.seqOffsets().length - 1;
-                float temperature = x.temperature();
+                int b = x.numSeqs();
                 IntPointer offsets = buf.ints(x.seqOffsets());
-                FloatPointer logits = buf.floats(x.logits());
-                IntPointer targets = buf.ints(x.targets());
+                FloatPointer logp = buf.floats(x.logp());
                 FloatPointer oldLogp = buf.floats(x.oldLogp());
                 FloatPointer refLogp = buf.floats(x.refLogp());
                 FloatPointer advantages = buf.floats(x.advantages());
                 BytePointer valid = buf.bools(x.valid());
-                FloatPointer grad = buf.floats((long) n * v);
-                step = () -> loss.logits(config, n, v, b, offsets, logits, DType.F32, targets, DType.I32, temperature,
-                        oldLogp, refLogp, advantages, valid, grad, null, null).loss();
+                FloatPointer grad = buf.floats((long) n);
+                step = () -> loss.tokens(config, n, b, offsets, logp, oldLogp, refLogp, advantages, valid, grad)
+                        .loss();
             }
             case "torch" -> {
-                float temperature = x.temperature();
                 Tensor offsets = BenchSupport.Tensors.ints(x.seqOffsets());
-                Tensor logits = BenchSupport.Tensors.floats(x.logits(), n, v);
-                logits.requires_grad_(true);
-                Tensor targets = BenchSupport.Tensors.longs(x.targets());
+                Tensor logp = BenchSupport.Tensors.floats(x.logp());
+                logp.requires_grad_(true);
                 Tensor oldLogp = BenchSupport.Tensors.floats(x.oldLogp());
                 Tensor refLogp = BenchSupport.Tensors.floats(x.refLogp());
                 Tensor advantages = BenchSupport.Tensors.floats(x.advantages());
                 Tensor valid = BenchSupport.Tensors.bools(x.valid());
-                resources = () -> BenchSupport.Tensors.release(offsets, logits, targets, oldLogp, refLogp, advantages,
-                        valid);
+                resources = () -> BenchSupport.Tensors.release(offsets, logp, oldLogp, refLogp, advantages, valid);
                 step = () -> {
-                    BenchSupport.Tensors.zeroGrad(logits);
+                    BenchSupport.Tensors.zeroGrad(logp);
                     try (PointerScope scope = new PointerScope()) {
-                        Tensor loss = PolicyLossTorch.lossFromLogits(config, offsets, logits, targets, temperature,
-                                oldLogp, refLogp, advantages, valid);
+                        Tensor loss = PolicyLossTorch.loss(config, offsets, logp, oldLogp, refLogp, advantages, valid);
                         loss.backward();
                         return loss.item_double();
                     }
@@ -128,9 +122,9 @@ public class PolicyLossLogitsBenchmark {
         resources = null;
     }
 
-    /** One loss + gradient w.r.t. the logits; the loss is returned so JMH consumes it. */
+    /** One loss + gradient; the loss is returned so JMH consumes it. */
     @Benchmark
-    public double logits() {
+    public double tokens() {
         return step.getAsDouble();
     }
 }

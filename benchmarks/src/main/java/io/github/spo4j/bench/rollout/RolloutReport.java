@@ -1,6 +1,7 @@
-package io.github.spo4j.bench;
+package io.github.spo4j.bench.rollout;
 
-import io.github.spo4j.cli.RolloutBench;
+import io.github.spo4j.bench.BenchSupport;
+import io.github.spo4j.bench.ResultsCsv;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

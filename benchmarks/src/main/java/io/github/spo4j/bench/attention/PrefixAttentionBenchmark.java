@@ -1,10 +1,12 @@
-package io.github.spo4j.bench;
+package io.github.spo4j.bench.attention;
 
-import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
+import io.github.spo4j.bench.BenchSupport;
+
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.kv.KvCacheConfig;
-import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.attention.PrefixAttention;
+import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
@@ -76,18 +78,25 @@ public class PrefixAttentionBenchmark {
     private DoubleSupplier step;
     private AutoCloseable resources;
 
-    /** The pool, its branches and queries of one benchmark shape. */
+    /** The pool, its branches and queries of one benchmark shape (also the quick side-by-side's). */
     static final class Scene implements AutoCloseable {
         final KvCache pool;
         final int[] seqs;
-        final int qHeads;
+        final int prefix, qHeads, kvHeads, headDim;
         final float[] q;
 
         Scene(Backend backend, int prefix, int branches, int qHeads, int kvHeads, int headDim) {
+            this(backend, prefix, branches, qHeads, kvHeads, headDim, BenchSupport.SEED);
+        }
+
+        Scene(Backend backend, int prefix, int branches, int qHeads, int kvHeads, int headDim, long seed) {
+            this.prefix = prefix;
             this.qHeads = qHeads;
+            this.kvHeads = kvHeads;
+            this.headDim = headDim;
             int blocks = (prefix + BLOCK - 1) / BLOCK + branches * ((SUFFIX + BLOCK - 1) / BLOCK + 1) + 1;
             pool = KvCache.create(new KvCacheConfig(1, kvHeads, headDim, BLOCK, blocks), backend);
-            SplittableRandom r = new SplittableRandom(BenchSupport.SEED);
+            SplittableRandom r = new SplittableRandom(seed);
             int root = pool.newSequence();
             pool.append(root, 0, gaussian(r, prefix * kvHeads * headDim), gaussian(r, prefix * kvHeads * headDim));
             seqs = pool.fork(root, branches);
@@ -114,6 +123,27 @@ public class PrefixAttentionBenchmark {
             return shared
                     ? PrefixAttentionPlan.decodeShared(tables(), lengths(), BLOCK, minShared)
                     : PrefixAttentionPlan.decode(tables(), lengths(), BLOCK);
+        }
+
+        /**
+         * Retained CPU tensors for {@code scaled_dot_product_attention}: q [B, Hq, 1, D] and dense per-branch K and
+         * V [B, Hq, P + SUFFIX, D], the prompt copied into every branch and each KV head repeated for its group.
+         * Closes the pool.
+         */
+        Tensor[] denseQkv() {
+            int branches = seqs.length, t = prefix + SUFFIX;
+            float[] k = new float[branches * t * kvHeads * headDim], v = new float[k.length];
+            float[] kb = new float[t * kvHeads * headDim], vb = new float[kb.length];
+            for (int b = 0; b < branches; b++) {
+                pool.readKv(seqs[b], 0, kb, vb);
+                System.arraycopy(kb, 0, k, b * kb.length, kb.length);
+                System.arraycopy(vb, 0, v, b * vb.length, vb.length);
+            }
+            close();
+            int group = qHeads / kvHeads;
+            return new Tensor[] {BenchSupport.Tensors.floats(q, branches, qHeads, 1, headDim),
+                expandHeads(BenchSupport.Tensors.floats(k, branches, t, kvHeads, headDim), group),
+                expandHeads(BenchSupport.Tensors.floats(v, branches, t, kvHeads, headDim), group)};
         }
 
         @Override
@@ -168,20 +198,8 @@ public class PrefixAttentionBenchmark {
             }
             case "torch" -> {
                 // Dense per-branch K/V: [B, Hq, T, D], the prompt copied into every branch.
-                Scene s = new Scene(Backend.CPU, prefix, branches, qHeads, kvHeads, d);
-                int t = prefix + SUFFIX;
-                float[] k = new float[branches * t * kvHeads * d], v = new float[k.length];
-                float[] kb = new float[t * kvHeads * d], vb = new float[kb.length];
-                for (int b = 0; b < branches; b++) {
-                    s.pool.readKv(s.seqs[b], 0, kb, vb);
-                    System.arraycopy(kb, 0, k, b * kb.length, kb.length);
-                    System.arraycopy(vb, 0, v, b * vb.length, vb.length);
-                }
-                s.close();
-                int group = qHeads / kvHeads;
-                Tensor qt = BenchSupport.Tensors.floats(s.q, branches, qHeads, 1, d);
-                Tensor kt = expandHeads(BenchSupport.Tensors.floats(k, branches, t, kvHeads, d), group);
-                Tensor vt = expandHeads(BenchSupport.Tensors.floats(v, branches, t, kvHeads, d), group);
+                Tensor[] qkv = new Scene(Backend.CPU, prefix, branches, qHeads, kvHeads, d).denseQkv();
+                Tensor qt = qkv[0], kt = qkv[1], vt = qkv[2];
                 resources = () -> BenchSupport.Tensors.release(qt, kt, vt);
                 step = () -> {
                     try (PointerScope scope = new PointerScope()) {

@@ -1,17 +1,21 @@
-package io.github.spo4j.bench;
+package io.github.spo4j.bench.loss;
 
-import io.github.spo4j.cli.BenchInputs;
+import io.github.spo4j.bench.BenchSupport;
+import io.github.spo4j.bench.ResultsCsv;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.engine.NativeArrays;
 import io.github.spo4j.kernels.loss.LogitsBatch;
 import io.github.spo4j.kernels.loss.PolicyLoss;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.loss.PolicyLossInputs;
 import io.github.spo4j.kernels.loss.PolicyLossTorch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.SplittableRandom;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -24,13 +28,14 @@ import org.bytedeco.pytorch.Tensor;
  * {@code /proc/self/clear_refs}, runs one call, and reads {@code VmHWM} − {@code VmRSS} before.
  * Every buffer is allocated, and each implementation warmed up once, before the measured call.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.LogitsPeakMemory [out.csv]</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.loss.PolicyLossLogitsPeakMemory [out.csv]</pre>
  */
-public final class LogitsPeakMemory {
+@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+public final class PolicyLossLogitsPeakMemory {
     private static final int N = 256;
     private static final int[] VOCABS = {32_000, 151_936};
 
-    private LogitsPeakMemory() {}
+    private PolicyLossLogitsPeakMemory() {}
 
     public static void main(String[] args) throws IOException {
         BenchSupport.configureThreads();
@@ -40,7 +45,7 @@ public final class LogitsPeakMemory {
         PolicyLossConfig config = PolicyLossConfig.spo();
         System.out.printf("%-8s %-16s %12s %22s%n", "impl", "shape", "[N,V] MiB", "extra peak MiB");
         for (int v : VOCABS) {
-            LogitsBatch x = BenchInputs.logitsBatch(N, v, new SplittableRandom(BenchSupport.SEED));
+            LogitsBatch x = PolicyLossInputs.logitsBatch(N, v, new SplittableRandom(BenchSupport.SEED));
             String shape = "N=" + N + " V=" + v;
             double logitsMiB = (double) N * v * 4 / (1 << 20);
             double cpu = cpuPeak(config, x);
@@ -64,7 +69,7 @@ public final class LogitsPeakMemory {
             IntPointer offs = new IntPointer(x.seqOffsets()), targets = new IntPointer(x.targets());
             FloatPointer old = new FloatPointer(x.oldLogp()), ref = new FloatPointer(x.refLogp());
             FloatPointer adv = new FloatPointer(x.advantages());
-            var valid = BenchInputs.bytes(x.valid());
+            BytePointer valid = NativeArrays.bytes(x.valid());
             Runnable call = () -> cpu.logits(config, n, v, x.seqOffsets().length - 1, offs, logits, DType.F32,
                     targets, DType.I32, x.temperature(), old, ref, adv, valid, grad, null, null);
             call.run();

@@ -18,6 +18,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * It is the benchmarks' "what a user would pick instead" baseline. It draws from torch's global generator,
  * so its tokens follow the same distribution as {@link Sampler}'s but are not the same tokens. Works on CPU
  * and CUDA tensors alike. The config is checked; the logits are not.
+ *
+ * <p>A test fixture: it lives in the library's tests, not in its jar, and reaches the benchmarks through the
+ * library's test jar.
  */
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
 public final class SamplerTorch {

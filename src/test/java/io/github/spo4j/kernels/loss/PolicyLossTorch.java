@@ -41,6 +41,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Every call opens its own {@link PointerScope} for the intermediate handles; the returned loss is
  * handed to the caller's innermost scope (or to the garbage collector when there is none). The autograd
  * graph keeps what the backward pass needs.
+ *
+ * <p>A test fixture: it lives in the library's tests, not in its jar, and reaches the benchmarks through the
+ * library's test jar.
  */
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
 public final class PolicyLossTorch {

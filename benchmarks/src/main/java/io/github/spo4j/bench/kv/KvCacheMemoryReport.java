@@ -1,8 +1,10 @@
-package io.github.spo4j.bench;
+package io.github.spo4j.bench.kv;
 
+import io.github.spo4j.bench.BenchSupport;
+import io.github.spo4j.bench.ResultsCsv;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.kv.KvCacheConfig;
 import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +31,9 @@ import java.util.Locale;
  * Model shape L = 2, Hkv = 2, D = 64 (2 KiB per token): only the ratios matter, and they do not depend on it.
  * Writes {@code benchmarks/results/kv_memory.csv} and prints the table.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.KvMemoryReport [out.csv]</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.kv.KvCacheMemoryReport [out.csv]</pre>
  */
-public final class KvMemoryReport {
+public final class KvCacheMemoryReport {
     static final int PROMPT = 512;
     static final int BRANCHING = 6;
     static final int DEPTH = 3;
@@ -40,7 +42,7 @@ public final class KvMemoryReport {
     static final int LAYERS = 2, KV_HEADS = 2, HEAD_DIM = 64;
     static final double TARGET = 1.05;
 
-    private KvMemoryReport() {}
+    private KvCacheMemoryReport() {}
 
     /** One tree's figures. */
     record Row(int m, int blockSize, long peakBytes, long lowerBoundBytes, long denseBytes, long copies,

@@ -1,4 +1,4 @@
-package io.github.spo4j.cli;
+package io.github.spo4j.bench.rollout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -16,6 +16,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * results agree with the kernels to float rounding, not bit for bit. Works on CPU and CUDA tensors alike.
  *
  * <p>The structure is not checked: pass a valid forest (see {@link Forest#validate}).
+ *
+ * <p>A test fixture: it lives in the library's tests, not in its jar, and reaches the benchmarks through the
+ * library's test jar.
  */
 @SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
 public final class TreeBackupTorch {

@@ -1,20 +1,18 @@
-package io.github.spo4j.bench;
+package io.github.spo4j.bench.sampler;
 
+import io.github.spo4j.bench.BenchSupport;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.DType;
 import io.github.spo4j.kernels.sampler.Sampler;
+import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.kernels.sampler.SamplerReference;
 import io.github.spo4j.kernels.sampler.SamplerTorch;
-import io.github.spo4j.kernels.sampler.SamplerConfig;
-import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -103,14 +101,8 @@ public class SamplerBenchmark {
                 if (cuda) BenchSupport.requireCuda();
                 Sampler sampler = Sampler.create(cuda ? Backend.CUDA : Backend.CPU);
                 BenchSupport.Buffers buf = new BenchSupport.Buffers(cuda);
-                LongPointer hostIds = new LongPointer(ids);
-                Pointer deviceIds = cuda ? deviceCopy(hostIds, 8L * b) : null;
-                LongPointer seqIds = cuda ? new LongPointer(deviceIds) : hostIds;
-                resources = () -> {
-                    buf.close();
-                    hostIds.close();
-                    if (deviceIds != null) Spo4jNative.spo4j_cuda_free(deviceIds);
-                };
+                resources = buf;
+                LongPointer seqIds = buf.longs(ids);
                 FloatPointer lg = buf.floats(logits);
                 IntPointer positions = buf.ints(pos);
                 IntPointer tokens = buf.ints((long) b);
@@ -130,16 +122,6 @@ public class SamplerBenchmark {
                 };
             }
             default -> throw new IllegalArgumentException("impl must be reference, cpu, torch or cuda; got " + impl);
-        }
-    }
-
-    private static Pointer deviceCopy(Pointer host, long bytes) {
-        try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
-            if (Spo4jNative.spo4j_cuda_malloc(out, bytes) != Spo4jNative.SPO4J_OK
-                    || Spo4jNative.spo4j_cuda_memcpy(out.get(0), host, bytes, 0) != Spo4jNative.SPO4J_OK) {
-                throw new IllegalStateException("device copy failed: " + Spo4jNative.spo4j_last_error().getString());
-            }
-            return out.get(0);
         }
     }
 

@@ -1,4 +1,4 @@
-package io.github.spo4j.cli;
+package io.github.spo4j.bench.rollout;
 
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.kv.KvCache;
@@ -92,7 +92,7 @@ public final class RolloutBench {
             }
         }
 
-        /** {@code spo4j bench}'s default: one 6-6-6 tree (M = 16, 64 tokens), 2 × 9 rollouts (64), P = 512. */
+        /** {@code QuickBench}'s default: one 6-6-6 tree (M = 16, 64 tokens), 2 × 9 rollouts (64), P = 512. */
         public static Config quick() {
             return new Config(512, 1, TreeShape.parse("6-6-6", 16), 64, 2, 9, 64, 16, 1);
         }

@@ -1,10 +1,11 @@
-package io.github.spo4j.bench;
+package io.github.spo4j.bench.tree;
 
-import io.github.spo4j.cli.BenchInputs;
+import io.github.spo4j.bench.BenchSupport;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.tree.Forest;
 import io.github.spo4j.kernels.tree.TreeBackup;
 import io.github.spo4j.kernels.tree.TreeBackupConfig;
+import io.github.spo4j.kernels.tree.TreeBackupInputs;
 import io.github.spo4j.kernels.tree.TreeBackupReference;
 import io.github.spo4j.kernels.tree.TreeBackupTorch;
 import java.util.concurrent.TimeUnit;
@@ -63,12 +64,12 @@ public class TreeBackupBenchmark {
     private AutoCloseable resources;
 
     /** The forest of a shape parameter. */
-    static Forest forest(String shape) {
+    public static Forest forest(String shape) {
         String[] kind = shape.split("x");
         int trees = Integer.parseInt(kind[1]);
         return switch (kind[0]) {
-            case "666" -> BenchInputs.fullForest(trees, BenchSupport.SEED, 6, 6, 6);
-            case "random" -> BenchInputs.randomForest(trees, BenchSupport.SEED, 6, 6, true);
+            case "666" -> TreeBackupInputs.fullForest(trees, BenchSupport.SEED, 6, 6, 6);
+            case "random" -> TreeBackupInputs.randomForest(trees, BenchSupport.SEED, 6, 6, true);
             default -> throw new IllegalArgumentException("shape must be 666xT or randomxT, got " + shape);
         };
     }
