@@ -81,10 +81,7 @@ public final class KernelCall implements AutoCloseable {
 
     /** 0/1 bytes. */
     public BytePointer host(boolean[] a) {
-        if (a == null) return null;
-        byte[] b = new byte[a.length];
-        for (int i = 0; i < a.length; i++) b[i] = (byte) (a[i] ? 1 : 0);
-        return own(new BytePointer(b), a);
+        return a == null ? null : own(NativeArrays.bytes(a), a);
     }
 
     /**

@@ -20,6 +20,14 @@ public final class NativeArrays {
         }
     }
 
+    /** The mask as 0/1 bytes, the C API's bool layout; null for null. */
+    public static BytePointer bytes(boolean[] a) {
+        if (a == null) return null;
+        byte[] b = new byte[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = (byte) (a[i] ? 1 : 0);
+        return new BytePointer(b);
+    }
+
     /** {@code p} as a {@code P} (the same address and position), or null for null. */
     public static <P extends Pointer> P cast(Pointer p, Class<P> type) {
         if (p == null) return null;
