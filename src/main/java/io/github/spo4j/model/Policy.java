@@ -2,7 +2,7 @@ package io.github.spo4j.model;
 
 import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.kv.KvCacheConfig;
 import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.loss.PolicyLoss;

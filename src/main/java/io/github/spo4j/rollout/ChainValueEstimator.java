@@ -1,7 +1,7 @@
 package io.github.spo4j.rollout;
 
 import io.github.spo4j.tasks.FinishReason;
-import io.github.spo4j.spo.advantage.MonteCarloValue;
+import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.data.StatePrefix;
 import io.github.spo4j.spo.advantage.ValueEstimator;
 import java.util.ArrayList;

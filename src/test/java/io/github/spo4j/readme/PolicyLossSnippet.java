@@ -1,7 +1,7 @@
 package io.github.spo4j.readme;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.loss.PolicyLoss;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
 import io.github.spo4j.kernels.loss.PolicyLossStats;

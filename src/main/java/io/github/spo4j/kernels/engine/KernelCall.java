@@ -1,5 +1,6 @@
 package io.github.spo4j.kernels.engine;
 
+import io.github.spo4j.kernels.DType;
 import static io.github.spo4j.kernels.engine.NativeArrays.cast;
 
 import io.github.spo4j.kernels.Backend;

@@ -1,5 +1,7 @@
 package io.github.spo4j.kernels.engine;
 
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;

@@ -2,7 +2,7 @@ package io.github.spo4j.kernels.sampler;
 
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.engine.KernelCall;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.engine.TensorArg;

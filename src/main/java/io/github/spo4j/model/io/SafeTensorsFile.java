@@ -8,7 +8,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
-import io.github.spo4j.kernels.engine.Bf16;
+import io.github.spo4j.kernels.Bf16;
 import java.io.IOException;
 import java.io.StringReader;
 import java.math.BigDecimal;

@@ -1,5 +1,6 @@
 package io.github.spo4j.spo.advantage;
 
+import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.SpoArguments;
 import io.github.spo4j.spo.data.Segment;
 import io.github.spo4j.spo.data.StatePrefix;

@@ -1,7 +1,6 @@
 package io.github.spo4j.spo.data;
 
 import io.github.spo4j.spo.SpoArguments;
-import io.github.spo4j.spo.advantage.MonteCarloValue;
 import io.github.spo4j.tasks.FinishReason;
 import java.util.Arrays;
 

@@ -1,5 +1,7 @@
 package io.github.spo4j.kernels.engine;
 
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

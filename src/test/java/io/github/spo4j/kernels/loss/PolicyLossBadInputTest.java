@@ -1,7 +1,7 @@
 package io.github.spo4j.kernels.loss;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,8 +1,8 @@
 package io.github.spo4j.kernels.loss;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.Bf16;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
 import static io.github.spo4j.kernels.loss.PolicyLossAssertions.assertStatsClose;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static io.github.spo4j.testutil.Close.maxAbs;

@@ -3,7 +3,7 @@ package io.github.spo4j.kernels.loss;
 import static io.github.spo4j.testutil.MessageParity.assertSameMessage;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.kernels.nativebind.Spo4jNative.PolicyLossConfigStruct;
 import java.util.function.BiConsumer;

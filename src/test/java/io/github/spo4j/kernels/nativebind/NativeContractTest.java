@@ -3,7 +3,7 @@ package io.github.spo4j.kernels.nativebind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.github.spo4j.kernels.NativeCpu;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.loss.Aggregation;
 import io.github.spo4j.kernels.loss.KlEstimator;
 import io.github.spo4j.kernels.tree.TreeAdvantageMode;

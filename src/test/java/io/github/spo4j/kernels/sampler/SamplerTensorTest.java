@@ -1,7 +1,7 @@
 package io.github.spo4j.kernels.sampler;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.Bf16;
+import io.github.spo4j.kernels.Bf16;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

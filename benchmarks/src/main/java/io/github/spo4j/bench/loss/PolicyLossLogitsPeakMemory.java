@@ -3,7 +3,7 @@ package io.github.spo4j.bench.loss;
 import io.github.spo4j.bench.BenchSupport;
 import io.github.spo4j.bench.ResultsCsv;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.engine.NativeArrays;
 import io.github.spo4j.kernels.loss.LogitsBatch;
 import io.github.spo4j.kernels.loss.PolicyLoss;

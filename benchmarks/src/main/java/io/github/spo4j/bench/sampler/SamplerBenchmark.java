@@ -2,7 +2,7 @@ package io.github.spo4j.bench.sampler;
 
 import io.github.spo4j.bench.BenchSupport;
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DType;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.sampler.Sampler;
 import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.kernels.sampler.SamplerReference;

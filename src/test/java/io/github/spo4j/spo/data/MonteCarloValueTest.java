@@ -1,6 +1,5 @@
-package io.github.spo4j.spo.advantage;
+package io.github.spo4j.spo.data;
 
-import io.github.spo4j.spo.data.RolloutOutcome;
 import io.github.spo4j.tasks.FinishReason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package io.github.spo4j.kernels.engine;
+package io.github.spo4j.kernels;
 
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 

@@ -1,13 +1,12 @@
-package io.github.spo4j.spo.advantage;
+package io.github.spo4j.spo.data;
 
 import io.github.spo4j.spo.SpoArguments;
-import io.github.spo4j.spo.data.RolloutOutcome;
 import io.github.spo4j.tasks.FinishReason;
 import java.util.List;
 
 /**
  * The Monte-Carlo state value of SPO and VinePPO (SPO_SPEC §2 "value estimate", the reference's
- * {@code _compute_mc_value}), shared by every {@link ValueEstimator}:
+ * {@code _compute_mc_value}), shared by every {@link io.github.spo4j.spo.advantage.ValueEstimator}:
  *
  * <pre>
  *   V̂(s) = (1/N) Σ_i score_i,   score_i = 0 if rollout i stopped at the length limit, else its reward R_i

@@ -1,4 +1,4 @@
-package io.github.spo4j.kernels.engine;
+package io.github.spo4j.kernels;
 
 /** bfloat16 conversions (the top 16 bits of an fp32; rounding to nearest even). */
 public final class Bf16 {
