@@ -19,32 +19,54 @@ class LayersTest {
     @ArchTest
     static final ArchRule layersRunDownwards = layeredArchitecture()
             .consideringOnlyDependenciesInLayers()
-            .layer("cli").definedBy("io.github.spo4j.cli..")
-            .layer("train").definedBy("io.github.spo4j.train..")
-            .layer("report").definedBy("io.github.spo4j.report..")
-            .layer("rollout").definedBy("io.github.spo4j.rollout..")
-            .layer("spo").definedBy("io.github.spo4j.spo..")
-            .layer("tasks").definedBy("io.github.spo4j.tasks..")
-            .layer("model").definedBy("io.github.spo4j.model..")
-            .layer("kernels").definedBy("io.github.spo4j.kernels..")
-            .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-            .whereLayer("train").mayOnlyBeAccessedByLayers("cli")
-            .whereLayer("report").mayOnlyBeAccessedByLayers("cli", "train")
-            .whereLayer("rollout").mayOnlyBeAccessedByLayers("cli", "train")
-            .whereLayer("spo").mayOnlyBeAccessedByLayers("cli", "train", "rollout")
-            .whereLayer("tasks").mayOnlyBeAccessedByLayers("cli", "train", "rollout", "spo")
-            .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "train", "report", "rollout")
-            .whereLayer("kernels").mayOnlyBeAccessedByLayers("cli", "train", "rollout", "spo", "model");
+            .layer("cli")
+            .definedBy("io.github.spo4j.cli..")
+            .layer("train")
+            .definedBy("io.github.spo4j.train..")
+            .layer("report")
+            .definedBy("io.github.spo4j.report..")
+            .layer("rollout")
+            .definedBy("io.github.spo4j.rollout..")
+            .layer("spo")
+            .definedBy("io.github.spo4j.spo..")
+            .layer("tasks")
+            .definedBy("io.github.spo4j.tasks..")
+            .layer("model")
+            .definedBy("io.github.spo4j.model..")
+            .layer("kernels")
+            .definedBy("io.github.spo4j.kernels..")
+            .whereLayer("cli")
+            .mayNotBeAccessedByAnyLayer()
+            .whereLayer("train")
+            .mayOnlyBeAccessedByLayers("cli")
+            .whereLayer("report")
+            .mayOnlyBeAccessedByLayers("cli", "train")
+            .whereLayer("rollout")
+            .mayOnlyBeAccessedByLayers("cli", "train")
+            .whereLayer("spo")
+            .mayOnlyBeAccessedByLayers("cli", "train", "rollout")
+            .whereLayer("tasks")
+            .mayOnlyBeAccessedByLayers("cli", "train", "rollout", "spo")
+            .whereLayer("model")
+            .mayOnlyBeAccessedByLayers("cli", "train", "report", "rollout")
+            .whereLayer("kernels")
+            .mayOnlyBeAccessedByLayers("cli", "train", "rollout", "spo", "model");
 
     @ArchTest
     static final ArchRule onlyKernelsCallTheBinding = classes()
-            .that().resideInAPackage("io.github.spo4j.kernels.nativebind..")
-            .should().onlyBeAccessed().byAnyPackage("io.github.spo4j.kernels..");
+            .that()
+            .resideInAPackage("io.github.spo4j.kernels.nativebind..")
+            .should()
+            .onlyBeAccessed()
+            .byAnyPackage("io.github.spo4j.kernels..");
 
     @ArchTest
     static final ArchRule onlyKernelsUseTheEngine = classes()
-            .that().resideInAPackage("io.github.spo4j.kernels.engine..")
-            .should().onlyBeAccessed().byAnyPackage("io.github.spo4j.kernels..");
+            .that()
+            .resideInAPackage("io.github.spo4j.kernels.engine..")
+            .should()
+            .onlyBeAccessed()
+            .byAnyPackage("io.github.spo4j.kernels..");
 
     @ArchTest
     static final ArchRule layersFormNoCycles =

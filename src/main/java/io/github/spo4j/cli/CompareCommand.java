@@ -39,7 +39,9 @@ import picocli.CommandLine.Spec;
  * that base under the same budget of generated tokens, for each seed; a table on stdout, and metrics (JSONL, CSV), a
  * markdown report and plots in {@code OUT}.
  */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(
+        name = "compare",
+        mixinStandardHelpOptions = true,
         description = "GRPO vs SPO-chain vs SPO-tree (or any algorithms) from one SFT base, under the same budget of "
                 + "generated tokens, over several seeds: a table, metrics (JSONL, CSV), a markdown report and plots.")
 public final class CompareCommand implements Callable<Integer> {
@@ -49,44 +51,69 @@ public final class CompareCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
-    @Option(names = "--algorithms", split = ",", defaultValue = "grpo,spo-chain,spo-tree",
+    @Option(
+            names = "--algorithms",
+            split = ",",
+            defaultValue = "grpo,spo-chain,spo-tree",
             description = "Algorithms to compare (default ${DEFAULT-VALUE}).")
     List<String> algorithms;
 
-    @Option(names = "--seeds", defaultValue = "3", description = "Seeds 0..N-1 per algorithm (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seeds",
+            defaultValue = "3",
+            description = "Seeds 0..N-1 per algorithm (default ${DEFAULT-VALUE}).")
     int seeds;
 
-    @Option(names = "--budget", defaultValue = "1m",
+    @Option(
+            names = "--budget",
+            defaultValue = "1m",
             description = "Generated tokens per run (responses, Monte-Carlo rollouts, tree segments); k and m suffixes "
                     + "(default ${DEFAULT-VALUE}).")
     String budget;
 
-    @Option(names = "--out", defaultValue = "runs/compare", paramLabel = "DIR",
+    @Option(
+            names = "--out",
+            defaultValue = "runs/compare",
+            paramLabel = "DIR",
             description = "Output directory (default ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--model", paramLabel = "DIR",
+    @Option(
+            names = "--model",
+            paramLabel = "DIR",
             description = "Hugging Face (or spo4j) model directory to start from instead of the built-in model; "
                     + "it is still SFT'd on the task unless --sft-steps 0.")
     Path model;
 
-    @Option(names = "--sft-steps", defaultValue = "600", description = "SFT steps of the base (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--sft-steps",
+            defaultValue = "600",
+            description = "SFT steps of the base (default ${DEFAULT-VALUE}).")
     int sftSteps;
 
-    @Option(names = "--sft-lr", defaultValue = "3e-3", description = "SFT peak learning rate (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--sft-lr",
+            defaultValue = "3e-3",
+            description = "SFT peak learning rate (default ${DEFAULT-VALUE}).")
     double sftLr;
 
-    @Option(names = "--set", paramLabel = "KNOB=VALUE",
+    @Option(
+            names = "--set",
+            paramLabel = "KNOB=VALUE",
             description = "Sets a knob for every algorithm it applies to (after the compare defaults); repeatable. "
                     + "Prefix with an algorithm to target one: --set spo-tree.branching=4-4-4.")
     Map<String, String> set = new LinkedHashMap<>();
 
-    @Option(names = "--credit-questions", defaultValue = "32",
+    @Option(
+            names = "--credit-questions",
+            defaultValue = "32",
             description = "Questions of the credit audit of the base (spo4j credit), reported with the results; "
                     + "0 skips it (default ${DEFAULT-VALUE}).")
     int creditQuestions;
 
-    @Option(names = "--credit-rollouts", defaultValue = "64",
+    @Option(
+            names = "--credit-rollouts",
+            defaultValue = "64",
             description = "Rollouts per state of the credit audit's reference (even; default ${DEFAULT-VALUE}).")
     int creditRollouts;
 
@@ -105,6 +132,7 @@ public final class CompareCommand implements Callable<Integer> {
      * SPO-tree draws as many questions per iteration as the others: with 4 trees per iteration it fell below its base.
      */
     static final Map<String, String> COMMON = new LinkedHashMap<>(Map.of());
+
     static final Map<String, Map<String, String>> PER_ALGORITHM = new LinkedHashMap<>();
 
     static {
@@ -120,8 +148,8 @@ public final class CompareCommand implements Callable<Integer> {
         COMMON.put("checkpoint-every", "20");
         PER_ALGORITHM.put("spo-chain", Map.of("cutpoint-interval", "2", "rollouts", "4"));
         PER_ALGORITHM.put("vineppo", Map.of("rollouts", "4"));
-        PER_ALGORITHM.put("spo-tree", Map.of("branching", "2-2-2", "segment-tokens", "10", "questions", "16",
-                "episodes", "128"));
+        PER_ALGORITHM.put(
+                "spo-tree", Map.of("branching", "2-2-2", "segment-tokens", "10", "questions", "16", "episodes", "128"));
     }
 
     @Override
@@ -162,7 +190,8 @@ public final class CompareCommand implements Callable<Integer> {
 
     TrainConfig configFor(Algorithm a) {
         String name = TrainConfig.nameOf(a);
-        TrainConfig c = TrainConfig.preset(a).with(COMMON, true)
+        TrainConfig c = TrainConfig.preset(a)
+                .with(COMMON, true)
                 .with(PER_ALGORITHM.getOrDefault(name, Map.of()), true)
                 .with("budget", budget);
         for (Map.Entry<String, String> e : set.entrySet()) {
@@ -170,11 +199,11 @@ public final class CompareCommand implements Callable<Integer> {
             int dot = key.indexOf('.');
             if (dot > 0) {
                 if (key.substring(0, dot).equals(name)) c = c.with(key.substring(dot + 1), e.getValue());
-                else TrainConfig.algorithmNamed(key.substring(0, dot));  // a typo in the prefix is an error
+                else TrainConfig.algorithmNamed(key.substring(0, dot)); // a typo in the prefix is an error
             } else if (c.applies(key)) {
                 c = c.with(key, e.getValue());
             } else if (!TrainConfig.knobHelp().containsKey(key)) {
-                c.with(key, e.getValue());  // unknown knob: the error names the knobs
+                c.with(key, e.getValue()); // unknown knob: the error names the knobs
             }
         }
         return c;
@@ -185,8 +214,11 @@ public final class CompareCommand implements Callable<Integer> {
         Path dir = out.resolve("base");
         JsonObject key = new JsonObject();
         key.addProperty("task", taskOptions.describe());
-        key.addProperty("model", model == null ? "built-in " + taskOptions.hidden + "x" + taskOptions.layers
-                : model.toAbsolutePath().toString());
+        key.addProperty(
+                "model",
+                model == null
+                        ? "built-in " + taskOptions.hidden + "x" + taskOptions.layers
+                        : model.toAbsolutePath().toString());
         key.addProperty("sftSteps", sftSteps);
         key.addProperty("sftLr", sftLr);
         Path keyFile = dir.resolve("spo4j-sft.json");
@@ -219,41 +251,74 @@ public final class CompareCommand implements Callable<Integer> {
     private CreditAudit.Result audit(Policy base, TrainingTask task, List<TrainConfig> configs) throws IOException {
         TrainConfig chain = configFor(Algorithm.SPO_CHAIN);
         for (TrainConfig c : configs) if (c.algorithm().algorithm() == Algorithm.SPO_CHAIN) chain = c;
-        Set<String> names = new LinkedHashSet<>(List.of("grpo", "spo-chain:" + chain.knobs().get("cutpoint-interval")
-                + ":" + chain.knobs().get("rollouts"), "spo-chain:1:4", "spo-chain:1:8", "vineppo:4"));
+        Set<String> names = new LinkedHashSet<>(List.of(
+                "grpo",
+                "spo-chain:" + chain.knobs().get("cutpoint-interval") + ":"
+                        + chain.knobs().get("rollouts"),
+                "spo-chain:1:4",
+                "spo-chain:1:8",
+                "vineppo:4"));
         List<CreditAudit.Estimator> estimators = new ArrayList<>();
         for (String n : names) estimators.add(CreditAudit.Estimator.parse(n));
         CreditAudit.Config d = CreditAudit.Config.defaults();
         var sampling = chain.algorithm().sampling();
-        CreditAudit.Config config = new CreditAudit.Config(Math.min(creditQuestions, task.train().size()), d.samples(),
-                creditRollouts, sampling.temperature(), sampling.topP(), sampling.maxNewTokens(), d.rho(), 0,
-                d.maxStreams(), d.kvBlockSize(), d.kvBlocks());
-        spec.commandLine().getErr().println("compare: credit audit of the base (" + config.questions() + " questions × "
-                + config.samples() + " responses, " + config.referenceRollouts() + " reference rollouts per state)");
+        CreditAudit.Config config = new CreditAudit.Config(
+                Math.min(creditQuestions, task.train().size()),
+                d.samples(),
+                creditRollouts,
+                sampling.temperature(),
+                sampling.topP(),
+                sampling.maxNewTokens(),
+                d.rho(),
+                0,
+                d.maxStreams(),
+                d.kvBlockSize(),
+                d.kvBlocks());
+        spec.commandLine()
+                .getErr()
+                .println("compare: credit audit of the base (" + config.questions() + " questions × " + config.samples()
+                        + " responses, " + config.referenceRollouts() + " reference rollouts per state)");
         CreditAudit.Result r = CreditAudit.run(base, task, config, estimators);
-        AtomicFiles.write(out.resolve("credit.json"), new GsonBuilder().setPrettyPrinting()
-                .serializeSpecialFloatingPointValues().create().toJson(r).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(
+                out.resolve("credit.json"),
+                new GsonBuilder()
+                        .setPrettyPrinting()
+                        .serializeSpecialFloatingPointValues()
+                        .create()
+                        .toJson(r)
+                        .getBytes(StandardCharsets.UTF_8));
         return r;
     }
 
-    private void writeOutputs(List<EvalPoint> points, List<TrainConfig> configs, CreditAudit.Result credit,
-            double seconds) throws IOException {
+    private void writeOutputs(
+            List<EvalPoint> points, List<TrainConfig> configs, CreditAudit.Result credit, double seconds)
+            throws IOException {
         MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
         MetricsFiles.writeCsv(out.resolve("metrics.csv"), points);
-        String title = "spo4j compare: " + String.join(" vs ", algorithms) + " (" + seeds + " seeds, "
-                + budget + " tokens each)";
+        String title = "spo4j compare: " + String.join(" vs ", algorithms) + " (" + seeds + " seeds, " + budget
+                + " tokens each)";
         ComparePlots.accuracyVsTokens(out.resolve("accuracy_vs_tokens.png"), points, title);
         ComparePlots.accuracyVsTime(out.resolve("accuracy_vs_time.png"), points, title);
         ComparePlots.accuracyVsIterations(out.resolve("accuracy_vs_iterations.png"), points, title);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("task", taskOptions.describe());
-        settings.put("model", model == null ? "built-in Llama, hidden " + taskOptions.hidden + ", " + taskOptions.layers
-                + " layers" : model.toString());
+        settings.put(
+                "model",
+                model == null
+                        ? "built-in Llama, hidden " + taskOptions.hidden + ", " + taskOptions.layers + " layers"
+                        : model.toString());
         settings.put("SFT", sftSteps + " steps, lr " + sftLr);
         settings.put("budget", budget + " generated tokens per run");
-        for (TrainConfig c : configs) settings.put(TrainConfig.nameOf(c.algorithm().algorithm()), c.knobs().toString());
+        for (TrainConfig c : configs)
+            settings.put(
+                    TrainConfig.nameOf(c.algorithm().algorithm()), c.knobs().toString());
         settings.put("total wall time", String.format("%.0f s", seconds));
-        CompareReport.writeMarkdown(out.resolve("report.md"), title, commandLine(), settings, points,
+        CompareReport.writeMarkdown(
+                out.resolve("report.md"),
+                title,
+                commandLine(),
+                settings,
+                points,
                 List.of("accuracy_vs_tokens.png", "accuracy_vs_time.png", "accuracy_vs_iterations.png"),
                 credit == null ? List.of() : List.of(CreditCommand.markdown(credit)));
         var pw = spec.commandLine().getOut();
@@ -264,8 +329,9 @@ public final class CompareCommand implements Callable<Integer> {
             CreditCommand.print(pw, credit);
             pw.println();
         }
-        pw.printf("wrote %s (report.md, metrics.jsonl, metrics.csv, accuracy_vs_*.png%s) "
-                + "in %.0f s%n", out, credit == null ? "" : ", credit.json", seconds);
+        pw.printf(
+                "wrote %s (report.md, metrics.jsonl, metrics.csv, accuracy_vs_*.png%s) " + "in %.0f s%n",
+                out, credit == null ? "" : ", credit.json", seconds);
         pw.flush();
     }
 

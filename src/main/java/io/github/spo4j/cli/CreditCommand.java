@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code spo4j credit}: how well each algorithm's advantages assign credit on a model's own responses. */
-@Command(name = "credit", mixinStandardHelpOptions = true,
+@Command(
+        name = "credit",
+        mixinStandardHelpOptions = true,
         description = "Scores each algorithm's token advantages against a many-rollout Monte-Carlo reference on one "
                 + "batch of the model's responses: correlation, sign agreement, and the rollout tokens they cost.")
 public final class CreditCommand implements Callable<Integer> {
@@ -32,8 +34,11 @@ public final class CreditCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
     Path model;
 
-    @Option(names = "--estimators", split = ",", defaultValue = "grpo,rloo,vineppo:4,spo-chain:1:4,spo-chain:2:4,"
-            + "spo-chain:5:9", description = "grpo, rloo, spo-chain:K:N, vineppo:N (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--estimators",
+            split = ",",
+            defaultValue = "grpo,rloo,vineppo:4,spo-chain:1:4,spo-chain:2:4," + "spo-chain:5:9",
+            description = "grpo, rloo, spo-chain:K:N, vineppo:N (default ${DEFAULT-VALUE}).")
     List<String> estimators;
 
     @Option(names = "--questions", defaultValue = "32", description = "Questions (default ${DEFAULT-VALUE}).")
@@ -42,7 +47,9 @@ public final class CreditCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "8", description = "Responses per question (default ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--reference-rollouts", defaultValue = "64",
+    @Option(
+            names = "--reference-rollouts",
+            defaultValue = "64",
             description = "Rollouts per state of the reference (even; default ${DEFAULT-VALUE}).")
     int referenceRollouts;
 
@@ -59,16 +66,26 @@ public final class CreditCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         return Commands.run(spec.commandLine().getErr(), () -> {
             if (referenceRollouts < 2 || referenceRollouts % 2 != 0) {
-                throw new IllegalArgumentException("--reference-rollouts must be even and >= 2, got "
-                        + referenceRollouts);
+                throw new IllegalArgumentException(
+                        "--reference-rollouts must be even and >= 2, got " + referenceRollouts);
             }
             if (questions < 1) throw new IllegalArgumentException("--questions must be >= 1, got " + questions);
             if (samples < 2) throw new IllegalArgumentException("--samples must be >= 2, got " + samples);
             List<CreditAudit.Estimator> parsed = new ArrayList<>();
             for (String e : estimators) parsed.add(CreditAudit.Estimator.parse(e));
             CreditAudit.Config d = CreditAudit.Config.defaults();
-            CreditAudit.Config config = new CreditAudit.Config(questions, samples, referenceRollouts, d.temperature(),
-                    d.topP(), maxNewTokens, d.rho(), seed, d.maxStreams(), d.kvBlockSize(), d.kvBlocks());
+            CreditAudit.Config config = new CreditAudit.Config(
+                    questions,
+                    samples,
+                    referenceRollouts,
+                    d.temperature(),
+                    d.topP(),
+                    maxNewTokens,
+                    d.rho(),
+                    seed,
+                    d.maxStreams(),
+                    d.kvBlockSize(),
+                    d.kvBlocks());
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
             CreditAudit.Result r;
             try (Policy policy = Policy.load(model)) {
@@ -76,8 +93,14 @@ public final class CreditCommand implements Callable<Integer> {
             }
             print(spec.commandLine().getOut(), r);
             if (json != null) {
-                AtomicFiles.write(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-                        .create().toJson(r).getBytes(StandardCharsets.UTF_8));
+                AtomicFiles.write(
+                        json,
+                        new GsonBuilder()
+                                .setPrettyPrinting()
+                                .serializeSpecialFloatingPointValues()
+                                .create()
+                                .toJson(r)
+                                .getBytes(StandardCharsets.UTF_8));
             }
             return 0;
         });
@@ -86,33 +109,53 @@ public final class CreditCommand implements Callable<Integer> {
     /** The result as a markdown section for a report. */
     static String markdown(CreditAudit.Result r) {
         StringBuilder md = new StringBuilder("## Credit assignment on the base (spo4j credit)\n\n");
-        md.append(String.format("%d responses (mean reward %.3f, %.1f tokens each); %d decision tokens (p < 0.9, "
-                + "%.1f%% of tokens). Reference: every cutpoint a boundary, reliability %.3f.%n%n", r.responses(),
-                r.meanReward(), r.meanResponseTokens(), r.decisionTokens(), 100 * r.decisionFraction(),
+        md.append(String.format(
+                "%d responses (mean reward %.3f, %.1f tokens each); %d decision tokens (p < 0.9, "
+                        + "%.1f%% of tokens). Reference: every cutpoint a boundary, reliability %.3f.%n%n",
+                r.responses(),
+                r.meanReward(),
+                r.meanResponseTokens(),
+                r.decisionTokens(),
+                100 * r.decisionFraction(),
                 r.referenceReliability()));
-        md.append(String.format("| estimator | correlation with the reference | right sign (%d tokens with \\|A*\\| ≥ "
-                + "0.25) | no credit (of those) | rollout tokens per response |%n| --- | ---: | ---: | ---: | ---: |%n",
+        md.append(String.format(
+                "| estimator | correlation with the reference | right sign (%d tokens with \\|A*\\| ≥ "
+                        + "0.25) | no credit (of those) | rollout tokens per response |%n| --- | ---: | ---: | ---: | ---: |%n",
                 r.clearTokens()));
         for (CreditAudit.Row row : r.rows()) {
-            md.append(String.format("| %s | %.3f | %.1f%% | %.1f%% | %.1f |%n", row.estimator(), row.correlation(),
-                    100 * row.signAgreement(), 100 * row.noCredit(), row.extraTokensPerResponse()));
+            md.append(String.format(
+                    "| %s | %.3f | %.1f%% | %.1f%% | %.1f |%n",
+                    row.estimator(),
+                    row.correlation(),
+                    100 * row.signAgreement(),
+                    100 * row.noCredit(),
+                    row.extraTokensPerResponse()));
         }
         return md.toString();
     }
 
     static void print(PrintWriter out, CreditAudit.Result r) {
-        out.printf("%d responses, mean reward %.3f, %.1f tokens each; %d decision tokens (p < 0.9, %.1f%% of tokens)%n",
+        out.printf(
+                "%d responses, mean reward %.3f, %.1f tokens each; %d decision tokens (p < 0.9, %.1f%% of tokens)%n",
                 r.responses(), r.meanReward(), r.meanResponseTokens(), r.decisionTokens(), 100 * r.decisionFraction());
-        out.printf("reference: every cutpoint a boundary, reliability %.3f, %.0f rollout tokens per response; "
-                + "%d clear tokens (|A*| >= 0.25)%n%n", r.referenceReliability(), r.referenceTokensPerResponse(),
-                r.clearTokens());
-        out.printf("%-22s %12s %11s %10s %23s%n", "estimator", "correlation", "right sign", "no credit",
-                "rollout tokens/response");
-        out.printf("%-22s %12s %11s %10s %23s%n", "---------", "-----------", "----------", "---------",
-                "-----------------------");
+        out.printf(
+                "reference: every cutpoint a boundary, reliability %.3f, %.0f rollout tokens per response; "
+                        + "%d clear tokens (|A*| >= 0.25)%n%n",
+                r.referenceReliability(), r.referenceTokensPerResponse(), r.clearTokens());
+        out.printf(
+                "%-22s %12s %11s %10s %23s%n",
+                "estimator", "correlation", "right sign", "no credit", "rollout tokens/response");
+        out.printf(
+                "%-22s %12s %11s %10s %23s%n",
+                "---------", "-----------", "----------", "---------", "-----------------------");
         for (CreditAudit.Row row : r.rows()) {
-            out.printf("%-22s %12.3f %10.1f%% %9.1f%% %23.1f%n", row.estimator(), row.correlation(),
-                    100 * row.signAgreement(), 100 * row.noCredit(), row.extraTokensPerResponse());
+            out.printf(
+                    "%-22s %12.3f %10.1f%% %9.1f%% %23.1f%n",
+                    row.estimator(),
+                    row.correlation(),
+                    100 * row.signAgreement(),
+                    100 * row.noCredit(),
+                    row.extraTokensPerResponse());
         }
         out.flush();
     }

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code spo4j eval}: test accuracy of a model directory. */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
         description = "Test accuracy of a model directory: greedy pass@1, and the mean accuracy over k samples.")
 public final class EvalCommand implements Callable<Integer> {
     @Spec
@@ -30,14 +32,19 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "0", description = "k samples per problem (0: greedy only).")
     int samples;
 
-    @Option(names = "--temperature", defaultValue = "0.35",
+    @Option(
+            names = "--temperature",
+            defaultValue = "0.35",
             description = "Temperature of the k samples (default ${DEFAULT-VALUE}, SPO's GSM8K evaluation).")
     float temperature;
 
     @Option(names = "--problems", defaultValue = "0", description = "Evaluate the first N test problems (0: all).")
     int problems;
 
-    @Option(names = "--max-new-tokens", defaultValue = "128", description = "Response limit (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-new-tokens",
+            defaultValue = "128",
+            description = "Response limit (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the samples.")
@@ -50,12 +57,20 @@ public final class EvalCommand implements Callable<Integer> {
             List<Problem> test = task.test();
             if (problems > 0 && problems < test.size()) test = test.subList(0, problems);
             try (Policy policy = Policy.load(model)) {
-                Evaluator.Result r = Evaluator.evaluate(policy, task, test, maxNewTokens, samples, temperature, seed,
-                        512, 16, 16384);
-                spec.commandLine().getOut().printf("%s on %d problems: greedy pass@1 %.1f%%%s%n", model, r.problems(),
-                        100 * r.greedyAccuracy(), samples == 0 ? "" : String.format(
-                                ", mean accuracy over %d samples at T=%.2f %.1f%%", samples, temperature,
-                                100 * r.sampledAccuracy()));
+                Evaluator.Result r = Evaluator.evaluate(
+                        policy, task, test, maxNewTokens, samples, temperature, seed, 512, 16, 16384);
+                spec.commandLine()
+                        .getOut()
+                        .printf(
+                                "%s on %d problems: greedy pass@1 %.1f%%%s%n",
+                                model,
+                                r.problems(),
+                                100 * r.greedyAccuracy(),
+                                samples == 0
+                                        ? ""
+                                        : String.format(
+                                                ", mean accuracy over %d samples at T=%.2f %.1f%%",
+                                                samples, temperature, 100 * r.sampledAccuracy()));
             }
             return 0;
         });

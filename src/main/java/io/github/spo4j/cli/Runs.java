@@ -16,22 +16,25 @@ import java.util.List;
 final class Runs {
     private Runs() {}
 
-    static List<EvalPoint> run(String label, TrainingTask task, Policy base, TrainConfig config, Path dir,
-            boolean resume) throws IOException {
+    static List<EvalPoint> run(
+            String label, TrainingTask task, Policy base, TrainConfig config, Path dir, boolean resume)
+            throws IOException {
         boolean resuming = resume && TrainingRun.hasCheckpoint(dir);
         long budget = config.run().tokenBudget();
         int iterations = config.algorithm().optimizer().iterations();
-        try (TrainingRun run = resuming ? TrainingRun.resume(dir, task, base, config)
-                : TrainingRun.start(dir, task, base, config);
-                Progress progress = budget > 0 ? Progress.start(label, budget, "tokens")
+        try (TrainingRun run = resuming
+                        ? TrainingRun.resume(dir, task, base, config)
+                        : TrainingRun.start(dir, task, base, config);
+                Progress progress = budget > 0
+                        ? Progress.start(label, budget, "tokens")
                         : Progress.start(label, iterations, "it")) {
             String[] accuracy = {""};
             run.run(new TrainingRun.Listener() {
                 @Override
                 public void iteration(Trainer.IterationStats s) {
                     progress.stepTo(budget > 0 ? Math.min(budget, s.generatedTokens()) : s.iteration() + 1);
-                    progress.setExtra(String.format("it %d, reward %.2f%s", s.iteration() + 1, s.meanReward(),
-                            accuracy[0]));
+                    progress.setExtra(
+                            String.format("it %d, reward %.2f%s", s.iteration() + 1, s.meanReward(), accuracy[0]));
                 }
 
                 @Override
@@ -43,8 +46,15 @@ final class Runs {
             String algorithm = TrainConfig.nameOf(config.algorithm().algorithm());
             List<EvalPoint> out = new ArrayList<>();
             for (TrainingRun.Evaluation e : run.evaluations()) {
-                out.add(new EvalPoint(algorithm, config.run().seed(), e.iteration(), e.generatedTokens(),
-                        e.wallSeconds(), e.greedyAccuracy(), e.sampledAccuracy(), e.trainReward()));
+                out.add(new EvalPoint(
+                        algorithm,
+                        config.run().seed(),
+                        e.iteration(),
+                        e.generatedTokens(),
+                        e.wallSeconds(),
+                        e.greedyAccuracy(),
+                        e.sampledAccuracy(),
+                        e.trainReward()));
             }
             return out;
         }

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code spo4j sft}: the supervised warm start, saved as a model directory. */
-@Command(name = "sft", mixinStandardHelpOptions = true,
+@Command(
+        name = "sft",
+        mixinStandardHelpOptions = true,
         description = "Supervised warm start: trains a policy on the task's worked solutions and saves it as a model "
                 + "directory (config.json, model.safetensors, tokenizer).")
 public final class SftCommand implements Callable<Integer> {
@@ -28,7 +30,9 @@ public final class SftCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model directory to write.")
     Path out;
 
-    @Option(names = "--model", paramLabel = "DIR",
+    @Option(
+            names = "--model",
+            paramLabel = "DIR",
             description = "Start from this model directory (Hugging Face or spo4j) instead of the built-in model.")
     Path model;
 
@@ -56,8 +60,12 @@ public final class SftCommand implements Callable<Integer> {
                 double loss = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed));
                 Workspace.saveModel(out, policy, task.tokenizer());
                 Evaluator.Result r = Evaluator.evaluate(policy, task, task.test(), 128, 0, 1f, seed, 512, 16, 16384);
-                spec.commandLine().getOut().printf("sft: %d steps, final loss %.4f, greedy test accuracy %.1f%% "
-                        + "(%d problems); saved to %s%n", steps, loss, 100 * r.greedyAccuracy(), r.problems(), out);
+                spec.commandLine()
+                        .getOut()
+                        .printf(
+                                "sft: %d steps, final loss %.4f, greedy test accuracy %.1f%% "
+                                        + "(%d problems); saved to %s%n",
+                                steps, loss, 100 * r.greedyAccuracy(), r.problems(), out);
             }
             return 0;
         });

@@ -20,10 +20,19 @@ import picocli.CommandLine.Spec;
  *   java -jar target/spo4j.jar compare --help
  * </pre>
  */
-@Command(name = "spo4j", mixinStandardHelpOptions = true, version = "spo4j 0.1.0-SNAPSHOT",
+@Command(
+        name = "spo4j",
+        mixinStandardHelpOptions = true,
+        version = "spo4j 0.1.0-SNAPSHOT",
         description = "Segment Policy Optimization for the JVM: fused C++/CUDA RL kernels, policies on libtorch.",
-        subcommands = {CompareCommand.class, SftCommand.class, TrainCommand.class, EvalCommand.class, CreditCommand.class,
-            CommandLine.HelpCommand.class})
+        subcommands = {
+            CompareCommand.class,
+            SftCommand.class,
+            TrainCommand.class,
+            EvalCommand.class,
+            CreditCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Spo4jCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;

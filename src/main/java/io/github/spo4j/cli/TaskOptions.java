@@ -12,7 +12,9 @@ import picocli.CommandLine.Option;
 
 /** The task and model options shared by {@code sft}, {@code train}, {@code eval} and {@code compare}. */
 final class TaskOptions {
-    @Option(names = "--train", paramLabel = "FILE",
+    @Option(
+            names = "--train",
+            paramLabel = "FILE",
             description = "Training problems: GSM8K jsonl (question, answer with #### final) or MATH jsonl (problem, "
                     + "solution with \\boxed{}). Default: the built-in arithmetic task.")
     Path train;
@@ -20,25 +22,46 @@ final class TaskOptions {
     @Option(names = "--test", paramLabel = "FILE", description = "Test problems, same form as --train.")
     Path test;
 
-    @Option(names = "--train-size", defaultValue = "20000", description = "Built-in task: training problems (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--train-size",
+            defaultValue = "20000",
+            description = "Built-in task: training problems (default ${DEFAULT-VALUE}).")
     int trainSize;
 
-    @Option(names = "--test-size", defaultValue = "400", description = "Built-in task: test problems (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--test-size",
+            defaultValue = "400",
+            description = "Built-in task: test problems (default ${DEFAULT-VALUE}).")
     int testSize;
 
-    @Option(names = "--min-ops", defaultValue = "2", description = "Built-in task: fewest operations per problem (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--min-ops",
+            defaultValue = "2",
+            description = "Built-in task: fewest operations per problem (default ${DEFAULT-VALUE}).")
     int minOps;
 
-    @Option(names = "--max-ops", defaultValue = "3", description = "Built-in task: most operations per problem (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-ops",
+            defaultValue = "3",
+            description = "Built-in task: most operations per problem (default ${DEFAULT-VALUE}).")
     int maxOps;
 
-    @Option(names = "--max-operand", defaultValue = "9", description = "Built-in task: largest operand (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-operand",
+            defaultValue = "9",
+            description = "Built-in task: largest operand (default ${DEFAULT-VALUE}).")
     int maxOperand;
 
-    @Option(names = "--max-value", defaultValue = "99", description = "Built-in task: largest intermediate result (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-value",
+            defaultValue = "99",
+            description = "Built-in task: largest intermediate result (default ${DEFAULT-VALUE}).")
     int maxValue;
 
-    @Option(names = "--ops", defaultValue = "+-*", description = "Built-in task: operations used (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--ops",
+            defaultValue = "+-*",
+            description = "Built-in task: operations used (default ${DEFAULT-VALUE}).")
     String ops;
 
     @Option(names = "--hidden", defaultValue = "64", description = "Built-in model width (default ${DEFAULT-VALUE}).")
@@ -59,8 +82,11 @@ final class TaskOptions {
     TrainingTask task(Tokenizer tokenizer) throws IOException {
         check();
         if (builtIn()) {
-            return Workspace.builtIn(new ArithmeticTask.Difficulty(minOps, maxOps, maxOperand, maxValue, ops),
-                    trainSize, testSize, tokenizer);
+            return Workspace.builtIn(
+                    new ArithmeticTask.Difficulty(minOps, maxOps, maxOperand, maxValue, ops),
+                    trainSize,
+                    testSize,
+                    tokenizer);
         }
         return Workspace.fromFiles(train, test, tokenizer);
     }

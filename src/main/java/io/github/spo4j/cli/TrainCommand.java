@@ -22,7 +22,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code spo4j train}: one RL run from a base model directory. */
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
         description = "One RL run (grpo, grpo-mask, rloo, spo-chain, spo-tree, vineppo) from a base model directory, "
                 + "with evaluations, checkpoints and --resume. Knobs start from the algorithm's preset (SPO_SPEC); "
                 + "set them with --config FILE (a flat JSON object) and --set KNOB=VALUE. --knobs lists them.")
@@ -36,7 +38,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--algorithm", defaultValue = "spo-tree", description = "The algorithm (default ${DEFAULT-VALUE}).")
     String algorithm;
 
-    @Option(names = "--base", paramLabel = "DIR", description = "Model directory to start from (spo4j sft, or Hugging Face).")
+    @Option(
+            names = "--base",
+            paramLabel = "DIR",
+            description = "Model directory to start from (spo4j sft, or Hugging Face).")
     Path base;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory (checkpoint, metrics, final model).")
@@ -45,7 +50,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "JSON object of knobs (may name the algorithm).")
     Path config;
 
-    @Option(names = "--set", paramLabel = "KNOB=VALUE", description = "Sets a knob; repeatable, applied after --config.")
+    @Option(
+            names = "--set",
+            paramLabel = "KNOB=VALUE",
+            description = "Sets a knob; repeatable, applied after --config.")
     Map<String, String> set = new LinkedHashMap<>();
 
     @Option(names = "--resume", description = "Continue the run checkpointed in --out.")
@@ -62,28 +70,36 @@ public final class TrainCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             TrainConfig c = config != null
-                    ? TrainConfig.fromJson(Files.readString(config, StandardCharsets.UTF_8),
-                            TrainConfig.algorithmNamed(algorithm))
+                    ? TrainConfig.fromJson(
+                            Files.readString(config, StandardCharsets.UTF_8), TrainConfig.algorithmNamed(algorithm))
                     : TrainConfig.preset(TrainConfig.algorithmNamed(algorithm));
             c = c.with(set, false);
             if (listKnobs) {
                 Map<String, String> help = TrainConfig.knobHelp();
-                c.knobs().forEach((k, v) -> spec.commandLine().getOut().printf("  %-22s %-14s %s%n", k, v, help.get(k)));
+                c.knobs()
+                        .forEach((k, v) -> spec.commandLine().getOut().printf("  %-22s %-14s %s%n", k, v, help.get(k)));
                 return 0;
             }
             if (base == null) throw new IllegalArgumentException("--base is required (a model directory: spo4j sft)");
             if (out == null) throw new IllegalArgumentException("--out is required");
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(base));
             try (Policy basePolicy = Policy.load(base)) {
-                List<EvalPoint> points = Runs.run(TrainConfig.nameOf(c.algorithm().algorithm()), task, basePolicy, c,
-                        out, resume);
+                List<EvalPoint> points =
+                        Runs.run(TrainConfig.nameOf(c.algorithm().algorithm()), task, basePolicy, c, out, resume);
                 MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
                 MetricsFiles.writeCsv(out.resolve("metrics.csv"), points);
                 EvalPoint last = points.get(points.size() - 1);
-                spec.commandLine().getOut().printf("%s: test accuracy %.1f%% → %.1f%% after %d iterations, %d tokens "
-                        + "generated; model in %s%n", TrainConfig.nameOf(c.algorithm().algorithm()),
-                        100 * points.get(0).greedyAccuracy(), 100 * last.greedyAccuracy(), last.iteration(),
-                        last.generatedTokens(), out.resolve(TrainingRun.CHECKPOINT));
+                spec.commandLine()
+                        .getOut()
+                        .printf(
+                                "%s: test accuracy %.1f%% → %.1f%% after %d iterations, %d tokens "
+                                        + "generated; model in %s%n",
+                                TrainConfig.nameOf(c.algorithm().algorithm()),
+                                100 * points.get(0).greedyAccuracy(),
+                                100 * last.greedyAccuracy(),
+                                last.iteration(),
+                                last.generatedTokens(),
+                                out.resolve(TrainingRun.CHECKPOINT));
             }
             return 0;
         });

@@ -39,7 +39,8 @@ public enum Backend {
                     + NativeLibrary.loadError() + ")");
         }
         throw new IllegalStateException("backend CUDA is unavailable: "
-                + (NativeLibrary.builtWithCuda() ? "no usable CUDA device (no GPU or no driver)"
+                + (NativeLibrary.builtWithCuda()
+                        ? "no usable CUDA device (no GPU or no driver)"
                         : "spo4j was built without CUDA (nvcc was not found at build time)"));
     }
 
@@ -55,7 +56,8 @@ public enum Backend {
     /** The fastest available backend that works on host (Java or off-heap) memory: CPU, else REFERENCE. */
     public static Backend autoHost() {
         String forced = System.getProperty(PROPERTY);
-        if (forced != null && !forced.isBlank() && parse(forced) != CUDA) return parse(forced).requireAvailable();
+        if (forced != null && !forced.isBlank() && parse(forced) != CUDA)
+            return parse(forced).requireAvailable();
         return CPU.isAvailable() ? CPU : REFERENCE;
     }
 

@@ -50,10 +50,24 @@ import java.util.TreeMap;
  * @param eosTokenIds           the EOS tokens (HF allows one id or a list), possibly empty; each in [0, V)
  * @param torchDtype            the config's torch_dtype ("bfloat16", ...), informational; may be null
  */
-public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int intermediateSize,
-        int numLayers, int numHeads, int numKvHeads, int headDim, double rmsNormEps, double ropeTheta,
-        RopeScaling ropeScaling, int maxPositionEmbeddings, boolean tieWordEmbeddings, boolean attentionBias,
-        int bosTokenId, int[] eosTokenIds, String torchDtype) {
+public record ModelConfig(
+        Architecture architecture,
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        double rmsNormEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        int maxPositionEmbeddings,
+        boolean tieWordEmbeddings,
+        boolean attentionBias,
+        int bosTokenId,
+        int[] eosTokenIds,
+        String torchDtype) {
 
     /** The token-id sentinel for "none" (a config without bos_token_id). */
     public static final int NO_TOKEN = -1;
@@ -67,6 +81,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
         public final String modelType;
         /** The transformers class named in {@code architectures}. */
         public final String hfClass;
+
         final int defaultMaxPositions;
 
         Architecture(String modelType, String hfClass, int defaultMaxPositions) {
@@ -98,23 +113,33 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
      * @param highFreqFactor                LLAMA3 only (0 for LINEAR), &gt; lowFreqFactor
      * @param originalMaxPositionEmbeddings LLAMA3 only (0 for LINEAR), &gt;= 1
      */
-    public record RopeScaling(Type type, double factor, double lowFreqFactor, double highFreqFactor,
-            int originalMaxPositionEmbeddings) {
-        public enum Type { LINEAR, LLAMA3 }
+    public record RopeScaling(
+            Type type, double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {
+        public enum Type {
+            LINEAR,
+            LLAMA3
+        }
 
         public RopeScaling {
             require(type != null, "ropeScaling.type must not be null");
-            require(Double.isFinite(factor) && factor >= 1, "ropeScaling.factor must be finite and >= 1, got " + factor);
+            require(
+                    Double.isFinite(factor) && factor >= 1,
+                    "ropeScaling.factor must be finite and >= 1, got " + factor);
             if (type == Type.LLAMA3) {
-                require(Double.isFinite(lowFreqFactor) && lowFreqFactor > 0,
+                require(
+                        Double.isFinite(lowFreqFactor) && lowFreqFactor > 0,
                         "ropeScaling.lowFreqFactor must be finite and > 0, got " + lowFreqFactor);
-                require(Double.isFinite(highFreqFactor) && highFreqFactor > lowFreqFactor,
+                require(
+                        Double.isFinite(highFreqFactor) && highFreqFactor > lowFreqFactor,
                         "ropeScaling.highFreqFactor must be finite and > lowFreqFactor = " + lowFreqFactor + ", got "
                                 + highFreqFactor);
-                require(originalMaxPositionEmbeddings >= 1, "ropeScaling.originalMaxPositionEmbeddings must be >= 1,"
-                        + " got " + originalMaxPositionEmbeddings);
+                require(
+                        originalMaxPositionEmbeddings >= 1,
+                        "ropeScaling.originalMaxPositionEmbeddings must be >= 1," + " got "
+                                + originalMaxPositionEmbeddings);
             } else {
-                require(lowFreqFactor == 0 && highFreqFactor == 0 && originalMaxPositionEmbeddings == 0,
+                require(
+                        lowFreqFactor == 0 && highFreqFactor == 0 && originalMaxPositionEmbeddings == 0,
                         "LINEAR rope scaling has only a factor (the other fields must be 0)");
             }
         }
@@ -123,8 +148,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
             return new RopeScaling(Type.LINEAR, factor, 0, 0, 0);
         }
 
-        public static RopeScaling llama3(double factor, double lowFreqFactor, double highFreqFactor,
-                int originalMaxPositionEmbeddings) {
+        public static RopeScaling llama3(
+                double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {
             return new RopeScaling(Type.LLAMA3, factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings);
         }
 
@@ -149,20 +174,24 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
         require(numLayers >= 1, "numLayers must be >= 1, got " + numLayers);
         require(numHeads >= 1, "numHeads must be >= 1, got " + numHeads);
         require(numKvHeads >= 1, "numKvHeads must be >= 1, got " + numKvHeads);
-        require(numHeads % numKvHeads == 0,
+        require(
+                numHeads % numKvHeads == 0,
                 "numHeads = " + numHeads + " must be a multiple of numKvHeads = " + numKvHeads);
         require(headDim >= 2 && headDim % 2 == 0, "headDim must be even and >= 2 (RoPE rotates pairs), got " + headDim);
         require(Double.isFinite(rmsNormEps) && rmsNormEps > 0, "rmsNormEps must be finite and > 0, got " + rmsNormEps);
         require(Double.isFinite(ropeTheta) && ropeTheta > 0, "ropeTheta must be finite and > 0, got " + ropeTheta);
         require(maxPositionEmbeddings >= 1, "maxPositionEmbeddings must be >= 1, got " + maxPositionEmbeddings);
-        require(architecture != Architecture.QWEN2 || attentionBias,
+        require(
+                architecture != Architecture.QWEN2 || attentionBias,
                 "attentionBias must be true for QWEN2 (its q/k/v projections always have a bias)");
-        require(bosTokenId == NO_TOKEN || (bosTokenId >= 0 && bosTokenId < vocabSize),
+        require(
+                bosTokenId == NO_TOKEN || (bosTokenId >= 0 && bosTokenId < vocabSize),
                 "bosTokenId must be in [0, vocabSize = " + vocabSize + ") or NO_TOKEN, got " + bosTokenId);
         require(eosTokenIds != null, "eosTokenIds must not be null (empty for none)");
         eosTokenIds = eosTokenIds.clone();
         for (int i = 0; i < eosTokenIds.length; i++) {
-            require(eosTokenIds[i] >= 0 && eosTokenIds[i] < vocabSize,
+            require(
+                    eosTokenIds[i] >= 0 && eosTokenIds[i] < vocabSize,
                     "eosTokenIds[" + i + "] = " + eosTokenIds[i] + " is outside [0, vocabSize = " + vocabSize + ")");
         }
     }
@@ -173,8 +202,24 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
      */
     public static ModelConfig tiny(Architecture architecture, int vocabSize, int bosTokenId, int eosTokenId) {
         require(architecture != null, "architecture must not be null");
-        return new ModelConfig(architecture, vocabSize, 64, 128, 2, 4, 2, 16, 1e-6, 10000.0, null, 2048, true,
-                architecture == Architecture.QWEN2, bosTokenId, new int[] {eosTokenId}, "float32");
+        return new ModelConfig(
+                architecture,
+                vocabSize,
+                64,
+                128,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                10000.0,
+                null,
+                2048,
+                true,
+                architecture == Architecture.QWEN2,
+                bosTokenId,
+                new int[] {eosTokenId},
+                "float32");
     }
 
     /** {@link #tiny(Architecture, int, int, int)} as a Llama with V = 64, BOS 1, EOS 2. */
@@ -250,11 +295,12 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
         String modelType = f.string("model_type", null);
         Architecture arch = Architecture.ofModelType(modelType);
         if (arch == null) {
-            throw new ConfigFormatException(file, "model_type", "'" + modelType + "' is not supported (supported: "
-                    + "llama, qwen2)");
+            throw new ConfigFormatException(
+                    file, "model_type", "'" + modelType + "' is not supported (supported: " + "llama, qwen2)");
         }
         String act = f.string("hidden_act", "silu");
-        if (!act.equals("silu")) throw new ConfigFormatException(file, "hidden_act", "'" + act + "' is not supported (silu only)");
+        if (!act.equals("silu"))
+            throw new ConfigFormatException(file, "hidden_act", "'" + act + "' is not supported (silu only)");
         if (f.bool("mlp_bias", false)) throw new ConfigFormatException(file, "mlp_bias", "true is not supported");
         if (arch == Architecture.QWEN2 && f.bool("use_sliding_window", false)) {
             throw new ConfigFormatException(file, "use_sliding_window", "true is not supported (full attention only)");
@@ -264,8 +310,10 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
         Integer headDim = f.has("head_dim") ? f.integer("head_dim", null) : null;
         if (headDim == null) {
             if (heads <= 0 || hidden % heads != 0) {
-                throw new ConfigFormatException(file, "head_dim", "absent, and hidden_size = " + hidden
-                        + " is not a multiple of num_attention_heads = " + heads);
+                throw new ConfigFormatException(
+                        file,
+                        "head_dim",
+                        "absent, and hidden_size = " + hidden + " is not a multiple of num_attention_heads = " + heads);
             }
             headDim = hidden / heads;
         }
@@ -275,18 +323,31 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
         else if (ropeParams != null && ropeParams.has("rope_theta")) {
             theta = new Fields(file, ropeParams, "rope_parameters.").number("rope_theta", null);
         } else theta = 10000.0;
-        RopeScaling scaling = f.has("rope_scaling") ? ropeScaling(file, f.object("rope_scaling"), "rope_scaling.")
+        RopeScaling scaling = f.has("rope_scaling")
+                ? ropeScaling(file, f.object("rope_scaling"), "rope_scaling.")
                 : ropeScaling(file, ropeParams, "rope_parameters.");
         int[] eos = f.tokenIds("eos_token_id");
         Integer bos = f.has("bos_token_id") ? f.integer("bos_token_id", null) : null;
-        String dtype = f.has("torch_dtype") ? f.string("torch_dtype", null)
-                : f.has("dtype") ? f.string("dtype", null) : null;
+        String dtype =
+                f.has("torch_dtype") ? f.string("torch_dtype", null) : f.has("dtype") ? f.string("dtype", null) : null;
         try {
-            return new ModelConfig(arch, f.integer("vocab_size", null), hidden, f.integer("intermediate_size", null),
-                    f.integer("num_hidden_layers", null), heads, f.integer("num_key_value_heads", heads), headDim,
-                    f.number("rms_norm_eps", 1e-6), theta, scaling,
-                    f.integer("max_position_embeddings", arch.defaultMaxPositions), f.bool("tie_word_embeddings", false),
-                    arch == Architecture.QWEN2 || f.bool("attention_bias", false), bos == null ? NO_TOKEN : bos, eos,
+            return new ModelConfig(
+                    arch,
+                    f.integer("vocab_size", null),
+                    hidden,
+                    f.integer("intermediate_size", null),
+                    f.integer("num_hidden_layers", null),
+                    heads,
+                    f.integer("num_key_value_heads", heads),
+                    headDim,
+                    f.number("rms_norm_eps", 1e-6),
+                    theta,
+                    scaling,
+                    f.integer("max_position_embeddings", arch.defaultMaxPositions),
+                    f.bool("tie_word_embeddings", false),
+                    arch == Architecture.QWEN2 || f.bool("attention_bias", false),
+                    bos == null ? NO_TOKEN : bos,
+                    eos,
                     dtype);
         } catch (IllegalArgumentException e) {
             throw new ConfigFormatException(file, null, e.getMessage(), e);
@@ -305,11 +366,16 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
                 case "linear":
                     return RopeScaling.linear(f.number("factor", null));
                 case "llama3":
-                    return RopeScaling.llama3(f.number("factor", null), f.number("low_freq_factor", null),
-                            f.number("high_freq_factor", null), f.integer("original_max_position_embeddings", null));
+                    return RopeScaling.llama3(
+                            f.number("factor", null),
+                            f.number("low_freq_factor", null),
+                            f.number("high_freq_factor", null),
+                            f.integer("original_max_position_embeddings", null));
                 default:
-                    throw new ConfigFormatException(file, prefix + key, "'" + type + "' is not supported (supported:"
-                            + " default, linear, llama3)");
+                    throw new ConfigFormatException(
+                            file,
+                            prefix + key,
+                            "'" + type + "' is not supported (supported:" + " default, linear, llama3)");
             }
         } catch (IllegalArgumentException e) {
             throw new ConfigFormatException(file, prefix.substring(0, prefix.length() - 1), e.getMessage(), e);
@@ -369,7 +435,12 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
         if (torchDtype != null) m.put("torch_dtype", new JsonPrimitive(torchDtype));
         JsonObject o = new JsonObject();
         m.forEach(o::add);
-        return new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create().toJson(o) + "\n";
+        return new GsonBuilder()
+                        .setPrettyPrinting()
+                        .serializeNulls()
+                        .disableHtmlEscaping()
+                        .create()
+                        .toJson(o) + "\n";
     }
 
     /** Writes {@link #toJson()} to {@code file} atomically. */
@@ -381,21 +452,46 @@ public record ModelConfig(Architecture architecture, int vocabSize, int hiddenSi
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ModelConfig c && architecture == c.architecture && vocabSize == c.vocabSize
-                && hiddenSize == c.hiddenSize && intermediateSize == c.intermediateSize && numLayers == c.numLayers
-                && numHeads == c.numHeads && numKvHeads == c.numKvHeads && headDim == c.headDim
-                && Double.compare(rmsNormEps, c.rmsNormEps) == 0 && Double.compare(ropeTheta, c.ropeTheta) == 0
+        return o instanceof ModelConfig c
+                && architecture == c.architecture
+                && vocabSize == c.vocabSize
+                && hiddenSize == c.hiddenSize
+                && intermediateSize == c.intermediateSize
+                && numLayers == c.numLayers
+                && numHeads == c.numHeads
+                && numKvHeads == c.numKvHeads
+                && headDim == c.headDim
+                && Double.compare(rmsNormEps, c.rmsNormEps) == 0
+                && Double.compare(ropeTheta, c.ropeTheta) == 0
                 && java.util.Objects.equals(ropeScaling, c.ropeScaling)
-                && maxPositionEmbeddings == c.maxPositionEmbeddings && tieWordEmbeddings == c.tieWordEmbeddings
-                && attentionBias == c.attentionBias && bosTokenId == c.bosTokenId
-                && Arrays.equals(eosTokenIds, c.eosTokenIds) && java.util.Objects.equals(torchDtype, c.torchDtype);
+                && maxPositionEmbeddings == c.maxPositionEmbeddings
+                && tieWordEmbeddings == c.tieWordEmbeddings
+                && attentionBias == c.attentionBias
+                && bosTokenId == c.bosTokenId
+                && Arrays.equals(eosTokenIds, c.eosTokenIds)
+                && java.util.Objects.equals(torchDtype, c.torchDtype);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads,
-                numKvHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings,
-                attentionBias, bosTokenId, Arrays.hashCode(eosTokenIds), torchDtype);
+        return java.util.Objects.hash(
+                architecture,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                rmsNormEps,
+                ropeTheta,
+                ropeScaling,
+                maxPositionEmbeddings,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                Arrays.hashCode(eosTokenIds),
+                torchDtype);
     }
 
     @Override

@@ -1,12 +1,12 @@
 package io.github.spo4j.model;
 
-import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.kv.KvCacheConfig;
-import io.github.spo4j.kernels.kv.KvCache;
-import io.github.spo4j.kernels.loss.PolicyLoss;
 import io.github.spo4j.kernels.attention.PrefixAttention;
+import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
+import io.github.spo4j.kernels.loss.PolicyLoss;
 import io.github.spo4j.model.io.SafeTensors;
 import io.github.spo4j.model.io.SafeTensorsDType;
 import io.github.spo4j.model.io.SafeTensorsFormatException;
@@ -72,10 +72,10 @@ public final class Policy implements AutoCloseable {
     public static final int MIN_SHARED_TOKENS = PrefixAttention.MIN_SHARED_TOKENS;
 
     private final ModelConfig config;
-    private final Map<String, Tensor> parameters;  // insertion order: embedding, layers, norm, head
+    private final Map<String, Tensor> parameters; // insertion order: embedding, layers, norm, head
     private final Tensor embedding;
     private final Tensor finalNorm;
-    private final Tensor head;                      // the embedding itself when tied
+    private final Tensor head; // the embedding itself when tied
     private final Layer[] layers;
     private final Rotary rotary;
     private final PolicyLoss logprobKernel = PolicyLoss.create(Backend.CPU);
@@ -83,8 +83,20 @@ public final class Policy implements AutoCloseable {
     private final float attentionScale;
     private boolean closed;
 
-    private record Layer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
-            Tensor o, Tensor oBias, Tensor postNorm, Tensor gate, Tensor up, Tensor down) {}
+    private record Layer(
+            Tensor inputNorm,
+            Tensor q,
+            Tensor qBias,
+            Tensor k,
+            Tensor kBias,
+            Tensor v,
+            Tensor vBias,
+            Tensor o,
+            Tensor oBias,
+            Tensor postNorm,
+            Tensor gate,
+            Tensor up,
+            Tensor down) {}
 
     private Policy(ModelConfig config, Map<String, Tensor> parameters) {
         this.config = config;
@@ -96,12 +108,19 @@ public final class Policy implements AutoCloseable {
         layers = new Layer[config.numLayers()];
         for (int l = 0; l < layers.length; l++) {
             String p = layerPrefix(l);
-            layers[l] = new Layer(parameters.get(p + "input_layernorm.weight"), parameters.get(p + "self_attn.q_proj.weight"),
-                    parameters.get(p + "self_attn.q_proj.bias"), parameters.get(p + "self_attn.k_proj.weight"),
-                    parameters.get(p + "self_attn.k_proj.bias"), parameters.get(p + "self_attn.v_proj.weight"),
-                    parameters.get(p + "self_attn.v_proj.bias"), parameters.get(p + "self_attn.o_proj.weight"),
-                    parameters.get(p + "self_attn.o_proj.bias"), parameters.get(p + "post_attention_layernorm.weight"),
-                    parameters.get(p + "mlp.gate_proj.weight"), parameters.get(p + "mlp.up_proj.weight"),
+            layers[l] = new Layer(
+                    parameters.get(p + "input_layernorm.weight"),
+                    parameters.get(p + "self_attn.q_proj.weight"),
+                    parameters.get(p + "self_attn.q_proj.bias"),
+                    parameters.get(p + "self_attn.k_proj.weight"),
+                    parameters.get(p + "self_attn.k_proj.bias"),
+                    parameters.get(p + "self_attn.v_proj.weight"),
+                    parameters.get(p + "self_attn.v_proj.bias"),
+                    parameters.get(p + "self_attn.o_proj.weight"),
+                    parameters.get(p + "self_attn.o_proj.bias"),
+                    parameters.get(p + "post_attention_layernorm.weight"),
+                    parameters.get(p + "mlp.gate_proj.weight"),
+                    parameters.get(p + "mlp.up_proj.weight"),
                     parameters.get(p + "mlp.down_proj.weight"));
         }
         rotary = new Rotary(config);
@@ -151,13 +170,18 @@ public final class Policy implements AutoCloseable {
             for (Map.Entry<String, long[]> e : parameterShapes(config).entrySet()) {
                 String name = e.getKey();
                 if (!reader.contains(name)) {
-                    throw new SafeTensorsFormatException(modelDirectory, name, "missing; a "
-                            + config.architecture().modelType + " model of this config needs it");
+                    throw new SafeTensorsFormatException(
+                            modelDirectory,
+                            name,
+                            "missing; a " + config.architecture().modelType + " model of this config needs it");
                 }
                 TensorInfo info = reader.info(name);
                 if (!Arrays.equals(info.shape(), e.getValue())) {
-                    throw new SafeTensorsFormatException(modelDirectory, name, "has shape "
-                            + Arrays.toString(info.shape()) + " but the config needs " + Arrays.toString(e.getValue()));
+                    throw new SafeTensorsFormatException(
+                            modelDirectory,
+                            name,
+                            "has shape " + Arrays.toString(info.shape()) + " but the config needs "
+                                    + Arrays.toString(e.getValue()));
                 }
                 try (PointerScope scope = new PointerScope()) {
                     Tensor t = reader.readTensor(name).contiguous();
@@ -261,8 +285,10 @@ public final class Policy implements AutoCloseable {
         open();
         if (other == null) throw new IllegalArgumentException("other must not be null");
         if (!other.config.equals(config)) throw new IllegalArgumentException("other has a different config");
-        try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
-            for (Map.Entry<String, Tensor> e : parameters.entrySet()) e.getValue().copy_(other.parameters.get(e.getKey()));
+        try (PointerScope scope = new PointerScope();
+                NoGradGuard guard = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : parameters.entrySet())
+                e.getValue().copy_(other.parameters.get(e.getKey()));
         }
     }
 
@@ -319,7 +345,8 @@ public final class Policy implements AutoCloseable {
      */
     public float[][] logitsArray(int[][] tokens) {
         open();
-        try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope();
+                NoGradGuard guard = new NoGradGuard()) {
             Tensor ids = Tensors.tokenIds(tokens, 0);
             float[] flat = Tensors.toFloats(logits(ids));
             int t = (int) ids.size(1), v = config.vocabSize();
@@ -352,18 +379,27 @@ public final class Policy implements AutoCloseable {
             int[] seq = batch.sequence(s);
             for (int i = 0; i < seq.length; i++) padded[s * t + i] = seq[i];
             for (int i = batch.contextLength(s); i < seq.length; i++) {
-                rows[k] = (long) s * t + i - 1;  // position i−1 predicts token i
+                rows[k] = (long) s * t + i - 1; // position i−1 predicts token i
                 targets[k++] = seq[i];
             }
         }
         Tensor logits, logp, targetTensor;
         try (PointerScope scope = new PointerScope()) {
             Tensor hidden = hidden(Tensors.scopedLongs(padded, b, t)).reshape(-1, config.hiddenSize());
-            logits = torch.linear(hidden.index_select(0, Tensors.scopedLongs(rows, n)), head).contiguous();
+            logits = torch.linear(hidden.index_select(0, Tensors.scopedLongs(rows, n)), head)
+                    .contiguous();
             targetTensor = Tensors.ints(targets);
             logp = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Float), null);
-            logprobKernel.tokenLogprobs(n, config.vocabSize(), logits.data_ptr_float(), DType.F32,
-                    targetTensor.data_ptr_int(), DType.I32, temperature, logp.data_ptr_float(), null);
+            logprobKernel.tokenLogprobs(
+                    n,
+                    config.vocabSize(),
+                    logits.data_ptr_float(),
+                    DType.F32,
+                    targetTensor.data_ptr_int(),
+                    DType.I32,
+                    temperature,
+                    logp.data_ptr_float(),
+                    null);
             logits.retainReference();
             logp.retainReference();
             targetTensor.retainReference();
@@ -380,11 +416,13 @@ public final class Policy implements AutoCloseable {
         Tensor x = torch.embedding(embedding, tokens);
         for (Layer layer : layers) {
             Tensor n = rmsNorm(x, layer.inputNorm);
-            Tensor q = Rotary.apply(linear(n, layer.q, layer.qBias).view(b, t, h, d), cos, sin, d).transpose(1, 2);
-            Tensor k = Rotary.apply(linear(n, layer.k, layer.kBias).view(b, t, hkv, d), cos, sin, d).transpose(1, 2);
+            Tensor q = Rotary.apply(linear(n, layer.q, layer.qBias).view(b, t, h, d), cos, sin, d)
+                    .transpose(1, 2);
+            Tensor k = Rotary.apply(linear(n, layer.k, layer.kBias).view(b, t, hkv, d), cos, sin, d)
+                    .transpose(1, 2);
             Tensor v = linear(n, layer.v, layer.vBias).view(b, t, hkv, d).transpose(1, 2);
-            Tensor a = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true,
-                    new DoubleOptional(attentionScale), hkv != h);
+            Tensor a = torch.scaled_dot_product_attention(
+                    q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(attentionScale), hkv != h);
             x = x.add(linear(a.transpose(1, 2).reshape(b, t, (long) h * d), layer.o, layer.oBias));
             x = x.add(mlp(rmsNorm(x, layer.postNorm), layer));
         }
@@ -438,7 +476,8 @@ public final class Policy implements AutoCloseable {
         }
         checkContext(maxPosition);
         Tensor out = torch.empty(new long[] {b, config.vocabSize()}, new TensorOptions(ScalarType.Float), null);
-        try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope();
+                NoGradGuard guard = new NoGradGuard()) {
             Tensor x = torch.embedding(embedding, Tensors.scopedLongs(ids, total));
             Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, total), maxPosition);
             PrefixAttentionPlan plan = null;
@@ -470,7 +509,8 @@ public final class Policy implements AutoCloseable {
      */
     public Tensor decode(KvCache pool, int[] seqs, int[] tokens, int minSharedTokens) {
         open();
-        if (minSharedTokens < 1) throw new IllegalArgumentException("minSharedTokens must be >= 1, got " + minSharedTokens);
+        if (minSharedTokens < 1)
+            throw new IllegalArgumentException("minSharedTokens must be >= 1, got " + minSharedTokens);
         checkPool(pool);
         if (seqs == null) throw new IllegalArgumentException("seqs must not be null");
         if (tokens == null) throw new IllegalArgumentException("tokens must not be null");
@@ -489,7 +529,8 @@ public final class Policy implements AutoCloseable {
         checkDistinct(seqs);
         checkContext(maxPosition);
         Tensor out = torch.empty(new long[] {b, config.vocabSize()}, new TensorOptions(ScalarType.Float), null);
-        try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope();
+                NoGradGuard guard = new NoGradGuard()) {
             Tensor x = torch.embedding(embedding, Tensors.scopedLongs(tokens));
             Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, b), maxPosition);
             PrefixAttentionPlan plan = null;
@@ -497,7 +538,8 @@ public final class Policy implements AutoCloseable {
                 Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
                 pool.appendBatch(seqs, l, qkv[1], qkv[2]);
                 if (plan == null) {
-                    plan = minSharedTokens == Integer.MAX_VALUE ? PrefixAttentionPlan.decode(pool, seqs, 0)
+                    plan = minSharedTokens == Integer.MAX_VALUE
+                            ? PrefixAttentionPlan.decode(pool, seqs, 0)
                             : PrefixAttentionPlan.decodeShared(pool, seqs, 0, minSharedTokens);
                 }
                 x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
@@ -532,16 +574,19 @@ public final class Policy implements AutoCloseable {
         int d = config.headDim();
         Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
         Tensor h = rmsNorm(x, layer.inputNorm);
-        Tensor q = Rotary.apply(linear(h, layer.q, layer.qBias).view(n, config.numHeads(), d), c, s, d).contiguous();
-        Tensor k = Rotary.apply(linear(h, layer.k, layer.kBias).view(n, config.numKvHeads(), d), c, s, d).contiguous();
-        Tensor v = linear(h, layer.v, layer.vBias).view(n, config.numKvHeads(), d).contiguous();
+        Tensor q = Rotary.apply(linear(h, layer.q, layer.qBias).view(n, config.numHeads(), d), c, s, d)
+                .contiguous();
+        Tensor k = Rotary.apply(linear(h, layer.k, layer.kBias).view(n, config.numKvHeads(), d), c, s, d)
+                .contiguous();
+        Tensor v =
+                linear(h, layer.v, layer.vBias).view(n, config.numKvHeads(), d).contiguous();
         return new Tensor[] {q, k, v};
     }
 
     private Tensor attentionAndMlp(Layer layer, Tensor x, Tensor q, KvCache pool, int l, PrefixAttentionPlan plan) {
         long n = x.size(0);
-        Tensor a = torch.empty(new long[] {n, config.numHeads(), config.headDim()}, new TensorOptions(ScalarType.Float),
-                null);
+        Tensor a = torch.empty(
+                new long[] {n, config.numHeads(), config.headDim()}, new TensorOptions(ScalarType.Float), null);
         attention.attend(pool, l, plan, attentionScale, q, a, null);
         x = x.add(linear(a.view(n, (long) config.numHeads() * config.headDim()), layer.o, layer.oBias));
         return x.add(mlp(rmsNorm(x, layer.postNorm), layer));
@@ -552,7 +597,10 @@ public final class Policy implements AutoCloseable {
     }
 
     private Tensor rmsNorm(Tensor x, Tensor weight) {
-        return torch.rms_norm(x, new long[] {config.hiddenSize()}, new TensorOptional(weight),
+        return torch.rms_norm(
+                x,
+                new long[] {config.hiddenSize()},
+                new TensorOptional(weight),
                 new DoubleOptional(config.rmsNormEps()));
     }
 
@@ -565,9 +613,12 @@ public final class Policy implements AutoCloseable {
     private void checkPool(KvCache pool) {
         if (pool == null) throw new IllegalArgumentException("pool must not be null");
         KvCacheConfig c = pool.config();
-        if (c.numLayers() != config.numLayers() || c.kvHeads() != config.numKvHeads() || c.headDim() != config.headDim()) {
-            throw new IllegalArgumentException("pool layout " + c + " does not match the model (layers "
-                    + config.numLayers() + ", KV heads " + config.numKvHeads() + ", head dim " + config.headDim() + ")");
+        if (c.numLayers() != config.numLayers()
+                || c.kvHeads() != config.numKvHeads()
+                || c.headDim() != config.headDim()) {
+            throw new IllegalArgumentException(
+                    "pool layout " + c + " does not match the model (layers " + config.numLayers() + ", KV heads "
+                            + config.numKvHeads() + ", head dim " + config.headDim() + ")");
         }
         if (pool.backend() == Backend.CUDA) {
             throw new IllegalArgumentException("pool lives in CUDA memory but the policy runs on the CPU");
@@ -576,7 +627,8 @@ public final class Policy implements AutoCloseable {
 
     /** The sequence's length, which must be the same at every layer (a decode step appends to all). */
     private int checkedLength(KvCache pool, int seq, String name) {
-        if (!pool.isLive(seq)) throw new IllegalArgumentException(name + " = " + seq + " is not a live sequence of pool");
+        if (!pool.isLive(seq))
+            throw new IllegalArgumentException(name + " = " + seq + " is not a live sequence of pool");
         int len = pool.length(seq, 0);
         for (int l = 1; l < config.numLayers(); l++) {
             if (pool.length(seq, l) != len) {
@@ -598,8 +650,8 @@ public final class Policy implements AutoCloseable {
     private void checkIds(int[] ids, String name) {
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
-                throw new IllegalArgumentException(name + "[" + i + "] = " + ids[i] + " is outside [0, V = "
-                        + config.vocabSize() + ")");
+                throw new IllegalArgumentException(
+                        name + "[" + i + "] = " + ids[i] + " is outside [0, V = " + config.vocabSize() + ")");
             }
         }
     }
@@ -613,20 +665,21 @@ public final class Policy implements AutoCloseable {
 
     private void checkTokenTensor(Tensor tokens) {
         if (tokens == null) throw new IllegalArgumentException("tokens must not be null");
-        if (tokens.dim() != 2) throw new IllegalArgumentException("tokens must be [B, T], got " + tokens.dim() + " dims");
+        if (tokens.dim() != 2)
+            throw new IllegalArgumentException("tokens must be [B, T], got " + tokens.dim() + " dims");
         if (tokens.scalar_type().value != ScalarType.Long.value) {
             throw new IllegalArgumentException("tokens must be int64");
         }
         if (tokens.numel() > 0) {
             long min = tokens.min().item_long(), max = tokens.max().item_long();
             if (min < 0 || max >= config.vocabSize()) {
-                throw new IllegalArgumentException("tokens hold ids in [" + min + ", " + max + "], outside [0, V = "
-                        + config.vocabSize() + ")");
+                throw new IllegalArgumentException(
+                        "tokens hold ids in [" + min + ", " + max + "], outside [0, V = " + config.vocabSize() + ")");
             }
         }
         if (tokens.size(1) > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("tokens has T = " + tokens.size(1) + " positions, beyond the model's context of "
-                    + config.maxPositionEmbeddings());
+            throw new IllegalArgumentException("tokens has T = " + tokens.size(1)
+                    + " positions, beyond the model's context of " + config.maxPositionEmbeddings());
         }
     }
 

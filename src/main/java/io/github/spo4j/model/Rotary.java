@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 final class Rotary implements AutoCloseable {
     private final double[] inverseFrequencies;
     private final int headDim;
-    private Tensor cos;  // [capacity, D]
+    private Tensor cos; // [capacity, D]
     private Tensor sin;
     private int capacity;
 

@@ -38,8 +38,8 @@ public final class TargetBatch {
             }
             int len = sequences[b].length;
             if (contextLengths[b] < 1 || contextLengths[b] > len) {
-                throw new IllegalArgumentException("contextLengths[" + b + "] = " + contextLengths[b] + " must be in [1, "
-                        + len + "] (the sequence's length; position 0 has no prediction)");
+                throw new IllegalArgumentException("contextLengths[" + b + "] = " + contextLengths[b]
+                        + " must be in [1, " + len + "] (the sequence's length; position 0 has no prediction)");
             }
             this.sequences[b] = sequences[b].clone();
             seqOffsets[b + 1] = Math.addExact(seqOffsets[b], len - contextLengths[b]);
@@ -53,8 +53,8 @@ public final class TargetBatch {
         if (queries == null) throw new IllegalArgumentException("queries must not be null");
         if (responses == null) throw new IllegalArgumentException("responses must not be null");
         if (queries.length != responses.length) {
-            throw new IllegalArgumentException("queries has " + queries.length + " entries but responses has "
-                    + responses.length);
+            throw new IllegalArgumentException(
+                    "queries has " + queries.length + " entries but responses has " + responses.length);
         }
         int[][] seqs = new int[queries.length][];
         int[] ctx = new int[queries.length];

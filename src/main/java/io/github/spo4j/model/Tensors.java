@@ -79,7 +79,8 @@ public final class Tensors {
         if (data == null) throw new IllegalArgumentException("data must not be null");
         checkShape(shape, data.length);
         FloatPointer p = new FloatPointer(data);
-        Tensor t = torch.from_blob(p, shape, new TensorOptions(ScalarType.Float)).clone();
+        Tensor t =
+                torch.from_blob(p, shape, new TensorOptions(ScalarType.Float)).clone();
         p.close();
         return t;
     }
@@ -181,7 +182,8 @@ public final class Tensors {
     /** A uint8 copy of {@code data} [n] in the caller's scope. */
     static Tensor scopedBytes(byte[] data) {
         BytePointer p = new BytePointer(data);
-        Tensor t = torch.from_blob(p, new long[] {data.length}, new TensorOptions(ScalarType.Byte)).clone();
+        Tensor t = torch.from_blob(p, new long[] {data.length}, new TensorOptions(ScalarType.Byte))
+                .clone();
         p.close();
         return t;
     }
@@ -218,8 +220,8 @@ public final class Tensors {
             n = Math.multiplyExact(n, shape[d]);
         }
         if (n != numel) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n
-                    + " elements but data has " + numel);
+            throw new IllegalArgumentException(
+                    "shape " + Arrays.toString(shape) + " holds " + n + " elements but data has " + numel);
         }
     }
 

@@ -29,16 +29,17 @@ import org.bytedeco.pytorch.TensorArrayRefOptional;
  * Close to free the graph.
  */
 public final class TrainingForward implements AutoCloseable {
-    private final Tensor logits;   // [N, V] float32, requires grad (graph to the parameters)
-    private final Tensor logp;     // [N] float32 leaf, requires grad
-    private final Tensor targets;  // [N] int32
+    private final Tensor logits; // [N, V] float32, requires grad (graph to the parameters)
+    private final Tensor logp; // [N] float32 leaf, requires grad
+    private final Tensor targets; // [N] int32
     private final float temperature;
     private final int[] seqOffsets;
     private final PolicyLoss kernel;
     private boolean consumed;
     private boolean closed;
 
-    TrainingForward(Tensor logits, Tensor logp, Tensor targets, float temperature, int[] seqOffsets, PolicyLoss kernel) {
+    TrainingForward(
+            Tensor logits, Tensor logp, Tensor targets, float temperature, int[] seqOffsets, PolicyLoss kernel) {
         this.logits = logits;
         this.logp = logp;
         this.targets = targets;
@@ -94,11 +95,11 @@ public final class TrainingForward implements AutoCloseable {
         consume();
         if (gradLogp == null) throw new IllegalArgumentException("gradLogp must not be null");
         try (PointerScope scope = new PointerScope()) {
-            Tensor grad = logits.detach();  // the same storage: the gradient overwrites the logits
+            Tensor grad = logits.detach(); // the same storage: the gradient overwrites the logits
             try {
                 kernel.tokenLogprobsBackward(grad, targets, temperature, gradLogp.detach(), grad);
             } catch (RuntimeException e) {
-                consumed = false;  // the kernel checks before it writes: the logits are intact
+                consumed = false; // the kernel checks before it writes: the logits are intact
                 throw e;
             }
             pushGradient(grad);
@@ -110,7 +111,8 @@ public final class TrainingForward implements AutoCloseable {
         open();
         if (gradLogp == null) throw new IllegalArgumentException("gradLogp must not be null");
         if (gradLogp.length != numTargets()) {
-            throw new IllegalArgumentException("gradLogp has " + gradLogp.length + " entries, expected N = " + numTargets());
+            throw new IllegalArgumentException(
+                    "gradLogp has " + gradLogp.length + " entries, expected N = " + numTargets());
         }
         try (PointerScope scope = new PointerScope()) {
             backward(Tensors.floats(gradLogp, gradLogp.length));
@@ -127,8 +129,8 @@ public final class TrainingForward implements AutoCloseable {
      * @param valid      [N] which tokens count, or null for all
      * @return the loss and its statistics
      */
-    public PolicyLossStats policyLossBackward(PolicyLossConfig config, float[] oldLogp, float[] refLogp,
-            float[] advantages, boolean[] valid) {
+    public PolicyLossStats policyLossBackward(
+            PolicyLossConfig config, float[] oldLogp, float[] refLogp, float[] advantages, boolean[] valid) {
         open();
         if (config == null) throw new IllegalArgumentException("config must not be null");
         int n = numTargets();
@@ -149,11 +151,21 @@ public final class TrainingForward implements AutoCloseable {
             }
             PolicyLossStats stats;
             try {
-                stats = kernel.logits(config, Tensors.ints(seqOffsets), grad, targets, temperature,
-                        Tensors.floats(oldLogp, n), refLogp == null ? null : Tensors.floats(refLogp, n),
-                        Tensors.floats(advantages, n), validTensor, grad, null, null);
+                stats = kernel.logits(
+                        config,
+                        Tensors.ints(seqOffsets),
+                        grad,
+                        targets,
+                        temperature,
+                        Tensors.floats(oldLogp, n),
+                        refLogp == null ? null : Tensors.floats(refLogp, n),
+                        Tensors.floats(advantages, n),
+                        validTensor,
+                        grad,
+                        null,
+                        null);
             } catch (RuntimeException e) {
-                consumed = false;  // the kernel checks before it writes: the logits are intact
+                consumed = false; // the kernel checks before it writes: the logits are intact
                 throw e;
             }
             pushGradient(grad);
@@ -168,7 +180,8 @@ public final class TrainingForward implements AutoCloseable {
 
     private static void checkLength(float[] a, int n, String name) {
         if (a == null) throw new IllegalArgumentException(name + " must not be null");
-        if (a.length != n) throw new IllegalArgumentException(name + " has " + a.length + " entries, expected N = " + n);
+        if (a.length != n)
+            throw new IllegalArgumentException(name + " has " + a.length + " entries, expected N = " + n);
     }
 
     private void consume() {

@@ -5,7 +5,6 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -59,7 +58,8 @@ public final class ComparePlots {
     /** The plotted lines, one per algorithm in first-appearance order. */
     static List<Line> lines(List<EvalPoint> points, ToDoubleFunction<EvalPoint> xOf) {
         List<Line> out = new ArrayList<>();
-        for (Map.Entry<String, Map<Long, List<EvalPoint>>> algo : Summary.bySeed(points).entrySet()) {
+        for (Map.Entry<String, Map<Long, List<EvalPoint>>> algo :
+                Summary.bySeed(points).entrySet()) {
             List<List<EvalPoint>> runs = new ArrayList<>();
             int longest = 0;
             for (List<EvalPoint> run : algo.getValue().values()) {
@@ -89,14 +89,25 @@ public final class ComparePlots {
         return out;
     }
 
-    private static void plot(Path png, List<EvalPoint> points, String title, ToDoubleFunction<EvalPoint> xOf,
-                             String xTitle, Function<Double, String> xLabel) throws IOException {
+    private static void plot(
+            Path png,
+            List<EvalPoint> points,
+            String title,
+            ToDoubleFunction<EvalPoint> xOf,
+            String xTitle,
+            Function<Double, String> xLabel)
+            throws IOException {
         if (png == null) throw new IllegalArgumentException("png must not be null");
         Summary.checkPoints(points);
         if (points.isEmpty()) throw new IllegalArgumentException("points must not be empty");
         if (title == null) throw new IllegalArgumentException("title must not be null");
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-                .xAxisTitle(xTitle).yAxisTitle("test accuracy (%)").build();
+        XYChart chart = new XYChartBuilder()
+                .width(WIDTH)
+                .height(HEIGHT)
+                .title(title)
+                .xAxisTitle(xTitle)
+                .yAxisTitle("test accuracy (%)")
+                .build();
         XYStyler styler = chart.getStyler();
         styler.setLegendPosition(Styler.LegendPosition.OutsideE);
         styler.setErrorBarsColorSeriesColor(true);

@@ -18,14 +18,26 @@ public final class CompareReport {
      * wall time), a per-seed table of each run's last evaluation (algorithm, seed, final acc, tokens, time) and an
      * image link to each of {@code pngFileNames}, which are used as given (relative to the report).
      */
-    public static void writeMarkdown(Path file, String title, String commandLine, Map<String, String> settings,
-                                     List<EvalPoint> points, List<String> pngFileNames) throws IOException {
+    public static void writeMarkdown(
+            Path file,
+            String title,
+            String commandLine,
+            Map<String, String> settings,
+            List<EvalPoint> points,
+            List<String> pngFileNames)
+            throws IOException {
         writeMarkdown(file, title, commandLine, settings, points, pngFileNames, List.of());
     }
 
     /** {@link #writeMarkdown(Path, String, String, Map, List, List)} with markdown {@code sections} after the tables. */
-    public static void writeMarkdown(Path file, String title, String commandLine, Map<String, String> settings,
-                                     List<EvalPoint> points, List<String> pngFileNames, List<String> sections)
+    public static void writeMarkdown(
+            Path file,
+            String title,
+            String commandLine,
+            Map<String, String> settings,
+            List<EvalPoint> points,
+            List<String> pngFileNames,
+            List<String> sections)
             throws IOException {
         if (sections == null) throw new IllegalArgumentException("sections must not be null");
         if (file == null) throw new IllegalArgumentException("file must not be null");
@@ -44,12 +56,21 @@ public final class CompareReport {
         StringBuilder md = new StringBuilder();
         md.append("# ").append(title.strip().replace('\n', ' ')).append("\n\n");
         String fence = codeFence(commandLine);
-        md.append(fence).append('\n').append(commandLine).append('\n').append(fence).append("\n\n");
+        md.append(fence)
+                .append('\n')
+                .append(commandLine)
+                .append('\n')
+                .append(fence)
+                .append("\n\n");
 
         if (!settings.isEmpty()) {
             md.append("## Settings\n\n| setting | value |\n| --- | --- |\n");
             for (Map.Entry<String, String> e : settings.entrySet()) {
-                md.append("| ").append(cell(e.getKey())).append(" | ").append(cell(e.getValue())).append(" |\n");
+                md.append("| ")
+                        .append(cell(e.getKey()))
+                        .append(" | ")
+                        .append(cell(e.getValue()))
+                        .append(" |\n");
             }
             md.append('\n');
         }
@@ -66,8 +87,13 @@ public final class CompareReport {
         for (Map<Long, List<EvalPoint>> runs : Summary.bySeed(points).values()) {
             for (List<EvalPoint> run : runs.values()) {
                 EvalPoint p = Summary.last(run);
-                row(md, new String[] {p.algorithm(), Long.toString(p.seed()), Formats.percent(p.greedyAccuracy()),
-                        Formats.count(p.generatedTokens()), Formats.duration(p.wallSeconds())});
+                row(md, new String[] {
+                    p.algorithm(),
+                    Long.toString(p.seed()),
+                    Formats.percent(p.greedyAccuracy()),
+                    Formats.count(p.generatedTokens()),
+                    Formats.duration(p.wallSeconds())
+                });
             }
         }
 
@@ -76,7 +102,11 @@ public final class CompareReport {
         if (!pngFileNames.isEmpty()) {
             md.append("\n## Plots\n\n");
             for (String name : pngFileNames) {
-                md.append("![").append(altText(name)).append("](").append(linkTarget(name)).append(")\n\n");
+                md.append("![")
+                        .append(altText(name))
+                        .append("](")
+                        .append(linkTarget(name))
+                        .append(")\n\n");
             }
         }
         AtomicFiles.write(file, md.toString().stripTrailing().concat("\n").getBytes(StandardCharsets.UTF_8));
@@ -91,7 +121,11 @@ public final class CompareReport {
     /** A table cell: pipes escaped, line breaks as spaces. */
     private static String cell(String s) {
         if (s == null) return "";
-        return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", " ").replace('\n', ' ').replace('\r', ' ');
+        return s.replace("\\", "\\\\")
+                .replace("|", "\\|")
+                .replace("\r\n", " ")
+                .replace('\n', ' ')
+                .replace('\r', ' ');
     }
 
     /** A backtick fence longer than any backtick run in {@code text}, and at least three. */

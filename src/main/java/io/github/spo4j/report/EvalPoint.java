@@ -14,8 +14,15 @@ package io.github.spo4j.report;
  * @param sampledAccuracy test accuracy with sampling, in [0, 1], or NaN when not measured
  * @param trainReward     mean training reward of the last iteration, finite, or NaN when there is none (iteration 0)
  */
-public record EvalPoint(String algorithm, long seed, int iteration, long generatedTokens, double wallSeconds,
-                        double greedyAccuracy, double sampledAccuracy, double trainReward) {
+public record EvalPoint(
+        String algorithm,
+        long seed,
+        int iteration,
+        long generatedTokens,
+        double wallSeconds,
+        double greedyAccuracy,
+        double sampledAccuracy,
+        double trainReward) {
     public EvalPoint {
         if (algorithm == null || algorithm.isBlank()) {
             throw new IllegalArgumentException("algorithm must not be null or blank");

@@ -28,8 +28,15 @@ import java.util.List;
  */
 public final class MetricsFiles {
     /** The field names, in record order: the csv header and the jsonl keys. */
-    public static final List<String> FIELDS = List.of("algorithm", "seed", "iteration", "generatedTokens",
-            "wallSeconds", "greedyAccuracy", "sampledAccuracy", "trainReward");
+    public static final List<String> FIELDS = List.of(
+            "algorithm",
+            "seed",
+            "iteration",
+            "generatedTokens",
+            "wallSeconds",
+            "greedyAccuracy",
+            "sampledAccuracy",
+            "trainReward");
 
     private MetricsFiles() {}
 
@@ -46,14 +53,22 @@ public final class MetricsFiles {
         checkArguments(file, points);
         StringBuilder out = new StringBuilder(String.join(",", FIELDS)).append("\r\n");
         for (EvalPoint p : points) {
-            out.append(csvCell(p.algorithm())).append(',')
-                    .append(p.seed()).append(',')
-                    .append(p.iteration()).append(',')
-                    .append(p.generatedTokens()).append(',')
-                    .append(csvNumber(p.wallSeconds())).append(',')
-                    .append(csvNumber(p.greedyAccuracy())).append(',')
-                    .append(csvNumber(p.sampledAccuracy())).append(',')
-                    .append(csvNumber(p.trainReward())).append("\r\n");
+            out.append(csvCell(p.algorithm()))
+                    .append(',')
+                    .append(p.seed())
+                    .append(',')
+                    .append(p.iteration())
+                    .append(',')
+                    .append(p.generatedTokens())
+                    .append(',')
+                    .append(csvNumber(p.wallSeconds()))
+                    .append(',')
+                    .append(csvNumber(p.greedyAccuracy()))
+                    .append(',')
+                    .append(csvNumber(p.sampledAccuracy()))
+                    .append(',')
+                    .append(csvNumber(p.trainReward()))
+                    .append("\r\n");
         }
         AtomicFiles.write(file, out.toString().getBytes(StandardCharsets.UTF_8));
     }

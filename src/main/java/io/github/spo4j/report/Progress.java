@@ -125,8 +125,12 @@ public final class Progress implements AutoCloseable {
         private final ProgressBar bar;
 
         Bar(String task, long total, String unit) {
-            bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total == 0 ? -1 : total)
-                    .setUnit(" " + unit, 1).showSpeed().build();
+            bar = new ProgressBarBuilder()
+                    .setTaskName(task)
+                    .setInitialMax(total == 0 ? -1 : total)
+                    .setUnit(" " + unit, 1)
+                    .showSpeed()
+                    .build();
         }
 
         @Override

@@ -21,9 +21,15 @@ public final class Summary {
      * @param meanWallSeconds     mean wall time at the final evaluation
      * @param baseAccuracy        mean greedy accuracy of the iteration-0 evaluations; NaN if there are none
      */
-    public record AlgorithmSummary(String algorithm, int seeds, double meanAccuracy, double stdAccuracy,
-                                   double meanSampledAccuracy, double meanTokens, double meanWallSeconds,
-                                   double baseAccuracy) {}
+    public record AlgorithmSummary(
+            String algorithm,
+            int seeds,
+            double meanAccuracy,
+            double stdAccuracy,
+            double meanSampledAccuracy,
+            double meanTokens,
+            double meanWallSeconds,
+            double baseAccuracy) {}
 
     /**
      * One summary per algorithm, in the order algorithms first appear in {@code points}. A seed's last point is the
@@ -40,8 +46,15 @@ public final class Summary {
                 for (EvalPoint p : run) if (p.iteration() == 0) base.add(p.greedyAccuracy());
             }
             List<Double> acc = finals.stream().map(EvalPoint::greedyAccuracy).toList();
-            out.add(new AlgorithmSummary(algo.getKey(), finals.size(), mean(acc), sampleStd(acc),
-                    mean(finals.stream().map(EvalPoint::sampledAccuracy).filter(v -> !Double.isNaN(v)).toList()),
+            out.add(new AlgorithmSummary(
+                    algo.getKey(),
+                    finals.size(),
+                    mean(acc),
+                    sampleStd(acc),
+                    mean(finals.stream()
+                            .map(EvalPoint::sampledAccuracy)
+                            .filter(v -> !Double.isNaN(v))
+                            .toList()),
                     mean(finals.stream().map(p -> (double) p.generatedTokens()).toList()),
                     mean(finals.stream().map(EvalPoint::wallSeconds).toList()),
                     mean(base)));
@@ -57,8 +70,9 @@ public final class Summary {
     public static String table(List<AlgorithmSummary> summaries) {
         if (summaries == null) throw new IllegalArgumentException("summaries must not be null");
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"algorithm", "seeds", "base acc", "final acc (mean ± std)", "sampled acc", "tokens",
-                "wall time"});
+        rows.add(new String[] {
+            "algorithm", "seeds", "base acc", "final acc (mean ± std)", "sampled acc", "tokens", "wall time"
+        });
         for (AlgorithmSummary s : summaries) {
             if (s == null) throw new IllegalArgumentException("summaries must not contain null");
             rows.add(cells(s));
@@ -79,9 +93,15 @@ public final class Summary {
 
     /** The display cells of a summary, in {@link #table} column order. */
     static String[] cells(AlgorithmSummary s) {
-        return new String[] {s.algorithm(), Integer.toString(s.seeds()), Formats.percent(s.baseAccuracy()),
-                Formats.percentMeanStd(s.meanAccuracy(), s.stdAccuracy()), Formats.percent(s.meanSampledAccuracy()),
-                Formats.count(s.meanTokens()), Formats.duration(s.meanWallSeconds())};
+        return new String[] {
+            s.algorithm(),
+            Integer.toString(s.seeds()),
+            Formats.percent(s.baseAccuracy()),
+            Formats.percentMeanStd(s.meanAccuracy(), s.stdAccuracy()),
+            Formats.percent(s.meanSampledAccuracy()),
+            Formats.count(s.meanTokens()),
+            Formats.duration(s.meanWallSeconds())
+        };
     }
 
     /** Points grouped by algorithm, then seed, both in first-appearance order; each run keeps list order. */
@@ -89,7 +109,8 @@ public final class Summary {
         Map<String, Map<Long, List<EvalPoint>>> out = new LinkedHashMap<>();
         for (EvalPoint p : points) {
             out.computeIfAbsent(p.algorithm(), a -> new LinkedHashMap<>())
-                    .computeIfAbsent(p.seed(), s -> new ArrayList<>()).add(p);
+                    .computeIfAbsent(p.seed(), s -> new ArrayList<>())
+                    .add(p);
         }
         return out;
     }

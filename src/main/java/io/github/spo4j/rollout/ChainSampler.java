@@ -1,7 +1,7 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
 import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
 import io.github.spo4j.model.Policy;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +57,8 @@ public final class ChainSampler {
         List<List<Completion>> out = new ArrayList<>(prefixes.size());
         int perBatch = Math.max(1, maxStreamsPerBatch / n);
         for (int from = 0; from < prefixes.size(); from += perBatch) {
-            out.addAll(sampleBatch(prefixes.subList(from, Math.min(prefixes.size(), from + perBatch)), from, n, gen,
-                    context));
+            out.addAll(sampleBatch(
+                    prefixes.subList(from, Math.min(prefixes.size(), from + perBatch)), from, n, gen, context));
         }
         return out;
     }
@@ -72,8 +72,8 @@ public final class ChainSampler {
         maxStreamsPerBatch = maxStreams;
     }
 
-    private List<List<Completion>> sampleBatch(List<int[]> prefixes, int firstPrefix, int n, GenerationConfig gen,
-            int context) {
+    private List<List<Completion>> sampleBatch(
+            List<int[]> prefixes, int firstPrefix, int n, GenerationConfig gen, int context) {
         List<List<Completion>> out = new ArrayList<>();
         DecodeEngine engine = new DecodeEngine(policy, pool);
         List<Integer> live = new ArrayList<>();
@@ -122,7 +122,8 @@ public final class ChainSampler {
     /** One greedy continuation of each prefix (evaluation): temperature and seed of {@code gen} do not matter. */
     public List<Completion> greedy(List<int[]> prefixes, GenerationConfig gen) {
         if (gen == null) throw new IllegalArgumentException("gen must not be null");
-        List<List<Completion>> r = sample(prefixes, 1, gen.withSampling(gen.sampling().withGreedy(true)));
+        List<List<Completion>> r =
+                sample(prefixes, 1, gen.withSampling(gen.sampling().withGreedy(true)));
         List<Completion> out = new ArrayList<>(r.size());
         for (List<Completion> g : r) out.add(g.get(0));
         return out;

@@ -1,9 +1,9 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.tasks.FinishReason;
+import io.github.spo4j.spo.advantage.ValueEstimator;
 import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.data.StatePrefix;
-import io.github.spo4j.spo.advantage.ValueEstimator;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

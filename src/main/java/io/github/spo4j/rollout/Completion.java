@@ -15,8 +15,8 @@ public record Completion(int[] tokens, float[] logprobs, FinishReason finishReas
             throw new IllegalArgumentException("tokens, logprobs and finishReason must not be null");
         }
         if (tokens.length != logprobs.length) {
-            throw new IllegalArgumentException("tokens and logprobs differ in length: " + tokens.length + " vs "
-                    + logprobs.length);
+            throw new IllegalArgumentException(
+                    "tokens and logprobs differ in length: " + tokens.length + " vs " + logprobs.length);
         }
         tokens = tokens.clone();
         logprobs = logprobs.clone();

@@ -101,8 +101,10 @@ final class DecodeEngine {
                         ids[i] = active.get(i).streamId;
                         positions[i] = active.get(i).position;
                     }
-                    Tensor idTensor = torch.from_blob(new LongPointer(ids), new long[] {b}, new TensorOptions(ScalarType.Long));
-                    Tensor posTensor = torch.from_blob(new IntPointer(positions), new long[] {b}, new TensorOptions(ScalarType.Int));
+                    Tensor idTensor =
+                            torch.from_blob(new LongPointer(ids), new long[] {b}, new TensorOptions(ScalarType.Long));
+                    Tensor posTensor = torch.from_blob(
+                            new IntPointer(positions), new long[] {b}, new TensorOptions(ScalarType.Int));
                     Tensor tokTensor = torch.empty(new long[] {b}, new TensorOptions(ScalarType.Int), null);
                     Tensor lpTensor = torch.empty(new long[] {b}, new TensorOptions(ScalarType.Float), null);
                     sampler.sample(gen.sampling(), current, idTensor, posTensor, tokTensor, lpTensor);

@@ -16,12 +16,17 @@ import java.util.List;
  *                          as vLLM does); empty for none
  * @param tokenizer         decodes tokens for the stop strings; required when there are stop strings, else may be null
  */
-public record GenerationConfig(SamplerConfig sampling, int maxResponseTokens, int[] eosTokenIds,
-        List<String> stopStrings, Tokenizer tokenizer) {
+public record GenerationConfig(
+        SamplerConfig sampling,
+        int maxResponseTokens,
+        int[] eosTokenIds,
+        List<String> stopStrings,
+        Tokenizer tokenizer) {
 
     public GenerationConfig {
         if (sampling == null) throw new IllegalArgumentException("sampling must not be null");
-        if (maxResponseTokens < 1) throw new IllegalArgumentException("maxResponseTokens must be >= 1, got " + maxResponseTokens);
+        if (maxResponseTokens < 1)
+            throw new IllegalArgumentException("maxResponseTokens must be >= 1, got " + maxResponseTokens);
         if (eosTokenIds == null) throw new IllegalArgumentException("eosTokenIds must not be null (empty for none)");
         eosTokenIds = eosTokenIds.clone();
         if (stopStrings == null) throw new IllegalArgumentException("stopStrings must not be null (empty for none)");

@@ -12,7 +12,8 @@ final class RolloutTensors {
     /** An int64 [n] copy of {@code data} in the caller's scope. */
     static Tensor longs(long[] data) {
         LongPointer p = new LongPointer(data);
-        Tensor t = torch.from_blob(p, new long[] {data.length}, new TensorOptions(ScalarType.Long)).clone();
+        Tensor t = torch.from_blob(p, new long[] {data.length}, new TensorOptions(ScalarType.Long))
+                .clone();
         p.close();
         return t;
     }

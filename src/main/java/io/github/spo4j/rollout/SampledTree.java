@@ -1,8 +1,8 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.spo.data.SamplingTree;
 import io.github.spo4j.spo.data.TreeNode;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -51,7 +51,9 @@ public final class SampledTree {
 
     /** The leaves' indices, in node order. */
     public int[] leaves() {
-        return java.util.stream.IntStream.range(0, nodes.size()).filter(this::isLeaf).toArray();
+        return java.util.stream.IntStream.range(0, nodes.size())
+                .filter(this::isLeaf)
+                .toArray();
     }
 
     /** The nodes from the prompt's child down to {@code node}. */
@@ -97,8 +99,8 @@ public final class SampledTree {
     public SamplingTree toSamplingTree(int questionId, RewardFunction reward, float[][] oldLogp) {
         if (reward == null) throw new IllegalArgumentException("reward must not be null");
         if (oldLogp != null && oldLogp.length != nodes.size()) {
-            throw new IllegalArgumentException("oldLogp has " + oldLogp.length + " rows, expected " + nodes.size()
-                    + " nodes");
+            throw new IllegalArgumentException(
+                    "oldLogp has " + oldLogp.length + " rows, expected " + nodes.size() + " nodes");
         }
         List<TreeNode> out = new ArrayList<>(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {

@@ -1,10 +1,10 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
 import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
 import io.github.spo4j.model.Policy;
-import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.spo.data.SamplingTree;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -81,7 +81,7 @@ public final class TreeSampler {
                 int b = shape.branching()[d];
                 boolean last = d == levels - 1;
                 List<DecodeEngine.Stream> streams = new ArrayList<>();
-                List<int[]> owners = new ArrayList<>();  // {tree, node} of each stream
+                List<int[]> owners = new ArrayList<>(); // {tree, node} of each stream
                 long[] rows = new long[frontier.size() * b];
                 for (int e = 0; e < frontier.size(); e++) {
                     Expansion x = frontier.get(e);
@@ -94,7 +94,7 @@ public final class TreeSampler {
                     List<SampledTree.Node> treeNodes = nodes.get(x.tree);
                     for (int j = 0; j < b; j++) {
                         int index = treeNodes.size();
-                        treeNodes.add(null);  // filled once sampled
+                        treeNodes.add(null); // filled once sampled
                         long stream = ((long) x.tree << 32) | index;
                         streams.add(new DecodeEngine.Stream(children[j], stream, x.position, budget));
                         owners.add(new int[] {x.tree, index, x.node, x.usedTokens});
@@ -115,8 +115,11 @@ public final class TreeSampler {
                     Completion c = s.completion();
                     nodes.get(o[0]).set(o[1], new SampledTree.Node(o[2], d + 1, s.streamId, c));
                     int used = o[3] + c.length();
-                    boolean expand = !last && c.finishReason() == FinishReason.LENGTH && c.length() == segment
-                            && used < gen.maxResponseTokens() && s.position < context;
+                    boolean expand = !last
+                            && c.finishReason() == FinishReason.LENGTH
+                            && c.length() == segment
+                            && used < gen.maxResponseTokens()
+                            && s.position < context;
                     if (expand) {
                         next.add(new Expansion(o[0], o[1], s.seq, d + 1, used, s.position));
                         toFeed.add(s);

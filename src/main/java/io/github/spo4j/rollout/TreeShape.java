@@ -15,7 +15,8 @@ public record TreeShape(int[] branching, int segmentTokens) {
         }
         branching = branching.clone();
         for (int d = 0; d < branching.length; d++) {
-            if (branching[d] < 1) throw new IllegalArgumentException("branching[" + d + "] must be >= 1, got " + branching[d]);
+            if (branching[d] < 1)
+                throw new IllegalArgumentException("branching[" + d + "] must be >= 1, got " + branching[d]);
         }
         if (segmentTokens < 1) throw new IllegalArgumentException("segmentTokens must be >= 1, got " + segmentTokens);
     }

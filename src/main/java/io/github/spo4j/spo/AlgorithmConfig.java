@@ -1,13 +1,13 @@
 package io.github.spo4j.spo;
 
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.tree.TreeBackupConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantageConfig;
 import io.github.spo4j.spo.advantage.GroupAdvantages;
 import io.github.spo4j.spo.advantage.TreeAdvantages;
 import io.github.spo4j.spo.advantage.VinePpoConfig;
 import io.github.spo4j.spo.partition.CutpointPartition;
 import io.github.spo4j.spo.replay.ReplayBuffer;
-import io.github.spo4j.kernels.loss.PolicyLossConfig;
-import io.github.spo4j.kernels.tree.TreeBackupConfig;
 import java.util.List;
 
 /**
@@ -37,8 +37,16 @@ import java.util.List;
  * @param group     GRPO / GRPO+mask / RLOO settings, else null
  * @param vine      VinePPO settings, else null
  */
-public record AlgorithmConfig(Algorithm algorithm, PolicyLossConfig loss, Sampling sampling, Batching batching,
-        Optimizer optimizer, ChainSettings chain, TreeSettings tree, GroupSettings group, VinePpoConfig vine) {
+public record AlgorithmConfig(
+        Algorithm algorithm,
+        PolicyLossConfig loss,
+        Sampling sampling,
+        Batching batching,
+        Optimizer optimizer,
+        ChainSettings chain,
+        TreeSettings tree,
+        GroupSettings group,
+        VinePpoConfig vine) {
 
     public AlgorithmConfig {
         SpoArguments.notNull(algorithm, "algorithm");
@@ -48,15 +56,19 @@ public record AlgorithmConfig(Algorithm algorithm, PolicyLossConfig loss, Sampli
         SpoArguments.notNull(optimizer, "optimizer");
         requireExactly(algorithm == Algorithm.SPO_CHAIN, chain, "chain", algorithm);
         requireExactly(algorithm == Algorithm.SPO_TREE, tree, "tree", algorithm);
-        requireExactly(algorithm == Algorithm.GRPO || algorithm == Algorithm.GRPO_MASK || algorithm == Algorithm.RLOO,
-                group, "group", algorithm);
+        requireExactly(
+                algorithm == Algorithm.GRPO || algorithm == Algorithm.GRPO_MASK || algorithm == Algorithm.RLOO,
+                group,
+                "group",
+                algorithm);
         requireExactly(algorithm == Algorithm.VINEPPO, vine, "vine", algorithm);
     }
 
     /** Sampling of responses, MC rollouts and tree segments (probabilities for ρ tests are taken at T). */
     public record Sampling(float temperature, float topP, int maxNewTokens, int contextTokens) {
         public Sampling {
-            SpoArguments.require(Float.isFinite(temperature) && temperature > 0,
+            SpoArguments.require(
+                    Float.isFinite(temperature) && temperature > 0,
                     "temperature must be finite and > 0, got " + temperature);
             SpoArguments.require(topP > 0 && topP <= 1, "topP must be in (0, 1], got " + topP);
             SpoArguments.positive(maxNewTokens, "maxNewTokens");
@@ -76,8 +88,12 @@ public record AlgorithmConfig(Algorithm algorithm, PolicyLossConfig loss, Sampli
      * @param miniBatchSize         samples per optimizer step
      * @param epochsPerIteration    passes over the iteration's samples
      */
-    public record Batching(int questionsPerIteration, int samplesPerQuestion, int episodesPerIteration,
-            int miniBatchSize, int epochsPerIteration) {
+    public record Batching(
+            int questionsPerIteration,
+            int samplesPerQuestion,
+            int episodesPerIteration,
+            int miniBatchSize,
+            int epochsPerIteration) {
         public Batching {
             SpoArguments.positive(questionsPerIteration, "questionsPerIteration");
             SpoArguments.positive(samplesPerQuestion, "samplesPerQuestion");
@@ -88,15 +104,18 @@ public record AlgorithmConfig(Algorithm algorithm, PolicyLossConfig loss, Sampli
     }
 
     /** AdamW with linear warmup, then linear decay to 0 over {@code iterations}. */
-    public record Optimizer(double learningRate, double weightDecay, double gradientClip, double warmupFraction,
-            int iterations) {
+    public record Optimizer(
+            double learningRate, double weightDecay, double gradientClip, double warmupFraction, int iterations) {
         public Optimizer {
-            SpoArguments.require(Double.isFinite(learningRate) && learningRate > 0,
+            SpoArguments.require(
+                    Double.isFinite(learningRate) && learningRate > 0,
                     "learningRate must be finite and > 0, got " + learningRate);
-            SpoArguments.require(Double.isFinite(weightDecay) && weightDecay >= 0,
+            SpoArguments.require(
+                    Double.isFinite(weightDecay) && weightDecay >= 0,
                     "weightDecay must be finite and >= 0, got " + weightDecay);
             SpoArguments.require(gradientClip > 0, "gradientClip must be > 0, got " + gradientClip);
-            SpoArguments.require(warmupFraction >= 0 && warmupFraction < 1,
+            SpoArguments.require(
+                    warmupFraction >= 0 && warmupFraction < 1,
                     "warmupFraction must be in [0, 1), got " + warmupFraction);
             SpoArguments.positive(iterations, "iterations");
         }
@@ -125,13 +144,19 @@ public record AlgorithmConfig(Algorithm algorithm, PolicyLossConfig loss, Sampli
      * @param replayMaxAge      iterations an edge stays in the replay buffer
      * @param replayPerQuestion edges drawn per question and iteration
      */
-    public record TreeSettings(List<Integer> branching, int segmentTokens, TreeBackupConfig backup,
-            TreeAdvantages.TruncatedLeafScoring truncatedLeaves, int replayMaxAge, int replayPerQuestion) {
+    public record TreeSettings(
+            List<Integer> branching,
+            int segmentTokens,
+            TreeBackupConfig backup,
+            TreeAdvantages.TruncatedLeafScoring truncatedLeaves,
+            int replayMaxAge,
+            int replayPerQuestion) {
         public TreeSettings {
             SpoArguments.notNull(branching, "branching");
             SpoArguments.require(!branching.isEmpty(), "branching must name at least one level");
             for (int i = 0; i < branching.size(); i++) {
-                SpoArguments.require(branching.get(i) != null && branching.get(i) > 0,
+                SpoArguments.require(
+                        branching.get(i) != null && branching.get(i) > 0,
                         "branching[" + i + "] must be > 0, got " + branching.get(i));
             }
             branching = List.copyOf(branching);
@@ -154,8 +179,7 @@ public record AlgorithmConfig(Algorithm algorithm, PolicyLossConfig loss, Sampli
     }
 
     /** Group baselines: GRPO's normalization, or RLOO's leave-one-out mean. */
-    public record GroupSettings(boolean leaveOneOut, boolean divideByStd, GroupAdvantages.StdEstimator std,
-            float eps) {
+    public record GroupSettings(boolean leaveOneOut, boolean divideByStd, GroupAdvantages.StdEstimator std, float eps) {
         public GroupSettings {
             SpoArguments.notNull(std, "std");
             SpoArguments.require(Float.isFinite(eps) && eps >= 0, "eps must be finite and >= 0, got " + eps);
@@ -184,45 +208,93 @@ public record AlgorithmConfig(Algorithm algorithm, PolicyLossConfig loss, Sampli
 
     /** SPO-chain, Rho GSM8K (int5, 9 rollouts). */
     public static AlgorithmConfig spoChain() {
-        return new AlgorithmConfig(Algorithm.SPO_CHAIN, PolicyLossConfig.spo(), Sampling.defaults(),
-                new Batching(64, 8, 512, 64, 2), Optimizer.defaults(),
-                new ChainSettings(CutpointPartition.defaults(), ChainAdvantageConfig.defaults()), null, null, null);
+        return new AlgorithmConfig(
+                Algorithm.SPO_CHAIN,
+                PolicyLossConfig.spo(),
+                Sampling.defaults(),
+                new Batching(64, 8, 512, 64, 2),
+                Optimizer.defaults(),
+                new ChainSettings(CutpointPartition.defaults(), ChainAdvantageConfig.defaults()),
+                null,
+                null,
+                null);
     }
 
     /** SPO-tree 6-6-6, Rho GSM8K (M = 30, 16 trees → 1024 edges). */
     public static AlgorithmConfig spoTree() {
-        return new AlgorithmConfig(Algorithm.SPO_TREE, PolicyLossConfig.spo(), Sampling.defaults(),
-                new Batching(16, 1, 1024, 128, 1), Optimizer.defaults(), null,
-                new TreeSettings(List.of(6, 6, 6), 30, TreeBackupConfig.spoTree(),
-                        TreeAdvantages.TruncatedLeafScoring.ZERO, ReplayBuffer.DEFAULT_MAX_AGE,
-                        ReplayBuffer.DEFAULT_MAX_PER_QUESTION), null, null);
+        return new AlgorithmConfig(
+                Algorithm.SPO_TREE,
+                PolicyLossConfig.spo(),
+                Sampling.defaults(),
+                new Batching(16, 1, 1024, 128, 1),
+                Optimizer.defaults(),
+                null,
+                new TreeSettings(
+                        List.of(6, 6, 6),
+                        30,
+                        TreeBackupConfig.spoTree(),
+                        TreeAdvantages.TruncatedLeafScoring.ZERO,
+                        ReplayBuffer.DEFAULT_MAX_AGE,
+                        ReplayBuffer.DEFAULT_MAX_PER_QUESTION),
+                null,
+                null);
     }
 
     /** GRPO: group-normalized response rewards, no probability mask. */
     public static AlgorithmConfig grpo() {
-        return new AlgorithmConfig(Algorithm.GRPO, PolicyLossConfig.grpo(), Sampling.defaults(),
-                new Batching(64, 8, 512, 128, 1), Optimizer.defaults(), null, null,
-                new GroupSettings(false, true, GroupAdvantages.StdEstimator.BESSEL, GroupAdvantages.DEFAULT_EPS), null);
+        return new AlgorithmConfig(
+                Algorithm.GRPO,
+                PolicyLossConfig.grpo(),
+                Sampling.defaults(),
+                new Batching(64, 8, 512, 128, 1),
+                Optimizer.defaults(),
+                null,
+                null,
+                new GroupSettings(false, true, GroupAdvantages.StdEstimator.BESSEL, GroupAdvantages.DEFAULT_EPS),
+                null);
     }
 
     /** GRPO with SPO's probability mask (ρ = 0.9) in the loss. */
     public static AlgorithmConfig grpoWithMask() {
         AlgorithmConfig g = grpo();
-        return new AlgorithmConfig(Algorithm.GRPO_MASK, PolicyLossConfig.spo(), g.sampling, g.batching, g.optimizer,
-                null, null, g.group, null);
+        return new AlgorithmConfig(
+                Algorithm.GRPO_MASK,
+                PolicyLossConfig.spo(),
+                g.sampling,
+                g.batching,
+                g.optimizer,
+                null,
+                null,
+                g.group,
+                null);
     }
 
     /** VinePPO (SPO_SPEC §8): no mask, 9 rollouts per step state, 25 steps estimated. */
     public static AlgorithmConfig vinePpo() {
-        return new AlgorithmConfig(Algorithm.VINEPPO, PolicyLossConfig.grpo(), Sampling.defaults(),
-                new Batching(64, 8, 512, 64, 2), Optimizer.defaults(), null, null, null, VinePpoConfig.defaults());
+        return new AlgorithmConfig(
+                Algorithm.VINEPPO,
+                PolicyLossConfig.grpo(),
+                Sampling.defaults(),
+                new Batching(64, 8, 512, 64, 2),
+                Optimizer.defaults(),
+                null,
+                null,
+                null,
+                VinePpoConfig.defaults());
     }
 
     /** RLOO: R minus the mean of the group's other rewards, no mask. */
     public static AlgorithmConfig rloo() {
-        return new AlgorithmConfig(Algorithm.RLOO, PolicyLossConfig.grpo(), Sampling.defaults(),
-                new Batching(64, 8, 512, 128, 1), Optimizer.defaults(), null, null,
-                new GroupSettings(true, false, GroupAdvantages.StdEstimator.BESSEL, 0f), null);
+        return new AlgorithmConfig(
+                Algorithm.RLOO,
+                PolicyLossConfig.grpo(),
+                Sampling.defaults(),
+                new Batching(64, 8, 512, 128, 1),
+                Optimizer.defaults(),
+                null,
+                null,
+                new GroupSettings(true, false, GroupAdvantages.StdEstimator.BESSEL, 0f),
+                null);
     }
 
     public AlgorithmConfig withLoss(PolicyLossConfig l) {

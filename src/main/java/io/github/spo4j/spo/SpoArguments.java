@@ -55,11 +55,12 @@ public final class SpoArguments {
         require(offsets[0] == 0, name + "[0] must be 0, got " + offsets[0]);
         for (int g = 1; g < offsets.length; g++) {
             if (offsets[g] <= offsets[g - 1]) {
-                throw new IllegalArgumentException(name + " must be strictly increasing (no empty group): " + name
-                        + "[" + g + "] = " + offsets[g] + " <= " + name + "[" + (g - 1) + "] = " + offsets[g - 1]);
+                throw new IllegalArgumentException(name + " must be strictly increasing (no empty group): " + name + "["
+                        + g + "] = " + offsets[g] + " <= " + name + "[" + (g - 1) + "] = " + offsets[g - 1]);
             }
         }
-        require(offsets[offsets.length - 1] == n,
+        require(
+                offsets[offsets.length - 1] == n,
                 name + "[G] must equal the number of entries " + n + ", got " + offsets[offsets.length - 1]);
     }
 

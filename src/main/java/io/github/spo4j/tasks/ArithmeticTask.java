@@ -37,8 +37,11 @@ public final class ArithmeticTask {
             if (maxValue < maxOperand) {
                 throw new IllegalArgumentException("maxValue = " + maxValue + " must be >= maxOperand = " + maxOperand);
             }
-            if (operations == null || operations.isEmpty() || !operations.chars().allMatch(c -> "+-*".indexOf(c) >= 0)) {
-                throw new IllegalArgumentException("operations must be a non-empty subset of \"+-*\", got " + operations);
+            if (operations == null
+                    || operations.isEmpty()
+                    || !operations.chars().allMatch(c -> "+-*".indexOf(c) >= 0)) {
+                throw new IllegalArgumentException(
+                        "operations must be a non-empty subset of \"+-*\", got " + operations);
             }
         }
 
@@ -99,7 +102,12 @@ public final class ArithmeticTask {
             }
             if (next < 0 || next > d.maxValue()) return null;
             question.append(op).append(operand);
-            solution.append(value).append(op).append(operand).append('=').append(next).append('\n');
+            solution.append(value)
+                    .append(op)
+                    .append(operand)
+                    .append('=')
+                    .append(next)
+                    .append('\n');
             value = next;
         }
         question.append('=');
@@ -118,6 +126,8 @@ public final class ArithmeticTask {
 
     /** The exact checker: the response's GSM8K answer equals the problem's. */
     public static boolean isCorrect(Problem problem, String response) {
-        return Gsm8kAnswers.extract(response).map(a -> Gsm8kAnswers.isCorrect(a, problem.answer())).orElse(false);
+        return Gsm8kAnswers.extract(response)
+                .map(a -> Gsm8kAnswers.isCorrect(a, problem.answer()))
+                .orElse(false);
     }
 }

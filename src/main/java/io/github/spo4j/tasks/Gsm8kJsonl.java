@@ -43,8 +43,9 @@ public final class Gsm8kJsonl {
                 String question = string(o, "question", file, lineNo);
                 String answer = string(o, "answer", file, lineNo);
                 final int at = lineNo;
-                String gold = Gsm8kAnswers.extract(answer).orElseThrow(() -> new TaskFormatException(file, at,
-                        "the answer has no final \"#### answer\""));
+                String gold = Gsm8kAnswers.extract(answer)
+                        .orElseThrow(
+                                () -> new TaskFormatException(file, at, "the answer has no final \"#### answer\""));
                 out.add(new Problem(out.size(), question, answer, gold));
             }
         }

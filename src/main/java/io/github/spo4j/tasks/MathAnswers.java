@@ -42,6 +42,7 @@ public final class MathAnswers {
      * {@code math.isclose(a, b, abs_tol=1e-3)}, an absolute tolerance (a relative 1e-3 would take 1001 for 1000).
      */
     public static final double TOLERANCE = 1e-3;
+
     private static final double RELATIVE_TOLERANCE = 1e-9;
 
     private static final String FINAL_OPEN = "final answer is $";
@@ -67,7 +68,8 @@ public final class MathAnswers {
 
     private static final String DECIMAL = "[-+]?(?:\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d*)?|\\.\\d+)";
     private static final Pattern NUMBER = Pattern.compile(DECIMAL);
-    private static final Pattern FRAC = Pattern.compile("([-+]?)\\\\frac\\{(" + DECIMAL + ")\\}\\{(" + DECIMAL + ")\\}");
+    private static final Pattern FRAC =
+            Pattern.compile("([-+]?)\\\\frac\\{(" + DECIMAL + ")\\}\\{(" + DECIMAL + ")\\}");
     private static final Pattern SLASH = Pattern.compile("(" + DECIMAL + ")/(" + DECIMAL + ")");
 
     private MathAnswers() {}
@@ -176,8 +178,10 @@ public final class MathAnswers {
         if (raw == null) return Optional.empty();
         int from = 0, to = raw.length();
         while (from < to && (raw.charAt(from) == ':' || Character.isWhitespace(raw.charAt(from)))) from++;
-        while (to > from && (raw.charAt(to - 1) == '.' || raw.charAt(to - 1) == '/'
-                || Character.isWhitespace(raw.charAt(to - 1)))) {
+        while (to > from
+                && (raw.charAt(to - 1) == '.'
+                        || raw.charAt(to - 1) == '/'
+                        || Character.isWhitespace(raw.charAt(to - 1)))) {
             to--;
         }
         return from == to ? Optional.empty() : Optional.of(raw.substring(from, to));

@@ -45,7 +45,9 @@ public final class MathJsonl {
                 } else {
                     gold = MathAnswers.lastBoxed(solution).map(String::strip).orElse("");
                     if (gold.isEmpty()) {
-                        throw new TaskFormatException(file, lineNo,
+                        throw new TaskFormatException(
+                                file,
+                                lineNo,
                                 "the solution has no non-empty \\boxed{} answer and there is no \"answer\" field");
                     }
                 }

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 
 /** Reads a task's jsonl file in whichever of the known forms it is. */
 public final class TaskFiles {
-    private static final String FORMS = "expected GSM8K fields \"question\" and \"answer\" or MATH fields "
-            + "\"problem\" and \"solution\"";
+    private static final String FORMS =
+            "expected GSM8K fields \"question\" and \"answer\" or MATH fields " + "\"problem\" and \"solution\"";
 
     private TaskFiles() {}
 
@@ -43,8 +43,8 @@ public final class TaskFiles {
                 if (math) return AnswerFormat.MATH;
                 throw new TaskFormatException(file, lineNo, FORMS + ", found fields " + o.keySet());
             }
-            throw new TaskFormatException(file, Math.max(lineNo, 1), "no problems: the file has no non-blank line; "
-                    + FORMS);
+            throw new TaskFormatException(
+                    file, Math.max(lineNo, 1), "no problems: the file has no non-blank line; " + FORMS);
         }
     }
 }

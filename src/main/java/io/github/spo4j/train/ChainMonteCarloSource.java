@@ -28,14 +28,17 @@ final class ChainMonteCarloSource implements EpisodeSource {
     ChainMonteCarloSource(TrainingContext context) {
         this.context = context;
         sampler = context.chainSampler();
-        estimator = new ChainValueEstimator(sampler, context.generation(Seeds.MONTE_CARLO, 0),
+        estimator = new ChainValueEstimator(
+                sampler,
+                context.generation(Seeds.MONTE_CARLO, 0),
                 context.task().trainReward());
         AlgorithmConfig algo = context.algo();
         if (algo.algorithm() == Algorithm.SPO_CHAIN) {
-            advantages = new ChainAdvantages(algo.chain().partition(), estimator, algo.chain().advantages())::compute;
+            advantages = new ChainAdvantages(
+                    algo.chain().partition(), estimator, algo.chain().advantages())::compute;
         } else if (algo.algorithm() == Algorithm.VINEPPO) {
-            advantages = new VinePpoAdvantages(new NewlineStepPartition(context.task().tokenizer()::tokenTexts),
-                    estimator, algo.vine())::compute;
+            advantages = new VinePpoAdvantages(
+                    new NewlineStepPartition(context.task().tokenizer()::tokenTexts), estimator, algo.vine())::compute;
         } else {
             throw new IllegalArgumentException(algo.algorithm() + " is not a chain Monte-Carlo algorithm");
         }
@@ -48,8 +51,13 @@ final class ChainMonteCarloSource implements EpisodeSource {
         TrainingContext.Groups sampled = context.sampleGroups(sampler, questions, iteration);
         List<Trajectory> batch = new ArrayList<>(sampled.targets().size());
         for (int k = 0; k < sampled.targets().size(); k++) {
-            batch.add(new Trajectory(questions.get(k / g), sampled.queries().get(k), sampled.targets().get(k),
-                    sampled.oldLogp()[k], sampled.rewards()[k], sampled.completions().get(k).finishReason()));
+            batch.add(new Trajectory(
+                    questions.get(k / g),
+                    sampled.queries().get(k),
+                    sampled.targets().get(k),
+                    sampled.oldLogp()[k],
+                    sampled.rewards()[k],
+                    sampled.completions().get(k).finishReason()));
         }
         estimator.setSeed(context.seed(Seeds.MONTE_CARLO, iteration));
         Threads.sampling();
@@ -57,10 +65,14 @@ final class ChainMonteCarloSource implements EpisodeSource {
         float[][] refLogp = context.referenceLogprobs(sampled.queries(), sampled.targets());
         List<Episode> episodes = new ArrayList<>(batch.size());
         for (int k = 0; k < batch.size(); k++) {
-            episodes.add(new Episode(sampled.queries().get(k), sampled.targets().get(k), sampled.oldLogp()[k],
-                    segmentAdvantages.get(k).tokenAdvantages(), TrainingContext.row(refLogp, k)));
+            episodes.add(new Episode(
+                    sampled.queries().get(k),
+                    sampled.targets().get(k),
+                    sampled.oldLogp()[k],
+                    segmentAdvantages.get(k).tokenAdvantages(),
+                    TrainingContext.row(refLogp, k)));
         }
-        return new Batch(episodes, sampled.meanReward(), sampled.completions().size(),
-                sampler.generatedTokens() - tokensBefore);
+        return new Batch(
+                episodes, sampled.meanReward(), sampled.completions().size(), sampler.generatedTokens() - tokensBefore);
     }
 }

@@ -11,12 +11,12 @@ import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantageConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantages;
-import io.github.spo4j.spo.partition.CutpointPartition;
-import io.github.spo4j.spo.partition.NewlineStepPartition;
 import io.github.spo4j.spo.advantage.SegmentAdvantageBatch;
-import io.github.spo4j.spo.data.Trajectory;
 import io.github.spo4j.spo.advantage.VinePpoAdvantages;
 import io.github.spo4j.spo.advantage.VinePpoConfig;
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.spo.partition.CutpointPartition;
+import io.github.spo4j.spo.partition.NewlineStepPartition;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -46,8 +46,18 @@ import java.util.Random;
  */
 public final class CreditAudit {
     /** The batch and the reference. */
-    public record Config(int questions, int samples, int referenceRollouts, float temperature, float topP,
-            int maxNewTokens, double rho, long seed, int maxStreams, int kvBlockSize, int kvBlocks) {
+    public record Config(
+            int questions,
+            int samples,
+            int referenceRollouts,
+            float temperature,
+            float topP,
+            int maxNewTokens,
+            double rho,
+            long seed,
+            int maxStreams,
+            int kvBlockSize,
+            int kvBlocks) {
         public Config {
             if (questions < 1) throw new IllegalArgumentException("questions must be >= 1, got " + questions);
             if (samples < 2) throw new IllegalArgumentException("samples must be >= 2 (a group), got " + samples);
@@ -117,7 +127,11 @@ public final class CreditAudit {
      * @param signAgreement the fraction of clear tokens (|A*| ≥ 0.25) whose advantage has A*'s sign
      * @param noCredit      the fraction of clear tokens given an advantage of exactly 0 (counted as wrong above)
      */
-    public record Row(String estimator, double correlation, double signAgreement, double noCredit,
+    public record Row(
+            String estimator,
+            double correlation,
+            double signAgreement,
+            double noCredit,
             double extraTokensPerResponse) {}
 
     /**
@@ -127,8 +141,16 @@ public final class CreditAudit {
      * @param referenceReliability Spearman–Brown reliability of the reference from its two halves
      * @param referenceTokensPerResponse tokens the reference's rollouts generated per response
      */
-    public record Result(int responses, double meanReward, double meanResponseTokens, int decisionTokens,
-            double decisionFraction, int clearTokens, double referenceReliability, double referenceTokensPerResponse, List<Row> rows) {}
+    public record Result(
+            int responses,
+            double meanReward,
+            double meanResponseTokens,
+            int decisionTokens,
+            double decisionFraction,
+            int clearTokens,
+            double referenceReliability,
+            double referenceTokensPerResponse,
+            List<Row> rows) {}
 
     /** |A*| from which a decision token clearly mattered. */
     static final double CLEAR = 0.25;
@@ -139,10 +161,11 @@ public final class CreditAudit {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
-        if (estimators == null || estimators.isEmpty()) throw new IllegalArgumentException("estimators must not be empty");
+        if (estimators == null || estimators.isEmpty())
+            throw new IllegalArgumentException("estimators must not be empty");
         if (config.questions() > task.train().size()) {
-            throw new IllegalArgumentException("questions must be <= the " + task.train().size()
-                    + " training problems, got " + config.questions());
+            throw new IllegalArgumentException("questions must be <= the "
+                    + task.train().size() + " training problems, got " + config.questions());
         }
         int g = config.samples();
         List<Integer> order = new ArrayList<>();
@@ -162,7 +185,8 @@ public final class CreditAudit {
             List<Completion> flat = new ArrayList<>();
             for (int i = 0; i < questions.size(); i++) {
                 for (Completion c : groups.get(i)) {
-                    rewards[flat.size()] = task.reward(task.train().get(questions.get(i)), c.tokens(), c.finishReason());
+                    rewards[flat.size()] =
+                            task.reward(task.train().get(questions.get(i)), c.tokens(), c.finishReason());
                     flat.add(c);
                     queries.add(prompts.get(i));
                     targets.add(c.tokens());
@@ -171,7 +195,12 @@ public final class CreditAudit {
             float[][] oldLogp = Trainer.logprobs(policy, queries, targets, config.temperature(), 256);
             List<Trajectory> batch = new ArrayList<>(flat.size());
             for (int k = 0; k < flat.size(); k++) {
-                batch.add(new Trajectory(questions.get(k / g), queries.get(k), targets.get(k), oldLogp[k], rewards[k],
+                batch.add(new Trajectory(
+                        questions.get(k / g),
+                        queries.get(k),
+                        targets.get(k),
+                        oldLogp[k],
+                        rewards[k],
                         flat.get(k).finishReason()));
             }
             Threads.sampling();
@@ -210,7 +239,8 @@ public final class CreditAudit {
                 List<Double> x = new ArrayList<>();
                 for (int k = 0; k < batch.size(); k++) {
                     Trajectory t = batch.get(k);
-                    for (int i = 0; i < t.responseLength(); i++) if (t.tokenProbability(i) < config.rho()) x.add((double) adv[k][i]);
+                    for (int i = 0; i < t.responseLength(); i++)
+                        if (t.tokenProbability(i) < config.rho()) x.add((double) adv[k][i]);
                 }
                 int right = 0, none = 0;
                 for (int i = 0; i < x.size(); i++) {
@@ -219,24 +249,42 @@ public final class CreditAudit {
                     if (Math.signum(x.get(i)) == Math.signum(r)) right++;
                     if (x.get(i) == 0) none++;
                 }
-                rows.add(new Row(est.name(), correlation(x, reference), clear == 0 ? Double.NaN : (double) right / clear,
-                        clear == 0 ? Double.NaN : (double) none / clear, extra));
+                rows.add(new Row(
+                        est.name(),
+                        correlation(x, reference),
+                        clear == 0 ? Double.NaN : (double) right / clear,
+                        clear == 0 ? Double.NaN : (double) none / clear,
+                        extra));
             }
             double meanReward = 0;
             for (double r : rewards) meanReward += r / rewards.length;
-            return new Result(batch.size(), meanReward, (double) responseTokens / batch.size(), reference.size(),
-                    responseTokens == 0 ? 0 : (double) reference.size() / responseTokens, clear, reliability,
+            return new Result(
+                    batch.size(),
+                    meanReward,
+                    (double) responseTokens / batch.size(),
+                    reference.size(),
+                    responseTokens == 0 ? 0 : (double) reference.size() / responseTokens,
+                    clear,
+                    reliability,
                     referenceTokens,
                     rows);
         }
     }
 
-    private static float[][] advantages(Estimator est, List<Trajectory> batch, double[] rewards, int g,
-            ChainSampler sampler, TrainingTask task, Config config, long stream) {
+    private static float[][] advantages(
+            Estimator est,
+            List<Trajectory> batch,
+            double[] rewards,
+            int g,
+            ChainSampler sampler,
+            TrainingTask task,
+            Config config,
+            long stream) {
         float[][] out = new float[batch.size()][];
         switch (est.algorithm()) {
             case GRPO, RLOO -> {
-                AlgorithmConfig.GroupSettings group = AlgorithmConfig.of(est.algorithm()).group();
+                AlgorithmConfig.GroupSettings group =
+                        AlgorithmConfig.of(est.algorithm()).group();
                 for (int q = 0; q < batch.size() / g; q++) {
                     float[] r = new float[g];
                     for (int j = 0; j < g; j++) r[j] = (float) rewards[q * g + j];
@@ -249,10 +297,13 @@ public final class CreditAudit {
             }
             case SPO_CHAIN -> out = chain(batch, sampler, task, config, est.cutpointInterval(), est.rollouts(), stream);
             case VINEPPO -> {
-                ChainValueEstimator values = new ChainValueEstimator(sampler, generation(task, config, stream),
-                        task.trainReward());
-                SegmentAdvantageBatch r = new VinePpoAdvantages(new NewlineStepPartition(task.tokenizer()::tokenTexts),
-                        values, new VinePpoConfig(est.rollouts(), VinePpoConfig.DEFAULT_MAX_STEPS_ESTIMATED)).compute(batch);
+                ChainValueEstimator values =
+                        new ChainValueEstimator(sampler, generation(task, config, stream), task.trainReward());
+                SegmentAdvantageBatch r = new VinePpoAdvantages(
+                                new NewlineStepPartition(task.tokenizer()::tokenTexts),
+                                values,
+                                new VinePpoConfig(est.rollouts(), VinePpoConfig.DEFAULT_MAX_STEPS_ESTIMATED))
+                        .compute(batch);
                 for (int k = 0; k < batch.size(); k++) out[k] = r.get(k).tokenAdvantages();
             }
             default -> throw new IllegalArgumentException("estimator " + est.name() + " is not auditable");
@@ -260,20 +311,32 @@ public final class CreditAudit {
         return out;
     }
 
-    private static float[][] chain(List<Trajectory> batch, ChainSampler sampler, TrainingTask task, Config config,
-            int interval, int rollouts, long stream) {
-        ChainValueEstimator values = new ChainValueEstimator(sampler, generation(task, config, stream),
-                task.trainReward());
-        SegmentAdvantageBatch r = new ChainAdvantages(new CutpointPartition(config.rho(), interval), values,
-                new ChainAdvantageConfig(rollouts, true, config.rho())).compute(batch);
+    private static float[][] chain(
+            List<Trajectory> batch,
+            ChainSampler sampler,
+            TrainingTask task,
+            Config config,
+            int interval,
+            int rollouts,
+            long stream) {
+        ChainValueEstimator values =
+                new ChainValueEstimator(sampler, generation(task, config, stream), task.trainReward());
+        SegmentAdvantageBatch r = new ChainAdvantages(
+                        new CutpointPartition(config.rho(), interval),
+                        values,
+                        new ChainAdvantageConfig(rollouts, true, config.rho()))
+                .compute(batch);
         float[][] out = new float[batch.size()][];
         for (int k = 0; k < batch.size(); k++) out[k] = r.get(k).tokenAdvantages();
         return out;
     }
 
     private static GenerationConfig generation(TrainingTask task, Config c, long stream) {
-        SamplerConfig sampling = SamplerConfig.builder().temperature(c.temperature()).topP(c.topP())
-                .seed(Seeds.mix(c.seed(), stream)).build();
+        SamplerConfig sampling = SamplerConfig.builder()
+                .temperature(c.temperature())
+                .topP(c.topP())
+                .seed(Seeds.mix(c.seed(), stream))
+                .build();
         return GenerationConfig.of(sampling, c.maxNewTokens(), task.tokenizer().eosIds());
     }
 

@@ -28,8 +28,17 @@ public final class Evaluator {
      * @param temperature  temperature of the k samples
      * @param maxStreams   continuations decoded together
      */
-    public static Result evaluate(Policy policy, TrainingTask task, List<Problem> problems, int maxNewTokens,
-            int samples, float temperature, long seed, int maxStreams, int kvBlockSize, int kvBlocks) {
+    public static Result evaluate(
+            Policy policy,
+            TrainingTask task,
+            List<Problem> problems,
+            int maxNewTokens,
+            int samples,
+            float temperature,
+            long seed,
+            int maxStreams,
+            int kvBlockSize,
+            int kvBlocks) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (problems == null || problems.isEmpty()) throw new IllegalArgumentException("problems must not be empty");
@@ -40,8 +49,13 @@ public final class Evaluator {
         try (KvCache pool = policy.createKvCache(kvBlockSize, kvBlocks)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             sampler.setMaxStreamsPerBatch(maxStreams);
-            GenerationConfig gen = GenerationConfig.of(SamplerConfig.builder().temperature(temperature)
-                    .seed(Seeds.mix(seed, Seeds.EVAL)).build(), maxNewTokens, task.tokenizer().eosIds());
+            GenerationConfig gen = GenerationConfig.of(
+                    SamplerConfig.builder()
+                            .temperature(temperature)
+                            .seed(Seeds.mix(seed, Seeds.EVAL))
+                            .build(),
+                    maxNewTokens,
+                    task.tokenizer().eosIds());
             List<Completion> greedy = sampler.greedy(prompts, gen);
             int correct = 0;
             for (int i = 0; i < problems.size(); i++) {

@@ -31,11 +31,15 @@ final class GroupBaselineSource implements EpisodeSource {
             for (int j = 0; j < g; j++) {
                 int k = i * g + j;
                 int[] response = sampled.targets().get(k);
-                episodes.add(new Episode(sampled.queries().get(k), response, sampled.oldLogp()[k],
-                        TrainingContext.constant(response.length, adv[j]), TrainingContext.row(refLogp, k)));
+                episodes.add(new Episode(
+                        sampled.queries().get(k),
+                        response,
+                        sampled.oldLogp()[k],
+                        TrainingContext.constant(response.length, adv[j]),
+                        TrainingContext.row(refLogp, k)));
             }
         }
-        return new Batch(episodes, sampled.meanReward(), sampled.completions().size(),
-                sampler.generatedTokens() - tokensBefore);
+        return new Batch(
+                episodes, sampled.meanReward(), sampled.completions().size(), sampler.generatedTokens() - tokensBefore);
     }
 }

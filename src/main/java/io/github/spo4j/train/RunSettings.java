@@ -17,8 +17,17 @@ package io.github.spo4j.train;
  * @param kvBlocks         KV-cache pool size in blocks
  * @param kvBlockSize      tokens per KV block
  */
-public record RunSettings(long seed, long tokenBudget, int evalEvery, int evalProblems, int evalSamples,
-        float evalTemperature, int microBatchSize, int checkpointEvery, int maxStreams, int kvBlocks,
+public record RunSettings(
+        long seed,
+        long tokenBudget,
+        int evalEvery,
+        int evalProblems,
+        int evalSamples,
+        float evalTemperature,
+        int microBatchSize,
+        int checkpointEvery,
+        int maxStreams,
+        int kvBlocks,
         int kvBlockSize) {
 
     public RunSettings {

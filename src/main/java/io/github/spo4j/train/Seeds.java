@@ -2,8 +2,15 @@ package io.github.spo4j.train;
 
 /** Derived seeds: every random choice of a run is keyed by the run seed, a purpose, and its position in the run. */
 final class Seeds {
-    static final long QUESTIONS = 1, RESPONSES = 2, MONTE_CARLO = 3, TREES = 4, SHUFFLE = 5, REPLAY = 6, EVAL = 7,
-            SFT = 8, AUDIT = 9;
+    static final long QUESTIONS = 1,
+            RESPONSES = 2,
+            MONTE_CARLO = 3,
+            TREES = 4,
+            SHUFFLE = 5,
+            REPLAY = 6,
+            EVAL = 7,
+            SFT = 8,
+            AUDIT = 9;
 
     private Seeds() {}
 

@@ -27,7 +27,8 @@ public final class Sft {
             if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
                 throw new IllegalArgumentException("learningRate must be finite and > 0, got " + learningRate);
             }
-            if (!(warmup >= 0 && warmup < 1)) throw new IllegalArgumentException("warmup must be in [0, 1), got " + warmup);
+            if (!(warmup >= 0 && warmup < 1))
+                throw new IllegalArgumentException("warmup must be in [0, 1), got " + warmup);
         }
     }
 
@@ -49,8 +50,8 @@ public final class Sft {
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
         Threads.training();
-        AlgorithmConfig.Optimizer schedule = new AlgorithmConfig.Optimizer(config.learningRate(), 0, 1.0,
-                config.warmup(), config.steps());
+        AlgorithmConfig.Optimizer schedule =
+                new AlgorithmConfig.Optimizer(config.learningRate(), 0, 1.0, config.warmup(), config.steps());
         SplittableRandom rng = new SplittableRandom(Seeds.mix(config.seed(), Seeds.SFT));
         int tail = Math.max(1, config.steps() / 10);
         double tailLoss = 0;

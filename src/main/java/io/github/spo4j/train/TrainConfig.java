@@ -14,8 +14,8 @@ import io.github.spo4j.spo.AlgorithmConfig.Optimizer;
 import io.github.spo4j.spo.AlgorithmConfig.Sampling;
 import io.github.spo4j.spo.AlgorithmConfig.TreeSettings;
 import io.github.spo4j.spo.advantage.ChainAdvantageConfig;
-import io.github.spo4j.spo.partition.CutpointPartition;
 import io.github.spo4j.spo.advantage.VinePpoConfig;
+import io.github.spo4j.spo.partition.CutpointPartition;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -46,7 +46,9 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
 
     /** The CLI name of an algorithm: "spo-chain", "spo-tree", "grpo", "grpo-mask", "vineppo", "rloo". */
     public static String nameOf(Algorithm a) {
-        return a == Algorithm.VINEPPO ? "vineppo" : a.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return a == Algorithm.VINEPPO
+                ? "vineppo"
+                : a.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** @throws IllegalArgumentException listing the names when {@code name} is none of them */
@@ -58,115 +60,298 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
         throw new IllegalArgumentException("algorithm must be one of " + names + ", got \"" + name + "\"");
     }
 
-    private record Knob(String name, String help, Predicate<Algorithm> appliesTo, Function<TrainConfig, String> get,
+    private record Knob(
+            String name,
+            String help,
+            Predicate<Algorithm> appliesTo,
+            Function<TrainConfig, String> get,
             BiFunction<TrainConfig, String, TrainConfig> set) {}
 
     private static final Predicate<Algorithm> ALL = a -> true;
     private static final List<Knob> KNOBS = List.of(
             // loss (SPO_SPEC §4)
-            new Knob("clip-eps", "PPO clip ε (both sides)", ALL, c -> f(c.loss().epsLow()),
+            new Knob(
+                    "clip-eps",
+                    "PPO clip ε (both sides)",
+                    ALL,
+                    c -> f(c.loss().epsLow()),
                     (c, v) -> c.withLoss(c.loss().toBuilder().eps(parseFloat(v)).build())),
-            new Knob("clip-eps-high", "upper clip ε (clip-higher)", ALL, c -> f(c.loss().epsHigh()),
-                    (c, v) -> c.withLoss(c.loss().toBuilder().epsHigh(parseFloat(v)).build())),
-            new Knob("mask-rho", "probability mask: train tokens with p_old < ρ (1 = off)", ALL,
-                    c -> f(c.loss().rho()), (c, v) -> c.withLoss(c.loss().toBuilder().rho(parseFloat(v)).build())),
-            new Knob("kl-beta", "β of the k3 KL penalty to the frozen reference", ALL, c -> f(c.loss().beta()),
-                    (c, v) -> c.withLoss(c.loss().toBuilder().beta(parseFloat(v)).build())),
-            new Knob("whiten", "whiten advantages per micro-batch", ALL, c -> Boolean.toString(c.loss().whiten()),
-                    (c, v) -> c.withLoss(c.loss().toBuilder().whiten(parseBoolean(v)).build())),
-            new Knob("max-mean-ratio", "skip a micro-batch whose mean ratio exceeds this (0 = never)", ALL,
+            new Knob(
+                    "clip-eps-high",
+                    "upper clip ε (clip-higher)",
+                    ALL,
+                    c -> f(c.loss().epsHigh()),
+                    (c, v) -> c.withLoss(
+                            c.loss().toBuilder().epsHigh(parseFloat(v)).build())),
+            new Knob(
+                    "mask-rho",
+                    "probability mask: train tokens with p_old < ρ (1 = off)",
+                    ALL,
+                    c -> f(c.loss().rho()),
+                    (c, v) -> c.withLoss(c.loss().toBuilder().rho(parseFloat(v)).build())),
+            new Knob(
+                    "kl-beta",
+                    "β of the k3 KL penalty to the frozen reference",
+                    ALL,
+                    c -> f(c.loss().beta()),
+                    (c, v) ->
+                            c.withLoss(c.loss().toBuilder().beta(parseFloat(v)).build())),
+            new Knob(
+                    "whiten",
+                    "whiten advantages per micro-batch",
+                    ALL,
+                    c -> Boolean.toString(c.loss().whiten()),
+                    (c, v) -> c.withLoss(
+                            c.loss().toBuilder().whiten(parseBoolean(v)).build())),
+            new Knob(
+                    "max-mean-ratio",
+                    "skip a micro-batch whose mean ratio exceeds this (0 = never)",
+                    ALL,
                     c -> f(c.loss().maxMeanRatio()),
-                    (c, v) -> c.withLoss(c.loss().toBuilder().maxMeanRatio(parseFloat(v)).build())),
+                    (c, v) -> c.withLoss(
+                            c.loss().toBuilder().maxMeanRatio(parseFloat(v)).build())),
             // sampling
-            new Knob("temperature", "sampling temperature T (also of π_old)", ALL,
-                    c -> f(c.sampling().temperature()), (c, v) -> c.withSampling(new Sampling(parseFloat(v),
-                            c.sampling().topP(), c.sampling().maxNewTokens(), c.sampling().contextTokens()))),
-            new Knob("top-p", "nucleus sampling p", ALL, c -> f(c.sampling().topP()),
-                    (c, v) -> c.withSampling(new Sampling(c.sampling().temperature(), parseFloat(v),
-                            c.sampling().maxNewTokens(), c.sampling().contextTokens()))),
-            new Knob("max-new-tokens", "response length limit", ALL, c -> i(c.sampling().maxNewTokens()),
-                    (c, v) -> c.withSampling(new Sampling(c.sampling().temperature(), c.sampling().topP(),
-                            parseInt(v), c.sampling().contextTokens()))),
+            new Knob(
+                    "temperature",
+                    "sampling temperature T (also of π_old)",
+                    ALL,
+                    c -> f(c.sampling().temperature()),
+                    (c, v) -> c.withSampling(new Sampling(
+                            parseFloat(v),
+                            c.sampling().topP(),
+                            c.sampling().maxNewTokens(),
+                            c.sampling().contextTokens()))),
+            new Knob(
+                    "top-p",
+                    "nucleus sampling p",
+                    ALL,
+                    c -> f(c.sampling().topP()),
+                    (c, v) -> c.withSampling(new Sampling(
+                            c.sampling().temperature(),
+                            parseFloat(v),
+                            c.sampling().maxNewTokens(),
+                            c.sampling().contextTokens()))),
+            new Knob(
+                    "max-new-tokens",
+                    "response length limit",
+                    ALL,
+                    c -> i(c.sampling().maxNewTokens()),
+                    (c, v) -> c.withSampling(new Sampling(
+                            c.sampling().temperature(),
+                            c.sampling().topP(),
+                            parseInt(v),
+                            c.sampling().contextTokens()))),
             // batching
-            new Knob("questions", "questions per iteration", ALL, c -> i(c.batching().questionsPerIteration()),
+            new Knob(
+                    "questions",
+                    "questions per iteration",
+                    ALL,
+                    c -> i(c.batching().questionsPerIteration()),
                     (c, v) -> c.withBatching(batching(c.batching(), 0, parseInt(v)))),
-            new Knob("samples", "responses per question", a -> a != Algorithm.SPO_TREE,
+            new Knob(
+                    "samples",
+                    "responses per question",
+                    a -> a != Algorithm.SPO_TREE,
                     c -> i(c.batching().samplesPerQuestion()),
                     (c, v) -> c.withBatching(batching(c.batching(), 1, parseInt(v)))),
-            new Knob("episodes", "training episodes per iteration (tree edges are resampled to this)",
-                    a -> a == Algorithm.SPO_TREE, c -> i(c.batching().episodesPerIteration()),
+            new Knob(
+                    "episodes",
+                    "training episodes per iteration (tree edges are resampled to this)",
+                    a -> a == Algorithm.SPO_TREE,
+                    c -> i(c.batching().episodesPerIteration()),
                     (c, v) -> c.withBatching(batching(c.batching(), 2, parseInt(v)))),
-            new Knob("minibatch", "episodes per optimizer step", ALL, c -> i(c.batching().miniBatchSize()),
+            new Knob(
+                    "minibatch",
+                    "episodes per optimizer step",
+                    ALL,
+                    c -> i(c.batching().miniBatchSize()),
                     (c, v) -> c.withBatching(batching(c.batching(), 3, parseInt(v)))),
-            new Knob("epochs", "passes over an iteration's episodes", ALL, c -> i(c.batching().epochsPerIteration()),
+            new Knob(
+                    "epochs",
+                    "passes over an iteration's episodes",
+                    ALL,
+                    c -> i(c.batching().epochsPerIteration()),
                     (c, v) -> c.withBatching(batching(c.batching(), 4, parseInt(v)))),
             // optimizer
-            new Knob("lr", "AdamW peak learning rate", ALL, c -> d(c.optimizer().learningRate()),
+            new Knob(
+                    "lr",
+                    "AdamW peak learning rate",
+                    ALL,
+                    c -> d(c.optimizer().learningRate()),
                     (c, v) -> c.withOptimizer(optimizer(c.optimizer(), 0, v))),
-            new Knob("weight-decay", "AdamW weight decay", ALL, c -> d(c.optimizer().weightDecay()),
+            new Knob(
+                    "weight-decay",
+                    "AdamW weight decay",
+                    ALL,
+                    c -> d(c.optimizer().weightDecay()),
                     (c, v) -> c.withOptimizer(optimizer(c.optimizer(), 1, v))),
-            new Knob("grad-clip", "gradient-norm clip", ALL, c -> d(c.optimizer().gradientClip()),
+            new Knob(
+                    "grad-clip",
+                    "gradient-norm clip",
+                    ALL,
+                    c -> d(c.optimizer().gradientClip()),
                     (c, v) -> c.withOptimizer(optimizer(c.optimizer(), 2, v))),
-            new Knob("warmup", "fraction of the schedule spent warming up linearly", ALL,
-                    c -> d(c.optimizer().warmupFraction()), (c, v) -> c.withOptimizer(optimizer(c.optimizer(), 3, v))),
-            new Knob("iterations", "iterations (the run's end and schedule when there is no token budget)", ALL,
-                    c -> i(c.optimizer().iterations()), (c, v) -> c.withOptimizer(optimizer(c.optimizer(), 4, v))),
+            new Knob(
+                    "warmup",
+                    "fraction of the schedule spent warming up linearly",
+                    ALL,
+                    c -> d(c.optimizer().warmupFraction()),
+                    (c, v) -> c.withOptimizer(optimizer(c.optimizer(), 3, v))),
+            new Knob(
+                    "iterations",
+                    "iterations (the run's end and schedule when there is no token budget)",
+                    ALL,
+                    c -> i(c.optimizer().iterations()),
+                    (c, v) -> c.withOptimizer(optimizer(c.optimizer(), 4, v))),
             // SPO-chain (§1a, §2) and VinePPO (§8)
-            new Knob("cutpoint-rho", "cutpoints are tokens with p_old < ρ", a -> a == Algorithm.SPO_CHAIN,
-                    c -> d(c.chain().partition().rho()), (c, v) -> c.withChain(new ChainSettings(
-                            new CutpointPartition(parseDouble(v), c.chain().partition().cutpointInterval()),
+            new Knob(
+                    "cutpoint-rho",
+                    "cutpoints are tokens with p_old < ρ",
+                    a -> a == Algorithm.SPO_CHAIN,
+                    c -> d(c.chain().partition().rho()),
+                    (c, v) -> c.withChain(new ChainSettings(
+                            new CutpointPartition(
+                                    parseDouble(v), c.chain().partition().cutpointInterval()),
                             c.chain().advantages()))),
-            new Knob("cutpoint-interval", "K: a segment boundary every K-th cutpoint", a -> a == Algorithm.SPO_CHAIN,
-                    c -> i(c.chain().partition().cutpointInterval()), (c, v) -> c.withChain(new ChainSettings(
-                            new CutpointPartition(c.chain().partition().rho(), parseInt(v)), c.chain().advantages()))),
-            new Knob("rollouts", "N: Monte-Carlo rollouts per state",
+            new Knob(
+                    "cutpoint-interval",
+                    "K: a segment boundary every K-th cutpoint",
+                    a -> a == Algorithm.SPO_CHAIN,
+                    c -> i(c.chain().partition().cutpointInterval()),
+                    (c, v) -> c.withChain(new ChainSettings(
+                            new CutpointPartition(c.chain().partition().rho(), parseInt(v)),
+                            c.chain().advantages()))),
+            new Knob(
+                    "rollouts",
+                    "N: Monte-Carlo rollouts per state",
                     a -> a == Algorithm.SPO_CHAIN || a == Algorithm.VINEPPO,
-                    c -> i(c.chain() != null ? c.chain().advantages().rollouts() : c.vine().rollouts()),
+                    c -> i(
+                            c.chain() != null
+                                    ? c.chain().advantages().rollouts()
+                                    : c.vine().rollouts()),
                     (c, v) -> c.chain() != null
-                            ? c.withChain(new ChainSettings(c.chain().partition(), new ChainAdvantageConfig(parseInt(v),
-                                    c.chain().advantages().zeroConfidentTokens(), c.chain().advantages().rho())))
+                            ? c.withChain(new ChainSettings(
+                                    c.chain().partition(),
+                                    new ChainAdvantageConfig(
+                                            parseInt(v),
+                                            c.chain().advantages().zeroConfidentTokens(),
+                                            c.chain().advantages().rho())))
                             : c.withVine(new VinePpoConfig(parseInt(v), c.vine().maxStepsEstimated()))),
-            new Knob("max-steps-estimated", "VinePPO: states estimated per response", a -> a == Algorithm.VINEPPO,
+            new Knob(
+                    "max-steps-estimated",
+                    "VinePPO: states estimated per response",
+                    a -> a == Algorithm.VINEPPO,
                     c -> i(c.vine().maxStepsEstimated()),
                     (c, v) -> c.withVine(new VinePpoConfig(c.vine().rollouts(), parseInt(v)))),
             // SPO-tree (§1b, §3)
-            new Knob("branching", "children per node at each depth, e.g. 6-6-6", a -> a == Algorithm.SPO_TREE,
-                    c -> String.join("-", c.tree().branching().stream().map(String::valueOf).toList()),
-                    (c, v) -> c.withTree(tree(c.tree(), parseBranching(v), c.tree().segmentTokens(),
-                            c.tree().replayMaxAge(), c.tree().replayPerQuestion()))),
-            new Knob("segment-tokens", "M: tokens per tree segment", a -> a == Algorithm.SPO_TREE,
-                    c -> i(c.tree().segmentTokens()), (c, v) -> c.withTree(tree(c.tree(), c.tree().branching(),
-                            parseInt(v), c.tree().replayMaxAge(), c.tree().replayPerQuestion()))),
-            new Knob("replay-max-age", "iterations a tree edge stays in the replay buffer",
-                    a -> a == Algorithm.SPO_TREE, c -> i(c.tree().replayMaxAge()),
-                    (c, v) -> c.withTree(tree(c.tree(), c.tree().branching(), c.tree().segmentTokens(), parseInt(v),
+            new Knob(
+                    "branching",
+                    "children per node at each depth, e.g. 6-6-6",
+                    a -> a == Algorithm.SPO_TREE,
+                    c -> String.join(
+                            "-",
+                            c.tree().branching().stream().map(String::valueOf).toList()),
+                    (c, v) -> c.withTree(tree(
+                            c.tree(),
+                            parseBranching(v),
+                            c.tree().segmentTokens(),
+                            c.tree().replayMaxAge(),
                             c.tree().replayPerQuestion()))),
-            new Knob("replay-per-question", "edges drawn per question and iteration", a -> a == Algorithm.SPO_TREE,
-                    c -> i(c.tree().replayPerQuestion()), (c, v) -> c.withTree(tree(c.tree(), c.tree().branching(),
-                            c.tree().segmentTokens(), c.tree().replayMaxAge(), parseInt(v)))));
+            new Knob(
+                    "segment-tokens",
+                    "M: tokens per tree segment",
+                    a -> a == Algorithm.SPO_TREE,
+                    c -> i(c.tree().segmentTokens()),
+                    (c, v) -> c.withTree(tree(
+                            c.tree(),
+                            c.tree().branching(),
+                            parseInt(v),
+                            c.tree().replayMaxAge(),
+                            c.tree().replayPerQuestion()))),
+            new Knob(
+                    "replay-max-age",
+                    "iterations a tree edge stays in the replay buffer",
+                    a -> a == Algorithm.SPO_TREE,
+                    c -> i(c.tree().replayMaxAge()),
+                    (c, v) -> c.withTree(tree(
+                            c.tree(),
+                            c.tree().branching(),
+                            c.tree().segmentTokens(),
+                            parseInt(v),
+                            c.tree().replayPerQuestion()))),
+            new Knob(
+                    "replay-per-question",
+                    "edges drawn per question and iteration",
+                    a -> a == Algorithm.SPO_TREE,
+                    c -> i(c.tree().replayPerQuestion()),
+                    (c, v) -> c.withTree(tree(
+                            c.tree(),
+                            c.tree().branching(),
+                            c.tree().segmentTokens(),
+                            c.tree().replayMaxAge(),
+                            parseInt(v)))));
 
     private static final List<Knob> RUN_KNOBS = List.of(
-            new Knob("seed", "run seed", ALL, c -> Long.toString(c.run.seed()),
-                    (c, v) -> c.withRun(run(c.run, 0, v))),
-            new Knob("budget", "generated-token budget (0 = run the iterations)", ALL,
-                    c -> Long.toString(c.run.tokenBudget()), (c, v) -> c.withRun(run(c.run, 1, v))),
-            new Knob("eval-every", "iterations between evaluations (0 = at the end only)", ALL,
-                    c -> i(c.run.evalEvery()), (c, v) -> c.withRun(run(c.run, 2, v))),
-            new Knob("eval-problems", "test problems evaluated (0 = all)", ALL, c -> i(c.run.evalProblems()),
+            new Knob("seed", "run seed", ALL, c -> Long.toString(c.run.seed()), (c, v) -> c.withRun(run(c.run, 0, v))),
+            new Knob(
+                    "budget",
+                    "generated-token budget (0 = run the iterations)",
+                    ALL,
+                    c -> Long.toString(c.run.tokenBudget()),
+                    (c, v) -> c.withRun(run(c.run, 1, v))),
+            new Knob(
+                    "eval-every",
+                    "iterations between evaluations (0 = at the end only)",
+                    ALL,
+                    c -> i(c.run.evalEvery()),
+                    (c, v) -> c.withRun(run(c.run, 2, v))),
+            new Knob(
+                    "eval-problems",
+                    "test problems evaluated (0 = all)",
+                    ALL,
+                    c -> i(c.run.evalProblems()),
                     (c, v) -> c.withRun(run(c.run, 3, v))),
-            new Knob("eval-samples", "k of the sampled accuracy (0 = greedy only)", ALL, c -> i(c.run.evalSamples()),
+            new Knob(
+                    "eval-samples",
+                    "k of the sampled accuracy (0 = greedy only)",
+                    ALL,
+                    c -> i(c.run.evalSamples()),
                     (c, v) -> c.withRun(run(c.run, 4, v))),
-            new Knob("eval-temperature", "temperature of the sampled accuracy", ALL,
-                    c -> f(c.run.evalTemperature()), (c, v) -> c.withRun(run(c.run, 5, v))),
-            new Knob("micro-batch", "sequences per forward/backward", ALL, c -> i(c.run.microBatchSize()),
+            new Knob(
+                    "eval-temperature",
+                    "temperature of the sampled accuracy",
+                    ALL,
+                    c -> f(c.run.evalTemperature()),
+                    (c, v) -> c.withRun(run(c.run, 5, v))),
+            new Knob(
+                    "micro-batch",
+                    "sequences per forward/backward",
+                    ALL,
+                    c -> i(c.run.microBatchSize()),
                     (c, v) -> c.withRun(run(c.run, 6, v))),
-            new Knob("checkpoint-every", "iterations between checkpoints (0 = at the end only)", ALL,
-                    c -> i(c.run.checkpointEvery()), (c, v) -> c.withRun(run(c.run, 7, v))),
-            new Knob("max-streams", "continuations decoded together", ALL, c -> i(c.run.maxStreams()),
+            new Knob(
+                    "checkpoint-every",
+                    "iterations between checkpoints (0 = at the end only)",
+                    ALL,
+                    c -> i(c.run.checkpointEvery()),
+                    (c, v) -> c.withRun(run(c.run, 7, v))),
+            new Knob(
+                    "max-streams",
+                    "continuations decoded together",
+                    ALL,
+                    c -> i(c.run.maxStreams()),
                     (c, v) -> c.withRun(run(c.run, 8, v))),
-            new Knob("kv-blocks", "KV-cache pool size in blocks", ALL, c -> i(c.run.kvBlocks()),
+            new Knob(
+                    "kv-blocks",
+                    "KV-cache pool size in blocks",
+                    ALL,
+                    c -> i(c.run.kvBlocks()),
                     (c, v) -> c.withRun(run(c.run, 9, v))),
-            new Knob("kv-block-size", "tokens per KV block", ALL, c -> i(c.run.kvBlockSize()),
+            new Knob(
+                    "kv-block-size",
+                    "tokens per KV block",
+                    ALL,
+                    c -> i(c.run.kvBlockSize()),
                     (c, v) -> c.withRun(run(c.run, 10, v))));
 
     /** The knobs that apply to this algorithm, in a fixed order, with their values ("algorithm" first). */
@@ -200,8 +385,8 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
         if (name.equals("algorithm")) {
             Algorithm a = algorithmNamed(value);
             if (a != algorithm.algorithm()) {
-                throw new IllegalArgumentException("algorithm is chosen first (it selects the preset); set it before "
-                        + "other knobs");
+                throw new IllegalArgumentException(
+                        "algorithm is chosen first (it selects the preset); set it before " + "other knobs");
             }
             return this;
         }
@@ -209,8 +394,8 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
             for (Knob k : list) {
                 if (!k.name.equals(name)) continue;
                 if (!k.appliesTo.test(algorithm.algorithm())) {
-                    throw new IllegalArgumentException("knob " + name + " does not apply to "
-                            + nameOf(algorithm.algorithm()));
+                    throw new IllegalArgumentException(
+                            "knob " + name + " does not apply to " + nameOf(algorithm.algorithm()));
                 }
                 try {
                     return k.set.apply(this, value.strip());
@@ -219,7 +404,8 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                 }
             }
         }
-        throw new IllegalArgumentException("unknown knob \"" + knob + "\"; the knobs are " + knobHelp().keySet());
+        throw new IllegalArgumentException(
+                "unknown knob \"" + knob + "\"; the knobs are " + knobHelp().keySet());
     }
 
     /** Sets each knob in order, skipping those that do not apply when {@code skipInapplicable}. */
@@ -342,8 +528,13 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
     }
 
     private static Batching batching(Batching b, int field, int v) {
-        int[] x = {b.questionsPerIteration(), b.samplesPerQuestion(), b.episodesPerIteration(), b.miniBatchSize(),
-            b.epochsPerIteration()};
+        int[] x = {
+            b.questionsPerIteration(),
+            b.samplesPerQuestion(),
+            b.episodesPerIteration(),
+            b.miniBatchSize(),
+            b.epochsPerIteration()
+        };
         x[field] = v;
         return new Batching(x[0], x[1], x[2], x[3], x[4]);
     }
@@ -367,8 +558,17 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
 
     private static RunSettings run(RunSettings r, int field, String v) {
         long seed = r.seed(), budget = r.tokenBudget();
-        int[] x = {r.evalEvery(), r.evalProblems(), r.evalSamples(), 0, r.microBatchSize(), r.checkpointEvery(),
-            r.maxStreams(), r.kvBlocks(), r.kvBlockSize()};
+        int[] x = {
+            r.evalEvery(),
+            r.evalProblems(),
+            r.evalSamples(),
+            0,
+            r.microBatchSize(),
+            r.checkpointEvery(),
+            r.maxStreams(),
+            r.kvBlocks(),
+            r.kvBlockSize()
+        };
         float evalT = r.evalTemperature();
         switch (field) {
             case 0 -> seed = parseLong(v);

@@ -54,9 +54,22 @@ public final class Trainer implements AutoCloseable {
     private long generatedTokens;
 
     /** What one iteration did. */
-    public record IterationStats(int iteration, long iterationTokens, long generatedTokens, double meanReward,
-            int responses, int episodes, double loss, double keptFraction, double clipFraction, double klToRef,
-            double gradNorm, double learningRate, int optimizerSteps, int skippedMicroBatches, double seconds) {}
+    public record IterationStats(
+            int iteration,
+            long iterationTokens,
+            long generatedTokens,
+            double meanReward,
+            int responses,
+            int episodes,
+            double loss,
+            double keptFraction,
+            double clipFraction,
+            double klToRef,
+            double gradNorm,
+            double learningRate,
+            int optimizerSteps,
+            int skippedMicroBatches,
+            double seconds) {}
 
     /**
      * @param task the task
@@ -67,8 +80,9 @@ public final class Trainer implements AutoCloseable {
         if (base == null) throw new IllegalArgumentException("base must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
         if (base.config().vocabSize() < task.tokenizer().vocabSize()) {
-            throw new IllegalArgumentException("the policy's vocabulary (" + base.config().vocabSize()
-                    + ") is smaller than the tokenizer's (" + task.tokenizer().vocabSize() + ")");
+            throw new IllegalArgumentException(
+                    "the policy's vocabulary (" + base.config().vocabSize() + ") is smaller than the tokenizer's ("
+                            + task.tokenizer().vocabSize() + ")");
         }
         this.task = task;
         this.config = config;
@@ -115,7 +129,9 @@ public final class Trainer implements AutoCloseable {
     /** Progress through the schedule in [0, 1]: tokens spent of the budget, else iterations done. */
     double progress(long tokens, int iterations) {
         long budget = config.run().tokenBudget();
-        double p = budget > 0 ? (double) tokens / budget : (double) iterations / algo.optimizer().iterations();
+        double p = budget > 0
+                ? (double) tokens / budget
+                : (double) iterations / algo.optimizer().iterations();
         return Math.min(1, p);
     }
 
@@ -133,9 +149,21 @@ public final class Trainer implements AutoCloseable {
                 : progress(0, iteration) + 0.5 / algo.optimizer().iterations();
         Update u = update(c.episodes(), progress);
         iteration++;
-        return new IterationStats(iteration - 1, iterationTokens, generatedTokens, c.meanReward(), c.responses(),
-                c.episodes().size(), u.loss, u.keptFraction, u.clipFraction, u.kl, u.gradNorm,
-                PolicyOptimizer.learningRate(algo.optimizer(), progress), u.steps, u.skipped,
+        return new IterationStats(
+                iteration - 1,
+                iterationTokens,
+                generatedTokens,
+                c.meanReward(),
+                c.responses(),
+                c.episodes().size(),
+                u.loss,
+                u.keptFraction,
+                u.clipFraction,
+                u.kl,
+                u.gradNorm,
+                PolicyOptimizer.learningRate(algo.optimizer(), progress),
+                u.steps,
+                u.skipped,
                 (System.nanoTime() - start) / 1e9);
     }
 
@@ -160,13 +188,16 @@ public final class Trainer implements AutoCloseable {
         float[][] out = new float[queries.size()][];
         for (int from = 0; from < queries.size(); from += micro) {
             int to = Math.min(queries.size(), from + micro);
-            TargetBatch batch = TargetBatch.ofPairs(queries.subList(from, to).toArray(new int[0][]),
+            TargetBatch batch = TargetBatch.ofPairs(
+                    queries.subList(from, to).toArray(new int[0][]),
                     targets.subList(from, to).toArray(new int[0][]));
-            try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard();
+            try (PointerScope scope = new PointerScope();
+                    NoGradGuard noGrad = new NoGradGuard();
                     TrainingForward f = model.forward(batch, temperature)) {
                 float[] logp = f.logpArray();
                 int[] offsets = batch.seqOffsets();
-                for (int b = 0; b < to - from; b++) out[from + b] = Arrays.copyOfRange(logp, offsets[b], offsets[b + 1]);
+                for (int b = 0; b < to - from; b++)
+                    out[from + b] = Arrays.copyOfRange(logp, offsets[b], offsets[b + 1]);
             }
         }
         return out;
@@ -174,8 +205,14 @@ public final class Trainer implements AutoCloseable {
 
     // ---- the update -------------------------------------------------------------------------------------------
 
-    private record Update(double loss, double keptFraction, double clipFraction, double kl, double gradNorm,
-            int steps, int skipped) {}
+    private record Update(
+            double loss,
+            double keptFraction,
+            double clipFraction,
+            double kl,
+            double gradNorm,
+            int steps,
+            int skipped) {}
 
     private Update update(List<Episode> episodes, double progress) {
         Threads.training();
@@ -209,9 +246,14 @@ public final class Trainer implements AutoCloseable {
                 steps++;
             }
         }
-        return new Update(calls == 0 ? 0 : lossSum / calls, tokens == 0 ? 0 : (double) kept / tokens,
-                calls == 0 ? 0 : clipSum / calls, calls == 0 ? 0 : klSum / calls, steps == 0 ? 0 : normSum / steps,
-                steps, skipped);
+        return new Update(
+                calls == 0 ? 0 : lossSum / calls,
+                tokens == 0 ? 0 : (double) kept / tokens,
+                calls == 0 ? 0 : clipSum / calls,
+                calls == 0 ? 0 : klSum / calls,
+                steps == 0 ? 0 : normSum / steps,
+                steps,
+                skipped);
     }
 
     private PolicyLossStats lossBackward(List<Episode> part) {
@@ -234,8 +276,8 @@ public final class Trainer implements AutoCloseable {
             at += len;
         }
         try (PointerScope scope = new PointerScope();
-                TrainingForward f = policy.forward(TargetBatch.ofPairs(queries, responses),
-                        algo.sampling().temperature())) {
+                TrainingForward f = policy.forward(
+                        TargetBatch.ofPairs(queries, responses), algo.sampling().temperature())) {
             return f.policyLossBackward(algo.loss(), old, ref, adv, null);
         }
     }

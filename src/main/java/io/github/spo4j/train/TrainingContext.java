@@ -37,8 +37,11 @@ record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Pol
     /** The sampling settings of stream {@code stream} in iteration {@code iteration}. */
     GenerationConfig generation(long stream, int iteration) {
         AlgorithmConfig.Sampling s = algo().sampling();
-        SamplerConfig sampling = SamplerConfig.builder().temperature(s.temperature()).topP(s.topP())
-                .seed(seed(stream, iteration)).build();
+        SamplerConfig sampling = SamplerConfig.builder()
+                .temperature(s.temperature())
+                .topP(s.topP())
+                .seed(seed(stream, iteration))
+                .build();
         return GenerationConfig.of(sampling, s.maxNewTokens(), task.tokenizer().eosIds());
     }
 
@@ -58,7 +61,11 @@ record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Pol
      * @param rewards     [Q·G] their rewards
      * @param oldLogp     [Q·G][T_k] their π_old log-probs at the sampling temperature
      */
-    record Groups(List<int[]> queries, List<int[]> targets, List<Completion> completions, double[] rewards,
+    record Groups(
+            List<int[]> queries,
+            List<int[]> targets,
+            List<Completion> completions,
+            double[] rewards,
             float[][] oldLogp) {
         double meanReward() {
             double s = 0;
@@ -111,7 +118,11 @@ record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Pol
     }
 
     private float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets) {
-        return Trainer.logprobs(model, queries, targets, algo().sampling().temperature(),
+        return Trainer.logprobs(
+                model,
+                queries,
+                targets,
+                algo().sampling().temperature(),
                 config.run().microBatchSize() * 4);
     }
 }

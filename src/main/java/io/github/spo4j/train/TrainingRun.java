@@ -39,11 +39,17 @@ public final class TrainingRun implements AutoCloseable {
     private static final String OPTIMIZER = "optimizer.pt";
     /** Per-iteration training statistics ({@link Trainer.IterationStats}), one JSON object a line. */
     public static final String ITERATIONS = "iterations.jsonl";
+
     private static final int FORMAT = 1;
 
     /** One evaluation of the policy on the test set. Iteration 0 is the starting policy. */
-    public record Evaluation(int iteration, long generatedTokens, double wallSeconds, double greedyAccuracy,
-            double sampledAccuracy, double trainReward) {}
+    public record Evaluation(
+            int iteration,
+            long generatedTokens,
+            double wallSeconds,
+            double greedyAccuracy,
+            double sampledAccuracy,
+            double trainReward) {}
 
     /** Receives a run's events; every method is optional. */
     public interface Listener {
@@ -77,8 +83,8 @@ public final class TrainingRun implements AutoCloseable {
             throws IOException {
         if (directory == null) throw new IllegalArgumentException("directory must not be null");
         if (Files.exists(directory.resolve(CHECKPOINT)) || Files.exists(directory.resolve(CHECKPOINT + ".old"))) {
-            throw new IllegalArgumentException(directory + " already holds a checkpoint: resume it or use another "
-                    + "directory");
+            throw new IllegalArgumentException(
+                    directory + " already holds a checkpoint: resume it or use another " + "directory");
         }
         Files.createDirectories(directory);
         return new TrainingRun(directory, new Trainer(task, base, config), fingerprint(base));
@@ -86,7 +92,8 @@ public final class TrainingRun implements AutoCloseable {
 
     /** Whether {@code directory} holds a checkpoint to resume. */
     public static boolean hasCheckpoint(Path directory) {
-        return Files.isDirectory(directory.resolve(CHECKPOINT)) || Files.isDirectory(directory.resolve(CHECKPOINT + ".old"));
+        return Files.isDirectory(directory.resolve(CHECKPOINT))
+                || Files.isDirectory(directory.resolve(CHECKPOINT + ".old"));
     }
 
     /**
@@ -99,7 +106,7 @@ public final class TrainingRun implements AutoCloseable {
             throws IOException {
         if (directory == null) throw new IllegalArgumentException("directory must not be null");
         Path dir = directory.resolve(CHECKPOINT);
-        if (!Files.isDirectory(dir)) dir = directory.resolve(CHECKPOINT + ".old");  // killed mid-swap
+        if (!Files.isDirectory(dir)) dir = directory.resolve(CHECKPOINT + ".old"); // killed mid-swap
         if (!Files.isDirectory(dir)) throw new IOException("no checkpoint to resume in " + directory);
         JsonObject state = readState(dir);
         verifyManifest(dir, state);
@@ -125,13 +132,19 @@ public final class TrainingRun implements AutoCloseable {
             }
             trainer.optimizer().load(dir.resolve(OPTIMIZER));
             trainer.episodeSource().restore(dir);
-            trainer.restoreCounters(state.get("iteration").getAsInt(), state.get("generatedTokens").getAsLong());
+            trainer.restoreCounters(
+                    state.get("iteration").getAsInt(),
+                    state.get("generatedTokens").getAsLong());
             run.wallBefore = state.get("wallSeconds").getAsDouble();
             for (JsonElement e : state.getAsJsonArray("evaluations")) {
                 JsonObject o = e.getAsJsonObject();
-                run.evaluations.add(new Evaluation(o.get("iteration").getAsInt(), o.get("generatedTokens").getAsLong(),
-                        o.get("wallSeconds").getAsDouble(), o.get("greedyAccuracy").getAsDouble(),
-                        number(o, "sampledAccuracy"), number(o, "trainReward")));
+                run.evaluations.add(new Evaluation(
+                        o.get("iteration").getAsInt(),
+                        o.get("generatedTokens").getAsLong(),
+                        o.get("wallSeconds").getAsDouble(),
+                        o.get("greedyAccuracy").getAsDouble(),
+                        number(o, "sampledAccuracy"),
+                        number(o, "trainReward")));
             }
             run.iterationStats.addAll(readIterations(dir.resolve(ITERATIONS)));
         } catch (IOException | RuntimeException e) {
@@ -199,11 +212,24 @@ public final class TrainingRun implements AutoCloseable {
         RunSettings s = trainer.config().run();
         List<Problem> test = trainer.task().test();
         if (s.evalProblems() > 0 && s.evalProblems() < test.size()) test = test.subList(0, s.evalProblems());
-        Evaluator.Result r = Evaluator.evaluate(trainer.policy(), trainer.task(), test,
-                trainer.config().algorithm().sampling().maxNewTokens(), s.evalSamples(), s.evalTemperature(),
-                s.seed(), s.maxStreams(), s.kvBlockSize(), s.kvBlocks());
-        Evaluation e = new Evaluation(trainer.iteration(), trainer.generatedTokens(), wallSeconds(start),
-                r.greedyAccuracy(), r.sampledAccuracy(), trainer.iteration() == 0 ? Double.NaN : lastReward);
+        Evaluator.Result r = Evaluator.evaluate(
+                trainer.policy(),
+                trainer.task(),
+                test,
+                trainer.config().algorithm().sampling().maxNewTokens(),
+                s.evalSamples(),
+                s.evalTemperature(),
+                s.seed(),
+                s.maxStreams(),
+                s.kvBlockSize(),
+                s.kvBlocks());
+        Evaluation e = new Evaluation(
+                trainer.iteration(),
+                trainer.generatedTokens(),
+                wallSeconds(start),
+                r.greedyAccuracy(),
+                r.sampledAccuracy(),
+                trainer.iteration() == 0 ? Double.NaN : lastReward);
         evaluations.add(e);
         l.evaluation(e);
     }
@@ -254,13 +280,14 @@ public final class TrainingRun implements AutoCloseable {
     private byte[] iterationsJsonl() {
         Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().create();
         StringBuilder sb = new StringBuilder();
-        for (Trainer.IterationStats s : iterationStats) sb.append(gson.toJson(s)).append('\n');
+        for (Trainer.IterationStats s : iterationStats)
+            sb.append(gson.toJson(s)).append('\n');
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static List<Trainer.IterationStats> readIterations(Path file) throws IOException {
         List<Trainer.IterationStats> out = new ArrayList<>();
-        if (!Files.isRegularFile(file)) return out;  // a checkpoint from before the log existed
+        if (!Files.isRegularFile(file)) return out; // a checkpoint from before the log existed
         Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().create();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             if (!line.isBlank()) out.add(gson.fromJson(line, Trainer.IterationStats.class));
@@ -276,8 +303,8 @@ public final class TrainingRun implements AutoCloseable {
             if (!o.has("format") || o.get("format").getAsInt() != FORMAT) {
                 throw new IOException(f + " is not a format-" + FORMAT + " spo4j checkpoint");
             }
-            for (String k : List.of("iteration", "generatedTokens", "wallSeconds", "config", "task", "base",
-                    "evaluations", "files")) {
+            for (String k : List.of(
+                    "iteration", "generatedTokens", "wallSeconds", "config", "task", "base", "evaluations", "files")) {
                 if (!o.has(k)) throw new IOException(f + " has no \"" + k + "\"");
             }
             return o;
@@ -294,8 +321,8 @@ public final class TrainingRun implements AutoCloseable {
             if (!Files.isRegularFile(f)) throw new IOException("checkpoint file " + f + " is missing");
             long actual = Files.size(f);
             if (actual != expected) {
-                throw new IOException("checkpoint file " + f + " is " + actual + " bytes, the manifest says "
-                        + expected + ": it is truncated or corrupt");
+                throw new IOException("checkpoint file " + f + " is " + actual + " bytes, the manifest says " + expected
+                        + ": it is truncated or corrupt");
             }
             if (!sha256(f).equals(info.get("sha256").getAsString())) {
                 throw new IOException("checkpoint file " + f + " does not match its SHA-256 in the manifest: corrupt");
@@ -310,7 +337,7 @@ public final class TrainingRun implements AutoCloseable {
     private static double number(JsonObject o, String k) {
         JsonElement e = o.get(k);
         if (e == null || e.isJsonNull()) return Double.NaN;
-        if (e.getAsJsonPrimitive().isString()) return Double.parseDouble(e.getAsString());  // "NaN"
+        if (e.getAsJsonPrimitive().isString()) return Double.parseDouble(e.getAsString()); // "NaN"
         return e.getAsDouble();
     }
 

@@ -2,8 +2,8 @@ package io.github.spo4j.train;
 
 import io.github.spo4j.model.tokenizer.Tokenizer;
 import io.github.spo4j.rollout.RewardFunction;
-import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.tasks.AnswerFormat;
+import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.tasks.Problem;
 import java.util.Arrays;
 import java.util.List;
@@ -20,8 +20,13 @@ import java.util.List;
  * @param tokenizer      the policy's tokenizer
  * @param promptTemplate the prompt text with {@code {question}} where the question goes
  */
-public record TrainingTask(String name, List<Problem> train, List<Problem> test, AnswerFormat format,
-        Tokenizer tokenizer, String promptTemplate) {
+public record TrainingTask(
+        String name,
+        List<Problem> train,
+        List<Problem> test,
+        AnswerFormat format,
+        Tokenizer tokenizer,
+        String promptTemplate) {
 
     /** The placeholder of the question in a prompt template. */
     public static final String QUESTION = "{question}";

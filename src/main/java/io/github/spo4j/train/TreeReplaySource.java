@@ -32,7 +32,8 @@ import java.util.List;
 final class TreeReplaySource implements EpisodeSource {
     /** The checkpoint file of the replay buffer. */
     static final String REPLAY = "replay.bin";
-    private static final int REPLAY_MAGIC = 0x53504F52;  // "SPOR"
+
+    private static final int REPLAY_MAGIC = 0x53504F52; // "SPOR"
 
     private final TrainingContext context;
     private final TreeSampler sampler;
@@ -46,8 +47,11 @@ final class TreeReplaySource implements EpisodeSource {
         if (t == null) throw new IllegalArgumentException(context.algo().algorithm() + " samples no trees");
         sampler = new TreeSampler(context.policy(), context.pool());
         shape = new TreeShape(t.branching().stream().mapToInt(Integer::intValue).toArray(), t.segmentTokens());
-        replay = new ReplayBuffer(context.algo().batching().episodesPerIteration(), t.replayMaxAge(),
-                t.replayPerQuestion(), Seeds.mix(context.config().run().seed(), Seeds.REPLAY));
+        replay = new ReplayBuffer(
+                context.algo().batching().episodesPerIteration(),
+                t.replayMaxAge(),
+                t.replayPerQuestion(),
+                Seeds.mix(context.config().run().seed(), Seeds.REPLAY));
         treeAdvantages = new TreeAdvantages(Backend.autoHost(), t.backup(), t.truncatedLeaves());
     }
 
@@ -81,7 +85,9 @@ final class TreeReplaySource implements EpisodeSource {
             trees.add(st);
             for (int n = 0; n < st.numNodes(); n++) {
                 if (!st.isLeaf(n)) continue;
-                rewardSum += task.reward(task.train().get(questions.get(i)), tree.responseIds(n),
+                rewardSum += task.reward(
+                        task.train().get(questions.get(i)),
+                        tree.responseIds(n),
                         tree.nodes().get(n).segment().finishReason());
                 leaves++;
             }
@@ -97,11 +103,15 @@ final class TreeReplaySource implements EpisodeSource {
         List<Episode> episodes = new ArrayList<>(edges.size());
         for (int k = 0; k < edges.size(); k++) {
             TreeEdge e = edges.get(k);
-            episodes.add(new Episode(edgeQueries.get(k), edgeTargets.get(k), e.oldLogp(),
-                    TrainingContext.constant(e.responseLength(), e.advantage()), TrainingContext.row(refLogp, k)));
+            episodes.add(new Episode(
+                    edgeQueries.get(k),
+                    edgeTargets.get(k),
+                    e.oldLogp(),
+                    TrainingContext.constant(e.responseLength(), e.advantage()),
+                    TrainingContext.row(refLogp, k)));
         }
-        return new Batch(episodes, leaves == 0 ? 0 : rewardSum / leaves, leaves,
-                sampler.generatedTokens() - tokensBefore);
+        return new Batch(
+                episodes, leaves == 0 ? 0 : rewardSum / leaves, leaves, sampler.generatedTokens() - tokensBefore);
     }
 
     /** One tree per prompt, as many trees per sampler call as the run's stream cap holds leaves. */

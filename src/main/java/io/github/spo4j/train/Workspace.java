@@ -37,8 +37,8 @@ public final class Workspace {
     private Workspace() {}
 
     /** The built-in task: {@code trainSize} and {@code testSize} problems of {@code difficulty}. */
-    public static TrainingTask builtIn(ArithmeticTask.Difficulty difficulty, int trainSize, int testSize,
-            Tokenizer tokenizer) {
+    public static TrainingTask builtIn(
+            ArithmeticTask.Difficulty difficulty, int trainSize, int testSize, Tokenizer tokenizer) {
         ArithmeticTask gen = new ArithmeticTask(difficulty);
         List<Problem> train = gen.generate(trainSize, 0, 1), test = gen.generate(testSize, 0, 2);
         Tokenizer tok = tokenizer != null ? tokenizer : charTokenizer(train, test, BUILT_IN_PROMPT);
@@ -56,8 +56,8 @@ public final class Workspace {
             throw new IllegalArgumentException("--train is " + tr.format() + " but --test is " + te.format());
         }
         Tokenizer tok = tokenizer != null ? tokenizer : charTokenizer(tr.problems(), te.problems(), FILE_PROMPT);
-        return new TrainingTask(train.getFileName().toString(), tr.problems(), te.problems(), tr.format(), tok,
-                FILE_PROMPT);
+        return new TrainingTask(
+                train.getFileName().toString(), tr.problems(), te.problems(), tr.format(), tok, FILE_PROMPT);
     }
 
     /** A character tokenizer whose alphabet is every character of the prompts and solutions. */
@@ -78,12 +78,28 @@ public final class Workspace {
      * half as many KV heads), {@code layers} deep, MLP 2 × hidden, 512 positions.
      */
     public static ModelConfig builtInModel(int vocabSize, int hidden, int layers) {
-        if (hidden < 16 || hidden % 16 != 0) throw new IllegalArgumentException("hidden must be a multiple of 16, got " + hidden);
+        if (hidden < 16 || hidden % 16 != 0)
+            throw new IllegalArgumentException("hidden must be a multiple of 16, got " + hidden);
         if (layers < 1) throw new IllegalArgumentException("layers must be >= 1, got " + layers);
         int heads = hidden / 16;
         int kvHeads = heads % 2 == 0 ? heads / 2 : heads;
-        return new ModelConfig(ModelConfig.Architecture.LLAMA, vocabSize, hidden, 2 * hidden, layers, heads, kvHeads,
-                16, 1e-6, 10000.0, null, 512, true, false, CharTokenizer.BOS, new int[] {CharTokenizer.EOS},
+        return new ModelConfig(
+                ModelConfig.Architecture.LLAMA,
+                vocabSize,
+                hidden,
+                2 * hidden,
+                layers,
+                heads,
+                kvHeads,
+                16,
+                1e-6,
+                10000.0,
+                null,
+                512,
+                true,
+                false,
+                CharTokenizer.BOS,
+                new int[] {CharTokenizer.EOS},
                 "float32");
     }
 
@@ -91,8 +107,9 @@ public final class Workspace {
     public static void saveModel(Path dir, Policy policy, Tokenizer tokenizer) throws IOException {
         policy.save(dir);
         if (!saveTokenizer(dir, tokenizer) && !Files.exists(dir.resolve("tokenizer.json"))) {
-            throw new IllegalArgumentException("tokenizer must be a character tokenizer or one read from a "
-                    + "tokenizer.json, got " + (tokenizer == null ? "null" : tokenizer.getClass().getSimpleName()));
+            throw new IllegalArgumentException(
+                    "tokenizer must be a character tokenizer or one read from a " + "tokenizer.json, got "
+                            + (tokenizer == null ? "null" : tokenizer.getClass().getSimpleName()));
         }
     }
 

@@ -30,18 +30,47 @@ class CompareCommandTest {
     @Test
     void tinyCompareWritesTheTableReportMetricsAndPlots(@TempDir Path dir) throws Exception {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        String[] args = {"compare", "--budget", "1500", "--seeds", "2", "--sft-steps", "20", "--train-size", "64",
-            "--test-size", "6", "--quiet", "--out", dir.toString(), "--set", "eval-every=2",
-            "--set", "spo-tree.branching=2-2", "--credit-questions", "1", "--credit-rollouts", "2"};
+        String[] args = {
+            "compare",
+            "--budget",
+            "1500",
+            "--seeds",
+            "2",
+            "--sft-steps",
+            "20",
+            "--train-size",
+            "64",
+            "--test-size",
+            "6",
+            "--quiet",
+            "--out",
+            dir.toString(),
+            "--set",
+            "eval-every=2",
+            "--set",
+            "spo-tree.branching=2-2",
+            "--credit-questions",
+            "1",
+            "--credit-rollouts",
+            "2"
+        };
         assertEquals(0, run(out, err, args), err.toString());
-        for (String f : List.of("report.md", "metrics.jsonl", "metrics.csv", "accuracy_vs_tokens.png",
-                "accuracy_vs_time.png", "base/model.safetensors", "credit.json")) {
+        for (String f : List.of(
+                "report.md",
+                "metrics.jsonl",
+                "metrics.csv",
+                "accuracy_vs_tokens.png",
+                "accuracy_vs_time.png",
+                "base/model.safetensors",
+                "credit.json")) {
             assertTrue(Files.isRegularFile(dir.resolve(f)), f);
         }
         List<EvalPoint> points = MetricsFiles.readJsonl(dir.resolve("metrics.jsonl"));
         for (String a : List.of("grpo", "spo-chain", "spo-tree")) {
             for (long seed : new long[] {0, 1}) {
-                List<EvalPoint> run = points.stream().filter(p -> p.algorithm().equals(a) && p.seed() == seed).toList();
+                List<EvalPoint> run = points.stream()
+                        .filter(p -> p.algorithm().equals(a) && p.seed() == seed)
+                        .toList();
                 assertTrue(run.size() >= 2, a + " seed " + seed + ": " + run);
                 assertEquals(0, run.get(0).iteration());
                 assertTrue(run.get(run.size() - 1).generatedTokens() >= 1500, run.toString());
@@ -58,7 +87,9 @@ class CompareCommandTest {
         again[args.length] = "--resume";
         assertEquals(0, run(new StringWriter(), err2, again), err2.toString());
         assertTrue(err2.toString().contains("reusing the SFT base"), err2.toString());
-        assertEquals(points.size(), MetricsFiles.readJsonl(dir.resolve("metrics.jsonl")).size());
+        assertEquals(
+                points.size(),
+                MetricsFiles.readJsonl(dir.resolve("metrics.jsonl")).size());
     }
 
     /**
@@ -72,23 +103,61 @@ class CompareCommandTest {
         try (Policy p = Policy.random(Workspace.builtInModel(268, 32, 1), 5)) {
             p.save(model);
         }
-        Files.writeString(model.resolve("tokenizer.json"), BpeTokenizerTest.gpt2Json().toString());
+        Files.writeString(
+                model.resolve("tokenizer.json"), BpeTokenizerTest.gpt2Json().toString());
         Files.writeString(model.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|endoftext|>\"}");
         Path out = dir.resolve("out");
         StringWriter err = new StringWriter();
-        assertEquals(0, run(new StringWriter(), err, "compare", "--model", model.toString(), "--algorithms", "grpo",
-                "--budget", "600", "--seeds", "1", "--sft-steps", "5", "--train-size", "32", "--test-size", "4",
-                "--credit-questions", "0", "--quiet", "--out", out.toString(), "--set", "max-new-tokens=16"),
+        assertEquals(
+                0,
+                run(
+                        new StringWriter(),
+                        err,
+                        "compare",
+                        "--model",
+                        model.toString(),
+                        "--algorithms",
+                        "grpo",
+                        "--budget",
+                        "600",
+                        "--seeds",
+                        "1",
+                        "--sft-steps",
+                        "5",
+                        "--train-size",
+                        "32",
+                        "--test-size",
+                        "4",
+                        "--credit-questions",
+                        "0",
+                        "--quiet",
+                        "--out",
+                        out.toString(),
+                        "--set",
+                        "max-new-tokens=16"),
                 err.toString());
         Path checkpoint = out.resolve("runs/grpo-seed0/checkpoint");
         for (Path d : List.of(out.resolve("base"), checkpoint)) {
-            assertArrayEquals(Files.readAllBytes(model.resolve("tokenizer.json")),
-                    Files.readAllBytes(d.resolve("tokenizer.json")), d.toString());
+            assertArrayEquals(
+                    Files.readAllBytes(model.resolve("tokenizer.json")),
+                    Files.readAllBytes(d.resolve("tokenizer.json")),
+                    d.toString());
             assertTrue(Files.isRegularFile(d.resolve("tokenizer_config.json")), d.toString());
         }
         StringWriter evalOut = new StringWriter();
-        assertEquals(0, run(evalOut, err, "eval", "--model", checkpoint.toString(), "--test-size", "4",
-                "--max-new-tokens", "16"), err.toString());
+        assertEquals(
+                0,
+                run(
+                        evalOut,
+                        err,
+                        "eval",
+                        "--model",
+                        checkpoint.toString(),
+                        "--test-size",
+                        "4",
+                        "--max-new-tokens",
+                        "16"),
+                err.toString());
         assertTrue(evalOut.toString().contains("greedy pass@1"), evalOut.toString());
     }
 

@@ -1,10 +1,10 @@
 package io.github.spo4j.kernels;
 
-import io.github.spo4j.kernels.loss.PolicyLoss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.loss.PolicyLoss;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

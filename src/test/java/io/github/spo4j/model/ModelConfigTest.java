@@ -88,8 +88,26 @@ class ModelConfigTest {
     @Test
     void qwen2_0_5B() throws Exception {
         ModelConfig c = ModelConfig.fromJson(QWEN2_0_5B);
-        assertEquals(new ModelConfig(Architecture.QWEN2, 151936, 896, 4864, 24, 14, 2, 64, 1e-6, 1e6, null, 131072,
-                true, true, 151643, new int[] {151643}, "bfloat16"), c);
+        assertEquals(
+                new ModelConfig(
+                        Architecture.QWEN2,
+                        151936,
+                        896,
+                        4864,
+                        24,
+                        14,
+                        2,
+                        64,
+                        1e-6,
+                        1e6,
+                        null,
+                        131072,
+                        true,
+                        true,
+                        151643,
+                        new int[] {151643},
+                        "bfloat16"),
+                c);
         assertEquals(7, c.groupSize());
         assertTrue(c.attentionBias());
         assertFalse(c.outputProjectionBias());
@@ -124,21 +142,41 @@ class ModelConfigTest {
         double[] f = ModelConfig.fromJson(LLAMA_3_2_1B).ropeInverseFrequencies();
         assertEquals(32, f.length);
         // Values of transformers' _compute_llama3_parameters (θ 500000, D 64, factor 32, low 1, high 4, 8192):
-        assertEquals(1.0, f[0], 0);                         // wavelength 2π < 2048: unchanged
-        assertEquals(9.70828780262767e-05, f[17], 1e-18);   // wavelength 6695: smoothed
-        assertEquals(9.418306725434909e-08, f[31], 1e-21);  // wavelength 2.08e6 > 8192: divided by 32
+        assertEquals(1.0, f[0], 0); // wavelength 2π < 2048: unchanged
+        assertEquals(9.70828780262767e-05, f[17], 1e-18); // wavelength 6695: smoothed
+        assertEquals(9.418306725434909e-08, f[31], 1e-21); // wavelength 2.08e6 > 8192: divided by 32
         double[] plain = ModelConfig.fromJson(QWEN2_0_5B).ropeInverseFrequencies();
         assertEquals(Math.pow(1e6, -2.0 * 5 / 64), plain[5], 1e-15);
     }
 
     @Test
     void toJsonRoundTrips() throws Exception {
-        for (ModelConfig c : new ModelConfig[] {ModelConfig.fromJson(QWEN2_0_5B), ModelConfig.fromJson(LLAMA_3_2_1B),
-                ModelConfig.tiny(), ModelConfig.tiny(Architecture.QWEN2, 40, ModelConfig.NO_TOKEN, 3)}) {
+        for (ModelConfig c : new ModelConfig[] {
+            ModelConfig.fromJson(QWEN2_0_5B),
+            ModelConfig.fromJson(LLAMA_3_2_1B),
+            ModelConfig.tiny(),
+            ModelConfig.tiny(Architecture.QWEN2, 40, ModelConfig.NO_TOKEN, 3)
+        }) {
             assertEquals(c, ModelConfig.fromJson(c.toJson()), c.toJson());
         }
-        ModelConfig linear = new ModelConfig(Architecture.LLAMA, 10, 8, 16, 1, 2, 1, 4, 1e-5, 1e4,
-                RopeScaling.linear(2), 64, false, true, ModelConfig.NO_TOKEN, new int[0], null);
+        ModelConfig linear = new ModelConfig(
+                Architecture.LLAMA,
+                10,
+                8,
+                16,
+                1,
+                2,
+                1,
+                4,
+                1e-5,
+                1e4,
+                RopeScaling.linear(2),
+                64,
+                false,
+                true,
+                ModelConfig.NO_TOKEN,
+                new int[0],
+                null);
         assertEquals(linear, ModelConfig.fromJson(linear.toJson()));
         assertTrue(linear.outputProjectionBias());
         Path p = dir.resolve("config.json");
@@ -188,13 +226,19 @@ class ModelConfigTest {
     @Test
     void missingOrBadFieldsAreNamed() throws Exception {
         rejected(QWEN2_0_5B.replace("\"hidden_size\": 896,", ""), "hidden_size", "is missing");
-        rejected(QWEN2_0_5B.replace("\"vocab_size\": 151936", "\"vocab_size\": \"many\""), "vocab_size",
+        rejected(
+                QWEN2_0_5B.replace("\"vocab_size\": 151936", "\"vocab_size\": \"many\""),
+                "vocab_size",
                 "expected a 32-bit integer");
-        rejected(QWEN2_0_5B.replace("\"num_hidden_layers\": 24", "\"num_hidden_layers\": 2.5"), "num_hidden_layers",
+        rejected(
+                QWEN2_0_5B.replace("\"num_hidden_layers\": 24", "\"num_hidden_layers\": 2.5"),
+                "num_hidden_layers",
                 "expected a 32-bit integer");
         rejected("[1, 2]", null, "not a JSON object");
         rejected("{\"model_type\": ", null, "not valid JSON");
-        rejected(QWEN2_0_5B.replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"), null,
+        rejected(
+                QWEN2_0_5B.replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"),
+                null,
                 "must be a multiple of numKvHeads = 3");
         rejected(QWEN2_0_5B.replace("\"bos_token_id\": 151643", "\"bos_token_id\": 200000"), null, "bosTokenId");
         Path p = Files.writeString(dir.resolve("config.json"), QWEN2_0_5B.replace("\"hidden_size\": 896,", ""));
@@ -206,13 +250,16 @@ class ModelConfigTest {
     @Test
     void unsupportedFeaturesAreRejected() {
         rejected(LLAMA_3_2_1B.replace("\"llama3\"", "\"yarn\""), "rope_scaling.rope_type", "'yarn' is not supported");
-        rejected(LLAMA_3_2_1B.replace("\"low_freq_factor\": 1.0", "\"low_freq_factor\": 5.0"), "rope_scaling",
+        rejected(
+                LLAMA_3_2_1B.replace("\"low_freq_factor\": 1.0", "\"low_freq_factor\": 5.0"),
+                "rope_scaling",
                 "highFreqFactor");
         rejected(LLAMA_3_2_1B.replace("\"mlp_bias\": false", "\"mlp_bias\": true"), "mlp_bias", "not supported");
-        rejected(LLAMA_3_2_1B.replace("\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\""), "hidden_act",
-                "'gelu'");
-        rejected(QWEN2_0_5B.replace("\"use_sliding_window\": false", "\"use_sliding_window\": true"),
-                "use_sliding_window", "not supported");
+        rejected(LLAMA_3_2_1B.replace("\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\""), "hidden_act", "'gelu'");
+        rejected(
+                QWEN2_0_5B.replace("\"use_sliding_window\": false", "\"use_sliding_window\": true"),
+                "use_sliding_window",
+                "not supported");
     }
 
     @Test
@@ -234,12 +281,48 @@ class ModelConfigTest {
 
     @Test
     void constructorValidates() {
-        assertThrows(IllegalArgumentException.class, () -> new ModelConfig(Architecture.QWEN2, 64, 64, 128, 2, 4, 2, 16,
-                1e-6, 1e4, null, 128, true, false, 1, new int[] {2}, null));
-        assertThrows(IllegalArgumentException.class, () -> new ModelConfig(Architecture.LLAMA, 64, 64, 128, 2, 4, 2, 15,
-                1e-6, 1e4, null, 128, true, false, 1, new int[] {2}, null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ModelConfig.tiny(Architecture.LLAMA, 64, 1, 64));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ModelConfig(
+                        Architecture.QWEN2,
+                        64,
+                        64,
+                        128,
+                        2,
+                        4,
+                        2,
+                        16,
+                        1e-6,
+                        1e4,
+                        null,
+                        128,
+                        true,
+                        false,
+                        1,
+                        new int[] {2},
+                        null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ModelConfig(
+                        Architecture.LLAMA,
+                        64,
+                        64,
+                        128,
+                        2,
+                        4,
+                        2,
+                        15,
+                        1e-6,
+                        1e4,
+                        null,
+                        128,
+                        true,
+                        false,
+                        1,
+                        new int[] {2},
+                        null));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> ModelConfig.tiny(Architecture.LLAMA, 64, 1, 64));
         assertTrue(e.getMessage().contains("eosTokenIds[0] = 64"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> RopeScaling.llama3(0.5, 1, 4, 8192));
     }

@@ -21,10 +21,13 @@ class PolicyArrayEntriesTest {
     @Test
     void logitsOfIntRowsEqualTheTensorEntry() {
         ModelConfig c = PolicyTestModels.llama();
-        try (Policy p = PolicyTestModels.random(c, 21); PointerScope s = new PointerScope()) {
+        try (Policy p = PolicyTestModels.random(c, 21);
+                PointerScope s = new PointerScope()) {
             SplittableRandom rng = new SplittableRandom(1);
-            int[][] rows = {PolicyDecodeTest.randomTokens(rng, 13, c.vocabSize()),
-                PolicyDecodeTest.randomTokens(rng, 13, c.vocabSize())};
+            int[][] rows = {
+                PolicyDecodeTest.randomTokens(rng, 13, c.vocabSize()),
+                PolicyDecodeTest.randomTokens(rng, 13, c.vocabSize())
+            };
             float[] expected = Tensors.toFloats(p.logits(Tensors.tokenIds(rows)));
             assertArrayEquals(expected, Tensors.toFloats(p.logits(rows)));
             float[][] arrays = p.logitsArray(rows);
@@ -60,7 +63,8 @@ class PolicyArrayEntriesTest {
     @Test
     void prefillAndDecodeArraysEqualTheTensorEntries() {
         ModelConfig c = PolicyTestModels.llama();
-        try (Policy p = PolicyTestModels.random(c, 23); KvCache tensors = p.createKvCache(4, 64);
+        try (Policy p = PolicyTestModels.random(c, 23);
+                KvCache tensors = p.createKvCache(4, 64);
                 KvCache arrays = p.createKvCache(4, 64)) {
             int[][] prompts = {{1, 5, 9, 2, 7}, {3, 3}};
             int[] a = {tensors.newSequence(), tensors.newSequence()};
@@ -73,7 +77,8 @@ class PolicyArrayEntriesTest {
                 for (int step = 0; step < 3; step++) {
                     int[] next = {step, 10 + step};
                     expected = Tensors.toFloatRows(p.decode(tensors, a, next));
-                    got = step == 2 ? p.decodeArray(arrays, b, next, Integer.MAX_VALUE)
+                    got = step == 2
+                            ? p.decodeArray(arrays, b, next, Integer.MAX_VALUE)
                             : p.decodeArray(arrays, b, next);
                     for (int i = 0; i < 2; i++) {
                         assertAllClose("decode step " + step + " row " + i, expected[i], got[i], ATOL, RTOL);
@@ -87,7 +92,8 @@ class PolicyArrayEntriesTest {
     @Test
     void createKvCacheMakesAHostPoolOfThePolicysLayout() {
         ModelConfig c = PolicyTestModels.qwen2();
-        try (Policy p = PolicyTestModels.random(c, 24); KvCache pool = p.createKvCache(16, 32)) {
+        try (Policy p = PolicyTestModels.random(c, 24);
+                KvCache pool = p.createKvCache(16, 32)) {
             assertEquals(Backend.CPU, pool.backend());
             assertEquals(p.kvCacheConfig(16, 32), pool.config());
             int seq = pool.newSequence();

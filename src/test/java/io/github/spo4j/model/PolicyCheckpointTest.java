@@ -33,15 +33,16 @@ class PolicyCheckpointTest {
 
     static float[] logits(Policy p) {
         try (PointerScope s = new PointerScope()) {
-            return Tensors.toFloats(p.logits(Tensors.scopedLongs(Arrays.stream(TOKENS).asLongStream().toArray(), 1,
-                    TOKENS.length)));
+            return Tensors.toFloats(p.logits(
+                    Tensors.scopedLongs(Arrays.stream(TOKENS).asLongStream().toArray(), 1, TOKENS.length)));
         }
     }
 
     @Test
     void fp32RoundTripGivesIdenticalLogits() throws IOException {
-        for (ModelConfig c : new ModelConfig[] {PolicyTestModels.llama(), PolicyTestModels.qwen2(),
-                PolicyTestModels.llamaBiasScaled()}) {
+        for (ModelConfig c : new ModelConfig[] {
+            PolicyTestModels.llama(), PolicyTestModels.qwen2(), PolicyTestModels.llamaBiasScaled()
+        }) {
             Path d = dir.resolve(c.architecture() + "-" + c.vocabSize());
             try (Policy p = PolicyTestModels.random(c, 31)) {
                 p.save(d);
@@ -82,10 +83,14 @@ class PolicyCheckpointTest {
             writeFp16(p, dir.resolve("fp16"));
             for (String kind : new String[] {"bf16", "fp16"}) {
                 ScalarType half = kind.equals("bf16") ? ScalarType.BFloat16 : ScalarType.Half;
-                try (Policy q = Policy.load(dir.resolve(kind)); PointerScope s = new PointerScope()) {
+                try (Policy q = Policy.load(dir.resolve(kind));
+                        PointerScope s = new PointerScope()) {
                     for (Map.Entry<String, Tensor> e : p.namedParameters().entrySet()) {
-                        float[] rounded = Tensors.toFloats(e.getValue().detach().to(half).to(ScalarType.Float));
-                        assertArrayEquals(rounded, Tensors.toFloats(q.namedParameters().get(e.getKey())),
+                        float[] rounded =
+                                Tensors.toFloats(e.getValue().detach().to(half).to(ScalarType.Float));
+                        assertArrayEquals(
+                                rounded,
+                                Tensors.toFloats(q.namedParameters().get(e.getKey())),
                                 kind + " " + e.getKey());
                     }
                     float[] a = logits(p), b = logits(q);
@@ -111,9 +116,16 @@ class PolicyCheckpointTest {
                 long begin = data.size();
                 data.writeBytes(b.array());
                 if (header.length() > 1) header.append(',');
-                header.append('"').append(e.getKey()).append("\":{\"dtype\":\"F16\",\"shape\":")
-                        .append(Arrays.toString(e.getValue().sizes().vec().get()).replace(" ", ""))
-                        .append(",\"data_offsets\":[").append(begin).append(',').append(data.size()).append("]}");
+                header.append('"')
+                        .append(e.getKey())
+                        .append("\":{\"dtype\":\"F16\",\"shape\":")
+                        .append(Arrays.toString(e.getValue().sizes().vec().get())
+                                .replace(" ", ""))
+                        .append(",\"data_offsets\":[")
+                        .append(begin)
+                        .append(',')
+                        .append(data.size())
+                        .append("]}");
             }
         }
         header.append('}');
@@ -141,7 +153,7 @@ class PolicyCheckpointTest {
 
         Path corrupt = copy(good, "corrupt");
         byte[] bad = weights.clone();
-        bad[9] = '!';  // inside the JSON header
+        bad[9] = '!'; // inside the JSON header
         Files.write(corrupt.resolve("model.safetensors"), bad);
         assertThrows(SafeTensorsFormatException.class, () -> Policy.load(corrupt));
 
@@ -156,7 +168,8 @@ class PolicyCheckpointTest {
         assertTrue(w.getMessage().contains("shape"), w.getMessage());
 
         Path missing = copy(good, "missing-tensor");
-        Files.writeString(missing.resolve("config.json"), config.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3"));
+        Files.writeString(
+                missing.resolve("config.json"), config.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3"));
         SafeTensorsFormatException m = assertThrows(SafeTensorsFormatException.class, () -> Policy.load(missing));
         assertTrue(m.getMessage().contains("model.layers.2"), m.getMessage());
 

@@ -24,7 +24,9 @@ class PolicyDecodeTest {
     static final double ATOL = 2e-5, RTOL = 2e-4;
 
     static Stream<Arguments> models() {
-        return Stream.of(Arguments.of("llama", PolicyTestModels.llama(), 3), Arguments.of("qwen2", PolicyTestModels.qwen2(), 16),
+        return Stream.of(
+                Arguments.of("llama", PolicyTestModels.llama(), 3),
+                Arguments.of("qwen2", PolicyTestModels.qwen2(), 16),
                 Arguments.of("llama-bias-llama3-rope", PolicyTestModels.llamaBiasScaled(), 1));
     }
 
@@ -56,7 +58,8 @@ class PolicyDecodeTest {
             float[][] expected = fullLogits(p, tokens);
             int seq = pool.newSequence();
             try (PointerScope s = new PointerScope()) {
-                float[] first = Tensors.toFloats(p.prefill(pool, new int[] {seq}, new int[][] {Arrays.copyOf(tokens, 7)}));
+                float[] first =
+                        Tensors.toFloats(p.prefill(pool, new int[] {seq}, new int[][] {Arrays.copyOf(tokens, 7)}));
                 assertAllClose(name + " prefill logits", expected[6], first, ATOL, RTOL);
                 for (int t = 7; t < tokens.length; t++) {
                     float[] got = Tensors.toFloats(p.decode(pool, new int[] {seq}, new int[] {tokens[t]}));
@@ -85,16 +88,26 @@ class PolicyDecodeTest {
                 int v = config.vocabSize();
                 for (int i = 0; i < lengths.length; i++) {
                     float[][] expected = fullLogits(p, seqTokens[i]);
-                    assertAllClose(name + " sequence " + i, expected[lengths[i] - 1],
-                            Arrays.copyOfRange(got, i * v, (i + 1) * v), ATOL, RTOL);
+                    assertAllClose(
+                            name + " sequence " + i,
+                            expected[lengths[i] - 1],
+                            Arrays.copyOfRange(got, i * v, (i + 1) * v),
+                            ATOL,
+                            RTOL);
                 }
                 // A second prefill continues each sequence from its cached prefix.
-                int[][] more = {randomTokens(rng, 5, v), randomTokens(rng, 1, v), randomTokens(rng, 70, v), randomTokens(rng, 3, v)};
+                int[][] more = {
+                    randomTokens(rng, 5, v), randomTokens(rng, 1, v), randomTokens(rng, 70, v), randomTokens(rng, 3, v)
+                };
                 float[] got2 = Tensors.toFloats(p.prefill(pool, seqs, more));
                 for (int i = 0; i < lengths.length; i++) {
                     int[] all = concat(seqTokens[i], more[i]);
-                    assertAllClose(name + " continued sequence " + i, fullLogits(p, all)[all.length - 1],
-                            Arrays.copyOfRange(got2, i * v, (i + 1) * v), ATOL, RTOL);
+                    assertAllClose(
+                            name + " continued sequence " + i,
+                            fullLogits(p, all)[all.length - 1],
+                            Arrays.copyOfRange(got2, i * v, (i + 1) * v),
+                            ATOL,
+                            RTOL);
                 }
             }
         }
@@ -116,7 +129,7 @@ class PolicyDecodeTest {
                 p.prefill(pool, new int[] {root}, new int[][] {prefix});
                 int[] kids = pool.fork(root, branches - 1);
                 int[] seqs = new int[branches];
-                seqs[0] = root;  // the parent keeps decoding too: its tail block is shared with the forks
+                seqs[0] = root; // the parent keeps decoding too: its tail block is shared with the forks
                 System.arraycopy(kids, 0, seqs, 1, kids.length);
                 float[][][] expected = new float[branches][][];
                 for (int b = 0; b < branches; b++) expected[b] = fullLogits(p, concat(prefix, continuation[b]));
@@ -126,8 +139,12 @@ class PolicyDecodeTest {
                     for (int b = 0; b < branches; b++) tok[b] = continuation[b][t];
                     float[] got = Tensors.toFloats(p.decode(pool, seqs, tok));
                     for (int b = 0; b < branches; b++) {
-                        assertAllClose(name + " branch " + b + " step " + t, expected[b][prefix.length + t],
-                                Arrays.copyOfRange(got, b * v, (b + 1) * v), ATOL, RTOL);
+                        assertAllClose(
+                                name + " branch " + b + " step " + t,
+                                expected[b][prefix.length + t],
+                                Arrays.copyOfRange(got, b * v, (b + 1) * v),
+                                ATOL,
+                                RTOL);
                     }
                 }
             }

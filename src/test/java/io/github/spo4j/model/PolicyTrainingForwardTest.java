@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.Scalar;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,10 +51,13 @@ class PolicyTrainingForwardTest {
             int ctx = batch.contextLength(b);
             if (seq.length == ctx) continue;
             long[] ids = java.util.Arrays.stream(seq).asLongStream().toArray();
-            Tensor logits = p.logits(Tensors.scopedLongs(ids, 1, ids.length)).squeeze(0).narrow(0, ctx - 1, seq.length - ctx);
-            long[] tgt = java.util.Arrays.stream(seq, ctx, seq.length).asLongStream().toArray();
+            Tensor logits =
+                    p.logits(Tensors.scopedLongs(ids, 1, ids.length)).squeeze(0).narrow(0, ctx - 1, seq.length - ctx);
+            long[] tgt =
+                    java.util.Arrays.stream(seq, ctx, seq.length).asLongStream().toArray();
             Tensor lp = torch.log_softmax(logits.div(new Scalar(T)), -1)
-                    .gather(1, Tensors.scopedLongs(tgt, tgt.length, 1)).squeeze(1);
+                    .gather(1, Tensors.scopedLongs(tgt, tgt.length, 1))
+                    .squeeze(1);
             all = all == null ? lp : torch.cat(new org.bytedeco.pytorch.TensorVector(all, lp), 0);
         }
         assertEquals(n, all.numel());
@@ -65,7 +68,11 @@ class PolicyTrainingForwardTest {
         Map<String, float[]> g = new LinkedHashMap<>();
         for (var e : p.namedParameters().entrySet()) {
             Tensor grad = e.getValue().grad();
-            g.put(e.getKey(), grad.defined() ? Tensors.toFloats(grad) : new float[(int) e.getValue().numel()]);
+            g.put(
+                    e.getKey(),
+                    grad.defined()
+                            ? Tensors.toFloats(grad)
+                            : new float[(int) e.getValue().numel()]);
         }
         return g;
     }
@@ -86,7 +93,8 @@ class PolicyTrainingForwardTest {
     @Test
     void logprobsMatchPlainLogSoftmax() {
         for (ModelConfig c : new ModelConfig[] {PolicyTestModels.llama(), PolicyTestModels.qwen2()}) {
-            try (Policy p = PolicyTestModels.random(c, 21); PointerScope s = new PointerScope()) {
+            try (Policy p = PolicyTestModels.random(c, 21);
+                    PointerScope s = new PointerScope()) {
                 TargetBatch b = batch(c.vocabSize(), 4);
                 float[] expected = Tensors.toFloats(plainLogp(p, b));
                 try (TrainingForward f = p.forward(b, T)) {
@@ -100,9 +108,11 @@ class PolicyTrainingForwardTest {
     /** A nonlinear loss built with libtorch on logp(): the same gradients as through log_softmax. */
     @Test
     void gradientOfALossOnLogprobsMatchesPlainLibtorch() {
-        for (ModelConfig c : new ModelConfig[] {PolicyTestModels.llama(), PolicyTestModels.qwen2(),
-                PolicyTestModels.llamaBiasScaled()}) {
-            try (Policy p = PolicyTestModels.random(c, 22); PointerScope s = new PointerScope()) {
+        for (ModelConfig c : new ModelConfig[] {
+            PolicyTestModels.llama(), PolicyTestModels.qwen2(), PolicyTestModels.llamaBiasScaled()
+        }) {
+            try (Policy p = PolicyTestModels.random(c, 22);
+                    PointerScope s = new PointerScope()) {
                 TargetBatch b = batch(c.vocabSize(), 6);
                 float[] w = new float[b.numTargets()];
                 SplittableRandom rng = new SplittableRandom(9);
@@ -110,14 +120,16 @@ class PolicyTrainingForwardTest {
                 Tensor weights = Tensors.floats(w, w.length);
 
                 Tensor plain = plainLogp(p, b);
-                Tensor plainLoss = plain.mul(weights).add(plain.exp().mul(new Scalar(0.5))).sum();
+                Tensor plainLoss =
+                        plain.mul(weights).add(plain.exp().mul(new Scalar(0.5))).sum();
                 plainLoss.backward(new Tensor(), new BoolOptional(), false, new TensorArrayRefOptional());
                 Map<String, float[]> expected = gradients(p);
                 zeroGradients(p);
 
                 try (TrainingForward f = p.forward(b, T)) {
                     Tensor lp = f.logp();
-                    Tensor loss = lp.mul(weights).add(lp.exp().mul(new Scalar(0.5))).sum();
+                    Tensor loss =
+                            lp.mul(weights).add(lp.exp().mul(new Scalar(0.5))).sum();
                     loss.backward(new Tensor(), new BoolOptional(), false, new TensorArrayRefOptional());
                     f.backward();
                     assertThrows(IllegalStateException.class, f::backward, "one backward per forward");
@@ -131,7 +143,8 @@ class PolicyTrainingForwardTest {
     @Test
     void fusedPolicyLossBackwardMatchesPerTokenLossThroughAutograd() {
         ModelConfig c = PolicyTestModels.llama();
-        try (Policy p = PolicyTestModels.random(c, 23); PointerScope s = new PointerScope()) {
+        try (Policy p = PolicyTestModels.random(c, 23);
+                PointerScope s = new PointerScope()) {
             TargetBatch b = batch(c.vocabSize(), 7);
             int n = b.numTargets();
             SplittableRandom rng = new SplittableRandom(10);
@@ -141,15 +154,16 @@ class PolicyTrainingForwardTest {
             float[] logp = Tensors.toFloats(plain);
             for (int i = 0; i < n; i++) {
                 adv[i] = (float) rng.nextGaussian();
-                old[i] = logp[i] + (float) (rng.nextGaussian() * 0.3);  // ratios around 1, some clipped
+                old[i] = logp[i] + (float) (rng.nextGaussian() * 0.3); // ratios around 1, some clipped
                 ref[i] = logp[i] + (float) (rng.nextGaussian() * 0.2);
                 valid[i] = i % 5 != 3;
             }
             PolicyLossConfig config = PolicyLossConfig.spo();
             float[] gradLogp = new float[n];
-            PolicyLossStats expectedStats = PolicyLoss.create(Backend.REFERENCE).tokens(config,
-                    new TokenBatch(b.seqOffsets(), logp, old, ref, adv, valid), gradLogp);
-            plain.mul(Tensors.floats(gradLogp, n)).sum()
+            PolicyLossStats expectedStats = PolicyLoss.create(Backend.REFERENCE)
+                    .tokens(config, new TokenBatch(b.seqOffsets(), logp, old, ref, adv, valid), gradLogp);
+            plain.mul(Tensors.floats(gradLogp, n))
+                    .sum()
                     .backward(new Tensor(), new BoolOptional(), false, new TensorArrayRefOptional());
             Map<String, float[]> expected = gradients(p);
             zeroGradients(p);
@@ -166,11 +180,13 @@ class PolicyTrainingForwardTest {
     @Test
     void badBatchesAndArgumentsAreClearErrors() {
         ModelConfig c = PolicyTestModels.qwen2();
-        try (Policy p = PolicyTestModels.random(c, 24); PointerScope s = new PointerScope()) {
+        try (Policy p = PolicyTestModels.random(c, 24);
+                PointerScope s = new PointerScope()) {
             assertThrows(IllegalArgumentException.class, () -> new TargetBatch(new int[][] {{1, 2}}, new int[] {0}));
             assertThrows(IllegalArgumentException.class, () -> new TargetBatch(new int[][] {{1, 2}}, new int[] {3}));
             assertThrows(IllegalArgumentException.class, () -> new TargetBatch(new int[][] {}, new int[] {}));
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> p.forward(new TargetBatch(new int[][] {{1, c.vocabSize()}}, new int[] {1}), 1f));
             TargetBatch ok = batch(c.vocabSize(), 1);
             assertThrows(IllegalArgumentException.class, () -> p.forward(ok, 0f));
@@ -181,10 +197,11 @@ class PolicyTrainingForwardTest {
                 nan[0] = Float.NaN;
                 assertThrows(IllegalArgumentException.class, () -> f.backward(nan));
                 assertThrows(IllegalStateException.class, f::backward, "no loss was built on logp()");
-                f.backward(new float[ok.numTargets()]);  // still possible after the rejected calls
+                f.backward(new float[ok.numTargets()]); // still possible after the rejected calls
             }
             for (Tensor t : p.namedParameters().values()) {
-                assertTrue(!t.grad().defined() || Tensors.toFloats(t.grad().abs().max())[0] == 0f, "zero gradient");
+                assertTrue(
+                        !t.grad().defined() || Tensors.toFloats(t.grad().abs().max())[0] == 0f, "zero gradient");
             }
         }
     }

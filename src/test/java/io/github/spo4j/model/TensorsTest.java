@@ -53,7 +53,7 @@ class TensorsTest {
             assertEquals(ScalarType.Float.value, t.scalar_type().value);
             assertArrayEquals(new long[] {2, 1, 3}, Tensors.shape(t));
             assertArrayEquals(data, Tensors.toFloats(t));
-            data[0] = 42f;  // a copy: later writes to the array do not reach the tensor
+            data[0] = 42f; // a copy: later writes to the array do not reach the tensor
             assertEquals(0.5f, Tensors.toFloats(t)[0]);
         }
         var count = assertThrows(IllegalArgumentException.class, () -> Tensors.floats(new float[5], 2, 3));
@@ -85,7 +85,7 @@ class TensorsTest {
     @Test
     void toFloatsReadsTheLogicalOrderOfAStridedView() {
         try (PointerScope s = new PointerScope()) {
-            Tensor t = Tensors.floats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).t();  // [3, 2], not contiguous
+            Tensor t = Tensors.floats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).t(); // [3, 2], not contiguous
             assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, Tensors.toFloats(t));
             Tensor bf16 = Tensors.floats(new float[] {1.5f, -2.25f}, 2).to(ScalarType.BFloat16);
             assertArrayEquals(new float[] {1.5f, -2.25f}, Tensors.toFloats(bf16));
@@ -99,12 +99,13 @@ class TensorsTest {
             for (int i = 0; i < data.length; i++) data[i] = i;
             float[][] rows = Tensors.toFloatRows(Tensors.floats(data, 2, 3, 4));
             assertEquals(6, rows.length);
-            assertArrayEquals(new float[] {20, 21, 22, 23}, rows[5]);  // row b·T + t = 1·3 + 2
+            assertArrayEquals(new float[] {20, 21, 22, 23}, rows[5]); // row b·T + t = 1·3 + 2
             assertEquals(0, Tensors.toFloatRows(Tensors.floats(new float[0], 0, 5)).length);
             float[][] emptyRows = Tensors.toFloatRows(Tensors.floats(new float[0], 3, 0));
             assertEquals(3, emptyRows.length);
             assertEquals(0, emptyRows[2].length);
-            var scalar = assertThrows(IllegalArgumentException.class,
+            var scalar = assertThrows(
+                    IllegalArgumentException.class,
                     () -> Tensors.toFloatRows(Tensors.floats(new float[] {1}, new long[0])));
             assertEquals("t is a scalar; rows need at least one dimension", scalar.getMessage());
         }

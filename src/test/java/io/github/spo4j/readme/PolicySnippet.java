@@ -18,21 +18,30 @@ final class PolicySnippet {
     private PolicySnippet() {}
 
     /** Loads {@code modelDir}, saves a tiny model to {@code checkpointDir} and takes one step; returns its stats. */
-    static PolicyLossStats train(Path modelDir, Path checkpointDir, int[][] queries, int[][] responses,
-            float[] oldLogp, float[] refLogp, float[] advantages, boolean[] valid) throws IOException {
+    static PolicyLossStats train(
+            Path modelDir,
+            Path checkpointDir,
+            int[][] queries,
+            int[][] responses,
+            float[] oldLogp,
+            float[] refLogp,
+            float[] advantages,
+            boolean[] valid)
+            throws IOException {
         PolicyLossStats result;
         // README begin
-        Policy policy = Policy.load(modelDir);                // config.json + *.safetensors (F32 / BF16 / F16, sharded)
-        Policy tiny = Policy.random(ModelConfig.tiny(), 42);  // HF init N(0, 0.02²), drawn in Java: same everywhere
-        tiny.save(checkpointDir);                             // config.json + model.safetensors, each atomically
+        Policy policy = Policy.load(modelDir); // config.json + *.safetensors (F32 / BF16 / F16, sharded)
+        Policy tiny = Policy.random(ModelConfig.tiny(), 42); // HF init N(0, 0.02²), drawn in Java: same everywhere
+        tiny.save(checkpointDir); // config.json + model.safetensors, each atomically
 
         // Training forward: teacher forcing, log-probs of the response tokens at temperature T.
         AdamW optimizer = new AdamW(policy.parameterVector(), new AdamWOptions(1e-5));
-        TargetBatch batch = TargetBatch.ofPairs(queries, responses);  // ragged; targets flat with seqOffsets
-        try (PointerScope s = new PointerScope(); TrainingForward f = policy.forward(batch, 0.6f)) {
+        TargetBatch batch = TargetBatch.ofPairs(queries, responses); // ragged; targets flat with seqOffsets
+        try (PointerScope s = new PointerScope();
+                TrainingForward f = policy.forward(batch, 0.6f)) {
             PolicyLossStats st = f.policyLossBackward(PolicyLossConfig.spo(), oldLogp, refLogp, advantages, valid);
-            optimizer.step();                                 // parameter .grad() filled through libtorch autograd
-            result = st;  // README skip
+            optimizer.step(); // parameter .grad() filled through libtorch autograd
+            result = st; // README skip
         }
         // README end
         policy.close();
@@ -44,12 +53,12 @@ final class PolicySnippet {
     static float[][][] arrays(Policy policy) {
         float[][] last;
         // README begin
-        float[][] scores = policy.logitsArray(new int[][] {{1, 5, 9}, {1, 7}});   // [B][T_b · V]: ragged, no autograd
-        try (KvCache pool = policy.createKvCache(16, 1024)) {                      // host memory, where the policy runs
+        float[][] scores = policy.logitsArray(new int[][] {{1, 5, 9}, {1, 7}}); // [B][T_b · V]: ragged, no autograd
+        try (KvCache pool = policy.createKvCache(16, 1024)) { // host memory, where the policy runs
             int[] seqs = {pool.newSequence(), pool.newSequence()};
-            float[][] next = policy.prefillArray(pool, seqs, new int[][] {{1, 5, 9}, {1, 7}});   // [B][V]
-            next = policy.decodeArray(pool, seqs, new int[] {4, 4});               // one more token each: [B][V]
-            last = next;  // README skip
+            float[][] next = policy.prefillArray(pool, seqs, new int[][] {{1, 5, 9}, {1, 7}}); // [B][V]
+            next = policy.decodeArray(pool, seqs, new int[] {4, 4}); // one more token each: [B][V]
+            last = next; // README skip
         }
         // README end
         return new float[][][] {scores, last};

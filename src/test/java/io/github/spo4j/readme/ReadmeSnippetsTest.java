@@ -82,7 +82,8 @@ class ReadmeSnippetsTest {
             for (; j < lines.size() && !lines.get(j).strip().equals(END); j++) {
                 String line = lines.get(j).stripTrailing();
                 if (line.endsWith(SKIP)) continue;
-                if (!line.isEmpty() && (line.length() < indent || !line.substring(0, indent).isBlank())) {
+                if (!line.isEmpty()
+                        && (line.length() < indent || !line.substring(0, indent).isBlank())) {
                     fail(file + " line " + (j + 1) + " is indented less than its " + BEGIN + " marker");
                 }
                 region.add(line.isEmpty() ? "" : line.substring(indent));
@@ -119,7 +120,8 @@ class ReadmeSnippetsTest {
             if (k >= r.size()) {
                 fail("README.md line " + b.line() + ": " + b.file() + " has only " + r.size() + " regions");
             }
-            List<String> expected = r.get(k), actual = b.text().stream().map(String::stripTrailing).toList();
+            List<String> expected = r.get(k),
+                    actual = b.text().stream().map(String::stripTrailing).toList();
             if (Boolean.getBoolean(UPDATE)) {
                 updated.addAll(readme.subList(copied, b.line()));
                 updated.addAll(expected);
@@ -143,7 +145,8 @@ class ReadmeSnippetsTest {
             assertEquals(e.getValue().size(), used.get(e.getKey()), e.getKey() + ": regions not shown in README.md");
         }
         try (Stream<Path> files = Files.list(ROOT.resolve("src/test/java/io/github/spo4j/readme"))) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith("Snippet.java")).toList()) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith("Snippet.java"))
+                    .toList()) {
                 String name = ROOT.relativize(f).toString().replace('\\', '/');
                 assertTrue(regions.containsKey(name), name + " is not shown in README.md");
             }
@@ -153,10 +156,13 @@ class ReadmeSnippetsTest {
     @Test
     void theCiScriptRunsTheReadmeTestCommand() throws IOException {
         List<String> ci = Files.readAllLines(ROOT.resolve(".ci/run"), StandardCharsets.UTF_8);
-        String command = ci.stream().filter(l -> l.startsWith("mvn ")).reduce((a, b) -> b)
+        String command = ci.stream()
+                .filter(l -> l.startsWith("mvn "))
+                .reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError(".ci/run runs no mvn command"));
         String readme = Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
-        assertTrue(readme.contains("```bash\n" + command + "\n```"),
+        assertTrue(
+                readme.contains("```bash\n" + command + "\n```"),
                 "README.md's test command differs from .ci/run's: " + command);
     }
 
@@ -168,9 +174,13 @@ class ReadmeSnippetsTest {
 
     @Test
     void policyLossArrays() {
-        float[] grad = PolicyLossSnippet.arrays(new int[] {0, 3, 5}, new float[] {-0.5f, -1.2f, -0.1f, -2f, -0.7f},
-                new float[] {-0.6f, -1.0f, -0.3f, -1.9f, -0.9f}, new float[] {-0.55f, -1.1f, -0.2f, -2f, -0.8f},
-                new float[] {1f, 1f, -1f, 0.5f, -0.5f}, new boolean[] {true, true, true, true, false});
+        float[] grad = PolicyLossSnippet.arrays(
+                new int[] {0, 3, 5},
+                new float[] {-0.5f, -1.2f, -0.1f, -2f, -0.7f},
+                new float[] {-0.6f, -1.0f, -0.3f, -1.9f, -0.9f},
+                new float[] {-0.55f, -1.1f, -0.2f, -2f, -0.8f},
+                new float[] {1f, 1f, -1f, 0.5f, -0.5f},
+                new boolean[] {true, true, true, true, false});
         assertEquals(5, grad.length);
         assertEquals(0f, grad[4], "an invalid token has no gradient");
         assertTrue(grad[0] != 0f && grad[3] != 0f);
@@ -238,7 +248,9 @@ class ReadmeSnippetsTest {
         Path json = dir.resolve("tokenizer.json");
         Files.writeString(json, BpeTokenizerTest.gpt2Json().toString(), StandardCharsets.UTF_8);
         TokenizerSnippet.Result r = TokenizerSnippet.run(json);
-        assertEquals("What is 12 * 7?", new String(toBytes(r.ids()), StandardCharsets.UTF_8),
+        assertEquals(
+                "What is 12 * 7?",
+                new String(toBytes(r.ids()), StandardCharsets.UTF_8),
                 "byte-level ids without merges are the bytes");
         assertEquals(CharTokenizer.EOS, r.chars().eosIds()[0]);
     }
@@ -257,8 +269,15 @@ class ReadmeSnippetsTest {
         int[][] queries = {{1, 4, 5}, {1, 6}}, responses = {{7, 8, 2}, {9, 2}};
         int n = 5;
         float[] old = {-3f, -3.2f, -3.1f, -3.3f, -3f};
-        PolicyLossStats st = PolicySnippet.train(dir.resolve("model"), dir.resolve("ckpt"), queries, responses, old,
-                old, new float[] {1f, 1f, 1f, -1f, -1f}, null);
+        PolicyLossStats st = PolicySnippet.train(
+                dir.resolve("model"),
+                dir.resolve("ckpt"),
+                queries,
+                responses,
+                old,
+                old,
+                new float[] {1f, 1f, 1f, -1f, -1f},
+                null);
         assertEquals(n, st.keptTokens());
         assertTrue(Double.isFinite(st.loss()));
         assertTrue(Files.isRegularFile(dir.resolve("ckpt/model.safetensors")));
@@ -280,10 +299,15 @@ class ReadmeSnippetsTest {
     @Test
     void rollouts() {
         CharTokenizer tokenizer = CharTokenizer.arithmetic();
-        ModelConfig c = ModelConfig.tiny(Architecture.LLAMA, tokenizer.vocabSize(), CharTokenizer.BOS,
-                CharTokenizer.EOS);
+        ModelConfig c =
+                ModelConfig.tiny(Architecture.LLAMA, tokenizer.vocabSize(), CharTokenizer.BOS, CharTokenizer.EOS);
         try (Policy p = Policy.random(c, 9)) {
-            RolloutSnippet.Result r = RolloutSnippet.run(p, tokenizer, List.of(tokenizer.encode("1+2=")), 3, 0,
+            RolloutSnippet.Result r = RolloutSnippet.run(
+                    p,
+                    tokenizer,
+                    List.of(tokenizer.encode("1+2=")),
+                    3,
+                    0,
                     (q, ids, finish) -> finish == FinishReason.EOS ? 1 : 0);
             assertEquals(1, r.groups().size());
             assertEquals(8, r.groups().get(0).size());

@@ -20,15 +20,18 @@ final class SafeTensorsSnippet {
     static ModelConfig run(Path modelDir, Path out) throws IOException {
         float[] data = {1, 2, 3, 4, 5, 6};
         // README begin
-        try (SafeTensorsReader r = SafeTensors.open(modelDir)) {                // one file, or a sharded directory
-            TensorInfo info = r.info("model.embed_tokens.weight");               // dtype, shape, byte range
-            float[] w = r.readFloats("model.norm.weight");                        // F32 / BF16 / F16 -> fp32
+        try (SafeTensorsReader r = SafeTensors.open(modelDir)) { // one file, or a sharded directory
+            TensorInfo info = r.info("model.embed_tokens.weight"); // dtype, shape, byte range
+            float[] w = r.readFloats("model.norm.weight"); // F32 / BF16 / F16 -> fp32
             try (PointerScope scope = new PointerScope()) {
-                Tensor emb = r.readTensor("model.embed_tokens.weight");           // fp32 CPU tensor owning its memory
+                Tensor emb = r.readTensor("model.embed_tokens.weight"); // fp32 CPU tensor owning its memory
             }
         }
-        SafeTensors.write(out.resolve("ckpt.safetensors"), Map.of("w", new FloatTensor(data, 2, 3)),
-                Map.of("format", "pt"), SafeTensorsDType.BF16);                  // or writeTensors: Map<String, Tensor>
+        SafeTensors.write(
+                out.resolve("ckpt.safetensors"),
+                Map.of("w", new FloatTensor(data, 2, 3)),
+                Map.of("format", "pt"),
+                SafeTensorsDType.BF16); // or writeTensors: Map<String, Tensor>
         ModelConfig config = ModelConfig.fromJson(modelDir.resolve("config.json"));
         // README end
         return config;

@@ -15,9 +15,9 @@ final class TokenizerSnippet {
 
     static Result run(Path tokenizerJson) throws IOException {
         // README begin
-        Tokenizer chars = CharTokenizer.arithmetic();          // <pad>=0 <bos>=1 <eos>=2, then one id per character
-        Tokenizer qwen = BpeTokenizer.fromJson(tokenizerJson);  // e.g. Qwen2.5-0.5B/tokenizer.json
-        int[] ids = qwen.encode("What is 12 * 7?");           // no special tokens added
+        Tokenizer chars = CharTokenizer.arithmetic(); // <pad>=0 <bos>=1 <eos>=2, then one id per character
+        Tokenizer qwen = BpeTokenizer.fromJson(tokenizerJson); // e.g. Qwen2.5-0.5B/tokenizer.json
+        int[] ids = qwen.encode("What is 12 * 7?"); // no special tokens added
         var partition = new NewlineStepPartition(qwen::tokenTexts); // the SPO core's TokenTextDecoder
         // README end
         return new Result(chars, ids, partition);

@@ -13,15 +13,15 @@ final class TreeBackupSnippet {
     /** The advantage of the early leaf. */
     static float run() {
         // README begin
-        ForestBuilder b = Forest.builder();              // nodes as the sampler makes them; trees may interleave
+        ForestBuilder b = Forest.builder(); // nodes as the sampler makes them; trees may interleave
         int root = b.addRoot();
-        int mid = b.addChild(root);                      // grew past the segment length: valued by its children
+        int mid = b.addChild(root); // grew past the segment length: valued by its children
         b.addLeaf(mid, 1f);
         b.addLeaf(mid, 0f);
-        int early = b.addLeaf(root, 1f);                 // finished early: a leaf one level up
-        Forest forest = b.build();                       // validated; b.indexOf(handle) gives each node's index
+        int early = b.addLeaf(root, 1f); // finished early: a leaf one level up
+        Forest forest = b.build(); // validated; b.indexOf(handle) gives each node's index
         TreeBackupResult r = TreeBackup.create().backup(TreeBackupConfig.spoTree(), forest);
-        float a = r.advantage()[b.indexOf(early)];       // 1 − (0.5 + 1)/2 = 0.25
+        float a = r.advantage()[b.indexOf(early)]; // 1 − (0.5 + 1)/2 = 0.25
         // README end
         return a;
     }

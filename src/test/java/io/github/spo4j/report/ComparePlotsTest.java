@@ -32,7 +32,9 @@ class ComparePlotsTest {
         assertNotNull(image, file + " is not readable by ImageIO");
         assertEquals(800, image.getWidth());
         assertEquals(500, image.getHeight());
-        long distinctColours = Arrays.stream(image.getRGB(0, 0, 800, 500, null, 0, 800)).distinct().count();
+        long distinctColours = Arrays.stream(image.getRGB(0, 0, 800, 500, null, 0, 800))
+                .distinct()
+                .count();
         assertTrue(distinctColours > 3, "the plot looks blank: " + distinctColours + " colours");
     }
 
@@ -51,15 +53,16 @@ class ComparePlotsTest {
         ComparePlots.accuracyVsTokens(tokens, points, "again");
         assertPng(tokens);
         try (Stream<Path> s = Files.list(dir)) {
-            assertEquals(List.of("accuracy_vs_time.png", "accuracy_vs_tokens.png"),
+            assertEquals(
+                    List.of("accuracy_vs_time.png", "accuracy_vs_tokens.png"),
                     s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList()));
         }
     }
 
     @Test
     void linesAverageXAndAccuracyPerEvaluationIndex() {
-        List<ComparePlots.Line> lines = ComparePlots.lines(ReportTestData.twoAlgorithmsThreeSeeds(),
-                p -> p.generatedTokens());
+        List<ComparePlots.Line> lines =
+                ComparePlots.lines(ReportTestData.twoAlgorithmsThreeSeeds(), p -> p.generatedTokens());
         assertEquals(2, lines.size());
         ComparePlots.Line tree = lines.get(1);
         assertEquals("spo-tree", tree.algorithm());
@@ -74,7 +77,8 @@ class ComparePlotsTest {
                 new EvalPoint("grpo", 1, 10, 100, 5, 0.5, Double.NaN, 0),
                 new EvalPoint("grpo", 1, 0, 0, 0, 0.2, Double.NaN, Double.NaN),
                 new EvalPoint("grpo", 2, 0, 0, 0, 0.4, Double.NaN, Double.NaN));
-        ComparePlots.Line line = ComparePlots.lines(points, EvalPoint::wallSeconds).get(0);
+        ComparePlots.Line line =
+                ComparePlots.lines(points, EvalPoint::wallSeconds).get(0);
         assertArrayEquals(new double[] {0, 5}, line.x(), 1e-9);
         assertArrayEquals(new double[] {30, 50}, line.accuracy(), 1e-9);
         assertArrayEquals(new double[] {Math.sqrt(200), 0}, line.std(), 1e-9);
@@ -82,7 +86,8 @@ class ComparePlotsTest {
 
     @Test
     void rejectsEmptyPoints() {
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> ComparePlots.accuracyVsTime(dir.resolve("x.png"), List.of(), "t"));
     }
 }

@@ -26,21 +26,33 @@ class CompareReportTest {
         settings.put("seeds", "3");
         settings.put("tree", "6|6|6");
         Path file = dir.resolve("report.md");
-        CompareReport.writeMarkdown(file, "spo4j compare", "spo4j compare --seeds 3", settings,
-                ReportTestData.twoAlgorithmsThreeSeeds(), List.of("accuracy_vs_tokens.png", "accuracy vs time.png"));
+        CompareReport.writeMarkdown(
+                file,
+                "spo4j compare",
+                "spo4j compare --seeds 3",
+                settings,
+                ReportTestData.twoAlgorithmsThreeSeeds(),
+                List.of("accuracy_vs_tokens.png", "accuracy vs time.png"));
         String md = Files.readString(file, StandardCharsets.UTF_8);
         List<String> lines = md.lines().toList();
 
         assertEquals("# spo4j compare", lines.get(0));
         assertTrue(md.contains("```\nspo4j compare --seeds 3\n```\n"), md);
-        assertTrue(md.contains("| setting | value |\n| --- | --- |\n| task | arithmetic |\n| seeds | 3 |\n"
-                + "| tree | 6\\|6\\|6 |\n"), md);
+        assertTrue(
+                md.contains("| setting | value |\n| --- | --- |\n| task | arithmetic |\n| seeds | 3 |\n"
+                        + "| tree | 6\\|6\\|6 |\n"),
+                md);
         assertTrue(md.contains("| grpo | 3 | 31.0% | 46.0% ± 1.0 | - | 30.0k | 1m 01s |\n"), md);
         assertTrue(md.contains("| spo-tree | 3 | 31.0% | 61.0% ± 1.0 | 60.0% | 60.0k | 1m 01s |\n"), md);
         assertTrue(md.contains("| algorithm | seed | final acc | tokens | wall time |\n"), md);
         assertTrue(md.contains("| grpo | 11 | 45.0% | 30.0k | 1m 00s |\n"), md);
         assertTrue(md.contains("| spo-tree | 13 | 62.0% | 60.0k | 1m 02s |\n"), md);
-        assertEquals(6, lines.stream().filter(l -> l.matches("\\| (grpo|spo-tree) \\| 1[123] \\|.*")).count(), md);
+        assertEquals(
+                6,
+                lines.stream()
+                        .filter(l -> l.matches("\\| (grpo|spo-tree) \\| 1[123] \\|.*"))
+                        .count(),
+                md);
         assertTrue(md.contains("![accuracy_vs_tokens](accuracy_vs_tokens.png)\n"), md);
         assertTrue(md.contains("![accuracy vs time](accuracy%20vs%20time.png)\n"), md);
         assertTrue(md.indexOf("## Settings") < md.indexOf("## Final results"));
@@ -51,7 +63,8 @@ class CompareReportTest {
         assertTrue(empty.startsWith("# again\n"), empty);
         assertTrue(!empty.contains("## Settings") && !empty.contains("## Plots"), empty);
         try (Stream<Path> s = Files.list(dir)) {
-            assertEquals(List.of("report.md"), s.map(p -> p.getFileName().toString()).collect(Collectors.toList()));
+            assertEquals(
+                    List.of("report.md"), s.map(p -> p.getFileName().toString()).collect(Collectors.toList()));
         }
     }
 

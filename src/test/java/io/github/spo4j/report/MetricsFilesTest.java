@@ -36,8 +36,9 @@ class MetricsFilesTest {
 
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         assertEquals(3, lines.size());
-        assertEquals("{\"algorithm\":\"spo-tree\",\"seed\":7,\"iteration\":0,\"generatedTokens\":0,"
-                + "\"wallSeconds\":0.0,\"greedyAccuracy\":0.25,\"sampledAccuracy\":null,\"trainReward\":null}",
+        assertEquals(
+                "{\"algorithm\":\"spo-tree\",\"seed\":7,\"iteration\":0,\"generatedTokens\":0,"
+                        + "\"wallSeconds\":0.0,\"greedyAccuracy\":0.25,\"sampledAccuracy\":null,\"trainReward\":null}",
                 lines.get(0));
         assertEquals(List.of("metrics.jsonl"), listing());
     }
@@ -71,9 +72,10 @@ class MetricsFilesTest {
                 new EvalPoint("spo,\"tree\"", 2, 5, 12345, 61.5, 0.5, 0.375, -0.125));
         Path file = dir.resolve("metrics.csv");
         MetricsFiles.writeCsv(file, points);
-        assertEquals("algorithm,seed,iteration,generatedTokens,wallSeconds,greedyAccuracy,sampledAccuracy,trainReward\r\n"
-                + "grpo,1,0,0,0.0,0.25,,\r\n"
-                + "\"spo,\"\"tree\"\"\",2,5,12345,61.5,0.5,0.375,-0.125\r\n",
+        assertEquals(
+                "algorithm,seed,iteration,generatedTokens,wallSeconds,greedyAccuracy,sampledAccuracy,trainReward\r\n"
+                        + "grpo,1,0,0,0.0,0.25,,\r\n"
+                        + "\"spo,\"\"tree\"\"\",2,5,12345,61.5,0.5,0.375,-0.125\r\n",
                 Files.readString(file, StandardCharsets.UTF_8));
     }
 
@@ -87,15 +89,16 @@ class MetricsFilesTest {
         MetricsFormatException e = assertThrows(MetricsFormatException.class, () -> MetricsFiles.readJsonl(file));
         assertTrue(e.getMessage().startsWith(file + ":4: invalid JSON"), e.getMessage());
 
-        Files.writeString(file, good + "{\"algorithm\":\"grpo\",\"seed\":1,\"iteration\":2,\"generatedTokens\":3,"
-                + "\"wallSeconds\":1,\"greedyAccuracy\":1.5,\"sampledAccuracy\":null,\"trainReward\":null}\n");
+        Files.writeString(
+                file,
+                good + "{\"algorithm\":\"grpo\",\"seed\":1,\"iteration\":2,\"generatedTokens\":3,"
+                        + "\"wallSeconds\":1,\"greedyAccuracy\":1.5,\"sampledAccuracy\":null,\"trainReward\":null}\n");
         e = assertThrows(MetricsFormatException.class, () -> MetricsFiles.readJsonl(file));
         assertTrue(e.getMessage().startsWith(file + ":3: greedyAccuracy must be in [0, 1]"), e.getMessage());
 
         Files.writeString(file, good.replaceFirst("\"iteration\":0", "\"iteration\":0.5"));
         e = assertThrows(MetricsFormatException.class, () -> MetricsFiles.readJsonl(file));
-        assertTrue(e.getMessage().startsWith(file + ":1: field \"iteration\" is not a 32-bit integer"),
-                e.getMessage());
+        assertTrue(e.getMessage().startsWith(file + ":1: field \"iteration\" is not a 32-bit integer"), e.getMessage());
 
         Files.writeString(file, good.replaceFirst(",\"wallSeconds\":[^,]*", ""));
         e = assertThrows(MetricsFormatException.class, () -> MetricsFiles.readJsonl(file));
@@ -111,9 +114,10 @@ class MetricsFilesTest {
         Path file = dir.resolve("x.jsonl");
         assertThrows(IllegalArgumentException.class, () -> MetricsFiles.writeJsonl(null, List.of()));
         assertThrows(IllegalArgumentException.class, () -> MetricsFiles.writeCsv(file, null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> MetricsFiles.writeJsonl(file, java.util.Arrays.asList(
-                        new EvalPoint("a", 1, 0, 0, 0, 0, 0, 0), null)));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> MetricsFiles.writeJsonl(
+                        file, java.util.Arrays.asList(new EvalPoint("a", 1, 0, 0, 0, 0, 0, 0), null)));
         assertTrue(e.getMessage().contains("points[1]"), e.getMessage());
     }
 }

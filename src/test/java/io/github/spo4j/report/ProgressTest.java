@@ -43,8 +43,8 @@ class ProgressTest {
     void plainLinesAtMostPerTenthOrPerTenSeconds() {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         AtomicLong now = new AtomicLong(0);
-        try (Progress p = Progress.plain("eval", 1000, "problems",
-                new PrintStream(captured, true, StandardCharsets.UTF_8), now::get)) {
+        try (Progress p = Progress.plain(
+                "eval", 1000, "problems", new PrintStream(captured, true, StandardCharsets.UTF_8), now::get)) {
             for (int i = 1; i <= 250; i++) {
                 now.addAndGet(SECOND / 100);
                 p.step(1);
@@ -56,26 +56,29 @@ class ProgressTest {
             p.step(10);
         }
         List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
-        assertEquals(List.of(
-                "eval: 100/1000 problems (10%), 100 problems/s, ETA 9.0s, 1.0s elapsed",
-                "eval: 200/1000 problems (20%), 100 problems/s, ETA 8.0s, 2.0s elapsed",
-                "eval: 251/1000 problems (25%), 20.1 problems/s, ETA 37s, 13s elapsed",
-                "eval: 261/1000 problems (26%), 19.3 problems/s, ETA 38s, 14s elapsed, acc 50.0%"), lines);
+        assertEquals(
+                List.of(
+                        "eval: 100/1000 problems (10%), 100 problems/s, ETA 9.0s, 1.0s elapsed",
+                        "eval: 200/1000 problems (20%), 100 problems/s, ETA 8.0s, 2.0s elapsed",
+                        "eval: 251/1000 problems (25%), 20.1 problems/s, ETA 37s, 13s elapsed",
+                        "eval: 261/1000 problems (26%), 19.3 problems/s, ETA 38s, 14s elapsed, acc 50.0%"),
+                lines);
     }
 
     @Test
     void unknownTotalAndClosedProgressDoNotThrow() {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         AtomicLong now = new AtomicLong(0);
-        Progress p = Progress.plain("tokens", 0, "tokens", new PrintStream(captured, true, StandardCharsets.UTF_8),
-                now::get);
+        Progress p = Progress.plain(
+                "tokens", 0, "tokens", new PrintStream(captured, true, StandardCharsets.UTF_8), now::get);
         now.addAndGet(2 * SECOND);
         p.step(5000);
         p.close();
         p.step(1);
         p.setExtra("late");
         p.close();
-        assertEquals(List.of("tokens: 5000 tokens, 2.50k tokens/s, 2.0s elapsed"),
+        assertEquals(
+                List.of("tokens: 5000 tokens, 2.50k tokens/s, 2.0s elapsed"),
                 captured.toString(StandardCharsets.UTF_8).lines().toList());
         assertThrows(IllegalArgumentException.class, () -> Progress.start("", 1, "it"));
         assertThrows(IllegalArgumentException.class, () -> Progress.start("x", -1, "it"));

@@ -28,8 +28,8 @@ final class ReportTestData {
                     double wall = k == 0 ? 0 : 2.0 * iteration + s;
                     double sampled = a == 1 && k == 3 ? 0.5 + 0.1 * s : Double.NaN;
                     double reward = k == 0 ? Double.NaN : 0.1 * k;
-                    points.add(new EvalPoint(names[a], 11 + s, iteration, tokens, wall, accuracy(a, s, k), sampled,
-                            reward));
+                    points.add(new EvalPoint(
+                            names[a], 11 + s, iteration, tokens, wall, accuracy(a, s, k), sampled, reward));
                 }
             }
         }

@@ -12,7 +12,9 @@ class SummaryTest {
     @Test
     void threeSeedsMeanStdAndBase() {
         List<Summary.AlgorithmSummary> s = Summary.finalResults(ReportTestData.twoAlgorithmsThreeSeeds());
-        assertEquals(List.of("grpo", "spo-tree"), s.stream().map(Summary.AlgorithmSummary::algorithm).toList());
+        assertEquals(
+                List.of("grpo", "spo-tree"),
+                s.stream().map(Summary.AlgorithmSummary::algorithm).toList());
 
         Summary.AlgorithmSummary grpo = s.get(0);
         assertEquals(3, grpo.seeds());
@@ -68,9 +70,11 @@ class SummaryTest {
         assertEquals(4, lines.size(), table);
         assertTrue(lines.get(0).startsWith("algorithm"), table);
         assertTrue(lines.get(1).matches("-+( +-+){6}"), table);
-        assertEquals(List.of("grpo", "3", "30.1%", "41.3%", "±", "1.2", "-", "1.23M", "1m", "23s"),
+        assertEquals(
+                List.of("grpo", "3", "30.1%", "41.3%", "±", "1.2", "-", "1.23M", "1m", "23s"),
                 List.of(lines.get(2).trim().split(" +")));
-        assertEquals(List.of("spo-tree", "3", "30.1%", "50.0%", "±", "2.0", "45.6%", "456k", "1h", "02m"),
+        assertEquals(
+                List.of("spo-tree", "3", "30.1%", "50.0%", "±", "2.0", "45.6%", "456k", "1h", "02m"),
                 List.of(lines.get(3).trim().split(" +")));
         int width = lines.get(0).length();
         for (String line : lines) assertEquals(width, line.length(), table);

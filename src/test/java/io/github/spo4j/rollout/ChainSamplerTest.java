@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
 import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheExhaustedException;
 import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.tokenizer.CharTokenizer;
-import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.spo.data.StatePrefix;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -34,12 +34,15 @@ class ChainSamplerTest {
     }
 
     static GenerationConfig gen(long seed, int maxTokens) {
-        return GenerationConfig.of(SamplerConfig.builder().temperature(1.1f).seed(seed).build(), maxTokens, 2);
+        return GenerationConfig.of(
+                SamplerConfig.builder().temperature(1.1f).seed(seed).build(), maxTokens, 2);
     }
 
     static List<int[]> prefixes() {
         int v = policy.config().vocabSize();
-        return List.of(RolloutTestSupport.tokens(1, v, 1), RolloutTestSupport.tokens(99, v, 2),
+        return List.of(
+                RolloutTestSupport.tokens(1, v, 1),
+                RolloutTestSupport.tokens(99, v, 2),
                 RolloutTestSupport.tokens(17, v, 3));
     }
 
@@ -65,8 +68,12 @@ class ChainSamplerTest {
                         assertEquals(40, c.length());
                     }
                     for (int i = 0; i < c.length() - 1; i++) assertNotEquals(2, c.tokens()[i], "nothing after EOS");
-                    Completion alone = RolloutTestSupport.independent(policy, prefixes().get(p),
-                            new long[] {((long) p << 32) | j}, new int[] {c.length()}, g.sampling());
+                    Completion alone = RolloutTestSupport.independent(
+                            policy,
+                            prefixes().get(p),
+                            new long[] {((long) p << 32) | j},
+                            new int[] {c.length()},
+                            g.sampling());
                     assertArrayEquals(alone.tokens(), c.tokens(), "prefix " + p + " continuation " + j);
                     assertAllClose("logprobs " + p + "/" + j, alone.logprobs(), c.logprobs(), 2e-5, 2e-4);
                 }
@@ -88,14 +95,17 @@ class ChainSamplerTest {
             for (int p = 0; p < 3; p++) {
                 for (int j = 0; j < 4; j++) {
                     assertArrayEquals(a.get(p).get(j).tokens(), b.get(p).get(j).tokens());
-                    assertArrayEquals(a.get(p).get(j).logprobs(), b.get(p).get(j).logprobs());
-                    differs |= !java.util.Arrays.equals(a.get(p).get(j).tokens(), c.get(p).get(j).tokens());
+                    assertArrayEquals(
+                            a.get(p).get(j).logprobs(), b.get(p).get(j).logprobs());
+                    differs |= !java.util.Arrays.equals(
+                            a.get(p).get(j).tokens(), c.get(p).get(j).tokens());
                 }
             }
             assertTrue(differs);
             // One prefix alone draws what it drew in the batch.
             List<List<Completion>> single = sampler.sample(List.of(prefixes().get(0)), 4, gen(3, 30));
-            for (int j = 0; j < 4; j++) assertArrayEquals(a.get(0).get(j).tokens(), single.get(0).get(j).tokens());
+            for (int j = 0; j < 4; j++)
+                assertArrayEquals(a.get(0).get(j).tokens(), single.get(0).get(j).tokens());
         }
     }
 
@@ -110,8 +120,11 @@ class ChainSamplerTest {
             int[] text = prefix;
             for (int i = 0; i < c.length(); i++) {
                 try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
-                    float[] logits = RolloutTestSupport.floats(policy.logits(io.github.spo4j.rollout.RolloutTensors.longs(
-                            java.util.Arrays.stream(text).asLongStream().toArray()).view(1, text.length)));
+                    float[] logits = RolloutTestSupport.floats(
+                            policy.logits(io.github.spo4j.rollout.RolloutTensors.longs(java.util.Arrays.stream(text)
+                                            .asLongStream()
+                                            .toArray())
+                                    .view(1, text.length)));
                     int v = policy.config().vocabSize(), best = 0;
                     int row = (text.length - 1) * v;
                     for (int k = 1; k < v; k++) if (logits[row + k] > logits[row + best]) best = k;
@@ -128,7 +141,8 @@ class ChainSamplerTest {
         CharTokenizer tok = CharTokenizer.arithmetic();
         io.github.spo4j.model.ModelConfig c = io.github.spo4j.model.ModelConfig.tiny(
                 io.github.spo4j.model.ModelConfig.Architecture.LLAMA, tok.vocabSize(), 1, 2);
-        try (Policy p = Policy.random(c, 5); KvCache pool = p.createKvCache(16, 1024)) {
+        try (Policy p = Policy.random(c, 5);
+                KvCache pool = p.createKvCache(16, 1024)) {
             ChainSampler sampler = new ChainSampler(p, pool);
             String stop = tok.decode(new int[] {tok.encode("7")[0]});
             GenerationConfig g = new GenerationConfig(SamplerConfig.of(11), 200, new int[0], List.of(stop), tok);
@@ -153,7 +167,8 @@ class ChainSamplerTest {
     void valueEstimatorAveragesScoredRollouts() {
         try (KvCache pool = policy.createKvCache(16, 1024)) {
             ChainSampler sampler = new ChainSampler(policy, pool);
-            // Reward 1 for an even-length response; LENGTH-cut rollouts score 0 (MonteCarloValue), so the value is in [0, 1].
+            // Reward 1 for an even-length response; LENGTH-cut rollouts score 0 (MonteCarloValue), so the value is in
+            // [0, 1].
             RewardFunction reward = (q, ids, f) -> ids.length % 2 == 0 ? 1.0 : 0.0;
             ChainValueEstimator est = new ChainValueEstimator(sampler, gen(5, 30), reward);
             int v = policy.config().vocabSize();

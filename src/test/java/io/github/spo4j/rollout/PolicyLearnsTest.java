@@ -28,29 +28,31 @@ class PolicyLearnsTest {
     void supervisedTrainingIsVisibleInGreedyGeneration() {
         CharTokenizer tok = CharTokenizer.arithmetic();
         ModelConfig config = ModelConfig.tiny(ModelConfig.Architecture.QWEN2, tok.vocabSize(), 1, 2);
-        String[][] examples = {{"12+7=", "19"}, {"3*4=", "12"}, {"40-8=", "32"}, {"5+5=", "10"}, {"9*9=", "81"},
-            {"100-1=", "99"}};
+        String[][] examples = {
+            {"12+7=", "19"}, {"3*4=", "12"}, {"40-8=", "32"}, {"5+5=", "10"}, {"9*9=", "81"}, {"100-1=", "99"}
+        };
         int[][] prompts = new int[examples.length][];
         int[][] answers = new int[examples.length][];
         for (int i = 0; i < examples.length; i++) {
             prompts[i] = withBos(tok.encode(examples[i][0]));
             int[] a = tok.encode(examples[i][1]);
             answers[i] = Arrays.copyOf(a, a.length + 1);
-            answers[i][a.length] = 2;  // EOS
+            answers[i][a.length] = 2; // EOS
         }
         TargetBatch batch = TargetBatch.ofPairs(prompts, answers);
         try (Policy policy = Policy.random(config, 7)) {
             AdamW opt = new AdamW(policy.parameterVector(), new AdamWOptions(3e-3));
             double first = 0, last = 0;
             for (int step = 0; step < 150; step++) {
-                try (PointerScope s = new PointerScope(); TrainingForward f = policy.forward(batch, 1f)) {
+                try (PointerScope s = new PointerScope();
+                        TrainingForward f = policy.forward(batch, 1f)) {
                     float[] logp = f.logpArray();
                     double mean = 0;
                     for (float x : logp) mean += x / logp.length;
                     if (step == 0) first = mean;
                     last = mean;
                     float[] grad = new float[logp.length];
-                    Arrays.fill(grad, -1f / logp.length);  // loss = −mean logp
+                    Arrays.fill(grad, -1f / logp.length); // loss = −mean logp
                     opt.zero_grad();
                     f.backward(grad);
                     opt.step();
@@ -60,10 +62,14 @@ class PolicyLearnsTest {
             assertTrue(last > -0.05, "memorised: mean logp " + last);
             try (KvCache pool = policy.createKvCache(16, 64)) {
                 GenerationConfig gen = GenerationConfig.of(SamplerConfig.of(1), 8, 2);
-                List<Completion> out = new ChainSampler(policy, pool).greedy(new ArrayList<>(Arrays.asList(prompts)), gen);
+                List<Completion> out =
+                        new ChainSampler(policy, pool).greedy(new ArrayList<>(Arrays.asList(prompts)), gen);
                 for (int i = 0; i < examples.length; i++) {
                     assertEquals(FinishReason.EOS, out.get(i).finishReason(), examples[i][0]);
-                    assertEquals(examples[i][1] + tok.decode(new int[] {2}), tok.decode(out.get(i).tokens()), examples[i][0]);
+                    assertEquals(
+                            examples[i][1] + tok.decode(new int[] {2}),
+                            tok.decode(out.get(i).tokens()),
+                            examples[i][0]);
                 }
             }
         }

@@ -18,8 +18,24 @@ final class RolloutTestSupport {
 
     /** V = 23 with EOS 2, 2 layers, GQA 4:2, context 1024: random weights put EOS at about 1/23 per token. */
     static ModelConfig config() {
-        return new ModelConfig(ModelConfig.Architecture.LLAMA, 23, 32, 48, 2, 4, 2, 8, 1e-6, 10000.0, null, 1024, true,
-                false, 1, new int[] {2}, "float32");
+        return new ModelConfig(
+                ModelConfig.Architecture.LLAMA,
+                23,
+                32,
+                48,
+                2,
+                4,
+                2,
+                8,
+                1e-6,
+                10000.0,
+                null,
+                1024,
+                true,
+                false,
+                1,
+                new int[] {2},
+                "float32");
     }
 
     static float[] floats(Tensor t) {
@@ -45,8 +61,10 @@ final class RolloutTestSupport {
             int k = 0;
             for (int s = 0; s < streams.length; s++) {
                 for (int i = 0; i < lengths[s]; i++, k++) {
-                    SampleResult r = sampler.sample(sampling, logits, policy.config().vocabSize(), new long[] {streams[s]},
-                            new int[] {prefix.length + k});
+                    SampleResult r = sampler.sample(
+                            sampling, logits, policy.config().vocabSize(), new long[] {streams[s]}, new int[] {
+                                prefix.length + k
+                            });
                     tokens[k] = r.tokens()[0];
                     lps[k] = r.logprobs()[0];
                     if (k + 1 < total) logits = floats(policy.decode(pool, new int[] {seq}, new int[] {tokens[k]}));
@@ -59,7 +77,7 @@ final class RolloutTestSupport {
     static int[] tokens(int n, int vocab, long seed) {
         java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
         int[] t = new int[n];
-        for (int i = 0; i < n; i++) t[i] = 3 + r.nextInt(vocab - 3);  // no PAD/BOS/EOS in prompts
+        for (int i = 0; i < n; i++) t[i] = 3 + r.nextInt(vocab - 3); // no PAD/BOS/EOS in prompts
         return t;
     }
 }

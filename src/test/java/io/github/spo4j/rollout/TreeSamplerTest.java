@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
-import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.spo.data.SamplingTree;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,7 +30,8 @@ class TreeSamplerTest {
     }
 
     static GenerationConfig gen(long seed, int maxTokens) {
-        return GenerationConfig.of(SamplerConfig.builder().temperature(1.0f).topP(0.95f).seed(seed).build(), maxTokens, 2);
+        return GenerationConfig.of(
+                SamplerConfig.builder().temperature(1.0f).topP(0.95f).seed(seed).build(), maxTokens, 2);
     }
 
     /** The structure SPO-tree needs, and every leaf equal to an unshared decode of its path's streams. */
@@ -73,7 +74,9 @@ class TreeSamplerTest {
                     } else if (n.depth() < 3) {
                         assertTrue(c.finishReason() == FinishReason.EOS || used == 24, "an early leaf finished");
                     } else {
-                        assertTrue(c.finishReason() == FinishReason.EOS || used == 24, "the last level runs to EOS or the limit");
+                        assertTrue(
+                                c.finishReason() == FinishReason.EOS || used == 24,
+                                "the last level runs to EOS or the limit");
                     }
                     assertTrue(used <= 24);
                     if (children[i] == 0) {
@@ -84,8 +87,8 @@ class TreeSamplerTest {
                             streams[k] = tree.nodes().get(path[k]).streamId();
                             lengths[k] = tree.nodes().get(path[k]).segment().length();
                         }
-                        Completion alone = RolloutTestSupport.independent(policy, prompts.get(t), streams, lengths,
-                                g.sampling());
+                        Completion alone =
+                                RolloutTestSupport.independent(policy, prompts.get(t), streams, lengths, g.sampling());
                         assertArrayEquals(alone.tokens(), tree.responseIds(i), "tree " + t + " leaf " + i);
                         float[] lps = new float[0];
                         for (int k : path) {
@@ -110,21 +113,26 @@ class TreeSamplerTest {
         int v = policy.config().vocabSize();
         try (KvCache pool = policy.createKvCache(8, 2048)) {
             TreeSampler sampler = new TreeSampler(policy, pool);
-            List<SampledTree> trees = sampler.sample(List.of(RolloutTestSupport.tokens(9, v, 4)),
-                    TreeShape.parse("4-3-2", 3), gen(5, 30));
+            List<SampledTree> trees = sampler.sample(
+                    List.of(RolloutTestSupport.tokens(9, v, 4)), TreeShape.parse("4-3-2", 3), gen(5, 30));
             SampledTree tree = trees.get(0);
             SamplingTree st = tree.toSamplingTree(7, (q, ids, f) -> ids.length % 3 == 0 ? 1 : 0);
             assertEquals(tree.numNodes(), st.numNodes());
             assertEquals(7, st.questionId());
             for (int leaf : tree.leaves()) {
-                assertEquals(tree.responseIds(leaf).length % 3 == 0 ? 1f : 0f, st.node(leaf).reward());
+                assertEquals(
+                        tree.responseIds(leaf).length % 3 == 0 ? 1f : 0f,
+                        st.node(leaf).reward());
             }
             // Same seed, same tree.
-            SampledTree again = sampler.sample(List.of(RolloutTestSupport.tokens(9, v, 4)), TreeShape.parse("4-3-2", 3),
-                    gen(5, 30)).get(0);
+            SampledTree again = sampler.sample(
+                            List.of(RolloutTestSupport.tokens(9, v, 4)), TreeShape.parse("4-3-2", 3), gen(5, 30))
+                    .get(0);
             assertEquals(tree.numNodes(), again.numNodes());
             for (int i = 0; i < tree.numNodes(); i++) {
-                assertArrayEquals(tree.nodes().get(i).segment().tokens(), again.nodes().get(i).segment().tokens());
+                assertArrayEquals(
+                        tree.nodes().get(i).segment().tokens(),
+                        again.nodes().get(i).segment().tokens());
             }
             assertTrue(tree.generatedTokens() > 0);
         }
@@ -139,11 +147,16 @@ class TreeSamplerTest {
         assertEquals(216, TreeShape.parse("6-6-6", 4).maxLeaves());
         try (KvCache pool = policy.createKvCache(8, 64)) {
             TreeSampler sampler = new TreeSampler(policy, pool);
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> sampler.sample(List.of(new int[0]), TreeShape.parse("2", 2), gen(1, 4)));
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> sampler.sample(List.of(new int[1024]), TreeShape.parse("2", 2), gen(1, 4)));
-            assertEquals(0, sampler.sample(List.of(), TreeShape.parse("2", 2), gen(1, 4)).size());
+            assertEquals(
+                    0,
+                    sampler.sample(List.of(), TreeShape.parse("2", 2), gen(1, 4))
+                            .size());
         }
     }
 }

@@ -1,7 +1,5 @@
 package io.github.spo4j.spo;
 
-import io.github.spo4j.spo.advantage.GroupAdvantages;
-import io.github.spo4j.spo.advantage.TreeAdvantages;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.spo4j.kernels.loss.KlEstimator;
 import io.github.spo4j.kernels.tree.TreeAdvantageMode;
 import io.github.spo4j.kernels.tree.TreeValueMode;
+import io.github.spo4j.spo.advantage.GroupAdvantages;
+import io.github.spo4j.spo.advantage.TreeAdvantages;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,23 +68,35 @@ class AlgorithmConfigTest {
     @Test
     void groupBaselines() {
         float[] rewards = {1, 0, 0, 1};
-        assertArrayEquals(GroupAdvantages.grpo(rewards, GroupAdvantages.StdEstimator.BESSEL, 1e-6f),
+        assertArrayEquals(
+                GroupAdvantages.grpo(rewards, GroupAdvantages.StdEstimator.BESSEL, 1e-6f),
                 AlgorithmConfig.grpo().group().advantages(rewards));
-        assertArrayEquals(GroupAdvantages.rloo(rewards), AlgorithmConfig.rloo().group().advantages(rewards));
-        assertEquals(AlgorithmConfig.grpo().group(), AlgorithmConfig.grpoWithMask().group());
+        assertArrayEquals(
+                GroupAdvantages.rloo(rewards), AlgorithmConfig.rloo().group().advantages(rewards));
+        assertEquals(
+                AlgorithmConfig.grpo().group(), AlgorithmConfig.grpoWithMask().group());
         assertNotNull(AlgorithmConfig.vinePpo().vine());
         assertEquals(25, AlgorithmConfig.vinePpo().vine().maxStepsEstimated());
     }
 
     @Test
     void settingsMustMatchTheAlgorithm() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> AlgorithmConfig.grpo().withTree(AlgorithmConfig.spoTree().tree()));
         assertTrue(e.getMessage().startsWith("tree settings do not apply to GRPO"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> AlgorithmConfig.spoChain().withChain(null));
+        e = assertThrows(
+                IllegalArgumentException.class, () -> AlgorithmConfig.spoChain().withChain(null));
         assertTrue(e.getMessage().startsWith("chain settings are required"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new AlgorithmConfig.TreeSettings(List.of(6, 0), 30,
-                AlgorithmConfig.spoTree().tree().backup(), TreeAdvantages.TruncatedLeafScoring.ZERO, 8, 32));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new AlgorithmConfig.TreeSettings(
+                        List.of(6, 0),
+                        30,
+                        AlgorithmConfig.spoTree().tree().backup(),
+                        TreeAdvantages.TruncatedLeafScoring.ZERO,
+                        8,
+                        32));
         assertTrue(e.getMessage().startsWith("branching[1] must be > 0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new AlgorithmConfig.Sampling(0f, 0.9f, 10, 10));
         assertTrue(e.getMessage().startsWith("temperature"), e.getMessage());

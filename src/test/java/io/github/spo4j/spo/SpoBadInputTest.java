@@ -1,22 +1,22 @@
 package io.github.spo4j.spo;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.loss.AdvantageWhitening;
+import io.github.spo4j.kernels.loss.ProbabilityMask;
+import io.github.spo4j.kernels.tree.TreeBackupConfig;
 import io.github.spo4j.spo.advantage.GroupAdvantages;
+import io.github.spo4j.spo.advantage.GroupAdvantages.StdEstimator;
 import io.github.spo4j.spo.advantage.TreeAdvantages;
+import io.github.spo4j.spo.advantage.TreeAdvantages.TruncatedLeafScoring;
 import io.github.spo4j.spo.advantage.Whitening;
 import io.github.spo4j.spo.data.SamplingTree;
 import io.github.spo4j.spo.data.TreeEdge;
 import io.github.spo4j.spo.data.TreeNode;
 import io.github.spo4j.spo.replay.ReplayBuffer;
 import io.github.spo4j.tasks.FinishReason;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.github.spo4j.kernels.loss.AdvantageWhitening;
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.loss.ProbabilityMask;
-import io.github.spo4j.kernels.tree.TreeBackupConfig;
-import io.github.spo4j.spo.advantage.GroupAdvantages.StdEstimator;
-import io.github.spo4j.spo.advantage.TreeAdvantages.TruncatedLeafScoring;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,7 +30,8 @@ class SpoBadInputTest {
 
     private static void assertRejected(String argument, Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call, argument);
-        assertTrue(e.getMessage() != null && e.getMessage().contains(argument),
+        assertTrue(
+                e.getMessage() != null && e.getMessage().contains(argument),
                 "message should name '" + argument + "': " + e.getMessage());
     }
 
@@ -47,8 +48,8 @@ class SpoBadInputTest {
         assertRejected("tokenIds", () -> new TreeNode(-1, 1, null, LOGP1, 0f, FinishReason.EOS));
         assertRejected("oldLogp", () -> new TreeNode(-1, 1, new int[] {5}, null, 0f, FinishReason.EOS));
         assertRejected("oldLogp", () -> new TreeNode(-1, 1, new int[] {5, 6}, LOGP1, 0f, FinishReason.EOS));
-        assertRejected("oldLogp", () -> new TreeNode(-1, 1, new int[] {5}, new float[] {Float.NaN}, 0f,
-                FinishReason.EOS));
+        assertRejected(
+                "oldLogp", () -> new TreeNode(-1, 1, new int[] {5}, new float[] {Float.NaN}, 0f, FinishReason.EOS));
         assertRejected("tokenIds", () -> new TreeNode(-1, 1, new int[] {-3}, LOGP1, 0f, FinishReason.EOS));
         assertRejected("finishReason", () -> new TreeNode(-1, 1, new int[] {5}, LOGP1, 0f, null));
         assertRejected("parent", () -> new TreeNode(-2, 1, new int[] {5}, LOGP1, 0f, FinishReason.EOS));
@@ -87,11 +88,11 @@ class SpoBadInputTest {
         assertRejected("trees", () -> t.compute(null, 0));
         assertRejected("trees", () -> t.compute(Arrays.asList(tree, null), 0));
         assertRejected("iteration", () -> t.compute(List.of(tree), -1));
-        assertRejected("backend", () -> new TreeAdvantages(null, TreeBackupConfig.spoTree(),
-                TruncatedLeafScoring.ZERO));
+        assertRejected(
+                "backend", () -> new TreeAdvantages(null, TreeBackupConfig.spoTree(), TruncatedLeafScoring.ZERO));
         assertRejected("config", () -> new TreeAdvantages(Backend.REFERENCE, null, TruncatedLeafScoring.ZERO));
-        assertRejected("truncatedLeafScoring", () -> new TreeAdvantages(Backend.REFERENCE, TreeBackupConfig.spoTree(),
-                null));
+        assertRejected(
+                "truncatedLeafScoring", () -> new TreeAdvantages(Backend.REFERENCE, TreeBackupConfig.spoTree(), null));
     }
 
     @Test
@@ -149,8 +150,9 @@ class SpoBadInputTest {
         assertRejected("eps", () -> Whitening.microBatch(a, old, null, 0.9f, Float.NaN));
         assertRejected("seqOffsets", () -> Whitening.perMicroBatch(new int[] {0, 1}, 1, a, old, null, 0.9f, 1e-8f));
         assertRejected("seqOffsets", () -> Whitening.perMicroBatch(null, 1, a, old, null, 0.9f, 1e-8f));
-        assertRejected("sequencesPerMicroBatch", () -> Whitening.perMicroBatch(new int[] {0, 2}, 0, a, old, null,
-                0.9f, 1e-8f));
+        assertRejected(
+                "sequencesPerMicroBatch",
+                () -> Whitening.perMicroBatch(new int[] {0, 2}, 0, a, old, null, 0.9f, 1e-8f));
         assertRejected("rho", () -> Whitening.perMicroBatch(new int[] {0, 2}, 1, a, old, null, 2f, 1e-8f));
         assertRejected("microBatch", () -> Whitening.edges(List.of(), 0.9f));
         assertRejected("microBatch", () -> Whitening.edges(null, 0.9f));

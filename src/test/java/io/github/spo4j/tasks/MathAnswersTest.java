@@ -47,10 +47,13 @@ class MathAnswersTest {
 
     @Test
     void minervaFinalAnswerComesFirst() {
-        assertEquals(Optional.of("\\frac{3}{4}"),
+        assertEquals(
+                Optional.of("\\frac{3}{4}"),
                 extract("work \\boxed{2}\nFinal Answer: The final answer is $\\frac{3}{4}$. I hope it is correct."));
-        assertEquals(Optional.of("2"), extract("The final answer is $2$. I hope it is correct.\n"
-                + "Final Answer: The final answer is $9"), "the last complete one");
+        assertEquals(
+                Optional.of("2"),
+                extract("The final answer is $2$. I hope it is correct.\n" + "Final Answer: The final answer is $9"),
+                "the last complete one");
         assertEquals(Optional.of("4"), extract("The final answer is $4$ and \\boxed{4}"), "no \"$. I hope\": boxed");
     }
 
@@ -112,7 +115,8 @@ class MathAnswersTest {
         assertEquals("[2,5)", MathAnswers.normalize("x \\in [2, 5)"));
         assertEquals("(-\\infty,3]", MathAnswers.normalize("(-\\infty, 3]"));
         assertEquals("x\\infty", MathAnswers.normalize("x \\infty"), "\\infty is not an \\in prefix");
-        assertEquals("\\begin{pmatrix}1\\2\\end{pmatrix}", MathAnswers.normalize("\\begin{pmatrix}1\\\\2\\end{pmatrix}"));
+        assertEquals(
+                "\\begin{pmatrix}1\\2\\end{pmatrix}", MathAnswers.normalize("\\begin{pmatrix}1\\\\2\\end{pmatrix}"));
         assertEquals("-3", MathAnswers.normalize("\u22123"));
         assertEquals("12", MathAnswers.normalize("12.\n"));
         assertEquals("", MathAnswers.normalize("  "));
@@ -157,7 +161,8 @@ class MathAnswersTest {
     void tuplesAndIntervalsComparePairwise() {
         assertTrue(MathAnswers.isEquivalent("(1, 2)", "(1,2)"));
         assertTrue(MathAnswers.isEquivalent("(0.5, -3)", "\\left(\\frac{1}{2}, -3\\right)"));
-        assertFalse(MathAnswers.isEquivalent("[\\frac{1}{2}, 1,000]", "[0.5,1000]"),
+        assertFalse(
+                MathAnswers.isEquivalent("[\\frac{1}{2}, 1,000]", "[0.5,1000]"),
                 "a thousands comma inside a tuple separates elements");
         assertFalse(MathAnswers.isEquivalent("(1,2)", "(2,1)"));
         assertFalse(MathAnswers.isEquivalent("(1,2)", "[1,2]"), "open and closed intervals differ");
@@ -225,10 +230,12 @@ class MathAnswersTest {
     @Test
     void mathJsonlReadsGoldFromAnswerOrLastBox() throws IOException {
         Path ok = dir.resolve("math.jsonl");
-        Files.writeString(ok, "{\"problem\": \"1/2+0?\", \"solution\": \"It is $\\\\boxed{\\\\frac{1}{2}}$.\", "
-                + "\"level\": \"Level 1\"}\n\n"
-                + "{\"problem\": \"p\", \"solution\": \"\\\\boxed{3} no, \\\\boxed{ 4 }\"}\n"
-                + "{\"problem\": \"q\", \"solution\": \"no box\", \"answer\": \" 9 \"}\n");
+        Files.writeString(
+                ok,
+                "{\"problem\": \"1/2+0?\", \"solution\": \"It is $\\\\boxed{\\\\frac{1}{2}}$.\", "
+                        + "\"level\": \"Level 1\"}\n\n"
+                        + "{\"problem\": \"p\", \"solution\": \"\\\\boxed{3} no, \\\\boxed{ 4 }\"}\n"
+                        + "{\"problem\": \"q\", \"solution\": \"no box\", \"answer\": \" 9 \"}\n");
         List<Problem> ps = MathJsonl.read(ok);
         assertEquals(3, ps.size());
         assertEquals(new Problem(0, "1/2+0?", "It is $\\boxed{\\frac{1}{2}}$.", "\\frac{1}{2}"), ps.get(0));
@@ -274,30 +281,41 @@ class MathAnswersTest {
         assertEquals(List.of(new Problem(0, "2+2?", "2+2=4\n#### 4", "4")), g.problems());
 
         Path math = dir.resolve("math.jsonl");
-        Files.writeString(math, "{\"problem\": \"p\", \"solution\": \"\\\\boxed{\\\\dfrac12}\", \"answer\": \"1/2\"}\n"
-                + "{\"problem\": \"q\", \"solution\": \"$\\\\boxed{3}$\"}\n");
+        Files.writeString(
+                math,
+                "{\"problem\": \"p\", \"solution\": \"\\\\boxed{\\\\dfrac12}\", \"answer\": \"1/2\"}\n"
+                        + "{\"problem\": \"q\", \"solution\": \"$\\\\boxed{3}$\"}\n");
         TaskData m = TaskFiles.read(math);
         assertEquals(AnswerFormat.MATH, m.format());
         assertEquals(2, m.problems().size());
         assertEquals("1/2", m.problems().get(0).answer());
         assertEquals(1.0, m.format().reward("\\boxed{0.5}", m.problems().get(0).answer(), FinishReason.EOS));
-        assertThrows(UnsupportedOperationException.class, () -> m.problems().add(m.problems().get(0)));
+        assertThrows(
+                UnsupportedOperationException.class,
+                () -> m.problems().add(m.problems().get(0)));
 
         Path neither = dir.resolve("neither.jsonl");
         Files.writeString(neither, "{\"prompt\": \"p\", \"answer\": \"1\"}\n");
         TaskFormatException e = assertThrows(TaskFormatException.class, () -> TaskFiles.read(neither));
         String msg = e.getMessage();
-        assertTrue(msg.contains("neither.jsonl:1:") && msg.contains("\"question\"") && msg.contains("\"problem\"")
-                && msg.contains("\"solution\"") && msg.contains("prompt"), msg);
+        assertTrue(
+                msg.contains("neither.jsonl:1:")
+                        && msg.contains("\"question\"")
+                        && msg.contains("\"problem\"")
+                        && msg.contains("\"solution\"")
+                        && msg.contains("prompt"),
+                msg);
         Path both = dir.resolve("both.jsonl");
-        Files.writeString(both, "{\"question\": \"q\", \"answer\": \"#### 1\", \"problem\": \"p\", \"solution\": \"s\"}\n");
+        Files.writeString(
+                both, "{\"question\": \"q\", \"answer\": \"#### 1\", \"problem\": \"p\", \"solution\": \"s\"}\n");
         assertThrows(TaskFormatException.class, () -> TaskFiles.read(both));
         Path empty = dir.resolve("empty.jsonl");
         Files.writeString(empty, "\n  \n");
         e = assertThrows(TaskFormatException.class, () -> TaskFiles.read(empty));
         assertTrue(e.getMessage().contains("no non-blank line"), e.getMessage());
         Path laterBad = dir.resolve("later.jsonl");
-        Files.writeString(laterBad, "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"problem\": \"p\", \"solution\": \"s\"}\n");
+        Files.writeString(
+                laterBad, "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"problem\": \"p\", \"solution\": \"s\"}\n");
         e = assertThrows(TaskFormatException.class, () -> TaskFiles.read(laterBad));
         assertTrue(e.getMessage().contains(":2:"), "lines after the first are read in the first line's form");
         assertThrows(IllegalArgumentException.class, () -> TaskFiles.read(null));
@@ -310,8 +328,8 @@ class MathAnswersTest {
         assertThrows(IllegalArgumentException.class, () -> new TaskData(List.of(p), null));
         List<Problem> withNull = new ArrayList<>(List.of(p));
         withNull.add(null);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TaskData(withNull, AnswerFormat.GSM8K));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new TaskData(withNull, AnswerFormat.GSM8K));
         assertTrue(e.getMessage().contains("problems[1]"), e.getMessage());
         List<Problem> source = new ArrayList<>(List.of(p));
         TaskData d = new TaskData(source, AnswerFormat.GSM8K);

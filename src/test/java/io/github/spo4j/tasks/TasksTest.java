@@ -69,7 +69,8 @@ class TasksTest {
             }
             assertEquals("#### " + value, lines[steps]);
             assertEquals(Integer.toString(value), p.answer());
-            assertEquals(value, leftToRight(p.question().substring(0, p.question().length() - 1)));
+            assertEquals(
+                    value, leftToRight(p.question().substring(0, p.question().length() - 1)));
             assertTrue(ArithmeticTask.isCorrect(p, p.solution()));
             assertFalse(ArithmeticTask.isCorrect(p, p.solution().replace("#### " + value, "#### " + (value + 1))));
             assertTrue((p.question() + p.solution()).chars().allMatch(c -> "0123456789+-*= \n#".indexOf(c) >= 0));
@@ -93,8 +94,10 @@ class TasksTest {
     @Test
     void gsm8kJsonlReadsProblemsAndRejectsBrokenLines() throws IOException {
         Path ok = dir.resolve("train.jsonl");
-        Files.writeString(ok, "{\"question\": \"2+2?\", \"answer\": \"2+2=4\\n#### 4\"}\n\n"
-                + "{\"question\": \"Big?\", \"answer\": \"so\\n#### 1,000\", \"extra\": 1}\n");
+        Files.writeString(
+                ok,
+                "{\"question\": \"2+2?\", \"answer\": \"2+2=4\\n#### 4\"}\n\n"
+                        + "{\"question\": \"Big?\", \"answer\": \"so\\n#### 1,000\", \"extra\": 1}\n");
         List<Problem> ps = Gsm8kJsonl.read(ok);
         assertEquals(2, ps.size());
         assertEquals(new Problem(0, "2+2?", "2+2=4\n#### 4", "4"), ps.get(0));

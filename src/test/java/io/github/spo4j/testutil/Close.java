@@ -31,8 +31,9 @@ public final class Close {
             }
         }
         if (bad > 0) {
-            fail(String.format("%s: %d of %d values differ beyond atol %.2g + rtol %.2g (worst diff %.3g):%s", what,
-                    bad, expected.length, atol, rtol, worst, report));
+            fail(String.format(
+                    "%s: %d of %d values differ beyond atol %.2g + rtol %.2g (worst diff %.3g):%s",
+                    what, bad, expected.length, atol, rtol, worst, report));
         }
     }
 

@@ -20,17 +20,20 @@ import org.junit.jupiter.api.function.Executable;
  */
 public final class MessageParity {
     // A number standing alone (not the digits of a name such as F32 or int32), as Java or C prints it.
-    private static final Pattern NUMBER = Pattern.compile(
-            "(?<![\\w.^])-?(?:NaN|nan|Infinity|inf|\\d+(?:\\.\\d*)?(?:[eE][-+]?\\d+)?)(?![\\w])");
+    private static final Pattern NUMBER =
+            Pattern.compile("(?<![\\w.^])-?(?:NaN|nan|Infinity|inf|\\d+(?:\\.\\d*)?(?:[eE][-+]?\\d+)?)(?![\\w])");
 
     private MessageParity() {}
 
     /** The message of {@code javaCheck}'s IllegalArgumentException and that of the native call agree. */
     public static void assertSameMessage(Executable javaCheck, IntSupplier nativeCall) {
-        String java = assertThrows(IllegalArgumentException.class, javaCheck, "the Java check").getMessage();
+        String java = assertThrows(IllegalArgumentException.class, javaCheck, "the Java check")
+                .getMessage();
         int status = nativeCall.getAsInt();
         String c = Spo4jNative.spo4j_last_error().getString();
-        assertEquals(Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT, status,
+        assertEquals(
+                Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT,
+                status,
                 "native status (Java said: " + java + "; C: " + c + ")");
         assertSameUpToNumberFormat(java, c);
     }

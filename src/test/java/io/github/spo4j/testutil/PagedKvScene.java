@@ -49,8 +49,12 @@ public final class PagedKvScene implements AutoCloseable {
                 for (int slot = 0; slot < len % config.blockSize(); slot++) {
                     for (int h = 0; h < config.kvHeads(); h++) {
                         for (int d = 0; d < config.headDim(); d++) {
-                            cache.put(config.kOffset(l, copy, slot, h) + d, cache.get(config.kOffset(l, tail, slot, h) + d));
-                            cache.put(config.vOffset(l, copy, slot, h) + d, cache.get(config.vOffset(l, tail, slot, h) + d));
+                            cache.put(
+                                    config.kOffset(l, copy, slot, h) + d,
+                                    cache.get(config.kOffset(l, tail, slot, h) + d));
+                            cache.put(
+                                    config.vOffset(l, copy, slot, h) + d,
+                                    cache.get(config.vOffset(l, tail, slot, h) + d));
                         }
                     }
                 }
@@ -89,7 +93,8 @@ public final class PagedKvScene implements AutoCloseable {
     }
 
     private int block() {
-        if (nextBlock >= config.numBlocks()) throw new IllegalStateException("scene needs more than " + config.numBlocks() + " blocks");
+        if (nextBlock >= config.numBlocks())
+            throw new IllegalStateException("scene needs more than " + config.numBlocks() + " blocks");
         return nextBlock++;
     }
 

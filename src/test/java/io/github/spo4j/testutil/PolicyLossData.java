@@ -23,7 +23,7 @@ public final class PolicyLossData {
             at = Math.min(n, at + len);
             offs.add(at);
         }
-        if (offs.size() == 1) offs.add(0);  // n = 0: one empty sequence
+        if (offs.size() == 1) offs.add(0); // n = 0: one empty sequence
         return offs.stream().mapToInt(Integer::intValue).toArray();
     }
 

@@ -25,15 +25,17 @@ public final class TestPolicies {
     public static Policy sharp(ModelConfig config, long seed) {
         Policy p = Policy.random(config, seed);
         SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
-        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        try (PointerScope s = new PointerScope();
+                NoGradGuard g = new NoGradGuard()) {
             for (Map.Entry<String, Tensor> e : p.namedParameters().entrySet()) {
                 String name = e.getKey();
                 Tensor t = e.getValue();
                 if (name.endsWith(".bias") || name.endsWith("norm.weight")) {
                     float[] noise = new float[(int) t.numel()];
                     for (int i = 0; i < noise.length; i++) noise[i] = (float) (rng.nextGaussian() * 0.2);
-                    t.add_(torch.from_blob(new FloatPointer(noise), t.sizes().vec().get(),
-                            new TensorOptions(ScalarType.Float)).clone());
+                    t.add_(torch.from_blob(
+                                    new FloatPointer(noise), t.sizes().vec().get(), new TensorOptions(ScalarType.Float))
+                            .clone());
                 } else if (name.contains("self_attn")) {
                     t.mul_(new Scalar(15.0 / Math.sqrt(config.hiddenSize() / 16.0)));
                 } else {

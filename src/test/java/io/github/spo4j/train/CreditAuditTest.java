@@ -22,8 +22,13 @@ class CreditAuditTest {
     static void base() {
         ArithmeticTask gen = new ArithmeticTask(new ArithmeticTask.Difficulty(2, 2, 9, 99, "+-*"));
         List<Problem> all = gen.generate(2000, 0, 1);
-        task = new TrainingTask("audit", all, all.subList(0, 16), io.github.spo4j.tasks.AnswerFormat.GSM8K,
-                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT), Workspace.BUILT_IN_PROMPT);
+        task = new TrainingTask(
+                "audit",
+                all,
+                all.subList(0, 16),
+                io.github.spo4j.tasks.AnswerFormat.GSM8K,
+                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
+                Workspace.BUILT_IN_PROMPT);
         policy = Policy.random(Workspace.builtInModel(task.tokenizer().vocabSize(), 64, 2), 3);
         Sft.train(policy, task, new Sft.Config(250, 32, 3e-3, 0.05, 0), null);
     }
@@ -35,18 +40,29 @@ class CreditAuditTest {
 
     private static CreditAudit.Config config(int questions, int referenceRollouts) {
         CreditAudit.Config d = CreditAudit.Config.defaults();
-        return new CreditAudit.Config(questions, 8, referenceRollouts, d.temperature(), d.topP(), 40, d.rho(), 1,
-                d.maxStreams(), d.kvBlockSize(), d.kvBlocks());
+        return new CreditAudit.Config(
+                questions,
+                8,
+                referenceRollouts,
+                d.temperature(),
+                d.topP(),
+                40,
+                d.rho(),
+                1,
+                d.maxStreams(),
+                d.kvBlockSize(),
+                d.kvBlocks());
     }
 
     @Test
     void estimatorsParseAndBadSpecsNameTheForms() {
         assertEquals(new CreditAudit.Estimator(Algorithm.GRPO, 0, 0), CreditAudit.Estimator.parse("grpo"));
-        assertEquals(new CreditAudit.Estimator(Algorithm.SPO_CHAIN, 2, 4), CreditAudit.Estimator.parse(" spo-chain:2:4"));
+        assertEquals(
+                new CreditAudit.Estimator(Algorithm.SPO_CHAIN, 2, 4), CreditAudit.Estimator.parse(" spo-chain:2:4"));
         assertEquals(new CreditAudit.Estimator(Algorithm.VINEPPO, 0, 9), CreditAudit.Estimator.parse("vineppo:9"));
         for (String bad : List.of("spo-chain:2", "spo-chain:0:4", "vineppo", "grpo:3", "ppo", "spo-chain:a:4")) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> CreditAudit.Estimator.parse(bad), bad);
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> CreditAudit.Estimator.parse(bad), bad);
             assertTrue(e.getMessage().contains("spo-chain:K:N"), e.getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> config(0, 8));
@@ -55,17 +71,22 @@ class CreditAuditTest {
 
     @Test
     void anIndependentCopyOfTheReferenceTracksItAndGroupCreditCostsNoRollouts() {
-        List<CreditAudit.Estimator> estimators = List.of(CreditAudit.Estimator.parse("grpo"),
-                CreditAudit.Estimator.parse("spo-chain:1:32"), CreditAudit.Estimator.parse("spo-chain:2:4"));
+        List<CreditAudit.Estimator> estimators = List.of(
+                CreditAudit.Estimator.parse("grpo"),
+                CreditAudit.Estimator.parse("spo-chain:1:32"),
+                CreditAudit.Estimator.parse("spo-chain:2:4"));
         CreditAudit.Result r = CreditAudit.run(policy, task, config(12, 32), estimators);
         assertEquals(96, r.responses());
         assertTrue(r.meanReward() > 0.05 && r.meanReward() < 0.95, "the base solves some problems: " + r);
         assertTrue(r.decisionTokens() > 0 && r.decisionFraction() > 0 && r.decisionFraction() < 1, r.toString());
         assertTrue(r.clearTokens() > 0 && r.clearTokens() <= r.decisionTokens(), r.toString());
         assertTrue(r.referenceReliability() > 0.7, r.toString());
-        CreditAudit.Row grpo = r.rows().get(0), copy = r.rows().get(1), coarse = r.rows().get(2);
+        CreditAudit.Row grpo = r.rows().get(0),
+                copy = r.rows().get(1),
+                coarse = r.rows().get(2);
         assertEquals(0, grpo.extraTokensPerResponse());
-        assertTrue(copy.extraTokensPerResponse() > coarse.extraTokensPerResponse() && coarse.extraTokensPerResponse() > 0,
+        assertTrue(
+                copy.extraTokensPerResponse() > coarse.extraTokensPerResponse() && coarse.extraTokensPerResponse() > 0,
                 r.toString());
         // The same estimator as the reference with 32 fresh rollouts agrees with it about as well as its halves do.
         assertTrue(copy.correlation() > 0.7 && copy.correlation() > grpo.correlation(), r.toString());
@@ -80,7 +101,8 @@ class CreditAuditTest {
 
     @Test
     void moreQuestionsThanTheTaskHasIsAnError() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> CreditAudit.run(policy, task, config(5000, 8), List.of(CreditAudit.Estimator.parse("grpo"))));
         assertTrue(e.getMessage().contains("questions"), e.getMessage());
     }

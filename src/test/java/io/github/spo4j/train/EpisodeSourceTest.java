@@ -42,8 +42,13 @@ class EpisodeSourceTest {
     static void base() {
         ArithmeticTask gen = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-"));
         List<Problem> all = gen.generate(2000, 0, 1);
-        TrainingTask sftTask = new TrainingTask("sft", all, all.subList(0, 8), AnswerFormat.GSM8K,
-                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT), Workspace.BUILT_IN_PROMPT);
+        TrainingTask sftTask = new TrainingTask(
+                "sft",
+                all,
+                all.subList(0, 8),
+                AnswerFormat.GSM8K,
+                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
+                Workspace.BUILT_IN_PROMPT);
         base = Policy.random(Workspace.builtInModel(sftTask.tokenizer().vocabSize(), 64, 2), 3);
         Sft.train(base, sftTask, new Sft.Config(150, 32, 3e-3, 0.05, 0), null);
         List<Problem> small = all.subList(0, 8);
@@ -61,7 +66,8 @@ class EpisodeSourceTest {
 
     /** Runs {@code body} on a context of {@code config} around the fixed base policy. */
     private static <T> T withContext(TrainConfig config, Body<T> body) throws IOException {
-        try (KvCache pool = KvCache.create(base.kvCacheConfig(config.run().kvBlockSize(), config.run().kvBlocks()))) {
+        try (KvCache pool = KvCache.create(
+                base.kvCacheConfig(config.run().kvBlockSize(), config.run().kvBlocks()))) {
             return body.apply(new TrainingContext(task, config, base, base, pool));
         }
     }
@@ -113,7 +119,9 @@ class EpisodeSourceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Algorithm.class, names = {"SPO_CHAIN", "VINEPPO"})
+    @EnumSource(
+            value = Algorithm.class,
+            names = {"SPO_CHAIN", "VINEPPO"})
     void chainMonteCarloCountsItsRolloutsAndAFreshSourceDrawsWhatAUsedOneDraws(Algorithm a) throws IOException {
         TrainConfig config = TrainerTest.tiny(a);
         List<EpisodeSource.Batch> batches = withContext(config, c -> {
@@ -126,14 +134,15 @@ class EpisodeSourceTest {
             responseTokens += e.response().length;
             assertTrue(e.refLogp() != null && e.refLogp().length == e.response().length);
         }
-        assertTrue(zero.generatedTokens() > responseTokens, "the Monte-Carlo rollouts are counted: "
-                + zero.generatedTokens() + " tokens for " + responseTokens + " response tokens");
-        assertSameEpisodes(one, again);  // what a resumed run relies on: the estimator is reseeded per iteration
+        assertTrue(
+                zero.generatedTokens() > responseTokens,
+                "the Monte-Carlo rollouts are counted: " + zero.generatedTokens() + " tokens for " + responseTokens
+                        + " response tokens");
+        assertSameEpisodes(one, again); // what a resumed run relies on: the estimator is reseeded per iteration
     }
 
     @Test
-    void theTreeFamilysCheckpointPartRestoresItsReplayBufferAndContinuesExactly(@TempDir Path dir)
-            throws IOException {
+    void theTreeFamilysCheckpointPartRestoresItsReplayBufferAndContinuesExactly(@TempDir Path dir) throws IOException {
         // Two edges per question per iteration, so the rest wait in the buffer.
         TrainConfig config = TrainerTest.tiny(Algorithm.SPO_TREE).with("replay-per-question", "2");
         int episodesPerIteration = config.algorithm().batching().episodesPerIteration();
@@ -158,11 +167,16 @@ class EpisodeSourceTest {
 
     @Test
     void theReplayFileRoundTripsAndATruncatedOrForeignOneIsRefused(@TempDir Path dir) throws IOException {
-        ReplayBuffer buffer = new ReplayBuffer(2, 8, 1, 7);  // one edge per question drawn: two of three stay
+        ReplayBuffer buffer = new ReplayBuffer(2, 8, 1, 7); // one edge per question drawn: two of three stay
         List<TreeEdge> edges = new ArrayList<>();
         for (int q = 0; q < 3; q++) {
             for (int k = 0; k < 3; k++) {
-                edges.add(new TreeEdge(q, 0, new int[] {1, 2, q}, new int[] {3, k + 4}, new float[] {-0.5f, -k},
+                edges.add(new TreeEdge(
+                        q,
+                        0,
+                        new int[] {1, 2, q},
+                        new int[] {3, k + 4},
+                        new float[] {-0.5f, -k},
                         0.25f * (k - 1) + 0.125f));
             }
         }
@@ -177,14 +191,14 @@ class EpisodeSourceTest {
         assertEquals(buffer.lastIteration(), restored.lastIteration());
 
         Files.write(file, Arrays.copyOf(bytes, bytes.length - 3));
-        IOException truncated = assertThrows(IOException.class,
-                () -> TreeReplaySource.readReplay(file, new ReplayBuffer(2, 7)));
+        IOException truncated =
+                assertThrows(IOException.class, () -> TreeReplaySource.readReplay(file, new ReplayBuffer(2, 7)));
         assertTrue(truncated.getMessage().contains("truncated"), truncated.getMessage());
 
         bytes[0] ^= 1;
         Files.write(file, bytes);
-        IOException foreign = assertThrows(IOException.class,
-                () -> TreeReplaySource.readReplay(file, new ReplayBuffer(2, 7)));
+        IOException foreign =
+                assertThrows(IOException.class, () -> TreeReplaySource.readReplay(file, new ReplayBuffer(2, 7)));
         assertTrue(foreign.getMessage().contains("not a replay buffer file"), foreign.getMessage());
     }
 

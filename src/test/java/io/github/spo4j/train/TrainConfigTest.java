@@ -17,7 +17,10 @@ class TrainConfigTest {
         assertEquals("6-6-6", c.knobs().get("branching"));
         assertEquals("30", c.knobs().get("segment-tokens"));
         assertEquals("1.0E-6", c.knobs().get("lr"));
-        TrainConfig d = c.with("branching", "4-5").with("lr", "3e-4").with("mask-rho", "1").with("budget", "2m");
+        TrainConfig d = c.with("branching", "4-5")
+                .with("lr", "3e-4")
+                .with("mask-rho", "1")
+                .with("budget", "2m");
         assertEquals(java.util.List.of(4, 5), d.algorithm().tree().branching());
         assertEquals(3e-4, d.algorithm().optimizer().learningRate());
         assertEquals(1f, d.algorithm().loss().rho());
@@ -27,11 +30,16 @@ class TrainConfigTest {
 
     @Test
     void jsonRoundTripsAndNamesTheAlgorithm() {
-        TrainConfig c = TrainConfig.preset(Algorithm.SPO_CHAIN).with("cutpoint-interval", "2").with("seed", "7");
+        TrainConfig c = TrainConfig.preset(Algorithm.SPO_CHAIN)
+                .with("cutpoint-interval", "2")
+                .with("seed", "7");
         TrainConfig back = TrainConfig.fromJson(c.toJson().toString(), null);
         assertEquals(c, back);
-        assertEquals(Algorithm.RLOO, TrainConfig.fromJson("{\"algorithm\": \"rloo\", \"lr\": 0.001}", null)
-                .algorithm().algorithm());
+        assertEquals(
+                Algorithm.RLOO,
+                TrainConfig.fromJson("{\"algorithm\": \"rloo\", \"lr\": 0.001}", null)
+                        .algorithm()
+                        .algorithm());
     }
 
     @Test

@@ -18,10 +18,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * End to end on the built-in policy: each algorithm raises the reward of a trivially learnable task (eight one-step
@@ -36,8 +36,13 @@ class TrainerTest {
     static void base() {
         ArithmeticTask gen = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-"));
         List<Problem> all = gen.generate(2000, 0, 1);
-        TrainingTask sftTask = new TrainingTask("sft", all, all.subList(0, 8), io.github.spo4j.tasks.AnswerFormat.GSM8K,
-                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT), Workspace.BUILT_IN_PROMPT);
+        TrainingTask sftTask = new TrainingTask(
+                "sft",
+                all,
+                all.subList(0, 8),
+                io.github.spo4j.tasks.AnswerFormat.GSM8K,
+                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
+                Workspace.BUILT_IN_PROMPT);
         base = Policy.random(Workspace.builtInModel(sftTask.tokenizer().vocabSize(), 64, 2), 3);
         Sft.train(base, sftTask, new Sft.Config(150, 32, 3e-3, 0.05, 0), null);
         List<Problem> small = all.subList(0, 8);
@@ -50,14 +55,33 @@ class TrainerTest {
     }
 
     static TrainConfig tiny(Algorithm a) {
-        TrainConfig c = TrainConfig.preset(a).with(Map.of("lr", "5e-4", "warmup", "0", "iterations", "12",
-                "max-new-tokens", "24", "questions", "8", "minibatch", "32", "micro-batch", "32", "eval-every", "0",
-                "checkpoint-every", "0"), true);
+        TrainConfig c = TrainConfig.preset(a)
+                .with(
+                        Map.of(
+                                "lr",
+                                "5e-4",
+                                "warmup",
+                                "0",
+                                "iterations",
+                                "12",
+                                "max-new-tokens",
+                                "24",
+                                "questions",
+                                "8",
+                                "minibatch",
+                                "32",
+                                "micro-batch",
+                                "32",
+                                "eval-every",
+                                "0",
+                                "checkpoint-every",
+                                "0"),
+                        true);
         if (c.applies("samples")) c = c.with("samples", "4");
         if (c.applies("rollouts")) c = c.with("rollouts", "3");
         if (c.applies("cutpoint-interval")) c = c.with("cutpoint-interval", "1");
-        if (c.applies("branching")) c = c.with(Map.of("branching", "3-3", "segment-tokens", "6", "questions", "4",
-                "episodes", "48"), false);
+        if (c.applies("branching"))
+            c = c.with(Map.of("branching", "3-3", "segment-tokens", "6", "questions", "4", "episodes", "48"), false);
         if (a == Algorithm.SPO_CHAIN || a == Algorithm.VINEPPO) c = c.with("epochs", "1");
         return c;
     }
@@ -77,16 +101,20 @@ class TrainerTest {
                 n++;
             }
             assertEquals(12, n);
-            assertTrue(last > first + 0.1, a + ": mean reward " + first + " in the first 3 iterations, " + last
-                    + " in the last 3");
+            assertTrue(
+                    last > first + 0.1,
+                    a + ": mean reward " + first + " in the first 3 iterations, " + last + " in the last 3");
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = Algorithm.class, names = {"GRPO", "SPO_TREE", "SPO_CHAIN"})
+    @EnumSource(
+            value = Algorithm.class,
+            names = {"GRPO", "SPO_TREE", "SPO_CHAIN"})
     void aRunKilledBetweenIterationsResumesToTheSameResult(Algorithm a, @TempDir Path dir) throws IOException {
-        TrainConfig c = tiny(a).with(Map.of("iterations", "4", "eval-every", "2", "checkpoint-every", "2",
-                "eval-problems", "4"), false);
+        TrainConfig c = tiny(a).with(
+                        Map.of("iterations", "4", "eval-every", "2", "checkpoint-every", "2", "eval-problems", "4"),
+                        false);
         String uninterrupted;
         List<TrainingRun.Evaluation> expected;
         List<Trainer.IterationStats> expectedLog;
@@ -97,7 +125,7 @@ class TrainerTest {
             expectedLog = run.iterationStats();
         }
         try (TrainingRun run = TrainingRun.start(dir.resolve("b"), task, base, c)) {
-            run.run(null, 2);  // "killed" after the checkpoint of iteration 2
+            run.run(null, 2); // "killed" after the checkpoint of iteration 2
         }
         assertThrows(IllegalArgumentException.class, () -> TrainingRun.start(dir.resolve("b"), task, base, c));
         try (TrainingRun run = TrainingRun.resume(dir.resolve("b"), task, base, c)) {
@@ -119,7 +147,10 @@ class TrainerTest {
                 assertEquals(expectedLog.get(i).meanReward(), log.get(i).meanReward());
                 assertEquals(expectedLog.get(i).loss(), log.get(i).loss());
             }
-            assertEquals(4, Files.readAllLines(dir.resolve("b").resolve(TrainingRun.ITERATIONS)).size());
+            assertEquals(
+                    4,
+                    Files.readAllLines(dir.resolve("b").resolve(TrainingRun.ITERATIONS))
+                            .size());
         }
     }
 
@@ -130,8 +161,8 @@ class TrainerTest {
             run.run(null, 1);
         }
         TrainConfig other = c.with("lr", "1e-3");
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-                () -> TrainingRun.resume(dir, task, base, other));
+        IllegalArgumentException bad =
+                assertThrows(IllegalArgumentException.class, () -> TrainingRun.resume(dir, task, base, other));
         assertTrue(bad.getMessage().contains("lr"), bad.getMessage());
 
         Path weights = dir.resolve(TrainingRun.CHECKPOINT).resolve("model.safetensors");
@@ -140,7 +171,8 @@ class TrainerTest {
             ch.truncate(before.length / 2);
         }
         IOException e = assertThrows(IOException.class, () -> TrainingRun.resume(dir, task, base, c));
-        assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("truncated"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("model.safetensors") && e.getMessage().contains("truncated"), e.getMessage());
         assertEquals(before.length / 2, Files.size(weights), "nothing is rewritten");
     }
 

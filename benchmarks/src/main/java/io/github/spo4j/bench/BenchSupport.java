@@ -23,7 +23,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /** Inputs, threads and buffers shared by the benchmarks of every op and by {@link QuickBench}. */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class BenchSupport {
     private BenchSupport() {}
 
@@ -152,7 +152,8 @@ public final class BenchSupport {
         public static Tensor floats(float[] a, long... shape) {
             try (PointerScope scope = new PointerScope()) {
                 long[] s = shape.length == 0 ? new long[] {a.length} : shape;
-                return keep(torch.from_blob(new FloatPointer(a), s, new TensorOptions(ScalarType.Float)).clone());
+                return keep(torch.from_blob(new FloatPointer(a), s, new TensorOptions(ScalarType.Float))
+                        .clone());
             }
         }
 
@@ -172,8 +173,9 @@ public final class BenchSupport {
 
         public static Tensor bools(boolean[] a) {
             try (PointerScope scope = new PointerScope()) {
-                return keep(torch.from_blob(NativeArrays.bytes(a), new long[] {a.length},
-                        new TensorOptions(ScalarType.Byte)).to(ScalarType.Bool));
+                return keep(torch.from_blob(
+                                NativeArrays.bytes(a), new long[] {a.length}, new TensorOptions(ScalarType.Byte))
+                        .to(ScalarType.Bool));
             }
         }
 
@@ -196,7 +198,7 @@ public final class BenchSupport {
         }
 
         private static Tensor keep(Tensor t) {
-            t.retainReference();  // survives the scope's close
+            t.retainReference(); // survives the scope's close
             return t;
         }
 

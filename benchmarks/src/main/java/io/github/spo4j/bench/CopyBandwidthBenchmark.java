@@ -38,8 +38,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
-    "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"})
+@Fork(
+        value = 1,
+        jvmArgsPrepend = {
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xmx2g",
+            "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"
+        })
 @State(Scope.Benchmark)
 public class CopyBandwidthBenchmark {
     /** Bytes per copy: 256 MiB. */
@@ -56,7 +61,7 @@ public class CopyBandwidthBenchmark {
     public void setup() {
         src = new BytePointer(bytes);
         dst = new BytePointer(bytes);
-        Pointer.memset(src, 7, bytes);  // touch every page before timing
+        Pointer.memset(src, 7, bytes); // touch every page before timing
         Pointer.memset(dst, 0, bytes);
         int threads = BenchSupport.threads();
         srcSlices = new Pointer[threads];

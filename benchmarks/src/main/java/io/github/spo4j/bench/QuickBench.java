@@ -65,44 +65,63 @@ import picocli.CommandLine.Spec;
  * <p>Each op's cases sit beside its JMH benchmark ({@link PolicyLossQuick}, {@link TreeBackupQuick},
  * {@link PrefixAttentionQuick}, {@link SamplerQuick}); the JMH figures are the measurements of record.
  */
-@Command(name = "QuickBench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "QuickBench",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Time every backend of every kernel side by side (loss + gradient) and check each against "
                 + "the reference.")
 public final class QuickBench implements Callable<Integer> {
     private static final List<String> IMPLS = List.of("reference", "cpu", "cuda", "torch");
-    private static final List<String> KERNELS = List.of("tokens", "logits", "tree", "attention", "sampler",
-            "rollout");
+    private static final List<String> KERNELS = List.of("tokens", "logits", "tree", "attention", "sampler", "rollout");
     private static final double SLOW_RUN_SECONDS = 0.5;
     private static final double MIN_WARMUP_SECONDS = 0.3;
     /** Rollout runs are whole sampling calls (0.05-3.5 s each): one warm-up run, at most 3 timed. */
     private static final int ROLLOUT_WARMUP = 1;
+
     private static final int ROLLOUT_REPEATS = 3;
 
-    @Option(names = "--quick", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(
+            names = "--quick",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
             description = "Small shapes, well under a minute on 2 cores (default). --no-quick runs the JMH "
                     + "benchmark shapes (N = 1M tokens; logits 1024 x 32000 and 256 x 151936): a few minutes.")
     boolean quick;
 
-    @Option(names = "--threads", paramLabel = "N",
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
             description = "Threads of our CPU kernels and of libtorch's intra-op pool (default: all cores, "
                     + "${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--backend", split = ",", paramLabel = "IMPL",
+    @Option(
+            names = "--backend",
+            split = ",",
+            paramLabel = "IMPL",
             description = "Implementations to run, comma-separated: reference, cpu, cuda, torch (default: all; "
                     + "cuda is skipped where no GPU is usable).")
     List<String> backends = IMPLS;
 
-    @Option(names = "--kernel", split = ",", paramLabel = "KERNEL",
+    @Option(
+            names = "--kernel",
+            split = ",",
+            paramLabel = "KERNEL",
             description = "Kernels to run, comma-separated: tokens, logits, tree, attention, sampler, rollout "
                     + "(default: all).")
     List<String> kernels = KERNELS;
 
-    @Option(names = "--repeats", paramLabel = "R",
+    @Option(
+            names = "--repeats",
+            paramLabel = "R",
             description = "Timed runs per implementation (default: ${DEFAULT-VALUE}).")
     int repeats = 7;
 
-    @Option(names = "--warmup", paramLabel = "W",
+    @Option(
+            names = "--warmup",
+            paramLabel = "W",
             description = "Untimed runs first, and at least 0.3 s of them (default: ${DEFAULT-VALUE}).")
     int warmup = 2;
 
@@ -119,10 +138,13 @@ public final class QuickBench implements Callable<Integer> {
         torch.set_num_threads(threads);
         NativeCpu.setThreads(threads);
         boolean cudaUsable = Backend.CUDA.isAvailable();
-        out.printf("spo4j bench: %s, %s threads (spo4j_set_num_threads and torch.set_num_threads = %d), %s%n",
+        out.printf(
+                "spo4j bench: %s, %s threads (spo4j_set_num_threads and torch.set_num_threads = %d), %s%n",
                 BenchSupport.machine(), threads, threads, quick ? "quick shapes" : "full shapes");
-        out.printf("config: SPO (eps 0.2, rho 0.9, whitening, k3 KL beta 1e-4 vs reference logp, pg token-mean, "
-                + "kl seq-mean-token-sum); warmup %d, median of %d timed runs%n", warmup, repeats);
+        out.printf(
+                "config: SPO (eps 0.2, rho 0.9, whitening, k3 KL beta 1e-4 vs reference logp, pg token-mean, "
+                        + "kl seq-mean-token-sum); warmup %d, median of %d timed runs%n",
+                warmup, repeats);
         if (backends.contains("cuda") && !cudaUsable) {
             out.println("cuda: unavailable here (" + reason() + "); skipped");
         }
@@ -133,26 +155,33 @@ public final class QuickBench implements Callable<Integer> {
         PolicyLossConfig config = PolicyLossConfig.spo();
         if (kernels.contains("tokens")) {
             int n = quick ? 65_536 : 1_048_576;
-            rows.addAll(runCase(PolicyLossQuick.tokens(config,
-                    PolicyLossInputs.tokenBatch(n, new SplittableRandom(seed))), cudaUsable, out));
+            rows.addAll(runCase(
+                    PolicyLossQuick.tokens(config, PolicyLossInputs.tokenBatch(n, new SplittableRandom(seed))),
+                    cudaUsable,
+                    out));
         }
         if (kernels.contains("logits")) {
             int[][] shapes = quick ? new int[][] {{256, 32_000}} : new int[][] {{1024, 32_000}, {256, 151_936}};
             for (int[] s : shapes) {
-                rows.addAll(runCase(PolicyLossQuick.logits(config,
-                        PolicyLossInputs.logitsBatch(s[0], s[1], new SplittableRandom(seed))), cudaUsable, out));
+                rows.addAll(runCase(
+                        PolicyLossQuick.logits(
+                                config, PolicyLossInputs.logitsBatch(s[0], s[1], new SplittableRandom(seed))),
+                        cudaUsable,
+                        out));
             }
         }
         if (kernels.contains("tree")) {
             int trees = quick ? 256 : 4096;
-            rows.addAll(runCase(TreeBackupQuick.of(TreeBackupConfig.spoTree(),
-                    TreeBackupInputs.fullForest(trees, seed, 6, 6, 6)), cudaUsable, out));
+            rows.addAll(runCase(
+                    TreeBackupQuick.of(TreeBackupConfig.spoTree(), TreeBackupInputs.fullForest(trees, seed, 6, 6, 6)),
+                    cudaUsable,
+                    out));
         }
         if (kernels.contains("attention")) {
             int prefix = quick ? 512 : 2048;
             for (boolean shared : new boolean[] {false, true}) {
-                rows.addAll(runCase(PrefixAttentionQuick.decode(prefix, 36, 12, 2, 128, shared, seed), cudaUsable,
-                        out));
+                rows.addAll(
+                        runCase(PrefixAttentionQuick.decode(prefix, 36, 12, 2, 128, shared, seed), cudaUsable, out));
             }
         }
         if (kernels.contains("sampler")) {
@@ -163,8 +192,10 @@ public final class QuickBench implements Callable<Integer> {
         if (kernels.contains("rollout")) {
             RolloutBench.Config rc = quick ? RolloutBench.Config.quick() : RolloutBench.Config.full();
             int timed = Math.min(repeats, ROLLOUT_REPEATS);
-            out.printf("%nrollout: %s shapes, libtorch BLAS on %d thread (BUILD_NOTES.md), warmup %d, median of %d "
-                    + "timed runs%n", quick ? "quick" : "full", RolloutBench.BLAS_THREADS, ROLLOUT_WARMUP, timed);
+            out.printf(
+                    "%nrollout: %s shapes, libtorch BLAS on %d thread (BUILD_NOTES.md), warmup %d, median of %d "
+                            + "timed runs%n",
+                    quick ? "quick" : "full", RolloutBench.BLAS_THREADS, ROLLOUT_WARMUP, timed);
             out.flush();
             RolloutBench.print(RolloutBench.run(rc.withSeed(seed), ROLLOUT_WARMUP, timed), out);
         }
@@ -177,21 +208,27 @@ public final class QuickBench implements Callable<Integer> {
         if (warmup < 0) throw new ParameterException(spec.commandLine(), "--warmup must be >= 0");
         for (String b : backends) {
             if (!IMPLS.contains(b)) {
-                throw new ParameterException(spec.commandLine(),
-                        "unknown --backend '" + b + "', expected one of " + IMPLS);
+                throw new ParameterException(
+                        spec.commandLine(), "unknown --backend '" + b + "', expected one of " + IMPLS);
             }
         }
         for (String k : kernels) {
             if (!KERNELS.contains(k)) {
-                throw new ParameterException(spec.commandLine(),
-                        "unknown --kernel '" + k + "', expected one of " + KERNELS);
+                throw new ParameterException(
+                        spec.commandLine(), "unknown --kernel '" + k + "', expected one of " + KERNELS);
             }
         }
     }
 
     // ---- harness -----------------------------------------------------------------------------------
 
-    private record Row(String kernel, String impl, String shape, double medianMs, long bytes, double maxGradDiff,
+    private record Row(
+            String kernel,
+            String impl,
+            String shape,
+            double medianMs,
+            long bytes,
+            double maxGradDiff,
             double lossDiff) {}
 
     private List<Row> runCase(QuickCase c, boolean cudaUsable, PrintWriter out) {
@@ -217,7 +254,13 @@ public final class QuickBench implements Callable<Integer> {
             try (QuickCase.Impl run = c.create(impl)) {
                 double median = time(run) * 1e3;
                 double loss = run.run();
-                rows.add(new Row(c.kernel(), impl, c.shape(), median, c.bytes(), maxAbsDiff(run.gradient(), refGrad),
+                rows.add(new Row(
+                        c.kernel(),
+                        impl,
+                        c.shape(),
+                        median,
+                        c.bytes(),
+                        maxAbsDiff(run.gradient(), refGrad),
                         Math.abs(loss - refLoss)));
                 out.printf(" %s %.2f ms", impl, median);
                 out.flush();
@@ -262,21 +305,29 @@ public final class QuickBench implements Callable<Integer> {
         for (Row r : rows) {
             Row ref = find(rows, r, "reference");
             Row tch = find(rows, r, "torch");
-            out.printf(fmt, r.kernel, r.impl, r.shape, String.format(Locale.ROOT, "%.3f", r.medianMs),
+            out.printf(
+                    fmt,
+                    r.kernel,
+                    r.impl,
+                    r.shape,
+                    String.format(Locale.ROOT, "%.3f", r.medianMs),
                     ref == null ? "-" : String.format(Locale.ROOT, "%.2fx", ref.medianMs / r.medianMs),
                     tch == null ? "-" : String.format(Locale.ROOT, "%.2fx", tch.medianMs / r.medianMs),
                     String.format(Locale.ROOT, "%.2f", r.bytes / (r.medianMs * 1e-3) / 1e9),
-                    String.format(Locale.ROOT, "%.2e", r.maxGradDiff), String.format(Locale.ROOT, "%.2e", r.lossDiff));
+                    String.format(Locale.ROOT, "%.2e", r.maxGradDiff),
+                    String.format(Locale.ROOT, "%.2e", r.lossDiff));
         }
         out.println();
         out.println("vs ref / vs torch: speedup = that implementation's median / this one's (> 1 = faster).");
         out.println("GB/s: bytes an ideal implementation moves / median time; tokens: 21 B per token (logp, oldLogp,");
         out.println("refLogp, advantages 4 B each + valid 1 B read, gradient 4 B written); logits: 8 B per logit");
         out.println("(4 B read, 4 B of gradient written); tree: 24 B per node (parent, reward read; value, advantage,");
-        out.println("child count, depth written). max|dgrad|, |dloss|: against the reference on the same inputs (tree:");
+        out.println(
+                "child count, depth written). max|dgrad|, |dloss|: against the reference on the same inputs (tree:");
         out.println("the advantages, and the sum of the trees' root values; attention: the outputs, and their sum;");
         out.println("sampler: the log-probs, and the sum of the tokens, so 0 = the same tokens; torch draws with its");
-        out.println("own generator). attention: one decode step of one layer (Qwen2-1.5B heads 12/2/128) for 36 branches");
+        out.println(
+                "own generator). attention: one decode step of one layer (Qwen2-1.5B heads 12/2/128) for 36 branches");
         out.println("forked on a KV pool from one prompt; 'paged' reads the prompt once per branch, 'shared' once for");
         out.println("all (torch: SDPA on the prompt copied into every branch). GB/s counts the K/V bytes read once.");
         out.flush();
@@ -294,7 +345,8 @@ public final class QuickBench implements Callable<Integer> {
     /** Read + write GB/s of a 64 MiB off-heap memcpy, median of 5 after a warmup. */
     static double copyBandwidth() {
         long bytes = 64L << 20;
-        try (BytePointer src = new BytePointer(bytes); BytePointer dst = new BytePointer(bytes)) {
+        try (BytePointer src = new BytePointer(bytes);
+                BytePointer dst = new BytePointer(bytes)) {
             Pointer.memset(src, 1, bytes);
             Pointer.memset(dst, 0, bytes);
             double[] s = new double[5];

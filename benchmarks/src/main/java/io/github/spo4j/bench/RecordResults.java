@@ -68,20 +68,26 @@ public final class RecordResults {
     public static void main(String[] args) throws Exception {
         String suite = System.getProperty("spo4j.bench.suite", "policy-loss");
         if (suite.equals("rollout")) {
-            RolloutReport.main(args);  // whole sampling calls, timed by wall clock: not JMH
+            RolloutReport.main(args); // whole sampling calls, timed by wall clock: not JMH
             return;
         }
         CommandLineOptions cli = new CommandLineOptions(args);
         boolean trees = suite.equals("tree-backup");
         boolean sampler = suite.equals("sampler");
         boolean attention = suite.equals("prefix-attention");
-        String name = trees ? "tree_backup_cpu.csv" : sampler ? "sampler_cpu.csv"
-                : attention ? "prefix_attention_cpu.csv" : "policy_loss_cpu.csv";
-        Path csv = Path.of(System.getProperty("spo4j.bench.csv",
+        String name = trees
+                ? "tree_backup_cpu.csv"
+                : sampler ? "sampler_cpu.csv" : attention ? "prefix_attention_cpu.csv" : "policy_loss_cpu.csv";
+        Path csv = Path.of(System.getProperty(
+                "spo4j.bench.csv",
                 Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/" + name : "results/" + name));
-        Path json = Path.of(Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/target" : "target",
-                trees ? "jmh-tree-backup.json" : sampler ? "jmh-sampler.json"
-                        : attention ? "jmh-prefix-attention.json" : "jmh-policy-loss.json");
+        Path json = Path.of(
+                Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/target" : "target",
+                trees
+                        ? "jmh-tree-backup.json"
+                        : sampler
+                                ? "jmh-sampler.json"
+                                : attention ? "jmh-prefix-attention.json" : "jmh-policy-loss.json");
         Files.createDirectories(json.getParent());
         OptionsBuilder builder = new OptionsBuilder();
         builder.parent(cli);
@@ -96,10 +102,13 @@ public final class RecordResults {
                     .include(PolicyLossLogitsBenchmark.class.getName() + "\\.")
                     .include(CopyBandwidthBenchmark.class.getName() + "\\.");
         }
-        Options options = builder.result(json.toString()).resultFormat(ResultFormatType.JSON).build();
+        Options options = builder.result(json.toString())
+                .resultFormat(ResultFormatType.JSON)
+                .build();
         Collection<RunResult> results = new Runner(options).run();
 
-        ResultsCsv table = new ResultsCsv(BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
+        ResultsCsv table = new ResultsCsv(
+                BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
                 LocalDate.now().toString());
         record(results, table);
         derive(table);
@@ -132,18 +141,24 @@ public final class RecordResults {
                 long nodes = TreeBackupBenchmark.forest(shape).numNodes();
                 String label = shape + " N=" + nodes;
                 table.add(TREE_BACKUP, p.getParam("impl"), label, "time", ms, "ms");
-                table.add(TREE_BACKUP, p.getParam("impl"), label, "throughput", nodes / (ms * 1e-3) / 1e6,
-                        "Mnodes/s");
+                table.add(TREE_BACKUP, p.getParam("impl"), label, "throughput", nodes / (ms * 1e-3) / 1e6, "Mnodes/s");
             } else if (cls.equals(SamplerBenchmark.class.getName())) {
                 long rows = Long.parseLong(p.getParam("rows")), vocab = Long.parseLong(p.getParam("vocab"));
                 String label = "B=" + rows + " V=" + vocab + " topP=" + p.getParam("topP");
                 table.add(SAMPLER, p.getParam("impl"), label, "time", ms, "ms");
-                table.add(SAMPLER, p.getParam("impl"), label, "throughput", rows * vocab / (ms * 1e-3) / 1e9,
+                table.add(
+                        SAMPLER,
+                        p.getParam("impl"),
+                        label,
+                        "throughput",
+                        rows * vocab / (ms * 1e-3) / 1e9,
                         "Glogits/s");
             } else if (cls.equals(PrefixAttentionBenchmark.class.getName())) {
                 String label = "P=" + p.getParam("prefix") + " B=" + p.getParam("branches") + " model="
-                        + p.getParam("model") + (p.getParam("minShared").equals("" + PrefixAttention.MIN_SHARED_TOKENS)
-                                ? "" : " minShared=" + p.getParam("minShared"));
+                        + p.getParam("model")
+                        + (p.getParam("minShared").equals("" + PrefixAttention.MIN_SHARED_TOKENS)
+                                ? ""
+                                : " minShared=" + p.getParam("minShared"));
                 table.add(PREFIX_ATTENTION, p.getParam("impl"), label, "time", ms, "ms");
             } else if (cls.equals(CopyBandwidthBenchmark.class.getName())) {
                 long bytes = Long.parseLong(p.getParam("bytes"));
@@ -174,7 +189,8 @@ public final class RecordResults {
             if (r.impl().endsWith("-shared")) {
                 String paged = r.impl().replace("-shared", "-paged");
                 ResultsCsv.Row o = table.find(r.kernel(), paged, r.shape(), "time");
-                if (o != null) table.add(r.kernel(), r.impl(), r.shape(), "speedup_vs_paged", o.median() / r.median(), "x");
+                if (o != null)
+                    table.add(r.kernel(), r.impl(), r.shape(), "speedup_vs_paged", o.median() / r.median(), "x");
             }
             for (String other : new String[] {"reference", "torch"}) {
                 ResultsCsv.Row o = table.find(r.kernel(), other, r.shape(), "time");
@@ -185,8 +201,8 @@ public final class RecordResults {
             if (r.impl().equals("cpu") && bestCopy > 0) {
                 ResultsCsv.Row bw = table.find(r.kernel(), r.impl(), r.shape(), "effective_bandwidth");
                 if (bw == null) continue;
-                table.add(r.kernel(), r.impl(), r.shape(), "fraction_of_copy_bandwidth", bw.median() / bestCopy,
-                        "ratio");
+                table.add(
+                        r.kernel(), r.impl(), r.shape(), "fraction_of_copy_bandwidth", bw.median() / bestCopy, "ratio");
             }
         }
     }

@@ -51,9 +51,22 @@ public final class ResultsCsv {
         if (file.getParent() != null) Files.createDirectories(file.getParent());
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
         for (Row r : rows) {
-            sb.append(field(r.kernel)).append(',').append(field(r.impl)).append(',').append(field(r.shape)).append(',')
-                    .append(field(r.metric)).append(',').append(number(r.median)).append(',').append(field(r.unit))
-                    .append(',').append(field(machine)).append(',').append(field(date)).append('\n');
+            sb.append(field(r.kernel))
+                    .append(',')
+                    .append(field(r.impl))
+                    .append(',')
+                    .append(field(r.shape))
+                    .append(',')
+                    .append(field(r.metric))
+                    .append(',')
+                    .append(number(r.median))
+                    .append(',')
+                    .append(field(r.unit))
+                    .append(',')
+                    .append(field(machine))
+                    .append(',')
+                    .append(field(date))
+                    .append('\n');
         }
         Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
     }
@@ -61,7 +74,10 @@ public final class ResultsCsv {
     /** Four significant digits: the measurements are not more precise than that. */
     static String number(double x) {
         if (x == 0 || !Double.isFinite(x)) return String.valueOf(x);
-        return new java.math.BigDecimal(x).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+        return new java.math.BigDecimal(x)
+                .round(new java.math.MathContext(4))
+                .stripTrailingZeros()
+                .toPlainString();
     }
 
     private static String field(String s) {
@@ -73,8 +89,15 @@ public final class ResultsCsv {
     public String toString() {
         StringBuilder sb = new StringBuilder();
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "%-19s %-13s %-15s %-27s %12s %s%n", r.kernel, r.impl, r.shape,
-                    r.metric, number(r.median), r.unit));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-19s %-13s %-15s %-27s %12s %s%n",
+                    r.kernel,
+                    r.impl,
+                    r.shape,
+                    r.metric,
+                    number(r.median),
+                    r.unit));
         }
         return sb.toString();
     }

@@ -42,18 +42,20 @@ import java.util.SplittableRandom;
 public final class SpoBackendExample {
     static final int ITERATIONS = 40;
     static final int PROMPTS_PER_ITERATION = 8;
-    static final int CHAIN_SAMPLES = 8;      // responses per prompt for SPO-chain
-    static final int ROLLOUTS = 4;           // Monte-Carlo rollouts per segment boundary
+    static final int CHAIN_SAMPLES = 8; // responses per prompt for SPO-chain
+    static final int ROLLOUTS = 4; // Monte-Carlo rollouts per segment boundary
     static final int[] BRANCHING = {3, 3, 3};
-    static final int SEGMENT_TOKENS = 2;     // tree segments; the last level runs to the end of the response
-    static final int EPOCHS = 2;             // loss steps per batch (the second is off-policy: the ratio clips)
+    static final int SEGMENT_TOKENS = 2; // tree segments; the last level runs to the end of the response
+    static final int EPOCHS = 2; // loss steps per batch (the second is off-policy: the ratio clips)
     static final double LEARNING_RATE = 0.1;
     static final double MIN_GAIN = 0.3;
 
     private static final int V = CountingTask.VOCAB, L = CountingTask.LENGTH;
 
     /** SPO's loss without the KL term: this loop keeps no reference policy. */
-    private final PolicyLossConfig lossConfig = PolicyLossConfig.spo().toBuilder().beta(0f).build();
+    private final PolicyLossConfig lossConfig =
+            PolicyLossConfig.spo().toBuilder().beta(0f).build();
+
     private final PolicyLoss loss = PolicyLoss.create();
     private final TreeBackup treeBackup = TreeBackup.create();
     private final SplittableRandom rng;
@@ -72,8 +74,12 @@ public final class SpoBackendExample {
         double chainGain = run("SPO-chain", true);
         double treeGain = run("SPO-tree", false);
         if (chainGain < MIN_GAIN || treeGain < MIN_GAIN) {
-            System.err.printf(Locale.ROOT, "FAILED: mean reward gains %.3f (chain) and %.3f (tree); each must be"
-                    + " >= %.2f%n", chainGain, treeGain, MIN_GAIN);
+            System.err.printf(
+                    Locale.ROOT,
+                    "FAILED: mean reward gains %.3f (chain) and %.3f (tree); each must be" + " >= %.2f%n",
+                    chainGain,
+                    treeGain,
+                    MIN_GAIN);
             System.exit(1);
         }
         System.out.println("OK: both loops learned with spo4j as their backend");
@@ -90,9 +96,17 @@ public final class SpoBackendExample {
             loop.update(policy, batch);
         }
         double after = meanReward(policy, false), greedyAfter = meanReward(policy, true);
-        System.out.printf(Locale.ROOT, "%-9s mean reward %.3f -> %.3f (greedy %.3f -> %.3f), %d iterations, %d"
-                + " generated tokens, %d ms%n", name, before, after, greedyBefore, greedyAfter, ITERATIONS,
-                loop.generatedTokens, (System.nanoTime() - start) / 1_000_000);
+        System.out.printf(
+                Locale.ROOT,
+                "%-9s mean reward %.3f -> %.3f (greedy %.3f -> %.3f), %d iterations, %d" + " generated tokens, %d ms%n",
+                name,
+                before,
+                after,
+                greedyBefore,
+                greedyAfter,
+                ITERATIONS,
+                loop.generatedTokens,
+                (System.nanoTime() - start) / 1_000_000);
         return after - before;
     }
 
@@ -105,24 +119,35 @@ public final class SpoBackendExample {
             for (int g = 0; g < CHAIN_SAMPLES; g++) {
                 TabularPolicy.Piece r = sample(policy, prompt, new int[0], L);
                 // The question id is the prompt digit: rollouts from a state are scored against it.
-                trajectories.add(new Trajectory(prompt, new int[] {prompt}, r.tokens(), r.logp(),
-                        CountingTask.reward(prompt, r.tokens()), FinishReason.EOS));
+                trajectories.add(new Trajectory(
+                        prompt,
+                        new int[] {prompt},
+                        r.tokens(),
+                        r.logp(),
+                        CountingTask.reward(prompt, r.tokens()),
+                        FinishReason.EOS));
             }
         }
         // README begin
-        ValueEstimator rollouts = (states, n) -> {          // V̂ of each boundary state: n rollouts of our own policy
+        ValueEstimator rollouts = (states, n) -> { // V̂ of each boundary state: n rollouts of our own policy
             double[] values = new double[states.size()];
             for (int s = 0; s < values.length; s++) values[s] = monteCarloValue(policy, states.get(s), n);
             return values;
         };
-        ChainAdvantages credit = new ChainAdvantages(new CutpointPartition(CutpointPartition.DEFAULT_RHO, 2), rollouts,
+        ChainAdvantages credit = new ChainAdvantages(
+                new CutpointPartition(CutpointPartition.DEFAULT_RHO, 2),
+                rollouts,
                 ChainAdvantageConfig.defaults().withRollouts(ROLLOUTS));
-        SegmentAdvantageBatch advantages = credit.compute(trajectories);   // tokenAdvantages() per trajectory
+        SegmentAdvantageBatch advantages = credit.compute(trajectories); // tokenAdvantages() per trajectory
         // README end
         List<Sample> samples = new ArrayList<>();
         for (int i = 0; i < trajectories.size(); i++) {
             Trajectory t = trajectories.get(i);
-            samples.add(new Sample(t.promptIds()[0], new int[0], t.responseIds(), t.oldLogp(),
+            samples.add(new Sample(
+                    t.promptIds()[0],
+                    new int[0],
+                    t.responseIds(),
+                    t.oldLogp(),
                     advantages.get(i).tokenAdvantages()));
         }
         return samples;
@@ -134,7 +159,8 @@ public final class SpoBackendExample {
         int[] prefix = state.responsePrefixIds();
         double sum = 0;
         for (int k = 0; k < n; k++) {
-            sum += CountingTask.reward(prompt, concat(prefix, sample(policy, prompt, prefix, L).tokens()));
+            sum += CountingTask.reward(
+                    prompt, concat(prefix, sample(policy, prompt, prefix, L).tokens()));
         }
         return sum / n;
     }
@@ -153,26 +179,33 @@ public final class SpoBackendExample {
         // README begin
         TreeBackupResult backup = treeBackup.backup(TreeBackupConfig.spoTree(), forest.build());
         List<Sample> samples = new ArrayList<>();
-        for (TreeSegment s : segments) {                     // every sampled segment, as grow() added it
+        for (TreeSegment s : segments) { // every sampled segment, as grow() added it
             float a = backup.advantage()[forest.indexOf(s.handle())];
-            if (a == 0f) continue;                           // as SPO-tree: an edge that changes no value is dropped
+            if (a == 0f) continue; // as SPO-tree: an edge that changes no value is dropped
             float[] advantages = new float[s.piece().tokens().length];
-            Arrays.fill(advantages, a);                      // one advantage for the segment's tokens
-            samples.add(new Sample(s.prompt(), s.prefix(), s.piece().tokens(), s.piece().logp(), advantages));
+            Arrays.fill(advantages, a); // one advantage for the segment's tokens
+            samples.add(new Sample(
+                    s.prompt(), s.prefix(), s.piece().tokens(), s.piece().logp(), advantages));
         }
         // README end
         return samples;
     }
 
     /** Samples the children of {@code parent} (whose path is {@code prefix}) at {@code depth}, and theirs. */
-    private void grow(TabularPolicy policy, ForestBuilder forest, List<TreeSegment> segments, int parent, int prompt,
-            int[] prefix, int depth) {
+    private void grow(
+            TabularPolicy policy,
+            ForestBuilder forest,
+            List<TreeSegment> segments,
+            int parent,
+            int prompt,
+            int[] prefix,
+            int depth) {
         boolean last = depth == BRANCHING.length - 1;
         for (int b = 0; b < BRANCHING[depth]; b++) {
             TabularPolicy.Piece piece = sample(policy, prompt, prefix, last ? L : prefix.length + SEGMENT_TOKENS);
             int[] path = concat(prefix, piece.tokens());
-            int node = last ? forest.addLeaf(parent, (float) CountingTask.reward(prompt, path))
-                    : forest.addChild(parent);
+            int node =
+                    last ? forest.addLeaf(parent, (float) CountingTask.reward(prompt, path)) : forest.addChild(parent);
             segments.add(new TreeSegment(node, prompt, prefix, piece));
             if (!last) grow(policy, forest, segments, node, prompt, path, depth + 1);
         }
@@ -183,7 +216,8 @@ public final class SpoBackendExample {
     void update(TabularPolicy policy, List<Sample> samples) {
         if (samples.isEmpty()) return;
         int[] seqOffsets = new int[samples.size() + 1];
-        for (int i = 0; i < samples.size(); i++) seqOffsets[i + 1] = seqOffsets[i] + samples.get(i).tokens().length;
+        for (int i = 0; i < samples.size(); i++)
+            seqOffsets[i + 1] = seqOffsets[i] + samples.get(i).tokens().length;
         int n = seqOffsets[samples.size()];
         int[] targets = new int[n], states = new int[n];
         float[] oldLogp = new float[n], advantages = new float[n];
@@ -204,16 +238,20 @@ public final class SpoBackendExample {
                 System.arraycopy(policy.row(states[k] % V, states[k] / V), 0, logits, k * V, V);
             }
             // README begin
-            float[] gradLogits = new float[n * V];                   // logits: [N, V], our policy's rows of the tokens
-            PolicyLossStats stats = loss.logits(lossConfig, new LogitsBatch(seqOffsets, logits, V, targets, 1f, oldLogp,
-                    null, advantages, null), gradLogits, null, null);
+            float[] gradLogits = new float[n * V]; // logits: [N, V], our policy's rows of the tokens
+            PolicyLossStats stats = loss.logits(
+                    lossConfig,
+                    new LogitsBatch(seqOffsets, logits, V, targets, 1f, oldLogp, null, advantages, null),
+                    gradLogits,
+                    null,
+                    null);
             if (stats.skipped()) return;
-            float[][] byState = new float[TabularPolicy.STATES][];  // d loss / d logits, summed per table row
+            float[][] byState = new float[TabularPolicy.STATES][]; // d loss / d logits, summed per table row
             for (int k = 0; k < n; k++) {
                 if (byState[states[k]] == null) byState[states[k]] = new float[V];
                 for (int t = 0; t < V; t++) byState[states[k]][t] += gradLogits[k * V + t];
             }
-            policy.step(byState);                                    // our own Adam
+            policy.step(byState); // our own Adam
             // README end
         }
     }
@@ -227,7 +265,9 @@ public final class SpoBackendExample {
         double sum = 0;
         for (int prompt = 0; prompt < V; prompt++) {
             for (int k = 0; k < perPrompt; k++) {
-                sum += CountingTask.reward(prompt, policy.sample(prompt, new int[0], L, greedy, eval).tokens());
+                sum += CountingTask.reward(
+                        prompt,
+                        policy.sample(prompt, new int[0], L, greedy, eval).tokens());
             }
         }
         return sum / (V * perPrompt);

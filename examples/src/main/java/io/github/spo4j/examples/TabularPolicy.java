@@ -11,7 +11,7 @@ final class TabularPolicy {
     static final int STATES = CountingTask.VOCAB * CountingTask.LENGTH;
     private static final int V = CountingTask.VOCAB;
 
-    private final float[][] logits = new float[STATES][V];  // zeros: the uniform policy
+    private final float[][] logits = new float[STATES][V]; // zeros: the uniform policy
     private final double[][] m = new double[STATES][V], v = new double[STATES][V];
     private final double learningRate;
     private int steps;
@@ -85,7 +85,7 @@ final class TabularPolicy {
             cumulative += Math.exp(logp[i]);
             if (u < cumulative) return i;
         }
-        return logp.length - 1;  // u within rounding of 1
+        return logp.length - 1; // u within rounding of 1
     }
 
     private static int argmax(double[] x) {

@@ -1,13 +1,13 @@
 package io.github.spo4j.kernels.attention;
 
+import static io.github.spo4j.kernels.engine.NativeArrays.cast;
+
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.engine.KernelCall;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.kv.KvCacheConfig;
-import static io.github.spo4j.kernels.engine.NativeArrays.cast;
-
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -75,8 +75,15 @@ public final class PrefixAttention {
      * @param layout the cache's shape
      * @param cache  the cache's storage: host memory for CPU and REFERENCE, device memory for CUDA
      */
-    public float[] attend(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads, float scale,
-            float[] q, float[] lse) {
+    public float[] attend(
+            KvCacheConfig layout,
+            Pointer cache,
+            int layer,
+            PrefixAttentionPlan plan,
+            int qHeads,
+            float scale,
+            float[] q,
+            float[] lse) {
         Checks.notNull(q, "q");
         check(layout, cache, layer, plan, qHeads, scale);
         long rows = (long) plan.numQueries * qHeads;
@@ -104,8 +111,16 @@ public final class PrefixAttention {
      * [numQueries, qHeads] or null; host memory for CPU and REFERENCE, device memory for CUDA (where q's
      * finiteness is checked by the native code).
      */
-    public void attend(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads, float scale,
-            FloatPointer q, FloatPointer out, FloatPointer lse) {
+    public void attend(
+            KvCacheConfig layout,
+            Pointer cache,
+            int layer,
+            PrefixAttentionPlan plan,
+            int qHeads,
+            float scale,
+            FloatPointer q,
+            FloatPointer out,
+            FloatPointer lse) {
         check(layout, cache, layer, plan, qHeads, scale);
         if (plan.numQueries > 0) {
             Checks.notNull(q, "q");
@@ -120,19 +135,29 @@ public final class PrefixAttention {
      * Attention over libtorch tensors on this backend's device: q and out [numQueries, qHeads, headDim] f32
      * (out contiguous), lse [numQueries, qHeads] f32 or null.
      */
-    public void attend(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, float scale, Tensor q,
-            Tensor out, Tensor lse) {
+    public void attend(
+            KvCacheConfig layout,
+            Pointer cache,
+            int layer,
+            PrefixAttentionPlan plan,
+            float scale,
+            Tensor q,
+            Tensor out,
+            Tensor lse) {
         Checks.notNull(q, "q");
         Checks.notNull(layout, "layout");
         Checks.notNull(plan, "plan");
-        Checks.require(q.dim() == 3 && q.size(0) == plan.numQueries && q.size(2) == layout.headDim(),
+        Checks.require(
+                q.dim() == 3 && q.size(0) == plan.numQueries && q.size(2) == layout.headDim(),
                 "q must be [numQueries = " + plan.numQueries + ", qHeads, headDim = " + layout.headDim() + "], got "
                         + java.util.Arrays.toString(q.sizes().vec().get()));
         int qHeads = (int) q.size(1);
         long rows = (long) plan.numQueries * qHeads;
         try (KernelCall c = new KernelCall(backend == Backend.REFERENCE ? Backend.CPU : backend)) {
-            FloatPointer qp = c.tensor("q", q, rows * layout.headDim(), ScalarType.Float).asFloats();
-            FloatPointer op = c.tensorOut("out", out, rows * layout.headDim(), ScalarType.Float).asFloats();
+            FloatPointer qp =
+                    c.tensor("q", q, rows * layout.headDim(), ScalarType.Float).asFloats();
+            FloatPointer op = c.tensorOut("out", out, rows * layout.headDim(), ScalarType.Float)
+                    .asFloats();
             FloatPointer lp = c.tensorOut("lse", lse, rows, ScalarType.Float).asFloats();
             Checks.notNull(out, "out");
             attend(layout, cache, layer, plan, qHeads, scale, qp, op, lp);
@@ -140,21 +165,29 @@ public final class PrefixAttention {
     }
 
     /** {@link #attend(KvCacheConfig, Pointer, int, PrefixAttentionPlan, int, float, float[], float[])} on a pool. */
-    public float[] attend(KvCache pool, int layer, PrefixAttentionPlan plan, int qHeads, float scale, float[] q,
-            float[] lse) {
+    public float[] attend(
+            KvCache pool, int layer, PrefixAttentionPlan plan, int qHeads, float scale, float[] q, float[] lse) {
         checkPool(pool);
         return attend(pool.config(), pool.storage(), layer, plan, qHeads, scale, q, lse);
     }
 
     /** {@link #attend(KvCacheConfig, Pointer, int, PrefixAttentionPlan, int, float, FloatPointer, FloatPointer, FloatPointer)} on a pool. */
-    public void attend(KvCache pool, int layer, PrefixAttentionPlan plan, int qHeads, float scale, FloatPointer q,
-            FloatPointer out, FloatPointer lse) {
+    public void attend(
+            KvCache pool,
+            int layer,
+            PrefixAttentionPlan plan,
+            int qHeads,
+            float scale,
+            FloatPointer q,
+            FloatPointer out,
+            FloatPointer lse) {
         checkPool(pool);
         attend(pool.config(), pool.storage(), layer, plan, qHeads, scale, q, out, lse);
     }
 
     /** {@link #attend(KvCacheConfig, Pointer, int, PrefixAttentionPlan, float, Tensor, Tensor, Tensor)} on a pool. */
-    public void attend(KvCache pool, int layer, PrefixAttentionPlan plan, float scale, Tensor q, Tensor out, Tensor lse) {
+    public void attend(
+            KvCache pool, int layer, PrefixAttentionPlan plan, float scale, Tensor q, Tensor out, Tensor lse) {
         checkPool(pool);
         attend(pool.config(), pool.storage(), layer, plan, scale, q, out, lse);
     }
@@ -162,33 +195,50 @@ public final class PrefixAttention {
     private void checkPool(KvCache pool) {
         Checks.notNull(pool, "pool");
         boolean poolOnDevice = pool.backend() == Backend.CUDA;
-        Checks.require(poolOnDevice == (backend == Backend.CUDA), "the pool lives on " + pool.backend()
-                + " memory but this attention runs on " + backend + " (CUDA needs a CUDA pool, the others a host pool)");
+        Checks.require(
+                poolOnDevice == (backend == Backend.CUDA),
+                "the pool lives on " + pool.backend() + " memory but this attention runs on " + backend
+                        + " (CUDA needs a CUDA pool, the others a host pool)");
     }
 
-    private static void check(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads,
-            float scale) {
+    private static void check(
+            KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads, float scale) {
         Checks.notNull(layout, "layout");
         Checks.notNull(cache, "cache");
         Checks.notNull(plan, "plan");
         Checks.require(cache.address() != 0, "cache is null (a closed pool?)");
-        Checks.require(layer >= 0 && layer < layout.numLayers(),
+        Checks.require(
+                layer >= 0 && layer < layout.numLayers(),
                 "layer " + layer + " is outside [0, numLayers = " + layout.numLayers() + ")");
-        Checks.require(qHeads >= 1 && qHeads % layout.kvHeads() == 0,
+        Checks.require(
+                qHeads >= 1 && qHeads % layout.kvHeads() == 0,
                 "qHeads must be a positive multiple of kvHeads = " + layout.kvHeads() + ", got " + qHeads);
         Checks.require(layout.headDim() <= 256, "headDim must be <= 256, got " + layout.headDim());
         Checks.require(scale > 0 && Float.isFinite(scale), "scale must be finite and > 0, got " + scale);
-        Checks.require(plan.blockSize == layout.blockSize(), "the plan was made for blocks of " + plan.blockSize
-                + " positions but the cache's blocks hold " + layout.blockSize());
+        Checks.require(
+                plan.blockSize == layout.blockSize(),
+                "the plan was made for blocks of " + plan.blockSize + " positions but the cache's blocks hold "
+                        + layout.blockSize());
         for (int i = 0; i < plan.tableBlocks.length; i++) {
-            Checks.require(plan.tableBlocks[i] < layout.numBlocks(), "the plan reads block " + plan.tableBlocks[i]
-                    + " but the cache has " + layout.numBlocks() + " blocks");
+            Checks.require(
+                    plan.tableBlocks[i] < layout.numBlocks(),
+                    "the plan reads block " + plan.tableBlocks[i] + " but the cache has " + layout.numBlocks()
+                            + " blocks");
         }
     }
 
     /** The array and pointer forms, checked: q, out and lse, then the reference or the native kernel. */
-    private void attend(KernelCall c, KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan,
-            int qHeads, float scale, FloatPointer q, FloatPointer out, FloatPointer lse) {
+    private void attend(
+            KernelCall c,
+            KvCacheConfig layout,
+            Pointer cache,
+            int layer,
+            PrefixAttentionPlan plan,
+            int qHeads,
+            float scale,
+            FloatPointer q,
+            FloatPointer out,
+            FloatPointer lse) {
         long rows = (long) plan.numQueries * qHeads;
         Arg qa = c.in("q", q, rows * layout.headDim());
         Arg o = c.out("out", out, rows * layout.headDim());
@@ -200,22 +250,62 @@ public final class PrefixAttention {
             return;
         }
         PrefixAttentionPlan.Native p = plan.nativeArrays();
-        c.run(() -> Spo4jNative.spo4j_prefix_attention(c.device(), cast(cache, FloatPointer.class), layout.numLayers(),
-                layout.numBlocks(), layout.blockSize(), layout.kvHeads(), layout.headDim(), layer, qHeads, scale,
-                plan.numQueries, qa.asFloats(), p.queryLimit(), plan.tableOffsets.length - 1, p.tableOffsets(),
-                p.tableBlocks(), plan.partTable.length, p.partTable(), p.partBegin(), p.partEnd(),
-                p.partQueryOffsets(), p.partQueries(), p.queryEntryOffsets(), p.queryEntries(), o.asFloats(),
-                l.asFloats(), null));
+        c.run(() -> Spo4jNative.spo4j_prefix_attention(
+                c.device(),
+                cast(cache, FloatPointer.class),
+                layout.numLayers(),
+                layout.numBlocks(),
+                layout.blockSize(),
+                layout.kvHeads(),
+                layout.headDim(),
+                layer,
+                qHeads,
+                scale,
+                plan.numQueries,
+                qa.asFloats(),
+                p.queryLimit(),
+                plan.tableOffsets.length - 1,
+                p.tableOffsets(),
+                p.tableBlocks(),
+                plan.partTable.length,
+                p.partTable(),
+                p.partBegin(),
+                p.partEnd(),
+                p.partQueryOffsets(),
+                p.partQueries(),
+                p.queryEntryOffsets(),
+                p.queryEntries(),
+                o.asFloats(),
+                l.asFloats(),
+                null));
     }
 
-    private static void reference(KvCacheConfig layout, Pointer cache, int layer, PrefixAttentionPlan plan, int qHeads,
-            float scale, float[] q, float[] out, float[] lse) {
+    private static void reference(
+            KvCacheConfig layout,
+            Pointer cache,
+            int layer,
+            PrefixAttentionPlan plan,
+            int qHeads,
+            float scale,
+            float[] q,
+            float[] out,
+            float[] lse) {
         FloatPointer base = cast(cache, FloatPointer.class);
         int d = layout.headDim();
-        PrefixAttentionReference.attend(plan, qHeads, layout.kvHeads(), d, scale,
+        PrefixAttentionReference.attend(
+                plan,
+                qHeads,
+                layout.kvHeads(),
+                d,
+                scale,
                 (kv, block, slot, head, dst, off) -> {
-                    long at = kv == 0 ? layout.kOffset(layer, block, slot, head) : layout.vOffset(layer, block, slot, head);
+                    long at = kv == 0
+                            ? layout.kOffset(layer, block, slot, head)
+                            : layout.vOffset(layer, block, slot, head);
                     for (int i = 0; i < d; i++) dst[off + i] = base.get(at + i);
-                }, q, out, lse);
+                },
+                q,
+                out,
+                lse);
     }
 }

@@ -102,7 +102,8 @@ public final class PrefixAttentionPlan {
      * is at least {@code minSharedTokens} long and the group has two or more members. Sharing is decided top
      * down: below a run too short to share, each sequence attends the rest of its positions alone.
      */
-    public static PrefixAttentionPlan decodeShared(int[][] blockTables, int[] lengths, int blockSize, int minSharedTokens) {
+    public static PrefixAttentionPlan decodeShared(
+            int[][] blockTables, int[] lengths, int blockSize, int minSharedTokens) {
         checkTables(blockTables, lengths, blockSize);
         Checks.require(minSharedTokens >= 1, "minSharedTokens must be >= 1, got " + minSharedTokens);
         Builder b = builder(blockTables.length, blockSize);
@@ -119,8 +120,15 @@ public final class PrefixAttentionPlan {
         return b.build();
     }
 
-    private static void share(Builder b, int[] group, int start, int[][] tables, int[] lengths, int blockSize,
-            int minShared, int[] tableOf) {
+    private static void share(
+            Builder b,
+            int[] group,
+            int start,
+            int[][] tables,
+            int[] lengths,
+            int blockSize,
+            int minShared,
+            int[] tableOf) {
         int end = Integer.MAX_VALUE;
         for (int s : group) end = Math.min(end, lengths[s]);
         if (group.length >= 2) {
@@ -182,8 +190,10 @@ public final class PrefixAttentionPlan {
         Checks.length(newTokens.length, blockTables.length, "newTokens");
         long total = 0;
         for (int s = 0; s < newTokens.length; s++) {
-            Checks.require(newTokens[s] >= 0 && newTokens[s] <= kvLengths[s], "newTokens[" + s + "] = " + newTokens[s]
-                    + " must be in [0, kvLengths[" + s + "] = " + kvLengths[s] + "]");
+            Checks.require(
+                    newTokens[s] >= 0 && newTokens[s] <= kvLengths[s],
+                    "newTokens[" + s + "] = " + newTokens[s] + " must be in [0, kvLengths[" + s + "] = " + kvLengths[s]
+                            + "]");
             total += newTokens[s];
         }
         Checks.require(total <= Integer.MAX_VALUE, "too many new tokens: " + total);
@@ -203,17 +213,23 @@ public final class PrefixAttentionPlan {
 
     /** {@link #decode(int[][], int[], int)} for sequences of a pool, at their lengths in {@code layer}. */
     public static PrefixAttentionPlan decode(KvCache pool, int[] seqs, int layer) {
-        return decode(tables(pool, seqs), lengths(pool, seqs, layer), pool.config().blockSize());
+        return decode(
+                tables(pool, seqs), lengths(pool, seqs, layer), pool.config().blockSize());
     }
 
     /** {@link #decodeShared(int[][], int[], int, int)} for sequences of a pool, at their lengths in {@code layer}. */
     public static PrefixAttentionPlan decodeShared(KvCache pool, int[] seqs, int layer, int minSharedTokens) {
-        return decodeShared(tables(pool, seqs), lengths(pool, seqs, layer), pool.config().blockSize(), minSharedTokens);
+        return decodeShared(
+                tables(pool, seqs), lengths(pool, seqs, layer), pool.config().blockSize(), minSharedTokens);
     }
 
     /** {@link #prefill(int[][], int[], int[], int)} for sequences of a pool, whose last newTokens in {@code layer} are new. */
     public static PrefixAttentionPlan prefill(KvCache pool, int[] seqs, int layer, int[] newTokens) {
-        return prefill(tables(pool, seqs), lengths(pool, seqs, layer), newTokens, pool.config().blockSize());
+        return prefill(
+                tables(pool, seqs),
+                lengths(pool, seqs, layer),
+                newTokens,
+                pool.config().blockSize());
     }
 
     private static int[][] tables(KvCache pool, int[] seqs) {
@@ -237,9 +253,11 @@ public final class PrefixAttentionPlan {
         Checks.length(lengths.length, blockTables.length, "lengths");
         for (int s = 0; s < blockTables.length; s++) {
             Checks.notNull(blockTables[s], "blockTables[" + s + "]");
-            Checks.require(lengths[s] >= 0 && lengths[s] <= (long) blockTables[s].length * blockSize,
+            Checks.require(
+                    lengths[s] >= 0 && lengths[s] <= (long) blockTables[s].length * blockSize,
                     "lengths[" + s + "] = " + lengths[s] + " must be in [0, " + (long) blockTables[s].length * blockSize
-                            + "] (blockTables[" + s + "] has " + blockTables[s].length + " blocks of " + blockSize + ")");
+                            + "] (blockTables[" + s + "] has " + blockTables[s].length + " blocks of " + blockSize
+                            + ")");
         }
     }
 
@@ -310,9 +328,17 @@ public final class PrefixAttentionPlan {
             synchronized (this) {
                 n = nativeArrays;
                 if (n == null) {
-                    n = new Native(ints(queryLimit), ints(tableOffsets), ints(tableBlocks), ints(partTable),
-                            ints(partBegin), ints(partEnd), ints(partQueryOffsets), ints(partQueries),
-                            ints(queryEntryOffsets), ints(queryEntries));
+                    n = new Native(
+                            ints(queryLimit),
+                            ints(tableOffsets),
+                            ints(tableBlocks),
+                            ints(partTable),
+                            ints(partBegin),
+                            ints(partEnd),
+                            ints(partQueryOffsets),
+                            ints(partQueries),
+                            ints(queryEntryOffsets),
+                            ints(queryEntries));
                     nativeArrays = n;
                 }
             }
@@ -321,12 +347,20 @@ public final class PrefixAttentionPlan {
     }
 
     private static IntPointer ints(int[] a) {
-        return new IntPointer(a.length == 0 ? new int[] {0} : a);  // a valid pointer even when empty
+        return new IntPointer(a.length == 0 ? new int[] {0} : a); // a valid pointer even when empty
     }
 
-    record Native(IntPointer queryLimit, IntPointer tableOffsets, IntPointer tableBlocks, IntPointer partTable,
-            IntPointer partBegin, IntPointer partEnd, IntPointer partQueryOffsets, IntPointer partQueries,
-            IntPointer queryEntryOffsets, IntPointer queryEntries) {}
+    record Native(
+            IntPointer queryLimit,
+            IntPointer tableOffsets,
+            IntPointer tableBlocks,
+            IntPointer partTable,
+            IntPointer partBegin,
+            IntPointer partEnd,
+            IntPointer partQueryOffsets,
+            IntPointer partQueries,
+            IntPointer queryEntryOffsets,
+            IntPointer queryEntries) {}
 
     /** The query limit of query q. */
     public int queryLimit(int q) {
@@ -374,12 +408,15 @@ public final class PrefixAttentionPlan {
 
         /** Table {@code table} attends positions [begin, end) for each of {@code queries}. */
         public Builder part(int table, int begin, int end, int... queries) {
-            Checks.require(table >= 0 && table < tables.size(), "table " + table + " is outside [0, " + tables.size() + ")");
+            Checks.require(
+                    table >= 0 && table < tables.size(), "table " + table + " is outside [0, " + tables.size() + ")");
             Checks.notNull(queries, "queries");
             long capacity = (long) tables.get(table).length * blockSize;
-            Checks.require(begin >= 0 && begin <= end && end <= capacity, "part [" + begin + ", " + end
-                    + ") must lie in [0, " + capacity + "] (table " + table + " has " + tables.get(table).length
-                    + " blocks of " + blockSize + ")");
+            Checks.require(
+                    begin >= 0 && begin <= end && end <= capacity,
+                    "part [" + begin + ", " + end
+                            + ") must lie in [0, " + capacity + "] (table " + table + " has " + tables.get(table).length
+                            + " blocks of " + blockSize + ")");
             for (int q : queries) {
                 Checks.require(q >= 0 && q < numQueries, "query " + q + " is outside [0, " + numQueries + ")");
             }
@@ -402,8 +439,10 @@ public final class PrefixAttentionPlan {
                 List<int[]> r = ranges.get(q);
                 r.sort((x, y) -> Integer.compare(x[0], y[0]));
                 for (int i = 1; i < r.size(); i++) {
-                    Checks.require(r.get(i)[0] >= r.get(i - 1)[1], "query " + q + " is in parts " + r.get(i - 1)[2]
-                            + " and " + r.get(i)[2] + ", whose positions overlap");
+                    Checks.require(
+                            r.get(i)[0] >= r.get(i - 1)[1],
+                            "query " + q + " is in parts " + r.get(i - 1)[2] + " and " + r.get(i)[2]
+                                    + ", whose positions overlap");
                 }
             }
             return new PrefixAttentionPlan(this);

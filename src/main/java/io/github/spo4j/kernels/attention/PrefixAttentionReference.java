@@ -23,9 +23,21 @@ public final class PrefixAttentionReference {
      * @param out        [numQueries, qHeads, headDim] output
      * @param lse        [numQueries, qHeads] output, or null
      */
-    public static void attention(int qHeads, int kvHeads, int headDim, float scale, int numQueries, float[] q,
-            int numKeys, float[] keys, float[] values, int[] queryLimit, float[] out, float[] lse) {
-        Checks.require(qHeads >= 1 && kvHeads >= 1 && qHeads % kvHeads == 0,
+    public static void attention(
+            int qHeads,
+            int kvHeads,
+            int headDim,
+            float scale,
+            int numQueries,
+            float[] q,
+            int numKeys,
+            float[] keys,
+            float[] values,
+            int[] queryLimit,
+            float[] out,
+            float[] lse) {
+        Checks.require(
+                qHeads >= 1 && kvHeads >= 1 && qHeads % kvHeads == 0,
                 "qHeads must be a positive multiple of kvHeads, got " + qHeads + " and " + kvHeads);
         Checks.require(headDim >= 1, "headDim must be >= 1, got " + headDim);
         Checks.length(q.length, (long) numQueries * qHeads * headDim, "q");
@@ -77,8 +89,16 @@ public final class PrefixAttentionReference {
      * A plan, attended densely: each query gathers the positions of all its parts into one key/value
      * sequence and runs {@link #attention}. No sharing, no merge: the oracle for the shared and paged paths.
      */
-    public static void attend(PrefixAttentionPlan plan, int qHeads, int kvHeads, int headDim, float scale, RowReader cache,
-            float[] q, float[] out, float[] lse) {
+    public static void attend(
+            PrefixAttentionPlan plan,
+            int qHeads,
+            int kvHeads,
+            int headDim,
+            float scale,
+            RowReader cache,
+            float[] q,
+            float[] out,
+            float[] lse) {
         int nq = plan.numQueries;
         int rowFloats = qHeads * headDim;
         float[] q1 = new float[rowFloats];
@@ -95,7 +115,9 @@ public final class PrefixAttentionReference {
             int t = 0;
             for (int k = plan.queryEntryOffsets[i]; k < plan.queryEntryOffsets[i + 1]; k++) {
                 int p = plan.partOfEntry(plan.queryEntries[k]);
-                int[] blocks = java.util.Arrays.copyOfRange(plan.tableBlocks, plan.tableOffsets[plan.partTable[p]],
+                int[] blocks = java.util.Arrays.copyOfRange(
+                        plan.tableBlocks,
+                        plan.tableOffsets[plan.partTable[p]],
                         plan.tableOffsets[plan.partTable[p] + 1]);
                 int end = Math.min(plan.partEnd[p], plan.queryLimit[i]);
                 for (int pos = plan.partBegin[p]; pos < end; pos++, t++) {

@@ -1,9 +1,9 @@
 package io.github.spo4j.kernels.engine;
 
-import io.github.spo4j.kernels.DType;
 import static io.github.spo4j.kernels.engine.NativeArrays.cast;
 
 import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
@@ -46,7 +46,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class KernelCall implements AutoCloseable {
     private final Backend backend;
-    private final Map<Pointer, Object> hostCopies = new IdentityHashMap<>();  // host copy -> the array it mirrors
+    private final Map<Pointer, Object> hostCopies = new IdentityHashMap<>(); // host copy -> the array it mirrors
     private final Set<Object> outputArrays = Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<Arg> args = new ArrayList<>();
     private final List<Tensor> tensors = new ArrayList<>();
@@ -133,8 +133,8 @@ public final class KernelCall implements AutoCloseable {
 
     private TensorArg tensor(String name, Tensor t, long numel, boolean output, ScalarType... types) {
         if (t == null) return TensorArg.NONE;
-        Checks.require(!t.is_sparse() && !t.is_sparse_csr() && !t.is_mkldnn(),
-                name + " must be a dense strided tensor");
+        Checks.require(
+                !t.is_sparse() && !t.is_sparse_csr() && !t.is_mkldnn(), name + " must be a dense strided tensor");
         ScalarType type = t.scalar_type().intern();
         boolean typeOk = false;
         StringBuilder expected = new StringBuilder();
@@ -144,7 +144,8 @@ public final class KernelCall implements AutoCloseable {
         }
         Checks.require(typeOk, name + " must have dtype " + expected + ", got " + type);
         boolean cuda = t.is_cuda();
-        Checks.require(cuda == (backend == Backend.CUDA),
+        Checks.require(
+                cuda == (backend == Backend.CUDA),
                 name + " is on " + (cuda ? "CUDA" : "the CPU") + " but the backend is " + backend
                         + (cuda ? " (use Backend.CUDA for CUDA tensors)" : " (CUDA needs CUDA tensors)"));
         if (numel >= 0) {
@@ -258,17 +259,17 @@ public final class KernelCall implements AutoCloseable {
      */
     public static final class Arg {
         private final String name;
-        private final Pointer pointer;  // the caller's memory, a host copy, or null
-        private final DType dtype;      // null: 0/1 bytes
+        private final Pointer pointer; // the caller's memory, a host copy, or null
+        private final DType dtype; // null: 0/1 bytes
         private final long count;
         private final boolean output;
-        private final Object array;     // the output array this host copy is copied back into, or null
-        private final boolean staged;   // a host copy on CUDA: run() moves it through device memory
-        private Pointer device;         // an input's device copy, during run()
+        private final Object array; // the output array this host copy is copied back into, or null
+        private final boolean staged; // a host copy on CUDA: run() moves it through device memory
+        private Pointer device; // an input's device copy, during run()
         private DeviceMemory deviceOut; // an output's device allocation, during run()
 
-        private Arg(String name, Pointer pointer, DType dtype, long count, boolean output, Object array,
-                boolean staged) {
+        private Arg(
+                String name, Pointer pointer, DType dtype, long count, boolean output, Object array, boolean staged) {
             this.name = name;
             this.pointer = pointer;
             this.dtype = dtype;

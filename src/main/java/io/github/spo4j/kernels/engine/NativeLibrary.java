@@ -20,7 +20,7 @@ public final class NativeLibrary {
                 Spo4jNative.spo4j_cuda_device_count(count);
                 devices = count.get();
             }
-        } catch (Throwable t) {  // UnsatisfiedLinkError, or a JavaCPP loader error
+        } catch (Throwable t) { // UnsatisfiedLinkError, or a JavaCPP loader error
             error = t.toString();
         }
         LOAD_ERROR = error;

@@ -1,8 +1,8 @@
 package io.github.spo4j.kernels.engine;
 
-import io.github.spo4j.kernels.DType;
 import static io.github.spo4j.kernels.engine.NativeArrays.cast;
 
+import io.github.spo4j.kernels.DType;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;

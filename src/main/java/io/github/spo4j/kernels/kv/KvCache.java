@@ -6,7 +6,6 @@ import io.github.spo4j.kernels.engine.DeviceMemory;
 import io.github.spo4j.kernels.engine.KernelCall;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.engine.NativeLibrary;
-
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,18 +65,18 @@ public final class KvCache implements AutoCloseable {
     private final Backend backend;
     private final int bs;
     private final int row;
-    private FloatPointer storage;        // host storage, or a FloatPointer view of deviceStorage
-    private DeviceMemory deviceStorage;  // CUDA only
+    private FloatPointer storage; // host storage, or a FloatPointer view of deviceStorage
+    private DeviceMemory deviceStorage; // CUDA only
 
     private final int[] refCount;
-    private final int[] fill;            // written slots of each block (the most of any layer); 0 when free
+    private final int[] fill; // written slots of each block (the most of any layer); 0 when free
     private final BitSet free;
     private int freeCount;
     private long uniqueTokens;
     private long structureVersion;
     private long copyOnWrites;
     private int peakBlocks;
-    private final ArrayList<Seq> seqs = new ArrayList<>();  // by id; null once released
+    private final ArrayList<Seq> seqs = new ArrayList<>(); // by id; null once released
     private int live;
 
     private static final class Seq {
@@ -299,8 +298,10 @@ public final class KvCache implements AutoCloseable {
         Checks.notNull(k, "k");
         Checks.notNull(v, "v");
         try (KernelCall c = new KernelCall(backend)) {
-            FloatPointer kp = c.tensor("k", k, (long) ss.length * row, ScalarType.Float).asFloats();
-            FloatPointer vp = c.tensor("v", v, (long) ss.length * row, ScalarType.Float).asFloats();
+            FloatPointer kp =
+                    c.tensor("k", k, (long) ss.length * row, ScalarType.Float).asFloats();
+            FloatPointer vp =
+                    c.tensor("v", v, (long) ss.length * row, ScalarType.Float).asFloats();
             write(c, ss, layer, 1, kp, vp);
         }
     }
@@ -421,8 +422,8 @@ public final class KvCache implements AutoCloseable {
             return;
         }
         try (FloatPointer host = new FloatPointer(count)) {
-            NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(host, storage.getPointer(offset), 4L * count,
-                    Spo4jNative.SPO4J_MEMCPY_DEVICE_TO_HOST));
+            NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(
+                    host, storage.getPointer(offset), 4L * count, Spo4jNative.SPO4J_MEMCPY_DEVICE_TO_HOST));
             host.get(out, at, count);
         }
     }
@@ -473,13 +474,34 @@ public final class KvCache implements AutoCloseable {
         } else {
             if (p.numCopies > 0) {
                 int[][] copies = copies(p);
-                NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(c.device(), storage, config.numLayers(),
-                        config.numBlocks(), bs, config.kvHeads(), config.headDim(), p.numCopies, c.host(copies[0]),
-                        c.host(copies[1]), c.host(copies[2]), null));
+                NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(
+                        c.device(),
+                        storage,
+                        config.numLayers(),
+                        config.numBlocks(),
+                        bs,
+                        config.kvHeads(),
+                        config.headDim(),
+                        p.numCopies,
+                        c.host(copies[0]),
+                        c.host(copies[1]),
+                        c.host(copies[2]),
+                        null));
             }
             IntPointer slots = c.host(p.slots);
-            c.run(() -> Spo4jNative.spo4j_kv_cache_write(c.device(), storage, config.numLayers(), config.numBlocks(),
-                    bs, config.kvHeads(), config.headDim(), layer, p.slots.length, slots, ka.asFloats(), va.asFloats(),
+            c.run(() -> Spo4jNative.spo4j_kv_cache_write(
+                    c.device(),
+                    storage,
+                    config.numLayers(),
+                    config.numBlocks(),
+                    bs,
+                    config.kvHeads(),
+                    config.headDim(),
+                    layer,
+                    p.slots.length,
+                    slots,
+                    ka.asFloats(),
+                    va.asFloats(),
                     null));
         }
         commit(p, ss, layer, perSeq);
@@ -487,8 +509,8 @@ public final class KvCache implements AutoCloseable {
 
     /** What one write does: copy-on-writes, new blocks, and the slot of every token. */
     private static final class Plan {
-        int requests;        // blocks taken from the free list
-        int[] reqSeq = new int[4], reqIndex = new int[4], reqSrc = new int[4], reqBlock;  // reqSrc -1: new block
+        int requests; // blocks taken from the free list
+        int[] reqSeq = new int[4], reqIndex = new int[4], reqSrc = new int[4], reqBlock; // reqSrc -1: new block
         int numCopies;
         int[] slots;
     }
@@ -496,12 +518,13 @@ public final class KvCache implements AutoCloseable {
     private Plan plan(Seq[] ss, int layer, int perSeq) {
         Plan p = new Plan();
         int tokens = ss.length * perSeq;
-        int[] target = new int[tokens];  // >= 0: a block; < 0: -(request + 1)
-        Map<Integer, Integer> leaving = new HashMap<>();  // shared block -> writers of this call that copy it
+        int[] target = new int[tokens]; // >= 0: a block; < 0: -(request + 1)
+        Map<Integer, Integer> leaving = new HashMap<>(); // shared block -> writers of this call that copy it
         for (int si = 0; si < ss.length; si++) {
             Seq s = ss[si];
             int start = s.length[layer];
-            Checks.require((long) start + perSeq <= (long) Integer.MAX_VALUE - bs,
+            Checks.require(
+                    (long) start + perSeq <= (long) Integer.MAX_VALUE - bs,
                     "sequence " + si + " would exceed 2^31 tokens");
             int lastJ = (start + perSeq - 1) / bs;
             for (int j = start / bs; j <= lastJ; j++) {
@@ -524,7 +547,8 @@ public final class KvCache implements AutoCloseable {
             }
         }
         if (p.requests > freeCount) {
-            String what = ss.length == 1 ? "appending " + perSeq + " token(s)"
+            String what = ss.length == 1
+                    ? "appending " + perSeq + " token(s)"
                     : "appending one token to each of " + ss.length + " sequences";
             throw new KvCacheExhaustedException(what, p.requests, freeCount, config.numBlocks());
         }
@@ -653,7 +677,8 @@ public final class KvCache implements AutoCloseable {
     }
 
     private void checkLayer(int layer) {
-        Checks.require(layer >= 0 && layer < config.numLayers(),
+        Checks.require(
+                layer >= 0 && layer < config.numLayers(),
                 "layer = " + layer + " is outside [0, numLayers = " + config.numLayers() + ")");
     }
 
@@ -661,8 +686,7 @@ public final class KvCache implements AutoCloseable {
         Checks.notNull(k, "k");
         Checks.notNull(v, "v");
         Checks.require(k.length > 0, "k holds no token");
-        Checks.require(k.length % row == 0,
-                "k has length " + k.length + ", not a multiple of Hkv x D = " + row);
+        Checks.require(k.length % row == 0, "k has length " + k.length + ", not a multiple of Hkv x D = " + row);
         Checks.length(v.length, k.length, "v");
         return k.length / row;
     }
@@ -676,15 +700,18 @@ public final class KvCache implements AutoCloseable {
         Checks.require(numel / row <= Integer.MAX_VALUE, "k holds too many tokens");
         int n = (int) (numel / row);
         if (k.dim() == 3) {
-            Checks.require(k.size(1) == config.kvHeads() && k.size(2) == config.headDim(),
+            Checks.require(
+                    k.size(1) == config.kvHeads() && k.size(2) == config.headDim(),
                     "k must be [n, Hkv = " + config.kvHeads() + ", D = " + config.headDim() + "], got [" + k.size(0)
                             + ", " + k.size(1) + ", " + k.size(2) + "]");
         } else if (k.dim() == 2) {
-            Checks.require(k.size(1) == row, "k must be [n, Hkv x D = " + row + "], got [" + k.size(0) + ", "
-                    + k.size(1) + "]");
+            Checks.require(
+                    k.size(1) == row,
+                    "k must be [n, Hkv x D = " + row + "], got [" + k.size(0) + ", " + k.size(1) + "]");
         } else {
-            Checks.require(k.dim() == 1, "k must be [n, Hkv, D], [n, Hkv x D] or [n x Hkv x D], got " + k.dim()
-                    + " dimensions");
+            Checks.require(
+                    k.dim() == 1,
+                    "k must be [n, Hkv, D], [n, Hkv x D] or [n x Hkv x D], got " + k.dim() + " dimensions");
         }
         Checks.require(v.numel() == numel, "v has " + v.numel() + " elements, expected " + numel + " (as k)");
         return n;

@@ -20,12 +20,15 @@ public record KvCacheConfig(int numLayers, int kvHeads, int headDim, int blockSi
         Checks.require(headDim >= 1, "headDim must be >= 1, got " + headDim);
         Checks.require(blockSize >= 1, "blockSize must be >= 1, got " + blockSize);
         Checks.require(numBlocks >= 1, "numBlocks must be >= 1, got " + numBlocks);
-        Checks.require((long) kvHeads * headDim <= Integer.MAX_VALUE,
+        Checks.require(
+                (long) kvHeads * headDim <= Integer.MAX_VALUE,
                 "kvHeads * headDim = " + (long) kvHeads * headDim + " must fit in int32 (one token's row)");
-        Checks.require((long) numBlocks * blockSize <= Integer.MAX_VALUE,
+        Checks.require(
+                (long) numBlocks * blockSize <= Integer.MAX_VALUE,
                 "numBlocks * blockSize = " + (long) numBlocks * blockSize + " must fit in int32 (slots are int32)");
         // bytes = 8 L · slots · Hkv · D, each factor < 2^31: checked in double against 2^62 (headroom for offsets).
-        Checks.require(8.0 * numLayers * numBlocks * blockSize * (double) kvHeads * headDim < 0x1p62,
+        Checks.require(
+                8.0 * numLayers * numBlocks * blockSize * (double) kvHeads * headDim < 0x1p62,
                 "the cache of " + numLayers + " layers x " + numBlocks + " blocks x " + blockSize + " slots x "
                         + kvHeads + " heads x " + headDim + " floats is too large");
     }
@@ -39,8 +42,8 @@ public record KvCacheConfig(int numLayers, int kvHeads, int headDim, int blockSi
         KvCacheConfig one = new KvCacheConfig(numLayers, kvHeads, headDim, blockSize, 1);
         long blocks = bytes / one.blockBytes();
         Checks.require(blocks >= 1, "bytes = " + bytes + " holds no block of " + one.blockBytes() + " bytes");
-        return new KvCacheConfig(numLayers, kvHeads, headDim, blockSize,
-                (int) Math.min(blocks, Integer.MAX_VALUE / blockSize));
+        return new KvCacheConfig(
+                numLayers, kvHeads, headDim, blockSize, (int) Math.min(blocks, Integer.MAX_VALUE / blockSize));
     }
 
     /** Floats of one token's row at one layer, K or V: Hkv · D. */

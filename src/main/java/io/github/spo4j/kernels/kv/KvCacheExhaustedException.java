@@ -13,8 +13,8 @@ public final class KvCacheExhaustedException extends IllegalStateException {
     private final int total;
 
     KvCacheExhaustedException(String what, int needed, int free, int total) {
-        super("KV cache exhausted: " + what + " needs " + needed + " blocks (new and copy-on-write), " + free
-                + " of " + total + " are free");
+        super("KV cache exhausted: " + what + " needs " + needed + " blocks (new and copy-on-write), " + free + " of "
+                + total + " are free");
         this.needed = needed;
         this.free = free;
         this.total = total;

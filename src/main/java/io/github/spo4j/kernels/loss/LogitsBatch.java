@@ -14,8 +14,16 @@ package io.github.spo4j.kernels.loss;
  * @param advantages  [N]
  * @param valid       [N] response-token mask, or null for all valid
  */
-public record LogitsBatch(int[] seqOffsets, float[] logits, int vocab, int[] targets, float temperature,
-        float[] oldLogp, float[] refLogp, float[] advantages, boolean[] valid) {
+public record LogitsBatch(
+        int[] seqOffsets,
+        float[] logits,
+        int vocab,
+        int[] targets,
+        float temperature,
+        float[] oldLogp,
+        float[] refLogp,
+        float[] advantages,
+        boolean[] valid) {
 
     /** Number of tokens N. */
     public int numTokens() {

@@ -1,12 +1,11 @@
 package io.github.spo4j.kernels.loss;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.DType;
+import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.engine.KernelCall;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.engine.TensorArg;
-
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.kernels.nativebind.Spo4jNative.PolicyLossConfigStruct;
 import org.bytedeco.javacpp.BytePointer;
@@ -70,9 +69,18 @@ public final class PolicyLoss {
         PolicyLossChecks.tokens(config, batch, gradLogp);
         if (backend == Backend.REFERENCE) return PolicyLossReference.tokens(config, batch, gradLogp);
         try (KernelCall c = new KernelCall(backend)) {
-            return tokens(c, config, batch.numTokens(), batch.numSeqs(), c.host(batch.seqOffsets()),
-                    c.host(batch.logp()), c.host(batch.oldLogp()), c.host(batch.refLogp()), c.host(batch.advantages()),
-                    c.host(batch.valid()), c.hostOut(gradLogp));
+            return tokens(
+                    c,
+                    config,
+                    batch.numTokens(),
+                    batch.numSeqs(),
+                    c.host(batch.seqOffsets()),
+                    c.host(batch.logp()),
+                    c.host(batch.oldLogp()),
+                    c.host(batch.refLogp()),
+                    c.host(batch.advantages()),
+                    c.host(batch.valid()),
+                    c.hostOut(gradLogp));
         }
     }
 
@@ -83,24 +91,39 @@ public final class PolicyLoss {
      * @param logpOut    [N] receives log_softmax(logits / T)[target] (0 at invalid tokens), or null
      * @param entropyOut [N] receives the entropy of softmax(logits / T) (0 at invalid tokens), or null
      */
-    public PolicyLossStats logits(PolicyLossConfig config, LogitsBatch batch, float[] gradLogits, float[] logpOut,
-            float[] entropyOut) {
+    public PolicyLossStats logits(
+            PolicyLossConfig config, LogitsBatch batch, float[] gradLogits, float[] logpOut, float[] entropyOut) {
         PolicyLossChecks.logits(config, batch, gradLogits, logpOut, entropyOut);
         if (backend == Backend.REFERENCE) {
             return PolicyLossReference.logits(config, batch, gradLogits, logpOut, entropyOut);
         }
         int b = batch.seqOffsets() == null ? 1 : batch.seqOffsets().length - 1;
         try (KernelCall c = new KernelCall(backend)) {
-            return logits(c, config, batch.numTokens(), batch.vocab(), b, c.host(batch.seqOffsets()),
-                    c.host(batch.logits()), DType.F32, c.host(batch.targets()), DType.I32, batch.temperature(),
-                    c.host(batch.oldLogp()), c.host(batch.refLogp()), c.host(batch.advantages()),
-                    c.host(batch.valid()), c.hostOut(gradLogits), c.hostOut(logpOut), c.hostOut(entropyOut));
+            return logits(
+                    c,
+                    config,
+                    batch.numTokens(),
+                    batch.vocab(),
+                    b,
+                    c.host(batch.seqOffsets()),
+                    c.host(batch.logits()),
+                    DType.F32,
+                    c.host(batch.targets()),
+                    DType.I32,
+                    batch.temperature(),
+                    c.host(batch.oldLogp()),
+                    c.host(batch.refLogp()),
+                    c.host(batch.advantages()),
+                    c.host(batch.valid()),
+                    c.hostOut(gradLogits),
+                    c.hostOut(logpOut),
+                    c.hostOut(entropyOut));
         }
     }
 
     /** Log-probs (and optionally entropies) of targets under softmax(logits / T): [N, V] → [N]. */
-    public void tokenLogprobs(float[] logits, int vocab, int[] targets, float temperature, float[] logpOut,
-            float[] entropyOut) {
+    public void tokenLogprobs(
+            float[] logits, int vocab, int[] targets, float temperature, float[] logpOut, float[] entropyOut) {
         Checks.temperature(temperature);
         PolicyLossChecks.logitsRows(logits, vocab, targets, null, "logits");
         Checks.notNull(logpOut, "logpOut");
@@ -111,8 +134,17 @@ public final class PolicyLoss {
             return;
         }
         try (KernelCall c = new KernelCall(backend)) {
-            tokenLogprobs(c, targets.length, vocab, c.host(logits), DType.F32, c.host(targets), DType.I32, temperature,
-                    c.hostOut(logpOut), c.hostOut(entropyOut));
+            tokenLogprobs(
+                    c,
+                    targets.length,
+                    vocab,
+                    c.host(logits),
+                    DType.F32,
+                    c.host(targets),
+                    DType.I32,
+                    temperature,
+                    c.hostOut(logpOut),
+                    c.hostOut(entropyOut));
         }
     }
 
@@ -128,8 +160,8 @@ public final class PolicyLoss {
      * @param gradLogp   [N] d loss / d logp, finite
      * @param gradLogits [N, V] receives d loss / d logits; may be {@code logits} itself (in place)
      */
-    public void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp,
-            float[] gradLogits) {
+    public void tokenLogprobsBackward(
+            float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp, float[] gradLogits) {
         PolicyLossChecks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
         if (backend == Backend.REFERENCE) {
             PolicyLossReference.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
@@ -140,8 +172,17 @@ public final class PolicyLoss {
             FloatPointer lg = c.host(logits);
             // Same array: in place natively as well (one copy of the [N, V] values instead of two).
             FloatPointer grad = gradLogits == logits ? c.inPlace(lg) : c.hostOut(gradLogits);
-            tokenLogprobsBackward(c, targets.length, vocab, lg, DType.F32, c.host(targets), DType.I32, temperature,
-                    c.host(gradLogp), grad);
+            tokenLogprobsBackward(
+                    c,
+                    targets.length,
+                    vocab,
+                    lg,
+                    DType.F32,
+                    c.host(targets),
+                    DType.I32,
+                    temperature,
+                    c.host(gradLogp),
+                    grad);
         }
     }
 
@@ -158,8 +199,16 @@ public final class PolicyLoss {
      * @param valid      [N] 0/1 bytes, or null for all valid
      * @param gradLogp   [N] output, or null
      */
-    public PolicyLossStats tokens(PolicyLossConfig config, long n, int numSeqs, IntPointer seqOffsets,
-            FloatPointer logp, FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
+    public PolicyLossStats tokens(
+            PolicyLossConfig config,
+            long n,
+            int numSeqs,
+            IntPointer seqOffsets,
+            FloatPointer logp,
+            FloatPointer oldLogp,
+            FloatPointer refLogp,
+            FloatPointer advantages,
+            BytePointer valid,
             FloatPointer gradLogp) {
         try (KernelCall c = new KernelCall(backend)) {
             return tokens(c, config, n, numSeqs, seqOffsets, logp, oldLogp, refLogp, advantages, valid, gradLogp);
@@ -176,19 +225,58 @@ public final class PolicyLoss {
      * @param logpOut      [N], or null
      * @param entropyOut   [N], or null
      */
-    public PolicyLossStats logits(PolicyLossConfig config, long n, long vocab, int numSeqs, IntPointer seqOffsets,
-            Pointer logits, DType logitsDtype, Pointer targets, DType targetsDtype, float temperature,
-            FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
-            Pointer gradLogits, FloatPointer logpOut, FloatPointer entropyOut) {
+    public PolicyLossStats logits(
+            PolicyLossConfig config,
+            long n,
+            long vocab,
+            int numSeqs,
+            IntPointer seqOffsets,
+            Pointer logits,
+            DType logitsDtype,
+            Pointer targets,
+            DType targetsDtype,
+            float temperature,
+            FloatPointer oldLogp,
+            FloatPointer refLogp,
+            FloatPointer advantages,
+            BytePointer valid,
+            Pointer gradLogits,
+            FloatPointer logpOut,
+            FloatPointer entropyOut) {
         try (KernelCall c = new KernelCall(backend)) {
-            return logits(c, config, n, vocab, numSeqs, seqOffsets, logits, logitsDtype, targets, targetsDtype,
-                    temperature, oldLogp, refLogp, advantages, valid, gradLogits, logpOut, entropyOut);
+            return logits(
+                    c,
+                    config,
+                    n,
+                    vocab,
+                    numSeqs,
+                    seqOffsets,
+                    logits,
+                    logitsDtype,
+                    targets,
+                    targetsDtype,
+                    temperature,
+                    oldLogp,
+                    refLogp,
+                    advantages,
+                    valid,
+                    gradLogits,
+                    logpOut,
+                    entropyOut);
         }
     }
 
     /** {@link #tokenLogprobs(float[], int, int[], float, float[], float[])} over JavaCPP pointers. */
-    public void tokenLogprobs(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
-            DType targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut) {
+    public void tokenLogprobs(
+            long n,
+            long vocab,
+            Pointer logits,
+            DType logitsDtype,
+            Pointer targets,
+            DType targetsDtype,
+            float temperature,
+            FloatPointer logpOut,
+            FloatPointer entropyOut) {
         try (KernelCall c = new KernelCall(backend)) {
             tokenLogprobs(c, n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, logpOut, entropyOut);
         }
@@ -204,11 +292,19 @@ public final class PolicyLoss {
      * @param gradLogp   [N] float32
      * @param gradLogits [N, V] of logitsDtype; may be {@code logits} itself (in place)
      */
-    public void tokenLogprobsBackward(long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
-            DType targetsDtype, float temperature, FloatPointer gradLogp, Pointer gradLogits) {
+    public void tokenLogprobsBackward(
+            long n,
+            long vocab,
+            Pointer logits,
+            DType logitsDtype,
+            Pointer targets,
+            DType targetsDtype,
+            float temperature,
+            FloatPointer gradLogp,
+            Pointer gradLogits) {
         try (KernelCall c = new KernelCall(backend)) {
-            tokenLogprobsBackward(c, n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, gradLogp,
-                    gradLogits);
+            tokenLogprobsBackward(
+                    c, n, vocab, logits, logitsDtype, targets, targetsDtype, temperature, gradLogp, gradLogits);
         }
     }
 
@@ -225,18 +321,29 @@ public final class PolicyLoss {
      * @param valid      bool or uint8, or null
      * @param gradLogp   float32 output, or null
      */
-    public PolicyLossStats tokens(PolicyLossConfig config, Tensor seqOffsets, Tensor logp, Tensor oldLogp,
-            Tensor refLogp, Tensor advantages, Tensor valid, Tensor gradLogp) {
+    public PolicyLossStats tokens(
+            PolicyLossConfig config,
+            Tensor seqOffsets,
+            Tensor logp,
+            Tensor oldLogp,
+            Tensor refLogp,
+            Tensor advantages,
+            Tensor valid,
+            Tensor gradLogp) {
         Checks.notNull(logp, "logp");
         long n = logp.numel();
         try (KernelCall c = new KernelCall(backend)) {
-            IntPointer offs = c.tensor("seqOffsets", seqOffsets, -1, ScalarType.Int).asInts();
+            IntPointer offs =
+                    c.tensor("seqOffsets", seqOffsets, -1, ScalarType.Int).asInts();
             FloatPointer lp = c.tensor("logp", logp, n, ScalarType.Float).asFloats();
             FloatPointer old = c.tensor("oldLogp", oldLogp, n, ScalarType.Float).asFloats();
             FloatPointer ref = c.tensor("refLogp", refLogp, n, ScalarType.Float).asFloats();
-            FloatPointer adv = c.tensor("advantages", advantages, n, ScalarType.Float).asFloats();
-            BytePointer val = c.tensor("valid", valid, n, ScalarType.Bool, ScalarType.Byte).asBytes();
-            FloatPointer grad = c.tensorOut("gradLogp", gradLogp, n, ScalarType.Float).asFloats();
+            FloatPointer adv =
+                    c.tensor("advantages", advantages, n, ScalarType.Float).asFloats();
+            BytePointer val = c.tensor("valid", valid, n, ScalarType.Bool, ScalarType.Byte)
+                    .asBytes();
+            FloatPointer grad =
+                    c.tensorOut("gradLogp", gradLogp, n, ScalarType.Float).asFloats();
             int b = seqOffsets == null ? 1 : (int) seqOffsets.numel() - 1;
             return tokens(c, config, n, b, offs, lp, old, ref, adv, val, grad);
         }
@@ -251,28 +358,60 @@ public final class PolicyLoss {
      * @param logpOut    float32 N, or null
      * @param entropyOut float32 N, or null
      */
-    public PolicyLossStats logits(PolicyLossConfig config, Tensor seqOffsets, Tensor logits, Tensor targets,
-            float temperature, Tensor oldLogp, Tensor refLogp, Tensor advantages, Tensor valid, Tensor gradLogits,
-            Tensor logpOut, Tensor entropyOut) {
+    public PolicyLossStats logits(
+            PolicyLossConfig config,
+            Tensor seqOffsets,
+            Tensor logits,
+            Tensor targets,
+            float temperature,
+            Tensor oldLogp,
+            Tensor refLogp,
+            Tensor advantages,
+            Tensor valid,
+            Tensor gradLogits,
+            Tensor logpOut,
+            Tensor entropyOut) {
         Checks.notNull(logits, "logits");
         Checks.require(logits.dim() >= 1, "logits must have at least one dimension");
         long vocab = logits.size(-1);
         Checks.require(vocab > 0, "logits' last dimension V must be > 0");
         long n = logits.numel() / vocab;
         try (KernelCall c = new KernelCall(backend)) {
-            IntPointer offs = c.tensor("seqOffsets", seqOffsets, -1, ScalarType.Int).asInts();
+            IntPointer offs =
+                    c.tensor("seqOffsets", seqOffsets, -1, ScalarType.Int).asInts();
             TensorArg lg = c.tensor("logits", logits, n * vocab, ScalarType.Float, ScalarType.BFloat16);
             TensorArg tg = c.tensor("targets", targets, n, ScalarType.Int, ScalarType.Long);
             FloatPointer old = c.tensor("oldLogp", oldLogp, n, ScalarType.Float).asFloats();
             FloatPointer ref = c.tensor("refLogp", refLogp, n, ScalarType.Float).asFloats();
-            FloatPointer adv = c.tensor("advantages", advantages, n, ScalarType.Float).asFloats();
-            BytePointer val = c.tensor("valid", valid, n, ScalarType.Bool, ScalarType.Byte).asBytes();
+            FloatPointer adv =
+                    c.tensor("advantages", advantages, n, ScalarType.Float).asFloats();
+            BytePointer val = c.tensor("valid", valid, n, ScalarType.Bool, ScalarType.Byte)
+                    .asBytes();
             TensorArg grad = c.tensorOut("gradLogits", gradLogits, n * vocab, lg.type());
-            FloatPointer lpOut = c.tensorOut("logpOut", logpOut, n, ScalarType.Float).asFloats();
-            FloatPointer entOut = c.tensorOut("entropyOut", entropyOut, n, ScalarType.Float).asFloats();
+            FloatPointer lpOut =
+                    c.tensorOut("logpOut", logpOut, n, ScalarType.Float).asFloats();
+            FloatPointer entOut =
+                    c.tensorOut("entropyOut", entropyOut, n, ScalarType.Float).asFloats();
             int b = seqOffsets == null ? 1 : (int) seqOffsets.numel() - 1;
-            return logits(c, config, n, vocab, b, offs, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature,
-                    old, ref, adv, val, grad.pointer(), lpOut, entOut);
+            return logits(
+                    c,
+                    config,
+                    n,
+                    vocab,
+                    b,
+                    offs,
+                    lg.pointer(),
+                    lg.dtype(),
+                    tg.pointer(),
+                    tg.dtype(),
+                    temperature,
+                    old,
+                    ref,
+                    adv,
+                    val,
+                    grad.pointer(),
+                    lpOut,
+                    entOut);
         }
     }
 
@@ -286,8 +425,8 @@ public final class PolicyLoss {
      * @param gradLogp   float32, N elements
      * @param gradLogits same dtype and size as logits, contiguous; may be {@code logits} itself (in place)
      */
-    public void tokenLogprobsBackward(Tensor logits, Tensor targets, float temperature, Tensor gradLogp,
-            Tensor gradLogits) {
+    public void tokenLogprobsBackward(
+            Tensor logits, Tensor targets, float temperature, Tensor gradLogp, Tensor gradLogits) {
         Checks.notNull(logits, "logits");
         Checks.notNull(targets, "targets");
         Checks.notNull(gradLogp, "gradLogp");
@@ -299,17 +438,27 @@ public final class PolicyLoss {
         try (KernelCall c = new KernelCall(backend)) {
             TensorArg lg = c.tensor("logits", logits, n * vocab, ScalarType.Float, ScalarType.BFloat16);
             TensorArg tg = c.tensor("targets", targets, n, ScalarType.Int, ScalarType.Long);
-            FloatPointer glp = c.tensor("gradLogp", gradLogp, n, ScalarType.Float).asFloats();
+            FloatPointer glp =
+                    c.tensor("gradLogp", gradLogp, n, ScalarType.Float).asFloats();
             TensorArg grad = c.tensorOut("gradLogits", gradLogits, n * vocab, lg.type());
-            tokenLogprobsBackward(c, n, vocab, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, glp,
-                    grad.pointer());
+            tokenLogprobsBackward(
+                    c, n, vocab, lg.pointer(), lg.dtype(), tg.pointer(), tg.dtype(), temperature, glp, grad.pointer());
         }
     }
 
     // ---- one path for every form: the op's checks, its arguments, then the reference or the native kernel ----
 
-    private PolicyLossStats tokens(KernelCall c, PolicyLossConfig config, long n, int numSeqs, IntPointer seqOffsets,
-            FloatPointer logp, FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
+    private PolicyLossStats tokens(
+            KernelCall c,
+            PolicyLossConfig config,
+            long n,
+            int numSeqs,
+            IntPointer seqOffsets,
+            FloatPointer logp,
+            FloatPointer oldLogp,
+            FloatPointer refLogp,
+            FloatPointer advantages,
+            BytePointer valid,
             FloatPointer gradLogp) {
         PolicyLossChecks.config(config, refLogp != null);
         checkSizes(n, numSeqs, seqOffsets);
@@ -327,23 +476,58 @@ public final class PolicyLoss {
         Arg grad = c.out("gradLogp", gradLogp, n);
         if (c.reference()) {
             float[] g = grad.newFloats();
-            PolicyLossStats stats = PolicyLossReference.tokens(config, new TokenBatch(offs.readInts(), lp.readFloats(),
-                    old.readFloats(), ref.readFloats(), adv.readFloats(), val.readBooleans()), g);
+            PolicyLossStats stats = PolicyLossReference.tokens(
+                    config,
+                    new TokenBatch(
+                            offs.readInts(),
+                            lp.readFloats(),
+                            old.readFloats(),
+                            ref.readFloats(),
+                            adv.readFloats(),
+                            val.readBooleans()),
+                    g);
             grad.write(g);
             return stats;
         }
         try (PolicyLossConfigStruct cfg = toStruct(config);
                 DoublePointer stats = new DoublePointer(PolicyLossStats.NUM_STATS)) {
-            c.run(() -> Spo4jNative.spo4j_policy_loss_tokens(c.device(), n, numSeqs, offs.asInts(), lp.asFloats(),
-                    old.asFloats(), ref.asFloats(), adv.asFloats(), val.asBytes(), cfg, grad.asFloats(), stats, null));
+            c.run(() -> Spo4jNative.spo4j_policy_loss_tokens(
+                    c.device(),
+                    n,
+                    numSeqs,
+                    offs.asInts(),
+                    lp.asFloats(),
+                    old.asFloats(),
+                    ref.asFloats(),
+                    adv.asFloats(),
+                    val.asBytes(),
+                    cfg,
+                    grad.asFloats(),
+                    stats,
+                    null));
             return readStats(stats);
         }
     }
 
-    private PolicyLossStats logits(KernelCall c, PolicyLossConfig config, long n, long vocab, int numSeqs,
-            IntPointer seqOffsets, Pointer logits, DType logitsDtype, Pointer targets, DType targetsDtype,
-            float temperature, FloatPointer oldLogp, FloatPointer refLogp, FloatPointer advantages, BytePointer valid,
-            Pointer gradLogits, FloatPointer logpOut, FloatPointer entropyOut) {
+    private PolicyLossStats logits(
+            KernelCall c,
+            PolicyLossConfig config,
+            long n,
+            long vocab,
+            int numSeqs,
+            IntPointer seqOffsets,
+            Pointer logits,
+            DType logitsDtype,
+            Pointer targets,
+            DType targetsDtype,
+            float temperature,
+            FloatPointer oldLogp,
+            FloatPointer refLogp,
+            FloatPointer advantages,
+            BytePointer valid,
+            Pointer gradLogits,
+            FloatPointer logpOut,
+            FloatPointer entropyOut) {
         PolicyLossChecks.config(config, refLogp != null);
         Checks.temperature(temperature);
         checkSizes(n, numSeqs, seqOffsets);
@@ -367,9 +551,21 @@ public final class PolicyLoss {
         if (c.reference()) {
             Checks.require(n * vocab <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 logits");
             float[] g = grad.newFloats(), lp = lpOut.newFloats(), ent = entOut.newFloats();
-            PolicyLossStats stats = PolicyLossReference.logits(config, new LogitsBatch(offs.readInts(),
-                    lg.readFloats(), (int) vocab, tg.readInts(), temperature, old.readFloats(), ref.readFloats(),
-                    adv.readFloats(), val.readBooleans()), g, lp, ent);
+            PolicyLossStats stats = PolicyLossReference.logits(
+                    config,
+                    new LogitsBatch(
+                            offs.readInts(),
+                            lg.readFloats(),
+                            (int) vocab,
+                            tg.readInts(),
+                            temperature,
+                            old.readFloats(),
+                            ref.readFloats(),
+                            adv.readFloats(),
+                            val.readBooleans()),
+                    g,
+                    lp,
+                    ent);
             grad.write(g);
             lpOut.write(lp);
             entOut.write(ent);
@@ -377,16 +573,42 @@ public final class PolicyLoss {
         }
         try (PolicyLossConfigStruct cfg = toStruct(config);
                 DoublePointer stats = new DoublePointer(PolicyLossStats.NUM_STATS)) {
-            c.run(() -> Spo4jNative.spo4j_policy_loss_logits(c.device(), n, vocab, numSeqs, offs.asInts(),
-                    lg.pointer(), logitsDtype.code, tg.pointer(), targetsDtype.code, temperature, old.asFloats(),
-                    ref.asFloats(), adv.asFloats(), val.asBytes(), cfg, grad.pointer(), lpOut.asFloats(),
-                    entOut.asFloats(), stats, null));
+            c.run(() -> Spo4jNative.spo4j_policy_loss_logits(
+                    c.device(),
+                    n,
+                    vocab,
+                    numSeqs,
+                    offs.asInts(),
+                    lg.pointer(),
+                    logitsDtype.code,
+                    tg.pointer(),
+                    targetsDtype.code,
+                    temperature,
+                    old.asFloats(),
+                    ref.asFloats(),
+                    adv.asFloats(),
+                    val.asBytes(),
+                    cfg,
+                    grad.pointer(),
+                    lpOut.asFloats(),
+                    entOut.asFloats(),
+                    stats,
+                    null));
             return readStats(stats);
         }
     }
 
-    private void tokenLogprobs(KernelCall c, long n, long vocab, Pointer logits, DType logitsDtype, Pointer targets,
-            DType targetsDtype, float temperature, FloatPointer logpOut, FloatPointer entropyOut) {
+    private void tokenLogprobs(
+            KernelCall c,
+            long n,
+            long vocab,
+            Pointer logits,
+            DType logitsDtype,
+            Pointer targets,
+            DType targetsDtype,
+            float temperature,
+            FloatPointer logpOut,
+            FloatPointer entropyOut) {
         Checks.temperature(temperature);
         Checks.require(n >= 0, "n must be >= 0, got " + n);
         checkLogitsTypes(vocab, logitsDtype, targetsDtype);
@@ -400,19 +622,38 @@ public final class PolicyLoss {
         Arg lpOut = c.out("logpOut", logpOut, n);
         Arg entOut = c.out("entropyOut", entropyOut, n);
         if (c.reference()) {
-            float[] lp = new float[(int) n];  // also when n = 0 and logpOut is null: the reference wants an array
+            float[] lp = new float[(int) n]; // also when n = 0 and logpOut is null: the reference wants an array
             float[] ent = entOut.newFloats();
             PolicyLossReference.tokenLogprobs(lg.readFloats(), (int) vocab, tg.readInts(), temperature, lp, ent);
             lpOut.write(lp);
             entOut.write(ent);
             return;
         }
-        c.run(() -> Spo4jNative.spo4j_policy_loss_token_logprobs(c.device(), n, vocab, lg.pointer(), logitsDtype.code,
-                tg.pointer(), targetsDtype.code, temperature, lpOut.asFloats(), entOut.asFloats(), null));
+        c.run(() -> Spo4jNative.spo4j_policy_loss_token_logprobs(
+                c.device(),
+                n,
+                vocab,
+                lg.pointer(),
+                logitsDtype.code,
+                tg.pointer(),
+                targetsDtype.code,
+                temperature,
+                lpOut.asFloats(),
+                entOut.asFloats(),
+                null));
     }
 
-    private void tokenLogprobsBackward(KernelCall c, long n, long vocab, Pointer logits, DType logitsDtype,
-            Pointer targets, DType targetsDtype, float temperature, FloatPointer gradLogp, Pointer gradLogits) {
+    private void tokenLogprobsBackward(
+            KernelCall c,
+            long n,
+            long vocab,
+            Pointer logits,
+            DType logitsDtype,
+            Pointer targets,
+            DType targetsDtype,
+            float temperature,
+            FloatPointer gradLogp,
+            Pointer gradLogits) {
         Checks.temperature(temperature);
         Checks.require(n >= 0, "n must be >= 0, got " + n);
         Checks.require(n <= Integer.MAX_VALUE, "n must fit in int32, got " + n);
@@ -432,13 +673,23 @@ public final class PolicyLoss {
         if (c.reference()) {
             Checks.require(n * vocab <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 logits");
             float[] g = grad.newFloats();
-            PolicyLossReference.tokenLogprobsBackward(lg.readFloats(), (int) vocab, tg.readInts(), temperature,
-                    glp.readFloats(), g);
+            PolicyLossReference.tokenLogprobsBackward(
+                    lg.readFloats(), (int) vocab, tg.readInts(), temperature, glp.readFloats(), g);
             grad.write(g);
             return;
         }
-        c.run(() -> Spo4jNative.spo4j_policy_loss_token_logprobs_backward(c.device(), n, vocab, lg.pointer(),
-                logitsDtype.code, tg.pointer(), targetsDtype.code, temperature, glp.asFloats(), grad.pointer(), null));
+        c.run(() -> Spo4jNative.spo4j_policy_loss_token_logprobs_backward(
+                c.device(),
+                n,
+                vocab,
+                lg.pointer(),
+                logitsDtype.code,
+                tg.pointer(),
+                targetsDtype.code,
+                temperature,
+                glp.asFloats(),
+                grad.pointer(),
+                null));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
@@ -454,18 +705,31 @@ public final class PolicyLoss {
 
     private static void checkLogitsTypes(long vocab, DType logitsDtype, DType targetsDtype) {
         Checks.require(vocab > 0, "vocab must be > 0, got " + vocab);
-        Checks.require(logitsDtype == DType.F32 || logitsDtype == DType.BF16,
+        Checks.require(
+                logitsDtype == DType.F32 || logitsDtype == DType.BF16,
                 "logitsDtype must be F32 or BF16, got " + logitsDtype);
-        Checks.require(targetsDtype == DType.I32 || targetsDtype == DType.I64,
+        Checks.require(
+                targetsDtype == DType.I32 || targetsDtype == DType.I64,
                 "targetsDtype must be I32 or I64, got " + targetsDtype);
     }
 
     private static PolicyLossConfigStruct toStruct(PolicyLossConfig c) {
-        return new PolicyLossConfigStruct().eps_low(c.epsLow()).eps_high(c.epsHigh()).dual_clip_c(c.dualClipC())
-                .rho(c.rho()).log_ratio_clamp(c.logRatioClamp()).whiten(c.whiten() ? 1 : 0).whiten_eps(c.whitenEps())
-                .beta(c.beta()).kl_estimator(c.klEstimator().code).kl_clamp(c.klClamp())
-                .pg_agg(c.pgAggregation().code).kl_agg(c.klAggregation().code).pg_norm(c.pgNorm())
-                .kl_norm(c.klNorm()).max_mean_ratio(c.maxMeanRatio());
+        return new PolicyLossConfigStruct()
+                .eps_low(c.epsLow())
+                .eps_high(c.epsHigh())
+                .dual_clip_c(c.dualClipC())
+                .rho(c.rho())
+                .log_ratio_clamp(c.logRatioClamp())
+                .whiten(c.whiten() ? 1 : 0)
+                .whiten_eps(c.whitenEps())
+                .beta(c.beta())
+                .kl_estimator(c.klEstimator().code)
+                .kl_clamp(c.klClamp())
+                .pg_agg(c.pgAggregation().code)
+                .kl_agg(c.klAggregation().code)
+                .pg_norm(c.pgNorm())
+                .kl_norm(c.klNorm())
+                .max_mean_ratio(c.maxMeanRatio());
     }
 
     private static PolicyLossStats readStats(DoublePointer stats) {
@@ -473,5 +737,4 @@ public final class PolicyLoss {
         stats.get(s);
         return PolicyLossStats.fromArray(s);
     }
-
 }

@@ -20,7 +20,8 @@ final class PolicyLossChecks {
                         + offsets[i] + " < seqOffsets[" + (i - 1) + "] = " + offsets[i - 1]);
             }
         }
-        Checks.require(offsets[offsets.length - 1] == n,
+        Checks.require(
+                offsets[offsets.length - 1] == n,
                 "seqOffsets[B] must equal N = " + n + ", got " + offsets[offsets.length - 1]);
     }
 
@@ -81,8 +82,8 @@ final class PolicyLossChecks {
      * The arrays of the token log-probs backward: shapes first, then gradLogp finite, then the targets and
      * logits of the rows with gradLogp != 0 (the only rows that are read).
      */
-    static void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp,
-            float[] gradLogits) {
+    static void tokenLogprobsBackward(
+            float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp, float[] gradLogits) {
         Checks.temperature(temperature);
         Checks.notNull(logits, "logits");
         Checks.notNull(targets, "targets");
@@ -99,8 +100,8 @@ final class PolicyLossChecks {
         logitsRows(logits, vocab, targets, read, "logits");
     }
 
-    static void logits(PolicyLossConfig config, LogitsBatch x, float[] gradLogits, float[] logpOut,
-            float[] entropyOut) {
+    static void logits(
+            PolicyLossConfig config, LogitsBatch x, float[] gradLogits, float[] logpOut, float[] entropyOut) {
         Checks.notNull(x, "batch");
         Checks.temperature(x.temperature());
         Checks.notNull(x.oldLogp(), "oldLogp");

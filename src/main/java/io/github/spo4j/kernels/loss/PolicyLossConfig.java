@@ -31,17 +31,32 @@ package io.github.spo4j.kernels.loss;
  * @param klNorm        the same for the KL term, &gt; 0
  * @param maxMeanRatio  skip threshold on the mean ratio, or 0 for off
  */
-public record PolicyLossConfig(float epsLow, float epsHigh, float dualClipC, float rho, float logRatioClamp,
-        boolean whiten, float whitenEps, float beta, KlEstimator klEstimator, float klClamp,
-        Aggregation pgAggregation, Aggregation klAggregation, float pgNorm, float klNorm, float maxMeanRatio) {
+public record PolicyLossConfig(
+        float epsLow,
+        float epsHigh,
+        float dualClipC,
+        float rho,
+        float logRatioClamp,
+        boolean whiten,
+        float whitenEps,
+        float beta,
+        KlEstimator klEstimator,
+        float klClamp,
+        Aggregation pgAggregation,
+        Aggregation klAggregation,
+        float pgNorm,
+        float klNorm,
+        float maxMeanRatio) {
 
     public PolicyLossConfig {
         require(Float.isFinite(epsLow) && epsLow >= 0 && epsLow < 1, "epsLow must be in [0, 1), got " + epsLow);
         require(Float.isFinite(epsHigh) && epsHigh >= 0, "epsHigh must be finite and >= 0, got " + epsHigh);
-        require(dualClipC == 0 || (Float.isFinite(dualClipC) && dualClipC > 1),
+        require(
+                dualClipC == 0 || (Float.isFinite(dualClipC) && dualClipC > 1),
                 "dualClipC must be 0 (off) or > 1, got " + dualClipC);
         require(rho > 0 && rho <= 1, "rho must be in (0, 1], got " + rho);
-        require(Float.isFinite(logRatioClamp) && logRatioClamp > 0,
+        require(
+                Float.isFinite(logRatioClamp) && logRatioClamp > 0,
                 "logRatioClamp must be finite and > 0, got " + logRatioClamp);
         require(Float.isFinite(whitenEps) && whitenEps >= 0, "whitenEps must be finite and >= 0, got " + whitenEps);
         require(Float.isFinite(beta) && beta >= 0, "beta must be finite and >= 0, got " + beta);
@@ -51,7 +66,8 @@ public record PolicyLossConfig(float epsLow, float epsHigh, float dualClipC, flo
         require(klAggregation != null, "klAggregation must not be null");
         require(Float.isFinite(pgNorm) && pgNorm > 0, "pgNorm must be finite and > 0, got " + pgNorm);
         require(Float.isFinite(klNorm) && klNorm > 0, "klNorm must be finite and > 0, got " + klNorm);
-        require(maxMeanRatio == 0 || (Float.isFinite(maxMeanRatio) && maxMeanRatio > 0),
+        require(
+                maxMeanRatio == 0 || (Float.isFinite(maxMeanRatio) && maxMeanRatio > 0),
                 "maxMeanRatio must be 0 (off) or finite and > 0, got " + maxMeanRatio);
     }
 
@@ -65,8 +81,22 @@ public record PolicyLossConfig(float epsLow, float epsHigh, float dualClipC, flo
      * above 10 skipped.
      */
     public static PolicyLossConfig spo() {
-        return new PolicyLossConfig(0.2f, 0.2f, 0f, 0.9f, 10f, true, 1e-8f, 1e-4f, KlEstimator.K3, 10f,
-                Aggregation.TOKEN_MEAN, Aggregation.SEQ_MEAN_TOKEN_SUM, 1f, 1f, 10f);
+        return new PolicyLossConfig(
+                0.2f,
+                0.2f,
+                0f,
+                0.9f,
+                10f,
+                true,
+                1e-8f,
+                1e-4f,
+                KlEstimator.K3,
+                10f,
+                Aggregation.TOKEN_MEAN,
+                Aggregation.SEQ_MEAN_TOKEN_SUM,
+                1f,
+                1f,
+                10f);
     }
 
     /** GRPO as SPO's paper compares against it: the SPO loss without the probability mask (ρ = 1). */
@@ -85,40 +115,138 @@ public record PolicyLossConfig(float epsLow, float epsHigh, float dualClipC, flo
 
     /** Mutable builder; {@link #build()} validates. */
     public static final class Builder {
-        private float epsLow, epsHigh, dualClipC, rho, logRatioClamp, whitenEps, beta, klClamp, pgNorm, klNorm,
+        private float epsLow,
+                epsHigh,
+                dualClipC,
+                rho,
+                logRatioClamp,
+                whitenEps,
+                beta,
+                klClamp,
+                pgNorm,
+                klNorm,
                 maxMeanRatio;
         private boolean whiten;
         private KlEstimator klEstimator;
         private Aggregation pgAggregation, klAggregation;
 
         private Builder(PolicyLossConfig c) {
-            epsLow = c.epsLow; epsHigh = c.epsHigh; dualClipC = c.dualClipC; rho = c.rho;
-            logRatioClamp = c.logRatioClamp; whiten = c.whiten; whitenEps = c.whitenEps; beta = c.beta;
-            klEstimator = c.klEstimator; klClamp = c.klClamp; pgAggregation = c.pgAggregation;
-            klAggregation = c.klAggregation; pgNorm = c.pgNorm; klNorm = c.klNorm; maxMeanRatio = c.maxMeanRatio;
+            epsLow = c.epsLow;
+            epsHigh = c.epsHigh;
+            dualClipC = c.dualClipC;
+            rho = c.rho;
+            logRatioClamp = c.logRatioClamp;
+            whiten = c.whiten;
+            whitenEps = c.whitenEps;
+            beta = c.beta;
+            klEstimator = c.klEstimator;
+            klClamp = c.klClamp;
+            pgAggregation = c.pgAggregation;
+            klAggregation = c.klAggregation;
+            pgNorm = c.pgNorm;
+            klNorm = c.klNorm;
+            maxMeanRatio = c.maxMeanRatio;
         }
 
         /** Sets both clip ε. */
-        public Builder eps(float eps) { epsLow = eps; epsHigh = eps; return this; }
-        public Builder epsLow(float v) { epsLow = v; return this; }
-        public Builder epsHigh(float v) { epsHigh = v; return this; }
-        public Builder dualClipC(float v) { dualClipC = v; return this; }
-        public Builder rho(float v) { rho = v; return this; }
-        public Builder logRatioClamp(float v) { logRatioClamp = v; return this; }
-        public Builder whiten(boolean v) { whiten = v; return this; }
-        public Builder whitenEps(float v) { whitenEps = v; return this; }
-        public Builder beta(float v) { beta = v; return this; }
-        public Builder klEstimator(KlEstimator v) { klEstimator = v; return this; }
-        public Builder klClamp(float v) { klClamp = v; return this; }
-        public Builder pgAggregation(Aggregation v) { pgAggregation = v; return this; }
-        public Builder klAggregation(Aggregation v) { klAggregation = v; return this; }
-        public Builder pgNorm(float v) { pgNorm = v; return this; }
-        public Builder klNorm(float v) { klNorm = v; return this; }
-        public Builder maxMeanRatio(float v) { maxMeanRatio = v; return this; }
+        public Builder eps(float eps) {
+            epsLow = eps;
+            epsHigh = eps;
+            return this;
+        }
+
+        public Builder epsLow(float v) {
+            epsLow = v;
+            return this;
+        }
+
+        public Builder epsHigh(float v) {
+            epsHigh = v;
+            return this;
+        }
+
+        public Builder dualClipC(float v) {
+            dualClipC = v;
+            return this;
+        }
+
+        public Builder rho(float v) {
+            rho = v;
+            return this;
+        }
+
+        public Builder logRatioClamp(float v) {
+            logRatioClamp = v;
+            return this;
+        }
+
+        public Builder whiten(boolean v) {
+            whiten = v;
+            return this;
+        }
+
+        public Builder whitenEps(float v) {
+            whitenEps = v;
+            return this;
+        }
+
+        public Builder beta(float v) {
+            beta = v;
+            return this;
+        }
+
+        public Builder klEstimator(KlEstimator v) {
+            klEstimator = v;
+            return this;
+        }
+
+        public Builder klClamp(float v) {
+            klClamp = v;
+            return this;
+        }
+
+        public Builder pgAggregation(Aggregation v) {
+            pgAggregation = v;
+            return this;
+        }
+
+        public Builder klAggregation(Aggregation v) {
+            klAggregation = v;
+            return this;
+        }
+
+        public Builder pgNorm(float v) {
+            pgNorm = v;
+            return this;
+        }
+
+        public Builder klNorm(float v) {
+            klNorm = v;
+            return this;
+        }
+
+        public Builder maxMeanRatio(float v) {
+            maxMeanRatio = v;
+            return this;
+        }
 
         public PolicyLossConfig build() {
-            return new PolicyLossConfig(epsLow, epsHigh, dualClipC, rho, logRatioClamp, whiten, whitenEps, beta,
-                    klEstimator, klClamp, pgAggregation, klAggregation, pgNorm, klNorm, maxMeanRatio);
+            return new PolicyLossConfig(
+                    epsLow,
+                    epsHigh,
+                    dualClipC,
+                    rho,
+                    logRatioClamp,
+                    whiten,
+                    whitenEps,
+                    beta,
+                    klEstimator,
+                    klClamp,
+                    pgAggregation,
+                    klAggregation,
+                    pgNorm,
+                    klNorm,
+                    maxMeanRatio);
         }
     }
 }

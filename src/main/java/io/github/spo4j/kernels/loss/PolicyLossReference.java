@@ -18,8 +18,7 @@ public final class PolicyLossReference {
      */
     public static PolicyLossStats tokens(PolicyLossConfig c, TokenBatch x, float[] gradLogp) {
         PolicyLossChecks.tokens(c, x, gradLogp);
-        return core(c, x.seqOffsets(), x.logp(), x.oldLogp(), x.refLogp(), x.advantages(), x.valid(), null,
-                gradLogp);
+        return core(c, x.seqOffsets(), x.logp(), x.oldLogp(), x.refLogp(), x.advantages(), x.valid(), null, gradLogp);
     }
 
     /**
@@ -30,8 +29,8 @@ public final class PolicyLossReference {
      * @param logpOut    [N] receives logp (0 at invalid tokens), or null
      * @param entropyOut [N] receives the entropy of softmax(logits / T) (0 at invalid tokens), or null
      */
-    public static PolicyLossStats logits(PolicyLossConfig c, LogitsBatch x, float[] gradLogits, float[] logpOut,
-            float[] entropyOut) {
+    public static PolicyLossStats logits(
+            PolicyLossConfig c, LogitsBatch x, float[] gradLogits, float[] logpOut, float[] entropyOut) {
         PolicyLossChecks.logits(c, x, gradLogits, logpOut, entropyOut);
         int n = x.numTokens(), v = x.vocab();
         float[] logp = new float[n];
@@ -39,8 +38,8 @@ public final class PolicyLossReference {
         float[] entropy = entropyOut != null ? new float[n] : null;
         rows(x.logits(), v, x.targets(), x.temperature(), x.valid(), logp, entropy, lse);
         float[] dlogp = gradLogits != null ? new float[n] : null;
-        PolicyLossStats stats = core(c, x.seqOffsets(), logp, x.oldLogp(), x.refLogp(), x.advantages(), x.valid(),
-                entropy, dlogp);
+        PolicyLossStats stats =
+                core(c, x.seqOffsets(), logp, x.oldLogp(), x.refLogp(), x.advantages(), x.valid(), entropy, dlogp);
         if (gradLogits != null) {
             double invT = 1.0 / x.temperature();
             for (int i = 0; i < n; i++) {
@@ -57,8 +56,8 @@ public final class PolicyLossReference {
     }
 
     /** Log-probs (and optionally entropies) of targets under softmax(logits / T), every row. */
-    public static void tokenLogprobs(float[] logits, int vocab, int[] targets, float temperature, float[] logpOut,
-            float[] entropyOut) {
+    public static void tokenLogprobs(
+            float[] logits, int vocab, int[] targets, float temperature, float[] logpOut, float[] entropyOut) {
         Checks.temperature(temperature);
         PolicyLossChecks.logitsRows(logits, vocab, targets, null, "logits");
         Checks.notNull(logpOut, "logpOut");
@@ -76,8 +75,8 @@ public final class PolicyLossReference {
      * @param gradLogp   [N] finite
      * @param gradLogits [N, V] receives the gradient; may be {@code logits} itself (in place)
      */
-    public static void tokenLogprobsBackward(float[] logits, int vocab, int[] targets, float temperature,
-            float[] gradLogp, float[] gradLogits) {
+    public static void tokenLogprobsBackward(
+            float[] logits, int vocab, int[] targets, float temperature, float[] gradLogp, float[] gradLogits) {
         PolicyLossChecks.tokenLogprobsBackward(logits, vocab, targets, temperature, gradLogp, gradLogits);
         int n = targets.length;
         boolean[] read = new boolean[n];
@@ -100,8 +99,15 @@ public final class PolicyLossReference {
         }
     }
 
-    private static void rows(float[] logits, int v, int[] targets, float temperature, boolean[] valid, float[] logp,
-            float[] entropy, double[] lse) {
+    private static void rows(
+            float[] logits,
+            int v,
+            int[] targets,
+            float temperature,
+            boolean[] valid,
+            float[] logp,
+            float[] entropy,
+            double[] lse) {
         double invT = 1.0 / temperature;
         for (int i = 0; i < targets.length; i++) {
             if (valid != null && !valid[i]) continue;
@@ -120,8 +126,16 @@ public final class PolicyLossReference {
         }
     }
 
-    private static PolicyLossStats core(PolicyLossConfig c, int[] offsets, float[] logp, float[] oldLogp,
-            float[] refLogp, float[] adv, boolean[] valid, float[] entropy, float[] grad) {
+    private static PolicyLossStats core(
+            PolicyLossConfig c,
+            int[] offsets,
+            float[] logp,
+            float[] oldLogp,
+            float[] refLogp,
+            float[] adv,
+            boolean[] valid,
+            float[] entropy,
+            float[] grad) {
         int n = oldLogp.length;
         if (offsets == null) offsets = new int[] {0, n};
         int b = offsets.length - 1;
@@ -168,9 +182,18 @@ public final class PolicyLossReference {
                     double d = (double) refLogp[t] - logp[t];
                     double dc = Math.max(-c.klClamp(), Math.min(c.klClamp(), d));
                     switch (c.klEstimator()) {
-                        case K1 -> { kl = -dc; dkl = 1; }
-                        case K2 -> { kl = 0.5 * dc * dc; dkl = -dc; }
-                        case K3 -> { kl = Math.exp(dc) - dc - 1; dkl = 1 - Math.exp(dc); }
+                        case K1 -> {
+                            kl = -dc;
+                            dkl = 1;
+                        }
+                        case K2 -> {
+                            kl = 0.5 * dc * dc;
+                            dkl = -dc;
+                        }
+                        case K3 -> {
+                            kl = Math.exp(dc) - dc - 1;
+                            dkl = 1 - Math.exp(dc);
+                        }
                     }
                     if (Math.abs(d) > c.klClamp()) dkl = 0;
                 }
@@ -189,9 +212,20 @@ public final class PolicyLossReference {
         double meanRatio = numKept > 0 ? ratioSum / k : 0;
         boolean skipped = c.maxMeanRatio() > 0 && meanRatio > c.maxMeanRatio();
         if (skipped && grad != null) java.util.Arrays.fill(grad, 0f);
-        return new PolicyLossStats(skipped ? 0 : pgSum + c.beta() * klSum, skipped ? 0 : pgSum, skipped ? 0 : klSum,
-                numKept, frac(clipLow, k), frac(clipHigh, k), frac(dualClip, k), meanRatio,
-                numKept > 0 ? k3OldSum / k : 0, numKept > 0 ? klRefSum / k : 0, mean, Math.sqrt(variance), skipped,
+        return new PolicyLossStats(
+                skipped ? 0 : pgSum + c.beta() * klSum,
+                skipped ? 0 : pgSum,
+                skipped ? 0 : klSum,
+                numKept,
+                frac(clipLow, k),
+                frac(clipHigh, k),
+                frac(dualClip, k),
+                meanRatio,
+                numKept > 0 ? k3OldSum / k : 0,
+                numKept > 0 ? klRefSum / k : 0,
+                mean,
+                Math.sqrt(variance),
+                skipped,
                 entropy != null && numKept > 0 ? entropySum / k : 0);
     }
 

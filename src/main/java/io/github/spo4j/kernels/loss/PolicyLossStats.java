@@ -34,19 +34,42 @@ import static io.github.spo4j.kernels.nativebind.Spo4jNative.SPO4J_PL_SKIPPED;
  * @param skipped       whether maxMeanRatio zeroed the loss and gradient
  * @param entropyMean   mean entropy of kept tokens (logits entry with an entropy output; else 0)
  */
-public record PolicyLossStats(double loss, double pgLoss, double klLoss, long keptTokens, double clipFracLow,
-        double clipFracHigh, double dualClipFrac, double meanRatio, double approxKlOld, double klRef,
-        double advMean, double advStd, boolean skipped, double entropyMean) {
+public record PolicyLossStats(
+        double loss,
+        double pgLoss,
+        double klLoss,
+        long keptTokens,
+        double clipFracLow,
+        double clipFracHigh,
+        double dualClipFrac,
+        double meanRatio,
+        double approxKlOld,
+        double klRef,
+        double advMean,
+        double advStd,
+        boolean skipped,
+        double entropyMean) {
 
     /** Number of values in the native statistics array ({@code SPO4J_PL_NUM_STATS}). */
     static final int NUM_STATS = SPO4J_PL_NUM_STATS;
 
     /** From the native statistics array, indexed by the header's {@code SPO4J_PL_*}. */
     static PolicyLossStats fromArray(double[] s) {
-        return new PolicyLossStats(s[SPO4J_PL_LOSS], s[SPO4J_PL_PG_LOSS], s[SPO4J_PL_KL_LOSS],
-                Math.round(s[SPO4J_PL_KEPT]), s[SPO4J_PL_CLIP_FRAC_LOW], s[SPO4J_PL_CLIP_FRAC_HIGH],
-                s[SPO4J_PL_DUAL_CLIP_FRAC], s[SPO4J_PL_MEAN_RATIO], s[SPO4J_PL_APPROX_KL_OLD], s[SPO4J_PL_KL_REF],
-                s[SPO4J_PL_ADV_MEAN], s[SPO4J_PL_ADV_STD], s[SPO4J_PL_SKIPPED] != 0, s[SPO4J_PL_ENTROPY_MEAN]);
+        return new PolicyLossStats(
+                s[SPO4J_PL_LOSS],
+                s[SPO4J_PL_PG_LOSS],
+                s[SPO4J_PL_KL_LOSS],
+                Math.round(s[SPO4J_PL_KEPT]),
+                s[SPO4J_PL_CLIP_FRAC_LOW],
+                s[SPO4J_PL_CLIP_FRAC_HIGH],
+                s[SPO4J_PL_DUAL_CLIP_FRAC],
+                s[SPO4J_PL_MEAN_RATIO],
+                s[SPO4J_PL_APPROX_KL_OLD],
+                s[SPO4J_PL_KL_REF],
+                s[SPO4J_PL_ADV_MEAN],
+                s[SPO4J_PL_ADV_STD],
+                s[SPO4J_PL_SKIPPED] != 0,
+                s[SPO4J_PL_ENTROPY_MEAN]);
     }
 
     double[] toArray() {

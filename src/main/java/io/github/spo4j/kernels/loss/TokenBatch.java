@@ -10,8 +10,8 @@ package io.github.spo4j.kernels.loss;
  * @param advantages [N] per-token advantage
  * @param valid      [N] response-token mask, or null for all valid; values of invalid tokens are ignored
  */
-public record TokenBatch(int[] seqOffsets, float[] logp, float[] oldLogp, float[] refLogp, float[] advantages,
-        boolean[] valid) {
+public record TokenBatch(
+        int[] seqOffsets, float[] logp, float[] oldLogp, float[] refLogp, float[] advantages, boolean[] valid) {
 
     /** Number of tokens N. */
     public int numTokens() {

@@ -52,7 +52,8 @@ public final class Philox {
      * (lo32(seed), hi32(seed)), output words 1 and 0 as (out[1] &lt;&lt; 32) | out[0].
      */
     public static long rand64(long seed, long seqId, int position) {
-        int[] out = philox4x32_10(new int[] {position, (int) seqId, (int) (seqId >>> 32), 0},
+        int[] out = philox4x32_10(
+                new int[] {position, (int) seqId, (int) (seqId >>> 32), 0},
                 new int[] {(int) seed, (int) (seed >>> 32)});
         return ((long) out[1] << 32) | (out[0] & 0xffffffffL);
     }

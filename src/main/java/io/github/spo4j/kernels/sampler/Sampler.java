@@ -1,12 +1,11 @@
 package io.github.spo4j.kernels.sampler;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.DType;
+import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.engine.KernelCall;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.engine.TensorArg;
-
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -73,7 +72,16 @@ public final class Sampler {
         float[] logprobs = new float[b];
         if (b == 0) return new SampleResult(tokens, logprobs);
         try (KernelCall c = new KernelCall(backend)) {
-            sample(c, config, b, vocab, c.host(logits), DType.F32, c.host(seqIds), c.host(positions), c.hostOut(tokens),
+            sample(
+                    c,
+                    config,
+                    b,
+                    vocab,
+                    c.host(logits),
+                    DType.F32,
+                    c.host(seqIds),
+                    c.host(positions),
+                    c.hostOut(tokens),
                     c.hostOut(logprobs));
         }
         return new SampleResult(tokens, logprobs);
@@ -91,8 +99,16 @@ public final class Sampler {
      * @param tokens      [B] int32 output
      * @param logprobs    [B] float output, or null
      */
-    public void sample(SamplerConfig config, long numRows, long vocab, Pointer logits, DType logitsDtype,
-            LongPointer seqIds, IntPointer positions, IntPointer tokens, FloatPointer logprobs) {
+    public void sample(
+            SamplerConfig config,
+            long numRows,
+            long vocab,
+            Pointer logits,
+            DType logitsDtype,
+            LongPointer seqIds,
+            IntPointer positions,
+            IntPointer tokens,
+            FloatPointer logprobs) {
         try (KernelCall c = new KernelCall(backend)) {
             sample(c, config, numRows, vocab, logits, logitsDtype, seqIds, positions, tokens, logprobs);
         }
@@ -108,8 +124,8 @@ public final class Sampler {
      * @param tokens    int32 [B] output
      * @param logprobs  float32 [B] output, or null
      */
-    public void sample(SamplerConfig config, Tensor logits, Tensor seqIds, Tensor positions, Tensor tokens,
-            Tensor logprobs) {
+    public void sample(
+            SamplerConfig config, Tensor logits, Tensor seqIds, Tensor positions, Tensor tokens, Tensor logprobs) {
         Checks.notNull(logits, "logits");
         Checks.require(logits.dim() == 2, "logits must be 2-D [B, V], got " + logits.dim() + " dimensions");
         long b = logits.size(0), vocab = logits.size(1);
@@ -118,7 +134,8 @@ public final class Sampler {
             LongPointer ids = c.tensor("seqIds", seqIds, b, ScalarType.Long).asLongs();
             IntPointer pos = c.tensor("positions", positions, b, ScalarType.Int).asInts();
             IntPointer tok = c.tensorOut("tokens", tokens, b, ScalarType.Int).asInts();
-            FloatPointer lp = c.tensorOut("logprobs", logprobs, b, ScalarType.Float).asFloats();
+            FloatPointer lp =
+                    c.tensorOut("logprobs", logprobs, b, ScalarType.Float).asFloats();
             Checks.notNull(seqIds, "seqIds");
             Checks.notNull(positions, "positions");
             Checks.notNull(tokens, "tokens");
@@ -127,14 +144,24 @@ public final class Sampler {
     }
 
     /** Every form: the op's checks, its arguments, then the reference or the native kernel. */
-    private void sample(KernelCall c, SamplerConfig config, long b, long vocab, Pointer logits, DType logitsDtype,
-            LongPointer seqIds, IntPointer positions, IntPointer tokens, FloatPointer logprobs) {
+    private void sample(
+            KernelCall c,
+            SamplerConfig config,
+            long b,
+            long vocab,
+            Pointer logits,
+            DType logitsDtype,
+            LongPointer seqIds,
+            IntPointer positions,
+            IntPointer tokens,
+            FloatPointer logprobs) {
         Checks.notNull(config, "config");
         Checks.notNull(logitsDtype, "logitsDtype");
         Checks.require(b >= 0, "numRows must be >= 0, got " + b);
         checkVocab(vocab);
         Checks.require(b <= Long.MAX_VALUE / vocab, "B x V overflows: B = " + b + ", V = " + vocab);
-        Checks.require(logitsDtype == DType.F32 || logitsDtype == DType.BF16,
+        Checks.require(
+                logitsDtype == DType.F32 || logitsDtype == DType.BF16,
                 "logitsDtype must be F32 or BF16, got " + logitsDtype);
         if (b > 0) {
             Checks.notNull(logits, "logits");
@@ -150,19 +177,33 @@ public final class Sampler {
         if (b == 0) return;
         if (c.reference()) {
             Checks.require(b * vocab <= Integer.MAX_VALUE, "the reference backend holds at most 2^31 - 1 logits");
-            SampleResult r = SamplerReference.sample(config, lg.readFloats(), (int) vocab, ids.readLongs(),
-                    pos.readInts());
+            SampleResult r =
+                    SamplerReference.sample(config, lg.readFloats(), (int) vocab, ids.readLongs(), pos.readInts());
             tok.write(r.tokens());
             lp.write(r.logprobs());
             return;
         }
-        c.run(() -> Spo4jNative.spo4j_sampler_sample(c.device(), b, vocab, lg.pointer(), logitsDtype.code,
-                ids.asLongs(), pos.asInts(), config.temperature(), config.topK(), config.topP(),
-                config.greedy() ? 1 : 0, config.seed(), tok.asInts(), lp.asFloats(), null));
+        c.run(() -> Spo4jNative.spo4j_sampler_sample(
+                c.device(),
+                b,
+                vocab,
+                lg.pointer(),
+                logitsDtype.code,
+                ids.asLongs(),
+                pos.asInts(),
+                config.temperature(),
+                config.topK(),
+                config.topP(),
+                config.greedy() ? 1 : 0,
+                config.seed(),
+                tok.asInts(),
+                lp.asFloats(),
+                null));
     }
 
     private static void checkVocab(long vocab) {
-        Checks.require(vocab >= 1 && vocab <= SamplerReference.MAX_VOCAB,
+        Checks.require(
+                vocab >= 1 && vocab <= SamplerReference.MAX_VOCAB,
                 "vocab must be in [1, 2^19 - 1 = " + SamplerReference.MAX_VOCAB + "], got " + vocab);
     }
 
@@ -182,8 +223,8 @@ public final class Sampler {
             if (Float.isFinite(l / t)) continue;
             int r = i / vocab, c = i % vocab;
             if (!Float.isFinite(l)) {
-                throw new IllegalArgumentException("logits[" + r + ", " + c + "] = " + l + " is not finite (row " + r
-                        + ", column " + c + ")");
+                throw new IllegalArgumentException(
+                        "logits[" + r + ", " + c + "] = " + l + " is not finite (row " + r + ", column " + c + ")");
             }
             throw new IllegalArgumentException("logits[" + r + ", " + c + "] = " + l
                     + " overflows float when divided by temperature " + t + " (row " + r + ", column " + c + ")");

@@ -38,8 +38,7 @@ public final class SamplerReference {
      * @param seqIds    [B] sequence ids
      * @param positions [B] positions
      */
-    public static SampleResult sample(SamplerConfig config, float[] logits, int vocab, long[] seqIds,
-            int[] positions) {
+    public static SampleResult sample(SamplerConfig config, float[] logits, int vocab, long[] seqIds, int[] positions) {
         Sampler.checkArrays(config, logits, vocab, seqIds, positions);
         int b = seqIds.length;
         int[] tokens = new int[b];
@@ -73,7 +72,7 @@ public final class SamplerReference {
         long[] keys = new long[v];
         for (int i = 0; i < v; i++) keys[i] = key(q[i], i) ^ Long.MIN_VALUE;
         Arrays.sort(keys);
-        long[] order = new long[v];  // descending
+        long[] order = new long[v]; // descending
         for (int j = 0; j < v; j++) order[j] = keys[v - 1 - j] ^ Long.MIN_VALUE;
 
         int len = c.topK() > 0 && c.topK() < v ? c.topK() : v;

@@ -40,8 +40,8 @@ public final class Forest {
      */
     public static Forest of(int[] treeOffsets, int[] parent, float[] leafReward, float[] weight) {
         validate(treeOffsets, parent, leafReward, weight);
-        return new Forest(treeOffsets.clone(), parent.clone(), leafReward.clone(),
-                weight == null ? null : weight.clone());
+        return new Forest(
+                treeOffsets.clone(), parent.clone(), leafReward.clone(), weight == null ? null : weight.clone());
     }
 
     /** {@link #of(int[], int[], float[], float[])} with equal weights. */
@@ -150,7 +150,8 @@ public final class Forest {
                         + treeOffsets[k - 1]);
             }
         }
-        Checks.require(treeOffsets[numTrees] == n,
+        Checks.require(
+                treeOffsets[numTrees] == n,
                 "treeOffsets[T] must equal the node count N = " + n + ", got " + treeOffsets[numTrees]);
         int[] childCount = new int[n];
         for (int k = 0; k < numTrees; k++) {
@@ -158,24 +159,30 @@ public final class Forest {
             for (int i = begin; i < end; i++) {
                 int p = parent[i];
                 if (i == begin) {
-                    Checks.require(p == NO_PARENT, "parent[" + i + "] = " + p + ": node " + i + " starts tree " + k
-                            + " and must be its root (parent -1)");
+                    Checks.require(
+                            p == NO_PARENT,
+                            "parent[" + i + "] = " + p + ": node " + i + " starts tree " + k
+                                    + " and must be its root (parent -1)");
                     continue;
                 }
                 Checks.require(p != NO_PARENT, "parent[" + i + "] = -1: tree " + k + " has a second root at node " + i);
-                Checks.require(!(p >= i && p < end), "parent[" + i + "] = " + p
-                        + ": a parent must come before its child (a later parent, or a cycle)");
+                Checks.require(
+                        !(p >= i && p < end),
+                        "parent[" + i + "] = " + p
+                                + ": a parent must come before its child (a later parent, or a cycle)");
                 Checks.require(p >= begin && p < end, "parent[" + i + "] = " + p + " is outside tree " + k);
                 childCount[p]++;
             }
             if (weight != null) {
                 for (int i = begin; i < end; i++) {
-                    Checks.require(Float.isFinite(weight[i]) && weight[i] > 0,
+                    Checks.require(
+                            Float.isFinite(weight[i]) && weight[i] > 0,
                             "weight[" + i + "] = " + weight[i] + " must be finite and > 0");
                 }
             }
             for (int i = begin; i < end; i++) {
-                Checks.require(childCount[i] > 0 || Float.isFinite(leafReward[i]),
+                Checks.require(
+                        childCount[i] > 0 || Float.isFinite(leafReward[i]),
                         "leafReward[" + i + "] = " + leafReward[i] + " is not finite (node " + i + " is a leaf)");
             }
         }
@@ -183,8 +190,11 @@ public final class Forest {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Forest f && Arrays.equals(treeOffsets, f.treeOffsets) && Arrays.equals(parent, f.parent)
-                && Arrays.equals(leafReward, f.leafReward) && Arrays.equals(weight, f.weight);
+        return o instanceof Forest f
+                && Arrays.equals(treeOffsets, f.treeOffsets)
+                && Arrays.equals(parent, f.parent)
+                && Arrays.equals(leafReward, f.leafReward)
+                && Arrays.equals(weight, f.weight);
     }
 
     @Override

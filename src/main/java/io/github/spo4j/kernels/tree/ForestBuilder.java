@@ -114,7 +114,7 @@ public final class ForestBuilder {
         }
         parentHandle[size] = parent;
         treeOf[size] = tree;
-        rewards[size] = Float.NaN;  // a leaf must be given a reward
+        rewards[size] = Float.NaN; // a leaf must be given a reward
         weights[size] = 1f;
         index = null;
         return size++;

@@ -4,7 +4,6 @@ import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
 import io.github.spo4j.kernels.engine.KernelCall;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
-
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -57,10 +56,21 @@ public final class TreeBackup {
         if (backend == Backend.REFERENCE) return TreeBackupReference.backup(config, forest);
         TreeBackupResult out = TreeBackupResult.allocate(forest.numNodes(), forest.numTrees());
         try (KernelCall c = new KernelCall(backend)) {
-            backup(c, config, forest.numNodes(), forest.numTrees(), c.host(forest.treeOffsetsArray()),
-                    c.host(forest.parentArray()), c.host(forest.leafRewardArray()), c.host(forest.weightArray()),
-                    c.hostOut(out.value()), c.hostOut(out.advantage()), c.hostOut(out.childCount()),
-                    c.hostOut(out.depth()), c.hostOut(out.rootValue()), c.hostOut(out.nonzeroAdvantages()));
+            backup(
+                    c,
+                    config,
+                    forest.numNodes(),
+                    forest.numTrees(),
+                    c.host(forest.treeOffsetsArray()),
+                    c.host(forest.parentArray()),
+                    c.host(forest.leafRewardArray()),
+                    c.host(forest.weightArray()),
+                    c.hostOut(out.value()),
+                    c.hostOut(out.advantage()),
+                    c.hostOut(out.childCount()),
+                    c.hostOut(out.depth()),
+                    c.hostOut(out.rootValue()),
+                    c.hostOut(out.nonzeroAdvantages()));
         }
         return out;
     }
@@ -82,12 +92,36 @@ public final class TreeBackup {
      * @param rootValue         [T] output, or null
      * @param nonzeroAdvantages [T] output, or null (needs {@code advantage})
      */
-    public void backup(TreeBackupConfig config, long numNodes, int numTrees, IntPointer treeOffsets, IntPointer parent,
-            FloatPointer leafReward, FloatPointer weight, FloatPointer value, FloatPointer advantage,
-            IntPointer childCount, IntPointer depth, FloatPointer rootValue, IntPointer nonzeroAdvantages) {
+    public void backup(
+            TreeBackupConfig config,
+            long numNodes,
+            int numTrees,
+            IntPointer treeOffsets,
+            IntPointer parent,
+            FloatPointer leafReward,
+            FloatPointer weight,
+            FloatPointer value,
+            FloatPointer advantage,
+            IntPointer childCount,
+            IntPointer depth,
+            FloatPointer rootValue,
+            IntPointer nonzeroAdvantages) {
         try (KernelCall c = new KernelCall(backend)) {
-            backup(c, config, numNodes, numTrees, treeOffsets, parent, leafReward, weight, value, advantage,
-                    childCount, depth, rootValue, nonzeroAdvantages);
+            backup(
+                    c,
+                    config,
+                    numNodes,
+                    numTrees,
+                    treeOffsets,
+                    parent,
+                    leafReward,
+                    weight,
+                    value,
+                    advantage,
+                    childCount,
+                    depth,
+                    rootValue,
+                    nonzeroAdvantages);
         }
     }
 
@@ -103,45 +137,74 @@ public final class TreeBackup {
      * @param advantage   float32 output or null; likewise childCount, depth (int32 [N]), rootValue (float32
      *                    [T]) and nonzeroAdvantages (int32 [T])
      */
-    public void backup(TreeBackupConfig config, Tensor treeOffsets, Tensor parent, Tensor leafReward, Tensor weight,
-            Tensor value, Tensor advantage, Tensor childCount, Tensor depth, Tensor rootValue,
+    public void backup(
+            TreeBackupConfig config,
+            Tensor treeOffsets,
+            Tensor parent,
+            Tensor leafReward,
+            Tensor weight,
+            Tensor value,
+            Tensor advantage,
+            Tensor childCount,
+            Tensor depth,
+            Tensor rootValue,
             Tensor nonzeroAdvantages) {
         Checks.notNull(treeOffsets, "treeOffsets");
         Checks.notNull(parent, "parent");
         long n = parent.numel();
         try (KernelCall c = new KernelCall(backend)) {
-            IntPointer offs = c.tensor("treeOffsets", treeOffsets, -1, ScalarType.Int).asInts();
+            IntPointer offs =
+                    c.tensor("treeOffsets", treeOffsets, -1, ScalarType.Int).asInts();
             long trees = treeOffsets.numel() - 1;
             IntPointer par = c.tensor("parent", parent, n, ScalarType.Int).asInts();
-            FloatPointer reward = c.tensor("leafReward", leafReward, n, ScalarType.Float).asFloats();
+            FloatPointer reward =
+                    c.tensor("leafReward", leafReward, n, ScalarType.Float).asFloats();
             FloatPointer w = c.tensor("weight", weight, n, ScalarType.Float).asFloats();
             FloatPointer val = c.tensorOut("value", value, n, ScalarType.Float).asFloats();
-            FloatPointer adv = c.tensorOut("advantage", advantage, n, ScalarType.Float).asFloats();
-            IntPointer cc = c.tensorOut("childCount", childCount, n, ScalarType.Int).asInts();
+            FloatPointer adv =
+                    c.tensorOut("advantage", advantage, n, ScalarType.Float).asFloats();
+            IntPointer cc =
+                    c.tensorOut("childCount", childCount, n, ScalarType.Int).asInts();
             IntPointer dep = c.tensorOut("depth", depth, n, ScalarType.Int).asInts();
-            FloatPointer root = c.tensorOut("rootValue", rootValue, trees, ScalarType.Float).asFloats();
-            IntPointer nz = c.tensorOut("nonzeroAdvantages", nonzeroAdvantages, trees, ScalarType.Int).asInts();
+            FloatPointer root =
+                    c.tensorOut("rootValue", rootValue, trees, ScalarType.Float).asFloats();
+            IntPointer nz = c.tensorOut("nonzeroAdvantages", nonzeroAdvantages, trees, ScalarType.Int)
+                    .asInts();
             Checks.require(trees <= Integer.MAX_VALUE, "treeOffsets has too many entries");
             backup(c, config, n, (int) trees, offs, par, reward, w, val, adv, cc, dep, root, nz);
         }
     }
 
     /** Every form: the op's checks, its arguments, then the reference or the native kernel. */
-    private void backup(KernelCall c, TreeBackupConfig config, long n, int numTrees, IntPointer treeOffsets,
-            IntPointer parent, FloatPointer leafReward, FloatPointer weight, FloatPointer value, FloatPointer advantage,
-            IntPointer childCount, IntPointer depth, FloatPointer rootValue, IntPointer nonzeroAdvantages) {
+    private void backup(
+            KernelCall c,
+            TreeBackupConfig config,
+            long n,
+            int numTrees,
+            IntPointer treeOffsets,
+            IntPointer parent,
+            FloatPointer leafReward,
+            FloatPointer weight,
+            FloatPointer value,
+            FloatPointer advantage,
+            IntPointer childCount,
+            IntPointer depth,
+            FloatPointer rootValue,
+            IntPointer nonzeroAdvantages) {
         Checks.notNull(config, "config");
         Checks.require(n >= 0, "numNodes must be >= 0, got " + n);
         Checks.require(n <= Integer.MAX_VALUE, "numNodes must fit in int32 (parent indices are int32), got " + n);
         Checks.require(numTrees >= 0, "numTrees must be >= 0, got " + numTrees);
         Checks.require(numTrees > 0 || n == 0, "numTrees = 0 trees cannot hold numNodes = " + n + " nodes");
-        Checks.require(numTrees <= n, "numTrees = " + numTrees + " exceeds numNodes = " + n + " (every tree has a root)");
+        Checks.require(
+                numTrees <= n, "numTrees = " + numTrees + " exceeds numNodes = " + n + " (every tree has a root)");
         if (numTrees > 0) {
             Checks.notNull(treeOffsets, "treeOffsets");
             Checks.notNull(parent, "parent");
             Checks.notNull(leafReward, "leafReward");
             Checks.notNull(value, "value");
-            Checks.require(nonzeroAdvantages == null || advantage != null,
+            Checks.require(
+                    nonzeroAdvantages == null || advantage != null,
                     "nonzeroAdvantages needs the advantage output (it counts A != 0)");
         }
         Arg offs = c.in("treeOffsets", treeOffsets, numTrees + 1L);
@@ -156,8 +219,8 @@ public final class TreeBackup {
         Arg nz = c.out("nonzeroAdvantages", nonzeroAdvantages, numTrees);
         if (numTrees == 0) return;
         if (c.reference()) {
-            TreeBackupResult r = TreeBackupReference.backup(config,
-                    Forest.of(offs.readInts(), par.readInts(), reward.readFloats(), w.readFloats()));
+            TreeBackupResult r = TreeBackupReference.backup(
+                    config, Forest.of(offs.readInts(), par.readInts(), reward.readFloats(), w.readFloats()));
             val.write(r.value());
             adv.write(r.advantage());
             cc.write(r.childCount());
@@ -166,8 +229,23 @@ public final class TreeBackup {
             nz.write(r.nonzeroAdvantages());
             return;
         }
-        c.run(() -> Spo4jNative.spo4j_tree_backup(c.device(), n, numTrees, offs.asInts(), par.asInts(),
-                reward.asFloats(), w.asFloats(), config.valueMode().code, config.advantageMode().code, config.stdEps(),
-                val.asFloats(), adv.asFloats(), cc.asInts(), dep.asInts(), root.asFloats(), nz.asInts(), null));
+        c.run(() -> Spo4jNative.spo4j_tree_backup(
+                c.device(),
+                n,
+                numTrees,
+                offs.asInts(),
+                par.asInts(),
+                reward.asFloats(),
+                w.asFloats(),
+                config.valueMode().code,
+                config.advantageMode().code,
+                config.stdEps(),
+                val.asFloats(),
+                adv.asFloats(),
+                cc.asInts(),
+                dep.asInts(),
+                root.asFloats(),
+                nz.asInts(),
+                null));
     }
 }

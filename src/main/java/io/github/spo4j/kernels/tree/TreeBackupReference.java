@@ -59,7 +59,7 @@ public final class TreeBackupReference {
         int nonzero = 0;
         for (int i = begin + 1; i < end; i++) {
             int p = f.parent(i);
-            int[] siblings = children[p - begin];  // n included
+            int[] siblings = children[p - begin]; // n included
             double v = out.value()[i];
             double a = switch (config.advantageMode()) {
                 case DIFF -> v - out.value()[p];

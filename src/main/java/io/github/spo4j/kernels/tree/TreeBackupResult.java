@@ -11,12 +11,17 @@ package io.github.spo4j.kernels.tree;
  * @param nonzeroAdvantages [T] number of non-root nodes of each tree with A ≠ 0 (SPO-tree's edges, before it
  *                          also drops edges with empty segments)
  */
-public record TreeBackupResult(float[] value, float[] advantage, int[] childCount, int[] depth, float[] rootValue,
-        int[] nonzeroAdvantages) {
+public record TreeBackupResult(
+        float[] value, float[] advantage, int[] childCount, int[] depth, float[] rootValue, int[] nonzeroAdvantages) {
 
     /** Zero-filled outputs for a forest of the given size. */
     static TreeBackupResult allocate(int numNodes, int numTrees) {
-        return new TreeBackupResult(new float[numNodes], new float[numNodes], new int[numNodes], new int[numNodes],
-                new float[numTrees], new int[numTrees]);
+        return new TreeBackupResult(
+                new float[numNodes],
+                new float[numNodes],
+                new int[numNodes],
+                new int[numNodes],
+                new float[numTrees],
+                new int[numTrees]);
     }
 }

@@ -18,9 +18,9 @@ public record FloatTensor(float[] data, long... shape) {
             if (shape[i] < 0) throw new IllegalArgumentException("shape[" + i + "] = " + shape[i] + " is negative");
             n = shape[i] == 0 || n <= Long.MAX_VALUE / shape[i] ? n * shape[i] : -1;
         }
-        if (n != data.length) {  // n = -1: the shape overflows a long
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n
-                    + " elements but data has " + data.length);
+        if (n != data.length) { // n = -1: the shape overflows a long
+            throw new IllegalArgumentException(
+                    "shape " + Arrays.toString(shape) + " holds " + n + " elements but data has " + data.length);
         }
     }
 

@@ -19,7 +19,7 @@ final class Fp16 {
         int mant = bits & 0x3ff;
         if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
         if (exp == 0) {
-            float v = mant * 0x1p-24f;  // exact: mant < 2^10
+            float v = mant * 0x1p-24f; // exact: mant < 2^10
             return Float.intBitsToFloat(sign | Float.floatToRawIntBits(v));
         }
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));

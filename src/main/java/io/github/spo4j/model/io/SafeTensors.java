@@ -39,7 +39,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * writer does (compact JSON, {@code __metadata__} first, header padded with spaces to a multiple of 8 bytes),
  * with tensors in name order, atomically.
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class SafeTensors {
     /** The header key that holds the string metadata. */
     public static final String METADATA_KEY = "__metadata__";
@@ -70,8 +70,9 @@ public final class SafeTensors {
      * @param dtype    {@link SafeTensorsDType#F32} (bit exact) or {@link SafeTensorsDType#BF16} (rounded to
      *                 nearest even; NaN stays NaN)
      */
-    public static void write(Path file, Map<String, FloatTensor> tensors, Map<String, String> metadata,
-            SafeTensorsDType dtype) throws IOException {
+    public static void write(
+            Path file, Map<String, FloatTensor> tensors, Map<String, String> metadata, SafeTensorsDType dtype)
+            throws IOException {
         checkArgs(file, tensors, metadata, dtype);
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<String, FloatTensor> e : new TreeMap<>(tensors).entrySet()) {
@@ -86,8 +87,9 @@ public final class SafeTensors {
      * Writes libtorch tensors (any floating dtype, any device, any strides) to {@code file} atomically; each is
      * converted to fp32 on the CPU first. Arguments as in {@link #write}.
      */
-    public static void writeTensors(Path file, Map<String, Tensor> tensors, Map<String, String> metadata,
-            SafeTensorsDType dtype) throws IOException {
+    public static void writeTensors(
+            Path file, Map<String, Tensor> tensors, Map<String, String> metadata, SafeTensorsDType dtype)
+            throws IOException {
         checkArgs(file, tensors, metadata, dtype);
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : new TreeMap<>(tensors).entrySet()) {
@@ -111,8 +113,8 @@ public final class SafeTensors {
         writeEntries(file, entries, metadata, dtype);
     }
 
-    private static void checkArgs(Path file, Map<String, ?> tensors, Map<String, String> metadata,
-            SafeTensorsDType dtype) {
+    private static void checkArgs(
+            Path file, Map<String, ?> tensors, Map<String, String> metadata, SafeTensorsDType dtype) {
         if (file == null) throw new IllegalArgumentException("file must not be null");
         if (tensors == null) throw new IllegalArgumentException("tensors must not be null");
         if (dtype != SafeTensorsDType.F32 && dtype != SafeTensorsDType.BF16) {
@@ -181,8 +183,8 @@ public final class SafeTensors {
         return out;
     }
 
-    private static void writeEntries(Path file, List<Entry> entries, Map<String, String> metadata,
-            SafeTensorsDType dtype) throws IOException {
+    private static void writeEntries(
+            Path file, List<Entry> entries, Map<String, String> metadata, SafeTensorsDType dtype) throws IOException {
         byte[] header = header(entries, metadata, dtype);
         AtomicFiles.write(file, ch -> {
             ByteBuffer buf = ByteBuffer.allocate(Math.max(WRITE_BUFFER, 8 + header.length))
@@ -203,8 +205,8 @@ public final class SafeTensors {
                     });
                 }
                 if (written[0] != e.numel()) {
-                    throw new IllegalStateException("tensor '" + e.name() + "' gave " + written[0]
-                            + " values, its shape holds " + e.numel());
+                    throw new IllegalStateException(
+                            "tensor '" + e.name() + "' gave " + written[0] + " values, its shape holds " + e.numel());
                 }
             }
             drain(ch, buf);

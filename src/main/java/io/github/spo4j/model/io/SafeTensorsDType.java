@@ -6,8 +6,21 @@ package io.github.spo4j.model.io;
  * {@link #readableAsLong()} say which ones this package converts.
  */
 public enum SafeTensorsDType {
-    BOOL(1), U8(1), I8(1), F8_E5M2(1), F8_E4M3(1), I16(2), U16(2), F16(2), BF16(2), I32(4), U32(4), F32(4),
-    F64(8), I64(8), U64(8);
+    BOOL(1),
+    U8(1),
+    I8(1),
+    F8_E5M2(1),
+    F8_E4M3(1),
+    I16(2),
+    U16(2),
+    F16(2),
+    BF16(2),
+    I32(4),
+    U32(4),
+    F32(4),
+    F64(8),
+    I64(8),
+    U64(8);
 
     /** Bytes per element. */
     public final int bytes;

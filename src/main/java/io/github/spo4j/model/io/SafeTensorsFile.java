@@ -44,21 +44,27 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * tensors larger than 2 GiB work. Thread-safe for concurrent reads; {@link #close()} closes the channel.
  * See {@link SafeTensors} for the format.
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class SafeTensorsFile implements AutoCloseable {
     /** The Hugging Face reader's header limit (100 MB). */
     static final long MAX_HEADER_BYTES = 100_000_000L;
+
     private static final long DEFAULT_MAP_BYTES = 1L << 30;
 
     private final Path path;
     private final FileChannel channel;
     private final long dataStart;
-    private final Map<String, TensorInfo> tensors;  // sorted by name
+    private final Map<String, TensorInfo> tensors; // sorted by name
     private final Map<String, String> metadata;
     private final long maxMapBytes;
 
-    private SafeTensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
-            Map<String, String> metadata, long maxMapBytes) {
+    private SafeTensorsFile(
+            Path path,
+            FileChannel channel,
+            long dataStart,
+            Map<String, TensorInfo> tensors,
+            Map<String, String> metadata,
+            long maxMapBytes) {
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
@@ -95,24 +101,34 @@ public final class SafeTensorsFile implements AutoCloseable {
     private static SafeTensorsFile parse(Path file, FileChannel ch, long maxMapBytes) throws IOException {
         long size = ch.size();
         if (size < 8) {
-            throw new SafeTensorsFormatException(file, null, "file has " + size
-                    + " bytes, fewer than the 8-byte header length (truncated?)");
+            throw new SafeTensorsFormatException(
+                    file, null, "file has " + size + " bytes, fewer than the 8-byte header length (truncated?)");
         }
         ByteBuffer lenBuf = readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN);
         long n = lenBuf.getLong(0);
         if (n < 0 || n > MAX_HEADER_BYTES) {
-            throw new SafeTensorsFormatException(file, null, "header length " + Long.toUnsignedString(n)
-                    + " (bytes 0..7, little-endian) exceeds the " + MAX_HEADER_BYTES + "-byte limit");
+            throw new SafeTensorsFormatException(
+                    file,
+                    null,
+                    "header length " + Long.toUnsignedString(n) + " (bytes 0..7, little-endian) exceeds the "
+                            + MAX_HEADER_BYTES + "-byte limit");
         }
         if (n > size - 8) {
-            throw new SafeTensorsFormatException(file, null, "header length " + n + " (bytes 0..7) runs past the end"
-                    + " of the " + size + "-byte file (truncated?)");
+            throw new SafeTensorsFormatException(
+                    file,
+                    null,
+                    "header length " + n + " (bytes 0..7) runs past the end" + " of the " + size
+                            + "-byte file (truncated?)");
         }
         ByteBuffer headerBytes = readFully(ch, 8, (int) n);
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(headerBytes).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(headerBytes)
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new SafeTensorsFormatException(file, null, "header (bytes 8.." + (8 + n) + ") is not UTF-8", e);
         }
@@ -164,8 +180,8 @@ public final class SafeTensorsFile implements AutoCloseable {
         for (Map.Entry<String, JsonElement> e : v.getAsJsonObject().entrySet()) {
             JsonElement x = e.getValue();
             if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
-                throw new SafeTensorsFormatException(file, null, "\"__metadata__\" entry '" + e.getKey()
-                        + "' is not a string");
+                throw new SafeTensorsFormatException(
+                        file, null, "\"__metadata__\" entry '" + e.getKey() + "' is not a string");
             }
             m.put(e.getKey(), x.getAsString());
         }
@@ -192,17 +208,20 @@ public final class SafeTensorsFile implements AutoCloseable {
             for (long d : shape) numel = Math.multiplyExact(numel, d);
             long bytes = Math.multiplyExact(numel, (long) dtype.bytes);
             if (offsets[1] < offsets[0]) {
-                throw new SafeTensorsFormatException(file, name, "data_offsets [" + offsets[0] + ", " + offsets[1]
-                        + "] end before they begin");
+                throw new SafeTensorsFormatException(
+                        file, name, "data_offsets [" + offsets[0] + ", " + offsets[1] + "] end before they begin");
             }
             if (offsets[1] - offsets[0] != bytes) {
-                throw new SafeTensorsFormatException(file, name, "data_offsets [" + offsets[0] + ", " + offsets[1]
-                        + "] span " + (offsets[1] - offsets[0]) + " bytes, but " + dtype + " x "
-                        + java.util.Arrays.toString(shape) + " needs " + bytes);
+                throw new SafeTensorsFormatException(
+                        file,
+                        name,
+                        "data_offsets [" + offsets[0] + ", " + offsets[1]
+                                + "] span " + (offsets[1] - offsets[0]) + " bytes, but " + dtype + " x "
+                                + java.util.Arrays.toString(shape) + " needs " + bytes);
             }
         } catch (ArithmeticException e) {
-            throw new SafeTensorsFormatException(file, name, "shape " + java.util.Arrays.toString(shape)
-                    + " overflows a 64-bit byte count");
+            throw new SafeTensorsFormatException(
+                    file, name, "shape " + java.util.Arrays.toString(shape) + " overflows a 64-bit byte count");
         }
         return new TensorInfo(name, dtype, shape, offsets[0], offsets[1]);
     }
@@ -216,8 +235,8 @@ public final class SafeTensorsFile implements AutoCloseable {
         }
         JsonArray a = v.getAsJsonArray();
         if (length >= 0 && a.size() != length) {
-            throw new SafeTensorsFormatException(file, name, "field '" + field + "' has " + a.size()
-                    + " entries, expected " + length);
+            throw new SafeTensorsFormatException(
+                    file, name, "field '" + field + "' has " + a.size() + " entries, expected " + length);
         }
         long[] r = new long[a.size()];
         for (int i = 0; i < r.length; i++) {
@@ -232,8 +251,10 @@ public final class SafeTensorsFile implements AutoCloseable {
                 }
             }
             if (value < 0) {
-                throw new SafeTensorsFormatException(file, name, "field '" + field + "'[" + i + "] = " + x
-                        + " is not a non-negative 64-bit integer");
+                throw new SafeTensorsFormatException(
+                        file,
+                        name,
+                        "field '" + field + "'[" + i + "] = " + x + " is not a non-negative 64-bit integer");
             }
             r[i] = value;
         }
@@ -244,34 +265,50 @@ public final class SafeTensorsFile implements AutoCloseable {
     private static void checkTiling(Path file, java.util.Collection<TensorInfo> infos, long dataLen, long dataStart)
             throws SafeTensorsFormatException {
         List<TensorInfo> sorted = new ArrayList<>(infos);
-        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end)
+        sorted.sort(Comparator.comparingLong(TensorInfo::begin)
+                .thenComparingLong(TensorInfo::end)
                 .thenComparing(TensorInfo::name));
         for (TensorInfo t : sorted) {
             if (t.end() > dataLen) {
-                throw new SafeTensorsFormatException(file, t.name(), "data_offsets [" + t.begin() + ", " + t.end()
-                        + ") run past the " + dataLen + " data bytes (file bytes " + (dataStart + t.begin()) + ".."
-                        + (dataStart + t.end()) + " of " + (dataStart + dataLen) + "; truncated file?)");
+                throw new SafeTensorsFormatException(
+                        file,
+                        t.name(),
+                        "data_offsets [" + t.begin() + ", " + t.end()
+                                + ") run past the " + dataLen + " data bytes (file bytes " + (dataStart + t.begin())
+                                + ".."
+                                + (dataStart + t.end()) + " of " + (dataStart + dataLen) + "; truncated file?)");
             }
         }
         long cursor = 0;
         TensorInfo prev = null;
         for (TensorInfo t : sorted) {
             if (t.begin() < cursor) {
-                throw new SafeTensorsFormatException(file, t.name(), "data_offsets [" + t.begin() + ", " + t.end()
-                        + ") overlap tensor '" + prev.name() + "' [" + prev.begin() + ", " + prev.end() + ")");
+                throw new SafeTensorsFormatException(
+                        file,
+                        t.name(),
+                        "data_offsets [" + t.begin() + ", " + t.end() + ") overlap tensor '" + prev.name() + "' ["
+                                + prev.begin() + ", " + prev.end() + ")");
             }
             if (t.begin() > cursor) {
-                throw new SafeTensorsFormatException(file, t.name(), "data bytes [" + cursor + ", " + t.begin()
-                        + ") before data_offsets [" + t.begin() + ", " + t.end() + ") belong to no tensor (file byte "
-                        + (dataStart + cursor) + ")");
+                throw new SafeTensorsFormatException(
+                        file,
+                        t.name(),
+                        "data bytes [" + cursor + ", " + t.begin()
+                                + ") before data_offsets [" + t.begin() + ", " + t.end()
+                                + ") belong to no tensor (file byte "
+                                + (dataStart + cursor) + ")");
             }
             cursor = t.end();
             prev = t;
         }
         if (cursor != dataLen) {
-            throw new SafeTensorsFormatException(file, null, "the tensors cover " + cursor + " data bytes but the"
-                    + " file has " + dataLen + " (bytes from file offset " + (dataStart + cursor) + " belong to no"
-                    + " tensor)");
+            throw new SafeTensorsFormatException(
+                    file,
+                    null,
+                    "the tensors cover " + cursor + " data bytes but the"
+                            + " file has " + dataLen + " (bytes from file offset " + (dataStart + cursor)
+                            + " belong to no"
+                            + " tensor)");
         }
     }
 
@@ -324,8 +361,8 @@ public final class SafeTensorsFile implements AutoCloseable {
         TensorInfo t = floatInfo(name);
         long n = t.numel();
         if (n > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("tensor '" + name + "' has " + n + " elements, too many for a"
-                    + " float[]: use readTensor");
+            throw new IllegalArgumentException(
+                    "tensor '" + name + "' has " + n + " elements, too many for a" + " float[]: use readTensor");
         }
         float[] out = new float[(int) n];
         decode(t, (elem, count) -> FloatBuffer.wrap(out, (int) elem, count));
@@ -353,7 +390,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                     return p.asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
                 });
             }
-            result.retainReference();  // outlives this scope
+            result.retainReference(); // outlives this scope
         }
         if (outer != null) {
             outer.attach(result);
@@ -370,8 +407,8 @@ public final class SafeTensorsFile implements AutoCloseable {
     public long[] readLongs(String name) throws IOException {
         TensorInfo t = info(name);
         if (!t.dtype().readableAsLong()) {
-            throw new IllegalArgumentException("tensor '" + name + "' in " + path + " is " + t.dtype()
-                    + "; readLongs reads I64 and I32");
+            throw new IllegalArgumentException(
+                    "tensor '" + name + "' in " + path + " is " + t.dtype() + "; readLongs reads I64 and I32");
         }
         long n = t.numel();
         if (n > Integer.MAX_VALUE - 8) {
@@ -434,8 +471,9 @@ public final class SafeTensorsFile implements AutoCloseable {
         long n = t.numel();
         for (long elem = 0; elem < n; elem += perPiece) {
             int count = (int) Math.min(perPiece, n - elem);
-            ByteBuffer src = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + elem * size,
-                    (long) count * size).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer src = channel.map(
+                            FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + elem * size, (long) count * size)
+                    .order(ByteOrder.LITTLE_ENDIAN);
             reader.accept(src, elem, count);
         }
     }

@@ -26,7 +26,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class SafeTensorsReader implements AutoCloseable {
     private final List<SafeTensorsFile> files;
-    private final Map<String, SafeTensorsFile> byName;  // sorted
+    private final Map<String, SafeTensorsFile> byName; // sorted
 
     private SafeTensorsReader(List<SafeTensorsFile> files, Map<String, SafeTensorsFile> byName) {
         this.files = List.copyOf(files);
@@ -78,8 +78,8 @@ public final class SafeTensorsReader implements AutoCloseable {
             String shardName = v.getAsString();
             Path shardPath = dir.resolve(shardName).normalize();
             if (shardName.isEmpty() || !dir.normalize().equals(shardPath.getParent())) {
-                throw new SafeTensorsFormatException(index, name, "weight_map names '" + shardName
-                        + "', which is not a file directly in " + dir);
+                throw new SafeTensorsFormatException(
+                        index, name, "weight_map names '" + shardName + "', which is not a file directly in " + dir);
             }
             SafeTensorsFile shard = shards.get(shardName);
             if (shard == null) {
@@ -91,16 +91,16 @@ public final class SafeTensorsReader implements AutoCloseable {
                 shards.put(shardName, shard);
             }
             if (!shard.contains(name)) {
-                throw new SafeTensorsFormatException(index, name, "weight_map puts it in '" + shardName
-                        + "', which has no such tensor");
+                throw new SafeTensorsFormatException(
+                        index, name, "weight_map puts it in '" + shardName + "', which has no such tensor");
             }
             byName.put(name, shard);
         }
         for (SafeTensorsFile shard : shards.values()) {
             for (String n : shard.names()) {
                 if (byName.get(n) != shard) {
-                    throw new SafeTensorsFormatException(shard.path(), n, "is not listed for this shard in the"
-                            + " weight_map of " + index);
+                    throw new SafeTensorsFormatException(
+                            shard.path(), n, "is not listed for this shard in the" + " weight_map of " + index);
                 }
             }
         }
@@ -113,8 +113,8 @@ public final class SafeTensorsReader implements AutoCloseable {
             for (Path p : ds) if (Files.isRegularFile(p)) paths.add(p);
         }
         if (paths.isEmpty()) {
-            throw new SafeTensorsFormatException(dir, null, "holds neither " + SafeTensors.INDEX_FILE
-                    + " nor any *.safetensors file");
+            throw new SafeTensorsFormatException(
+                    dir, null, "holds neither " + SafeTensors.INDEX_FILE + " nor any *.safetensors file");
         }
         Collections.sort(paths);
         Map<String, SafeTensorsFile> byName = new TreeMap<>();
@@ -181,7 +181,8 @@ public final class SafeTensorsReader implements AutoCloseable {
     }
 
     private String describe() {
-        return files.size() == 1 ? files.get(0).path().toString()
+        return files.size() == 1
+                ? files.get(0).path().toString()
                 : files.size() + " shards in " + files.get(0).path().getParent();
     }
 

@@ -14,12 +14,10 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.PriorityQueue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,6 +51,7 @@ public final class BpeTokenizer implements Tokenizer {
     /** GPT-2's pre-tokenization regex, used by a ByteLevel pre-tokenizer with {@code use_regex: true}. */
     static final String GPT2_PATTERN =
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
     private static final Pattern GPT2_REGEX = OnigRegex.compile(GPT2_PATTERN);
     /** Pre-tokens cached per instance; past this many the cache stops growing (a cache, not a result). */
     private static final int CACHE_CAPACITY = 1 << 16;
@@ -61,7 +60,13 @@ public final class BpeTokenizer implements Tokenizer {
 
     private record AddedToken(int id, String content, boolean special, boolean normalized) {}
 
-    enum Behavior { REMOVED, ISOLATED, MERGED_WITH_PREVIOUS, MERGED_WITH_NEXT, CONTIGUOUS }
+    enum Behavior {
+        REMOVED,
+        ISOLATED,
+        MERGED_WITH_PREVIOUS,
+        MERGED_WITH_NEXT,
+        CONTIGUOUS
+    }
 
     /** One pre-tokenizer step: a Split (regex, behavior) or a ByteLevel (regex null when use_regex is false). */
     private record Step(boolean byteLevel, Pattern regex, Behavior behavior, boolean addPrefixSpace) {}
@@ -70,6 +75,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final Map<String, Integer> tokenToId;
     /** (left id << 32 | right id) to {rank, merged id}. */
     private final Map<Long, int[]> merges;
+
     private final List<AddedToken> rawAdded;
     private final List<AddedToken> normalizedAdded;
     private final boolean[] special;
@@ -84,14 +90,24 @@ public final class BpeTokenizer implements Tokenizer {
     /** The files this tokenizer was read from, by file name (set once by {@link #fromJson}). */
     private Map<String, byte[]> sourceFiles = Map.of();
 
-    private BpeTokenizer(String[] idToToken, Map<String, Integer> tokenToId, Map<Long, int[]> merges,
-            List<AddedToken> added, boolean nfc, List<Step> steps, boolean ignoreMerges, int unkId,
-            OptionalInt bos, int[] eos, OptionalInt pad) {
+    private BpeTokenizer(
+            String[] idToToken,
+            Map<String, Integer> tokenToId,
+            Map<Long, int[]> merges,
+            List<AddedToken> added,
+            boolean nfc,
+            List<Step> steps,
+            boolean ignoreMerges,
+            int unkId,
+            OptionalInt bos,
+            int[] eos,
+            OptionalInt pad) {
         this.idToToken = idToToken;
         this.tokenToId = tokenToId;
         this.merges = merges;
         this.rawAdded = longestFirst(added.stream().filter(a -> !a.normalized()).toList());
-        this.normalizedAdded = longestFirst(added.stream().filter(AddedToken::normalized).toList());
+        this.normalizedAdded =
+                longestFirst(added.stream().filter(AddedToken::normalized).toList());
         this.nfc = nfc;
         this.steps = steps;
         this.ignoreMerges = ignoreMerges;
@@ -135,8 +151,11 @@ public final class BpeTokenizer implements Tokenizer {
             } catch (IllegalArgumentException ex) {
                 throw new TokenizerFormatException(config, "", ex.getMessage(), ex);
             }
-            t.sourceFiles = Map.of("tokenizer.json", Files.readAllBytes(tokenizerJson),
-                    "tokenizer_config.json", Files.readAllBytes(config));
+            t.sourceFiles = Map.of(
+                    "tokenizer.json",
+                    Files.readAllBytes(tokenizerJson),
+                    "tokenizer_config.json",
+                    Files.readAllBytes(config));
         } else {
             t.sourceFiles = Map.of("tokenizer.json", Files.readAllBytes(tokenizerJson));
         }
@@ -189,8 +208,8 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     /** Cuts the added tokens out of text (leftmost, then longest), adding their ids, and passes the gaps on. */
-    private static void splitAdded(String text, List<AddedToken> added, IntList out,
-            java.util.function.Consumer<String> gap) {
+    private static void splitAdded(
+            String text, List<AddedToken> added, IntList out, java.util.function.Consumer<String> gap) {
         int start = 0;
         if (!added.isEmpty()) {
             for (int i = 0; i < text.length(); i++) {
@@ -312,8 +331,8 @@ public final class BpeTokenizer implements Tokenizer {
             prev[i] = i - 1;
         }
         // Queue entries {rank, pos, mergedId}: lowest rank first, then leftmost; stale entries are skipped on pop.
-        PriorityQueue<int[]> queue = new PriorityQueue<>((x, y) -> x[0] != y[0] ? Integer.compare(x[0], y[0])
-                : Integer.compare(x[1], y[1]));
+        PriorityQueue<int[]> queue =
+                new PriorityQueue<>((x, y) -> x[0] != y[0] ? Integer.compare(x[0], y[0]) : Integer.compare(x[1], y[1]));
         for (int i = 0; i + 1 < n; i++) offer(queue, c, i, i + 1);
         while (!queue.isEmpty()) {
             int[] top = queue.poll();
@@ -466,7 +485,8 @@ public final class BpeTokenizer implements Tokenizer {
             if (!isNull(model.get("dropout")) && number(model.get("dropout"), "model.dropout") != 0) {
                 throw unsupported("model.dropout", "BPE dropout is not deterministic");
             }
-            if (bool(model, "byte_fallback", "model.byte_fallback", false)) throw unsupported("model.byte_fallback", "byte_fallback");
+            if (bool(model, "byte_fallback", "model.byte_fallback", false))
+                throw unsupported("model.byte_fallback", "byte_fallback");
             for (String f : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
                 String v = optString(model, f, "model." + f);
                 if (v != null && !v.isEmpty()) throw unsupported("model." + f, f + " \"" + v + "\"");
@@ -509,8 +529,9 @@ public final class BpeTokenizer implements Tokenizer {
             for (Map.Entry<String, Integer> e : tokenToId.entrySet()) {
                 String other = idToToken[e.getValue()];
                 if (other != null) {
-                    throw bad("model.vocab", "id " + e.getValue() + " is given to both \"" + other + "\" and \""
-                            + e.getKey() + "\"");
+                    throw bad(
+                            "model.vocab",
+                            "id " + e.getValue() + " is given to both \"" + other + "\" and \"" + e.getKey() + "\"");
                 }
                 idToToken[e.getValue()] = e.getKey();
             }
@@ -525,16 +546,29 @@ public final class BpeTokenizer implements Tokenizer {
             boolean nfc = normalizer(root.get("normalizer"));
             List<Step> steps = new ArrayList<>();
             preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer", steps);
-            if (steps.isEmpty() || !steps.get(steps.size() - 1).byteLevel()
+            if (steps.isEmpty()
+                    || !steps.get(steps.size() - 1).byteLevel()
                     || steps.stream().filter(Step::byteLevel).count() != 1) {
-                throw unsupported("pre_tokenizer", "only byte-level BPE is supported: the pre-tokenizer must end in"
-                        + " exactly one ByteLevel step");
+                throw unsupported(
+                        "pre_tokenizer",
+                        "only byte-level BPE is supported: the pre-tokenizer must end in"
+                                + " exactly one ByteLevel step");
             }
             JsonElement decoder = root.get("decoder");
             String decoderType = isNull(decoder) ? null : optString(object(decoder, "decoder"), "type", "decoder.type");
             if (!"ByteLevel".equals(decoderType)) throw unsupported("decoder.type", "decoder " + decoderType);
-            return new BpeTokenizer(idToToken, tokenToId, merges, added, nfc, List.copyOf(steps), ignoreMerges,
-                    unkId, OptionalInt.empty(), new int[0], OptionalInt.empty());
+            return new BpeTokenizer(
+                    idToToken,
+                    tokenToId,
+                    merges,
+                    added,
+                    nfc,
+                    List.copyOf(steps),
+                    ignoreMerges,
+                    unkId,
+                    OptionalInt.empty(),
+                    new int[0],
+                    OptionalInt.empty());
         }
 
         private Map<Long, int[]> merges(JsonObject model, Map<String, Integer> tokenToId)
@@ -551,7 +585,8 @@ public final class BpeTokenizer implements Tokenizer {
                 if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
                     String s = e.getAsString();
                     int space = s.indexOf(' ');
-                    if (space < 0 || s.indexOf(' ', space + 1) >= 0) throw bad(f, "\"" + s + "\" is not \"left right\"");
+                    if (space < 0 || s.indexOf(' ', space + 1) >= 0)
+                        throw bad(f, "\"" + s + "\" is not \"left right\"");
                     left = s.substring(0, space);
                     right = s.substring(space + 1);
                 } else if (e.isJsonArray() && e.getAsJsonArray().size() == 2) {
@@ -640,7 +675,8 @@ public final class BpeTokenizer implements Tokenizer {
         }
 
         private String string(JsonElement e, String f) throws TokenizerFormatException {
-            if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) throw bad(f, "expected a string");
+            if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString())
+                throw bad(f, "expected a string");
             return e.getAsString();
         }
 
@@ -664,7 +700,8 @@ public final class BpeTokenizer implements Tokenizer {
         private int id(JsonElement e, String f) throws TokenizerFormatException {
             if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) throw bad(f, "expected an id");
             double d = e.getAsDouble();
-            if (d != Math.rint(d) || d < 0 || d >= MAX_VOCAB) throw bad(f, "id " + e + " is not in [0, " + MAX_VOCAB + ")");
+            if (d != Math.rint(d) || d < 0 || d >= MAX_VOCAB)
+                throw bad(f, "id " + e + " is not in [0, " + MAX_VOCAB + ")");
             return (int) d;
         }
 

@@ -18,6 +18,7 @@ public final class CharTokenizer implements Tokenizer {
     public static final int BOS = 1;
     /** End-of-sequence id. */
     public static final int EOS = 2;
+
     private static final String[] SPECIAL_NAMES = {"<pad>", "<bos>", "<eos>"};
 
     /** Digits, arithmetic operators, punctuation, space, newline and ASCII letters: the built-in arithmetic task. */
@@ -37,8 +38,8 @@ public final class CharTokenizer implements Tokenizer {
         for (int i = 0; i < codePoints.length; i++) {
             Integer previous = ids.put(codePoints[i], SPECIAL_NAMES.length + i);
             if (previous != null) {
-                throw new IllegalArgumentException("alphabet repeats " + describe(codePoints[i]) + " at code point "
-                        + i + " (first at " + (previous - SPECIAL_NAMES.length) + ")");
+                throw new IllegalArgumentException("alphabet repeats " + describe(codePoints[i]) + " at code point " + i
+                        + " (first at " + (previous - SPECIAL_NAMES.length) + ")");
             }
         }
     }
@@ -85,8 +86,8 @@ public final class CharTokenizer implements Tokenizer {
             int cp = text.codePointAt(i);
             Integer id = ids.get(cp);
             if (id == null) {
-                throw new IllegalArgumentException("text has " + describe(cp) + " at index " + i
-                        + ", which is not in the tokenizer's alphabet");
+                throw new IllegalArgumentException(
+                        "text has " + describe(cp) + " at index " + i + ", which is not in the tokenizer's alphabet");
             }
             out[t++] = id;
             i += Character.charCount(cp);
@@ -127,7 +128,9 @@ public final class CharTokenizer implements Tokenizer {
     @Override
     public String token(int id) {
         TokenizerArguments.id(id, vocabSize(), "id");
-        return id < SPECIAL_NAMES.length ? SPECIAL_NAMES[id] : Character.toString(codePoints[id - SPECIAL_NAMES.length]);
+        return id < SPECIAL_NAMES.length
+                ? SPECIAL_NAMES[id]
+                : Character.toString(codePoints[id - SPECIAL_NAMES.length]);
     }
 
     @Override
@@ -154,6 +157,7 @@ public final class CharTokenizer implements Tokenizer {
     private static String describe(int cp) {
         String hex = String.format("U+%04X", cp);
         return Character.isISOControl(cp) || Character.isWhitespace(cp)
-                ? hex : "'" + Character.toString(cp) + "' (" + hex + ")";
+                ? hex
+                : "'" + Character.toString(cp) + "' (" + hex + ")";
     }
 }

@@ -31,7 +31,8 @@ final class OnigRegex {
                 if (e == 'h') {
                     out.append(classDepth > 0 ? "0-9a-fA-F" : "[0-9a-fA-F]");
                 } else if (e == 'H') {
-                    if (classDepth > 0) throw new IllegalArgumentException("\\H inside a character class at index " + (i - 1));
+                    if (classDepth > 0)
+                        throw new IllegalArgumentException("\\H inside a character class at index " + (i - 1));
                     out.append("[^0-9a-fA-F]");
                 } else {
                     out.append('\\').append(e);
@@ -45,7 +46,8 @@ final class OnigRegex {
         try {
             return Pattern.compile(out.toString(), FLAGS);
         } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException("no java.util.regex form: " + e.getDescription() + " at index " + e.getIndex(), e);
+            throw new IllegalArgumentException(
+                    "no java.util.regex form: " + e.getDescription() + " at index " + e.getIndex(), e);
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.github.spo4j.spo.advantage;
 
-import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.SpoArguments;
+import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.data.Trajectory;
 import io.github.spo4j.spo.partition.CutpointPartition;
 import io.github.spo4j.spo.partition.EqualSplitPartition;
@@ -62,7 +62,13 @@ public final class ChainAdvantages {
      * @throws IllegalStateException    when the partition or the estimator breaks its contract
      */
     public SegmentAdvantageBatch compute(List<Trajectory> batch) {
-        return SegmentCredit.assign(batch, partition, estimator, config.rollouts(), Integer.MAX_VALUE,
-                config.zeroConfidentTokens(), config.rho());
+        return SegmentCredit.assign(
+                batch,
+                partition,
+                estimator,
+                config.rollouts(),
+                Integer.MAX_VALUE,
+                config.zeroConfidentTokens(),
+                config.rho());
     }
 }

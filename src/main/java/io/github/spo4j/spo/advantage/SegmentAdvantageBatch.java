@@ -10,13 +10,13 @@ import java.util.List;
  * @param statesRequested boundary states whose value was needed, counted per trajectory
  * @param statesEstimated distinct states sent to the {@link ValueEstimator} (each estimated once)
  */
-public record SegmentAdvantageBatch(List<SegmentAdvantages> trajectories, int statesRequested,
-        int statesEstimated) {
+public record SegmentAdvantageBatch(List<SegmentAdvantages> trajectories, int statesRequested, int statesEstimated) {
 
     public SegmentAdvantageBatch {
         SpoArguments.notNull(trajectories, "trajectories");
         trajectories = List.copyOf(trajectories);
-        SpoArguments.require(statesEstimated >= 0 && statesEstimated <= statesRequested,
+        SpoArguments.require(
+                statesEstimated >= 0 && statesEstimated <= statesRequested,
                 "statesEstimated must be in [0, statesRequested = " + statesRequested + "], got " + statesEstimated);
     }
 

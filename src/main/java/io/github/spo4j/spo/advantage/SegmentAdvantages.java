@@ -15,8 +15,8 @@ import java.util.Arrays;
  * @param tokenAdvantages [L] each token's advantage: its segment's A_j, 0 in the pre-segment (and, for SPO-chain,
  *                        0 where the generator-side zeroing applies)
  */
-public record SegmentAdvantages(Partition partition, double[] startValues, double[] advantages,
-        float[] tokenAdvantages) {
+public record SegmentAdvantages(
+        Partition partition, double[] startValues, double[] advantages, float[] tokenAdvantages) {
 
     public SegmentAdvantages {
         SpoArguments.notNull(partition, "partition");
@@ -24,12 +24,16 @@ public record SegmentAdvantages(Partition partition, double[] startValues, doubl
         SpoArguments.notNull(advantages, "advantages");
         SpoArguments.notNull(tokenAdvantages, "tokenAdvantages");
         int s = partition.segmentCount();
-        SpoArguments.require(startValues.length == s, "startValues has length " + startValues.length
-                + ", expected the segment count " + s);
-        SpoArguments.require(advantages.length == s, "advantages has length " + advantages.length
-                + ", expected the segment count " + s);
-        SpoArguments.require(tokenAdvantages.length == partition.responseLength(), "tokenAdvantages has length "
-                + tokenAdvantages.length + ", expected the response length " + partition.responseLength());
+        SpoArguments.require(
+                startValues.length == s,
+                "startValues has length " + startValues.length + ", expected the segment count " + s);
+        SpoArguments.require(
+                advantages.length == s,
+                "advantages has length " + advantages.length + ", expected the segment count " + s);
+        SpoArguments.require(
+                tokenAdvantages.length == partition.responseLength(),
+                "tokenAdvantages has length " + tokenAdvantages.length + ", expected the response length "
+                        + partition.responseLength());
         startValues = startValues.clone();
         advantages = advantages.clone();
         tokenAdvantages = tokenAdvantages.clone();
@@ -56,9 +60,11 @@ public record SegmentAdvantages(Partition partition, double[] startValues, doubl
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SegmentAdvantages a && partition.equals(a.partition)
-                && Arrays.equals(startValues, a.startValues) && Arrays.equals(advantages,
-                a.advantages) && Arrays.equals(tokenAdvantages, a.tokenAdvantages);
+        return o instanceof SegmentAdvantages a
+                && partition.equals(a.partition)
+                && Arrays.equals(startValues, a.startValues)
+                && Arrays.equals(advantages, a.advantages)
+                && Arrays.equals(tokenAdvantages, a.tokenAdvantages);
     }
 
     @Override
@@ -71,7 +77,7 @@ public record SegmentAdvantages(Partition partition, double[] startValues, doubl
 
     @Override
     public String toString() {
-        return "SegmentAdvantages[segments=" + partition.segments() + ", startValues="
-                + Arrays.toString(startValues) + ", advantages=" + Arrays.toString(advantages) + "]";
+        return "SegmentAdvantages[segments=" + partition.segments() + ", startValues=" + Arrays.toString(startValues)
+                + ", advantages=" + Arrays.toString(advantages) + "]";
     }
 }

@@ -1,7 +1,7 @@
 package io.github.spo4j.spo.advantage;
 
-import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.SpoArguments;
+import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.data.Segment;
 import io.github.spo4j.spo.data.StatePrefix;
 import io.github.spo4j.spo.data.Trajectory;
@@ -42,8 +42,14 @@ final class SegmentCredit {
      * @param estimatedStates only segments j &lt; estimatedStates of each trajectory may have an estimated start
      * @param zeroConfident   whether to zero the advantage of tokens with p_t &gt; rho
      */
-    static SegmentAdvantageBatch assign(List<Trajectory> batch, SegmentPartition partition, ValueEstimator estimator,
-            int rollouts, int estimatedStates, boolean zeroConfident, double rho) {
+    static SegmentAdvantageBatch assign(
+            List<Trajectory> batch,
+            SegmentPartition partition,
+            ValueEstimator estimator,
+            int rollouts,
+            int estimatedStates,
+            boolean zeroConfident,
+            double rho) {
         checkBatch(batch);
         int size = batch.size();
 
@@ -90,9 +96,10 @@ final class SegmentCredit {
     private static Partition split(SegmentPartition partition, Trajectory trajectory, int b) {
         Partition p = partition.split(trajectory);
         if (p == null || p.responseLength() != trajectory.responseLength()) {
-            throw new IllegalStateException("partition returned " + (p == null ? "null" : "a partition of "
-                    + p.responseLength() + " tokens") + " for batch[" + b + "] of " + trajectory.responseLength()
-                    + " tokens");
+            throw new IllegalStateException(
+                    "partition returned " + (p == null ? "null" : "a partition of " + p.responseLength() + " tokens")
+                            + " for batch[" + b + "] of " + trajectory.responseLength()
+                            + " tokens");
         }
         return p;
     }
@@ -100,38 +107,39 @@ final class SegmentCredit {
     private static Partition capEstimates(Partition p, int estimatedStates) {
         if (p.segmentCount() <= estimatedStates) return p;
         List<Segment> capped = new ArrayList<>(p.segments());
-        for (int j = estimatedStates; j < capped.size(); j++) capped.set(j, capped.get(j).withStartValueEstimated(false));
+        for (int j = estimatedStates; j < capped.size(); j++)
+            capped.set(j, capped.get(j).withStartValueEstimated(false));
         return new Partition(p.responseLength(), p.preSegmentLength(), capped);
     }
 
     private static double[] estimate(ValueEstimator estimator, List<StatePrefix> states, int rollouts) {
-        if (states.isEmpty()) return new double[0];  // nothing to estimate: the port is not called
+        if (states.isEmpty()) return new double[0]; // nothing to estimate: the port is not called
         double[] values = estimator.estimate(states, rollouts);
         if (values == null || values.length != states.size()) {
-            throw new IllegalStateException("ValueEstimator returned " + (values == null ? "null" : values.length
-                    + " values") + " for " + states.size() + " states");
+            throw new IllegalStateException("ValueEstimator returned "
+                    + (values == null ? "null" : values.length + " values") + " for " + states.size() + " states");
         }
         for (int i = 0; i < values.length; i++) {
             if (!Double.isFinite(values[i])) {
-                throw new IllegalStateException("ValueEstimator returned a non-finite value " + values[i]
-                        + " for " + states.get(i));
+                throw new IllegalStateException(
+                        "ValueEstimator returned a non-finite value " + values[i] + " for " + states.get(i));
             }
         }
         return values;
     }
 
-    private static SegmentAdvantages credit(Trajectory trajectory, Partition p, int[] stateIndex, double[] values,
-            boolean zeroConfident, double rho) {
+    private static SegmentAdvantages credit(
+            Trajectory trajectory, Partition p, int[] stateIndex, double[] values, boolean zeroConfident, double rho) {
         int segmentCount = p.segmentCount();
         double[] startValues = new double[segmentCount];
         double[] advantages = new double[segmentCount];
-        double next = trajectory.endValue();  // V(s_S)
+        double next = trajectory.endValue(); // V(s_S)
         for (int j = segmentCount - 1; j >= 0; j--) {
             startValues[j] = stateIndex[j] == NOT_ESTIMATED ? next : values[stateIndex[j]];
             advantages[j] = next - startValues[j];
             next = startValues[j];
         }
-        float[] tokenAdvantages = new float[trajectory.responseLength()];  // pre-segment: 0
+        float[] tokenAdvantages = new float[trajectory.responseLength()]; // pre-segment: 0
         for (int j = 0; j < segmentCount; j++) {
             Segment s = p.segments().get(j);
             Arrays.fill(tokenAdvantages, s.start(), s.end(), (float) advantages[j]);

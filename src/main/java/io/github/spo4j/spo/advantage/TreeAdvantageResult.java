@@ -17,8 +17,13 @@ public final class TreeAdvantageResult {
     private final float[][] scoredReward;
     private final int[] edgeCount;
 
-    TreeAdvantageResult(List<TreeEdge> edges, float[] rootValue, float[][] value, float[][] advantage,
-            float[][] scoredReward, int[] edgeCount) {
+    TreeAdvantageResult(
+            List<TreeEdge> edges,
+            float[] rootValue,
+            float[][] value,
+            float[][] advantage,
+            float[][] scoredReward,
+            int[] edgeCount) {
         this.edges = Collections.unmodifiableList(edges);
         this.rootValue = rootValue;
         this.value = value;

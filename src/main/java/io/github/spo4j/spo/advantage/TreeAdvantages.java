@@ -1,15 +1,15 @@
 package io.github.spo4j.spo.advantage;
 
-import io.github.spo4j.spo.SpoArguments;
-import io.github.spo4j.spo.data.SamplingTree;
-import io.github.spo4j.spo.data.TreeEdge;
-import io.github.spo4j.spo.data.TreeNode;
-import io.github.spo4j.tasks.FinishReason;
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.tree.Forest;
 import io.github.spo4j.kernels.tree.TreeBackup;
 import io.github.spo4j.kernels.tree.TreeBackupConfig;
 import io.github.spo4j.kernels.tree.TreeBackupResult;
+import io.github.spo4j.spo.SpoArguments;
+import io.github.spo4j.spo.data.SamplingTree;
+import io.github.spo4j.spo.data.TreeEdge;
+import io.github.spo4j.spo.data.TreeNode;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -110,7 +110,7 @@ public final class TreeAdvantages {
                 parent[root + 1 + i] = node.parent() == SamplingTree.ROOT ? root : root + 1 + node.parent();
                 float r = tree.isLeaf(i) ? score(node) : Float.NaN;
                 scoredReward[k][i] = r;
-                leafReward[root + 1 + i] = tree.isLeaf(i) ? r : 0f;  // inner nodes' entries are not read
+                leafReward[root + 1 + i] = tree.isLeaf(i) ? r : 0f; // inner nodes' entries are not read
             }
         }
         TreeBackupResult r = backup.backup(config, Forest.of(treeOffsets, parent, leafReward));
@@ -128,8 +128,13 @@ public final class TreeAdvantages {
             for (int i = 0; i < tree.numNodes(); i++) {
                 TreeNode node = tree.node(i);
                 if (advantage[k][i] == 0f || node.numTokens() == 0) continue;
-                edges.add(new TreeEdge(tree.questionId(), iteration, tree.queryIds(i), node.tokenIdsArray(),
-                        node.oldLogpArray(), advantage[k][i]));
+                edges.add(new TreeEdge(
+                        tree.questionId(),
+                        iteration,
+                        tree.queryIds(i),
+                        node.tokenIdsArray(),
+                        node.oldLogpArray(),
+                        advantage[k][i]));
                 edgeCount[k]++;
             }
         }

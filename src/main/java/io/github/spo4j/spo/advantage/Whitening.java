@@ -1,9 +1,9 @@
 package io.github.spo4j.spo.advantage;
 
-import io.github.spo4j.spo.SpoArguments;
-import io.github.spo4j.spo.data.TreeEdge;
 import io.github.spo4j.kernels.loss.AdvantageWhitening;
 import io.github.spo4j.kernels.loss.ProbabilityMask;
+import io.github.spo4j.spo.SpoArguments;
+import io.github.spo4j.spo.data.TreeEdge;
 import java.util.List;
 
 /**
@@ -33,8 +33,8 @@ public final class Whitening {
      * @param statsTokens  number of tokens the statistics are over
      * @param usedFallback whether no token was kept and the statistics are over the response tokens
      */
-    public record Result(float[] advantages, boolean[] kept, double mean, double std, long statsTokens,
-            boolean usedFallback) {}
+    public record Result(
+            float[] advantages, boolean[] kept, double mean, double std, long statsTokens, boolean usedFallback) {}
 
     /** {@link #microBatch(float[], float[], boolean[], float, float)} with ε = 1e-8. */
     public static Result microBatch(float[] advantages, float[] oldLogp, boolean[] response, float rho) {
@@ -71,8 +71,14 @@ public final class Whitening {
      * @return [N] Â
      * @throws IllegalArgumentException naming the argument at fault
      */
-    public static float[] perMicroBatch(int[] seqOffsets, int sequencesPerMicroBatch, float[] advantages,
-            float[] oldLogp, boolean[] response, float rho, float eps) {
+    public static float[] perMicroBatch(
+            int[] seqOffsets,
+            int sequencesPerMicroBatch,
+            float[] advantages,
+            float[] oldLogp,
+            boolean[] response,
+            float rho,
+            float eps) {
         SpoArguments.notNull(advantages, "advantages");
         SpoArguments.notNull(oldLogp, "oldLogp");
         SpoArguments.length(oldLogp.length, advantages.length, "oldLogp");
@@ -85,9 +91,12 @@ public final class Whitening {
         int numSeqs = seqOffsets.length - 1;
         for (int first = 0; first < numSeqs; first += sequencesPerMicroBatch) {
             int begin = seqOffsets[first], end = seqOffsets[Math.min(numSeqs, first + sequencesPerMicroBatch)];
-            Result r = microBatch(java.util.Arrays.copyOfRange(advantages, begin, end),
+            Result r = microBatch(
+                    java.util.Arrays.copyOfRange(advantages, begin, end),
                     java.util.Arrays.copyOfRange(oldLogp, begin, end),
-                    response == null ? null : java.util.Arrays.copyOfRange(response, begin, end), rho, eps);
+                    response == null ? null : java.util.Arrays.copyOfRange(response, begin, end),
+                    rho,
+                    eps);
             System.arraycopy(r.advantages(), 0, out, begin, end - begin);
         }
         return out;
@@ -134,10 +143,13 @@ public final class Whitening {
         SpoArguments.require(offsets.length >= 1, "seqOffsets must have B+1 >= 1 entries");
         SpoArguments.require(offsets[0] == 0, "seqOffsets[0] must be 0, got " + offsets[0]);
         for (int i = 1; i < offsets.length; i++) {
-            SpoArguments.require(offsets[i] >= offsets[i - 1], "seqOffsets must be non-decreasing: seqOffsets[" + i
-                    + "] = " + offsets[i] + " < seqOffsets[" + (i - 1) + "] = " + offsets[i - 1]);
+            SpoArguments.require(
+                    offsets[i] >= offsets[i - 1],
+                    "seqOffsets must be non-decreasing: seqOffsets[" + i + "] = " + offsets[i] + " < seqOffsets["
+                            + (i - 1) + "] = " + offsets[i - 1]);
         }
-        SpoArguments.require(offsets[offsets.length - 1] == n,
+        SpoArguments.require(
+                offsets[offsets.length - 1] == n,
                 "seqOffsets[B] must equal N = " + n + ", got " + offsets[offsets.length - 1]);
     }
 }

@@ -47,8 +47,10 @@ public final class MonteCarloValue {
     public static double of(double[] rewards, FinishReason[] finishReasons) {
         SpoArguments.notNull(rewards, "rewards");
         SpoArguments.notNull(finishReasons, "finishReasons");
-        SpoArguments.require(rewards.length == finishReasons.length, "finishReasons has length "
-                + finishReasons.length + ", expected the number of rewards " + rewards.length);
+        SpoArguments.require(
+                rewards.length == finishReasons.length,
+                "finishReasons has length " + finishReasons.length + ", expected the number of rewards "
+                        + rewards.length);
         for (int i = 0; i < rewards.length; i++) {
             SpoArguments.finite(rewards[i], "rewards[" + i + "]");
             SpoArguments.notNull(finishReasons[i], "finishReasons[" + i + "]");

@@ -66,28 +66,35 @@ public final class SamplingTree {
             TreeNode node = nodes.get(i);
             SpoArguments.require(node != null, "nodes[" + i + "] is null");
             int p = node.parent();
-            SpoArguments.require(p < i, "parent of node " + i + " = " + p
-                    + " must be ROOT (-1) or an earlier node (a parent is added before its children)");
+            SpoArguments.require(
+                    p < i,
+                    "parent of node " + i + " = " + p
+                            + " must be ROOT (-1) or an earlier node (a parent is added before its children)");
             int expectedDepth = p == ROOT ? 1 : nodes.get(p).depth() + 1;
-            SpoArguments.require(node.depth() == expectedDepth, "depth of node " + i + " = " + node.depth()
-                    + ", expected " + expectedDepth + " (its parent's depth + 1)");
-            SpoArguments.require(node.depth() <= maxDepth, "depth of node " + i + " = " + node.depth()
-                    + " exceeds maxDepth = " + maxDepth);
+            SpoArguments.require(
+                    node.depth() == expectedDepth,
+                    "depth of node " + i + " = " + node.depth() + ", expected " + expectedDepth
+                            + " (its parent's depth + 1)");
+            SpoArguments.require(
+                    node.depth() <= maxDepth,
+                    "depth of node " + i + " = " + node.depth() + " exceeds maxDepth = " + maxDepth);
             if (p != ROOT) {
-                SpoArguments.require(nodes.get(p).finishReason() == FinishReason.LENGTH, "parent of node " + i + " = " + p
-                        + " finished with " + nodes.get(p).finishReason() + " and cannot be continued");
+                SpoArguments.require(
+                        nodes.get(p).finishReason() == FinishReason.LENGTH,
+                        "parent of node " + i + " = " + p + " finished with "
+                                + nodes.get(p).finishReason() + " and cannot be continued");
                 childCount[p]++;
             }
             copy.add(node);
         }
         for (int i = 0; i < copy.size(); i++) {
             if (childCount[i] == 0 && !Float.isFinite(copy.get(i).reward())) {
-                throw new IllegalArgumentException("reward of node " + i + " = " + copy.get(i).reward()
-                        + " is not finite (node " + i + " is a leaf)");
+                throw new IllegalArgumentException("reward of node " + i + " = "
+                        + copy.get(i).reward() + " is not finite (node " + i + " is a leaf)");
             }
         }
-        return new SamplingTree(questionId, promptIds.clone(), maxDepth, Collections.unmodifiableList(copy),
-                childCount);
+        return new SamplingTree(
+                questionId, promptIds.clone(), maxDepth, Collections.unmodifiableList(copy), childCount);
     }
 
     /** A builder that takes nodes as a sampler produces them. */
@@ -186,7 +193,8 @@ public final class SamplingTree {
          * @throws IllegalArgumentException naming the argument at fault
          */
         public int add(int parent, int[] tokenIds, float[] oldLogp, float reward, FinishReason finishReason) {
-            SpoArguments.require(parent >= ROOT && parent < nodes.size(),
+            SpoArguments.require(
+                    parent >= ROOT && parent < nodes.size(),
                     "parent = " + parent + " must be ROOT (-1) or a node added before (0.." + (nodes.size() - 1) + ")");
             int depth = parent == ROOT ? 1 : nodes.get(parent).depth() + 1;
             nodes.add(new TreeNode(parent, depth, tokenIds, oldLogp, reward, finishReason));

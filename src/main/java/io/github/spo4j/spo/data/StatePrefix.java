@@ -83,8 +83,11 @@ public final class StatePrefix {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof StatePrefix s && hash == s.hash && questionId == s.questionId
-                && Arrays.equals(responsePrefixIds, s.responsePrefixIds) && Arrays.equals(promptIds, s.promptIds);
+        return o instanceof StatePrefix s
+                && hash == s.hash
+                && questionId == s.questionId
+                && Arrays.equals(responsePrefixIds, s.responsePrefixIds)
+                && Arrays.equals(promptIds, s.promptIds);
     }
 
     @Override

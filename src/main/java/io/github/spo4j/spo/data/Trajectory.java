@@ -18,8 +18,8 @@ import java.util.Arrays;
  * @param finishReason why the response ended; a {@link FinishReason#LENGTH} response ends with value 0
  *                     ({@link #endValue()})
  */
-public record Trajectory(int questionId, int[] promptIds, int[] responseIds, float[] oldLogp, double reward,
-        FinishReason finishReason) {
+public record Trajectory(
+        int questionId, int[] promptIds, int[] responseIds, float[] oldLogp, double reward, FinishReason finishReason) {
 
     public Trajectory {
         SpoArguments.require(questionId >= 0, "questionId must be >= 0, got " + questionId);
@@ -28,8 +28,9 @@ public record Trajectory(int questionId, int[] promptIds, int[] responseIds, flo
         SpoArguments.notNull(oldLogp, "oldLogp");
         SpoArguments.notNull(finishReason, "finishReason");
         SpoArguments.require(promptIds.length > 0, "promptIds must not be empty");
-        SpoArguments.require(oldLogp.length == responseIds.length, "oldLogp has length " + oldLogp.length
-                + ", expected the response length " + responseIds.length);
+        SpoArguments.require(
+                oldLogp.length == responseIds.length,
+                "oldLogp has length " + oldLogp.length + ", expected the response length " + responseIds.length);
         SpoArguments.tokenIds(promptIds, "promptIds");
         SpoArguments.tokenIds(responseIds, "responseIds");
         SpoArguments.finite(oldLogp, "oldLogp");
@@ -60,8 +61,8 @@ public record Trajectory(int questionId, int[] promptIds, int[] responseIds, flo
     /** The state (x, y_&lt;responseTokens): the prompt and the first {@code responseTokens} response tokens. */
     public StatePrefix prefix(int responseTokens) {
         if (responseTokens < 0 || responseTokens > responseIds.length) {
-            throw new IllegalArgumentException("responseTokens must be in [0, " + responseIds.length + "], got "
-                    + responseTokens);
+            throw new IllegalArgumentException(
+                    "responseTokens must be in [0, " + responseIds.length + "], got " + responseTokens);
         }
         // Both arrays are private and never written: the prefix may share the prompt.
         return StatePrefix.sharingPrompt(questionId, promptIds, Arrays.copyOf(responseIds, responseTokens));
@@ -84,9 +85,13 @@ public record Trajectory(int questionId, int[] promptIds, int[] responseIds, flo
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Trajectory t && questionId == t.questionId && Arrays.equals(promptIds, t.promptIds)
-                && Arrays.equals(responseIds, t.responseIds) && Arrays.equals(oldLogp, t.oldLogp)
-                && Double.compare(reward, t.reward) == 0 && finishReason == t.finishReason;
+        return o instanceof Trajectory t
+                && questionId == t.questionId
+                && Arrays.equals(promptIds, t.promptIds)
+                && Arrays.equals(responseIds, t.responseIds)
+                && Arrays.equals(oldLogp, t.oldLogp)
+                && Double.compare(reward, t.reward) == 0
+                && finishReason == t.finishReason;
     }
 
     @Override

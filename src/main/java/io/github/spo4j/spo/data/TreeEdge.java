@@ -27,8 +27,8 @@ public final class TreeEdge {
      * @param advantage   A(node), finite
      * @throws IllegalArgumentException naming the argument at fault
      */
-    public TreeEdge(int questionId, int iteration, int[] queryIds, int[] responseIds, float[] oldLogp,
-            float advantage) {
+    public TreeEdge(
+            int questionId, int iteration, int[] queryIds, int[] responseIds, float[] oldLogp, float advantage) {
         SpoArguments.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
         SpoArguments.tokenIds(queryIds, "queryIds");
         SpoArguments.require(queryIds.length > 0, "queryIds must not be empty");
@@ -88,9 +88,13 @@ public final class TreeEdge {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TreeEdge e && questionId == e.questionId && iteration == e.iteration
-                && Float.compare(advantage, e.advantage) == 0 && Arrays.equals(queryIds, e.queryIds)
-                && Arrays.equals(responseIds, e.responseIds) && Arrays.equals(oldLogp, e.oldLogp);
+        return o instanceof TreeEdge e
+                && questionId == e.questionId
+                && iteration == e.iteration
+                && Float.compare(advantage, e.advantage) == 0
+                && Arrays.equals(queryIds, e.queryIds)
+                && Arrays.equals(responseIds, e.responseIds)
+                && Arrays.equals(oldLogp, e.oldLogp);
     }
 
     @Override

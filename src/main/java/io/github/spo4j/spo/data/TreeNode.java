@@ -94,8 +94,12 @@ public final class TreeNode {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TreeNode n && parent == n.parent && depth == n.depth && Arrays.equals(tokenIds, n.tokenIds)
-                && Arrays.equals(oldLogp, n.oldLogp) && Float.compare(reward, n.reward) == 0
+        return o instanceof TreeNode n
+                && parent == n.parent
+                && depth == n.depth
+                && Arrays.equals(tokenIds, n.tokenIds)
+                && Arrays.equals(oldLogp, n.oldLogp)
+                && Float.compare(reward, n.reward) == 0
                 && finishReason == n.finishReason;
     }
 

@@ -74,7 +74,7 @@ public final class NewlineStepPartition implements SegmentPartition {
         }
 
         if (answer != null) {
-            int lastNonBlank = 0;  // all blank: the whole solution is one step
+            int lastNonBlank = 0; // all blank: the whole solution is one step
             for (int i = steps.size() - 1; i >= 0; i--) {
                 if (!isBlank(steps.get(i))) {
                     lastNonBlank = i;
@@ -88,7 +88,8 @@ public final class NewlineStepPartition implements SegmentPartition {
 
         int[] bounds = new int[steps.size() + 1];
         for (int i = 0; i < steps.size(); i++) {
-            bounds[i + 1] = bounds[i] + (i == 0 ? 0 : DELIMITER.length()) + steps.get(i).length();
+            bounds[i + 1] =
+                    bounds[i] + (i == 0 ? 0 : DELIMITER.length()) + steps.get(i).length();
         }
         if (bounds[steps.size()] != text.length()) {
             throw new IllegalStateException("steps cover " + bounds[steps.size()] + " characters of " + text.length());
@@ -134,7 +135,7 @@ public final class NewlineStepPartition implements SegmentPartition {
             if (c >= text.length()) {
                 steps[t] = lastStep;
             } else {
-                while (bounds[step + 1] <= c) step++;  // offsets only grow: one pass over the steps
+                while (bounds[step + 1] <= c) step++; // offsets only grow: one pass over the steps
                 steps[t] = step;
             }
         }

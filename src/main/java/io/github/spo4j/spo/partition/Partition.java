@@ -23,20 +23,21 @@ public record Partition(int responseLength, int preSegmentLength, List<Segment> 
 
     public Partition {
         SpoArguments.require(responseLength >= 0, "responseLength must be >= 0, got " + responseLength);
-        SpoArguments.require(preSegmentLength >= 0 && preSegmentLength <= responseLength,
+        SpoArguments.require(
+                preSegmentLength >= 0 && preSegmentLength <= responseLength,
                 "preSegmentLength must be in [0, responseLength = " + responseLength + "], got " + preSegmentLength);
         SpoArguments.notNull(segments, "segments");
         int next = preSegmentLength;
         for (int j = 0; j < segments.size(); j++) {
             Segment s = SpoArguments.notNull(segments.get(j), "segments[" + j + "]");
             if (s.start() != next) {
-                throw new IllegalArgumentException("segments[" + j + "] starts at " + s.start() + ", expected "
-                        + next + ": segments must follow the pre-segment and each other without gap or overlap");
+                throw new IllegalArgumentException("segments[" + j + "] starts at " + s.start() + ", expected " + next
+                        + ": segments must follow the pre-segment and each other without gap or overlap");
             }
             next = s.end();
         }
-        SpoArguments.require(next == responseLength, "segments end at " + next + ", expected the response length "
-                + responseLength);
+        SpoArguments.require(
+                next == responseLength, "segments end at " + next + ", expected the response length " + responseLength);
         segments = List.copyOf(segments);
     }
 
@@ -57,8 +58,8 @@ public record Partition(int responseLength, int preSegmentLength, List<Segment> 
         for (int j = 0; j < boundaries.length; j++) {
             int lowest = j == 0 ? 0 : boundaries[j - 1] + 1;
             if (boundaries[j] < lowest || boundaries[j] >= responseLength) {
-                throw new IllegalArgumentException("boundaries[" + j + "] = " + boundaries[j] + " must be in ["
-                        + lowest + ", responseLength = " + responseLength + "): boundaries strictly increase");
+                throw new IllegalArgumentException("boundaries[" + j + "] = " + boundaries[j] + " must be in [" + lowest
+                        + ", responseLength = " + responseLength + "): boundaries strictly increase");
             }
         }
         if (boundaries.length == 0) return unscored(responseLength);
@@ -86,6 +87,8 @@ public record Partition(int responseLength, int preSegmentLength, List<Segment> 
 
     /** Whether V(prompt) is estimated: only when the first segment starts at token 0 (SPO_SPEC §2 "start value"). */
     public boolean promptValueEstimated() {
-        return !segments.isEmpty() && segments.get(0).start() == 0 && segments.get(0).startValueEstimated();
+        return !segments.isEmpty()
+                && segments.get(0).start() == 0
+                && segments.get(0).startValueEstimated();
     }
 }

@@ -86,14 +86,17 @@ public final class ReplayBuffer {
      */
     public Batch nextBatch(int iteration, List<TreeEdge> newEdges) {
         SpoArguments.require(iteration >= 0, "iteration must be >= 0, got " + iteration);
-        SpoArguments.require(iteration >= lastIteration,
+        SpoArguments.require(
+                iteration >= lastIteration,
                 "iteration = " + iteration + " goes back before the previous iteration " + lastIteration);
         SpoArguments.notNull(newEdges, "newEdges");
         for (int i = 0; i < newEdges.size(); i++) {
             TreeEdge e = newEdges.get(i);
             SpoArguments.require(e != null, "newEdges[" + i + "] is null");
-            SpoArguments.require(e.iteration() == iteration, "newEdges[" + i + "] was generated in iteration "
-                    + e.iteration() + ", not in the current iteration " + iteration);
+            SpoArguments.require(
+                    e.iteration() == iteration,
+                    "newEdges[" + i + "] was generated in iteration " + e.iteration()
+                            + ", not in the current iteration " + iteration);
         }
         lastIteration = iteration;
         edges.addAll(newEdges);
@@ -105,7 +108,8 @@ public final class ReplayBuffer {
         int agedOut = before - edges.size();
 
         Map<Integer, List<TreeEdge>> byQuestion = new LinkedHashMap<>();
-        for (TreeEdge e : edges) byQuestion.computeIfAbsent(e.questionId(), q -> new ArrayList<>()).add(e);
+        for (TreeEdge e : edges)
+            byQuestion.computeIfAbsent(e.questionId(), q -> new ArrayList<>()).add(e);
         List<TreeEdge> sampled = new ArrayList<>();
         for (List<TreeEdge> group : byQuestion.values()) {
             if (group.size() > maxPerQuestion) {
@@ -151,8 +155,10 @@ public final class ReplayBuffer {
         for (int i = 0; i < pending.size(); i++) {
             TreeEdge e = pending.get(i);
             SpoArguments.require(e != null, "pending[" + i + "] is null");
-            SpoArguments.require(e.iteration() <= lastIteration, "pending[" + i + "] was generated in iteration "
-                    + e.iteration() + ", after lastIteration " + lastIteration);
+            SpoArguments.require(
+                    e.iteration() <= lastIteration,
+                    "pending[" + i + "] was generated in iteration " + e.iteration() + ", after lastIteration "
+                            + lastIteration);
         }
         edges.addAll(pending);
         this.lastIteration = lastIteration;

@@ -1,11 +1,11 @@
 package io.github.spo4j.kernels.attention;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.kv.KvCacheConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.testutil.PagedKvScene;
 import java.util.function.IntSupplier;
@@ -36,12 +36,14 @@ class PrefixAttentionBadInputTest {
     }
 
     private static IntPointer ints(int... values) {
-        return new IntPointer(values);  // IntPointer(int) would allocate, not hold, the value
+        return new IntPointer(values); // IntPointer(int) would allocate, not hold, the value
     }
 
     private static void rejects(String fragment, Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should contain '" + fragment + "'");
+        assertTrue(
+                e.getMessage().contains(fragment),
+                "message '" + e.getMessage() + "' should contain '" + fragment + "'");
     }
 
     @Test
@@ -70,7 +72,8 @@ class PrefixAttentionBadInputTest {
 
     @Test
     void pointerCapacities() {
-        try (FloatPointer q = new FloatPointer(scene.queries(1, 4)); FloatPointer small = new FloatPointer(16);
+        try (FloatPointer q = new FloatPointer(scene.queries(1, 4));
+                FloatPointer small = new FloatPointer(16);
                 FloatPointer out = new FloatPointer(32)) {
             rejects("out", () -> cpu.attend(scene.config, scene.cache, 0, plan, 4, 1f, q, small, null));
             rejects("q", () -> cpu.attend(scene.config, scene.cache, 0, plan, 4, 1f, small, out, null));
@@ -100,17 +103,48 @@ class PrefixAttentionBadInputTest {
     @Test
     void nativeChecksRejectBadPlansWithoutWriting() {
         // The raw C entry, past the Java checks: a block id outside the cache, and entries that do not match.
-        try (FloatPointer q = new FloatPointer(scene.queries(1, 4)); FloatPointer out = new FloatPointer(32);
-                IntPointer limit = ints(9); IntPointer toff = ints(0, 3);
-                IntPointer blocks = ints(0, 1, 99); IntPointer ptab = ints(0);
-                IntPointer pbeg = ints(0); IntPointer pend = ints(9);
-                IntPointer pqo = ints(0, 1); IntPointer pq = ints(0);
-                IntPointer qeo = ints(0, 1); IntPointer qe = ints(0)) {
+        try (FloatPointer q = new FloatPointer(scene.queries(1, 4));
+                FloatPointer out = new FloatPointer(32);
+                IntPointer limit = ints(9);
+                IntPointer toff = ints(0, 3);
+                IntPointer blocks = ints(0, 1, 99);
+                IntPointer ptab = ints(0);
+                IntPointer pbeg = ints(0);
+                IntPointer pend = ints(9);
+                IntPointer pqo = ints(0, 1);
+                IntPointer pq = ints(0);
+                IntPointer qeo = ints(0, 1);
+                IntPointer qe = ints(0)) {
             for (int i = 0; i < 32; i++) out.put(i, 7f);
             KvCacheConfig c = scene.config;
-            IntSupplier attend = () -> Spo4jNative.spo4j_prefix_attention(0, scene.cache, c.numLayers(),
-                    c.numBlocks(), c.blockSize(), c.kvHeads(), c.headDim(), 0, 4, 1f, 1, q, limit, 1, toff, blocks, 1,
-                    ptab, pbeg, pend, pqo, pq, qeo, qe, out, null, null);
+            IntSupplier attend = () -> Spo4jNative.spo4j_prefix_attention(
+                    0,
+                    scene.cache,
+                    c.numLayers(),
+                    c.numBlocks(),
+                    c.blockSize(),
+                    c.kvHeads(),
+                    c.headDim(),
+                    0,
+                    4,
+                    1f,
+                    1,
+                    q,
+                    limit,
+                    1,
+                    toff,
+                    blocks,
+                    1,
+                    ptab,
+                    pbeg,
+                    pend,
+                    pqo,
+                    pq,
+                    qeo,
+                    qe,
+                    out,
+                    null,
+                    null);
             int st = attend.getAsInt();
             assertEquals(Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT, st);
             assertTrue(Spo4jNative.spo4j_last_error().getString().contains("tableBlocks[2] = 99"));

@@ -1,13 +1,13 @@
 package io.github.spo4j.kernels.attention;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DeviceMemory;
-import io.github.spo4j.kernels.engine.NativeArrays;
 import static io.github.spo4j.kernels.attention.PrefixAttentionKernelTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.engine.DeviceMemory;
+import io.github.spo4j.kernels.engine.NativeArrays;
 import io.github.spo4j.testutil.GpuRequirements;
 import io.github.spo4j.testutil.PagedKvScene;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,7 +46,9 @@ class PrefixAttentionCudaTest {
                 PrefixAttentionPlan[] plans = {
                     PrefixAttentionPlan.decode(scene.tables(leaves), scene.lengths(leaves), blockSize),
                     PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), blockSize, 1),
-                    PrefixAttentionPlan.prefill(scene.tables(leaves), scene.lengths(leaves), fresh(leaves.length), blockSize)};
+                    PrefixAttentionPlan.prefill(
+                            scene.tables(leaves), scene.lengths(leaves), fresh(leaves.length), blockSize)
+                };
                 for (PrefixAttentionPlan plan : plans) {
                     float[] q = scene.queries(plan.numQueries(), qHeads);
                     float[] lseCpu = new float[plan.numQueries() * qHeads], lseGpu = new float[lseCpu.length];
@@ -70,7 +72,8 @@ class PrefixAttentionCudaTest {
         try (PagedKvScene scene = new PagedKvScene(1, 2, 256, 16, 1200, 9)) {
             int[] leaves = scene.tree(300, new int[] {6, 6, 6}, 3);
             try (DeviceMemory cache = upload(scene)) {
-                PrefixAttentionPlan plan = PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), 16, 64);
+                PrefixAttentionPlan plan =
+                        PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), 16, 64);
                 assertTrue(plan.sharedParts() > 0, plan.toString());
                 float[] q = scene.queries(leaves.length, 8);
                 float[] expected = cpu.attend(scene.config, scene.cache, 0, plan, 8, 0.0625f, q, null);
@@ -92,11 +95,20 @@ class PrefixAttentionCudaTest {
                 float[] q = scene.queries(1, 1);
                 q[5] = Float.POSITIVE_INFINITY;
                 host.put(q);
-                try (DeviceMemory dq = DeviceMemory.copyOf(host, 32); DeviceMemory dout = DeviceMemory.allocate(32)) {
-                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                            () -> cuda.attend(scene.config, cache.pointer(), 0, plan, 1, 1f,
+                try (DeviceMemory dq = DeviceMemory.copyOf(host, 32);
+                        DeviceMemory dout = DeviceMemory.allocate(32)) {
+                    IllegalArgumentException e = assertThrows(
+                            IllegalArgumentException.class,
+                            () -> cuda.attend(
+                                    scene.config,
+                                    cache.pointer(),
+                                    0,
+                                    plan,
+                                    1,
+                                    1f,
                                     NativeArrays.cast(dq.pointer(), org.bytedeco.javacpp.FloatPointer.class),
-                                    NativeArrays.cast(dout.pointer(), org.bytedeco.javacpp.FloatPointer.class), null));
+                                    NativeArrays.cast(dout.pointer(), org.bytedeco.javacpp.FloatPointer.class),
+                                    null));
                     assertTrue(e.getMessage().contains("q[5]"), e.getMessage());
                 }
             }

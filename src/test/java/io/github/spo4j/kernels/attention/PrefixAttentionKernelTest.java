@@ -1,10 +1,10 @@
 package io.github.spo4j.kernels.attention;
 
-import io.github.spo4j.kernels.Backend;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.NativeCpu;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.testutil.PagedKvScene;
@@ -80,8 +80,10 @@ class PrefixAttentionKernelTest {
     void sharedDecodeEqualsPagedDecode(int qHeads, int kvHeads, int headDim, int blockSize) {
         try (PagedKvScene scene = new PagedKvScene(1, kvHeads, headDim, blockSize, 2000, 7 + headDim)) {
             int[] leaves = scene.tree(37, new int[] {3, 4}, 9);
-            PrefixAttentionPlan paged = PrefixAttentionPlan.decode(scene.tables(leaves), scene.lengths(leaves), blockSize);
-            PrefixAttentionPlan shared = PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), blockSize, 1);
+            PrefixAttentionPlan paged =
+                    PrefixAttentionPlan.decode(scene.tables(leaves), scene.lengths(leaves), blockSize);
+            PrefixAttentionPlan shared =
+                    PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), blockSize, 1);
             assertTrue(shared.sharedParts() > 0, shared.toString());
             assertTrue(shared.positionsRead() < paged.positionsRead(), shared.toString());
             float[] q = scene.queries(leaves.length, qHeads);
@@ -94,7 +96,8 @@ class PrefixAttentionKernelTest {
             assertClose(expected, viaShared, TOL, "shared");
             assertClose(lsePaged, lseShared, TOL, "lse");
             // The reference attends a plan densely, ignoring its sharing: the shared plan is the same attention.
-            assertClose(expected, ref.attend(scene.config, scene.cache, 0, shared, qHeads, scale, q, null), 1e-6f, "ref");
+            assertClose(
+                    expected, ref.attend(scene.config, scene.cache, 0, shared, qHeads, scale, q, null), 1e-6f, "ref");
         }
     }
 
@@ -102,9 +105,10 @@ class PrefixAttentionKernelTest {
     void sixSixSixTreeWith111BranchesSharesEveryLevel() {
         try (PagedKvScene scene = new PagedKvScene(1, 2, 16, 16, 3000, 3)) {
             int[] leaves = scene.tree(300, new int[] {6, 6}, 70);
-            int[] branches = scene.tree(200, new int[] {111}, 5);  // one level of 111 branches
+            int[] branches = scene.tree(200, new int[] {111}, 5); // one level of 111 branches
             for (int[] seqs : new int[][] {leaves, branches}) {
-                PrefixAttentionPlan shared = PrefixAttentionPlan.decodeShared(scene.tables(seqs), scene.lengths(seqs), 16, 64);
+                PrefixAttentionPlan shared =
+                        PrefixAttentionPlan.decodeShared(scene.tables(seqs), scene.lengths(seqs), 16, 64);
                 PrefixAttentionPlan paged = PrefixAttentionPlan.decode(scene.tables(seqs), scene.lengths(seqs), 16);
                 float[] q = scene.queries(seqs.length, 8);
                 float[] expected = cpu.attend(scene.config, scene.cache, 0, paged, 8, 0.25f, q, null);
@@ -112,7 +116,8 @@ class PrefixAttentionKernelTest {
                 assertClose(expected, actual, TOL, "shared vs paged");
                 assertTrue(shared.sharedParts() >= 1, shared.toString());
             }
-            PrefixAttentionPlan tree = PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), 16, 64);
+            PrefixAttentionPlan tree =
+                    PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), 16, 64);
             // The prompt (300) is shared by all 36, each first-level segment (70) by its 6 children.
             assertEquals(1 + 6, tree.sharedParts(), tree.toString());
         }
@@ -124,7 +129,8 @@ class PrefixAttentionKernelTest {
         try (PagedKvScene scene = new PagedKvScene(1, kvHeads, headDim, blockSize, 400, 11 + qHeads)) {
             int[] seqs = {scene.root(1), scene.root(blockSize + 5), scene.root(40), scene.root(3)};
             int[] fresh = {1, 5, 17, 0};
-            PrefixAttentionPlan plan = PrefixAttentionPlan.prefill(scene.tables(seqs), scene.lengths(seqs), fresh, blockSize);
+            PrefixAttentionPlan plan =
+                    PrefixAttentionPlan.prefill(scene.tables(seqs), scene.lengths(seqs), fresh, blockSize);
             assertEquals(23, plan.numQueries());
             float[] q = scene.queries(plan.numQueries(), qHeads);
             float scale = PrefixAttention.defaultScale(headDim);
@@ -151,7 +157,8 @@ class PrefixAttentionKernelTest {
             PrefixAttentionPlan none = PrefixAttentionPlan.decode(new int[0][], new int[0], 4);
             assertEquals(0, cpu.attend(scene.config, scene.cache, 0, none, 4, 1f, new float[0], new float[0]).length);
             // A query of length 0 sees nothing: out 0, lse -inf, on both paths.
-            PrefixAttentionPlan plan = PrefixAttentionPlan.decode(new int[][] {scene.tables.get(s), {}}, new int[] {5, 0}, 4);
+            PrefixAttentionPlan plan =
+                    PrefixAttentionPlan.decode(new int[][] {scene.tables.get(s), {}}, new int[] {5, 0}, 4);
             float[] q = scene.queries(2, 4);
             for (PrefixAttention a : new PrefixAttention[] {cpu, ref}) {
                 float[] lse = new float[8];
@@ -173,21 +180,27 @@ class PrefixAttentionKernelTest {
                 NativeCpu.setMaxIsa(isa);
                 assertTrue(NativeCpu.isa().ordinal() <= cap);
                 for (int[] shape : new int[][] {{8, 2, 128, 16}, {12, 3, 7, 3}, {8, 8, 33, 1}}) {
-                    try (PagedKvScene scene = new PagedKvScene(1, shape[1], shape[2], shape[3], 3000, cap * 10L + shape[2])) {
+                    try (PagedKvScene scene =
+                            new PagedKvScene(1, shape[1], shape[2], shape[3], 3000, cap * 10L + shape[2])) {
                         int[] leaves = scene.tree(45, new int[] {5, 7}, 11);
                         float[] q = scene.queries(leaves.length, shape[0]);
-                        PrefixAttentionPlan shared = PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves),
-                                shape[3], 1);
+                        PrefixAttentionPlan shared = PrefixAttentionPlan.decodeShared(
+                                scene.tables(leaves), scene.lengths(leaves), shape[3], 1);
                         int[] fresh = new int[leaves.length];
                         java.util.Arrays.fill(fresh, 3);
-                        PrefixAttentionPlan prefill = PrefixAttentionPlan.prefill(scene.tables(leaves), scene.lengths(leaves), fresh,
-                                shape[3]);
+                        PrefixAttentionPlan prefill = PrefixAttentionPlan.prefill(
+                                scene.tables(leaves), scene.lengths(leaves), fresh, shape[3]);
                         float[] expected = ref.attend(scene.config, scene.cache, 0, shared, shape[0], 0.3f, q, null);
-                        assertClose(expected, cpu.attend(scene.config, scene.cache, 0, shared, shape[0], 0.3f, q, null),
-                                TOL, "shared, isa cap " + cap);
+                        assertClose(
+                                expected,
+                                cpu.attend(scene.config, scene.cache, 0, shared, shape[0], 0.3f, q, null),
+                                TOL,
+                                "shared, isa cap " + cap);
                         float[] qp = scene.queries(prefill.numQueries(), shape[0]);
-                        assertClose(ref.attend(scene.config, scene.cache, 0, prefill, shape[0], 0.3f, qp, null),
-                                cpu.attend(scene.config, scene.cache, 0, prefill, shape[0], 0.3f, qp, null), TOL,
+                        assertClose(
+                                ref.attend(scene.config, scene.cache, 0, prefill, shape[0], 0.3f, qp, null),
+                                cpu.attend(scene.config, scene.cache, 0, prefill, shape[0], 0.3f, qp, null),
+                                TOL,
                                 "prefill, isa cap " + cap);
                     }
                 }
@@ -202,7 +215,8 @@ class PrefixAttentionKernelTest {
     void resultsDoNotDependOnTheThreadCount() {
         try (PagedKvScene scene = new PagedKvScene(1, 2, 32, 16, 800, 5)) {
             int[] leaves = scene.tree(100, new int[] {5, 5}, 20);
-            PrefixAttentionPlan plan = PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), 16, 16);
+            PrefixAttentionPlan plan =
+                    PrefixAttentionPlan.decodeShared(scene.tables(leaves), scene.lengths(leaves), 16, 16);
             float[] q = scene.queries(leaves.length, 8);
             int threads = Spo4jNative.spo4j_get_num_threads();
             try {

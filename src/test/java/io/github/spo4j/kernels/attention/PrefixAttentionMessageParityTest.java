@@ -55,13 +55,37 @@ class PrefixAttentionMessageParityTest {
 
     private void same(KvCacheConfig c, Pointer cache, int layer, int qHeads, float scale, float[] q) {
         PrefixAttentionPlan.Native p = plan.nativeArrays();
-        try (FloatPointer qp = new FloatPointer(q); FloatPointer out = new FloatPointer(Math.max(1, q.length))) {
-            assertSameMessage(() -> cpu.attend(c, cache, layer, plan, qHeads, scale, q, null),
-                    () -> Spo4jNative.spo4j_prefix_attention(Spo4jNative.SPO4J_DEVICE_CPU, new FloatPointer(cache),
-                            c.numLayers(), c.numBlocks(), c.blockSize(), c.kvHeads(), c.headDim(), layer, qHeads,
-                            scale, plan.numQueries, qp, p.queryLimit(), plan.tableOffsets.length - 1, p.tableOffsets(),
-                            p.tableBlocks(), plan.partTable.length, p.partTable(), p.partBegin(), p.partEnd(),
-                            p.partQueryOffsets(), p.partQueries(), p.queryEntryOffsets(), p.queryEntries(), out, null,
+        try (FloatPointer qp = new FloatPointer(q);
+                FloatPointer out = new FloatPointer(Math.max(1, q.length))) {
+            assertSameMessage(
+                    () -> cpu.attend(c, cache, layer, plan, qHeads, scale, q, null),
+                    () -> Spo4jNative.spo4j_prefix_attention(
+                            Spo4jNative.SPO4J_DEVICE_CPU,
+                            new FloatPointer(cache),
+                            c.numLayers(),
+                            c.numBlocks(),
+                            c.blockSize(),
+                            c.kvHeads(),
+                            c.headDim(),
+                            layer,
+                            qHeads,
+                            scale,
+                            plan.numQueries,
+                            qp,
+                            p.queryLimit(),
+                            plan.tableOffsets.length - 1,
+                            p.tableOffsets(),
+                            p.tableBlocks(),
+                            plan.partTable.length,
+                            p.partTable(),
+                            p.partBegin(),
+                            p.partEnd(),
+                            p.partQueryOffsets(),
+                            p.partQueries(),
+                            p.queryEntryOffsets(),
+                            p.queryEntries(),
+                            out,
+                            null,
                             null));
         }
     }

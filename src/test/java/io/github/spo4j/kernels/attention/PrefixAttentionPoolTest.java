@@ -1,12 +1,12 @@
 package io.github.spo4j.kernels.attention;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.kv.KvCache;
-import io.github.spo4j.kernels.kv.KvCacheConfig;
 import static io.github.spo4j.kernels.attention.PrefixAttentionKernelTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -66,7 +66,8 @@ class PrefixAttentionPoolTest {
             float[] k = new float[n * c.rowFloats()], v = new float[k.length];
             pool.readKv(seqs[i], layer, k, v);
             float[] qi = java.util.Arrays.copyOfRange(q, i * row, (i + 1) * row), oi = new float[row];
-            PrefixAttentionReference.attention(qHeads, c.kvHeads(), c.headDim(), 0.25f, 1, qi, n, k, v, new int[] {n}, oi, null);
+            PrefixAttentionReference.attention(
+                    qHeads, c.kvHeads(), c.headDim(), 0.25f, 1, qi, n, k, v, new int[] {n}, oi, null);
             System.arraycopy(oi, 0, out, i * row, row);
         }
         return out;

@@ -1,12 +1,13 @@
 package io.github.spo4j.kernels.attention;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.kv.KvCache;
-import io.github.spo4j.kernels.kv.KvCacheConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.kv.KvCacheConfig;
+import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Tensor;
@@ -14,7 +15,6 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import java.util.SplittableRandom;
 
 /**
  * The libtorch entry on a pool: q [B, Hq, D] (a non-contiguous view is copied), out and lse written in place,
@@ -22,7 +22,9 @@ import java.util.SplittableRandom;
  */
 class PrefixAttentionTensorTest {
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void tensorEntryEqualsArrayEntry(Backend backend) {
         int qHeads = 4, kvHeads = 2, headDim = 8;
         SplittableRandom r = new SplittableRandom(3);
@@ -39,7 +41,11 @@ class PrefixAttentionTensorTest {
             float[] expected = attention.attend(pool, 0, plan, qHeads, 0.3f, q, lse);
 
             // q as a transposed view of a [Hq, B, D] tensor: not contiguous, so the entry copies it.
-            Tensor qt = AbstractTensor.create(q).reshape(3, qHeads, headDim).transpose(0, 1).contiguous().transpose(0, 1);
+            Tensor qt = AbstractTensor.create(q)
+                    .reshape(3, qHeads, headDim)
+                    .transpose(0, 1)
+                    .contiguous()
+                    .transpose(0, 1);
             assertTrue(!qt.is_contiguous());
             Tensor out = torch.zeros(3, qHeads, headDim), lseT = torch.zeros(3, qHeads);
             attention.attend(pool, 0, plan, 0.3f, qt, out, lseT);
@@ -47,14 +53,16 @@ class PrefixAttentionTensorTest {
             assertArrayEquals(lse, floats(lseT));
 
             Tensor wrong = torch.zeros(3, qHeads, headDim + 1);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> attention.attend(pool, 0, plan, 0.3f, wrong, out, null));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> attention.attend(pool, 0, plan, 0.3f, wrong, out, null));
             assertTrue(e.getMessage().contains("q must be"), e.getMessage());
             Tensor doubles = torch.zeros(3, qHeads, headDim).to(ScalarType.Double);
-            e = assertThrows(IllegalArgumentException.class, () -> attention.attend(pool, 0, plan, 0.3f, doubles, out, null));
+            e = assertThrows(
+                    IllegalArgumentException.class, () -> attention.attend(pool, 0, plan, 0.3f, doubles, out, null));
             assertTrue(e.getMessage().contains("q must have dtype"), e.getMessage());
             Tensor smallOut = torch.zeros(2, qHeads, headDim);
-            e = assertThrows(IllegalArgumentException.class, () -> attention.attend(pool, 0, plan, 0.3f, qt, smallOut, null));
+            e = assertThrows(
+                    IllegalArgumentException.class, () -> attention.attend(pool, 0, plan, 0.3f, qt, smallOut, null));
             assertTrue(e.getMessage().contains("out has"), e.getMessage());
         }
     }

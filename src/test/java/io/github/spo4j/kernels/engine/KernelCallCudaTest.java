@@ -39,7 +39,8 @@ class KernelCallCudaTest {
             Arg o = c.out("idsOut", c.hostOut(idsOut), 2);
             c.run(() -> {
                 int status = Spo4jNative.spo4j_cuda_memcpy(b.pointer(), a.pointer(), 12, DEVICE_TO_DEVICE);
-                return status != Spo4jNative.SPO4J_OK ? status
+                return status != Spo4jNative.SPO4J_OK
+                        ? status
                         : Spo4jNative.spo4j_cuda_memcpy(o.pointer(), i.pointer(), 8, DEVICE_TO_DEVICE);
             });
         }
@@ -54,10 +55,12 @@ class KernelCallCudaTest {
         try (KernelCall c = new KernelCall(Backend.CUDA)) {
             Arg a = c.in("in", c.host(in), 2);
             Arg b = c.out("out", c.hostOut(out), 2);
-            assertThrows(IllegalArgumentException.class, () -> c.run(() -> {
-                Spo4jNative.spo4j_cuda_memcpy(b.pointer(), a.pointer(), 8, DEVICE_TO_DEVICE);
-                return Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT;
-            }));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> c.run(() -> {
+                        Spo4jNative.spo4j_cuda_memcpy(b.pointer(), a.pointer(), 8, DEVICE_TO_DEVICE);
+                        return Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT;
+                    }));
         }
         assertArrayEquals(new float[] {-1f, -1f}, out);
     }
@@ -73,7 +76,8 @@ class KernelCallCudaTest {
             Arg written = c.out("gradLogits", c.inPlace(shared), 2);
             c.run(() -> {
                 int status = Spo4jNative.spo4j_cuda_memcpy(written.pointer(), read.pointer(), 8, DEVICE_TO_DEVICE);
-                return status != Spo4jNative.SPO4J_OK ? status
+                return status != Spo4jNative.SPO4J_OK
+                        ? status
                         : Spo4jNative.spo4j_cuda_memcpy(written.pointer(), a.pointer(), 8, DEVICE_TO_DEVICE);
             });
         }

@@ -1,7 +1,5 @@
 package io.github.spo4j.kernels.engine;
 
-import io.github.spo4j.kernels.Bf16;
-import io.github.spo4j.kernels.DType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import org.bytedeco.javacpp.BytePointer;
@@ -34,7 +34,8 @@ class KernelCallTest {
 
     @Test
     void capacityIsCountedFromThePointersPosition() {
-        try (KernelCall c = new KernelCall(Backend.CPU); FloatPointer p = new FloatPointer(4)) {
+        try (KernelCall c = new KernelCall(Backend.CPU);
+                FloatPointer p = new FloatPointer(4)) {
             p.position(1);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.in("logp", p, 4));
             assertEquals("logp holds 3 elements, expected 4", e.getMessage());
@@ -61,7 +62,8 @@ class KernelCallTest {
 
     @Test
     void referenceRoundTripReadsAndWritesEveryDtype() {
-        try (PointerScope scope = new PointerScope(); KernelCall c = new KernelCall(Backend.REFERENCE)) {
+        try (PointerScope scope = new PointerScope();
+                KernelCall c = new KernelCall(Backend.REFERENCE)) {
             short[] bf16 = {Bf16.fromFloat(1.5f), Bf16.fromFloat(-2f)};
             Arg logits = c.in("logits", new ShortPointer(bf16), DType.BF16, 2);
             assertArrayEquals(new float[] {1.5f, -2f}, logits.readFloats());
@@ -71,14 +73,15 @@ class KernelCallTest {
             FloatPointer floats = new FloatPointer(0f, 1f, 2f, 3f);
             floats.position(1);
             assertArrayEquals(new float[] {1f, 2f}, c.in("logp", floats, 2).readFloats());
-            assertArrayEquals(new boolean[] {true, false, true},
+            assertArrayEquals(
+                    new boolean[] {true, false, true},
                     c.in("valid", new BytePointer(new byte[] {1, 0, 2}), 3).readBooleans());
 
             ShortPointer grad = new ShortPointer(2);
             Arg g = c.out("gradLogits", grad, DType.BF16, 2);
             float[] values = g.newFloats();
             assertArrayEquals(new float[2], values);
-            values[0] = 1.00390625f;  // halfway between two bf16 values: rounds to even
+            values[0] = 1.00390625f; // halfway between two bf16 values: rounds to even
             values[1] = -3f;
             g.write(values);
             assertEquals(Bf16.fromFloat(1.00390625f), grad.get(0));
@@ -92,7 +95,8 @@ class KernelCallTest {
 
     @Test
     void inputsAreNotWritable() {
-        try (KernelCall c = new KernelCall(Backend.REFERENCE); FloatPointer p = new FloatPointer(1)) {
+        try (KernelCall c = new KernelCall(Backend.REFERENCE);
+                FloatPointer p = new FloatPointer(1)) {
             Arg in = c.in("logp", p, 1);
             assertThrows(IllegalStateException.class, () -> in.write(new float[] {1f}));
         }
@@ -106,10 +110,12 @@ class KernelCallTest {
             Arg o = c.out("out", c.hostOut(out), 3);
             Arg t = c.out("tokens", c.hostOut(tokens), 0);
             assertEquals(1, t.asInts().capacity(), "an empty output still gets one element");
-            assertThrows(IllegalArgumentException.class, () -> c.run(() -> {
-                o.asFloats().put(new float[] {5f, 6f, 7f});
-                return Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT;
-            }));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> c.run(() -> {
+                        o.asFloats().put(new float[] {5f, 6f, 7f});
+                        return Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT;
+                    }));
             assertArrayEquals(new float[] {-1f, -1f, -1f}, out, "a failed call leaves the array alone");
             c.run(() -> {
                 o.asFloats().put(new float[] {1f, 2f, 3f});
@@ -142,7 +148,8 @@ class KernelCallTest {
 
     @Test
     void cudaStagesOnlyHostCopiesWithTheirBytes() {
-        try (PointerScope scope = new PointerScope(); KernelCall c = new KernelCall(Backend.CUDA)) {
+        try (PointerScope scope = new PointerScope();
+                KernelCall c = new KernelCall(Backend.CUDA)) {
             Arg logp = c.in("logp", c.host(new float[5]), 5);
             Arg ids = c.in("seqIds", c.host(new long[3]), 3);
             Arg valid = c.in("valid", c.host(new boolean[7]), 7);
@@ -166,14 +173,16 @@ class KernelCallTest {
             assertThrows(IllegalStateException.class, grad::pointer);
             assertTrue(caller.pointer() != null);
         }
-        try (PointerScope scope = new PointerScope(); KernelCall c = new KernelCall(Backend.CPU)) {
+        try (PointerScope scope = new PointerScope();
+                KernelCall c = new KernelCall(Backend.CPU)) {
             assertFalse(c.in("logp", c.host(new float[5]), 5).staged(), "host copies are the CPU's own memory");
         }
     }
 
     @Test
     void devicesFollowTheBackend() {
-        try (KernelCall cuda = new KernelCall(Backend.CUDA); KernelCall cpu = new KernelCall(Backend.CPU);
+        try (KernelCall cuda = new KernelCall(Backend.CUDA);
+                KernelCall cpu = new KernelCall(Backend.CPU);
                 KernelCall ref = new KernelCall(Backend.REFERENCE)) {
             assertEquals(Spo4jNative.SPO4J_DEVICE_CUDA, cuda.device());
             assertEquals(Spo4jNative.SPO4J_DEVICE_CPU, cpu.device());
@@ -184,26 +193,43 @@ class KernelCallTest {
 
     @Test
     void tensorChecksNameTheArgument() {
-        try (PointerScope scope = new PointerScope(); KernelCall c = new KernelCall(Backend.CPU)) {
+        try (PointerScope scope = new PointerScope();
+                KernelCall c = new KernelCall(Backend.CPU)) {
             Tensor x = AbstractTensor.create(new float[] {1f, 2f, 3f, 4f, 5f, 6f});
-            assertEquals("logp must have dtype Int or Long, got Float", assertThrows(IllegalArgumentException.class,
-                    () -> c.tensor("logp", x, 6, ScalarType.Int, ScalarType.Long)).getMessage());
-            assertEquals("logp has 6 elements, expected 5", assertThrows(IllegalArgumentException.class,
-                    () -> c.tensor("logp", x, 5, ScalarType.Float)).getMessage());
-            assertEquals("seqOffsets must be 1-D with B+1 >= 1 elements", assertThrows(IllegalArgumentException.class,
-                    () -> c.tensor("seqOffsets", x.view(2, 3), -1, ScalarType.Float)).getMessage());
+            assertEquals(
+                    "logp must have dtype Int or Long, got Float",
+                    assertThrows(
+                                    IllegalArgumentException.class,
+                                    () -> c.tensor("logp", x, 6, ScalarType.Int, ScalarType.Long))
+                            .getMessage());
+            assertEquals(
+                    "logp has 6 elements, expected 5",
+                    assertThrows(IllegalArgumentException.class, () -> c.tensor("logp", x, 5, ScalarType.Float))
+                            .getMessage());
+            assertEquals(
+                    "seqOffsets must be 1-D with B+1 >= 1 elements",
+                    assertThrows(
+                                    IllegalArgumentException.class,
+                                    () -> c.tensor("seqOffsets", x.view(2, 3), -1, ScalarType.Float))
+                            .getMessage());
             Tensor transposed = x.view(2, 3).t();
-            assertEquals("out is an output and must be contiguous", assertThrows(IllegalArgumentException.class,
-                    () -> c.tensorOut("out", transposed, 6, ScalarType.Float)).getMessage());
+            assertEquals(
+                    "out is an output and must be contiguous",
+                    assertThrows(
+                                    IllegalArgumentException.class,
+                                    () -> c.tensorOut("out", transposed, 6, ScalarType.Float))
+                            .getMessage());
             float[] read = new float[6];
             c.tensor("q", transposed, 6, ScalarType.Float).asFloats().get(read);
             assertArrayEquals(new float[] {1f, 4f, 2f, 5f, 3f, 6f}, read, "an input is made contiguous");
             assertSame(TensorArg.NONE, c.tensor("refLogp", null, 6, ScalarType.Float));
             assertEquals(DType.F32, c.tensor("logp", x, 6, ScalarType.Float).dtype());
         }
-        try (PointerScope scope = new PointerScope(); KernelCall c = new KernelCall(Backend.CUDA)) {
+        try (PointerScope scope = new PointerScope();
+                KernelCall c = new KernelCall(Backend.CUDA)) {
             Tensor x = AbstractTensor.create(new float[] {1f});
-            assertEquals("logp is on the CPU but the backend is CUDA (CUDA needs CUDA tensors)",
+            assertEquals(
+                    "logp is on the CPU but the backend is CUDA (CUDA needs CUDA tensors)",
                     assertThrows(IllegalArgumentException.class, () -> c.tensor("logp", x, 1, ScalarType.Float))
                             .getMessage());
         }

@@ -1,12 +1,12 @@
 package io.github.spo4j.kernels.kv;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.NativeLibrary;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.engine.NativeLibrary;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * everything; the native entries re-check their index arrays and write nothing when they reject a call.
  */
 class KvCacheBadInputTest {
-    private static final KvCacheConfig C = new KvCacheConfig(2, 2, 3, 4, 6);  // row = 6 floats
+    private static final KvCacheConfig C = new KvCacheConfig(2, 2, 3, 4, 6); // row = 6 floats
 
     private static void bad(String fragment, Runnable r) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
@@ -30,7 +30,9 @@ class KvCacheBadInputTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void badArgumentsNameTheArgumentAndChangeNothing(Backend backend) {
         try (KvCache pool = KvCache.create(C, backend)) {
             int s = pool.newSequence();
@@ -54,9 +56,11 @@ class KvCacheBadInputTest {
             bad("n must be >= 1, got 0", () -> pool.fork(s, 0));
             bad("n must be >= 1, got -2", () -> pool.fork(s, -2));
             bad("seqs must hold at least one sequence", () -> pool.appendBatch(new int[0], 0, six, six));
-            bad("seqs holds sequence " + s + " twice",
+            bad(
+                    "seqs holds sequence " + s + " twice",
                     () -> pool.appendBatch(new int[] {s, s}, 0, new float[12], new float[12]));
-            bad("seqs[1] = " + gone + " was released",
+            bad(
+                    "seqs[1] = " + gone + " was released",
                     () -> pool.appendBatch(new int[] {s, gone}, 0, new float[12], new float[12]));
             bad("k (B x Hkv x D) has length 6, expected 12", () -> {
                 int t = pool.fork(s, 1)[0];
@@ -96,13 +100,15 @@ class KvCacheBadInputTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void exhaustionRefusesBeforeChangingAnythingAndThePoolStaysUsable(Backend backend) {
-        try (KvCache pool = KvCache.create(C, backend)) {  // 6 blocks of 4 slots
+        try (KvCache pool = KvCache.create(C, backend)) { // 6 blocks of 4 slots
             int a = pool.newSequence();
             float[] k10 = KvCacheModelTest.rows(10, 6, 1), v10 = KvCacheModelTest.rows(10, 6, 2);
-            pool.append(a, 0, k10, v10);  // blocks 0, 1, 2 (2 slots)
-            int[] kids = pool.fork(a, 3);  // forks need no block, even on a nearly full pool
+            pool.append(a, 0, k10, v10); // blocks 0, 1, 2 (2 slots)
+            int[] kids = pool.fork(a, 3); // forks need no block, even on a nearly full pool
             float[] k = new float[10 * 6], v = new float[10 * 6];
             long version = pool.structureVersion();
             // kids[0] appends 9 tokens: copy of block 2 + 2 new blocks = 3 needed, 3 free: fits.
@@ -112,13 +118,14 @@ class KvCacheBadInputTest {
             // kids[1] needs one copy: refused, nothing changes.
             version = pool.structureVersion();
             long unique = pool.uniqueTokens();
-            KvCacheExhaustedException e = assertThrows(KvCacheExhaustedException.class,
-                    () -> pool.append(kids[1], 0, new float[6], new float[6]));
+            KvCacheExhaustedException e = assertThrows(
+                    KvCacheExhaustedException.class, () -> pool.append(kids[1], 0, new float[6], new float[6]));
             assertEquals(1, e.needed());
             assertEquals(0, e.free());
             assertEquals(6, e.total());
             assertTrue(e.getMessage().contains("needs 1 blocks"), e.getMessage());
-            assertThrows(KvCacheExhaustedException.class,
+            assertThrows(
+                    KvCacheExhaustedException.class,
                     () -> pool.appendBatch(new int[] {kids[1], kids[2]}, 1, new float[12], new float[12]));
             assertEquals(version, pool.structureVersion());
             assertEquals(unique, pool.uniqueTokens());
@@ -137,15 +144,25 @@ class KvCacheBadInputTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void aClosedPoolRefusesEverything(Backend backend) {
         KvCache pool = KvCache.create(C, backend);
         int s = pool.newSequence();
         pool.close();
-        pool.close();  // idempotent
-        for (Runnable r : new Runnable[] {pool::newSequence, () -> pool.length(s), () -> pool.fork(s, 1),
-                () -> pool.release(s), () -> pool.append(s, 0, new float[6], new float[6]), pool::blocksInUse,
-                pool::uniqueTokens, pool::storage, () -> pool.isLive(s)}) {
+        pool.close(); // idempotent
+        for (Runnable r : new Runnable[] {
+            pool::newSequence,
+            () -> pool.length(s),
+            () -> pool.fork(s, 1),
+            () -> pool.release(s),
+            () -> pool.append(s, 0, new float[6], new float[6]),
+            pool::blocksInUse,
+            pool::uniqueTokens,
+            pool::storage,
+            () -> pool.isLive(s)
+        }) {
             IllegalStateException e = assertThrows(IllegalStateException.class, r::run);
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
@@ -179,37 +196,62 @@ class KvCacheBadInputTest {
             for (int i = 0; i < floats; i++) before[i] = i;
             cache.put(before);
             FloatPointer k = new FloatPointer(12), v = new FloatPointer(12);
-            Consumer<int[]> write = slots -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 4, 2, 3,
-                    0, slots.length, new IntPointer(slots), k, v, null));
+            Consumer<int[]> write = slots -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(
+                    cpu, cache, 2, 6, 4, 2, 3, 0, slots.length, new IntPointer(slots), k, v, null));
             bad("slots[1] = 24 is outside [0, numBlocks * blockSize = 24)", () -> write.accept(new int[] {0, 24}));
             bad("slots[0] = -1 is outside", () -> write.accept(new int[] {-1, 0}));
             bad("slots holds slot 5 twice", () -> write.accept(new int[] {5, 5}));
-            bad("layer = 2 is outside [0, numLayers = 2)", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu,
-                    cache, 2, 6, 4, 2, 3, 2, 1, new IntPointer(new int[] {0}), k, v, null)));
-            bad("blockSize must be >= 1", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 0,
-                    2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
-            bad("cache must not be null", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, null, 2, 6,
-                    4, 2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
-            bad("k must not be null", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 4,
-                    2, 3, 0, 1, new IntPointer(new int[] {0}), null, v, null)));
-            bad("device must be 0 (CPU) or 1 (CUDA)", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(7, cache,
-                    2, 6, 4, 2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
-            Consumer<int[][]> copy = c -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(cpu, cache, 2, 6, 4, 2,
-                    3, c[0].length, new IntPointer(c[0]), new IntPointer(c[1]), new IntPointer(c[2]), null));
+            bad(
+                    "layer = 2 is outside [0, numLayers = 2)",
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(
+                            cpu, cache, 2, 6, 4, 2, 3, 2, 1, new IntPointer(new int[] {0}), k, v, null)));
+            bad(
+                    "blockSize must be >= 1",
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(
+                            cpu, cache, 2, 6, 0, 2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
+            bad(
+                    "cache must not be null",
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(
+                            cpu, null, 2, 6, 4, 2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
+            bad(
+                    "k must not be null",
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(
+                            cpu, cache, 2, 6, 4, 2, 3, 0, 1, new IntPointer(new int[] {0}), null, v, null)));
+            bad(
+                    "device must be 0 (CPU) or 1 (CUDA)",
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(
+                            7, cache, 2, 6, 4, 2, 3, 0, 1, new IntPointer(new int[] {0}), k, v, null)));
+            Consumer<int[][]> copy = c -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(
+                    cpu,
+                    cache,
+                    2,
+                    6,
+                    4,
+                    2,
+                    3,
+                    c[0].length,
+                    new IntPointer(c[0]),
+                    new IntPointer(c[1]),
+                    new IntPointer(c[2]),
+                    null));
             bad("src[1] = 6 is outside [0, numBlocks = 6)", () -> copy.accept(new int[][] {{0, 6}, {1, 2}, {4, 4}}));
             bad("dst[0] = -1 is outside", () -> copy.accept(new int[][] {{0}, {-1}, {4}}));
             bad("src[0] = dst[0] = 3", () -> copy.accept(new int[][] {{3}, {3}, {4}}));
             bad("slotsToCopy[0] = 5 is outside [0, blockSize = 4]", () -> copy.accept(new int[][] {{0}, {1}, {5}}));
             bad("dst holds block 2 twice", () -> copy.accept(new int[][] {{0, 1}, {2, 2}, {4, 4}}));
             bad("src[1] = 2 is also a dst", () -> copy.accept(new int[][] {{0, 2}, {2, 3}, {4, 4}}));
-            bad("numCopies must be >= 0", () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(cpu, cache, 2, 6,
-                    4, 2, 3, -1, null, null, null, null)));
+            bad(
+                    "numCopies must be >= 0",
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(
+                            cpu, cache, 2, 6, 4, 2, 3, -1, null, null, null, null)));
             float[] after = new float[floats];
             cache.get(after);
             assertArrayEquals(before, after, "a rejected call wrote into the cache");
             // Empty calls are fine and write nothing.
-            NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 4, 2, 3, 0, 0, null, null, null, null));
-            NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(cpu, cache, 2, 6, 4, 2, 3, 0, null, null, null, null));
+            NativeLibrary.check(
+                    Spo4jNative.spo4j_kv_cache_write(cpu, cache, 2, 6, 4, 2, 3, 0, 0, null, null, null, null));
+            NativeLibrary.check(
+                    Spo4jNative.spo4j_kv_cache_copy_blocks(cpu, cache, 2, 6, 4, 2, 3, 0, null, null, null, null));
             cache.get(after);
             assertArrayEquals(before, after);
         }

@@ -1,13 +1,13 @@
 package io.github.spo4j.kernels.kv;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.NativeLibrary;
-import io.github.spo4j.kernels.engine.Staging;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.engine.NativeLibrary;
+import io.github.spo4j.kernels.engine.Staging;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.testutil.GpuRequirements;
 import org.bytedeco.javacpp.FloatPointer;
@@ -31,8 +31,9 @@ class KvCacheCudaTest {
 
     @Test
     void randomOperationsMatchTheModelOnCuda() {
-        for (KvCacheConfig config : new KvCacheConfig[] {new KvCacheConfig(1, 1, 1, 1, 300),
-                new KvCacheConfig(2, 2, 3, 3, 120), new KvCacheConfig(3, 4, 8, 16, 40)}) {
+        for (KvCacheConfig config : new KvCacheConfig[] {
+            new KvCacheConfig(1, 1, 1, 1, 300), new KvCacheConfig(2, 2, 3, 3, 120), new KvCacheConfig(3, 4, 8, 16, 40)
+        }) {
             try (KvCache pool = KvCache.create(config, Backend.CUDA)) {
                 KvCacheModelTest.Driver d = new KvCacheModelTest.Driver(pool, 3 + config.blockSize());
                 for (int i = 0; i < 1500; i++) {
@@ -78,7 +79,8 @@ class KvCacheCudaTest {
     void devicePointerAppendsAndRejectionsWriteNothing() {
         KvCacheConfig config = new KvCacheConfig(2, 2, 4, 4, 10);
         int row = config.rowFloats();
-        try (KvCache pool = KvCache.create(config, Backend.CUDA); PointerScope scope = new PointerScope();
+        try (KvCache pool = KvCache.create(config, Backend.CUDA);
+                PointerScope scope = new PointerScope();
                 Staging staging = new Staging()) {
             float[] k = KvCacheModelTest.rows(6, row, 1), v = KvCacheModelTest.rows(6, row, 2);
             FloatPointer dk = new FloatPointer(staging.in(new FloatPointer(k), 4L * k.length));
@@ -90,18 +92,42 @@ class KvCacheCudaTest {
             assertArrayEquals(k, rk);
             assertArrayEquals(v, rv);
             int[] kids = pool.fork(s, 2);
-            pool.appendBatch(kids, 1, dk, dv);  // rows 0 and 1 of the device inputs
+            pool.appendBatch(kids, 1, dk, dv); // rows 0 and 1 of the device inputs
             assertEquals(1, pool.copyOnWrites());
             float[] before = new float[(int) config.totalFloats()], after = new float[before.length];
             pool.readStorage(0, before, 0, before.length);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(Spo4jNative.SPO4J_DEVICE_CUDA, pool.storage(),
-                            2, 10, 4, 2, 4, 0, 2, new IntPointer(new int[] {3, 3}), dk, dv, null)));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_write(
+                            Spo4jNative.SPO4J_DEVICE_CUDA,
+                            pool.storage(),
+                            2,
+                            10,
+                            4,
+                            2,
+                            4,
+                            0,
+                            2,
+                            new IntPointer(new int[] {3, 3}),
+                            dk,
+                            dv,
+                            null)));
             assertTrue(e.getMessage().contains("slots holds slot 3 twice"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class,
-                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(Spo4jNative.SPO4J_DEVICE_CUDA,
-                            pool.storage(), 2, 10, 4, 2, 4, 1, new IntPointer(new int[] {0}),
-                            new IntPointer(new int[] {0}), new IntPointer(new int[] {4}), null)));
+            e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> NativeLibrary.check(Spo4jNative.spo4j_kv_cache_copy_blocks(
+                            Spo4jNative.SPO4J_DEVICE_CUDA,
+                            pool.storage(),
+                            2,
+                            10,
+                            4,
+                            2,
+                            4,
+                            1,
+                            new IntPointer(new int[] {0}),
+                            new IntPointer(new int[] {0}),
+                            new IntPointer(new int[] {4}),
+                            null)));
             assertTrue(e.getMessage().contains("copied onto itself"), e.getMessage());
             pool.readStorage(0, after, 0, after.length);
             assertArrayEquals(before, after);

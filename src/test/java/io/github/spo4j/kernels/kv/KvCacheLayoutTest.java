@@ -1,9 +1,9 @@
 package io.github.spo4j.kernels.kv;
 
-import io.github.spo4j.kernels.Backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.spo4j.kernels.Backend;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
@@ -41,18 +41,29 @@ class KvCacheLayoutTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void everyEntryPutsEachTokenAtTheContractOffset(Backend backend) {
         int layers = 3, heads = 2, dim = 5, bs = 3, blocks = 40;
         KvCacheConfig config = new KvCacheConfig(layers, heads, dim, bs, blocks);
-        try (KvCache pool = KvCache.create(config, backend); PointerScope scope = new PointerScope()) {
+        try (KvCache pool = KvCache.create(config, backend);
+                PointerScope scope = new PointerScope()) {
             int a = pool.newSequence();
             // Arrays at layer 0, pointers at layer 1, tensors at layer 2, in uneven pieces.
             pool.append(a, 0, tokens(a, 0, 0, 0, 7, heads, dim), tokens(a, 0, 1, 0, 7, heads, dim));
-            pool.append(a, 1, new FloatPointer(tokens(a, 1, 0, 0, 4, heads, dim)),
-                    new FloatPointer(tokens(a, 1, 1, 0, 4, heads, dim)), 4);
-            pool.append(a, 1, new FloatPointer(tokens(a, 1, 0, 4, 3, heads, dim)),
-                    new FloatPointer(tokens(a, 1, 1, 4, 3, heads, dim)), 3);
+            pool.append(
+                    a,
+                    1,
+                    new FloatPointer(tokens(a, 1, 0, 0, 4, heads, dim)),
+                    new FloatPointer(tokens(a, 1, 1, 0, 4, heads, dim)),
+                    4);
+            pool.append(
+                    a,
+                    1,
+                    new FloatPointer(tokens(a, 1, 0, 4, 3, heads, dim)),
+                    new FloatPointer(tokens(a, 1, 1, 4, 3, heads, dim)),
+                    3);
             Tensor k2 = AbstractTensor.create(tokens(a, 2, 0, 0, 7, heads, dim)).reshape(7, heads, dim);
             Tensor v2 = AbstractTensor.create(tokens(a, 2, 1, 0, 7, heads, dim));
             pool.append(a, 2, k2, v2);
@@ -85,14 +96,16 @@ class KvCacheLayoutTest {
                 for (int l = 0; l < layers; l++) {
                     assertEquals(11, pool.length(seq, l));
                     for (int pos = 0; pos < 11; pos++) {
-                        int owner = pos < 7 ? a : seq;  // the prefix was written by the parent
+                        int owner = pos < 7 ? a : seq; // the prefix was written by the parent
                         int b = table[pos / bs], s = pos % bs;
                         for (int kv = 0; kv < 2; kv++) {
                             for (int h = 0; h < heads; h++) {
                                 long at = ((((long) l * 2 + kv) * blocks + b) * bs + s) * heads * dim + (long) h * dim;
                                 assertEquals(kv == 0 ? config.kOffset(l, b, s, h) : config.vOffset(l, b, s, h), at);
                                 for (int d = 0; d < dim; d++) {
-                                    assertEquals(value(owner, l, kv, pos, h, d), raw[(int) at + d],
+                                    assertEquals(
+                                            value(owner, l, kv, pos, h, d),
+                                            raw[(int) at + d],
                                             "seq " + seq + " layer " + l + " kv " + kv + " pos " + pos + " head " + h);
                                 }
                             }

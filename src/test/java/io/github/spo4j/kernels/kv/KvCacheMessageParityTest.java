@@ -19,32 +19,45 @@ class KvCacheMessageParityTest {
     private static final int CPU = Spo4jNative.SPO4J_DEVICE_CPU;
 
     @ParameterizedTest(name = "L {0}, Hkv {1}, D {2}, block {3}, blocks {4}")
-    @CsvSource({"0, 2, 3, 4, 6", "2, 0, 3, 4, 6", "2, 2, 0, 4, 6", "2, 2, 3, 0, 6", "2, 2, 3, 4, 0", "-1, 2, 3, 4, 6",
-        "1, 1, 1, 65536, 65536"})
+    @CsvSource({
+        "0, 2, 3, 4, 6",
+        "2, 0, 3, 4, 6",
+        "2, 2, 0, 4, 6",
+        "2, 2, 3, 0, 6",
+        "2, 2, 3, 4, 0",
+        "-1, 2, 3, 4, 6",
+        "1, 1, 1, 65536, 65536"
+    })
     void shape(int numLayers, int kvHeads, int headDim, int blockSize, int numBlocks) {
         try (FloatPointer cache = new FloatPointer(1)) {
-            assertSameMessage(() -> new KvCacheConfig(numLayers, kvHeads, headDim, blockSize, numBlocks),
-                    () -> Spo4jNative.spo4j_kv_cache_write(CPU, cache, numLayers, numBlocks, blockSize, kvHeads,
-                            headDim, 0, 0, null, null, null, null));
+            assertSameMessage(
+                    () -> new KvCacheConfig(numLayers, kvHeads, headDim, blockSize, numBlocks),
+                    () -> Spo4jNative.spo4j_kv_cache_write(
+                            CPU, cache, numLayers, numBlocks, blockSize, kvHeads, headDim, 0, 0, null, null, null,
+                            null));
         }
     }
 
     @Test
     void writeArguments() {
         KvCacheConfig c = new KvCacheConfig(2, 2, 3, 4, 6);
-        try (KvCache pool = KvCache.create(c, Backend.CPU); PointerScope scope = new PointerScope()) {
+        try (KvCache pool = KvCache.create(c, Backend.CPU);
+                PointerScope scope = new PointerScope()) {
             int s = pool.newSequence();
             float[] row = new float[6];
             FloatPointer k = new FloatPointer(row), cache = new FloatPointer(c.totalFloats());
             IntPointer slot = new IntPointer(new int[] {0});
             for (int layer : new int[] {2, -1}) {
-                assertSameMessage(() -> pool.append(s, layer, row, row), () -> Spo4jNative.spo4j_kv_cache_write(CPU,
-                        cache, 2, 6, 4, 2, 3, layer, 1, slot, k, k, null));
+                assertSameMessage(
+                        () -> pool.append(s, layer, row, row),
+                        () -> Spo4jNative.spo4j_kv_cache_write(CPU, cache, 2, 6, 4, 2, 3, layer, 1, slot, k, k, null));
             }
-            assertSameMessage(() -> pool.append(s, 0, null, row), () -> Spo4jNative.spo4j_kv_cache_write(CPU, cache, 2,
-                    6, 4, 2, 3, 0, 1, slot, null, k, null));
-            assertSameMessage(() -> pool.append(s, 0, row, null), () -> Spo4jNative.spo4j_kv_cache_write(CPU, cache, 2,
-                    6, 4, 2, 3, 0, 1, slot, k, null, null));
+            assertSameMessage(
+                    () -> pool.append(s, 0, null, row),
+                    () -> Spo4jNative.spo4j_kv_cache_write(CPU, cache, 2, 6, 4, 2, 3, 0, 1, slot, null, k, null));
+            assertSameMessage(
+                    () -> pool.append(s, 0, row, null),
+                    () -> Spo4jNative.spo4j_kv_cache_write(CPU, cache, 2, 6, 4, 2, 3, 0, 1, slot, k, null, null));
         }
     }
 }

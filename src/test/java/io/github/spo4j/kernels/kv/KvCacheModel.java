@@ -27,7 +27,7 @@ final class KvCacheModel {
         Seq copy() {
             Seq c = new Seq(k.size());
             for (int l = 0; l < k.size(); l++) {
-                c.k.get(l).addAll(k.get(l));  // rows are never mutated, so sharing them is a copy
+                c.k.get(l).addAll(k.get(l)); // rows are never mutated, so sharing them is a copy
                 c.v.get(l).addAll(v.get(l));
             }
             return c;

@@ -1,12 +1,12 @@
 package io.github.spo4j.kernels.kv;
 
-import io.github.spo4j.kernels.Backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -53,7 +53,8 @@ class KvCacheModelTest {
                 d.verify();
             }
             assertTrue(d.exhausted > 0, "the run never ran out of blocks: make the pool smaller");
-            if (config.blockSize() > 1 || config.numLayers() > 1) assertTrue(d.copies > 0, "the run never copied on write");
+            if (config.blockSize() > 1 || config.numLayers() > 1)
+                assertTrue(d.copies > 0, "the run never copied on write");
             d.releaseAll();
             assertEquals(0, pool.blocksInUse(), "blocks leaked");
             assertEquals(config.numBlocks(), pool.freeBlocks());
@@ -63,7 +64,9 @@ class KvCacheModelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void blockSizeOneInLockstepNeverCopies(Backend backend) {
         // Layers appended together (as a model decodes) share only full blocks when the block is one token.
         try (KvCache pool = KvCache.create(new KvCacheConfig(2, 2, 4, 1, 400), backend)) {
@@ -97,12 +100,14 @@ class KvCacheModelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void lastWriterKeepsTheSharedBlockAndTheOthersCopyIt(Backend backend) {
         KvCacheConfig config = new KvCacheConfig(2, 1, 2, 4, 16);
         try (KvCache pool = KvCache.create(config, backend)) {
             int p = pool.newSequence();
-            for (int l = 0; l < 2; l++) pool.append(p, l, rows(6, 2, l), rows(6, 2, 10 + l));  // blocks 0, 1 (2 slots)
+            for (int l = 0; l < 2; l++) pool.append(p, l, rows(6, 2, l), rows(6, 2, 10 + l)); // blocks 0, 1 (2 slots)
             int[] kids = pool.fork(p, 2);
             assertEquals(3, pool.refCount(1));
             long version = pool.structureVersion();
@@ -130,7 +135,9 @@ class KvCacheModelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void forkOfAFullBlockSharesItAndWritesGoToANewBlock(Backend backend) {
         try (KvCache pool = KvCache.create(new KvCacheConfig(1, 1, 1, 4, 8), backend)) {
             int p = pool.newSequence();
@@ -159,7 +166,7 @@ class KvCacheModelTest {
         final KvCacheModel model;
         final SplittableRandom rnd;
         int exhausted, copies;
-        boolean lockstep;  // every append writes the same tokens count to every layer, in layer order
+        boolean lockstep; // every append writes the same tokens count to every layer, in layer order
 
         Driver(KvCache pool, long seed) {
             this.pool = pool;
@@ -198,14 +205,18 @@ class KvCacheModelTest {
             } else {
                 List<Integer> pick = new ArrayList<>(ids);
                 Collections.shuffle(pick, new java.util.Random(rnd.nextLong()));
-                int[] batch = pick.subList(0, 1 + rnd.nextInt(pick.size())).stream().mapToInt(Integer::intValue)
+                int[] batch = pick.subList(0, 1 + rnd.nextInt(pick.size())).stream()
+                        .mapToInt(Integer::intValue)
                         .toArray();
                 int row = c.rowFloats();
                 for (int layer : layers()) {
                     float[] k = randomRows(batch.length), v = randomRows(batch.length);
                     tryWrite(() -> pool.appendBatch(batch, layer, k, v), () -> {
                         for (int i = 0; i < batch.length; i++) {
-                            model.append(batch[i], layer, Arrays.copyOfRange(k, i * row, (i + 1) * row),
+                            model.append(
+                                    batch[i],
+                                    layer,
+                                    Arrays.copyOfRange(k, i * row, (i + 1) * row),
                                     Arrays.copyOfRange(v, i * row, (i + 1) * row));
                         }
                     });
@@ -241,8 +252,16 @@ class KvCacheModelTest {
         /** Everything observable about the pool, including the data of every live sequence. */
         String snapshot() {
             StringBuilder sb = new StringBuilder();
-            sb.append(pool.blocksInUse()).append('/').append(pool.freeBlocks()).append('/').append(pool.uniqueTokens())
-                    .append('/').append(pool.liveSequences()).append('/').append(pool.structureVersion()).append('\n');
+            sb.append(pool.blocksInUse())
+                    .append('/')
+                    .append(pool.freeBlocks())
+                    .append('/')
+                    .append(pool.uniqueTokens())
+                    .append('/')
+                    .append(pool.liveSequences())
+                    .append('/')
+                    .append(pool.structureVersion())
+                    .append('\n');
             for (int b = 0; b < c.numBlocks(); b++) sb.append(pool.refCount(b)).append(',');
             for (int id : model.ids()) {
                 sb.append('\n').append(id).append(Arrays.toString(pool.blockTable(id)));

@@ -1,10 +1,5 @@
 package io.github.spo4j.kernels.loss;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Bf16;
-import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.engine.DeviceMemory;
-import io.github.spo4j.kernels.engine.NativeArrays;
 import static io.github.spo4j.kernels.loss.PolicyLossAssertions.assertStatsClose;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static io.github.spo4j.testutil.Close.maxAbs;
@@ -12,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
+import io.github.spo4j.kernels.engine.DeviceMemory;
+import io.github.spo4j.kernels.engine.NativeArrays;
 import io.github.spo4j.testutil.GpuRequirements;
 import io.github.spo4j.testutil.PolicyLossData;
 import java.util.stream.Stream;
@@ -34,8 +34,8 @@ class PolicyLossCudaTest {
     }
 
     static Stream<Arguments> tokenCases() {
-        return PolicyLossConfigs.all().stream().flatMap(c -> Stream.of(0, 1, 99, 111, 4099, 70001)
-                .map(n -> Arguments.of(c, n)));
+        return PolicyLossConfigs.all().stream()
+                .flatMap(c -> Stream.of(0, 1, 99, 111, 4099, 70001).map(n -> Arguments.of(c, n)));
     }
 
     @ParameterizedTest(name = "[{index}] n={1} {0}")
@@ -50,9 +50,15 @@ class PolicyLossCudaTest {
     }
 
     static Stream<Arguments> logitsCases() {
-        return PolicyLossConfigs.few().stream().flatMap(c -> Stream.of(new int[] {0, 7}, new int[] {1, 1},
-                new int[] {99, 111}, new int[] {111, 1000}, new int[] {13, 4099}, new int[] {3, 151_936})
-                .map(nv -> Arguments.of(c, nv[0], nv[1])));
+        return PolicyLossConfigs.few().stream()
+                .flatMap(c -> Stream.of(
+                                new int[] {0, 7},
+                                new int[] {1, 1},
+                                new int[] {99, 111},
+                                new int[] {111, 1000},
+                                new int[] {13, 4099},
+                                new int[] {3, 151_936})
+                        .map(nv -> Arguments.of(c, nv[0], nv[1])));
     }
 
     @ParameterizedTest(name = "[{index}] n={1} V={2} {0}")
@@ -88,9 +94,23 @@ class PolicyLossCudaTest {
         int[] targets = l.targets().clone();
         targets[8] = 17;
         // Java checks these arrays first; the device-side checks are exercised by spo4j_cuda_check.
-        assertThrows(IllegalArgumentException.class, () -> cuda.logits(PolicyLossConfig.spo(), new LogitsBatch(
-                l.seqOffsets(), l.logits(), 17, targets, 0.6f, l.oldLogp(), l.refLogp(), l.advantages(), null), null,
-                null, null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> cuda.logits(
+                        PolicyLossConfig.spo(),
+                        new LogitsBatch(
+                                l.seqOffsets(),
+                                l.logits(),
+                                17,
+                                targets,
+                                0.6f,
+                                l.oldLogp(),
+                                l.refLogp(),
+                                l.advantages(),
+                                null),
+                        null,
+                        null,
+                        null));
         x.logp()[3] = Float.NaN;
         assertThrows(IllegalArgumentException.class, () -> cuda.tokens(PolicyLossConfig.spo(), x, null));
     }
@@ -98,8 +118,10 @@ class PolicyLossCudaTest {
     // ---- tokenLogprobsBackward --------------------------------------------------------------------
 
     static Stream<Arguments> backwardShapes() {
-        return Stream.of(0, 1, 99, 111).flatMap(n -> Stream.of(1, 3, 99, 2049, 5000, 151_936)
-                .filter(v -> (long) n * v <= 2_000_000L).map(v -> Arguments.of(n, v)));
+        return Stream.of(0, 1, 99, 111)
+                .flatMap(n -> Stream.of(1, 3, 99, 2049, 5000, 151_936)
+                        .filter(v -> (long) n * v <= 2_000_000L)
+                        .map(v -> Arguments.of(n, v)));
     }
 
     /** Host arrays (staged to the device), against the CPU kernel, out of place and in place. */
@@ -112,8 +134,12 @@ class PolicyLossCudaTest {
             float[] expected = new float[n * v], actual = new float[n * v];
             cpu.tokenLogprobsBackward(d.logits(), v, d.targets(), temperature, d.gradLogp(), expected);
             cuda.tokenLogprobsBackward(d.logits(), v, d.targets(), temperature, d.gradLogp(), actual);
-            assertAllClose("grad logits T=" + temperature, expected, actual,
-                    1e-5 * maxAbs(d.gradLogp(), 1e-6) / temperature, 2e-4);
+            assertAllClose(
+                    "grad logits T=" + temperature,
+                    expected,
+                    actual,
+                    1e-5 * maxAbs(d.gradLogp(), 1e-6) / temperature,
+                    2e-4);
             float[] inPlace = d.logits().clone();
             cuda.tokenLogprobsBackward(inPlace, v, d.targets(), temperature, d.gradLogp(), inPlace);
             assertArrayEquals(actual, inPlace, "in place must equal out of place");
@@ -124,7 +150,8 @@ class PolicyLossCudaTest {
     @Test
     void tokenLogprobsBackwardBf16InPlaceOnTheDevice() {
         int n = 111, v = 4099;
-        PolicyLossTokenLogprobsTest.Data d = PolicyLossTokenLogprobsTest.Data.of(n, v, 5).bf16();
+        PolicyLossTokenLogprobsTest.Data d =
+                PolicyLossTokenLogprobsTest.Data.of(n, v, 5).bf16();
         short[] raw = new short[n * v];
         for (int i = 0; i < raw.length; i++) raw[i] = Bf16.fromFloat(d.logits()[i]);
         long[] targets = java.util.Arrays.stream(d.targets()).asLongStream().toArray();
@@ -136,22 +163,47 @@ class PolicyLossCudaTest {
                 DeviceMemory glp = DeviceMemory.copyOf(new org.bytedeco.javacpp.FloatPointer(d.gradLogp()), 4L * n);
                 DeviceMemory bad = DeviceMemory.copyOf(new org.bytedeco.javacpp.FloatPointer(nanGrad), 4L * n)) {
             org.bytedeco.javacpp.ShortPointer host = new org.bytedeco.javacpp.ShortPointer(raw.length);
-            assertThrows(IllegalArgumentException.class, () -> cuda.tokenLogprobsBackward(n, v, logits.pointer(),
-                    DType.BF16, tg.pointer(), DType.I64, 0.7f,
-                    NativeArrays.cast(bad.pointer(), org.bytedeco.javacpp.FloatPointer.class), logits.pointer()));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> cuda.tokenLogprobsBackward(
+                            n,
+                            v,
+                            logits.pointer(),
+                            DType.BF16,
+                            tg.pointer(),
+                            DType.I64,
+                            0.7f,
+                            NativeArrays.cast(bad.pointer(), org.bytedeco.javacpp.FloatPointer.class),
+                            logits.pointer()));
             logits.copyTo(host);
             short[] after = new short[raw.length];
             host.get(after);
             assertArrayEquals(raw, after, "in-place logits must survive a rejected call");
 
-            cuda.tokenLogprobsBackward(n, v, logits.pointer(), DType.BF16, tg.pointer(), DType.I64, 0.7f,
-                    NativeArrays.cast(glp.pointer(), org.bytedeco.javacpp.FloatPointer.class), logits.pointer());
+            cuda.tokenLogprobsBackward(
+                    n,
+                    v,
+                    logits.pointer(),
+                    DType.BF16,
+                    tg.pointer(),
+                    DType.I64,
+                    0.7f,
+                    NativeArrays.cast(glp.pointer(), org.bytedeco.javacpp.FloatPointer.class),
+                    logits.pointer());
             logits.copyTo(host);
             host.get(after);
             org.bytedeco.javacpp.ShortPointer onCpu = new org.bytedeco.javacpp.ShortPointer(raw);
-            PolicyLoss.create(Backend.CPU).tokenLogprobsBackward(n, v, onCpu, DType.BF16,
-                    new org.bytedeco.javacpp.LongPointer(targets), DType.I64, 0.7f,
-                    new org.bytedeco.javacpp.FloatPointer(d.gradLogp()), onCpu);
+            PolicyLoss.create(Backend.CPU)
+                    .tokenLogprobsBackward(
+                            n,
+                            v,
+                            onCpu,
+                            DType.BF16,
+                            new org.bytedeco.javacpp.LongPointer(targets),
+                            DType.I64,
+                            0.7f,
+                            new org.bytedeco.javacpp.FloatPointer(d.gradLogp()),
+                            onCpu);
             short[] cpuRaw = new short[raw.length];
             onCpu.get(cpuRaw);
             float[] expected = new float[raw.length], actual = new float[raw.length];

@@ -53,8 +53,8 @@ public final class PolicyLossInputs {
             old[t] = logp[t] + (float) (0.05 * gaussian(rnd));
             ref[t] = logp[t] + (float) (0.05 * gaussian(rnd));
         }
-        return new LogitsBatch(tokens.seqOffsets(), logits, v, targets, temperature, old, ref, tokens.advantages(),
-                tokens.valid());
+        return new LogitsBatch(
+                tokens.seqOffsets(), logits, v, targets, temperature, old, ref, tokens.advantages(), tokens.valid());
     }
 
     private static int[] raggedOffsets(int n, SplittableRandom rnd) {

@@ -1,8 +1,5 @@
 package io.github.spo4j.kernels.loss;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Bf16;
-import io.github.spo4j.kernels.DType;
 import static io.github.spo4j.kernels.loss.PolicyLossAssertions.assertStatsClose;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static io.github.spo4j.testutil.Close.maxAbs;
@@ -10,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.testutil.PolicyLossData;
 import java.util.List;
@@ -39,8 +39,8 @@ class PolicyLossKernelTest {
     }
 
     static Stream<Arguments> tokenCases() {
-        return PolicyLossConfigs.all().stream().flatMap(c -> java.util.Arrays.stream(SIZES).mapToObj(n ->
-                Arguments.of(c, n)));
+        return PolicyLossConfigs.all().stream()
+                .flatMap(c -> java.util.Arrays.stream(SIZES).mapToObj(n -> Arguments.of(c, n)));
     }
 
     @ParameterizedTest(name = "[{index}] n={1} {0}")
@@ -78,8 +78,14 @@ class PolicyLossKernelTest {
 
     static Stream<Arguments> logitsCases() {
         List<PolicyLossConfigs.Case> configs = PolicyLossConfigs.few();
-        return configs.stream().flatMap(c -> Stream.of(new int[] {0, 7}, new int[] {1, 1}, new int[] {99, 111},
-                new int[] {111, 1000}, new int[] {13, 4099}).map(nv -> Arguments.of(c, nv[0], nv[1])));
+        return configs.stream()
+                .flatMap(c -> Stream.of(
+                                new int[] {0, 7},
+                                new int[] {1, 1},
+                                new int[] {99, 111},
+                                new int[] {111, 1000},
+                                new int[] {13, 4099})
+                        .map(nv -> Arguments.of(c, nv[0], nv[1])));
     }
 
     @ParameterizedTest(name = "[{index}] n={1} V={2} {0}")
@@ -102,8 +108,8 @@ class PolicyLossKernelTest {
      */
     private static double gradLogitsAtol(PolicyLossConfig c, LogitsBatch x, float[] logp) {
         float[] dlogp = new float[logp.length];
-        PolicyLossReference.tokens(c, new TokenBatch(x.seqOffsets(), logp, x.oldLogp(), x.refLogp(), x.advantages(),
-                x.valid()), dlogp);
+        PolicyLossReference.tokens(
+                c, new TokenBatch(x.seqOffsets(), logp, x.oldLogp(), x.refLogp(), x.advantages(), x.valid()), dlogp);
         return 1e-6 * maxAbs(dlogp, 1e-9) / x.temperature();
     }
 
@@ -112,8 +118,8 @@ class PolicyLossKernelTest {
         int n = 3, v = 151_936;
         LogitsBatch x = PolicyLossData.logits(n, v, 0.6f, 9, true);
         boolean[] valid = {true, false, true};
-        x = new LogitsBatch(x.seqOffsets(), x.logits(), v, x.targets(), 0.6f, x.oldLogp(), x.refLogp(),
-                x.advantages(), valid);
+        x = new LogitsBatch(
+                x.seqOffsets(), x.logits(), v, x.targets(), 0.6f, x.oldLogp(), x.refLogp(), x.advantages(), valid);
         PolicyLossConfig c = PolicyLossConfig.grpo();
         float[] eg = new float[n * v], ag = new float[n * v], elp = new float[n], alp = new float[n];
         PolicyLossStats e = PolicyLossReference.logits(c, x, eg, elp, null);
@@ -152,15 +158,43 @@ class PolicyLossKernelTest {
         try (PointerScope scope = new PointerScope()) {
             ShortPointer logits = new ShortPointer(bf16);
             ShortPointer grad = new ShortPointer((long) n * v);
-            e = REFERENCE.logits(c, n, v, x.seqOffsets().length - 1, new IntPointer(x.seqOffsets()), logits,
-                    DType.BF16, new LongPointer(targets), DType.I64, 0.6f, new FloatPointer(x.oldLogp()),
-                    new FloatPointer(x.refLogp()), new FloatPointer(x.advantages()), new BytePointer(valid), grad, null,
+            e = REFERENCE.logits(
+                    c,
+                    n,
+                    v,
+                    x.seqOffsets().length - 1,
+                    new IntPointer(x.seqOffsets()),
+                    logits,
+                    DType.BF16,
+                    new LongPointer(targets),
+                    DType.I64,
+                    0.6f,
+                    new FloatPointer(x.oldLogp()),
+                    new FloatPointer(x.refLogp()),
+                    new FloatPointer(x.advantages()),
+                    new BytePointer(valid),
+                    grad,
+                    null,
                     null);
             grad.get(expected);
-            a = cpu.logits(c, n, v, x.seqOffsets().length - 1, new IntPointer(x.seqOffsets()), logits, DType.BF16,
-                    new LongPointer(targets), DType.I64, 0.6f, new FloatPointer(x.oldLogp()),
-                    new FloatPointer(x.refLogp()), new FloatPointer(x.advantages()), new BytePointer(valid), logits,
-                    null, null);
+            a = cpu.logits(
+                    c,
+                    n,
+                    v,
+                    x.seqOffsets().length - 1,
+                    new IntPointer(x.seqOffsets()),
+                    logits,
+                    DType.BF16,
+                    new LongPointer(targets),
+                    DType.I64,
+                    0.6f,
+                    new FloatPointer(x.oldLogp()),
+                    new FloatPointer(x.refLogp()),
+                    new FloatPointer(x.advantages()),
+                    new BytePointer(valid),
+                    logits,
+                    null,
+                    null);
             logits.get(actual);
         }
         assertStatsClose("bf16", e, a);
@@ -176,7 +210,9 @@ class PolicyLossKernelTest {
     void resultsAreBitIdenticalAcrossRunsAndThreadCounts() {
         int n = 300_001;
         TokenBatch x = PolicyLossData.tokens(n, 8, true, true);
-        PolicyLossConfig c = PolicyLossConfig.builder().pgAggregation(Aggregation.SEQ_MEAN_TOKEN_MEAN).build();
+        PolicyLossConfig c = PolicyLossConfig.builder()
+                .pgAggregation(Aggregation.SEQ_MEAN_TOKEN_MEAN)
+                .build();
         int threads = Spo4jNative.spo4j_get_num_threads();
         try {
             float[] g1 = new float[n], g2 = new float[n], g3 = new float[n];
@@ -205,8 +241,8 @@ class PolicyLossKernelTest {
     void fullyMaskedBatchesGiveZeroLossAndZeroGradient() {
         for (int n : new int[] {1, 99, 4099}) {
             TokenBatch x = PolicyLossData.tokens(n, n, true, true);
-            TokenBatch masked = new TokenBatch(x.seqOffsets(), x.logp(), x.oldLogp(), x.refLogp(), x.advantages(),
-                    new boolean[n]);
+            TokenBatch masked =
+                    new TokenBatch(x.seqOffsets(), x.logp(), x.oldLogp(), x.refLogp(), x.advantages(), new boolean[n]);
             float[] grad = new float[n];
             java.util.Arrays.fill(grad, Float.NaN);
             PolicyLossStats s = cpu.tokens(PolicyLossConfig.spo(), masked, grad);
@@ -216,8 +252,10 @@ class PolicyLossKernelTest {
             // All probabilities above rho: masked by the probability mask instead.
             float[] confident = new float[n];
             java.util.Arrays.fill(confident, -0.01f);
-            PolicyLossStats t = cpu.tokens(PolicyLossConfig.spo(), new TokenBatch(x.seqOffsets(), x.logp(), confident,
-                    x.refLogp(), x.advantages(), null), grad);
+            PolicyLossStats t = cpu.tokens(
+                    PolicyLossConfig.spo(),
+                    new TokenBatch(x.seqOffsets(), x.logp(), confident, x.refLogp(), x.advantages(), null),
+                    grad);
             assertEquals(0.0, t.loss());
             assertAllClose("grad", new float[n], grad, 0, 0);
         }

@@ -23,16 +23,30 @@ class PolicyLossReferenceTest {
         return (float) Math.log(x);
     }
 
-    private static PolicyLossStats run(PolicyLossConfig c, int[] offs, float[] logp, float[] old, float[] ref,
-            float[] adv, boolean[] valid, float[] grad) {
+    private static PolicyLossStats run(
+            PolicyLossConfig c,
+            int[] offs,
+            float[] logp,
+            float[] old,
+            float[] ref,
+            float[] adv,
+            boolean[] valid,
+            float[] grad) {
         return PolicyLossReference.tokens(c, new TokenBatch(offs, logp, old, ref, adv, valid), grad);
     }
 
     @Test
     void unclippedTokenHasGradientMinusAdvantageTimesRatio() {
         float[] grad = new float[1];
-        PolicyLossStats s = run(plain().build(), null, new float[] {ln(0.55)}, new float[] {ln(0.5)}, null,
-                new float[] {2f}, null, grad);
+        PolicyLossStats s = run(
+                plain().build(),
+                null,
+                new float[] {ln(0.55)},
+                new float[] {ln(0.5)},
+                null,
+                new float[] {2f},
+                null,
+                grad);
         assertClose("loss", -2.2, s.loss(), 1e-6, 1e-6);
         assertClose("grad", -2.2, grad[0], 1e-6, 1e-6);
         assertClose("mean ratio", 1.1, s.meanRatio(), 1e-6, 1e-6);
@@ -44,8 +58,15 @@ class PolicyLossReferenceTest {
     void clippedTokensHaveNoGradientAndAreCounted() {
         float[] grad = new float[2];
         // r = 1.5 with A = 1 (clipped high), r = 0.5 with A = -1 (clipped low).
-        PolicyLossStats s = run(plain().build(), null, new float[] {ln(0.75), ln(0.25)}, new float[] {ln(0.5),
-            ln(0.5)}, null, new float[] {1f, -1f}, null, grad);
+        PolicyLossStats s = run(
+                plain().build(),
+                null,
+                new float[] {ln(0.75), ln(0.25)},
+                new float[] {ln(0.5), ln(0.5)},
+                null,
+                new float[] {1f, -1f},
+                null,
+                grad);
         assertClose("loss", (-1.2 + 0.8) / 2, s.loss(), 1e-6, 1e-6);
         assertAllClose("grad", new float[] {0f, 0f}, grad, 0, 0);
         assertClose("clip high", 0.5, s.clipFracHigh(), 0, 0);
@@ -56,8 +77,15 @@ class PolicyLossReferenceTest {
     void clipHigherUsesTheUpperEpsilon() {
         float[] grad = new float[1];
         // r = 1.25: clipped at eps 0.2, inside at eps_high 0.28.
-        PolicyLossStats s = run(plain().epsHigh(0.28f).build(), null, new float[] {ln(0.625)}, new float[] {ln(0.5)},
-                null, new float[] {1f}, null, grad);
+        PolicyLossStats s = run(
+                plain().epsHigh(0.28f).build(),
+                null,
+                new float[] {ln(0.625)},
+                new float[] {ln(0.5)},
+                null,
+                new float[] {1f},
+                null,
+                grad);
         assertClose("loss", -1.25, s.loss(), 1e-6, 1e-6);
         assertClose("grad", -1.25, grad[0], 1e-6, 1e-6);
         assertEquals(0, s.clipFracHigh());
@@ -80,8 +108,15 @@ class PolicyLossReferenceTest {
     void probabilityMaskDropsConfidentTokensStrictly() {
         float[] grad = new float[3];
         // p_old = 0.95 and 0.99 are above rho = 0.9: only the p_old = 0.5 token is kept.
-        PolicyLossStats s = run(plain().rho(0.9f).build(), null, new float[] {ln(0.5), ln(0.9), ln(0.99)},
-                new float[] {ln(0.5), ln(0.95), ln(0.99)}, null, new float[] {1f, 1f, 1f}, null, grad);
+        PolicyLossStats s = run(
+                plain().rho(0.9f).build(),
+                null,
+                new float[] {ln(0.5), ln(0.9), ln(0.99)},
+                new float[] {ln(0.5), ln(0.95), ln(0.99)},
+                null,
+                new float[] {1f, 1f, 1f},
+                null,
+                grad);
         assertEquals(1, s.keptTokens());
         assertClose("loss", -1, s.loss(), 1e-6, 1e-6);
         assertAllClose("grad", new float[] {-1f, 0f, 0f}, grad, 1e-7, 1e-6);
@@ -92,8 +127,15 @@ class PolicyLossReferenceTest {
         float[] grad = new float[3];
         float[] old = {ln(0.5), ln(0.5), ln(0.99)};
         // kept advantages 1 and 3: μ = 2, σ² = 2 (Bessel); the masked token's advantage 100 is ignored.
-        PolicyLossStats s = run(plain().rho(0.9f).whiten(true).build(), null, old.clone(), old, null,
-                new float[] {1f, 3f, 100f}, null, grad);
+        PolicyLossStats s = run(
+                plain().rho(0.9f).whiten(true).build(),
+                null,
+                old.clone(),
+                old,
+                null,
+                new float[] {1f, 3f, 100f},
+                null,
+                grad);
         double a = 1 / Math.sqrt(2 + 1e-8);
         assertClose("adv mean", 2, s.advMean(), 1e-12, 0);
         assertClose("adv std", Math.sqrt(2), s.advStd(), 1e-12, 0);
@@ -104,8 +146,15 @@ class PolicyLossReferenceTest {
     @Test
     void aLoneKeptTokenWhitensToZeroNotNaN() {
         float[] grad = new float[1];
-        PolicyLossStats s = run(plain().whiten(true).build(), null, new float[] {ln(0.5)}, new float[] {ln(0.5)}, null,
-                new float[] {7f}, null, grad);
+        PolicyLossStats s = run(
+                plain().whiten(true).build(),
+                null,
+                new float[] {ln(0.5)},
+                new float[] {ln(0.5)},
+                null,
+                new float[] {7f},
+                null,
+                grad);
         assertEquals(0.0, s.loss());
         assertEquals(0f, grad[0]);
     }
@@ -113,8 +162,10 @@ class PolicyLossReferenceTest {
     @Test
     void k3PenaltyIsSummedPerSequenceAndAveragedOverAllSequences() {
         float beta = 0.5f;
-        PolicyLossConfig c = plain().beta(beta).klEstimator(KlEstimator.K3)
-                .klAggregation(Aggregation.SEQ_MEAN_TOKEN_SUM).build();
+        PolicyLossConfig c = plain().beta(beta)
+                .klEstimator(KlEstimator.K3)
+                .klAggregation(Aggregation.SEQ_MEAN_TOKEN_SUM)
+                .build();
         // Sequences: [t0, t1], [] (empty: still counted), [t2]. Every Δ = ref − logp = 0.5.
         float[] logp = {ln(0.5), ln(0.4), ln(0.3)};
         float[] ref = {logp[0] + 0.5f, logp[1] + 0.5f, logp[2] + 0.5f};
@@ -131,12 +182,26 @@ class PolicyLossReferenceTest {
     @Test
     void k1AndK2Estimators() {
         float[] logp = {ln(0.5)}, ref = {ln(0.5) - 0.25f}, grad = new float[1];
-        PolicyLossStats k1 = run(plain().beta(1f).klEstimator(KlEstimator.K1).build(), null, logp, logp.clone(), ref,
-                new float[1], null, grad);
+        PolicyLossStats k1 = run(
+                plain().beta(1f).klEstimator(KlEstimator.K1).build(),
+                null,
+                logp,
+                logp.clone(),
+                ref,
+                new float[1],
+                null,
+                grad);
         assertClose("k1", 0.25, k1.klLoss(), 1e-6, 1e-5);
         assertClose("k1 grad", 1, grad[0], 1e-6, 0);
-        PolicyLossStats k2 = run(plain().beta(1f).klEstimator(KlEstimator.K2).build(), null, logp, logp.clone(), ref,
-                new float[1], null, grad);
+        PolicyLossStats k2 = run(
+                plain().beta(1f).klEstimator(KlEstimator.K2).build(),
+                null,
+                logp,
+                logp.clone(),
+                ref,
+                new float[1],
+                null,
+                grad);
         assertClose("k2", 0.5 * 0.0625, k2.klLoss(), 1e-7, 1e-5);
         assertClose("k2 grad", 0.25, grad[0], 1e-6, 1e-5);
     }
@@ -145,15 +210,29 @@ class PolicyLossReferenceTest {
     void seqMeanTokenMeanAndConstantNorm() {
         float[] old = {ln(0.5), ln(0.5), ln(0.5)};
         float[] adv = {1f, 2f, 3f};
-        int[] offs = {0, 1, 1, 3};  // lengths 1, 0, 2
+        int[] offs = {0, 1, 1, 3}; // lengths 1, 0, 2
         float[] grad = new float[3];
-        PolicyLossStats s = run(plain().pgAggregation(Aggregation.SEQ_MEAN_TOKEN_MEAN).build(), offs, old.clone(), old,
-                null, adv, null, grad);
+        PolicyLossStats s = run(
+                plain().pgAggregation(Aggregation.SEQ_MEAN_TOKEN_MEAN).build(),
+                offs,
+                old.clone(),
+                old,
+                null,
+                adv,
+                null,
+                grad);
         // r = 1: per-token loss −A. Sequence means: −1, (empty: 0), −2.5; mean over 3 sequences.
         assertClose("seq-mean-token-mean", (-1 - 2.5) / 3, s.loss(), 1e-6, 1e-6);
         assertAllClose("grad", new float[] {-1f / 3, -2f / 6, -3f / 6}, grad, 1e-7, 1e-6);
-        PolicyLossStats d = run(plain().pgAggregation(Aggregation.CONSTANT_NORM).pgNorm(10f).build(), offs,
-                old.clone(), old, null, adv, null, grad);
+        PolicyLossStats d = run(
+                plain().pgAggregation(Aggregation.CONSTANT_NORM).pgNorm(10f).build(),
+                offs,
+                old.clone(),
+                old,
+                null,
+                adv,
+                null,
+                grad);
         assertClose("constant norm", -6.0 / 10, d.loss(), 1e-6, 1e-6);
         assertAllClose("grad", new float[] {-0.1f, -0.2f, -0.3f}, grad, 1e-7, 1e-6);
     }
@@ -164,8 +243,10 @@ class PolicyLossReferenceTest {
         boolean[] none = new boolean[99];
         float[] grad = new float[99];
         java.util.Arrays.fill(grad, 42f);
-        PolicyLossStats s = PolicyLossReference.tokens(PolicyLossConfig.spo(), new TokenBatch(x.seqOffsets(), x.logp(),
-                x.oldLogp(), x.refLogp(), x.advantages(), none), grad);
+        PolicyLossStats s = PolicyLossReference.tokens(
+                PolicyLossConfig.spo(),
+                new TokenBatch(x.seqOffsets(), x.logp(), x.oldLogp(), x.refLogp(), x.advantages(), none),
+                grad);
         assertEquals(0.0, s.loss());
         assertEquals(0, s.keptTokens());
         assertAllClose("grad", new float[99], grad, 0, 0);
@@ -175,8 +256,15 @@ class PolicyLossReferenceTest {
     @Test
     void hugeLogRatiosAreClampedAndStopTheGradient() {
         float[] grad = new float[2];
-        PolicyLossStats s = run(plain().eps(0.2f).build(), null, new float[] {-1000f, 0f}, new float[] {0f, -1000f},
-                null, new float[] {-1f, -1f}, null, grad);
+        PolicyLossStats s = run(
+                plain().eps(0.2f).build(),
+                null,
+                new float[] {-1000f, 0f},
+                new float[] {0f, -1000f},
+                null,
+                new float[] {-1f, -1f},
+                null,
+                grad);
         assertTrue(Double.isFinite(s.loss()));
         // r = e^-10 (A < 0: clipped low, loss 0.8) and r = e^10 (A < 0: unclipped, loss e^10, but clamped: no grad).
         assertClose("loss", (0.8 + Math.exp(10)) / 2, s.loss(), 1e-3, 1e-6);
@@ -186,8 +274,15 @@ class PolicyLossReferenceTest {
     @Test
     void batchesWithAHighMeanRatioAreSkipped() {
         float[] grad = new float[1];
-        PolicyLossStats s = run(plain().maxMeanRatio(10f).build(), null, new float[] {0f}, new float[] {-5f}, null,
-                new float[] {1f}, null, grad);
+        PolicyLossStats s = run(
+                plain().maxMeanRatio(10f).build(),
+                null,
+                new float[] {0f},
+                new float[] {-5f},
+                null,
+                new float[] {1f},
+                null,
+                grad);
         assertTrue(s.skipped());
         assertEquals(0.0, s.loss());
         assertEquals(0f, grad[0]);
@@ -209,8 +304,16 @@ class PolicyLossReferenceTest {
     void gradientMatchesFiniteDifferences() {
         for (KlEstimator kl : KlEstimator.values()) {
             for (Aggregation agg : Aggregation.values()) {
-                PolicyLossConfig c = PolicyLossConfig.builder().beta(0.3f).klEstimator(kl).pgAggregation(agg)
-                        .klAggregation(agg).pgNorm(7f).klNorm(7f).dualClipC(3f).maxMeanRatio(0f).build();
+                PolicyLossConfig c = PolicyLossConfig.builder()
+                        .beta(0.3f)
+                        .klEstimator(kl)
+                        .pgAggregation(agg)
+                        .klAggregation(agg)
+                        .pgNorm(7f)
+                        .klNorm(7f)
+                        .dualClipC(3f)
+                        .maxMeanRatio(0f)
+                        .build();
                 Random rnd = new Random(11);
                 int n = 40;
                 TokenBatch x = PolicyLossData.tokens(n, 3 + kl.ordinal(), true, true);
@@ -218,8 +321,9 @@ class PolicyLossReferenceTest {
                 // Keep every log-ratio away from the clip kinks at 1 ± 0.2 (and the clamps), so the loss is
                 // smooth around each point: |log r| < 0.1, or > 0.3 where clipping is active.
                 for (int t = 0; t < n; t++) {
-                    double lr = rnd.nextBoolean() ? 0.18 * (rnd.nextDouble() - 0.5) : Math.signum(rnd.nextGaussian())
-                            * (0.3 + 0.5 * rnd.nextDouble());
+                    double lr = rnd.nextBoolean()
+                            ? 0.18 * (rnd.nextDouble() - 0.5)
+                            : Math.signum(rnd.nextGaussian()) * (0.3 + 0.5 * rnd.nextDouble());
                     logp[t] = (float) (x.oldLogp()[t] + lr);
                 }
                 float[] grad = new float[n];
@@ -266,9 +370,11 @@ class PolicyLossReferenceTest {
         for (int idx : new int[] {0, 13 * 3 + 5}) {
             float saved = logits[idx], h = 1e-3f;
             logits[idx] = saved + h;
-            double up = PolicyLossReference.logits(PolicyLossConfig.spo(), x, null, null, null).loss();
+            double up = PolicyLossReference.logits(PolicyLossConfig.spo(), x, null, null, null)
+                    .loss();
             logits[idx] = saved - h;
-            double down = PolicyLossReference.logits(PolicyLossConfig.spo(), x, null, null, null).loss();
+            double down = PolicyLossReference.logits(PolicyLossConfig.spo(), x, null, null, null)
+                    .loss();
             logits[idx] = saved;
             assertClose("d loss / d logits[" + idx + "]", (up - down) / (2 * h), grad[idx], 1e-5, 2e-3);
         }

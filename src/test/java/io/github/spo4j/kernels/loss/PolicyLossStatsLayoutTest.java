@@ -28,7 +28,8 @@ class PolicyLossStatsLayoutTest {
         byIndex.forEach((i, name) -> {
             // SPO4J_PL_CLIP_FRAC_LOW names clipFracLow; SPO4J_PL_KEPT names keptTokens.
             String stem = name.substring("SPO4J_PL_".length()).replace("_", "").toLowerCase();
-            assertTrue(components[i].getName().toLowerCase().startsWith(stem),
+            assertTrue(
+                    components[i].getName().toLowerCase().startsWith(stem),
                     name + " = " + i + " but component " + i + " is " + components[i].getName());
         });
     }
@@ -52,7 +53,8 @@ class PolicyLossStatsLayoutTest {
     private static Map<Integer, String> statIndices() throws IllegalAccessException {
         Map<Integer, String> byIndex = new TreeMap<>();
         for (Field f : Spo4jNative.class.getFields()) {
-            if (Modifier.isStatic(f.getModifiers()) && f.getName().startsWith("SPO4J_PL_")
+            if (Modifier.isStatic(f.getModifiers())
+                    && f.getName().startsWith("SPO4J_PL_")
                     && !f.getName().equals("SPO4J_PL_NUM_STATS")) {
                 assertEquals(null, byIndex.put(f.getInt(null), f.getName()), "two names for one index");
             }

@@ -1,9 +1,5 @@
 package io.github.spo4j.kernels.loss;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Bf16;
-import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.engine.NativeArrays;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static io.github.spo4j.testutil.Close.maxAbs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -11,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
+import io.github.spo4j.kernels.engine.NativeArrays;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.Arrays;
 import java.util.Random;
@@ -101,8 +101,11 @@ class PolicyLossTokenLogprobsTest {
     // ---- CPU against the reference ----------------------------------------------------------------
 
     static Stream<Arguments> shapes() {
-        return IntStream.of(0, 1, 99, 111).boxed().flatMap(n -> IntStream.of(1, 3, 99, 2049, 5000).boxed()
-                .flatMap(v -> Stream.of(0.7f, 1f, 1.3f).map(t -> Arguments.of(n, v, t))));
+        return IntStream.of(0, 1, 99, 111)
+                .boxed()
+                .flatMap(n -> IntStream.of(1, 3, 99, 2049, 5000)
+                        .boxed()
+                        .flatMap(v -> Stream.of(0.7f, 1f, 1.3f).map(t -> Arguments.of(n, v, t))));
     }
 
     @ParameterizedTest(name = "[{index}] N={0} V={1} T={2}")
@@ -149,11 +152,13 @@ class PolicyLossTokenLogprobsTest {
 
     /** Rows with gradLogp 0 are zeros and are not read: NaN logits and an out-of-range target there are fine. */
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void zeroRowsAreNotRead(Backend backend) {
         Data d = Data.of(9, 17, 5);
         d.gradLogp[4] = 0f;
-        d.targets[4] = -100;  // an ignore index, as padding often carries
+        d.targets[4] = -100; // an ignore index, as padding often carries
         Arrays.fill(d.logits, 4 * 17, 5 * 17, Float.NaN);
         float[] grad = new float[9 * 17];
         Arrays.fill(grad, 42f);
@@ -166,7 +171,9 @@ class PolicyLossTokenLogprobsTest {
 
     /** The zero-copy pointer entry: bf16 logits written in place, int64 targets, on both host backends. */
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void pointerEntryBf16InPlaceWithLongTargets(Backend backend) {
         int n = 111, v = 257;
         Data d = Data.of(n, v, 21).bf16();
@@ -176,8 +183,17 @@ class PolicyLossTokenLogprobsTest {
         long[] targets = Arrays.stream(d.targets).asLongStream().toArray();
         try (PointerScope scope = new PointerScope()) {
             ShortPointer buf = new ShortPointer(raw);
-            PolicyLoss.create(backend).tokenLogprobsBackward(n, v, buf, DType.BF16, new LongPointer(targets), DType.I64,
-                    0.7f, new FloatPointer(d.gradLogp), buf);
+            PolicyLoss.create(backend)
+                    .tokenLogprobsBackward(
+                            n,
+                            v,
+                            buf,
+                            DType.BF16,
+                            new LongPointer(targets),
+                            DType.I64,
+                            0.7f,
+                            new FloatPointer(d.gradLogp),
+                            buf);
             short[] out = new short[n * v];
             buf.get(out);
             float[] actual = new float[n * v];
@@ -189,16 +205,19 @@ class PolicyLossTokenLogprobsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void pointerEntryWithNoTokens(Backend backend) {
         PolicyLoss.create(backend).tokenLogprobsBackward(0, 5, null, DType.F32, null, DType.I32, 1f, null, null);
     }
 
     static Stream<Arguments> tensorCases() {
-        return Stream.of(ScalarType.Float, ScalarType.BFloat16).flatMap(type -> Stream.of(true, false)
-                .flatMap(inPlace -> Stream.of(ScalarType.Int, ScalarType.Long)
-                        .flatMap(tt -> Stream.of(Backend.REFERENCE, Backend.CPU)
-                                .map(b -> Arguments.of(type, inPlace, tt, b)))));
+        return Stream.of(ScalarType.Float, ScalarType.BFloat16)
+                .flatMap(type -> Stream.of(true, false)
+                        .flatMap(inPlace -> Stream.of(ScalarType.Int, ScalarType.Long)
+                                .flatMap(tt -> Stream.of(Backend.REFERENCE, Backend.CPU)
+                                        .map(b -> Arguments.of(type, inPlace, tt, b)))));
     }
 
     /** The tensor entry: f32 and bf16 [B, T, V] logits, int32/int64 targets, in place and out of place. */
@@ -215,11 +234,16 @@ class PolicyLossTokenLogprobsTest {
             Tensor gradLogp = AbstractTensor.create(d.gradLogp, b, t);
             float[] sentinel = new float[n * v];
             Arrays.fill(sentinel, 42f);
-            Tensor grad = inPlace ? logits : AbstractTensor.create(sentinel, b, t, v).to(type);
+            Tensor grad =
+                    inPlace ? logits : AbstractTensor.create(sentinel, b, t, v).to(type);
             PolicyLoss.create(backend).tokenLogprobsBackward(logits, targets, 1.3f, gradLogp, grad);
             float[] actual = read(grad);
             boolean bf16 = type == ScalarType.BFloat16;
-            assertAllClose(type + " grad", expected, actual, (bf16 ? 1e-3 : 1e-5) * maxAbs(expected, 1e-6),
+            assertAllClose(
+                    type + " grad",
+                    expected,
+                    actual,
+                    (bf16 ? 1e-3 : 1e-5) * maxAbs(expected, 1e-6),
                     bf16 ? 1e-2 : 1e-4);
             assertZeroRows(type.toString(), d, actual);
             if (!inPlace) assertArrayEquals(d.logits, read(logits), "logits must be left alone out of place");
@@ -231,7 +255,9 @@ class PolicyLossTokenLogprobsTest {
      * respect to the logits.
      */
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void equalsAutogradOfTheComposedLogprobs(Backend backend) {
         int n = 111, v = 2049;
         float temperature = 0.7f;
@@ -239,7 +265,8 @@ class PolicyLossTokenLogprobsTest {
         try (PointerScope scope = new PointerScope()) {
             Tensor logits = AbstractTensor.create(d.logits, n, v);
             logits.set_requires_grad(true);
-            Tensor targets = AbstractTensor.create(Arrays.stream(d.targets).asLongStream().toArray());
+            Tensor targets = AbstractTensor.create(
+                    Arrays.stream(d.targets).asLongStream().toArray());
             Tensor gradLogp = AbstractTensor.create(d.gradLogp);
             Tensor logp = PolicyLossTorch.logprobs(logits, targets, temperature);
             logp.mul(gradLogp).sum().backward();
@@ -275,8 +302,16 @@ class PolicyLossTokenLogprobsTest {
             Tensor logits = hidden.matmul(w1.t());
             Tensor detached = logits.detach();
             Tensor logp = torch.zeros(n);
-            cpu.tokenLogprobs(n, v, detached.data_ptr(), DType.F32, targets.data_ptr(), DType.I32, temperature,
-                    logp.data_ptr_float(), null);
+            cpu.tokenLogprobs(
+                    n,
+                    v,
+                    detached.data_ptr(),
+                    DType.F32,
+                    targets.data_ptr(),
+                    DType.I32,
+                    temperature,
+                    logp.data_ptr_float(),
+                    null);
             cpu.tokenLogprobsBackward(detached, targets, temperature, gradLogp, detached);
             logits.backward(detached, new BoolOptional(), false, new TensorArrayRefOptional());
             float[] fusedDw = read(w1.grad());
@@ -299,7 +334,9 @@ class PolicyLossTokenLogprobsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void badArraysAreRejectedAndNothingIsWritten(Backend backend) {
         PolicyLoss loss = PolicyLoss.create(backend);
         int n = 11, v = 17;
@@ -315,12 +352,10 @@ class PolicyLossTokenLogprobsTest {
         assertRejected("targets[3]", () -> loss.tokenLogprobsBackward(d.logits, v, badTarget, 1f, d.gradLogp, grad));
         float[] nanLogits = d.logits.clone();
         nanLogits[6 * v + 5] = Float.NaN;
-        assertRejected("logits row 6", () -> loss.tokenLogprobsBackward(nanLogits, v, d.targets, 1f, d.gradLogp,
-                grad));
+        assertRejected("logits row 6", () -> loss.tokenLogprobsBackward(nanLogits, v, d.targets, 1f, d.gradLogp, grad));
         float[] infLogits = d.logits.clone();
         infLogits[8 * v] = Float.NEGATIVE_INFINITY;
-        assertRejected("logits row 8", () -> loss.tokenLogprobsBackward(infLogits, v, d.targets, 1f, d.gradLogp,
-                grad));
+        assertRejected("logits row 8", () -> loss.tokenLogprobsBackward(infLogits, v, d.targets, 1f, d.gradLogp, grad));
         float[] nanGrad = d.gradLogp.clone();
         nanGrad[9] = Float.NaN;
         assertRejected("gradLogp[9]", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, 1f, nanGrad, grad));
@@ -330,19 +365,20 @@ class PolicyLossTokenLogprobsTest {
 
         // In place: a rejected call leaves the logits as they were.
         float[] inPlace = nanLogits.clone();
-        assertRejected("logits row 6", () -> loss.tokenLogprobsBackward(inPlace, v, d.targets, 1f, d.gradLogp,
-                inPlace));
+        assertRejected(
+                "logits row 6", () -> loss.tokenLogprobsBackward(inPlace, v, d.targets, 1f, d.gradLogp, inPlace));
         assertArrayEquals(nanLogits, inPlace, "in-place logits must survive a rejected call");
 
-        assertRejected("gradLogp", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, 1f, new float[n - 1],
-                grad));
-        assertRejected("gradLogits", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, 1f, d.gradLogp,
-                new float[n * v + 1]));
+        assertRejected(
+                "gradLogp", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, 1f, new float[n - 1], grad));
+        assertRejected(
+                "gradLogits",
+                () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, 1f, d.gradLogp, new float[n * v + 1]));
         assertRejected("logits", () -> loss.tokenLogprobsBackward(new float[5], v, d.targets, 1f, d.gradLogp, grad));
         assertRejected("vocab", () -> loss.tokenLogprobsBackward(d.logits, 0, d.targets, 1f, d.gradLogp, grad));
         assertRejected("temperature", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, 0f, d.gradLogp, grad));
-        assertRejected("temperature", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, Float.NaN, d.gradLogp,
-                grad));
+        assertRejected(
+                "temperature", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, Float.NaN, d.gradLogp, grad));
         assertRejected("logits", () -> loss.tokenLogprobsBackward(null, v, d.targets, 1f, d.gradLogp, grad));
         assertRejected("targets", () -> loss.tokenLogprobsBackward(d.logits, v, null, 1f, d.gradLogp, grad));
         assertRejected("gradLogp", () -> loss.tokenLogprobsBackward(d.logits, v, d.targets, 1f, null, grad));
@@ -355,7 +391,9 @@ class PolicyLossTokenLogprobsTest {
      * read-only pass, after the rows before it were read, and the in-place buffer survives (f32 and bf16).
      */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16"})
+    @EnumSource(
+            value = DType.class,
+            names = {"F32", "BF16"})
     void nativeChecksBeforeWritingInPlace(DType dtype) {
         int n = 64, v = 33;
         Data d = Data.of(n, v, 4);
@@ -367,37 +405,88 @@ class PolicyLossTokenLogprobsTest {
                 for (int i = 0; i < raw.length; i++) raw[i] = Bf16.fromFloat(x[i]);
                 return new ShortPointer(raw);
             };
-            Function<Pointer, float[]> download = p ->
-                    NativeArrays.toFloats(p, dtype, (long) n * v);
+            Function<Pointer, float[]> download = p -> NativeArrays.toFloats(p, dtype, (long) n * v);
 
             int[] badTarget = d.targets.clone();
-            badTarget[n - 1] = 1000;  // the last row: found only after every other row was read
+            badTarget[n - 1] = 1000; // the last row: found only after every other row was read
             Pointer buf = upload.apply(d.logits);
             float[] before = download.apply(buf);
-            assertRejected("targets[" + (n - 1) + "]", () -> cpu.tokenLogprobsBackward(n, v, buf, dtype,
-                    new IntPointer(badTarget), DType.I32, 1f, new FloatPointer(d.gradLogp), buf));
+            assertRejected(
+                    "targets[" + (n - 1) + "]",
+                    () -> cpu.tokenLogprobsBackward(
+                            n,
+                            v,
+                            buf,
+                            dtype,
+                            new IntPointer(badTarget),
+                            DType.I32,
+                            1f,
+                            new FloatPointer(d.gradLogp),
+                            buf));
             assertArrayEquals(before, download.apply(buf), "in-place logits must survive a rejected call");
 
             float[] nanLogits = d.logits.clone();
             nanLogits[(n - 1) * v + 7] = Float.NaN;
             Pointer nanBuf = upload.apply(nanLogits);
             float[] nanBefore = download.apply(nanBuf);
-            assertRejected("logits row " + (n - 1), () -> cpu.tokenLogprobsBackward(n, v, nanBuf, dtype,
-                    new IntPointer(d.targets), DType.I32, 1f, new FloatPointer(d.gradLogp), nanBuf));
+            assertRejected(
+                    "logits row " + (n - 1),
+                    () -> cpu.tokenLogprobsBackward(
+                            n,
+                            v,
+                            nanBuf,
+                            dtype,
+                            new IntPointer(d.targets),
+                            DType.I32,
+                            1f,
+                            new FloatPointer(d.gradLogp),
+                            nanBuf));
             assertArrayEquals(nanBefore, download.apply(nanBuf), "in-place logits must survive a rejected call");
 
             float[] nanGrad = d.gradLogp.clone();
             nanGrad[n - 1] = Float.NaN;
-            assertRejected("gradLogp[" + (n - 1) + "]", () -> cpu.tokenLogprobsBackward(n, v, buf, dtype,
-                    new IntPointer(d.targets), DType.I32, 1f, new FloatPointer(nanGrad), buf));
+            assertRejected(
+                    "gradLogp[" + (n - 1) + "]",
+                    () -> cpu.tokenLogprobsBackward(
+                            n,
+                            v,
+                            buf,
+                            dtype,
+                            new IntPointer(d.targets),
+                            DType.I32,
+                            1f,
+                            new FloatPointer(nanGrad),
+                            buf));
             assertArrayEquals(before, download.apply(buf), "in-place logits must survive a rejected call");
 
-            assertRejected("gradLogits", () -> cpu.tokenLogprobsBackward(n, v, buf, dtype, new IntPointer(d.targets),
-                    DType.I32, 1f, new FloatPointer(d.gradLogp), null));
-            assertRejected("gradLogp", () -> cpu.tokenLogprobsBackward(n, v, buf, dtype, new IntPointer(d.targets),
-                    DType.I32, 1f, new FloatPointer(3), buf));
-            assertRejected("logitsDtype", () -> cpu.tokenLogprobsBackward(n, v, buf, DType.I32,
-                    new IntPointer(d.targets), DType.I32, 1f, new FloatPointer(d.gradLogp), buf));
+            assertRejected(
+                    "gradLogits",
+                    () -> cpu.tokenLogprobsBackward(
+                            n,
+                            v,
+                            buf,
+                            dtype,
+                            new IntPointer(d.targets),
+                            DType.I32,
+                            1f,
+                            new FloatPointer(d.gradLogp),
+                            null));
+            assertRejected(
+                    "gradLogp",
+                    () -> cpu.tokenLogprobsBackward(
+                            n, v, buf, dtype, new IntPointer(d.targets), DType.I32, 1f, new FloatPointer(3), buf));
+            assertRejected(
+                    "logitsDtype",
+                    () -> cpu.tokenLogprobsBackward(
+                            n,
+                            v,
+                            buf,
+                            DType.I32,
+                            new IntPointer(d.targets),
+                            DType.I32,
+                            1f,
+                            new FloatPointer(d.gradLogp),
+                            buf));
             assertRejected("n", () -> cpu.tokenLogprobsBackward(-1, v, null, dtype, null, DType.I32, 1f, null, null));
             assertArrayEquals(before, download.apply(buf), "in-place logits must survive a rejected call");
         }
@@ -412,21 +501,26 @@ class PolicyLossTokenLogprobsTest {
             Tensor targets = AbstractTensor.create(d.targets);
             Tensor gradLogp = AbstractTensor.create(d.gradLogp);
             Tensor grad = torch.zeros(n, v);
-            assertRejected("gradLogits", () -> cpu.tokenLogprobsBackward(logits.to(ScalarType.BFloat16), targets, 1f,
-                    gradLogp, grad));
-            assertRejected("gradLogits", () -> cpu.tokenLogprobsBackward(logits, targets, 1f, gradLogp,
-                    torch.zeros(n, v + 1)));
-            assertRejected("gradLogits", () -> cpu.tokenLogprobsBackward(logits, targets, 1f, gradLogp,
-                    torch.zeros(v, n).t()));  // not contiguous
+            assertRejected(
+                    "gradLogits",
+                    () -> cpu.tokenLogprobsBackward(logits.to(ScalarType.BFloat16), targets, 1f, gradLogp, grad));
+            assertRejected(
+                    "gradLogits",
+                    () -> cpu.tokenLogprobsBackward(logits, targets, 1f, gradLogp, torch.zeros(n, v + 1)));
+            assertRejected(
+                    "gradLogits",
+                    () -> cpu.tokenLogprobsBackward(
+                            logits, targets, 1f, gradLogp, torch.zeros(v, n).t())); // not contiguous
             assertRejected("gradLogits", () -> cpu.tokenLogprobsBackward(logits, targets, 1f, gradLogp, null));
-            assertRejected("gradLogp", () -> cpu.tokenLogprobsBackward(logits, targets, 1f,
-                    gradLogp.to(ScalarType.Double), grad));
-            assertRejected("gradLogp", () -> cpu.tokenLogprobsBackward(logits, targets, 1f, torch.zeros(n + 1),
-                    grad));
-            assertRejected("targets", () -> cpu.tokenLogprobsBackward(logits, targets.to(ScalarType.Float), 1f,
-                    gradLogp, grad));
-            assertRejected("logits", () -> cpu.tokenLogprobsBackward(logits.to(ScalarType.Half), targets, 1f,
-                    gradLogp, grad));
+            assertRejected(
+                    "gradLogp",
+                    () -> cpu.tokenLogprobsBackward(logits, targets, 1f, gradLogp.to(ScalarType.Double), grad));
+            assertRejected("gradLogp", () -> cpu.tokenLogprobsBackward(logits, targets, 1f, torch.zeros(n + 1), grad));
+            assertRejected(
+                    "targets",
+                    () -> cpu.tokenLogprobsBackward(logits, targets.to(ScalarType.Float), 1f, gradLogp, grad));
+            assertRejected(
+                    "logits", () -> cpu.tokenLogprobsBackward(logits.to(ScalarType.Half), targets, 1f, gradLogp, grad));
             float[] nan = d.gradLogp.clone();
             nan[2] = Float.NaN;
             Tensor nanGrad = AbstractTensor.create(nan);

@@ -45,7 +45,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>A test fixture: it lives in the library's tests, not in its jar, and reaches the benchmarks through the
  * library's test jar.
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class PolicyLossTorch {
     private PolicyLossTorch() {}
 
@@ -61,8 +61,14 @@ public final class PolicyLossTorch {
      * @param valid      bool (or uint8), N elements, or null for all valid
      * @return a float32 scalar tensor
      */
-    public static Tensor loss(PolicyLossConfig config, Tensor seqOffsets, Tensor logp, Tensor oldLogp,
-            Tensor refLogp, Tensor advantages, Tensor valid) {
+    public static Tensor loss(
+            PolicyLossConfig config,
+            Tensor seqOffsets,
+            Tensor logp,
+            Tensor oldLogp,
+            Tensor refLogp,
+            Tensor advantages,
+            Tensor valid) {
         Checks.notNull(logp, "logp");
         Checks.notNull(oldLogp, "oldLogp");
         Checks.notNull(advantages, "advantages");
@@ -76,10 +82,15 @@ public final class PolicyLossTorch {
         PointerScope outer = PointerScope.getInnerScope();
         Tensor loss;
         try (PointerScope scope = new PointerScope()) {
-            loss = compose(config, seqOffsets, logp.reshape(-1), oldLogp.reshape(-1),
-                    refLogp == null ? null : refLogp.reshape(-1), advantages.reshape(-1),
+            loss = compose(
+                    config,
+                    seqOffsets,
+                    logp.reshape(-1),
+                    oldLogp.reshape(-1),
+                    refLogp == null ? null : refLogp.reshape(-1),
+                    advantages.reshape(-1),
                     valid == null ? null : valid.reshape(-1));
-            loss.retainReference();  // outlives this scope's close
+            loss.retainReference(); // outlives this scope's close
         }
         return handOver(loss, outer);
     }
@@ -93,8 +104,16 @@ public final class PolicyLossTorch {
      * @param temperature T &gt; 0
      * @see #loss for the other arguments
      */
-    public static Tensor lossFromLogits(PolicyLossConfig config, Tensor seqOffsets, Tensor logits, Tensor targets,
-            float temperature, Tensor oldLogp, Tensor refLogp, Tensor advantages, Tensor valid) {
+    public static Tensor lossFromLogits(
+            PolicyLossConfig config,
+            Tensor seqOffsets,
+            Tensor logits,
+            Tensor targets,
+            float temperature,
+            Tensor oldLogp,
+            Tensor refLogp,
+            Tensor advantages,
+            Tensor valid) {
         Checks.notNull(logits, "logits");
         Checks.notNull(targets, "targets");
         Checks.temperature(temperature);
@@ -110,7 +129,7 @@ public final class PolicyLossTorch {
             if (valid != null) tg = torch.where(asBool(valid.reshape(-1)), tg, new Scalar(0L));
             Tensor logp = logprobs(logits, tg, temperature);
             loss = loss(config, seqOffsets, logp, oldLogp, refLogp, advantages, valid);
-            loss.retainReference();  // outlives this scope's close
+            loss.retainReference(); // outlives this scope's close
         }
         return handOver(loss, outer);
     }
@@ -138,8 +157,8 @@ public final class PolicyLossTorch {
      */
     public static Tensor sequenceIds(Tensor seqOffsets, long n, Tensor like) {
         if (seqOffsets == null) return like.new_zeros(new long[] {n}, new TensorOptions(ScalarType.Long));
-        Checks.require(seqOffsets.dim() == 1 && seqOffsets.numel() >= 1,
-                "seqOffsets must be 1-D with B+1 >= 1 entries");
+        Checks.require(
+                seqOffsets.dim() == 1 && seqOffsets.numel() >= 1, "seqOffsets must be 1-D with B+1 >= 1 entries");
         long b = seqOffsets.numel() - 1;
         Tensor offs = seqOffsets.to(ScalarType.Long);
         Checks.require(offs.select(0, 0).item_long() == 0, "seqOffsets[0] must be 0");
@@ -151,15 +170,20 @@ public final class PolicyLossTorch {
 
     // ---- the loss, step by step (all tensors 1-D [N]) ----------------------------------------------
 
-    private static Tensor compose(PolicyLossConfig c, Tensor seqOffsets, Tensor logp, Tensor oldLogp, Tensor refLogp,
-            Tensor advantages, Tensor valid) {
+    private static Tensor compose(
+            PolicyLossConfig c,
+            Tensor seqOffsets,
+            Tensor logp,
+            Tensor oldLogp,
+            Tensor refLogp,
+            Tensor advantages,
+            Tensor valid) {
         long n = logp.numel();
         long b = seqOffsets == null ? 1 : seqOffsets.numel() - 1;
         Tensor seqIds = sequenceIds(seqOffsets, n, logp);
 
         // kept = valid ∧ (ρ = 1 ∨ oldLogp < log ρ); compared in double, as the kernels do.
-        Tensor kept = valid == null ? logp.new_ones(new long[] {n}, new TensorOptions(ScalarType.Bool))
-                : asBool(valid);
+        Tensor kept = valid == null ? logp.new_ones(new long[] {n}, new TensorOptions(ScalarType.Bool)) : asBool(valid);
         if (c.rho() < 1f) kept = kept.logical_and(oldLogp.to(ScalarType.Double).lt(new Scalar(Math.log(c.rho()))));
         Tensor numKept = kept.sum().to(ScalarType.Float);
 
@@ -174,12 +198,14 @@ public final class PolicyLossTorch {
         if (c.whiten()) {
             Tensor mean = adv.sum().div(numKept.clamp_min(new Scalar(1f)));
             Tensor centered = masked(kept, adv.sub(mean));
-            Tensor variance = centered.square().sum().div(numKept.sub(new Scalar(1f)).clamp_min(new Scalar(1f)));
+            Tensor variance =
+                    centered.square().sum().div(numKept.sub(new Scalar(1f)).clamp_min(new Scalar(1f)));
             adv = centered.div(variance.add(new Scalar(c.whitenEps())).sqrt());
         }
 
         // r = exp(clamp(logp − oldLogp, ±C));  pg = max(−Â r, −Â clip(r, 1 − ε_low, 1 + ε_high)).
-        Tensor ratio = clamp(logp.sub(oldLogp), -c.logRatioClamp(), c.logRatioClamp()).exp();
+        Tensor ratio =
+                clamp(logp.sub(oldLogp), -c.logRatioClamp(), c.logRatioClamp()).exp();
         Tensor negAdv = adv.neg();
         Tensor pg = torch.maximum(negAdv.mul(ratio), negAdv.mul(clamp(ratio, 1f - c.epsLow(), 1f + c.epsHigh())));
         // Dual clip: for Â < 0 the loss is at most −Â·c.
@@ -202,7 +228,8 @@ public final class PolicyLossTorch {
 
         // Skip: a batch whose kept tokens' mean ratio exceeds the threshold contributes loss·0.
         if (c.maxMeanRatio() > 0f) {
-            double ratioSum = masked(kept, ratio.detach()).sum(new ScalarTypeOptional(ScalarType.Double))
+            double ratioSum = masked(kept, ratio.detach())
+                    .sum(new ScalarTypeOptional(ScalarType.Double))
                     .item_double();
             double keptCount = numKept.item_double();
             double meanRatio = keptCount > 0 ? ratioSum / keptCount : 0;
@@ -214,15 +241,15 @@ public final class PolicyLossTorch {
     /** Gives a tensor retained past its scope to the caller's scope, which then alone owns it. */
     private static Tensor handOver(Tensor t, PointerScope outer) {
         if (outer != null) {
-            outer.attach(t);       // the outer scope's reference
-            t.releaseReference();  // drop ours
+            outer.attach(t); // the outer scope's reference
+            t.releaseReference(); // drop ours
         }
-        return t;                  // without an outer scope, the garbage collector frees it
+        return t; // without an outer scope, the garbage collector frees it
     }
 
     /** Reduces per-token terms of kept tokens to a scalar; seq-mean modes average over all B sequences. */
-    private static Tensor aggregate(Tensor perToken, Tensor kept, Tensor numKept, Tensor seqIds, long b,
-            Aggregation mode, float norm) {
+    private static Tensor aggregate(
+            Tensor perToken, Tensor kept, Tensor numKept, Tensor seqIds, long b, Aggregation mode, float norm) {
         Tensor x = masked(kept, perToken);
         Scalar numSeqs = new Scalar((float) Math.max(b, 1));
         return switch (mode) {
@@ -230,7 +257,10 @@ public final class PolicyLossTorch {
             case SEQ_MEAN_TOKEN_SUM -> perSequenceSum(x, seqIds, b).sum().div(numSeqs);
             case SEQ_MEAN_TOKEN_MEAN -> {
                 Tensor seqKept = perSequenceSum(kept.to(ScalarType.Float), seqIds, b);
-                yield perSequenceSum(x, seqIds, b).div(seqKept.clamp_min(new Scalar(1f))).sum().div(numSeqs);
+                yield perSequenceSum(x, seqIds, b)
+                        .div(seqKept.clamp_min(new Scalar(1f)))
+                        .sum()
+                        .div(numSeqs);
             }
             case CONSTANT_NORM -> x.sum().div(new Scalar(norm));
         };

@@ -2,8 +2,8 @@ package io.github.spo4j.kernels.nativebind;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.github.spo4j.kernels.NativeCpu;
 import io.github.spo4j.kernels.DType;
+import io.github.spo4j.kernels.NativeCpu;
 import io.github.spo4j.kernels.loss.Aggregation;
 import io.github.spo4j.kernels.loss.KlEstimator;
 import io.github.spo4j.kernels.tree.TreeAdvantageMode;
@@ -54,7 +54,9 @@ class NativeContractTest {
         Map<String, Integer> constants = new TreeMap<>();
         for (Field f : Spo4jNative.class.getFields()) {
             int m = f.getModifiers();
-            if (Modifier.isStatic(m) && Modifier.isFinal(m) && f.getType() == int.class
+            if (Modifier.isStatic(m)
+                    && Modifier.isFinal(m)
+                    && f.getType() == int.class
                     && f.getName().startsWith(prefix)) {
                 constants.put(f.getName(), f.getInt(null));
             }

@@ -1,13 +1,13 @@
 package io.github.spo4j.kernels.sampler;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Bf16;
-import io.github.spo4j.kernels.DType;
-import io.github.spo4j.kernels.engine.DeviceMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
+import io.github.spo4j.kernels.engine.DeviceMemory;
 import io.github.spo4j.testutil.GpuRequirements;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -46,8 +46,8 @@ class SamplerCudaTest {
         long[] ids = SamplerData.seqIds(b, seed);
         int[] pos = SamplerData.positions(b, seed);
         for (SamplerConfig c : SamplerData.configs(seed)) {
-            SamplerKernelTest.assertSame(c + " B=" + b + " V=" + v, cpu.sample(c, logits, v, ids, pos),
-                    cuda.sample(c, logits, v, ids, pos));
+            SamplerKernelTest.assertSame(
+                    c + " B=" + b + " V=" + v, cpu.sample(c, logits, v, ids, pos), cuda.sample(c, logits, v, ids, pos));
         }
     }
 
@@ -62,8 +62,8 @@ class SamplerCudaTest {
             for (float p : new float[] {0.5f, 0.95f, 0.999999f, 1f}) {
                 for (int k : new int[] {0, 50, 7000}) {
                     SamplerConfig c = SamplerConfig.of(11).withTopP(p).withTopK(k);
-                    SamplerKernelTest.assertSame(c + " V=" + v, cpu.sample(c, logits, v, ids, pos),
-                            cuda.sample(c, logits, v, ids, pos));
+                    SamplerKernelTest.assertSame(
+                            c + " V=" + v, cpu.sample(c, logits, v, ids, pos), cuda.sample(c, logits, v, ids, pos));
                 }
             }
         }
@@ -81,15 +81,31 @@ class SamplerCudaTest {
         try (PointerScope scope = new PointerScope()) {
             IntPointer hostTok = new IntPointer(b);
             FloatPointer hostLp = new FloatPointer(b);
-            cpu.sample(c, b, v, new ShortPointer(raw), DType.BF16, new LongPointer(ids), new IntPointer(pos), hostTok,
+            cpu.sample(
+                    c,
+                    b,
+                    v,
+                    new ShortPointer(raw),
+                    DType.BF16,
+                    new LongPointer(ids),
+                    new IntPointer(pos),
+                    hostTok,
                     hostLp);
             try (DeviceMemory dl = DeviceMemory.copyOf(new ShortPointer(raw), 2L * raw.length);
                     DeviceMemory di = DeviceMemory.copyOf(new LongPointer(ids), 8L * b);
                     DeviceMemory dp = DeviceMemory.copyOf(new IntPointer(pos), 4L * b);
                     DeviceMemory dt = DeviceMemory.allocate(4L * b);
                     DeviceMemory dlp = DeviceMemory.allocate(4L * b)) {
-                cuda.sample(c, b, v, dl.pointer(), DType.BF16, new LongPointer(di.pointer()),
-                        new IntPointer(dp.pointer()), new IntPointer(dt.pointer()), new FloatPointer(dlp.pointer()));
+                cuda.sample(
+                        c,
+                        b,
+                        v,
+                        dl.pointer(),
+                        DType.BF16,
+                        new LongPointer(di.pointer()),
+                        new IntPointer(dp.pointer()),
+                        new IntPointer(dt.pointer()),
+                        new FloatPointer(dlp.pointer()));
                 IntPointer tok = new IntPointer(b);
                 FloatPointer lp = new FloatPointer(b);
                 dt.copyTo(tok);
@@ -100,8 +116,8 @@ class SamplerCudaTest {
                 tok.get(got);
                 hostLp.get(expectedLp);
                 lp.get(gotLp);
-                SamplerKernelTest.assertSame("bf16 device pointers", new SampleResult(expected, expectedLp),
-                        new SampleResult(got, gotLp));
+                SamplerKernelTest.assertSame(
+                        "bf16 device pointers", new SampleResult(expected, expectedLp), new SampleResult(got, gotLp));
             }
         }
     }
@@ -113,7 +129,9 @@ class SamplerCudaTest {
         long[] ids = SamplerData.seqIds(b, 2);
         int[] pos = SamplerData.positions(b, 2);
         SamplerConfig c = SamplerConfig.of(8).withTopP(0.95f);
-        assertArrayEquals(cuda.sample(c, logits, v, ids, pos).tokens(), cuda.sample(c, logits, v, ids, pos).tokens());
+        assertArrayEquals(
+                cuda.sample(c, logits, v, ids, pos).tokens(),
+                cuda.sample(c, logits, v, ids, pos).tokens());
     }
 
     @Test
@@ -124,17 +142,36 @@ class SamplerCudaTest {
         logits[3 * v + 1] = Float.POSITIVE_INFINITY;
         SamplerConfig c = SamplerConfig.of(1);
         try (PointerScope scope = new PointerScope()) {
-            String cpuMessage = assertThrows(IllegalArgumentException.class, () -> cpu.sample(c, b, v,
-                    new FloatPointer(logits), DType.F32, new LongPointer(b), new IntPointer(b), new IntPointer(b),
-                    null)).getMessage();
+            String cpuMessage = assertThrows(
+                            IllegalArgumentException.class,
+                            () -> cpu.sample(
+                                    c,
+                                    b,
+                                    v,
+                                    new FloatPointer(logits),
+                                    DType.F32,
+                                    new LongPointer(b),
+                                    new IntPointer(b),
+                                    new IntPointer(b),
+                                    null))
+                    .getMessage();
             int[] sentinel = {-7, -7, -7, -7};
             try (DeviceMemory dl = DeviceMemory.copyOf(new FloatPointer(logits), 4L * logits.length);
                     DeviceMemory di = DeviceMemory.copyOf(new LongPointer(b), 8L * b);
                     DeviceMemory dp = DeviceMemory.copyOf(new IntPointer(b), 4L * b);
                     DeviceMemory dt = DeviceMemory.copyOf(new IntPointer(sentinel), 4L * b)) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cuda.sample(c, b, v,
-                        dl.pointer(), DType.F32, new LongPointer(di.pointer()), new IntPointer(dp.pointer()),
-                        new IntPointer(dt.pointer()), null));
+                IllegalArgumentException e = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> cuda.sample(
+                                c,
+                                b,
+                                v,
+                                dl.pointer(),
+                                DType.F32,
+                                new LongPointer(di.pointer()),
+                                new IntPointer(dp.pointer()),
+                                new IntPointer(dt.pointer()),
+                                null));
                 assertEquals(cpuMessage, e.getMessage());
                 IntPointer back = new IntPointer(b);
                 dt.copyTo(back);

@@ -63,6 +63,7 @@ final class SamplerData {
             base.withTopP(0.3f).withTemperature(1.3f),
             base.withTopK(40).withTopP(0.95f).withTemperature(0.8f),
             base.withGreedy(true),
-            base.withGreedy(true).withTemperature(0.5f)};
+            base.withGreedy(true).withTemperature(0.5f)
+        };
     }
 }

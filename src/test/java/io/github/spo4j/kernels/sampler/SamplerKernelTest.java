@@ -1,12 +1,12 @@
 package io.github.spo4j.kernels.sampler;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Bf16;
-import io.github.spo4j.kernels.DType;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.Bf16;
+import io.github.spo4j.kernels.DType;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,8 +75,17 @@ class SamplerKernelTest {
                 try (PointerScope scope = new PointerScope()) {
                     IntPointer tokens = new IntPointer(b);
                     FloatPointer lp = new FloatPointer(b);
-                    Sampler.create(backend).sample(c, b, v, new ShortPointer(raw), DType.BF16, new LongPointer(ids),
-                            new IntPointer(pos), tokens, lp);
+                    Sampler.create(backend)
+                            .sample(
+                                    c,
+                                    b,
+                                    v,
+                                    new ShortPointer(raw),
+                                    DType.BF16,
+                                    new LongPointer(ids),
+                                    new IntPointer(pos),
+                                    tokens,
+                                    lp);
                     int[] t = new int[b];
                     float[] l = new float[b];
                     tokens.get(t);
@@ -118,7 +127,9 @@ class SamplerKernelTest {
         for (float p : new float[] {0.5f, 0.99f, 0.999999f}) {
             for (int k : new int[] {0, 7000}) {
                 SamplerConfig c = SamplerConfig.of(11).withTopP(p).withTopK(k);
-                assertSame(c.toString(), SamplerReference.sample(c, logits, v, ids, pos),
+                assertSame(
+                        c.toString(),
+                        SamplerReference.sample(c, logits, v, ids, pos),
                         cpu.sample(c, logits, v, ids, pos));
             }
         }
@@ -132,8 +143,11 @@ class SamplerKernelTest {
         for (int i = 0; i < logits.length; i++) logits[i] = i % v % 10 == 3 ? (float) Math.cos(i) : -1e30f;
         long[] ids = SamplerData.seqIds(b, 1);
         int[] pos = SamplerData.positions(b, 1);
-        for (SamplerConfig c : new SamplerConfig[] {SamplerConfig.of(2).withTopK(40),
-            SamplerConfig.of(2).withTopK(40).withTopP(0.7f), SamplerConfig.of(2).withTopK(5).withTopP(0.9f)}) {
+        for (SamplerConfig c : new SamplerConfig[] {
+            SamplerConfig.of(2).withTopK(40),
+            SamplerConfig.of(2).withTopK(40).withTopP(0.7f),
+            SamplerConfig.of(2).withTopK(5).withTopP(0.9f)
+        }) {
             SampleResult expected = SamplerReference.sample(c, logits, v, ids, pos);
             for (int t : expected.tokens()) assertEquals(3, t % 10, c + " drew a zero-mass token");
             assertSame(c.toString(), expected, cpu.sample(c, logits, v, ids, pos));

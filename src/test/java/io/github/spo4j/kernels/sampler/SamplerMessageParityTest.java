@@ -43,10 +43,14 @@ class SamplerMessageParityTest {
     /** A config with one bad field, and the same values as the C entry takes them. */
     static Stream<Arguments> badConfigs() {
         return Stream.of(
-                Arguments.of("temperature 0", 0f, 0, 1f), Arguments.of("temperature -1", -1f, 0, 1f),
-                Arguments.of("temperature NaN", NAN, 0, 1f), Arguments.of("temperature inf", INF, 0, 1f),
-                Arguments.of("topK -1", 1f, -1, 1f), Arguments.of("topP 0", 1f, 0, 0f),
-                Arguments.of("topP 1.01", 1f, 0, 1.01f), Arguments.of("topP NaN", 1f, 0, NAN),
+                Arguments.of("temperature 0", 0f, 0, 1f),
+                Arguments.of("temperature -1", -1f, 0, 1f),
+                Arguments.of("temperature NaN", NAN, 0, 1f),
+                Arguments.of("temperature inf", INF, 0, 1f),
+                Arguments.of("topK -1", 1f, -1, 1f),
+                Arguments.of("topP 0", 1f, 0, 0f),
+                Arguments.of("topP 1.01", 1f, 0, 1.01f),
+                Arguments.of("topP NaN", 1f, 0, NAN),
                 Arguments.of("topP -0.5", 1f, 0, -0.5f));
     }
 
@@ -54,9 +58,24 @@ class SamplerMessageParityTest {
     @MethodSource("badConfigs")
     void config(String name, float temperature, int topK, float topP) {
         Supplier<SamplerConfig> make = () -> new SamplerConfig(temperature, topK, topP, false, 1L);
-        assertSameMessage(make::get, () -> Spo4jNative.spo4j_sampler_sample(CPU, 1, 3, new FloatPointer(3),
-                DType.F32.code, new LongPointer(1), new IntPointer(1), temperature, topK, topP, 0, 1L,
-                new IntPointer(1), null, null));
+        assertSameMessage(
+                make::get,
+                () -> Spo4jNative.spo4j_sampler_sample(
+                        CPU,
+                        1,
+                        3,
+                        new FloatPointer(3),
+                        DType.F32.code,
+                        new LongPointer(1),
+                        new IntPointer(1),
+                        temperature,
+                        topK,
+                        topP,
+                        0,
+                        1L,
+                        new IntPointer(1),
+                        null,
+                        null));
     }
 
     @Test
@@ -75,12 +94,13 @@ class SamplerMessageParityTest {
         call(2, 3, logits, DType.F32, ids, positions, null);
     }
 
-    private void call(long b, long vocab, Pointer logits, DType dtype, LongPointer ids, IntPointer positions,
-            IntPointer tokens) {
+    private void call(
+            long b, long vocab, Pointer logits, DType dtype, LongPointer ids, IntPointer positions, IntPointer tokens) {
         SamplerConfig config = SamplerConfig.of(1);
-        assertSameMessage(() -> cpu.sample(config, b, vocab, logits, dtype, ids, positions, tokens, null),
-                () -> Spo4jNative.spo4j_sampler_sample(CPU, b, vocab, logits, dtype.code, ids, positions, 1f, 0, 1f, 0,
-                        1L, tokens, null, null));
+        assertSameMessage(
+                () -> cpu.sample(config, b, vocab, logits, dtype, ids, positions, tokens, null),
+                () -> Spo4jNative.spo4j_sampler_sample(
+                        CPU, b, vocab, logits, dtype.code, ids, positions, 1f, 0, 1f, 0, 1L, tokens, null, null));
     }
 
     @Test
@@ -94,9 +114,23 @@ class SamplerMessageParityTest {
         SamplerConfig config = SamplerConfig.of(1).withTemperature(temperature);
         long[] ids = {3, 4};
         int[] positions = {0, 1};
-        assertSameMessage(() -> cpu.sample(config, logits, 3, ids, positions),
-                () -> Spo4jNative.spo4j_sampler_sample(CPU, 2, 3, new FloatPointer(logits), DType.F32.code,
-                        new LongPointer(ids), new IntPointer(positions), temperature, 0, 1f, 0, 1L, new IntPointer(2),
-                        null, null));
+        assertSameMessage(
+                () -> cpu.sample(config, logits, 3, ids, positions),
+                () -> Spo4jNative.spo4j_sampler_sample(
+                        CPU,
+                        2,
+                        3,
+                        new FloatPointer(logits),
+                        DType.F32.code,
+                        new LongPointer(ids),
+                        new IntPointer(positions),
+                        temperature,
+                        0,
+                        1f,
+                        0,
+                        1L,
+                        new IntPointer(2),
+                        null,
+                        null));
     }
 }

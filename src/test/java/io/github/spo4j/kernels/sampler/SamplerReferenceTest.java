@@ -1,11 +1,11 @@
 package io.github.spo4j.kernels.sampler;
 
-import io.github.spo4j.kernels.engine.NativeLibrary;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.engine.NativeLibrary;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.HashSet;
 import java.util.Set;
@@ -26,11 +26,14 @@ class SamplerReferenceTest {
     /** Random123's kat_vectors for philox4x32-10: counter, key, expected output. */
     static Stream<Arguments> katVectors() {
         return Stream.of(
-                Arguments.of(new int[] {0, 0, 0, 0}, new int[] {0, 0},
-                        new int[] {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}),
-                Arguments.of(new int[] {-1, -1, -1, -1}, new int[] {-1, -1},
-                        new int[] {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}),
-                Arguments.of(new int[] {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+                Arguments.of(new int[] {0, 0, 0, 0}, new int[] {0, 0}, new int[] {
+                    0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8
+                }),
+                Arguments.of(new int[] {-1, -1, -1, -1}, new int[] {-1, -1}, new int[] {
+                    0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd
+                }),
+                Arguments.of(
+                        new int[] {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
                         new int[] {0xa4093822, 0x299f31d0},
                         new int[] {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
     }
@@ -46,7 +49,8 @@ class SamplerReferenceTest {
     void nativePhiloxMatchesRandom123KnownAnswers(int[] counter, int[] key, int[] expected) {
         try (PointerScope scope = new PointerScope()) {
             IntPointer out = new IntPointer(4);
-            NativeLibrary.check(Spo4jNative.spo4j_sampler_philox4x32_10(new IntPointer(counter), new IntPointer(key), out));
+            NativeLibrary.check(
+                    Spo4jNative.spo4j_sampler_philox4x32_10(new IntPointer(counter), new IntPointer(key), out));
             int[] got = new int[4];
             out.get(got);
             assertArrayEquals(expected, got);
@@ -56,8 +60,8 @@ class SamplerReferenceTest {
     @Test
     void rand64IsWordsOneAndZeroOfTheCounter() {
         long seed = 0x0123456789abcdefL, seq = 0xfedcba9876543210L;
-        int[] out = Philox.philox4x32_10(new int[] {77, (int) seq, (int) (seq >>> 32), 0},
-                new int[] {(int) seed, (int) (seed >>> 32)});
+        int[] out = Philox.philox4x32_10(
+                new int[] {77, (int) seq, (int) (seq >>> 32), 0}, new int[] {(int) seed, (int) (seed >>> 32)});
         assertEquals(((long) out[1] << 32) | (out[0] & 0xffffffffL), Philox.rand64(seed, seq, 77));
     }
 
@@ -67,7 +71,8 @@ class SamplerReferenceTest {
         for (long a : xs) {
             for (long b : xs) {
                 java.math.BigInteger p = new java.math.BigInteger(Long.toUnsignedString(a))
-                        .multiply(new java.math.BigInteger(Long.toUnsignedString(b))).shiftRight(64);
+                        .multiply(new java.math.BigInteger(Long.toUnsignedString(b)))
+                        .shiftRight(64);
                 assertEquals(p.longValue(), Philox.unsignedMultiplyHigh(a, b), a + " * " + b);
             }
         }
@@ -95,15 +100,15 @@ class SamplerReferenceTest {
     @Test
     void greedyIsTheArgmaxWithTiesToTheLowestIndex() {
         float[] logits = {1, 5, 3, 5, 5, -2, 5, 0};
-        SampleResult r = SamplerReference.sample(SamplerConfig.of(1).withGreedy(true), logits, 8, new long[] {1},
-                new int[] {0});
+        SampleResult r =
+                SamplerReference.sample(SamplerConfig.of(1).withGreedy(true), logits, 8, new long[] {1}, new int[] {0});
         assertEquals(1, r.tokens()[0]);
         // A tie made by the division: a < b, but a / T == b / T (subnormal), so x's argmax is the lower index.
         float a = 1e-38f, b = Math.nextUp(a), t = 1000f;
         assertEquals(a / t, b / t);
         float[] two = {0f, a, b, 0f, 2f, 3f, 3f, 1f};
-        r = SamplerReference.sample(SamplerConfig.of(1).withGreedy(true).withTemperature(t), two, 4,
-                new long[] {1, 2}, new int[] {0, 0});
+        r = SamplerReference.sample(
+                SamplerConfig.of(1).withGreedy(true).withTemperature(t), two, 4, new long[] {1, 2}, new int[] {0, 0});
         assertEquals(1, r.tokens()[0]);
         assertEquals(1, r.tokens()[1]);
     }
@@ -125,7 +130,7 @@ class SamplerReferenceTest {
         int v = 50, b = 3000;
         float[] row = new float[v];
         for (int i = 0; i < v; i++) row[i] = i % 7 == 0 ? -1e30f : (float) Math.sin(i) * 2;
-        row[13] = -40f;  // e^-40 relative: mass 0
+        row[13] = -40f; // e^-40 relative: mass 0
         float[] logits = tile(row, b);
         long[] ids = new long[b];
         int[] pos = new int[b];
@@ -135,8 +140,11 @@ class SamplerReferenceTest {
         }
         Set<Integer> topK = top(row, 1f, 6, 1f);
         Set<Integer> topP = top(row, 1f, 0, 0.6f);
-        for (SamplerConfig c : new SamplerConfig[] {SamplerConfig.of(5), SamplerConfig.of(5).withTopK(6),
-            SamplerConfig.of(5).withTopP(0.6f)}) {
+        for (SamplerConfig c : new SamplerConfig[] {
+            SamplerConfig.of(5),
+            SamplerConfig.of(5).withTopK(6),
+            SamplerConfig.of(5).withTopP(0.6f)
+        }) {
             int[] tokens = SamplerReference.sample(c, logits, v, ids, pos).tokens();
             Set<Integer> seen = new HashSet<>();
             for (int t : tokens) {
@@ -171,8 +179,11 @@ class SamplerReferenceTest {
             // One row at a time.
             for (int r = 0; r < b; r += 7) {
                 float[] one = java.util.Arrays.copyOfRange(logits, r * v, (r + 1) * v);
-                assertEquals(whole[r], SamplerReference.sample(c, one, v, new long[] {ids[r]}, new int[] {pos[r]})
-                        .tokens()[0], c + " row " + r + " alone");
+                assertEquals(
+                        whole[r],
+                        SamplerReference.sample(c, one, v, new long[] {ids[r]}, new int[] {pos[r]})
+                                .tokens()[0],
+                        c + " row " + r + " alone");
             }
         }
     }
@@ -180,19 +191,23 @@ class SamplerReferenceTest {
     @Test
     void seedsAndPositionsChangeTheDraws() {
         int v = 111, b = 200;
-        float[] row = new float[v];  // uniform: any two streams agree on 1/111 of the rows by chance
+        float[] row = new float[v]; // uniform: any two streams agree on 1/111 of the rows by chance
         float[] logits = tile(row, b);
         long[] ids = new long[b];
         int[] pos = new int[b];
         for (int i = 0; i < b; i++) ids[i] = 42;
         for (int i = 0; i < b; i++) pos[i] = i;
-        int[] a = SamplerReference.sample(SamplerConfig.of(1), logits, v, ids, pos).tokens();
-        int[] s = SamplerReference.sample(SamplerConfig.of(2), logits, v, ids, pos).tokens();
-        int[] again = SamplerReference.sample(SamplerConfig.of(1), logits, v, ids, pos).tokens();
+        int[] a = SamplerReference.sample(SamplerConfig.of(1), logits, v, ids, pos)
+                .tokens();
+        int[] s = SamplerReference.sample(SamplerConfig.of(2), logits, v, ids, pos)
+                .tokens();
+        int[] again = SamplerReference.sample(SamplerConfig.of(1), logits, v, ids, pos)
+                .tokens();
         assertArrayEquals(a, again);
         assertTrue(agreements(a, s) < 12, "seeds 1 and 2 agree on " + agreements(a, s) + " of 200 rows");
         for (int i = 0; i < b; i++) pos[i] = i + 1;
-        int[] shifted = SamplerReference.sample(SamplerConfig.of(1), logits, v, ids, pos).tokens();
+        int[] shifted = SamplerReference.sample(SamplerConfig.of(1), logits, v, ids, pos)
+                .tokens();
         assertTrue(agreements(a, shifted) < 12, "positions p and p + 1 agree on " + agreements(a, shifted));
         Set<Integer> distinct = new HashSet<>();
         for (int t : a) distinct.add(t);

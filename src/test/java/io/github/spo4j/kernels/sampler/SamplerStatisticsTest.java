@@ -1,9 +1,9 @@
 package io.github.spo4j.kernels.sampler;
 
-import io.github.spo4j.kernels.Backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.testutil.ChiSquare;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +37,8 @@ class SamplerStatisticsTest {
             out.add(Arguments.of(backend, base.withTemperature(0.6f)));
             out.add(Arguments.of(backend, base.withTemperature(1.7f).withTopK(20)));
             out.add(Arguments.of(backend, base.withTopP(0.8f)));
-            out.add(Arguments.of(backend, base.withTemperature(0.9f).withTopK(30).withTopP(0.7f)));
+            out.add(Arguments.of(
+                    backend, base.withTemperature(0.9f).withTopK(30).withTopP(0.7f)));
         }
         return out.stream();
     }
@@ -89,8 +90,11 @@ class SamplerStatisticsTest {
         double chi2 = ChiSquare.statistic(o, e);
         int df = bins - 1;
         double limit = ChiSquare.quantile(TAIL, df);
-        assertTrue(chi2 < limit, String.format("chi2 = %.2f over %d df exceeds the 1e-6 quantile %.2f (p = %.3g)",
-                chi2, df, limit, ChiSquare.pValue(chi2, df)));
+        assertTrue(
+                chi2 < limit,
+                String.format(
+                        "chi2 = %.2f over %d df exceeds the 1e-6 quantile %.2f (p = %.3g)",
+                        chi2, df, limit, ChiSquare.pValue(chi2, df)));
     }
 
     @Test

@@ -1,12 +1,12 @@
 package io.github.spo4j.kernels.sampler;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.Bf16;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.Bf16;
 import java.util.Set;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -30,7 +30,9 @@ class SamplerTensorTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void tensorEntryEqualsArrayEntry(Backend backend) {
         int b = 99, v = 1111;
         float[] logits = SamplerData.logits(b, v, 12);
@@ -52,8 +54,14 @@ class SamplerTensorTest {
             // bf16 logits: the tokens of the rounded logits.
             float[] rounded = new float[logits.length];
             for (int i = 0; i < rounded.length; i++) rounded[i] = Bf16.toFloat(Bf16.fromFloat(logits[i]));
-            Sampler.create(backend).sample(c, lg.to(ScalarType.BFloat16), AbstractTensor.create(ids),
-                    AbstractTensor.create(pos), tokens, null);
+            Sampler.create(backend)
+                    .sample(
+                            c,
+                            lg.to(ScalarType.BFloat16),
+                            AbstractTensor.create(ids),
+                            AbstractTensor.create(pos),
+                            tokens,
+                            null);
             new IntPointer(tokens.data_ptr()).get(t);
             assertArrayEquals(SamplerReference.sample(c, rounded, v, ids, pos).tokens(), t);
         }
@@ -69,11 +77,14 @@ class SamplerTensorTest {
             Tensor pos = torch.zeros(new long[] {3}, new TensorOptions(ScalarType.Int));
             Tensor tok = torch.zeros(new long[] {3}, new TensorOptions(ScalarType.Int));
             expect("logits must be 2-D", () -> cpu.sample(c, torch.zeros(15), ids, pos, tok, null));
-            expect("logits must have dtype Float or BFloat16", () -> cpu.sample(c, lg.to(ScalarType.Double), ids, pos,
-                    tok, null));
+            expect(
+                    "logits must have dtype Float or BFloat16",
+                    () -> cpu.sample(c, lg.to(ScalarType.Double), ids, pos, tok, null));
             expect("seqIds must have dtype Long", () -> cpu.sample(c, lg, pos, pos, tok, null));
-            expect("positions has 2 elements, expected 3", () -> cpu.sample(c, lg, ids,
-                    torch.zeros(new long[] {2}, new TensorOptions(ScalarType.Int)), tok, null));
+            expect(
+                    "positions has 2 elements, expected 3",
+                    () -> cpu.sample(
+                            c, lg, ids, torch.zeros(new long[] {2}, new TensorOptions(ScalarType.Int)), tok, null));
             expect("tokens must have dtype Int", () -> cpu.sample(c, lg, ids, pos, ids, null));
             expect("seqIds must not be null", () -> cpu.sample(c, lg, null, pos, tok, null));
             expect("tokens must not be null", () -> cpu.sample(c, lg, ids, pos, null, null));
@@ -90,8 +101,11 @@ class SamplerTensorTest {
         float[] logits = SamplerReferenceTest.tile(row, b);
         try (PointerScope scope = new PointerScope()) {
             Tensor lg = AbstractTensor.create(logits).reshape(b, v);
-            for (SamplerConfig c : new SamplerConfig[] {SamplerConfig.of(1).withTopP(0.6f).withTemperature(0.7f),
-                SamplerConfig.of(1).withTopK(5), SamplerConfig.of(1).withGreedy(true)}) {
+            for (SamplerConfig c : new SamplerConfig[] {
+                SamplerConfig.of(1).withTopP(0.6f).withTemperature(0.7f),
+                SamplerConfig.of(1).withTopK(5),
+                SamplerConfig.of(1).withGreedy(true)
+            }) {
                 SamplerTorch.Result r = SamplerTorch.sample(c, lg);
                 long[] tokens = new long[b];
                 float[] lp = new float[b];

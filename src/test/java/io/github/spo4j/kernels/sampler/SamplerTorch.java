@@ -22,7 +22,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>A test fixture: it lives in the library's tests, not in its jar, and reaches the benchmarks through the
  * library's test jar.
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class SamplerTorch {
     private SamplerTorch() {}
 
@@ -51,7 +51,8 @@ public final class SamplerTorch {
                     if (config.topP() < 1) remove = sp.cumsum(1).sub(sp).gt(new Scalar(config.topP()));
                     if (topK) {
                         Tensor past = torch.arange(new Scalar(vocab), new TensorOptions(ScalarType.Long))
-                                .to(logits.device(), ScalarType.Long).ge(new Scalar((long) config.topK()))
+                                .to(logits.device(), ScalarType.Long)
+                                .ge(new Scalar((long) config.topK()))
                                 .expand_as(sp);
                         remove = remove == null ? past : remove.logical_or(past);
                     }

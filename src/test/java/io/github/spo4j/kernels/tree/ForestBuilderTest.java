@@ -27,7 +27,7 @@ class ForestBuilderTest {
         for (int i = 0; i < handles.length; i++) assertEquals(i, b.indexOf(handles[i]));
         assertNull(f.weights());
         TreeBackupResult r = TreeBackupReference.backup(TreeBackupConfig.spoTree(), f);
-        assertEquals(0.75f, r.value()[0]);  // (V(a) = 1/2 + V(y) = 1) / 2
+        assertEquals(0.75f, r.value()[0]); // (V(a) = 1/2 + V(y) = 1) / 2
         assertEquals(1f, r.rootValue()[1]);
     }
 
@@ -53,7 +53,8 @@ class ForestBuilderTest {
         b.addLeaf(r, 0f);
         Forest f = b.build();
         assertArrayEquals(new float[] {1, 3, 1}, f.weights());
-        assertEquals(0.75f, TreeBackupReference.backup(TreeBackupConfig.spoTree(), f).value()[0]);
+        assertEquals(
+                0.75f, TreeBackupReference.backup(TreeBackupConfig.spoTree(), f).value()[0]);
     }
 
     @Test

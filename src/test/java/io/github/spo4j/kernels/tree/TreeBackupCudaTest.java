@@ -1,12 +1,12 @@
 package io.github.spo4j.kernels.tree;
 
-import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.DeviceMemory;
 import static io.github.spo4j.kernels.tree.TreeBackupKernelTest.assertSame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.engine.DeviceMemory;
 import io.github.spo4j.testutil.GpuRequirements;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -88,8 +88,10 @@ class TreeBackupCudaTest {
         g.recursive(10000);
         g.recursive(5000);
         Forest forest = g.build(true);
-        for (TreeBackupConfig config : new TreeBackupConfig[] {TreeBackupConfig.spoTree(),
-                new TreeBackupConfig(TreeValueMode.LEAF_MEAN, TreeAdvantageMode.DIFF_OVER_STD, 1e-8f)}) {
+        for (TreeBackupConfig config : new TreeBackupConfig[] {
+            TreeBackupConfig.spoTree(),
+            new TreeBackupConfig(TreeValueMode.LEAF_MEAN, TreeAdvantageMode.DIFF_OVER_STD, 1e-8f)
+        }) {
             assertSame(config + "", cpu.backup(config, forest), cuda.backup(config, forest));
         }
     }
@@ -115,8 +117,20 @@ class TreeBackupCudaTest {
                 DeviceMemory value = DeviceMemory.allocate(4L * n);
                 DeviceMemory adv = DeviceMemory.allocate(4L * n);
                 DeviceMemory root = DeviceMemory.allocate(4L * t)) {
-            cuda.backup(config, n, t, ints(offs), ints(parent), floats(reward), floats(weight), floats(value),
-                    floats(adv), null, null, floats(root), null);
+            cuda.backup(
+                    config,
+                    n,
+                    t,
+                    ints(offs),
+                    ints(parent),
+                    floats(reward),
+                    floats(weight),
+                    floats(value),
+                    floats(adv),
+                    null,
+                    null,
+                    floats(root),
+                    null);
             assertArrayEquals(expected.value(), download(value, n), "value");
             assertArrayEquals(expected.advantage(), download(adv, n), "advantage");
             assertArrayEquals(expected.rootValue(), download(root, t), "rootValue");
@@ -138,7 +152,10 @@ class TreeBackupCudaTest {
                 Arguments.of("root with a parent", offs, with(parent, 4, 0), reward),
                 Arguments.of("NaN leaf reward", offs, parent, with(reward, 7, nan)),
                 Arguments.of("infinite single-node reward", offs, parent, with(reward, 4, Float.NEGATIVE_INFINITY)),
-                Arguments.of("two faults: the lower tree's is reported", offs, with(parent, 8, 9),
+                Arguments.of(
+                        "two faults: the lower tree's is reported",
+                        offs,
+                        with(parent, 8, 9),
                         with(reward, 2, Float.POSITIVE_INFINITY)),
                 Arguments.of("empty tree", new int[] {0, 4, 4, 9}, parent, reward),
                 Arguments.of("offsets not starting at 0", new int[] {1, 4, 5, 9}, parent, reward),
@@ -147,15 +164,29 @@ class TreeBackupCudaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("brokenForests")
-    void badForestOverDevicePointersIsRejectedWithTheCpuMessage(String name, int[] offsets, int[] parent,
-            float[] reward) {
+    void badForestOverDevicePointersIsRejectedWithTheCpuMessage(
+            String name, int[] offsets, int[] parent, float[] reward) {
         int n = parent.length, t = offsets.length - 1;
         TreeBackupConfig config = TreeBackupConfig.spoTree();
         String cpuMessage;
         try (PointerScope scope = new PointerScope()) {
-            cpuMessage = assertThrows(IllegalArgumentException.class, () -> cpu.backup(config, n, t,
-                    new IntPointer(offsets), new IntPointer(parent), new FloatPointer(reward), null,
-                    new FloatPointer(n), null, null, null, null, null)).getMessage();
+            cpuMessage = assertThrows(
+                            IllegalArgumentException.class,
+                            () -> cpu.backup(
+                                    config,
+                                    n,
+                                    t,
+                                    new IntPointer(offsets),
+                                    new IntPointer(parent),
+                                    new FloatPointer(reward),
+                                    null,
+                                    new FloatPointer(n),
+                                    null,
+                                    null,
+                                    null,
+                                    null,
+                                    null))
+                    .getMessage();
         }
         float[] sentinel = new float[n];
         Arrays.fill(sentinel, -7f);
@@ -165,8 +196,22 @@ class TreeBackupCudaTest {
                 DeviceMemory rew = DeviceMemory.copyOf(new FloatPointer(reward), 4L * n);
                 DeviceMemory value = DeviceMemory.copyOf(new FloatPointer(sentinel), 4L * n);
                 DeviceMemory adv = DeviceMemory.copyOf(new FloatPointer(sentinel), 4L * n)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cuda.backup(config, n, t,
-                    ints(offs), ints(par), floats(rew), null, floats(value), floats(adv), null, null, null, null));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> cuda.backup(
+                            config,
+                            n,
+                            t,
+                            ints(offs),
+                            ints(par),
+                            floats(rew),
+                            null,
+                            floats(value),
+                            floats(adv),
+                            null,
+                            null,
+                            null,
+                            null));
             assertEquals(cpuMessage, e.getMessage());
             assertArrayEquals(sentinel, download(value, n), "value written on a rejected call");
             assertArrayEquals(sentinel, download(adv, n), "advantage written on a rejected call");

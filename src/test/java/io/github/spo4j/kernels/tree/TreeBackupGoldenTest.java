@@ -1,6 +1,5 @@
 package io.github.spo4j.kernels.tree;
 
-import io.github.spo4j.kernels.Backend;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.spo4j.kernels.Backend;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
@@ -56,8 +56,10 @@ class TreeBackupGoldenTest {
         JsonObject c = find(name);
         Forest forest = forestOf(c);
         String[] modes = mode.split("/");
-        TreeBackupConfig config = new TreeBackupConfig(TreeValueMode.valueOf(modes[0]),
-                TreeAdvantageMode.valueOf(modes[1]), GOLDEN.get("stdEps").getAsFloat());
+        TreeBackupConfig config = new TreeBackupConfig(
+                TreeValueMode.valueOf(modes[0]),
+                TreeAdvantageMode.valueOf(modes[1]),
+                GOLDEN.get("stdEps").getAsFloat());
         JsonObject e = c.getAsJsonObject("expected").getAsJsonObject(mode);
         TreeBackupResult r = TreeBackup.create(backend).backup(config, forest);
         String what = name + " " + mode + " " + backend;
@@ -66,20 +68,25 @@ class TreeBackupGoldenTest {
         assertAllClose(what + " rootValue", floats(e.getAsJsonArray("rootValue")), r.rootValue(), 1e-6, 1e-6);
         assertArrayEquals(ints(e.getAsJsonArray("childCount")), r.childCount(), what + " childCount");
         assertArrayEquals(ints(e.getAsJsonArray("depth")), r.depth(), what + " depth");
-        assertArrayEquals(ints(e.getAsJsonArray("nonzeroAdvantages")), r.nonzeroAdvantages(),
-                what + " nonzeroAdvantages");
+        assertArrayEquals(
+                ints(e.getAsJsonArray("nonzeroAdvantages")), r.nonzeroAdvantages(), what + " nonzeroAdvantages");
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void paperFigureParentIsTheMeanOfItsChildrensValues(Backend backend) {
         // SPO_SPEC §3: children valued 1, 2/3 and 0 give V(Pa) = (1 + 2/3 + 0)/3, not the mean of the 5 leaves.
-        TreeBackupResult r = TreeBackup.create(backend).backup(TreeBackupConfig.spoTree(), forestOf(find("spo_paper_figure")));
+        TreeBackupResult r =
+                TreeBackup.create(backend).backup(TreeBackupConfig.spoTree(), forestOf(find("spo_paper_figure")));
         assertEquals((float) (2.0 / 3), r.value()[2]);
         assertEquals((float) ((1 + 2.0 / 3 + 0) / 3), r.value()[0]);
-        TreeBackupResult leafMean = TreeBackup.create(backend).backup(
-                TreeBackupConfig.spoTree().withValueMode(TreeValueMode.LEAF_MEAN), forestOf(find("spo_paper_figure")));
-        assertEquals(0.6f, leafMean.value()[0]);  // 3 of 5 leaves
+        TreeBackupResult leafMean = TreeBackup.create(backend)
+                .backup(
+                        TreeBackupConfig.spoTree().withValueMode(TreeValueMode.LEAF_MEAN),
+                        forestOf(find("spo_paper_figure")));
+        assertEquals(0.6f, leafMean.value()[0]); // 3 of 5 leaves
     }
 
     static Forest forestOf(JsonObject c) {
@@ -97,7 +104,8 @@ class TreeBackupGoldenTest {
 
     private static float[] floats(JsonArray a) {
         float[] out = new float[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = a.get(i).isJsonNull() ? Float.NaN : a.get(i).getAsFloat();
+        for (int i = 0; i < out.length; i++)
+            out[i] = a.get(i).isJsonNull() ? Float.NaN : a.get(i).getAsFloat();
         return out;
     }
 

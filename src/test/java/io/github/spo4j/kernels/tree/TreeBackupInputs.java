@@ -23,7 +23,7 @@ public final class TreeBackupInputs {
             int root = b.addRoot();
             int depthLimit = rnd.nextInt(maxDepth + 1);
             boolean breadthFirst = rnd.nextBoolean();
-            List<int[]> frontier = new ArrayList<>();  // {handle, depth}
+            List<int[]> frontier = new ArrayList<>(); // {handle, depth}
             frontier.add(new int[] {root, 0});
             while (!frontier.isEmpty()) {
                 int[] node = breadthFirst ? frontier.remove(0) : frontier.remove(frontier.size() - 1);

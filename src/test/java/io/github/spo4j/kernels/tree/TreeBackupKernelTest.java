@@ -1,9 +1,9 @@
 package io.github.spo4j.kernels.tree;
 
-import io.github.spo4j.kernels.Backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +52,9 @@ class TreeBackupKernelTest {
         for (int trees : new int[] {1, 64, 1111}) {
             Forest forest = TreeBackupInputs.fullForest(trees, trees, 6, 6, 6);
             assertEquals(259 * trees, forest.numNodes());
-            assertSame(trees + " trees", TreeBackupReference.backup(TreeBackupConfig.spoTree(), forest),
+            assertSame(
+                    trees + " trees",
+                    TreeBackupReference.backup(TreeBackupConfig.spoTree(), forest),
                     CPU.backup(TreeBackupConfig.spoTree(), forest));
         }
     }
@@ -100,9 +102,21 @@ class TreeBackupKernelTest {
             try (PointerScope scope = new PointerScope()) {
                 FloatPointer value = new FloatPointer(n);
                 FloatPointer root = new FloatPointer(t);
-                TreeBackup.create(backend).backup(config, n, t, new IntPointer(forest.treeOffsets()),
-                        new IntPointer(forest.parents()), new FloatPointer(forest.leafRewards()), null, value, null,
-                        null, null, root, null);
+                TreeBackup.create(backend)
+                        .backup(
+                                config,
+                                n,
+                                t,
+                                new IntPointer(forest.treeOffsets()),
+                                new IntPointer(forest.parents()),
+                                new FloatPointer(forest.leafRewards()),
+                                null,
+                                value,
+                                null,
+                                null,
+                                null,
+                                root,
+                                null);
                 float[] v = new float[n], r = new float[t];
                 value.get(v);
                 root.get(r);

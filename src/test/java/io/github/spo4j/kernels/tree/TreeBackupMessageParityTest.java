@@ -44,9 +44,26 @@ class TreeBackupMessageParityTest {
     @ValueSource(floats = {-1f, Float.NaN, Float.POSITIVE_INFINITY})
     void stdEps(float stdEps) {
         TreeBackupConfig spo = TreeBackupConfig.spoTree();
-        assertSameMessage(() -> spo.withStdEps(stdEps), () -> Spo4jNative.spo4j_tree_backup(CPU, 2, 1, offsets, parent,
-                reward, null, spo.valueMode().code, spo.advantageMode().code, stdEps, value, null, null, null, null,
-                null, null));
+        assertSameMessage(
+                () -> spo.withStdEps(stdEps),
+                () -> Spo4jNative.spo4j_tree_backup(
+                        CPU,
+                        2,
+                        1,
+                        offsets,
+                        parent,
+                        reward,
+                        null,
+                        spo.valueMode().code,
+                        spo.advantageMode().code,
+                        stdEps,
+                        value,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null));
     }
 
     @Test
@@ -63,13 +80,48 @@ class TreeBackupMessageParityTest {
         call(2, 1, offsets, parent, reward, value, null, new IntPointer(1));
     }
 
-    private void call(long n, int numTrees, IntPointer treeOffsets, IntPointer parent, FloatPointer leafReward,
-            FloatPointer value, FloatPointer advantage, IntPointer nonzeroAdvantages) {
+    private void call(
+            long n,
+            int numTrees,
+            IntPointer treeOffsets,
+            IntPointer parent,
+            FloatPointer leafReward,
+            FloatPointer value,
+            FloatPointer advantage,
+            IntPointer nonzeroAdvantages) {
         TreeBackupConfig c = TreeBackupConfig.spoTree();
-        assertSameMessage(() -> cpu.backup(c, n, numTrees, treeOffsets, parent, leafReward, null, value, advantage,
-                        null, null, null, nonzeroAdvantages),
-                () -> Spo4jNative.spo4j_tree_backup(CPU, n, numTrees, treeOffsets, parent, leafReward, null,
-                        c.valueMode().code, c.advantageMode().code, c.stdEps(), value, advantage, null, null, null,
-                        nonzeroAdvantages, null));
+        assertSameMessage(
+                () -> cpu.backup(
+                        c,
+                        n,
+                        numTrees,
+                        treeOffsets,
+                        parent,
+                        leafReward,
+                        null,
+                        value,
+                        advantage,
+                        null,
+                        null,
+                        null,
+                        nonzeroAdvantages),
+                () -> Spo4jNative.spo4j_tree_backup(
+                        CPU,
+                        n,
+                        numTrees,
+                        treeOffsets,
+                        parent,
+                        leafReward,
+                        null,
+                        c.valueMode().code,
+                        c.advantageMode().code,
+                        c.stdEps(),
+                        value,
+                        advantage,
+                        null,
+                        null,
+                        null,
+                        nonzeroAdvantages,
+                        null));
     }
 }

@@ -56,7 +56,10 @@ class TreeBackupReferenceTest {
     void diffOverStdGivesUnitPopulationStdAmongSiblings() {
         Forest f = TreeBackupInputs.randomForest(300, 6, 5, 3, false);
         TreeBackupResult r = TreeBackupReference.backup(
-                TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.DIFF_OVER_STD).withStdEps(0f), f);
+                TreeBackupConfig.spoTree()
+                        .withAdvantageMode(TreeAdvantageMode.DIFF_OVER_STD)
+                        .withStdEps(0f),
+                f);
         double[] sq = new double[f.numNodes()];
         boolean[] allZero = new boolean[f.numNodes()];
         java.util.Arrays.fill(allZero, true);
@@ -77,7 +80,7 @@ class TreeBackupReferenceTest {
     void depthsAndChildCountsDescribeTheStructure() {
         Forest f = TreeBackupInputs.fullForest(2, 1, 3, 2);
         TreeBackupResult r = TreeBackupReference.backup(TreeBackupConfig.spoTree(), f);
-        assertEquals(20, f.numNodes());  // 2 trees of 1 + 3 + 6
+        assertEquals(20, f.numNodes()); // 2 trees of 1 + 3 + 6
         for (int i = 0; i < f.numNodes(); i++) {
             int expectedDepth = f.parent(i) == Forest.NO_PARENT ? 0 : r.depth()[f.parent(i)] + 1;
             assertEquals(expectedDepth, r.depth()[i]);

@@ -1,11 +1,11 @@
 package io.github.spo4j.kernels.tree;
 
-import io.github.spo4j.kernels.Backend;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.kernels.Backend;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Tensor;
@@ -26,7 +26,9 @@ class TreeBackupTensorTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"REFERENCE", "CPU"})
+    @EnumSource(
+            value = Backend.class,
+            names = {"REFERENCE", "CPU"})
     void tensorEntryEqualsForestEntry(Backend backend) {
         Forest f = TreeBackupInputs.randomForest(700, 21, 5, 4, true);
         TreeBackupConfig config = TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.DIFF_OVER_STD);
@@ -37,9 +39,19 @@ class TreeBackupTensorTest {
             Tensor childCount = torch.zeros(new long[] {n}, new TensorOptions(ScalarType.Int));
             Tensor depth = torch.zeros(new long[] {n}, new TensorOptions(ScalarType.Int));
             Tensor nonzero = torch.zeros(new long[] {t}, new TensorOptions(ScalarType.Int));
-            TreeBackup.create(backend).backup(config, AbstractTensor.create(f.treeOffsets()),
-                    AbstractTensor.create(f.parents()), AbstractTensor.create(f.leafRewards()),
-                    AbstractTensor.create(f.weights()), value, adv, childCount, depth, root, nonzero);
+            TreeBackup.create(backend)
+                    .backup(
+                            config,
+                            AbstractTensor.create(f.treeOffsets()),
+                            AbstractTensor.create(f.parents()),
+                            AbstractTensor.create(f.leafRewards()),
+                            AbstractTensor.create(f.weights()),
+                            value,
+                            adv,
+                            childCount,
+                            depth,
+                            root,
+                            nonzero);
             assertArrayEquals(expected.value(), floats(value));
             assertArrayEquals(expected.advantage(), floats(adv));
             assertArrayEquals(expected.rootValue(), floats(root));
@@ -55,8 +67,11 @@ class TreeBackupTensorTest {
         Forest f = TreeBackupInputs.randomForest(500, 31, 5, 5, true);
         TreeBackupResult expected = TreeBackupReference.backup(config, f);
         try (PointerScope scope = new PointerScope()) {
-            TreeBackupTorch.Result r = TreeBackupTorch.backup(config, AbstractTensor.create(f.parents()),
-                    AbstractTensor.create(f.leafRewards()), AbstractTensor.create(f.weights()));
+            TreeBackupTorch.Result r = TreeBackupTorch.backup(
+                    config,
+                    AbstractTensor.create(f.parents()),
+                    AbstractTensor.create(f.leafRewards()),
+                    AbstractTensor.create(f.weights()));
             assertAllClose(config + " value", expected.value(), floats(r.value()), 1e-6, 1e-6);
             assertAllClose(config + " advantage", expected.advantage(), floats(r.advantage()), 1e-5, 1e-5);
         }
@@ -71,15 +86,50 @@ class TreeBackupTensorTest {
             Tensor offs = AbstractTensor.create(f.treeOffsets());
             Tensor parent = AbstractTensor.create(f.parents());
             Tensor reward = AbstractTensor.create(f.leafRewards());
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> cpu.backup(TreeBackupConfig.spoTree(), offs, parent.to(ScalarType.Long), reward, null,
-                            torch.zeros(n), null, null, null, null, null));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> cpu.backup(
+                            TreeBackupConfig.spoTree(),
+                            offs,
+                            parent.to(ScalarType.Long),
+                            reward,
+                            null,
+                            torch.zeros(n),
+                            null,
+                            null,
+                            null,
+                            null,
+                            null));
             assertTrue(e.getMessage().startsWith("parent must have dtype Int"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> cpu.backup(TreeBackupConfig.spoTree(), offs,
-                    parent, reward, null, torch.zeros(n, 2).t().select(0, 0), null, null, null, null, null));
+            e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> cpu.backup(
+                            TreeBackupConfig.spoTree(),
+                            offs,
+                            parent,
+                            reward,
+                            null,
+                            torch.zeros(n, 2).t().select(0, 0),
+                            null,
+                            null,
+                            null,
+                            null,
+                            null));
             assertTrue(e.getMessage().startsWith("value is an output and must be contiguous"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> cpu.backup(TreeBackupConfig.spoTree(), offs,
-                    parent, reward, null, torch.zeros(n + 1), null, null, null, null, null));
+            e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> cpu.backup(
+                            TreeBackupConfig.spoTree(),
+                            offs,
+                            parent,
+                            reward,
+                            null,
+                            torch.zeros(n + 1),
+                            null,
+                            null,
+                            null,
+                            null,
+                            null));
             assertTrue(e.getMessage().startsWith("value has " + (n + 1) + " elements"), e.getMessage());
         }
     }

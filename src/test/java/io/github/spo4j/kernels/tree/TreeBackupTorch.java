@@ -20,7 +20,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>A test fixture: it lives in the library's tests, not in its jar, and reaches the benchmarks through the
  * library's test jar.
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class TreeBackupTorch {
     private TreeBackupTorch() {}
 
@@ -43,10 +43,15 @@ public final class TreeBackupTorch {
         try (PointerScope scope = new PointerScope()) {
             Tensor par = parent.reshape(-1).to(ScalarType.Long);
             Tensor reward = leafReward.reshape(-1).to(ScalarType.Double);
-            Tensor w = weight == null ? reward.new_ones(new long[] {n}) : weight.reshape(-1).to(ScalarType.Double);
+            Tensor w = weight == null
+                    ? reward.new_ones(new long[] {n})
+                    : weight.reshape(-1).to(ScalarType.Double);
             Tensor hasParent = par.ge(new Scalar(0L));
-            Tensor parentOrSelf = torch.where(hasParent, par, torch.arange(new Scalar(n), new TensorOptions(ScalarType.Long))
-                    .to(par.device(), ScalarType.Long));
+            Tensor parentOrSelf = torch.where(
+                    hasParent,
+                    par,
+                    torch.arange(new Scalar(n), new TensorOptions(ScalarType.Long))
+                            .to(par.device(), ScalarType.Long));
 
             // depth(i) = number of ancestors: follow parent pointers until every walk reached a root.
             Tensor depth = par.new_zeros(new long[] {n});
@@ -67,11 +72,13 @@ public final class TreeBackupTorch {
             for (long d = maxDepth; d >= 0; d--) {
                 Tensor idx = depth.eq(new Scalar(d)).nonzero().squeeze(1);
                 Tensor inner = leaf.index_select(0, idx).logical_not();
-                Tensor mean = leafMean ? lsum.index_select(0, idx).div(lw.index_select(0, idx))
+                Tensor mean = leafMean
+                        ? lsum.index_select(0, idx).div(lw.index_select(0, idx))
                         : sum.index_select(0, idx).div(wsum.index_select(0, idx));
                 // Inner nodes at this level are complete: their children are all deeper. Round to float
                 // as the kernels do before the value is used further up.
-                Tensor levelValue = torch.where(inner, mean, val.index_select(0, idx)).to(ScalarType.Float)
+                Tensor levelValue = torch.where(inner, mean, val.index_select(0, idx))
+                        .to(ScalarType.Float)
                         .to(ScalarType.Double);
                 val = val.index_copy(0, idx, levelValue);
                 if (d == 0) break;
@@ -91,14 +98,19 @@ public final class TreeBackupTorch {
                 case DIFF_OVER_STD -> {
                     Tensor mu = sum.div(wsum.clamp_min(new Scalar(Double.MIN_VALUE)));
                     Tensor dev = val.sub(mu.index_select(0, parentOrSelf));
-                    Tensor sq = sum.new_zeros(new long[] {n}).index_add(0, parentOrSelf,
-                            torch.where(hasParent, w.mul(dev.square()), new Scalar(0.0)));
-                    Tensor std = sq.div(wsum.clamp_min(new Scalar(Double.MIN_VALUE))).sqrt();
+                    Tensor sq = sum.new_zeros(new long[] {n})
+                            .index_add(0, parentOrSelf, torch.where(hasParent, w.mul(dev.square()), new Scalar(0.0)));
+                    Tensor std =
+                            sq.div(wsum.clamp_min(new Scalar(Double.MIN_VALUE))).sqrt();
                     Tensor denom = std.index_select(0, parentOrSelf).add(new Scalar((double) config.stdEps()));
-                    yield torch.where(denom.eq(new Scalar(0.0)), new Scalar(0.0), val.sub(vp).div(denom));
+                    yield torch.where(
+                            denom.eq(new Scalar(0.0)),
+                            new Scalar(0.0),
+                            val.sub(vp).div(denom));
                 }
                 case LEAVE_ONE_OUT -> {
-                    Tensor others = sum.index_select(0, parentOrSelf).sub(w.mul(val))
+                    Tensor others = sum.index_select(0, parentOrSelf)
+                            .sub(w.mul(val))
                             .div(wsum.index_select(0, parentOrSelf).sub(w));
                     Tensor only = childCount.index_select(0, parentOrSelf).eq(new Scalar(1L));
                     yield torch.where(only, new Scalar(0.0), val.sub(others));

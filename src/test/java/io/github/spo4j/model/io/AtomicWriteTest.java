@@ -43,10 +43,13 @@ class AtomicWriteTest {
         try (PointerScope scope = new PointerScope()) {
             Tensor good = AbstractTensor.create(new float[] {3, 4, 5}, 3);
             // A meta tensor has a shape but no data: the header is written, then copying "z" fails.
-            Tensor meta = torch.empty(new long[] {4}, new TensorOptions(ScalarType.Float)
-                    .device(new DeviceOptional(new Device("meta"))), null);
-            assertThrows(RuntimeException.class, () -> SafeTensors.writeTensors(p, Map.of("a", good, "z", meta), null,
-                    SafeTensorsDType.F32));
+            Tensor meta = torch.empty(
+                    new long[] {4},
+                    new TensorOptions(ScalarType.Float).device(new DeviceOptional(new Device("meta"))),
+                    null);
+            assertThrows(
+                    RuntimeException.class,
+                    () -> SafeTensors.writeTensors(p, Map.of("a", good, "z", meta), null, SafeTensorsDType.F32));
         }
         assertArrayEquals(before, Files.readAllBytes(p));
         assertEquals(List.of("ckpt.safetensors"), listing());
@@ -56,8 +59,10 @@ class AtomicWriteTest {
     void failedRenameLeavesNoTemporaryFile() throws IOException {
         Path target = Files.createDirectory(dir.resolve("taken.safetensors"));
         Files.writeString(target.resolve("keep"), "x");
-        assertThrows(IOException.class, () -> SafeTensors.write(target,
-                Map.of("a", new FloatTensor(new float[] {1}, 1)), null, SafeTensorsDType.F32));
+        assertThrows(
+                IOException.class,
+                () -> SafeTensors.write(
+                        target, Map.of("a", new FloatTensor(new float[] {1}, 1)), null, SafeTensorsDType.F32));
         assertEquals(List.of("taken.safetensors"), listing());
         assertTrue(Files.exists(target.resolve("keep")));
     }
@@ -65,10 +70,12 @@ class AtomicWriteTest {
     @Test
     void writerExceptionDeletesTheTemporaryFile() throws IOException {
         Path p = dir.resolve("x.bin");
-        assertThrows(IOException.class, () -> AtomicFiles.write(p, ch -> {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
-            throw new IOException("disk full");
-        }));
+        assertThrows(
+                IOException.class,
+                () -> AtomicFiles.write(p, ch -> {
+                    ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                    throw new IOException("disk full");
+                }));
         assertEquals(List.of(), listing());
         AtomicFiles.write(p, new byte[] {9});
         assertArrayEquals(new byte[] {9}, Files.readAllBytes(p));

@@ -48,10 +48,16 @@ class SafeTensorsCorruptionTest {
 
     @Test
     void headerLengthBeyondTheFile() throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(8 + 10).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).put(new byte[10]);
+        ByteBuffer b = ByteBuffer.allocate(8 + 10)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(1000)
+                .put(new byte[10]);
         Path p = Files.write(dir.resolve("long.safetensors"), b.array());
         broken(p, null, "header length 1000", "18-byte file");
-        ByteBuffer huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-1L).putLong(0);
+        ByteBuffer huge = ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(-1L)
+                .putLong(0);
         broken(Files.write(dir.resolve("huge.safetensors"), huge.array()), null, "18446744073709551615", "limit");
     }
 
@@ -62,38 +68,65 @@ class SafeTensorsCorruptionTest {
         broken(file("trailing.safetensors", "{} {}", new byte[0]), null, "after its JSON object");
         broken(file("array.safetensors", "[]", new byte[0]), null, "start with '{'");
         byte[] latin1 = {'{', '"', (byte) 0xe9, '"', ':', '1', '}'};
-        ByteBuffer b = ByteBuffer.allocate(8 + latin1.length).order(ByteOrder.LITTLE_ENDIAN).putLong(latin1.length)
+        ByteBuffer b = ByteBuffer.allocate(8 + latin1.length)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(latin1.length)
                 .put(latin1);
         broken(Files.write(dir.resolve("utf8.safetensors"), b.array()), null, "not UTF-8");
     }
 
     @Test
     void unknownDtype() throws IOException {
-        broken(file("dtype.safetensors", "{" + entry("w", "F33", "[1]", 0, 4) + "}", floats(1f)), "w",
+        broken(
+                file("dtype.safetensors", "{" + entry("w", "F33", "[1]", 0, 4) + "}", floats(1f)),
+                "w",
                 "unknown dtype 'F33'");
     }
 
     @Test
     void malformedEntries() throws IOException {
-        broken(file("shape.safetensors", "{" + entry("w", "F32", "[-1]", 0, 4) + "}", floats(1f)), "w",
+        broken(
+                file("shape.safetensors", "{" + entry("w", "F32", "[-1]", 0, 4) + "}", floats(1f)),
+                "w",
                 "'shape'[0] = -1");
-        broken(file("frac.safetensors", "{" + entry("w", "F32", "[1.5]", 0, 4) + "}", floats(1f)), "w",
+        broken(
+                file("frac.safetensors", "{" + entry("w", "F32", "[1.5]", 0, 4) + "}", floats(1f)),
+                "w",
                 "not a non-negative 64-bit integer");
-        broken(file("noofs.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", floats(1f)), "w",
+        broken(
+                file("noofs.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", floats(1f)),
+                "w",
                 "'data_offsets' is missing");
-        broken(file("threeofs.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}",
-                floats(1f)), "w", "3 entries, expected 2");
-        broken(file("meta.safetensors", "{\"__metadata__\":{\"n\":1}," + entry("w", "F32", "[1]", 0, 4) + "}",
-                floats(1f)), null, "'n' is not a string");
-        broken(file("backwards.safetensors", "{" + entry("w", "F32", "[0]", 4, 0) + "}", floats(1f)), "w",
+        broken(
+                file(
+                        "threeofs.safetensors",
+                        "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}",
+                        floats(1f)),
+                "w",
+                "3 entries, expected 2");
+        broken(
+                file(
+                        "meta.safetensors",
+                        "{\"__metadata__\":{\"n\":1}," + entry("w", "F32", "[1]", 0, 4) + "}",
+                        floats(1f)),
+                null,
+                "'n' is not a string");
+        broken(
+                file("backwards.safetensors", "{" + entry("w", "F32", "[0]", 4, 0) + "}", floats(1f)),
+                "w",
                 "end before they begin");
     }
 
     @Test
     void offsetsNotMatchingDtypeTimesShape() throws IOException {
-        broken(file("size.safetensors", "{" + entry("w", "F32", "[2,2]", 0, 12) + "}", floats(1, 2, 3)), "w",
-                "span 12 bytes", "needs 16");
-        broken(file("bf16size.safetensors", "{" + entry("w", "BF16", "[4]", 0, 16) + "}", floats(1, 2, 3, 4)), "w",
+        broken(
+                file("size.safetensors", "{" + entry("w", "F32", "[2,2]", 0, 12) + "}", floats(1, 2, 3)),
+                "w",
+                "span 12 bytes",
+                "needs 16");
+        broken(
+                file("bf16size.safetensors", "{" + entry("w", "BF16", "[4]", 0, 16) + "}", floats(1, 2, 3, 4)),
+                "w",
                 "needs 8");
     }
 
@@ -124,7 +157,9 @@ class SafeTensorsCorruptionTest {
 
     @Test
     void trailingBytesAfterTheLastTensor() throws IOException {
-        broken(file("extra.safetensors", "{" + entry("w", "F32", "[1]", 0, 4) + "}", floats(1, 2)), null,
+        broken(
+                file("extra.safetensors", "{" + entry("w", "F32", "[1]", 0, 4) + "}", floats(1, 2)),
+                null,
                 "cover 4 data bytes but the file has 8");
     }
 

@@ -23,14 +23,25 @@ class SafeTensorsShardedTest {
 
     @BeforeEach
     void shards() throws IOException {
-        SafeTensors.write(dir.resolve(SHARD1), Map.of("embed", new FloatTensor(new float[] {1, 2, 3, 4}, 2, 2),
-                "norm", new FloatTensor(new float[] {5}, 1)), null, SafeTensorsDType.F32);
-        SafeTensors.write(dir.resolve(SHARD2), Map.of("head", new FloatTensor(new float[] {6, 7}, 2)), null,
+        SafeTensors.write(
+                dir.resolve(SHARD1),
+                Map.of(
+                        "embed",
+                        new FloatTensor(new float[] {1, 2, 3, 4}, 2, 2),
+                        "norm",
+                        new FloatTensor(new float[] {5}, 1)),
+                null,
+                SafeTensorsDType.F32);
+        SafeTensors.write(
+                dir.resolve(SHARD2),
+                Map.of("head", new FloatTensor(new float[] {6, 7}, 2)),
+                null,
                 SafeTensorsDType.BF16);
     }
 
     private void index(String weightMap) throws IOException {
-        Files.writeString(dir.resolve(SafeTensors.INDEX_FILE),
+        Files.writeString(
+                dir.resolve(SafeTensors.INDEX_FILE),
                 "{\"metadata\": {\"total_size\": 24}, \"weight_map\": {" + weightMap + "}}");
     }
 
@@ -70,7 +81,10 @@ class SafeTensorsShardedTest {
 
     @Test
     void duplicateNameAcrossShardsWithoutIndex() throws IOException {
-        SafeTensors.write(dir.resolve("extra.safetensors"), Map.of("head", new FloatTensor(new float[] {0}, 1)), null,
+        SafeTensors.write(
+                dir.resolve("extra.safetensors"),
+                Map.of("head", new FloatTensor(new float[] {0}, 1)),
+                null,
                 SafeTensorsDType.F32);
         SafeTensorsFormatException e = assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(dir));
         assertEquals("head", e.tensor());
@@ -96,19 +110,23 @@ class SafeTensorsShardedTest {
     @Test
     void indexPointingOutsideTheDirectoryOrAtNothing() throws IOException {
         index(map("embed", "../" + SHARD1));
-        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(dir)).getMessage()
+        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(dir))
+                .getMessage()
                 .contains("not a file directly in"));
         index(map("embed", "model-00009.safetensors"));
-        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(dir)).getMessage()
+        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(dir))
+                .getMessage()
                 .contains("does not exist"));
         Files.writeString(dir.resolve(SafeTensors.INDEX_FILE), "{\"metadata\": {}}");
-        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(dir)).getMessage()
+        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(dir))
+                .getMessage()
                 .contains("'weight_map' is missing"));
     }
 
     @Test
     void emptyDirectory(@TempDir Path empty) {
-        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(empty)).getMessage()
+        assertTrue(assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(empty))
+                .getMessage()
                 .contains("*.safetensors"));
     }
 }

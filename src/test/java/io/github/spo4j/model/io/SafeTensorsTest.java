@@ -34,9 +34,20 @@ class SafeTensorsTest {
     /** Values that stress a bit-exact path: signed zeros, subnormals, extremes, infinities, NaN payloads. */
     private static float[] awkwardFloats(int n, long seed) {
         Random r = new Random(seed);
-        float[] special = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, Float.MAX_VALUE,
-                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7fc00001),
-                Float.intBitsToFloat(0xff800123), 1f, -1f};
+        float[] special = {
+            0f,
+            -0f,
+            Float.MIN_VALUE,
+            -Float.MIN_VALUE,
+            Float.MIN_NORMAL,
+            Float.MAX_VALUE,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.intBitsToFloat(0x7fc00001),
+            Float.intBitsToFloat(0xff800123),
+            1f,
+            -1f
+        };
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = i < special.length ? special[i] : (float) r.nextGaussian() * 10;
         return x;
@@ -52,15 +63,94 @@ class SafeTensorsTest {
     void handBuiltFileWithExactBytes() throws Exception {
         // {"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}} is 57 bytes; 7 spaces pad it to 64.
         byte[] file = {
-            0x40, 0, 0, 0, 0, 0, 0, 0,
-            '{', '"', 'w', '"', ':', '{', '"', 'd', 't', 'y', 'p', 'e', '"', ':', '"', 'F', '3', '2', '"', ',',
-            '"', 's', 'h', 'a', 'p', 'e', '"', ':', '[', '2', ',', '2', ']', ',',
-            '"', 'd', 'a', 't', 'a', '_', 'o', 'f', 'f', 's', 'e', 't', 's', '"', ':', '[', '0', ',', '1', '6', ']',
-            '}', '}', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
-            0, 0, (byte) 0x80, 0x3f,               // 1.0
-            0, 0, 0, (byte) 0xc0,                  // -2.0
-            0, 0, 0, 0x3f,                         // 0.5
-            0, 0, 0x40, 0x40,                      // 3.0
+            0x40,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            '{',
+            '"',
+            'w',
+            '"',
+            ':',
+            '{',
+            '"',
+            'd',
+            't',
+            'y',
+            'p',
+            'e',
+            '"',
+            ':',
+            '"',
+            'F',
+            '3',
+            '2',
+            '"',
+            ',',
+            '"',
+            's',
+            'h',
+            'a',
+            'p',
+            'e',
+            '"',
+            ':',
+            '[',
+            '2',
+            ',',
+            '2',
+            ']',
+            ',',
+            '"',
+            'd',
+            'a',
+            't',
+            'a',
+            '_',
+            'o',
+            'f',
+            'f',
+            's',
+            'e',
+            't',
+            's',
+            '"',
+            ':',
+            '[',
+            '0',
+            ',',
+            '1',
+            '6',
+            ']',
+            '}',
+            '}',
+            ' ',
+            ' ',
+            ' ',
+            ' ',
+            ' ',
+            ' ',
+            ' ',
+            0,
+            0,
+            (byte) 0x80,
+            0x3f, // 1.0
+            0,
+            0,
+            0,
+            (byte) 0xc0, // -2.0
+            0,
+            0,
+            0,
+            0x3f, // 0.5
+            0,
+            0,
+            0x40,
+            0x40, // 3.0
         };
         assertEquals(8 + 64 + 16, file.length);
         Path p = Files.write(dir.resolve("hand.safetensors"), file);
@@ -108,8 +198,11 @@ class SafeTensorsTest {
         float[] a = awkwardFloats(301, 1);
         float[] c = awkwardFloats(6, 2);
         Path p = dir.resolve("f32.safetensors");
-        SafeTensors.write(p, Map.of("layer.a", new FloatTensor(a, 7, 43), "c", new FloatTensor(c, 2, 1, 3)),
-                Map.of("k", "v"), SafeTensorsDType.F32);
+        SafeTensors.write(
+                p,
+                Map.of("layer.a", new FloatTensor(a, 7, 43), "c", new FloatTensor(c, 2, 1, 3)),
+                Map.of("k", "v"),
+                SafeTensorsDType.F32);
         // Tiny map pieces: values cross several mappings.
         for (long mapBytes : new long[] {1L << 30, 8, 12}) {
             try (SafeTensorsFile f = SafeTensorsFile.open(p, mapBytes)) {
@@ -132,12 +225,12 @@ class SafeTensorsTest {
     @Test
     void bf16RoundsToNearestEven() throws Exception {
         float[] x = {
-            Float.intBitsToFloat(0x3f808000),  // 1 + 2^-8: halfway between 0x3f80 and 0x3f81 -> even 0x3f80 = 1.0
-            Float.intBitsToFloat(0x3f818000),  // halfway between 0x3f81 and 0x3f82 -> even 0x3f82 = 1.015625
-            Float.intBitsToFloat(0x3f808001),  // just above halfway -> 0x3f81 = 1.0078125
-            Float.intBitsToFloat(0x3f807fff),  // just below halfway -> 0x3f80 = 1.0
-            -3f,                               // exact: 0xc040
-            Float.NaN,                         // stays NaN
+            Float.intBitsToFloat(0x3f808000), // 1 + 2^-8: halfway between 0x3f80 and 0x3f81 -> even 0x3f80 = 1.0
+            Float.intBitsToFloat(0x3f818000), // halfway between 0x3f81 and 0x3f82 -> even 0x3f82 = 1.015625
+            Float.intBitsToFloat(0x3f808001), // just above halfway -> 0x3f81 = 1.0078125
+            Float.intBitsToFloat(0x3f807fff), // just below halfway -> 0x3f80 = 1.0
+            -3f, // exact: 0xc040
+            Float.NaN, // stays NaN
         };
         Path p = dir.resolve("bf16.safetensors");
         SafeTensors.write(p, Map.of("x", new FloatTensor(x, 6)), null, SafeTensorsDType.BF16);
@@ -169,8 +262,18 @@ class SafeTensorsTest {
     @Test
     void f16DecodesKnownBitPatterns() throws Exception {
         int[] h = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x8000, 0x7c00, 0xfc00, 0x3555, 0x7e00};
-        float[] expected = {1f, -2f, 65504f, 0x1p-24f, 1023 * 0x1p-24f, 0x1p-14f, -0f, Float.POSITIVE_INFINITY,
-                Float.NEGATIVE_INFINITY, 0.333251953125f};
+        float[] expected = {
+            1f,
+            -2f,
+            65504f,
+            0x1p-24f,
+            1023 * 0x1p-24f,
+            0x1p-14f,
+            -0f,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            0.333251953125f
+        };
         Path p = raw(dir.resolve("f16.safetensors"), "{" + entry("h", "F16", "[11]", 0, 22) + "}", shorts(h));
         try (SafeTensorsReader r = SafeTensors.open(p)) {
             float[] got = r.readFloats("h");
@@ -196,7 +299,9 @@ class SafeTensorsTest {
             }
             double magnitude = e == 0 ? m * Math.pow(2, -24) : Math.pow(2, e - 15) * (1 + m / 1024.0);
             double expected = s == 1 ? -magnitude : magnitude;
-            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got),
+            assertEquals(
+                    Double.doubleToRawLongBits(expected),
+                    Double.doubleToRawLongBits(got),
                     "half 0x" + Integer.toHexString(bitsH));
         }
     }
@@ -205,8 +310,10 @@ class SafeTensorsTest {
     void integerTensorsReadAsLongs() throws Exception {
         ByteBuffer d = ByteBuffer.allocate(24 + 8).order(ByteOrder.LITTLE_ENDIAN);
         d.putLong(-5).putLong(1L << 40).putLong(7).putInt(-3).putInt(Integer.MAX_VALUE);
-        Path p = raw(dir.resolve("ints.safetensors"),
-                "{" + entry("i64", "I64", "[3]", 0, 24) + "," + entry("i32", "I32", "[2]", 24, 32) + "}", d.array());
+        Path p = raw(
+                dir.resolve("ints.safetensors"),
+                "{" + entry("i64", "I64", "[3]", 0, 24) + "," + entry("i32", "I32", "[2]", 24, 32) + "}",
+                d.array());
         try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
             assertArrayEquals(new long[] {-5, 1L << 40, 7}, f.readLongs("i64"));
             assertArrayEquals(new long[] {-3, Integer.MAX_VALUE}, f.readLongs("i32"));
@@ -221,7 +328,7 @@ class SafeTensorsTest {
         Path p = dir.resolve("t.safetensors");
         try (PointerScope scope = new PointerScope()) {
             Tensor base = AbstractTensor.create(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
-            Tensor transposed = base.t();  // [3, 2], not contiguous: {1, 4, 2, 5, 3, 6}
+            Tensor transposed = base.t(); // [3, 2], not contiguous: {1, 4, 2, 5, 3, 6}
             Tensor half = AbstractTensor.create(new float[] {0.5f, -1.5f}).to(ScalarType.Half);
             SafeTensors.writeTensors(p, Map.of("t", transposed, "h", half), Map.of(), SafeTensorsDType.F32);
         }
@@ -235,8 +342,11 @@ class SafeTensorsTest {
     @Test
     void emptyAndScalarTensors() throws Exception {
         Path p = dir.resolve("e.safetensors");
-        SafeTensors.write(p, Map.of("empty", new FloatTensor(new float[0], 0, 5), "s", new FloatTensor(new float[] {2f})),
-                null, SafeTensorsDType.BF16);
+        SafeTensors.write(
+                p,
+                Map.of("empty", new FloatTensor(new float[0], 0, 5), "s", new FloatTensor(new float[] {2f})),
+                null,
+                SafeTensorsDType.BF16);
         try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
             assertEquals(0, f.readFloats("empty").length);
             assertArrayEquals(new float[] {2f}, f.readFloats("s"));
@@ -251,10 +361,14 @@ class SafeTensorsTest {
     void writerRejectsBadArguments() {
         Path p = dir.resolve("bad.safetensors");
         FloatTensor one = new FloatTensor(new float[] {1f}, 1);
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> SafeTensors.write(p, Map.of("__metadata__", one), null, SafeTensorsDType.F32));
-        assertThrows(IllegalArgumentException.class, () -> SafeTensors.write(p, Map.of("", one), null, SafeTensorsDType.F32));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SafeTensors.write(p, Map.of("", one), null, SafeTensorsDType.F32));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> SafeTensors.write(p, Map.of("a", one), null, SafeTensorsDType.F16));
         assertTrue(e.getMessage().contains("F32 or BF16"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new FloatTensor(new float[3], 2, 2));

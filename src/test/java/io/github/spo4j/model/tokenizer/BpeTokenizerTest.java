@@ -32,10 +32,12 @@ public class BpeTokenizerTest {
             + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     /** Merges in rank order; the merged tokens get ids 256, 257, ... in this order. */
     static final String[] MERGES = {"h e", "l l", "he ll", "hell o", "Ġ w", "o r", "Ġw or", "l d", "Ġwor ld"};
+
     static final int HE = 256, LL = 257, HELL = 258, HELLO = 259, G_WORLD = 264;
     static final int EOT = 265, ANGLE_E = 266, XYZ = 267;
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** GPT-2 layout: ByteLevel pre-tokenizer with the GPT-2 regex, "a b" merges; 268 ids, EOS "<|endoftext|>" = 265. */
     public static JsonObject gpt2Json() {
@@ -135,7 +137,9 @@ public class BpeTokenizerTest {
     @Test
     void aTokenizerReadFromFilesIsSavedBesideAModelAndReadBackTheSame() throws IOException {
         BpeTokenizer t = load(gpt2Json());
-        assertArrayEquals(Files.readAllBytes(dir.resolve("tokenizer.json")), t.sourceFiles().get("tokenizer.json"));
+        assertArrayEquals(
+                Files.readAllBytes(dir.resolve("tokenizer.json")),
+                t.sourceFiles().get("tokenizer.json"));
         Path model = dir.resolve("model");
         Files.createDirectories(model);
         assertTrue(io.github.spo4j.train.Workspace.saveTokenizer(model, t));
@@ -198,7 +202,8 @@ public class BpeTokenizerTest {
 
     @Test
     void specialTokensComeFromTokenizerConfig() throws IOException {
-        Files.writeString(dir.resolve("tokenizer_config.json"),
+        Files.writeString(
+                dir.resolve("tokenizer_config.json"),
                 "{\"bos_token\": null, \"eos_token\": {\"content\": \"<|endoftext|>\"}, \"pad_token\": \"<|endoftext|>\"}");
         BpeTokenizer t = load(gpt2Json());
         assertArrayEquals(new int[] {EOT}, t.eosIds());
@@ -213,9 +218,20 @@ public class BpeTokenizerTest {
 
     @Test
     void roundTrips() throws IOException {
-        String[] texts = {"", "hello world", "Hello, World! It's 2024.", "crème brûlée à la mode", "naïve café",
-            "日本語のテキスト、中文文本", "emoji 😀👍🏽 and 🇫🇷 flags", "line one\nline two\r\n\n\ttabbed",
-            "runs   of    spaces     ", "   leading", "x<|endoftext|>y", "\u0000\u001f\u007f control"};
+        String[] texts = {
+            "",
+            "hello world",
+            "Hello, World! It's 2024.",
+            "crème brûlée à la mode",
+            "naïve café",
+            "日本語のテキスト、中文文本",
+            "emoji 😀👍🏽 and 🇫🇷 flags",
+            "line one\nline two\r\n\n\ttabbed",
+            "runs   of    spaces     ",
+            "   leading",
+            "x<|endoftext|>y",
+            "\u0000\u001f\u007f control"
+        };
         for (BpeTokenizer t : new BpeTokenizer[] {load(gpt2Json()), load(qwen2Json(LLAMA3_PATTERN))}) {
             for (String text : texts) {
                 int[] ids = t.encode(text);
@@ -253,40 +269,51 @@ public class BpeTokenizerTest {
     @Test
     void gpt2PreTokenization() throws IOException {
         BpeTokenizer t = load(gpt2Json());
-        assertEquals(List.of("Hello", "Ġworld", "Ġ123", "ĠI", "'", "M", "Ġok", "!!", "ĊĊĠ", "Ġend"),
+        assertEquals(
+                List.of("Hello", "Ġworld", "Ġ123", "ĠI", "'", "M", "Ġok", "!!", "ĊĊĠ", "Ġend"),
                 t.preTokenize("Hello world 123 I'M ok!!\n\n  end"));
-        assertEquals(List.of("I", "'m", "Ġhere", ",", "Ġyou", "'re", "Ġnot", "Ġ", "Ġ!"),
+        assertEquals(
+                List.of("I", "'m", "Ġhere", ",", "Ġyou", "'re", "Ġnot", "Ġ", "Ġ!"),
                 t.preTokenize("I'm here, you're not  !"));
     }
 
     @Test
     void qwen2SplitRegex() {
         Pattern p = OnigRegex.compile(QWEN2_PATTERN);
-        assertEquals(List.of("Hello", " world", " ", "1", "2", "3", " I", "'M", " ok", "!!\n\n", " ", " end"),
+        assertEquals(
+                List.of("Hello", " world", " ", "1", "2", "3", " I", "'M", " ok", "!!\n\n", " ", " end"),
                 BpeTokenizer.split("Hello world 123 I'M ok!!\n\n  end", p, BpeTokenizer.Behavior.ISOLATED));
-        assertEquals(List.of("DON", "'T", " don", "'t", " we", "'ll", " x", "'S"),
+        assertEquals(
+                List.of("DON", "'T", " don", "'t", " we", "'ll", " x", "'S"),
                 BpeTokenizer.split("DON'T don't we'll x'S", p, BpeTokenizer.Behavior.ISOLATED));
         // \s*[\r\n]+ takes whitespace up to the last newline; \s+(?!\S) leaves one space for the next word
-        assertEquals(List.of("a", "  \n\n", "   ", " b"),
+        assertEquals(
+                List.of("a", "  \n\n", "   ", " b"),
                 BpeTokenizer.split("a  \n\n    b", p, BpeTokenizer.Behavior.ISOLATED));
         // \p{L} is Unicode: accented and CJK letters stay in the word; the non-letter before a word joins it
-        assertEquals(List.of("crème", " 日本", "(x", ")"),
+        assertEquals(
+                List.of("crème", " 日本", "(x", ")"),
                 BpeTokenizer.split("crème 日本(x)", p, BpeTokenizer.Behavior.ISOLATED));
         // \s is Unicode White_Space (U+3000 ideographic space), as in Oniguruma
-        assertEquals(List.of("a", "\u3000", "\u3000b"),
+        assertEquals(
+                List.of("a", "\u3000", "\u3000b"),
                 BpeTokenizer.split("a\u3000\u3000b", p, BpeTokenizer.Behavior.ISOLATED));
         Pattern llama = OnigRegex.compile(LLAMA3_PATTERN);
-        assertEquals(List.of("123", "45", " ", "6"), BpeTokenizer.split("12345 6", llama, BpeTokenizer.Behavior.ISOLATED));
+        assertEquals(
+                List.of("123", "45", " ", "6"), BpeTokenizer.split("12345 6", llama, BpeTokenizer.Behavior.ISOLATED));
     }
 
     @Test
     void splitBehaviors() {
         Pattern dash = Pattern.compile("-");
         String s = "a-b--c";
-        assertEquals(List.of("a", "-", "b", "-", "-", "c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.ISOLATED));
+        assertEquals(
+                List.of("a", "-", "b", "-", "-", "c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.ISOLATED));
         assertEquals(List.of("a", "b", "c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.REMOVED));
-        assertEquals(List.of("a-", "b-", "-", "c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.MERGED_WITH_PREVIOUS));
-        assertEquals(List.of("a", "-b", "-", "-c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.MERGED_WITH_NEXT));
+        assertEquals(
+                List.of("a-", "b-", "-", "c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.MERGED_WITH_PREVIOUS));
+        assertEquals(
+                List.of("a", "-b", "-", "-c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.MERGED_WITH_NEXT));
         assertEquals(List.of("a", "-", "b", "--", "c"), BpeTokenizer.split(s, dash, BpeTokenizer.Behavior.CONTIGUOUS));
     }
 
@@ -301,25 +328,33 @@ public class BpeTokenizerTest {
     void unsupportedConfigsAreRejectedByName() throws IOException {
         assertRejected(j -> j.getAsJsonObject("model").addProperty("type", "WordPiece"), "model.type");
         assertRejected(j -> j.add("normalizer", JsonParser.parseString("{\"type\":\"Lowercase\"}")), "normalizer.type");
-        assertRejected(j -> j.add("pre_tokenizer", JsonParser.parseString("{\"type\":\"Whitespace\"}")), "pre_tokenizer.type");
-        assertRejected(j -> j.add("pre_tokenizer", JsonParser.parseString("{\"type\":\"Sequence\",\"pretokenizers\":"
-                + "[{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s\"},\"behavior\":\"Isolated\",\"invert\":false}]}")),
+        assertRejected(
+                j -> j.add("pre_tokenizer", JsonParser.parseString("{\"type\":\"Whitespace\"}")), "pre_tokenizer.type");
+        assertRejected(
+                j -> j.add(
+                        "pre_tokenizer",
+                        JsonParser.parseString(
+                                "{\"type\":\"Sequence\",\"pretokenizers\":"
+                                        + "[{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s\"},\"behavior\":\"Isolated\",\"invert\":false}]}")),
                 "pre_tokenizer");
         assertRejected(j -> j.add("decoder", null), "decoder.type");
         assertRejected(j -> j.getAsJsonObject("model").addProperty("dropout", 0.1), "model.dropout");
         assertRejected(j -> j.getAsJsonObject("model").addProperty("byte_fallback", true), "model.byte_fallback");
-        assertRejected(j -> j.getAsJsonArray("added_tokens").get(0).getAsJsonObject().addProperty("lstrip", true),
+        assertRejected(
+                j -> j.getAsJsonArray("added_tokens").get(0).getAsJsonObject().addProperty("lstrip", true),
                 "added_tokens[0].lstrip");
         assertRejected(j -> j.getAsJsonObject("model").getAsJsonArray("merges").add("q zz"), "model.merges[9]");
         assertRejected(j -> j.getAsJsonObject("model").getAsJsonArray("merges").add("a b c"), "model.merges[9]");
         assertRejected(j -> j.add("truncation", JsonParser.parseString("{\"max_length\": 8}")), "truncation");
         assertRejected(j -> j.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("dup", 5), "model.vocab");
-        assertRejected(j -> j.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("huge", 1 << 30),
+        assertRejected(
+                j -> j.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("huge", 1 << 30),
                 "model.vocab[\"huge\"]");
         Path file = dir.resolve("tokenizer.json");
         Files.writeString(file, "{\"model\": {\"type\": \"BPE\",");
         TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> BpeTokenizer.fromJson(file));
-        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("malformed JSON"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(file.toString()) && e.getMessage().contains("malformed JSON"), e.getMessage());
     }
 
     private void assertRejected(Consumer<JsonObject> edit, String field) {

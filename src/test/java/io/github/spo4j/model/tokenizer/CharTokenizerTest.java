@@ -98,7 +98,8 @@ class CharTokenizerTest {
         e = assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(withNull));
         assertTrue(e.getMessage().contains("texts[2]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(List.of("a", "b\uD800")));
-        assertTrue(e.getMessage().contains("texts[1]") && e.getMessage().contains("unpaired surrogate"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("texts[1]") && e.getMessage().contains("unpaired surrogate"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(List.of("", "")));
         assertTrue(e.getMessage().contains("no character"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> CharTokenizer.fromTexts(List.of()));

@@ -1,14 +1,5 @@
 package io.github.spo4j.spo.advantage;
 
-import io.github.spo4j.spo.data.ChainTestData;
-import io.github.spo4j.spo.data.Segment;
-import io.github.spo4j.spo.data.StatePrefix;
-import io.github.spo4j.spo.data.Trajectory;
-import io.github.spo4j.spo.partition.CutpointPartition;
-import io.github.spo4j.spo.partition.EqualSplitPartition;
-import io.github.spo4j.spo.partition.Partition;
-import io.github.spo4j.spo.partition.SegmentPartition;
-import io.github.spo4j.tasks.FinishReason;
 import static io.github.spo4j.spo.data.ChainTestData.fromProbabilities;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.spo.data.ChainTestData;
+import io.github.spo4j.spo.data.StatePrefix;
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.spo.partition.CutpointPartition;
+import io.github.spo4j.spo.partition.EqualSplitPartition;
+import io.github.spo4j.spo.partition.Partition;
+import io.github.spo4j.spo.partition.SegmentPartition;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,9 @@ class ChainAdvantagesTest {
     private static final double HI = 0.95;
 
     private static ChainAdvantages chain(int interval, RecordingEstimator estimator, boolean zero) {
-        return new ChainAdvantages(new CutpointPartition(0.9, interval), estimator,
+        return new ChainAdvantages(
+                new CutpointPartition(0.9, interval),
+                estimator,
                 ChainAdvantageConfig.defaults().withZeroConfidentTokens(zero));
     }
 
@@ -35,6 +36,7 @@ class ChainAdvantagesTest {
      * A_0 = 0.75 − 0.25 = 0.5, A_1 = 1 − 0.75 = 0.25.
      */
     private static final Trajectory MIXED = fromProbabilities(1, HI, 0.5, HI, 0.3, 0.92, 0.4, 0.6);
+
     private static final Map<Integer, Double> MIXED_VALUES = Map.of(1, 0.25, 5, 0.75);
 
     @Test
@@ -54,7 +56,8 @@ class ChainAdvantagesTest {
 
     @Test
     void confidentTokensAreZeroedByDefault() {
-        SegmentAdvantages a = chain(2, RecordingEstimator.byPrefixLength(MIXED_VALUES), true).compute(List.of(MIXED))
+        SegmentAdvantages a = chain(2, RecordingEstimator.byPrefixLength(MIXED_VALUES), true)
+                .compute(List.of(MIXED))
                 .get(0);
         // Tokens 2 (p = .95) and 4 (p = .92) have p > 0.9.
         assertArrayEquals(new float[] {0, 0.5f, 0, 0.5f, 0, 0.25f, 0.25f}, a.tokenAdvantages());
@@ -67,14 +70,23 @@ class ChainAdvantagesTest {
     void zeroingIsStrictlyAboveRho() {
         // ρ = 1 for both cutpoints and zeroing: p = 1 (log p = 0, exact in float) is neither cut nor zeroed;
         // with ρ = 0.5 for the zeroing, p = 0.6 is zeroed and p = 0.4 is kept.
-        Trajectory t = new Trajectory(0, ChainTestData.PROMPT, new int[] {0, 1, 2},
-                new float[] {(float) Math.log(0.4), 0f, (float) Math.log(0.6)}, 1, FinishReason.EOS);
+        Trajectory t = new Trajectory(
+                0,
+                ChainTestData.PROMPT,
+                new int[] {0, 1, 2},
+                new float[] {(float) Math.log(0.4), 0f, (float) Math.log(0.6)},
+                1,
+                FinishReason.EOS);
         RecordingEstimator estimator = RecordingEstimator.byPrefixLength(Map.of(0, 0.25));
-        SegmentAdvantages atOne = new ChainAdvantages(new CutpointPartition(1.0, 5), estimator,
-                new ChainAdvantageConfig(9, true, 1.0)).compute(List.of(t)).get(0);
+        SegmentAdvantages atOne = new ChainAdvantages(
+                        new CutpointPartition(1.0, 5), estimator, new ChainAdvantageConfig(9, true, 1.0))
+                .compute(List.of(t))
+                .get(0);
         assertArrayEquals(new float[] {0.75f, 0.75f, 0.75f}, atOne.tokenAdvantages());
-        SegmentAdvantages atHalf = new ChainAdvantages(new CutpointPartition(1.0, 5), estimator,
-                new ChainAdvantageConfig(9, true, 0.5)).compute(List.of(t)).get(0);
+        SegmentAdvantages atHalf = new ChainAdvantages(
+                        new CutpointPartition(1.0, 5), estimator, new ChainAdvantageConfig(9, true, 0.5))
+                .compute(List.of(t))
+                .get(0);
         assertArrayEquals(new float[] {0.75f, 0, 0}, atHalf.tokenAdvantages());
     }
 
@@ -92,18 +104,19 @@ class ChainAdvantagesTest {
 
     @Test
     void truncatedTrajectoryEndsAtZero() {
-        Trajectory t = new Trajectory(0, ChainTestData.PROMPT, new int[] {0, 1, 2}, ChainTestData.logp(0.5, HI, 0.2),
-                1, FinishReason.LENGTH);
+        Trajectory t = new Trajectory(
+                0, ChainTestData.PROMPT, new int[] {0, 1, 2}, ChainTestData.logp(0.5, HI, 0.2), 1, FinishReason.LENGTH);
         SegmentAdvantages a = chain(1, RecordingEstimator.byPrefixLength(Map.of(0, 0.4, 2, 0.9)), false)
-                .compute(List.of(t)).get(0);
-        assertArrayEquals(new double[] {0.5, -0.9}, a.advantages(), 1e-15);  // R = 1 counts as 0
+                .compute(List.of(t))
+                .get(0);
+        assertArrayEquals(new double[] {0.5, -0.9}, a.advantages(), 1e-15); // R = 1 counts as 0
     }
 
     @Test
     void noCutpointMeansZeroAdvantagesAndNoEstimate() {
         RecordingEstimator estimator = RecordingEstimator.byPrefixLength(Map.of());
-        SegmentAdvantageBatch batch = chain(5, estimator, true).compute(List.of(fromProbabilities(1, HI, 0.99, HI),
-                fromProbabilities(1)));
+        SegmentAdvantageBatch batch =
+                chain(5, estimator, true).compute(List.of(fromProbabilities(1, HI, 0.99, HI), fromProbabilities(1)));
         assertArrayEquals(new float[3], batch.get(0).tokenAdvantages());
         assertEquals(0, batch.get(0).segmentCount());
         assertArrayEquals(new float[0], batch.get(1).tokenAdvantages());
@@ -115,16 +128,19 @@ class ChainAdvantagesTest {
     @Test
     void oneEstimatorCallPerBatchWithDistinctStates() {
         // Two responses to question 0 share their first token, so both need V(y_<1) = V([0]).
-        Trajectory a = new Trajectory(0, ChainTestData.PROMPT, new int[] {0, 1, 2}, ChainTestData.logp(HI, 0.5, 0.5),
-                1, FinishReason.EOS);
-        Trajectory b = new Trajectory(0, ChainTestData.PROMPT, new int[] {0, 3, 4}, ChainTestData.logp(HI, 0.5, 0.5),
-                0, FinishReason.EOS);
+        Trajectory a = new Trajectory(
+                0, ChainTestData.PROMPT, new int[] {0, 1, 2}, ChainTestData.logp(HI, 0.5, 0.5), 1, FinishReason.EOS);
+        Trajectory b = new Trajectory(
+                0, ChainTestData.PROMPT, new int[] {0, 3, 4}, ChainTestData.logp(HI, 0.5, 0.5), 0, FinishReason.EOS);
         // The same tokens for another question are another state.
-        Trajectory c = new Trajectory(1, ChainTestData.PROMPT, new int[] {0, 1, 2}, ChainTestData.logp(HI, 0.5, 0.5),
-                1, FinishReason.EOS);
+        Trajectory c = new Trajectory(
+                1, ChainTestData.PROMPT, new int[] {0, 1, 2}, ChainTestData.logp(HI, 0.5, 0.5), 1, FinishReason.EOS);
         RecordingEstimator estimator = new RecordingEstimator(s -> 0.1 * s.responsePrefixLength() + s.questionId());
-        SegmentAdvantageBatch out = new ChainAdvantages(new CutpointPartition(0.9, 1), estimator,
-                ChainAdvantageConfig.defaults().withRollouts(4)).compute(List.of(a, b, c));
+        SegmentAdvantageBatch out = new ChainAdvantages(
+                        new CutpointPartition(0.9, 1),
+                        estimator,
+                        ChainAdvantageConfig.defaults().withRollouts(4))
+                .compute(List.of(a, b, c));
         assertEquals(List.of(a.prefix(1), a.prefix(2), b.prefix(2), c.prefix(1), c.prefix(2)), estimator.onlyCall());
         assertEquals(List.of(4), estimator.rollouts);
         assertEquals(6, out.statesRequested());
@@ -142,13 +158,18 @@ class ChainAdvantagesTest {
         ValueEstimator none = (states, n) -> null;
         SegmentPartition cutpoints = new CutpointPartition(0.9, 2);
         ChainAdvantageConfig config = ChainAdvantageConfig.defaults();
-        assertTrue(assertThrows(IllegalStateException.class, () -> new ChainAdvantages(cutpoints, tooFew, config)
-                .compute(batch)).getMessage().contains("ValueEstimator"));
+        assertTrue(assertThrows(
+                        IllegalStateException.class,
+                        () -> new ChainAdvantages(cutpoints, tooFew, config).compute(batch))
+                .getMessage()
+                .contains("ValueEstimator"));
         assertThrows(IllegalStateException.class, () -> new ChainAdvantages(cutpoints, nan, config).compute(batch));
         assertThrows(IllegalStateException.class, () -> new ChainAdvantages(cutpoints, none, config).compute(batch));
         SegmentPartition wrongLength = t -> Partition.unscored(t.responseLength() + 1);
-        assertThrows(IllegalStateException.class, () -> new ChainAdvantages(wrongLength,
-                RecordingEstimator.byPrefixLength(Map.of()), config).compute(batch));
+        assertThrows(
+                IllegalStateException.class,
+                () -> new ChainAdvantages(wrongLength, RecordingEstimator.byPrefixLength(Map.of()), config)
+                        .compute(batch));
     }
 
     @Test
@@ -156,8 +177,10 @@ class ChainAdvantagesTest {
         // L = 6, P = 4: parts 2, 2, 1, 1; states y_<2, y_<4, y_<5 valued .2, .6, .5; R = 1.
         Trajectory t = fromProbabilities(1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5);
         RecordingEstimator estimator = RecordingEstimator.byPrefixLength(Map.of(2, 0.2, 4, 0.6, 5, 0.5));
-        SegmentAdvantages a = new ChainAdvantages(EqualSplitPartition.defaults(), estimator,
-                ChainAdvantageConfig.defaults()).compute(List.of(t)).get(0);
+        SegmentAdvantages a = new ChainAdvantages(
+                        EqualSplitPartition.defaults(), estimator, ChainAdvantageConfig.defaults())
+                .compute(List.of(t))
+                .get(0);
         assertArrayEquals(new double[] {0.4, -0.1, 0.5}, a.advantages(), 1e-12);
         assertArrayEquals(new float[] {0, 0, 0.4f, 0.4f, -0.1f, 0.5f}, a.tokenAdvantages(), 1e-7f);
     }

@@ -1,5 +1,9 @@
 package io.github.spo4j.spo.advantage;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.data.RolloutOutcome;
 import io.github.spo4j.spo.data.Segment;
@@ -13,10 +17,6 @@ import io.github.spo4j.spo.partition.NewlineStepPartition;
 import io.github.spo4j.spo.partition.Partition;
 import io.github.spo4j.spo.partition.SegmentPartition;
 import io.github.spo4j.tasks.FinishReason;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -52,8 +52,9 @@ class ChainBadInputTest {
         assertRejected("oldLogp", () -> new Trajectory(0, PROMPT, RESPONSE, new float[2], 1, eos));
         assertRejected("oldLogp", () -> new Trajectory(0, PROMPT, new int[0], LOGP, 1, eos));
         assertRejected("oldLogp[1]", () -> new Trajectory(0, PROMPT, RESPONSE, new float[] {0, Float.NaN, 0}, 1, eos));
-        assertRejected("oldLogp[0]", () -> new Trajectory(0, PROMPT, RESPONSE,
-                new float[] {Float.NEGATIVE_INFINITY, 0, 0}, 1, eos));
+        assertRejected(
+                "oldLogp[0]",
+                () -> new Trajectory(0, PROMPT, RESPONSE, new float[] {Float.NEGATIVE_INFINITY, 0, 0}, 1, eos));
         assertRejected("reward", () -> new Trajectory(0, PROMPT, RESPONSE, LOGP, Double.NaN, eos));
         assertRejected("reward", () -> new Trajectory(0, PROMPT, RESPONSE, LOGP, Double.POSITIVE_INFINITY, eos));
         assertRejected("finishReason", () -> new Trajectory(0, PROMPT, RESPONSE, LOGP, 1, null));
@@ -82,10 +83,10 @@ class ChainBadInputTest {
         assertRejected("segments", () -> new Partition(3, 0, null));
         assertRejected("segments[0]", () -> new Partition(3, 0, Arrays.asList((Segment) null)));
         // A gap, an overlap, a short end, uncovered tokens.
-        assertRejected("segments[1]", () -> new Partition(5, 0, List.of(new Segment(0, 2, true),
-                new Segment(3, 5, true))));
-        assertRejected("segments[1]", () -> new Partition(5, 0, List.of(new Segment(0, 3, true),
-                new Segment(2, 5, true))));
+        assertRejected(
+                "segments[1]", () -> new Partition(5, 0, List.of(new Segment(0, 2, true), new Segment(3, 5, true))));
+        assertRejected(
+                "segments[1]", () -> new Partition(5, 0, List.of(new Segment(0, 3, true), new Segment(2, 5, true))));
         assertRejected("segments[0]", () -> new Partition(5, 1, List.of(new Segment(0, 5, true))));
         assertRejected("segments end", () -> new Partition(5, 0, List.of(new Segment(0, 4, true))));
         assertRejected("segments end", () -> new Partition(5, 2, List.of()));
@@ -113,16 +114,18 @@ class ChainBadInputTest {
         assertRejected("text", () -> NewlineStepPartition.stepBoundaries(null));
         assertRejected("trajectory", () -> CutpointPartition.defaults().cutpoints(null));
         NewlineStepPartition newline = new NewlineStepPartition(TokenTextDecoder.perToken(id -> "x"));
-        for (SegmentPartition p : List.of(CutpointPartition.defaults(), new FixedTokenPartition(3),
-                EqualSplitPartition.defaults(), newline)) {
+        for (SegmentPartition p : List.of(
+                CutpointPartition.defaults(), new FixedTokenPartition(3), EqualSplitPartition.defaults(), newline)) {
             assertRejected("trajectory", () -> p.split(null));
         }
         assertRejected("trajectory", () -> newline.tokenSteps(null));
         // A decoder that breaks its contract is a programming error of the decoder, not bad input.
-        assertThrows(IllegalStateException.class, () -> new NewlineStepPartition(ids -> new String[ids.length + 1])
-                .split(good()));
-        assertThrows(IllegalStateException.class, () -> new NewlineStepPartition(ids -> new String[ids.length])
-                .split(good()));
+        assertThrows(
+                IllegalStateException.class,
+                () -> new NewlineStepPartition(ids -> new String[ids.length + 1]).split(good()));
+        assertThrows(
+                IllegalStateException.class,
+                () -> new NewlineStepPartition(ids -> new String[ids.length]).split(good()));
         assertThrows(IllegalStateException.class, () -> new NewlineStepPartition(ids -> null).split(good()));
     }
 
@@ -134,14 +137,15 @@ class ChainBadInputTest {
         assertRejected("reward", () -> MonteCarloValue.score(Double.NaN, FinishReason.LENGTH));
         assertRejected("finishReason", () -> MonteCarloValue.score(1, null));
         assertRejected("rollouts", () -> MonteCarloValue.of(null));
-        assertRejected("rollouts[1]", () -> MonteCarloValue.of(Arrays.asList(new RolloutOutcome(1,
-                FinishReason.EOS), null)));
+        assertRejected(
+                "rollouts[1]", () -> MonteCarloValue.of(Arrays.asList(new RolloutOutcome(1, FinishReason.EOS), null)));
         assertRejected("rewards", () -> MonteCarloValue.of(null, new FinishReason[0]));
         assertRejected("finishReasons", () -> MonteCarloValue.of(new double[0], null));
-        assertRejected("finishReasons", () -> MonteCarloValue.of(new double[2], new FinishReason[] {
-                FinishReason.EOS}));
-        assertRejected("rewards[1]", () -> MonteCarloValue.of(new double[] {0, Double.NaN}, new FinishReason[] {
-                FinishReason.EOS, FinishReason.EOS}));
+        assertRejected("finishReasons", () -> MonteCarloValue.of(new double[2], new FinishReason[] {FinishReason.EOS}));
+        assertRejected(
+                "rewards[1]",
+                () -> MonteCarloValue.of(
+                        new double[] {0, Double.NaN}, new FinishReason[] {FinishReason.EOS, FinishReason.EOS}));
         assertRejected("finishReasons[0]", () -> MonteCarloValue.of(new double[1], new FinishReason[1]));
     }
 
@@ -163,8 +167,7 @@ class ChainBadInputTest {
         assertRejected("partition", () -> new SegmentAdvantages(null, new double[2], new double[2], new float[3]));
         assertRejected("startValues", () -> new SegmentAdvantages(two, new double[1], new double[2], new float[3]));
         assertRejected("advantages", () -> new SegmentAdvantages(two, new double[2], new double[3], new float[3]));
-        assertRejected("tokenAdvantages", () -> new SegmentAdvantages(two, new double[2], new double[2],
-                new float[2]));
+        assertRejected("tokenAdvantages", () -> new SegmentAdvantages(two, new double[2], new double[2], new float[2]));
         assertRejected("trajectories", () -> new SegmentAdvantageBatch(null, 0, 0));
         assertRejected("statesEstimated", () -> new SegmentAdvantageBatch(List.of(), 1, 2));
     }
@@ -181,8 +184,8 @@ class ChainBadInputTest {
             estimates.incrementAndGet();
             return new double[states.size()];
         };
-        ChainAdvantages chain = new ChainAdvantages(countingPartition, countingEstimator,
-                ChainAdvantageConfig.defaults());
+        ChainAdvantages chain =
+                new ChainAdvantages(countingPartition, countingEstimator, ChainAdvantageConfig.defaults());
         VinePpoAdvantages vine = new VinePpoAdvantages(countingPartition, countingEstimator, VinePpoConfig.defaults());
         List<Trajectory> lastIsNull = new ArrayList<>(List.of(good(), good()));
         lastIsNull.add(null);

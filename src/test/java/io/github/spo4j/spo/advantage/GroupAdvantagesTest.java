@@ -13,32 +13,56 @@ class GroupAdvantagesTest {
     void grpoPopulationAndBesselStd() {
         // μ = 0.5; population σ = 0.5; Bessel σ = sqrt(1/3).
         float[] r = {1, 0, 0, 1};
-        assertAllClose("population, ε = 0", new float[] {1, -1, -1, 1},
-                GroupAdvantages.grpo(r, StdEstimator.POPULATION, 0f), 1e-7, 0);
+        assertAllClose(
+                "population, ε = 0",
+                new float[] {1, -1, -1, 1},
+                GroupAdvantages.grpo(r, StdEstimator.POPULATION, 0f),
+                1e-7,
+                0);
         double bessel = 0.5 / Math.sqrt(1.0 / 3);
-        assertAllClose("Bessel, ε = 0", new float[] {(float) bessel, (float) -bessel, (float) -bessel, (float) bessel},
-                GroupAdvantages.grpo(r, StdEstimator.BESSEL, 0f), 1e-7, 0);
+        assertAllClose(
+                "Bessel, ε = 0",
+                new float[] {(float) bessel, (float) -bessel, (float) -bessel, (float) bessel},
+                GroupAdvantages.grpo(r, StdEstimator.BESSEL, 0f),
+                1e-7,
+                0);
         // μ = 2, Bessel σ = 1, population σ = sqrt(2/3); ε = 1e-6 (the default).
         float[] s = {3, 1, 2};
         float eps = GroupAdvantages.DEFAULT_EPS;
-        assertAllClose("Bessel, default ε", new float[] {(float) (1 / (1 + 1e-6)), (float) (-1 / (1 + 1e-6)), 0},
-                GroupAdvantages.grpo(s, StdEstimator.BESSEL, eps), 1e-7, 0);
+        assertAllClose(
+                "Bessel, default ε",
+                new float[] {(float) (1 / (1 + 1e-6)), (float) (-1 / (1 + 1e-6)), 0},
+                GroupAdvantages.grpo(s, StdEstimator.BESSEL, eps),
+                1e-7,
+                0);
         double pop = Math.sqrt(2.0 / 3) + 1e-6;
-        assertAllClose("population, default ε", new float[] {(float) (1 / pop), (float) (-1 / pop), 0},
-                GroupAdvantages.grpo(s, StdEstimator.POPULATION, eps), 1e-7, 0);
+        assertAllClose(
+                "population, default ε",
+                new float[] {(float) (1 / pop), (float) (-1 / pop), 0},
+                GroupAdvantages.grpo(s, StdEstimator.POPULATION, eps),
+                1e-7,
+                0);
     }
 
     @Test
     void drGrpoSubtractsTheMeanOnly() {
-        assertAllClose("Dr. GRPO", new float[] {0.5f, -0.5f, -0.5f, 0.5f}, GroupAdvantages.drGrpo(new float[] {1, 0, 0,
-            1}), 0, 0);
+        assertAllClose(
+                "Dr. GRPO",
+                new float[] {0.5f, -0.5f, -0.5f, 0.5f},
+                GroupAdvantages.drGrpo(new float[] {1, 0, 0, 1}),
+                0,
+                0);
         assertAllClose("Dr. GRPO", new float[] {1f, -1f, 0f}, GroupAdvantages.drGrpo(new float[] {3, 1, 2}), 0, 0);
     }
 
     @Test
     void rlooSubtractsTheMeanOfTheOthers() {
-        assertAllClose("RLOO", new float[] {2f / 3, -2f / 3, -2f / 3, 2f / 3},
-                GroupAdvantages.rloo(new float[] {1, 0, 0, 1}), 1e-7, 0);
+        assertAllClose(
+                "RLOO",
+                new float[] {2f / 3, -2f / 3, -2f / 3, 2f / 3},
+                GroupAdvantages.rloo(new float[] {1, 0, 0, 1}),
+                1e-7,
+                0);
         // 3 − (1 + 2)/2, 1 − (3 + 2)/2, 2 − (3 + 1)/2.
         assertAllClose("RLOO", new float[] {1.5f, -1.5f, 0f}, GroupAdvantages.rloo(new float[] {3, 1, 2}), 0, 0);
     }
@@ -65,7 +89,8 @@ class GroupAdvantagesTest {
         int at = 0;
         for (float[] part : parts) {
             int len = part.length;
-            assertArrayEquals(GroupAdvantages.grpo(part, StdEstimator.BESSEL, 1e-6f),
+            assertArrayEquals(
+                    GroupAdvantages.grpo(part, StdEstimator.BESSEL, 1e-6f),
                     java.util.Arrays.copyOfRange(grpo, at, at + len));
             assertArrayEquals(GroupAdvantages.drGrpo(part), java.util.Arrays.copyOfRange(dr, at, at + len));
             assertArrayEquals(GroupAdvantages.rloo(part), java.util.Arrays.copyOfRange(rloo, at, at + len));

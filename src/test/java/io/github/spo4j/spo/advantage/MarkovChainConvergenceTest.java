@@ -1,5 +1,9 @@
 package io.github.spo4j.spo.advantage;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.spo4j.spo.data.MonteCarloValue;
 import io.github.spo4j.spo.data.Segment;
 import io.github.spo4j.spo.data.StatePrefix;
@@ -7,10 +11,6 @@ import io.github.spo4j.spo.data.Trajectory;
 import io.github.spo4j.spo.partition.CutpointPartition;
 import io.github.spo4j.spo.partition.SegmentPartition;
 import io.github.spo4j.tasks.FinishReason;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -69,8 +69,8 @@ class MarkovChainConvergenceTest {
             oldLogp[t] = (float) Math.log(response[t] == 1 ? p1 : 1 - p1);
             previous = response[t];
         }
-        return new Trajectory(question, new int[] {9, question % 2}, response, oldLogp, response[H - 1],
-                FinishReason.EOS);
+        return new Trajectory(
+                question, new int[] {9, question % 2}, response, oldLogp, response[H - 1], FinishReason.EOS);
     }
 
     /** N rollouts per state, sampled from the true chain with a seeded generator, scored by {@link MonteCarloValue}. */
@@ -134,8 +134,12 @@ class MarkovChainConvergenceTest {
     @Test
     void exactValuesGiveTheTrueAdvantages() {
         List<Trajectory> batch = batch();
-        SegmentAdvantageBatch out = new ChainAdvantages(PARTITION, (states, n) -> states.stream()
-                .mapToDouble(MarkovChainConvergenceTest::trueValue).toArray(), ChainAdvantageConfig.defaults())
+        SegmentAdvantageBatch out = new ChainAdvantages(
+                        PARTITION,
+                        (states, n) -> states.stream()
+                                .mapToDouble(MarkovChainConvergenceTest::trueValue)
+                                .toArray(),
+                        ChainAdvantageConfig.defaults())
                 .compute(batch);
         for (int b = 0; b < batch.size(); b++) {
             assertArrayEquals(trueAdvantages(batch.get(b)), out.get(b).advantages(), 1e-12);
@@ -179,8 +183,11 @@ class MarkovChainConvergenceTest {
         double previousMeanError = Double.POSITIVE_INFINITY;
         for (int n : new int[] {16, 256, 4096}) {
             ChainRollouts estimator = new ChainRollouts(7 + n);
-            SegmentAdvantageBatch out = new ChainAdvantages(PARTITION, estimator,
-                    ChainAdvantageConfig.defaults().withRollouts(n)).compute(batch);
+            SegmentAdvantageBatch out = new ChainAdvantages(
+                            PARTITION,
+                            estimator,
+                            ChainAdvantageConfig.defaults().withRollouts(n))
+                    .compute(batch);
             assertEquals(1, estimator.calls);
             assertTrue(out.statesEstimated() < out.statesRequested(), "states are shared across the batch");
             double errorSum = 0;
@@ -193,11 +200,15 @@ class MarkovChainConvergenceTest {
                 List<Segment> segments = out.get(b).partition().segments();
                 for (int j = 0; j < truth.length; j++) {
                     double variance = bernoulliVariance(t, segments.get(j).start());
-                    if (j + 1 < truth.length) variance += bernoulliVariance(t, segments.get(j + 1).start());
+                    if (j + 1 < truth.length)
+                        variance += bernoulliVariance(t, segments.get(j + 1).start());
                     double bound = 5 * Math.sqrt(variance / n);
                     double error = Math.abs(estimate[j] - truth[j]);
-                    assertTrue(error <= bound, String.format("N = %d, trajectory %d, segment %d: |%.4f − %.4f| = "
-                            + "%.4f > %.4f", n, b, j, estimate[j], truth[j], error, bound));
+                    assertTrue(
+                            error <= bound,
+                            String.format(
+                                    "N = %d, trajectory %d, segment %d: |%.4f − %.4f| = " + "%.4f > %.4f",
+                                    n, b, j, estimate[j], truth[j], error, bound));
                     errorSum += error;
                     expectedErrorSum += Math.sqrt(2 / Math.PI) * Math.sqrt(variance / n);
                     count++;
@@ -206,10 +217,12 @@ class MarkovChainConvergenceTest {
             assertTrue(count >= 120, "enough segments to average over: " + count);
             double meanError = errorSum / count;
             double expectedMeanError = expectedErrorSum / count;
-            assertTrue(meanError > 0.5 * expectedMeanError && meanError < 1.6 * expectedMeanError, String.format(
-                    "N = %d: mean |error| %.4f, expected about %.4f", n, meanError, expectedMeanError));
-            assertTrue(meanError < previousMeanError / 2, String.format("N = %d: mean |error| %.4f after %.4f", n,
-                    meanError, previousMeanError));
+            assertTrue(
+                    meanError > 0.5 * expectedMeanError && meanError < 1.6 * expectedMeanError,
+                    String.format("N = %d: mean |error| %.4f, expected about %.4f", n, meanError, expectedMeanError));
+            assertTrue(
+                    meanError < previousMeanError / 2,
+                    String.format("N = %d: mean |error| %.4f after %.4f", n, meanError, previousMeanError));
             previousMeanError = meanError;
         }
         assertTrue(previousMeanError < 0.02, "mean |error| at N = 4096: " + previousMeanError);

@@ -42,7 +42,8 @@ final class RandomTrees {
                 int node = b.add(parent, ids, logp, TreeNode.NO_REWARD, FinishReason.LENGTH);
                 grow(rnd, b, node, depth, maxDepth);
             } else {
-                FinishReason why = depth == maxDepth && rnd.nextInt(4) == 0 ? FinishReason.LENGTH
+                FinishReason why = depth == maxDepth && rnd.nextInt(4) == 0
+                        ? FinishReason.LENGTH
                         : rnd.nextBoolean() ? FinishReason.EOS : FinishReason.STOP;
                 b.add(parent, ids, logp, reward(rnd), why);
             }

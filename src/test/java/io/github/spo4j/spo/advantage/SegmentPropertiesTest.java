@@ -1,5 +1,9 @@
 package io.github.spo4j.spo.advantage;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.spo4j.spo.data.ChainTestData;
 import io.github.spo4j.spo.data.Segment;
 import io.github.spo4j.spo.data.StatePrefix;
@@ -9,10 +13,6 @@ import io.github.spo4j.spo.partition.EqualSplitPartition;
 import io.github.spo4j.spo.partition.FixedTokenPartition;
 import io.github.spo4j.spo.partition.Partition;
 import io.github.spo4j.spo.partition.SegmentPartition;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -78,13 +78,15 @@ class SegmentPropertiesTest {
                     }
                 } else if (partition instanceof FixedTokenPartition f) {
                     assertEquals(0, p.preSegmentLength());
-                    for (int j = 0; j + 1 < segments.size(); j++) assertEquals(f.segmentTokens(), segments.get(j).length());
+                    for (int j = 0; j + 1 < segments.size(); j++)
+                        assertEquals(f.segmentTokens(), segments.get(j).length());
                 } else if (partition instanceof EqualSplitPartition e && t.responseLength() > 0) {
                     int parts = Math.min(e.parts(), t.responseLength());
                     assertEquals(parts - 1, segments.size());
                     int[] sizes = new int[parts];
                     sizes[0] = p.preSegmentLength();
-                    for (int j = 0; j < segments.size(); j++) sizes[j + 1] = segments.get(j).length();
+                    for (int j = 0; j < segments.size(); j++)
+                        sizes[j + 1] = segments.get(j).length();
                     int min = Arrays.stream(sizes).min().getAsInt();
                     int max = Arrays.stream(sizes).max().getAsInt();
                     assertTrue(max - min <= 1);
@@ -101,16 +103,17 @@ class SegmentPropertiesTest {
     void segmentAdvantagesTelescope(SegmentPartition partition) {
         for (List<Trajectory> batch : batches()) {
             RecordingEstimator estimator = new RecordingEstimator(RecordingEstimator::hashValue);
-            SegmentAdvantageBatch chain = new ChainAdvantages(partition, estimator, ChainAdvantageConfig.defaults())
-                    .compute(batch);
-            SegmentAdvantageBatch vine = new VinePpoAdvantages(partition, estimator, new VinePpoConfig(3, 2))
-                    .compute(batch);
+            SegmentAdvantageBatch chain =
+                    new ChainAdvantages(partition, estimator, ChainAdvantageConfig.defaults()).compute(batch);
+            SegmentAdvantageBatch vine =
+                    new VinePpoAdvantages(partition, estimator, new VinePpoConfig(3, 2)).compute(batch);
             for (int b = 0; b < batch.size(); b++) {
                 for (SegmentAdvantages a : List.of(chain.get(b), vine.get(b))) {
                     if (a.segmentCount() == 0) continue;
                     Trajectory t = batch.get(b);
                     double sum = Arrays.stream(a.advantages()).sum();
-                    double first = RecordingEstimator.hashValue(t.prefix(a.partition().segments().get(0).start()));
+                    double first = RecordingEstimator.hashValue(
+                            t.prefix(a.partition().segments().get(0).start()));
                     assertEquals(t.endValue() - first, sum, 1e-12);
                 }
             }
@@ -123,10 +126,13 @@ class SegmentPropertiesTest {
     void tokenAdvantagesBroadcastSegmentAdvantages(SegmentPartition partition) {
         for (List<Trajectory> batch : batches()) {
             ValueEstimator estimator = new RecordingEstimator(RecordingEstimator::hashValue);
-            SegmentAdvantageBatch plain = new ChainAdvantages(partition, estimator,
-                    ChainAdvantageConfig.defaults().withZeroConfidentTokens(false)).compute(batch);
-            SegmentAdvantageBatch zeroed = new ChainAdvantages(partition, estimator, ChainAdvantageConfig.defaults())
+            SegmentAdvantageBatch plain = new ChainAdvantages(
+                            partition,
+                            estimator,
+                            ChainAdvantageConfig.defaults().withZeroConfidentTokens(false))
                     .compute(batch);
+            SegmentAdvantageBatch zeroed =
+                    new ChainAdvantages(partition, estimator, ChainAdvantageConfig.defaults()).compute(batch);
             for (int b = 0; b < batch.size(); b++) {
                 Trajectory t = batch.get(b);
                 int[] owner = plain.get(b).partition().segmentOfToken();
@@ -153,8 +159,8 @@ class SegmentPropertiesTest {
         int withStates = 0;
         for (List<Trajectory> batch : batches()) {
             RecordingEstimator estimator = new RecordingEstimator(RecordingEstimator::hashValue);
-            SegmentAdvantageBatch out = new ChainAdvantages(partition, estimator, ChainAdvantageConfig.defaults())
-                    .compute(batch);
+            SegmentAdvantageBatch out =
+                    new ChainAdvantages(partition, estimator, ChainAdvantageConfig.defaults()).compute(batch);
 
             Set<StatePrefix> expected = new LinkedHashSet<>();
             int requested = 0;
@@ -182,7 +188,10 @@ class SegmentPropertiesTest {
                 List<Segment> segments = out.get(b).partition().segments();
                 double[] values = out.get(b).startValues();
                 for (int j = 0; j < segments.size(); j++) {
-                    assertEquals(RecordingEstimator.hashValue(t.prefix(segments.get(j).start())), values[j]);
+                    assertEquals(
+                            RecordingEstimator.hashValue(
+                                    t.prefix(segments.get(j).start())),
+                            values[j]);
                 }
             }
         }

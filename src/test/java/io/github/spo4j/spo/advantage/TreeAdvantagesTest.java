@@ -1,9 +1,5 @@
 package io.github.spo4j.spo.advantage;
 
-import io.github.spo4j.spo.data.SamplingTree;
-import io.github.spo4j.spo.data.TreeEdge;
-import io.github.spo4j.spo.data.TreeNode;
-import io.github.spo4j.tasks.FinishReason;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +9,10 @@ import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.tree.TreeAdvantageMode;
 import io.github.spo4j.kernels.tree.TreeBackupConfig;
 import io.github.spo4j.spo.advantage.TreeAdvantages.TruncatedLeafScoring;
+import io.github.spo4j.spo.data.SamplingTree;
+import io.github.spo4j.spo.data.TreeEdge;
+import io.github.spo4j.spo.data.TreeNode;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -95,7 +95,8 @@ class TreeAdvantagesTest {
         }
         assertArrayEquals(PROMPT, edges.get(f.pa).queryIds());
         assertArrayEquals(new int[] {7, 8, 9, 10, 11}, edges.get(f.c1).queryIds());
-        assertArrayEquals(new int[] {7, 8, 9, 10, 11, 21, 22, 23}, edges.get(f.g2).queryIds());
+        assertArrayEquals(
+                new int[] {7, 8, 9, 10, 11, 21, 22, 23}, edges.get(f.g2).queryIds());
         assertArrayEquals(PROMPT, edges.get(f.s).queryIds());
     }
 
@@ -103,7 +104,8 @@ class TreeAdvantagesTest {
     void siblingStdModeDividesByThePopulationStdOfTheSiblings() {
         Figure f = new Figure();
         TreeBackupConfig cfg = TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.DIFF_OVER_STD);
-        float[] a = new TreeAdvantages(Backend.REFERENCE, cfg, TruncatedLeafScoring.ZERO).compute(List.of(f.tree), 0)
+        float[] a = new TreeAdvantages(Backend.REFERENCE, cfg, TruncatedLeafScoring.ZERO)
+                .compute(List.of(f.tree), 0)
                 .advantages(0);
         double mean = 5.0 / 9;
         double sigma = Math.sqrt((Math.pow(1 - mean, 2) + Math.pow(2.0 / 3 - mean, 2) + Math.pow(mean, 2)) / 3);
@@ -115,7 +117,8 @@ class TreeAdvantagesTest {
     void leaveOneOutModeUsesTheOtherSiblings() {
         Figure f = new Figure();
         TreeBackupConfig cfg = TreeBackupConfig.spoTree().withAdvantageMode(TreeAdvantageMode.LEAVE_ONE_OUT);
-        float[] a = new TreeAdvantages(Backend.REFERENCE, cfg, TruncatedLeafScoring.ZERO).compute(List.of(f.tree), 0)
+        float[] a = new TreeAdvantages(Backend.REFERENCE, cfg, TruncatedLeafScoring.ZERO)
+                .compute(List.of(f.tree), 0)
                 .advantages(0);
         assertEquals(1 - (2.0 / 3 + 0) / 2, a[f.c1], 1e-6);
         assertEquals(0 - (1 + 2.0 / 3) / 2, a[f.c3], 1e-6);
@@ -125,8 +128,8 @@ class TreeAdvantagesTest {
     void zeroAdvantagesAndEmptySegmentsGiveNoEdge() {
         SamplingTree.Builder b = SamplingTree.builder(1, PROMPT, 2);
         int x = b.add(SamplingTree.ROOT, new int[] {1}, logp(1, 0.5), TreeNode.NO_REWARD, FinishReason.LENGTH);
-        b.add(x, new int[] {2}, logp(1, 0.5), 1f, FinishReason.EOS);   // V = 1 = V(x): A = 0
-        b.add(x, new int[] {3}, logp(1, 0.5), 1f, FinishReason.EOS);   // A = 0
+        b.add(x, new int[] {2}, logp(1, 0.5), 1f, FinishReason.EOS); // V = 1 = V(x): A = 0
+        b.add(x, new int[] {3}, logp(1, 0.5), 1f, FinishReason.EOS); // A = 0
         int empty = b.add(SamplingTree.ROOT, new int[0], new float[0], 0f, FinishReason.EOS);
         b.add(SamplingTree.ROOT, new int[] {4}, logp(1, 0.5), 0f, FinishReason.EOS);
         SamplingTree tree = b.build();
@@ -159,8 +162,9 @@ class TreeAdvantagesTest {
         assertEquals(0f, zero.advantages(0)[truncated], "no edge: V = 0 = V(mid)");
         assertEquals(2, zero.edges().size());
 
-        TreeAdvantageResult quirk = new TreeAdvantages(Backend.autoHost(), TreeBackupConfig.spoTree(),
-                TruncatedLeafScoring.OWN_REWARD).compute(List.of(tree), 0);
+        TreeAdvantageResult quirk = new TreeAdvantages(
+                        Backend.autoHost(), TreeBackupConfig.spoTree(), TruncatedLeafScoring.OWN_REWARD)
+                .compute(List.of(tree), 0);
         assertEquals(1f, quirk.scoredRewards(0)[truncated]);
         assertEquals(0.5f, quirk.values(0)[mid], 1e-6);
         assertEquals(0.75f, quirk.rootValue(0), 1e-6);
@@ -204,7 +208,9 @@ class TreeAdvantagesTest {
     private static int[] expectedQuery(SamplingTree tree, int node) {
         List<Integer> ids = new ArrayList<>();
         List<Integer> chain = new ArrayList<>();
-        for (int a = tree.node(node).parent(); a != SamplingTree.ROOT; a = tree.node(a).parent()) chain.add(0, a);
+        for (int a = tree.node(node).parent();
+                a != SamplingTree.ROOT;
+                a = tree.node(a).parent()) chain.add(0, a);
         for (int id : tree.promptIds()) ids.add(id);
         for (int a : chain) for (int id : tree.node(a).tokenIds()) ids.add(id);
         return ids.stream().mapToInt(Integer::intValue).toArray();
@@ -289,8 +295,9 @@ class TreeAdvantagesTest {
                 if (r.advantages(k)[i] == 0f) zeroAdvantage++;
             }
         }
-        assertTrue(truncatedLeaves > 0 && empty > 0 && zeroAdvantage > 0, "truncated " + truncatedLeaves + ", empty "
-                + empty + ", A = 0 " + zeroAdvantage);
+        assertTrue(
+                truncatedLeaves > 0 && empty > 0 && zeroAdvantage > 0,
+                "truncated " + truncatedLeaves + ", empty " + empty + ", A = 0 " + zeroAdvantage);
         assertTrue(r.edges().size() < nodes);
     }
 
@@ -300,8 +307,8 @@ class TreeAdvantagesTest {
         List<SamplingTree> trees = RandomTrees.batch(64, 77);
         for (TreeAdvantageMode mode : TreeAdvantageMode.values()) {
             TreeBackupConfig cfg = TreeBackupConfig.spoTree().withAdvantageMode(mode);
-            TreeAdvantageResult ref = new TreeAdvantages(Backend.REFERENCE, cfg, TruncatedLeafScoring.ZERO)
-                    .compute(trees, 1);
+            TreeAdvantageResult ref =
+                    new TreeAdvantages(Backend.REFERENCE, cfg, TruncatedLeafScoring.ZERO).compute(trees, 1);
             TreeAdvantageResult cpu = new TreeAdvantages(Backend.CPU, cfg, TruncatedLeafScoring.ZERO).compute(trees, 1);
             for (int k = 0; k < trees.size(); k++) {
                 assertEquals(ref.rootValue(k), cpu.rootValue(k), mode + " root " + k);

@@ -1,14 +1,14 @@
 package io.github.spo4j.spo.advantage;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.github.spo4j.spo.data.ChainTestData;
 import io.github.spo4j.spo.data.Segment;
 import io.github.spo4j.spo.data.TokenTextDecoder;
 import io.github.spo4j.spo.data.Trajectory;
 import io.github.spo4j.spo.partition.NewlineStepPartition;
 import io.github.spo4j.tasks.FinishReason;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -21,18 +21,25 @@ class VinePpoAdvantagesTest {
      * token steps 0, 1, 2, 2, 2. States: the prompt (after 0 steps), y_<1 (after step 0), y_<2 (after step 1).
      */
     private static final String[] PIECES = {"x", "\ny", "\nz", "\n####", " 5"};
+
     private static final TokenTextDecoder DECODER = TokenTextDecoder.perToken(id -> PIECES[id]);
     private static final Map<Integer, Double> VALUES = Map.of(0, 0.5, 1, 0.25, 2, 0.75);
 
     /** Every token is confident (p = .99): VinePPO does not zero them. */
     private static Trajectory response(double reward, FinishReason reason) {
-        return new Trajectory(3, new int[] {9, 9}, new int[] {0, 1, 2, 3, 4},
-                ChainTestData.logp(0.99, 0.99, 0.99, 0.99, 0.99), reward, reason);
+        return new Trajectory(
+                3,
+                new int[] {9, 9},
+                new int[] {0, 1, 2, 3, 4},
+                ChainTestData.logp(0.99, 0.99, 0.99, 0.99, 0.99),
+                reward,
+                reason);
     }
 
     private static SegmentAdvantages run(int maxSteps, RecordingEstimator estimator, Trajectory t) {
         return new VinePpoAdvantages(new NewlineStepPartition(DECODER), estimator, new VinePpoConfig(9, maxSteps))
-                .compute(List.of(t)).get(0);
+                .compute(List.of(t))
+                .get(0);
     }
 
     @Test
@@ -56,8 +63,11 @@ class VinePpoAdvantagesTest {
         assertArrayEquals(new double[] {0.5, 0.25, 1.0}, a.startValues(), 1e-15);
         assertArrayEquals(new double[] {-0.25, 0.75, 0.0}, a.advantages(), 1e-15);
         assertEquals(List.of(t.prefix(0), t.prefix(1)), one.onlyCall());
-        assertEquals(List.of(true, true, false),
-                a.partition().segments().stream().map(Segment::startValueEstimated).toList());
+        assertEquals(
+                List.of(true, true, false),
+                a.partition().segments().stream()
+                        .map(Segment::startValueEstimated)
+                        .toList());
         // Cap 0: only the prompt; V_1 = V_2 = R.
         RecordingEstimator zero = RecordingEstimator.byPrefixLength(VALUES);
         assertArrayEquals(new double[] {0.5, 0, 0}, run(0, zero, t).advantages(), 1e-15);

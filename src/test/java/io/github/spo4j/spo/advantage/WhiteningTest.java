@@ -1,6 +1,5 @@
 package io.github.spo4j.spo.advantage;
 
-import io.github.spo4j.spo.data.TreeEdge;
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,14 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.github.spo4j.kernels.loss.AdvantageWhitening;
 import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.loss.AdvantageWhitening;
 import io.github.spo4j.kernels.loss.PolicyLoss;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
 import io.github.spo4j.kernels.loss.PolicyLossReference;
 import io.github.spo4j.kernels.loss.PolicyLossStats;
 import io.github.spo4j.kernels.loss.ProbabilityMask;
 import io.github.spo4j.kernels.loss.TokenBatch;
+import io.github.spo4j.spo.data.TreeEdge;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -31,11 +31,11 @@ class WhiteningTest {
     @Test
     void whiteningUsesBesselStatisticsOfKeptTokensAndAppliesToEveryToken() {
         // Kept: p = 0.5, 0.5 (advantages 1, 3): μ = 2, σ² = 2. The p = 0.99 token is masked but still whitened.
-        Whitening.Result r = Whitening.microBatch(new float[] {1, 3, 100}, new float[] {LN_HALF, LN_HALF, ln(0.99)},
-                null, 0.9f);
+        Whitening.Result r =
+                Whitening.microBatch(new float[] {1, 3, 100}, new float[] {LN_HALF, LN_HALF, ln(0.99)}, null, 0.9f);
         double s = Math.sqrt(2 + 1e-8);
-        assertAllClose("Â", new float[] {(float) (-1 / s), (float) (1 / s), (float) (98 / s)}, r.advantages(), 1e-6,
-                1e-6);
+        assertAllClose(
+                "Â", new float[] {(float) (-1 / s), (float) (1 / s), (float) (98 / s)}, r.advantages(), 1e-6, 1e-6);
         assertArrayEquals(new boolean[] {true, true, false}, r.kept());
         assertEquals(2, r.mean(), 1e-12);
         assertEquals(Math.sqrt(2), r.std(), 1e-12);
@@ -51,8 +51,8 @@ class WhiteningTest {
         boolean[] response = {true, true, true, false};
         Whitening.Result r = Whitening.microBatch(new float[] {1, 2, 3, 7}, old, response, 0.9f);
         double s = Math.sqrt(1 + 1e-8);
-        assertAllClose("Â", new float[] {(float) (-1 / s), 0f, (float) (1 / s), (float) (5 / s)}, r.advantages(), 1e-6,
-                1e-6);
+        assertAllClose(
+                "Â", new float[] {(float) (-1 / s), 0f, (float) (1 / s), (float) (5 / s)}, r.advantages(), 1e-6, 1e-6);
         assertTrue(r.usedFallback());
         assertEquals(3, r.statsTokens());
         assertArrayEquals(new boolean[4], r.kept());
@@ -93,8 +93,9 @@ class WhiteningTest {
             assertTrue(ProbabilityMask.keeps(below, rho), "p just below " + rho);
             assertFalse(ProbabilityMask.keeps(atOrAbove, rho), "p at " + rho);
             assertTrue(Math.exp(below) < rho && Math.exp(atOrAbove) >= rho, "log-space test = probability-space test");
-            assertArrayEquals(new boolean[] {true, false, false}, ProbabilityMask.mask(new float[] {below, atOrAbove,
-                0f}, null, rho));
+            assertArrayEquals(
+                    new boolean[] {true, false, false},
+                    ProbabilityMask.mask(new float[] {below, atOrAbove, 0f}, null, rho));
             float nearest = (float) Math.log(rho);
             boolean pBelowRho = Math.exp(nearest) < rho;
             assertEquals(pBelowRho, ProbabilityMask.keeps(nearest, rho), "oldLogp = (float) ln " + rho);
@@ -103,8 +104,10 @@ class WhiteningTest {
         assertEquals(3, roundedUp, "ρ = 0.8, 0.95, 0.6 put (float) ln ρ at or above ln ρ");
         assertTrue(ProbabilityMask.keeps(0f, 1f), "ρ = 1 keeps p = 1");
         assertEquals(Float.POSITIVE_INFINITY, ProbabilityMask.logThreshold(1f));
-        assertArrayEquals(new boolean[] {false, true}, ProbabilityMask.mask(new float[] {LN_HALF, LN_HALF},
-                new boolean[] {false, true}, 0.9f), "non-response tokens are never kept");
+        assertArrayEquals(
+                new boolean[] {false, true},
+                ProbabilityMask.mask(new float[] {LN_HALF, LN_HALF}, new boolean[] {false, true}, 0.9f),
+                "non-response tokens are never kept");
     }
 
     @Test
@@ -149,8 +152,12 @@ class WhiteningTest {
         java.util.Arrays.fill(old, LN_HALF);
         float[] out = Whitening.perMicroBatch(new int[] {0, 2, 3, 5}, 2, adv, old, null, 0.9f, 1e-8f);
         double s1 = Math.sqrt(4 + 1e-8), s2 = Math.sqrt(8 + 1e-8);
-        assertAllClose("Â", new float[] {(float) (-2 / s1), 0f, (float) (2 / s1), (float) (-2 / s2), (float) (2 / s2)},
-                out, 1e-6, 1e-6);
+        assertAllClose(
+                "Â",
+                new float[] {(float) (-2 / s1), 0f, (float) (2 / s1), (float) (-2 / s2), (float) (2 / s2)},
+                out,
+                1e-6,
+                1e-6);
     }
 
     @Test

@@ -17,6 +17,7 @@ public final class ChainTestData {
 
     /** Vocabulary of the random batches, with the text of each token (ids are indices). */
     public static final String[] PIECES = {"a", "b ", "\n", "c\n", "\n#### ", "42", "", " =", "\n\n"};
+
     public static final TokenTextDecoder DECODER = TokenTextDecoder.perToken(id -> PIECES[id]);
 
     private ChainTestData() {}
@@ -54,8 +55,13 @@ public final class ChainTestData {
             if (i > 0 && rng.nextInt(8) == 0) {
                 // The same response sampled twice (with its own reward): all its states repeat.
                 Trajectory again = batch.get(rng.nextInt(i));
-                batch.add(new Trajectory(again.questionId(), again.promptIds(), again.responseIds(), again.oldLogp(),
-                        rng.nextInt(2), FinishReason.EOS));
+                batch.add(new Trajectory(
+                        again.questionId(),
+                        again.promptIds(),
+                        again.responseIds(),
+                        again.oldLogp(),
+                        rng.nextInt(2),
+                        FinishReason.EOS));
                 continue;
             }
             int q = rng.nextInt(questions);
@@ -83,9 +89,17 @@ public final class ChainTestData {
 
     /** The partitions the property tests run over, with odd and extreme parameters. */
     public static List<SegmentPartition> partitions() {
-        return List.of(CutpointPartition.defaults(), new CutpointPartition(0.5, 1), new CutpointPartition(1.0, 3),
-                new CutpointPartition(0.95, 100), new FixedTokenPartition(1), new FixedTokenPartition(7),
-                new FixedTokenPartition(1000), EqualSplitPartition.defaults(), new EqualSplitPartition(1),
-                new EqualSplitPartition(9), new NewlineStepPartition(DECODER));
+        return List.of(
+                CutpointPartition.defaults(),
+                new CutpointPartition(0.5, 1),
+                new CutpointPartition(1.0, 3),
+                new CutpointPartition(0.95, 100),
+                new FixedTokenPartition(1),
+                new FixedTokenPartition(7),
+                new FixedTokenPartition(1000),
+                EqualSplitPartition.defaults(),
+                new EqualSplitPartition(1),
+                new EqualSplitPartition(9),
+                new NewlineStepPartition(DECODER));
     }
 }

@@ -1,10 +1,10 @@
 package io.github.spo4j.spo.data;
 
-import io.github.spo4j.tasks.FinishReason;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import io.github.spo4j.tasks.FinishReason;
 import org.junit.jupiter.api.Test;
 
 class TrajectoryTest {
@@ -30,19 +30,23 @@ class TrajectoryTest {
 
     @Test
     void equalityIsByContent() {
-        Trajectory a = new Trajectory(1, new int[] {1}, new int[] {2, 3}, new float[] {-1f, -2f}, 0.5, FinishReason.STOP);
-        Trajectory b = new Trajectory(1, new int[] {1}, new int[] {2, 3}, new float[] {-1f, -2f}, 0.5, FinishReason.STOP);
+        Trajectory a =
+                new Trajectory(1, new int[] {1}, new int[] {2, 3}, new float[] {-1f, -2f}, 0.5, FinishReason.STOP);
+        Trajectory b =
+                new Trajectory(1, new int[] {1}, new int[] {2, 3}, new float[] {-1f, -2f}, 0.5, FinishReason.STOP);
         assertEquals(a, b);
         assertEquals(a.hashCode(), b.hashCode());
-        assertNotEquals(a, new Trajectory(1, new int[] {1}, new int[] {2, 4}, new float[] {-1f, -2f}, 0.5,
-                FinishReason.STOP));
+        assertNotEquals(
+                a, new Trajectory(1, new int[] {1}, new int[] {2, 4}, new float[] {-1f, -2f}, 0.5, FinishReason.STOP));
     }
 
     @Test
     void endValueIsTheRewardUnlessTruncated() {
-        assertEquals(-2.0, new Trajectory(0, new int[] {1}, new int[0], new float[0], -2, FinishReason.STOP).endValue());
+        assertEquals(
+                -2.0, new Trajectory(0, new int[] {1}, new int[0], new float[0], -2, FinishReason.STOP).endValue());
         assertEquals(1.0, new Trajectory(0, new int[] {1}, new int[0], new float[0], 1, FinishReason.EOS).endValue());
-        assertEquals(0.0, new Trajectory(0, new int[] {1}, new int[0], new float[0], 1, FinishReason.LENGTH).endValue());
+        assertEquals(
+                0.0, new Trajectory(0, new int[] {1}, new int[0], new float[0], 1, FinishReason.LENGTH).endValue());
     }
 
     @Test

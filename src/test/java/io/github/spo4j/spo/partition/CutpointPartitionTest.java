@@ -1,8 +1,5 @@
 package io.github.spo4j.spo.partition;
 
-import io.github.spo4j.spo.data.ChainTestData;
-import io.github.spo4j.spo.data.Trajectory;
-import io.github.spo4j.tasks.FinishReason;
 import static io.github.spo4j.spo.data.ChainTestData.fromProbabilities;
 import static io.github.spo4j.spo.partition.SimplePartitionsTest.describe;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -10,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.tasks.FinishReason;
 import org.junit.jupiter.api.Test;
 
 /** SPO_SPEC §1a by hand: cutpoints p_t &lt; ρ, boundaries every K-th cutpoint from the first. */
 class CutpointPartitionTest {
-    private static final double HI = 0.95;  // p ≥ 0.9: not a cutpoint
+    private static final double HI = 0.95; // p ≥ 0.9: not a cutpoint
 
     @Test
     void defaultsAreTheReferences() {
@@ -71,8 +70,8 @@ class CutpointPartitionTest {
     @Test
     void cutpointTestIsStrictAndUsesRho() {
         // ρ = 1: any p < 1 is a cutpoint, p = 1 (log p = 0) is not.
-        Trajectory t = new Trajectory(0, new int[] {1}, new int[] {1, 2, 3}, new float[] {0f, -1e-3f, 0f}, 0,
-                FinishReason.EOS);
+        Trajectory t = new Trajectory(
+                0, new int[] {1}, new int[] {1, 2, 3}, new float[] {0f, -1e-3f, 0f}, 0, FinishReason.EOS);
         assertArrayEquals(new int[] {1}, new CutpointPartition(1.0, 1).cutpoints(t));
         // ρ = 0.5 ignores p = 0.6 that ρ = 0.9 would cut at.
         Trajectory u = fromProbabilities(0, 0.6, 0.4, 0.6);

@@ -1,13 +1,13 @@
 package io.github.spo4j.spo.partition;
 
-import io.github.spo4j.spo.data.TokenTextDecoder;
-import io.github.spo4j.spo.data.Trajectory;
-import io.github.spo4j.tasks.FinishReason;
 import static io.github.spo4j.spo.partition.SimplePartitionsTest.describe;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.spo.data.TokenTextDecoder;
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

@@ -1,13 +1,13 @@
 package io.github.spo4j.spo.partition;
 
-import io.github.spo4j.spo.data.Segment;
-import io.github.spo4j.spo.data.Trajectory;
-import io.github.spo4j.tasks.FinishReason;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.spo.data.Segment;
+import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +21,8 @@ class SimplePartitionsTest {
     /** "pre" then each segment as [start,end). */
     static String describe(Partition p) {
         StringBuilder sb = new StringBuilder("pre " + p.preSegmentLength());
-        for (Segment s : p.segments()) sb.append(" [").append(s.start()).append(',').append(s.end()).append(')');
+        for (Segment s : p.segments())
+            sb.append(" [").append(s.start()).append(',').append(s.end()).append(')');
         return sb.toString();
     }
 
@@ -68,11 +69,17 @@ class SimplePartitionsTest {
     void equalSplitFirstLongerPartsAndUnscoredFirstPart() {
         // L = 10, P = 4: 10 mod 4 = 2 parts of 3, then 2 parts of 2; the first part is not scored.
         assertArrayEquals(new int[] {3, 3, 2, 2}, EqualSplitPartition.defaults().partSizes(10));
-        assertEquals("pre 3 [3,6) [6,8) [8,10)", describe(EqualSplitPartition.defaults().split(ofLength(10))));
-        assertEquals("pre 1 [1,2) [2,3) [3,4)", describe(EqualSplitPartition.defaults().split(ofLength(4))));
+        assertEquals(
+                "pre 3 [3,6) [6,8) [8,10)",
+                describe(EqualSplitPartition.defaults().split(ofLength(10))));
+        assertEquals(
+                "pre 1 [1,2) [2,3) [3,4)",
+                describe(EqualSplitPartition.defaults().split(ofLength(4))));
         // L = 13, P = 4: one part of 4, three of 3.
         assertArrayEquals(new int[] {4, 3, 3, 3}, EqualSplitPartition.defaults().partSizes(13));
-        assertEquals("pre 4 [4,7) [7,10) [10,13)", describe(EqualSplitPartition.defaults().split(ofLength(13))));
+        assertEquals(
+                "pre 4 [4,7) [7,10) [10,13)",
+                describe(EqualSplitPartition.defaults().split(ofLength(13))));
         assertFalse(EqualSplitPartition.defaults().split(ofLength(13)).promptValueEstimated());
     }
 

@@ -1,12 +1,12 @@
 package io.github.spo4j.spo.replay;
 
-import io.github.spo4j.spo.data.TreeEdge;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.spo4j.spo.data.TreeEdge;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -22,8 +22,13 @@ class ReplayBufferTest {
     private static List<TreeEdge> edges(int question, int iteration, int count) {
         List<TreeEdge> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            out.add(new TreeEdge(question, iteration, new int[] {question}, new int[] {question, iteration, i},
-                    new float[] {-0.1f * (i + 1), -0.5f, -2f}, i % 2 == 0 ? 0.5f : -0.25f));
+            out.add(new TreeEdge(
+                    question,
+                    iteration,
+                    new int[] {question},
+                    new int[] {question, iteration, i},
+                    new float[] {-0.1f * (i + 1), -0.5f, -2f},
+                    i % 2 == 0 ? 0.5f : -0.25f));
         }
         return out;
     }
@@ -56,8 +61,8 @@ class ReplayBufferTest {
     @Test
     void maxAgeIsConfigurableAndCountsFromEachEdgesOwnIteration() {
         ReplayBuffer buffer = new ReplayBuffer(1, 2, 1, 7);
-        buffer.nextBatch(0, edges(0, 0, 5));         // draws 1 of iteration 0's five
-        buffer.nextBatch(1, edges(1, 1, 5));         // draws 1 of question 0, 1 of question 1
+        buffer.nextBatch(0, edges(0, 0, 5)); // draws 1 of iteration 0's five
+        buffer.nextBatch(1, edges(1, 1, 5)); // draws 1 of question 0, 1 of question 1
         assertEquals(7, buffer.size());
         ReplayBuffer.Batch b = buffer.nextBatch(2, List.of());
         assertEquals(3, b.agedOut(), "question 0's three remaining edges are 2 iterations old");
@@ -139,7 +144,8 @@ class ReplayBufferTest {
         List<List<TreeEdge>> a = run(42, perIteration), b = run(42, perIteration), c = run(43, perIteration);
         for (int it = 0; it < 6; it++) {
             assertEquals(a.get(it).size(), b.get(it).size());
-            for (int i = 0; i < a.get(it).size(); i++) assertSame(a.get(it).get(i), b.get(it).get(i));
+            for (int i = 0; i < a.get(it).size(); i++)
+                assertSame(a.get(it).get(i), b.get(it).get(i));
         }
         assertNotEquals(a, c);
     }
@@ -162,7 +168,9 @@ class ReplayBufferTest {
         Map<TreeEdge, Integer> index = new IdentityHashMap<>();
         for (int i = 0; i < 6; i++) index.put(generated.get(i), i);
         for (int it = 0; it < 6; it++) {
-            TreeEdge e = buffer.nextBatch(it, it == 0 ? generated : List.of()).edges().get(0);
+            TreeEdge e = buffer.nextBatch(it, it == 0 ? generated : List.of())
+                    .edges()
+                    .get(0);
             assertEquals(0, e.iteration(), "still tagged with its generation iteration");
             assertArrayEquals(logpAtGeneration[index.get(e)], e.oldLogp(), "iteration " + it);
         }

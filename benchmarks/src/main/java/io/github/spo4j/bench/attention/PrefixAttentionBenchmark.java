@@ -1,7 +1,6 @@
 package io.github.spo4j.bench.attention;
 
 import io.github.spo4j.bench.BenchSupport;
-
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.attention.PrefixAttention;
 import io.github.spo4j.kernels.attention.PrefixAttentionPlan;
@@ -51,8 +50,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED", "-Xss4m",
-    "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"})
+@Fork(
+        value = 1,
+        jvmArgsPrepend = {
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xss4m",
+            "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"
+        })
 @State(Scope.Benchmark)
 @SuppressWarnings("try")
 public class PrefixAttentionBenchmark {
@@ -141,9 +145,11 @@ public class PrefixAttentionBenchmark {
             }
             close();
             int group = qHeads / kvHeads;
-            return new Tensor[] {BenchSupport.Tensors.floats(q, branches, qHeads, 1, headDim),
+            return new Tensor[] {
+                BenchSupport.Tensors.floats(q, branches, qHeads, 1, headDim),
                 expandHeads(BenchSupport.Tensors.floats(k, branches, t, kvHeads, headDim), group),
-                expandHeads(BenchSupport.Tensors.floats(v, branches, t, kvHeads, headDim), group)};
+                expandHeads(BenchSupport.Tensors.floats(v, branches, t, kvHeads, headDim), group)
+            };
         }
 
         @Override
@@ -207,15 +213,18 @@ public class PrefixAttentionBenchmark {
                     }
                 };
             }
-            default -> throw new IllegalArgumentException(
-                    "impl must be reference, cpu-paged, cpu-shared, torch, cuda-paged or cuda-shared; got " + impl);
+            default ->
+                throw new IllegalArgumentException(
+                        "impl must be reference, cpu-paged, cpu-shared, torch, cuda-paged or cuda-shared; got " + impl);
         }
     }
 
     /** [B, T, Hkv, D] to [B, Hq, T, D], each KV head repeated for its group; releases the input. */
     static Tensor expandHeads(Tensor x, long group) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor e = x.transpose(1, 2).repeat_interleave(group, new LongOptional(1), new LongOptional()).contiguous();
+            Tensor e = x.transpose(1, 2)
+                    .repeat_interleave(group, new LongOptional(1), new LongOptional())
+                    .contiguous();
             e.retainReference();
             BenchSupport.Tensors.release(x);
             return e;

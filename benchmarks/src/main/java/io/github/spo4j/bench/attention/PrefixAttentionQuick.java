@@ -16,18 +16,19 @@ import org.bytedeco.pytorch.global.torch;
  * {@link PrefixAttention} on those backends, {@code torch} {@code scaled_dot_product_attention} on the prompt copied
  * into every branch.
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class PrefixAttentionQuick {
     private PrefixAttentionQuick() {}
 
     /** One decode step; the bytes are the K/V read once (the prompt once, each branch's suffix once). */
-    public static QuickCase decode(int prefix, int branches, int qHeads, int kvHeads, int headDim, boolean shared,
-            long seed) {
+    public static QuickCase decode(
+            int prefix, int branches, int qHeads, int kvHeads, int headDim, boolean shared, long seed) {
         return new AttentionCase(prefix, branches, qHeads, kvHeads, headDim, shared, seed);
     }
 
-    private record AttentionCase(int prefix, int branches, int qHeads, int kvHeads, int headDim, boolean shared,
-            long seed) implements QuickCase {
+    private record AttentionCase(
+            int prefix, int branches, int qHeads, int kvHeads, int headDim, boolean shared, long seed)
+            implements QuickCase {
         @Override
         public String kernel() {
             return "prefix_attention";
@@ -46,18 +47,19 @@ public final class PrefixAttentionQuick {
         @Override
         public Impl create(String impl) {
             boolean cuda = impl.equals("cuda");
-            PrefixAttentionBenchmark.Scene scene = new PrefixAttentionBenchmark.Scene(cuda ? Backend.CUDA : Backend.CPU,
-                    prefix, branches, qHeads, kvHeads, headDim, seed);
+            PrefixAttentionBenchmark.Scene scene = new PrefixAttentionBenchmark.Scene(
+                    cuda ? Backend.CUDA : Backend.CPU, prefix, branches, qHeads, kvHeads, headDim, seed);
             if (impl.equals("torch")) return new AttentionOnTorch(scene.denseQkv());
             PrefixAttentionPlan plan = shared
                     ? PrefixAttentionPlan.decodeShared(scene.pool, scene.seqs, 0, PrefixAttention.MIN_SHARED_TOKENS)
                     : PrefixAttentionPlan.decode(scene.pool, scene.seqs, 0);
-            PrefixAttention attention = PrefixAttention.create(switch (impl) {
-                case "reference" -> Backend.REFERENCE;
-                case "cpu" -> Backend.CPU;
-                case "cuda" -> Backend.CUDA;
-                default -> throw new IllegalArgumentException(impl);
-            });
+            PrefixAttention attention = PrefixAttention.create(
+                    switch (impl) {
+                        case "reference" -> Backend.REFERENCE;
+                        case "cpu" -> Backend.CPU;
+                        case "cuda" -> Backend.CUDA;
+                        default -> throw new IllegalArgumentException(impl);
+                    });
             float scale = PrefixAttention.defaultScale(headDim);
             return new Impl() {
                 private float[] out;

@@ -45,8 +45,15 @@ public final class KvCacheMemoryReport {
     private KvCacheMemoryReport() {}
 
     /** One tree's figures. */
-    record Row(int m, int blockSize, long peakBytes, long lowerBoundBytes, long denseBytes, long copies,
-            long poolUniqueTokens, int blocksAtPeak) {
+    record Row(
+            int m,
+            int blockSize,
+            long peakBytes,
+            long lowerBoundBytes,
+            long denseBytes,
+            long copies,
+            long poolUniqueTokens,
+            int blocksAtPeak) {
         double overLowerBound() {
             return (double) peakBytes / lowerBoundBytes;
         }
@@ -58,22 +65,46 @@ public final class KvCacheMemoryReport {
 
     public static void main(String[] args) throws IOException {
         BenchSupport.configureThreads();
-        Path out = Path.of(args.length > 0 ? args[0]
-                : Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/kv_memory.csv" : "results/kv_memory.csv");
+        Path out = Path.of(
+                args.length > 0
+                        ? args[0]
+                        : Files.isDirectory(Path.of("benchmarks"))
+                                ? "benchmarks/results/kv_memory.csv"
+                                : "results/kv_memory.csv");
         List<Row> rows = new ArrayList<>();
         for (int m : SEGMENTS) {
             for (int bs : BLOCK_SIZES) rows.add(simulate(m, bs, Backend.autoHost()));
         }
-        ResultsCsv csv = new ResultsCsv(BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
+        ResultsCsv csv = new ResultsCsv(
+                BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
                 LocalDate.now().toString());
-        System.out.printf(Locale.ROOT, "%-5s %-4s %11s %13s %9s %11s %11s %9s %s%n", "M", "bs", "peak MiB",
-                "lower bd MiB", "ratio", "dense MiB", "dense/peak", "copies", "within 5%");
+        System.out.printf(
+                Locale.ROOT,
+                "%-5s %-4s %11s %13s %9s %11s %11s %9s %s%n",
+                "M",
+                "bs",
+                "peak MiB",
+                "lower bd MiB",
+                "ratio",
+                "dense MiB",
+                "dense/peak",
+                "copies",
+                "within 5%");
         for (Row r : rows) {
             String shape = "666 prompt=" + PROMPT + " M=" + r.m() + " bs=" + r.blockSize();
             double mib = 1 << 20;
-            System.out.printf(Locale.ROOT, "%-5d %-4d %11.2f %13.2f %9.4f %11.2f %11.2f %9d %s%n", r.m(),
-                    r.blockSize(), r.peakBytes() / mib, r.lowerBoundBytes() / mib, r.overLowerBound(),
-                    r.denseBytes() / mib, r.denseOverPeak(), r.copies(), r.overLowerBound() <= TARGET ? "yes" : "no");
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-5d %-4d %11.2f %13.2f %9.4f %11.2f %11.2f %9d %s%n",
+                    r.m(),
+                    r.blockSize(),
+                    r.peakBytes() / mib,
+                    r.lowerBoundBytes() / mib,
+                    r.overLowerBound(),
+                    r.denseBytes() / mib,
+                    r.denseOverPeak(),
+                    r.copies(),
+                    r.overLowerBound() <= TARGET ? "yes" : "no");
             csv.add("kv_pool", "paged", shape, "peak_bytes_in_use", r.peakBytes() / mib, "MiB");
             csv.add("kv_pool", "paged", shape, "peak_over_lower_bound", r.overLowerBound(), "ratio");
             csv.add("kv_pool", "paged", shape, "dense_over_peak", r.denseOverPeak(), "ratio");

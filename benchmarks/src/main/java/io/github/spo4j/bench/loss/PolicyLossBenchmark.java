@@ -52,10 +52,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED", "-Xss4m",
-    "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"})
+@Fork(
+        value = 1,
+        jvmArgsPrepend = {
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xss4m",
+            "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"
+        })
 @State(Scope.Benchmark)
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public class PolicyLossBenchmark {
     @Param({"reference", "cpu", "torch"})
     public String impl;

@@ -50,10 +50,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED", "-Xss4m",
-    "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"})
+@Fork(
+        value = 1,
+        jvmArgsPrepend = {
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xss4m",
+            "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"
+        })
 @State(Scope.Benchmark)
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public class PolicyLossLogitsBenchmark {
     @Param({"reference", "cpu", "torch"})
     public String impl;
@@ -76,7 +81,8 @@ public class PolicyLossLogitsBenchmark {
         switch (impl) {
             case "reference" -> {
                 float[] grad = new float[x.logits().length];
-                step = () -> PolicyLossReference.logits(config, x, grad, null, null).loss();
+                step = () ->
+                        PolicyLossReference.logits(config, x, grad, null, null).loss();
             }
             case "cpu", "cuda" -> {
                 boolean cuda = impl.equals("cuda");
@@ -94,8 +100,25 @@ public class PolicyLossLogitsBenchmark {
                 FloatPointer advantages = buf.floats(x.advantages());
                 BytePointer valid = buf.bools(x.valid());
                 FloatPointer grad = buf.floats((long) n * v);
-                step = () -> loss.logits(config, n, v, b, offsets, logits, DType.F32, targets, DType.I32, temperature,
-                        oldLogp, refLogp, advantages, valid, grad, null, null).loss();
+                step = () -> loss.logits(
+                                config,
+                                n,
+                                v,
+                                b,
+                                offsets,
+                                logits,
+                                DType.F32,
+                                targets,
+                                DType.I32,
+                                temperature,
+                                oldLogp,
+                                refLogp,
+                                advantages,
+                                valid,
+                                grad,
+                                null,
+                                null)
+                        .loss();
             }
             case "torch" -> {
                 float temperature = x.temperature();
@@ -107,13 +130,13 @@ public class PolicyLossLogitsBenchmark {
                 Tensor refLogp = BenchSupport.Tensors.floats(x.refLogp());
                 Tensor advantages = BenchSupport.Tensors.floats(x.advantages());
                 Tensor valid = BenchSupport.Tensors.bools(x.valid());
-                resources = () -> BenchSupport.Tensors.release(offsets, logits, targets, oldLogp, refLogp, advantages,
-                        valid);
+                resources = () ->
+                        BenchSupport.Tensors.release(offsets, logits, targets, oldLogp, refLogp, advantages, valid);
                 step = () -> {
                     BenchSupport.Tensors.zeroGrad(logits);
                     try (PointerScope scope = new PointerScope()) {
-                        Tensor loss = PolicyLossTorch.lossFromLogits(config, offsets, logits, targets, temperature,
-                                oldLogp, refLogp, advantages, valid);
+                        Tensor loss = PolicyLossTorch.lossFromLogits(
+                                config, offsets, logits, targets, temperature, oldLogp, refLogp, advantages, valid);
                         loss.backward();
                         return loss.item_double();
                     }

@@ -30,7 +30,7 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.loss.PolicyLossLogitsPeakMemory [out.csv]</pre>
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class PolicyLossLogitsPeakMemory {
     private static final int N = 256;
     private static final int[] VOCABS = {32_000, 151_936};
@@ -40,7 +40,8 @@ public final class PolicyLossLogitsPeakMemory {
     public static void main(String[] args) throws IOException {
         BenchSupport.configureThreads();
         Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/policy_loss_memory.csv");
-        ResultsCsv csv = new ResultsCsv(BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
+        ResultsCsv csv = new ResultsCsv(
+                BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
                 LocalDate.now().toString());
         PolicyLossConfig config = PolicyLossConfig.spo();
         System.out.printf("%-8s %-16s %12s %22s%n", "impl", "shape", "[N,V] MiB", "extra peak MiB");
@@ -70,8 +71,24 @@ public final class PolicyLossLogitsPeakMemory {
             FloatPointer old = new FloatPointer(x.oldLogp()), ref = new FloatPointer(x.refLogp());
             FloatPointer adv = new FloatPointer(x.advantages());
             BytePointer valid = NativeArrays.bytes(x.valid());
-            Runnable call = () -> cpu.logits(config, n, v, x.seqOffsets().length - 1, offs, logits, DType.F32,
-                    targets, DType.I32, x.temperature(), old, ref, adv, valid, grad, null, null);
+            Runnable call = () -> cpu.logits(
+                    config,
+                    n,
+                    v,
+                    x.seqOffsets().length - 1,
+                    offs,
+                    logits,
+                    DType.F32,
+                    targets,
+                    DType.I32,
+                    x.temperature(),
+                    old,
+                    ref,
+                    adv,
+                    valid,
+                    grad,
+                    null,
+                    null);
             call.run();
             return measure(call);
         }
@@ -91,7 +108,7 @@ public final class PolicyLossLogitsPeakMemory {
             }
         };
         try {
-            call.run();  // allocates logits.grad, the [N, V] gradient buffer, which later calls reuse
+            call.run(); // allocates logits.grad, the [N, V] gradient buffer, which later calls reuse
             BenchSupport.Tensors.zeroGrad(logits);
             return measure(call);
         } finally {
@@ -103,7 +120,7 @@ public final class PolicyLossLogitsPeakMemory {
     private static double measure(Runnable call) {
         System.gc();
         try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");  // resets VmHWM to the current RSS
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // resets VmHWM to the current RSS
             long before = statusKiB("VmRSS:");
             call.run();
             return (statusKiB("VmHWM:") - before) / 1024.0;
@@ -114,7 +131,8 @@ public final class PolicyLossLogitsPeakMemory {
 
     private static long statusKiB(String key) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(key)) return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+            if (line.startsWith(key))
+                return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
         }
         throw new IllegalStateException(key + " not in /proc/self/status");
     }

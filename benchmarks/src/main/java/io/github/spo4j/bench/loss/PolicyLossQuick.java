@@ -21,7 +21,7 @@ import org.bytedeco.pytorch.Tensor;
  * {@code cpu} and {@code cuda} the native kernels through the zero-copy pointer entry (buffers made once),
  * {@code torch} {@link PolicyLossTorch} forward and autograd backward, the gradient zeroed before each run.
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class PolicyLossQuick {
     private PolicyLossQuick() {}
 
@@ -119,7 +119,8 @@ public final class PolicyLossQuick {
 
         @Override
         public double run() {
-            return loss.tokens(config, n, b, offsets, logp, oldLogp, refLogp, advantages, valid, grad).loss();
+            return loss.tokens(config, n, b, offsets, logp, oldLogp, refLogp, advantages, valid, grad)
+                    .loss();
         }
 
         @Override
@@ -259,8 +260,25 @@ public final class PolicyLossQuick {
 
         @Override
         public double run() {
-            return loss.logits(config, n, v, b, offsets, logits, DType.F32, targets, DType.I32, temperature, oldLogp,
-                    refLogp, advantages, valid, grad, null, null).loss();
+            return loss.logits(
+                            config,
+                            n,
+                            v,
+                            b,
+                            offsets,
+                            logits,
+                            DType.F32,
+                            targets,
+                            DType.I32,
+                            temperature,
+                            oldLogp,
+                            refLogp,
+                            advantages,
+                            valid,
+                            grad,
+                            null,
+                            null)
+                    .loss();
         }
 
         @Override
@@ -297,8 +315,8 @@ public final class PolicyLossQuick {
         public double run() {
             BenchSupport.Tensors.zeroGrad(logits);
             try (PointerScope scope = new PointerScope()) {
-                Tensor loss = PolicyLossTorch.lossFromLogits(config, offsets, logits, targets, temperature, oldLogp,
-                        refLogp, advantages, valid);
+                Tensor loss = PolicyLossTorch.lossFromLogits(
+                        config, offsets, logits, targets, temperature, oldLogp, refLogp, advantages, valid);
                 loss.backward();
                 return loss.item_double();
             }

@@ -55,10 +55,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * in use ({@link KvCache#resetPeak} before the call, {@link KvCache#peakBytesInUse} after: whole blocks of
  * {@link Config#blockSize} tokens).
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class RolloutBench {
     /** Prompts never hold PAD, BOS or EOS of {@link ModelConfig#tiny()}. */
     public static final int FIRST_PROMPT_ID = 3;
+
     public static final int EOS = 2;
     /** The unshared baseline prefills at most this many tokens per call (bounds its temporaries, not its work). */
     public static final int PREFILL_CHUNK_TOKENS = 65_536;
@@ -80,8 +81,16 @@ public final class RolloutBench {
      * @param blockSize             the pool's tokens per block
      * @param seed                  weights, prompts and sampler seed
      */
-    public record Config(int promptTokens, int trees, TreeShape treeShape, int treeMaxResponseTokens, int prefixes,
-            int rollouts, int chainMaxResponseTokens, int blockSize, long seed) {
+    public record Config(
+            int promptTokens,
+            int trees,
+            TreeShape treeShape,
+            int treeMaxResponseTokens,
+            int prefixes,
+            int rollouts,
+            int chainMaxResponseTokens,
+            int blockSize,
+            long seed) {
         public Config {
             if (promptTokens < 1 || trees < 1 || prefixes < 1 || rollouts < 1 || blockSize < 1) {
                 throw new IllegalArgumentException("promptTokens, trees, prefixes, rollouts, blockSize must be >= 1");
@@ -103,8 +112,16 @@ public final class RolloutBench {
         }
 
         public Config withSeed(long s) {
-            return new Config(promptTokens, trees, treeShape, treeMaxResponseTokens, prefixes, rollouts,
-                    chainMaxResponseTokens, blockSize, s);
+            return new Config(
+                    promptTokens,
+                    trees,
+                    treeShape,
+                    treeMaxResponseTokens,
+                    prefixes,
+                    rollouts,
+                    chainMaxResponseTokens,
+                    blockSize,
+                    s);
         }
 
         String treeLabel() {
@@ -127,8 +144,16 @@ public final class RolloutBench {
      * @param peakKvBytes    the pool's peak bytes in use during the call
      * @param sequences      the sequences that carry responses (leaves or rollouts)
      */
-    public record Measurement(String workload, String mode, String shape, double medianMs, long responseTokens,
-            long prefillTokens, long decodeTokens, long peakKvBytes, int sequences) {
+    public record Measurement(
+            String workload,
+            String mode,
+            String shape,
+            double medianMs,
+            long responseTokens,
+            long prefillTokens,
+            long decodeTokens,
+            long peakKvBytes,
+            int sequences) {
         public double tokensPerSecond() {
             return responseTokens / (medianMs * 1e-3);
         }
@@ -169,13 +194,14 @@ public final class RolloutBench {
 
     /** The tree workload, shared and unshared; the unshared leaves are checked against the trees. */
     public static Comparison tree(Policy policy, Config c, int warmup, int repeats) {
-        List<int[]> prompts = prompts(c.trees(), c.promptTokens(), policy.config().vocabSize(), c.seed());
+        List<int[]> prompts =
+                prompts(c.trees(), c.promptTokens(), policy.config().vocabSize(), c.seed());
         GenerationConfig gen = generation(c.seed(), c.treeMaxResponseTokens());
         TreeShape shape = c.treeShape();
         int leavesPerTree = Math.toIntExact(shape.maxLeaves());
         int perSeq = blocksFor(c.promptTokens() + c.treeMaxResponseTokens(), c.blockSize()) + 1;
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(c.blockSize(),
-                c.trees() * leavesPerTree * perSeq + 16), Backend.autoHost())) {
+        try (KvCache pool = KvCache.create(
+                policy.kvCacheConfig(c.blockSize(), c.trees() * leavesPerTree * perSeq + 16), Backend.autoHost())) {
             TreeSampler sampler = new TreeSampler(policy, pool);
             List<List<SampledTree>> last = new ArrayList<>(1);
             long[] counts = new long[2];
@@ -196,27 +222,37 @@ public final class RolloutBench {
                 for (int leaf : tree.leaves()) {
                     int[] path = tree.path(leaf);
                     long[] streams = new long[path.length];
-                    for (int k = 0; k < path.length; k++) streams[k] = tree.nodes().get(path[k]).streamId();
+                    for (int k = 0; k < path.length; k++)
+                        streams[k] = tree.nodes().get(path[k]).streamId();
                     requests.add(new Request(prompts.get(t), streams, shape.segmentTokens()));
                     expected.add(tree.responseIds(leaf));
                     expectedLogprobs.add(pathLogprobs(tree, path));
                     delivered += tree.responseIds(leaf).length;
                 }
             }
-            Measurement sharedM = new Measurement("tree", "shared", c.treeLabel(), shared.medianMs, delivered, counts[0],
-                    counts[1], shared.peakBytes, requests.size());
+            Measurement sharedM = new Measurement(
+                    "tree",
+                    "shared",
+                    c.treeLabel(),
+                    shared.medianMs,
+                    delivered,
+                    counts[0],
+                    counts[1],
+                    shared.peakBytes,
+                    requests.size());
             return compare(policy, pool, requests, gen, expected, expectedLogprobs, sharedM, warmup, repeats);
         }
     }
 
     /** The chain workload, shared and unshared; the unshared rollouts are checked against the shared ones. */
     public static Comparison chain(Policy policy, Config c, int warmup, int repeats) {
-        List<int[]> prefixes = prompts(c.prefixes(), c.promptTokens(), policy.config().vocabSize(), c.seed() + 1);
+        List<int[]> prefixes =
+                prompts(c.prefixes(), c.promptTokens(), policy.config().vocabSize(), c.seed() + 1);
         GenerationConfig gen = generation(c.seed() + 1, c.chainMaxResponseTokens());
         int n = c.rollouts();
         int perSeq = blocksFor(c.promptTokens() + c.chainMaxResponseTokens(), c.blockSize()) + 1;
-        try (KvCache pool = KvCache.create(policy.kvCacheConfig(c.blockSize(), c.prefixes() * n * perSeq + 16),
-                Backend.autoHost())) {
+        try (KvCache pool = KvCache.create(
+                policy.kvCacheConfig(c.blockSize(), c.prefixes() * n * perSeq + 16), Backend.autoHost())) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             List<List<List<Completion>>> last = new ArrayList<>(1);
             long[] counts = new long[2];
@@ -240,15 +276,31 @@ public final class RolloutBench {
                     delivered += comp.length();
                 }
             }
-            Measurement sharedM = new Measurement("chain", "shared", c.chainLabel(), shared.medianMs, delivered,
-                    counts[0], counts[1], shared.peakBytes, requests.size());
+            Measurement sharedM = new Measurement(
+                    "chain",
+                    "shared",
+                    c.chainLabel(),
+                    shared.medianMs,
+                    delivered,
+                    counts[0],
+                    counts[1],
+                    shared.peakBytes,
+                    requests.size());
             return compare(policy, pool, requests, gen, expected, expectedLogprobs, sharedM, warmup, repeats);
         }
     }
 
     /** Times the unshared replay of {@code requests} and checks its tokens against the shared run's. */
-    private static Comparison compare(Policy policy, KvCache pool, List<Request> requests, GenerationConfig gen,
-            List<int[]> expected, List<float[]> expectedLogprobs, Measurement shared, int warmup, int repeats) {
+    private static Comparison compare(
+            Policy policy,
+            KvCache pool,
+            List<Request> requests,
+            GenerationConfig gen,
+            List<int[]> expected,
+            List<float[]> expectedLogprobs,
+            Measurement shared,
+            int warmup,
+            int repeats) {
         List<Replay> last = new ArrayList<>(1);
         Timed t = time(pool, warmup, repeats, () -> {
             last.clear();
@@ -265,10 +317,19 @@ public final class RolloutBench {
                         + Arrays.toString(got) + " but the shared sampler drew " + Arrays.toString(expected.get(i)));
             }
             float[] lp = r.completions().get(i).logprobs();
-            for (int k = 0; k < lp.length; k++) maxDiff = Math.max(maxDiff, Math.abs(lp[k] - expectedLogprobs.get(i)[k]));
+            for (int k = 0; k < lp.length; k++)
+                maxDiff = Math.max(maxDiff, Math.abs(lp[k] - expectedLogprobs.get(i)[k]));
         }
-        Measurement m = new Measurement(shared.workload(), "unshared", shared.shape(), t.medianMs, delivered,
-                r.prefillTokens(), r.decodeTokens(), t.peakBytes, requests.size());
+        Measurement m = new Measurement(
+                shared.workload(),
+                "unshared",
+                shared.shape(),
+                t.medianMs,
+                delivered,
+                r.prefillTokens(),
+                r.decodeTokens(),
+                t.peakBytes,
+                requests.size());
         return new Comparison(shared, m, maxDiff);
     }
 
@@ -329,13 +390,14 @@ public final class RolloutBench {
             // Batched prefill, in chunks of consecutive requests; logits [B, V] of every prompt's last token.
             try (PointerScope scope = new PointerScope()) {
                 logits = torch.empty(new long[] {b, vocab}, new TensorOptions(ScalarType.Float), null);
-                for (int from = 0; from < b;) {
+                for (int from = 0; from < b; ) {
                     int to = from, chunk = 0;
                     while (to < b && (to == from || chunk + requests.get(to).prompt().length <= PREFILL_CHUNK_TOKENS)) {
                         chunk += requests.get(to++).prompt().length;
                     }
                     int[][] prompts = new int[to - from][];
-                    for (int i = from; i < to; i++) prompts[i - from] = requests.get(i).prompt();
+                    for (int i = from; i < to; i++)
+                        prompts[i - from] = requests.get(i).prompt();
                     Tensor part = policy.prefill(pool, Arrays.copyOfRange(seqs, from, to), prompts);
                     logits.narrow(0, from, to - from).copy_(part);
                     prefill += chunk;
@@ -360,10 +422,14 @@ public final class RolloutBench {
                     }
                     Tensor tok = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Int), null);
                     Tensor lp = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Float), null);
-                    sampler.sample(gen.sampling(), logits,
+                    sampler.sample(
+                            gen.sampling(),
+                            logits,
                             torch.from_blob(new LongPointer(ids), new long[] {n}, new TensorOptions(ScalarType.Long)),
-                            torch.from_blob(new IntPointer(positions), new long[] {n}, new TensorOptions(ScalarType.Int)),
-                            tok, lp);
+                            torch.from_blob(
+                                    new IntPointer(positions), new long[] {n}, new TensorOptions(ScalarType.Int)),
+                            tok,
+                            lp);
                     new IntPointer(tok.data_ptr_int()).capacity(n).get(drawn);
                     new FloatPointer(lp.data_ptr_float()).capacity(n).get(lps);
                     int m = 0;
@@ -402,7 +468,8 @@ public final class RolloutBench {
         }
         List<Completion> out = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
-            out.add(new Completion(Arrays.copyOf(tokens[i], count[i]), Arrays.copyOf(logprobs[i], count[i]), finish[i]));
+            out.add(new Completion(
+                    Arrays.copyOf(tokens[i], count[i]), Arrays.copyOf(logprobs[i], count[i]), finish[i]));
         }
         return new Replay(out, prefill, decode);
     }
@@ -432,28 +499,54 @@ public final class RolloutBench {
     /** Prints one row per workload and mode, with the shared rows' gains over unshared. */
     public static void print(List<Comparison> results, PrintWriter out) {
         String fmt = "%-6s %-9s %-38s %10s %8s %10s %9s %8s %8s %8s %8s%n";
-        out.printf(fmt, "case", "mode", "shape", "median ms", "resp tok", "tokens/s", "prefill", "decode", "KV MiB",
-                "thpt x", "KV x");
+        out.printf(
+                fmt,
+                "case",
+                "mode",
+                "shape",
+                "median ms",
+                "resp tok",
+                "tokens/s",
+                "prefill",
+                "decode",
+                "KV MiB",
+                "thpt x",
+                "KV x");
         for (Comparison c : results) {
             for (Measurement m : List.of(c.unshared(), c.shared())) {
                 boolean s = m == c.shared();
-                out.printf(fmt, m.workload(), m.mode(), m.shape(), String.format(Locale.ROOT, "%.1f", m.medianMs()),
-                        m.responseTokens(), String.format(Locale.ROOT, "%.0f", m.tokensPerSecond()), m.prefillTokens(),
-                        m.decodeTokens(), String.format(Locale.ROOT, "%.2f", m.peakKvBytes() / (double) (1 << 20)),
+                out.printf(
+                        fmt,
+                        m.workload(),
+                        m.mode(),
+                        m.shape(),
+                        String.format(Locale.ROOT, "%.1f", m.medianMs()),
+                        m.responseTokens(),
+                        String.format(Locale.ROOT, "%.0f", m.tokensPerSecond()),
+                        m.prefillTokens(),
+                        m.decodeTokens(),
+                        String.format(Locale.ROOT, "%.2f", m.peakKvBytes() / (double) (1 << 20)),
                         s ? String.format(Locale.ROOT, "%.2fx", c.throughputGain()) : "-",
                         s ? String.format(Locale.ROOT, "%.2fx", c.kvReduction()) : "-");
             }
         }
         out.println();
-        out.println("rollout: ModelConfig.tiny() (random weights, V 64, hidden 64, 2 layers, GQA 4:2, D 16) on the CPU,");
-        out.println("T 1, EOS 2, pool blocks of 16 tokens. shared = TreeSampler / ChainSampler (one prefill per prompt,");
+        out.println(
+                "rollout: ModelConfig.tiny() (random weights, V 64, hidden 64, 2 layers, GQA 4:2, D 16) on the CPU,");
+        out.println(
+                "T 1, EOS 2, pool blocks of 16 tokens. shared = TreeSampler / ChainSampler (one prefill per prompt,");
         out.println("forks, shared-prefix attention); unshared = every leaf / rollout prefilled and decoded alone");
         out.println("(plain paged attention), batched per step, same sampler streams: the same tokens (checked).");
-        out.println("resp tok: delivered response tokens (each leaf's whole response); thpt x = unshared ms / shared ms;");
+        out.println(
+                "resp tok: delivered response tokens (each leaf's whole response); thpt x = unshared ms / shared ms;");
         out.println("KV x = unshared peak KV bytes / shared (the pool's peak blocks in use).");
         for (Comparison c : results) {
-            out.printf(Locale.ROOT, "%s: %d sequences, identical tokens, max |dlogprob| %.1e%n", c.shared().workload(),
-                    c.shared().sequences(), c.maxLogprobDiff());
+            out.printf(
+                    Locale.ROOT,
+                    "%s: %d sequences, identical tokens, max |dlogprob| %.1e%n",
+                    c.shared().workload(),
+                    c.shared().sequences(),
+                    c.maxLogprobDiff());
         }
         out.flush();
     }

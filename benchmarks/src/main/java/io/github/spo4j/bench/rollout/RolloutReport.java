@@ -37,15 +37,20 @@ public final class RolloutReport {
             if (args[i].equals("-wi")) warmup = Integer.parseInt(args[++i]);
             else if (args[i].equals("-i")) repeats = Integer.parseInt(args[++i]);
         }
-        Path csv = Path.of(System.getProperty("spo4j.bench.csv",
-                Files.isDirectory(Path.of("benchmarks")) ? "benchmarks/results/rollout_cpu.csv" : "results/rollout_cpu.csv"));
+        Path csv = Path.of(System.getProperty(
+                "spo4j.bench.csv",
+                Files.isDirectory(Path.of("benchmarks"))
+                        ? "benchmarks/results/rollout_cpu.csv"
+                        : "results/rollout_cpu.csv"));
         BenchSupport.configureThreads();
-        RolloutBench.Config config = Boolean.getBoolean("spo4j.bench.quick") ? RolloutBench.Config.quick()
-                : RolloutBench.Config.full();
-        System.out.printf("rollout: %d threads (torch, spo4j), BLAS %d, warmup %d, median of %d timed runs%n",
+        RolloutBench.Config config =
+                Boolean.getBoolean("spo4j.bench.quick") ? RolloutBench.Config.quick() : RolloutBench.Config.full();
+        System.out.printf(
+                "rollout: %d threads (torch, spo4j), BLAS %d, warmup %d, median of %d timed runs%n",
                 BenchSupport.threads(), RolloutBench.BLAS_THREADS, warmup, repeats);
         List<RolloutBench.Comparison> results = RolloutBench.run(config, warmup, repeats);
-        ResultsCsv table = new ResultsCsv(BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
+        ResultsCsv table = new ResultsCsv(
+                BenchSupport.machine() + "; " + BenchSupport.threads() + " threads",
                 LocalDate.now().toString());
         for (RolloutBench.Comparison c : results) {
             for (RolloutBench.Measurement m : List.of(c.shared(), c.unshared())) {

@@ -48,10 +48,16 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED", "-Xss4m", "-Xmx3g",
-    "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"})
+@Fork(
+        value = 1,
+        jvmArgsPrepend = {
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xss4m",
+            "-Xmx3g",
+            "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"
+        })
 @State(Scope.Benchmark)
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public class SamplerBenchmark {
     @Param({"reference", "cpu", "torch"})
     public String impl;
@@ -95,7 +101,9 @@ public class SamplerBenchmark {
         }
         int v = vocab, b = rows;
         switch (impl) {
-            case "reference" -> step = () -> SamplerReference.sample(config, logits, v, ids, pos).tokens()[0];
+            case "reference" ->
+                step = () ->
+                        SamplerReference.sample(config, logits, v, ids, pos).tokens()[0];
             case "cpu", "cuda" -> {
                 boolean cuda = impl.equals("cuda");
                 if (cuda) BenchSupport.requireCuda();

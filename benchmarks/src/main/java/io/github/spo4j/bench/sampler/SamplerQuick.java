@@ -18,9 +18,10 @@ import org.bytedeco.pytorch.Tensor;
  * give 0). {@code reference}, {@code cpu} and {@code cuda} are {@link Sampler} on those backends with the Java-array
  * entry, {@code torch} {@link SamplerTorch} (which draws with torch's own generator).
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class SamplerQuick {
-    static final SamplerConfig CONFIG = SamplerConfig.builder().temperature(0.7f).topP(0.95f).seed(7).build();
+    static final SamplerConfig CONFIG =
+            SamplerConfig.builder().temperature(0.7f).topP(0.95f).seed(7).build();
 
     private SamplerQuick() {}
 
@@ -57,12 +58,13 @@ public final class SamplerQuick {
                 positions[i] = 100 + i;
             }
             if (impl.equals("torch")) return new SamplerOnTorch(BenchSupport.Tensors.floats(logits, rows, vocab), rows);
-            Sampler sampler = Sampler.create(switch (impl) {
-                case "reference" -> Backend.REFERENCE;
-                case "cpu" -> Backend.CPU;
-                case "cuda" -> Backend.CUDA;
-                default -> throw new IllegalArgumentException(impl);
-            });
+            Sampler sampler = Sampler.create(
+                    switch (impl) {
+                        case "reference" -> Backend.REFERENCE;
+                        case "cpu" -> Backend.CPU;
+                        case "cuda" -> Backend.CUDA;
+                        default -> throw new IllegalArgumentException(impl);
+                    });
             return new Impl() {
                 private SampleResult last;
 

@@ -48,10 +48,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED", "-Xss4m",
-    "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"})
+@Fork(
+        value = 1,
+        jvmArgsPrepend = {
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xss4m",
+            "-Dorg.bytedeco.javacpp.cachedir=target/javacpp-cache"
+        })
 @State(Scope.Benchmark)
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public class TreeBackupBenchmark {
     @Param({"reference", "cpu", "torch"})
     public String impl;
@@ -80,7 +85,8 @@ public class TreeBackupBenchmark {
         Forest f = forest(shape);
         int n = f.numNodes(), t = f.numTrees();
         switch (impl) {
-            case "reference" -> step = () -> TreeBackupReference.backup(config, f).rootValue()[0];
+            case "reference" ->
+                step = () -> TreeBackupReference.backup(config, f).rootValue()[0];
             case "cpu", "cuda" -> {
                 boolean cuda = impl.equals("cuda");
                 if (cuda) BenchSupport.requireCuda();
@@ -94,7 +100,19 @@ public class TreeBackupBenchmark {
                 FloatPointer value = buf.floats((long) n), adv = buf.floats((long) n), root = buf.floats((long) t);
                 IntPointer childCount = buf.ints((long) n), depth = buf.ints((long) n), nonzero = buf.ints((long) t);
                 step = () -> {
-                    backup.backup(config, n, t, offsets, parent, reward, weight, value, adv, childCount, depth, root,
+                    backup.backup(
+                            config,
+                            n,
+                            t,
+                            offsets,
+                            parent,
+                            reward,
+                            weight,
+                            value,
+                            adv,
+                            childCount,
+                            depth,
+                            root,
                             nonzero);
                     return n;
                 };
@@ -106,7 +124,9 @@ public class TreeBackupBenchmark {
                 resources = () -> BenchSupport.Tensors.release(parent, reward, weight);
                 step = () -> {
                     try (PointerScope scope = new PointerScope()) {
-                        return TreeBackupTorch.backup(config, parent, reward, weight).value().numel();
+                        return TreeBackupTorch.backup(config, parent, reward, weight)
+                                .value()
+                                .numel();
                     }
                 };
             }

@@ -21,7 +21,7 @@ import org.bytedeco.pytorch.Tensor;
  * and {@code cuda} the native kernels through the zero-copy pointer entry with every output, {@code torch}
  * {@link TreeBackupTorch} (the level-synchronous {@code index_add_} composition).
  */
-@SuppressWarnings("try")  // PointerScope is opened for its effect: it frees what is created inside
+@SuppressWarnings("try") // PointerScope is opened for its effect: it frees what is created inside
 public final class TreeBackupQuick {
     private TreeBackupQuick() {}
 
@@ -113,7 +113,19 @@ public final class TreeBackupQuick {
 
         @Override
         public double run() {
-            backup.backup(config, n, t, offsets, parent, reward, null, value, advantage, childCount, depth, rootValue,
+            backup.backup(
+                    config,
+                    n,
+                    t,
+                    offsets,
+                    parent,
+                    reward,
+                    null,
+                    value,
+                    advantage,
+                    childCount,
+                    depth,
+                    rootValue,
                     nonzero);
             return QuickCase.sum(buf.read(rootValue, t));
         }

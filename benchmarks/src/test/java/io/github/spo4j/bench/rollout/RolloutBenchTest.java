@@ -25,8 +25,8 @@ class RolloutBenchTest {
     }
 
     /** Odd prompt length (ragged last block), 2 trees, EOS pruning some leaves early. */
-    static final RolloutBench.Config SMALL = new RolloutBench.Config(37, 2, TreeShape.parse("3-2-3", 5), 40, 3, 4, 23,
-            8, 11);
+    static final RolloutBench.Config SMALL =
+            new RolloutBench.Config(37, 2, TreeShape.parse("3-2-3", 5), 40, 3, 4, 23, 8, 11);
 
     @Test
     void unsharedLeavesReproduceTheTrees() {

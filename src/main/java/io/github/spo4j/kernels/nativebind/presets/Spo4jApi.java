@@ -11,12 +11,13 @@ import org.bytedeco.javacpp.tools.InfoMapper;
  * {@code io.github.spo4j.kernels.nativebind.Spo4jNative} (under {@code src/gen/java}, on every build), so the
  * functions, the struct and every status, device, dtype and mode code come from the header alone.
  */
-@Properties(target = "io.github.spo4j.kernels.nativebind.Spo4jNative",
+@Properties(
+        target = "io.github.spo4j.kernels.nativebind.Spo4jNative",
         value = @Platform(include = "spo4j_api.h", link = "spo4j", compiler = "cpp17"))
 public class Spo4jApi implements InfoMapper {
     @Override
     public void map(InfoMap infoMap) {
-        infoMap.put(new Info("SPO4J_EXPORT").cppTypes().annotations())  // visibility attribute, not a type
+        infoMap.put(new Info("SPO4J_EXPORT").cppTypes().annotations()) // visibility attribute, not a type
                 .put(new Info("spo4j_policy_loss_config").pointerTypes("PolicyLossConfigStruct"));
         // JavaCPP pointers only (the defaults add NIO-buffer and array overloads of every function with pointers):
         // the facades pass off-heap memory (an array argument would be copied on every call), and a null
