@@ -87,7 +87,7 @@ class PolicyLossCudaTest {
         LogitsBatch l = PolicyLossData.logits(9, 17, 0.6f, 2, true);
         int[] targets = l.targets().clone();
         targets[8] = 17;
-        // Java checks these arrays first; the device-side checks are exercised by spo4j_cuda_check.
+        // Java checks these arrays first; the device-side checks are exercised by spo4j_check_policy_loss.
         assertThrows(IllegalArgumentException.class, () -> cuda.logits(PolicyLossConfig.spo(), new LogitsBatch(
                 l.seqOffsets(), l.logits(), 17, targets, 0.6f, l.oldLogp(), l.refLogp(), l.advantages(), null), null,
                 null, null));
