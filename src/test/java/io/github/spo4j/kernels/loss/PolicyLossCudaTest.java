@@ -93,7 +93,7 @@ class PolicyLossCudaTest {
         LogitsBatch l = PolicyLossData.logits(9, 17, 0.6f, 2, true);
         int[] targets = l.targets().clone();
         targets[8] = 17;
-        // Java checks these arrays first; the device-side checks are exercised by spo4j_cuda_check.
+        // Java checks these arrays first; the device-side checks are exercised by spo4j_check_policy_loss.
         assertThrows(
                 IllegalArgumentException.class,
                 () -> cuda.logits(
