@@ -30,20 +30,18 @@ inline int cuda_fail(cudaError_t e, const char* what) {
 }
 
 // `return`s the spo4j status from the enclosing function when `expr` is not cudaSuccess.
-#define SPO4J_CUDA_CHECK(expr)                                                  \
-    do {                                                                        \
-        const cudaError_t spo4j_cuda_err_ = (expr);                             \
-        if (spo4j_cuda_err_ != cudaSuccess)                                     \
-            return ::spo4j::cu::cuda_fail(spo4j_cuda_err_, #expr);              \
+#define SPO4J_CUDA_CHECK(expr)                                                                     \
+    do {                                                                                           \
+        const cudaError_t spo4j_cuda_err_ = (expr);                                                \
+        if (spo4j_cuda_err_ != cudaSuccess) return ::spo4j::cu::cuda_fail(spo4j_cuda_err_, #expr); \
     } while (0)
 
 // The same for a kernel launch just made (reports launch-configuration errors).
 #define SPO4J_CUDA_CHECK_LAUNCH(name) SPO4J_CUDA_CHECK_NAMED(cudaGetLastError(), name)
-#define SPO4J_CUDA_CHECK_NAMED(expr, name)                                      \
-    do {                                                                        \
-        const cudaError_t spo4j_cuda_err_ = (expr);                             \
-        if (spo4j_cuda_err_ != cudaSuccess)                                     \
-            return ::spo4j::cu::cuda_fail(spo4j_cuda_err_, name);               \
+#define SPO4J_CUDA_CHECK_NAMED(expr, name)                                                        \
+    do {                                                                                          \
+        const cudaError_t spo4j_cuda_err_ = (expr);                                               \
+        if (spo4j_cuda_err_ != cudaSuccess) return ::spo4j::cu::cuda_fail(spo4j_cuda_err_, name); \
     } while (0)
 
 // ---- launch arithmetic ---------------------------------------------------------------------------
@@ -183,8 +181,10 @@ class DeviceBuffer {
   private:
     void release() {
         if (ptr_ == nullptr) return;
-        if (async_) cudaFreeAsync(ptr_, stream_);
-        else cudaFree(ptr_);
+        if (async_)
+            cudaFreeAsync(ptr_, stream_);
+        else
+            cudaFree(ptr_);
         ptr_ = nullptr;
     }
     void* ptr_ = nullptr;

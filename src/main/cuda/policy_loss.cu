@@ -38,18 +38,18 @@
 namespace spo4j {
 namespace {
 
-constexpr int kThreads = 256;                          // every grid-stride kernel
-constexpr int kMinBlocksPerSm = 4;                     // first pass: <= 64 registers, 1024 threads per SM
-constexpr int kTokenItems = 4;                         // tokens per thread per iteration of the first pass
-constexpr int64_t kGroup = kThreads * kTokenItems;     // 1024 tokens: granularity of the kept-count prefix
-constexpr int kMainItems = 2;                          // tokens per thread per iteration of the main pass
+constexpr int kThreads = 256;                       // every grid-stride kernel
+constexpr int kMinBlocksPerSm = 4;                  // first pass: <= 64 registers, 1024 threads per SM
+constexpr int kTokenItems = 4;                      // tokens per thread per iteration of the first pass
+constexpr int64_t kGroup = kThreads * kTokenItems;  // 1024 tokens: granularity of the kept-count prefix
+constexpr int kMainItems = 2;                       // tokens per thread per iteration of the main pass
 constexpr int64_t kMainGroup = kThreads * kMainItems;
-constexpr int kMainBlocksPerSm = 3;                    // main pass: <= 80 registers (no spills)
+constexpr int kMainBlocksPerSm = 3;  // main pass: <= 80 registers (no spills)
 constexpr int kWordsPerGroup = static_cast<int>(kGroup / 32);
-constexpr int kFinalThreads = 1024;                    // the single-block merge kernels
-constexpr int kRowUnroll = 4;                          // 16-byte vectors in flight per thread in the row passes
-constexpr int kRowBlocksPerSm = 3;                     // row kernels: <= 80 registers, 768 threads per SM
-constexpr int64_t kWarpRowMaxV = 4096;                 // rows up to this V: one warp per row, else one block
+constexpr int kFinalThreads = 1024;     // the single-block merge kernels
+constexpr int kRowUnroll = 4;           // 16-byte vectors in flight per thread in the row passes
+constexpr int kRowBlocksPerSm = 3;      // row kernels: <= 80 registers, 768 threads per SM
+constexpr int64_t kWarpRowMaxV = 4096;  // rows up to this V: one warp per row, else one block
 constexpr unsigned long long kNoError = ~0ull;
 
 // Validation results and the reduced scalars of one call (device memory, copied back once at the end).
@@ -77,8 +77,7 @@ __device__ __forceinline__ unsigned long long min_key(unsigned long long a, unsi
 }
 
 __device__ __forceinline__ int64_t load_target(const void* targets, int dtype, int64_t i) {
-    return dtype == SPO4J_DTYPE_I64 ? static_cast<const int64_t*>(targets)[i]
-                                    : static_cast<const int32_t*>(targets)[i];
+    return dtype == SPO4J_DTYPE_I64 ? static_cast<const int64_t*>(targets)[i] : static_cast<const int32_t*>(targets)[i];
 }
 
 // ---- kernels: per-token passes -------------------------------------------------------------------
@@ -114,27 +113,27 @@ struct MergeSums {
 struct TokenArgs {
     int64_t n;
     int32_t b;
-    const int32_t* offs;     // [B+1] or null (one sequence of N tokens)
-    const float* logp;       // [N]: the caller's, or the logits row pass's
-    const float* old_logp;   // [N]
-    const float* ref_logp;   // [N] or null
-    const float* adv;        // [N]
-    const uint8_t* valid;    // [N] or null
-    const float* entropy;    // [N] logits entry with entropy: summed over kept tokens into the stats
+    const int32_t* offs;    // [B+1] or null (one sequence of N tokens)
+    const float* logp;      // [N]: the caller's, or the logits row pass's
+    const float* old_logp;  // [N]
+    const float* ref_logp;  // [N] or null
+    const float* adv;       // [N]
+    const uint8_t* valid;   // [N] or null
+    const float* entropy;   // [N] logits entry with entropy: summed over kept tokens into the stats
     PolicyLossParams p;
-    bool per_seq;            // some weight is SEQ_MEAN_TOKEN_MEAN: kept tokens per sequence needed
-    float inv_t;             // logits entry: 1 / temperature
-    float* grad_logp;        // tokens entry: [N] or null
-    float* coef;             // logits entry with a gradient: [N] (d loss / d logp) / T
-    float* logp_out;         // logits entry: [N] copies of the row pass's logp / entropy, written only
-    float* entropy_out;      //   once validation has passed
+    bool per_seq;        // some weight is SEQ_MEAN_TOKEN_MEAN: kept tokens per sequence needed
+    float inv_t;         // logits entry: 1 / temperature
+    float* grad_logp;    // tokens entry: [N] or null
+    float* coef;         // logits entry with a gradient: [N] (d loss / d logp) / T
+    float* logp_out;     // logits entry: [N] copies of the row pass's logp / entropy, written only
+    float* entropy_out;  //   once validation has passed
     Ctrl* ctrl;
-    FirstPartial* first;     // [blocks]
-    PolicyLossSums* sums;    // [blocks]
-    uint32_t* kept_mask;     // per_seq: [ceil(N / 32)] bit t % 32 of word t / 32 = token t kept
-    int32_t* group_kept;     // per_seq: [ceil(N / 1024)] kept tokens per group (zeroed, integer atomics)
-    int32_t* group_prefix;   // per_seq: [groups + 1] exclusive prefix of group_kept
-    int32_t* bound_kept;     // per_seq: [B + 1] kept tokens before seqOffsets[j]
+    FirstPartial* first;    // [blocks]
+    PolicyLossSums* sums;   // [blocks]
+    uint32_t* kept_mask;    // per_seq: [ceil(N / 32)] bit t % 32 of word t / 32 = token t kept
+    int32_t* group_kept;    // per_seq: [ceil(N / 1024)] kept tokens per group (zeroed, integer atomics)
+    int32_t* group_prefix;  // per_seq: [groups + 1] exclusive prefix of group_kept
+    int32_t* bound_kept;    // per_seq: [B + 1] kept tokens before seqOffsets[j]
 };
 
 __device__ __forceinline__ int64_t offs_at(const TokenArgs& a, int64_t j) {
@@ -147,22 +146,27 @@ __device__ __forceinline__ int32_t seq_of(const TokenArgs& a, int64_t t) {
     int64_t lo = 0, hi = static_cast<int64_t>(a.b) + 1;  // first j with offs[j] > t
     while (lo < hi) {
         const int64_t mid = (lo + hi) >> 1;
-        if (static_cast<int64_t>(__ldg(a.offs + mid)) <= t) lo = mid + 1;
-        else hi = mid;
+        if (static_cast<int64_t>(__ldg(a.offs + mid)) <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return static_cast<int32_t>(lo - 1);
 }
 
 // seqOffsets checks; the smallest failing key is the check the CPU reports first.
-__global__ void __launch_bounds__(kThreads) check_offsets_kernel(const int32_t* offs, int32_t b, int64_t n,
-                                                                Ctrl* ctrl) {
+__global__ void __launch_bounds__(kThreads)
+    check_offsets_kernel(const int32_t* offs, int32_t b, int64_t n, Ctrl* ctrl) {
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j <= b; j += stride) {
         const int32_t o = offs[j];
         unsigned long long key = kNoError;
-        if (j == 0 && o != 0) key = 0;
-        else if (j > 0 && o < offs[j - 1]) key = static_cast<unsigned long long>(j);
-        else if (j == b && static_cast<int64_t>(o) != n) key = static_cast<unsigned long long>(b) + 1;
+        if (j == 0 && o != 0)
+            key = 0;
+        else if (j > 0 && o < offs[j - 1])
+            key = static_cast<unsigned long long>(j);
+        else if (j == b && static_cast<int64_t>(o) != n)
+            key = static_cast<unsigned long long>(b) + 1;
         if (key != kNoError) atomicMin(&ctrl->offs_bad, key);
     }
 }
@@ -199,10 +203,14 @@ __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm) first_pass_kernel(T
             bool kept = false;
             if (vl[i]) {
                 int bad = -1;
-                if (!is_finite_f(lp[i])) bad = 0;
-                else if (!is_finite_f(ol[i])) bad = 1;
-                else if (!is_finite_f(ad[i])) bad = 2;
-                else if (a.ref_logp != nullptr && !is_finite_f(rf[i])) bad = 3;
+                if (!is_finite_f(lp[i]))
+                    bad = 0;
+                else if (!is_finite_f(ol[i]))
+                    bad = 1;
+                else if (!is_finite_f(ad[i]))
+                    bad = 2;
+                else if (a.ref_logp != nullptr && !is_finite_f(rf[i]))
+                    bad = 3;
                 if (bad >= 0) {
                     // This thread's tokens increase, so its first bad one is its smallest.
                     if (acc.bad == kNoError) acc.bad = static_cast<unsigned long long>(t) * 4 + bad;
@@ -277,8 +285,7 @@ __device__ void block_exclusive_scan(const int32_t* in, int32_t* out, int64_t co
 
 // Merges the first pass's partials in block order; derives the whitening and the token-independent
 // weights exactly as policy_loss_core_cpu does; prefix of the per-group kept counts.
-__global__ void __launch_bounds__(kFinalThreads) finalize_first_kernel(TokenArgs a, int num_partials,
-                                                                      int64_t groups) {
+__global__ void __launch_bounds__(kFinalThreads) finalize_first_kernel(TokenArgs a, int num_partials, int64_t groups) {
     const int tid = static_cast<int>(threadIdx.x);
     FirstReduce acc{0, kNoError, Moments{}};
     for (int i = tid; i < num_partials; i += kFinalThreads) {
@@ -337,7 +344,7 @@ __global__ void __launch_bounds__(kThreads, kMainBlocksPerSm) main_pass_kernel(T
             vl[i] = t < a.n && (a.valid == nullptr || a.valid[t] != 0);
         }
 #pragma unroll
-        for (int i = 0; i < kMainItems; ++i) {  // all loads before the stores below, which the compiler
+        for (int i = 0; i < kMainItems; ++i) {            // all loads before the stores below, which the compiler
             const int64_t t = base + i * kThreads + tid;  // could not hoist them above (possible aliasing)
             lp[i] = ol[i] = ad[i] = rf[i] = en[i] = 0.0f;
             if (vl[i]) {
@@ -352,7 +359,7 @@ __global__ void __launch_bounds__(kThreads, kMainBlocksPerSm) main_pass_kernel(T
         for (int i = 0; i < kMainItems; ++i) {
             const int64_t t = base + i * kThreads + tid;
             if (t >= a.n) continue;
-            if (a.logp_out != nullptr) a.logp_out[t] = lp[i];        // 0 for rows that are not valid
+            if (a.logp_out != nullptr) a.logp_out[t] = lp[i];  // 0 for rows that are not valid
             if (a.entropy_out != nullptr) a.entropy_out[t] = en[i];
             float grad = 0.0f;
             if (vl[i] && token_kept(true, ol[i], a.p)) {
@@ -431,20 +438,23 @@ struct Lanes<uint16_t> {
     }
     __device__ static void put(uint32_t* w, int k, float x) {
         const uint32_t h = float_to_bf16(x);  // round to nearest even, as the CPU
-        if ((k & 1) != 0) w[k >> 1] |= h << 16;
-        else w[k >> 1] = h;
+        if ((k & 1) != 0)
+            w[k >> 1] |= h << 16;
+        else
+            w[k >> 1] = h;
     }
     __device__ static void load_scalars(uint32_t* w, const uint16_t* p) {
 #pragma unroll
-        for (int k = 0; k < 4; ++k) w[k] = static_cast<uint32_t>(p[2 * k]) | (static_cast<uint32_t>(p[2 * k + 1]) << 16);
+        for (int k = 0; k < 4; ++k)
+            w[k] = static_cast<uint32_t>(p[2 * k]) | (static_cast<uint32_t>(p[2 * k + 1]) << 16);
     }
 };
 
 // Elements before the first 16-byte boundary of p (at most v).
 template <class T>
 __device__ __forceinline__ int64_t head_elems(const T* p, int64_t v) {
-    const int64_t h = static_cast<int64_t>(((16u - (static_cast<unsigned>(reinterpret_cast<uintptr_t>(p)) & 15u)) & 15u) /
-                                           sizeof(T));
+    const int64_t h =
+        static_cast<int64_t>(((16u - (static_cast<unsigned>(reinterpret_cast<uintptr_t>(p)) & 15u)) & 15u) / sizeof(T));
     return h < v ? h : v;
 }
 
@@ -464,7 +474,7 @@ struct RowState {
 
 template <bool kEntropy>
 __device__ __forceinline__ void row_rescale(RowState& st, float new_m) {  // new_m > st.m
-    const float delta = st.m - new_m;                                    // -inf while st is empty
+    const float delta = st.m - new_m;                                     // -inf while st is empty
     const float scale = cu::fast_exp2(delta * cu::kLog2e);
     if (kEntropy) st.w = st.s > 0.0f ? scale * fmaf(delta, st.s, st.w) : 0.0f;
     st.s *= scale;
@@ -511,8 +521,10 @@ __device__ __forceinline__ void row_update_chunk(RowState& st, const uint32_t* w
 #pragma unroll
     for (int k = 0; k < K; ++k) {
         const float z = Lanes<T>::get(w, k) * inv_t;
-        if ((k & 1) != 0) nf1 += z - z;
-        else nf0 += z - z;
+        if ((k & 1) != 0)
+            nf1 += z - z;
+        else
+            nf0 += z - z;
         cm = fmaxf(cm, z);
     }
     st.nf += nf0 + nf1;
@@ -565,16 +577,16 @@ __device__ __forceinline__ RowState row_scan(const T* row, int64_t v, int lane, 
 // Everything the row kernels read and write (device pointers; null where unused).
 struct RowArgs {
     int64_t n, v;
-    const void* logits;     // [N, V] T
-    void* grad;             // [N, V] T (may equal logits)
-    const void* targets;    // [N] int32 or int64
+    const void* logits;   // [N, V] T
+    void* grad;           // [N, V] T (may equal logits)
+    const void* targets;  // [N] int32 or int64
     int targets_dtype;
     float inv_t;
-    const uint8_t* valid;   // [N] or null
-    float* logp;            // [N] temporaries of the row pass
-    float* entropy;         // [N] or null
-    float* lse;             // [N] or null (kept for the gradient pass)
-    const float* coef;      // [N] gradient pass: (d loss / d logp) / T
+    const uint8_t* valid;  // [N] or null
+    float* logp;           // [N] temporaries of the row pass
+    float* entropy;        // [N] or null
+    float* lse;            // [N] or null (kept for the gradient pass)
+    const float* coef;     // [N] gradient pass: (d loss / d logp) / T
     Ctrl* ctrl;
 };
 
@@ -614,8 +626,7 @@ __global__ void __launch_bounds__(kThreads, kRowBlocksPerSm) logprob_rows_kernel
         if constexpr (G == 32) {
             st = cu::warp_reduce(st, RowMerge<kEntropy>{});
         } else {
-            st = cu::block_reduce<kThreads>(st, RowMerge<kEntropy>{}, RowState{-INFINITY, 0.0f, 0.0f, 0.0f},
-                                            red[buf]);
+            st = cu::block_reduce<kThreads>(st, RowMerge<kEntropy>{}, RowState{-INFINITY, 0.0f, 0.0f, 0.0f}, red[buf]);
             buf ^= 1;  // the other buffer's last use is behind this call's barrier
         }
         if (lane == 0) {
@@ -648,8 +659,10 @@ __device__ __forceinline__ void grad_row(const T* x, T* g, int64_t v, int lane, 
     const T* xb = x + head;
     uint4* gv = reinterpret_cast<uint4*>(g + head);
     auto load = [&](uint32_t* w, int64_t vi) {
-        if (same_align) words_of(w, reinterpret_cast<const uint4*>(xb)[vi]);  // plain load: may alias g
-        else Lanes<T>::load_scalars(w, xb + vi * kPer);
+        if (same_align)
+            words_of(w, reinterpret_cast<const uint4*>(xb)[vi]);  // plain load: may alias g
+        else
+            Lanes<T>::load_scalars(w, xb + vi * kPer);
     };
     auto emit = [&](const uint32_t* w, int64_t vi) {
         const int64_t rel = tgt - (head + vi * kPer);
@@ -718,7 +731,7 @@ __global__ void __launch_bounds__(kThreads, kRowBlocksPerSm) grad_rows_kernel(Ro
 
 // token_logprobs: the row pass's temporaries into the caller's buffers once no row failed.
 __global__ void __launch_bounds__(kThreads) copy_out_kernel(int64_t n, const float* logp, const float* entropy,
-                                                           float* logp_out, float* entropy_out, const Ctrl* ctrl) {
+                                                            float* logp_out, float* entropy_out, const Ctrl* ctrl) {
     if (failed(ctrl)) return;
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < n; t += stride) {
@@ -730,8 +743,8 @@ __global__ void __launch_bounds__(kThreads) copy_out_kernel(int64_t n, const flo
 // token_logprobs_backward: coef = gradLogp / T (as the logits loss entry's (d loss / d logp) · (1 / T)), and
 // read[t] = gradLogp[t] != 0: the row pass skips the other rows (no logits or target read; lse 0) and the
 // gradient pass zeroes them. A non-finite gradLogp is recorded (smallest token) and its row skipped.
-__global__ void __launch_bounds__(kThreads) backward_coef_kernel(int64_t n, const float* grad_logp, float inv_t,
-                                                                float* coef, uint8_t* read, Ctrl* ctrl) {
+__global__ void __launch_bounds__(kThreads)
+    backward_coef_kernel(int64_t n, const float* grad_logp, float inv_t, float* coef, uint8_t* read, Ctrl* ctrl) {
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < n; t += stride) {
         const float g = grad_logp[t];
@@ -750,20 +763,28 @@ int launch_logprob_rows(const RowArgs& a, int logits_dtype, bool entropy, int sm
     if (a.v <= kWarpRowMaxV) {
         const unsigned blocks = cu::grid_blocks(cu::ceil_div(a.n, kThreads / 32), cap);
         if (bf16) {
-            if (entropy) logprob_rows_kernel<uint16_t, 32, true><<<blocks, kThreads, 0, stream>>>(a);
-            else logprob_rows_kernel<uint16_t, 32, false><<<blocks, kThreads, 0, stream>>>(a);
+            if (entropy)
+                logprob_rows_kernel<uint16_t, 32, true><<<blocks, kThreads, 0, stream>>>(a);
+            else
+                logprob_rows_kernel<uint16_t, 32, false><<<blocks, kThreads, 0, stream>>>(a);
         } else {
-            if (entropy) logprob_rows_kernel<float, 32, true><<<blocks, kThreads, 0, stream>>>(a);
-            else logprob_rows_kernel<float, 32, false><<<blocks, kThreads, 0, stream>>>(a);
+            if (entropy)
+                logprob_rows_kernel<float, 32, true><<<blocks, kThreads, 0, stream>>>(a);
+            else
+                logprob_rows_kernel<float, 32, false><<<blocks, kThreads, 0, stream>>>(a);
         }
     } else {
         const unsigned blocks = cu::grid_blocks(a.n, cap);
         if (bf16) {
-            if (entropy) logprob_rows_kernel<uint16_t, kThreads, true><<<blocks, kThreads, 0, stream>>>(a);
-            else logprob_rows_kernel<uint16_t, kThreads, false><<<blocks, kThreads, 0, stream>>>(a);
+            if (entropy)
+                logprob_rows_kernel<uint16_t, kThreads, true><<<blocks, kThreads, 0, stream>>>(a);
+            else
+                logprob_rows_kernel<uint16_t, kThreads, false><<<blocks, kThreads, 0, stream>>>(a);
         } else {
-            if (entropy) logprob_rows_kernel<float, kThreads, true><<<blocks, kThreads, 0, stream>>>(a);
-            else logprob_rows_kernel<float, kThreads, false><<<blocks, kThreads, 0, stream>>>(a);
+            if (entropy)
+                logprob_rows_kernel<float, kThreads, true><<<blocks, kThreads, 0, stream>>>(a);
+            else
+                logprob_rows_kernel<float, kThreads, false><<<blocks, kThreads, 0, stream>>>(a);
         }
     }
     SPO4J_CUDA_CHECK_LAUNCH("logprob_rows_kernel");
@@ -775,12 +796,16 @@ int launch_grad_rows(const RowArgs& a, int logits_dtype, int sms, cudaStream_t s
     const bool bf16 = logits_dtype == SPO4J_DTYPE_BF16;
     if (a.v <= kWarpRowMaxV) {
         const unsigned blocks = cu::grid_blocks(cu::ceil_div(a.n, kThreads / 32), cap);
-        if (bf16) grad_rows_kernel<uint16_t, 32><<<blocks, kThreads, 0, stream>>>(a);
-        else grad_rows_kernel<float, 32><<<blocks, kThreads, 0, stream>>>(a);
+        if (bf16)
+            grad_rows_kernel<uint16_t, 32><<<blocks, kThreads, 0, stream>>>(a);
+        else
+            grad_rows_kernel<float, 32><<<blocks, kThreads, 0, stream>>>(a);
     } else {
         const unsigned blocks = cu::grid_blocks(a.n, cap);
-        if (bf16) grad_rows_kernel<uint16_t, kThreads><<<blocks, kThreads, 0, stream>>>(a);
-        else grad_rows_kernel<float, kThreads><<<blocks, kThreads, 0, stream>>>(a);
+        if (bf16)
+            grad_rows_kernel<uint16_t, kThreads><<<blocks, kThreads, 0, stream>>>(a);
+        else
+            grad_rows_kernel<float, kThreads><<<blocks, kThreads, 0, stream>>>(a);
     }
     SPO4J_CUDA_CHECK_LAUNCH("grad_rows_kernel");
     return SPO4J_OK;
@@ -984,10 +1009,9 @@ int run_policy_loss(const LossCall& c) {
 
 }  // namespace
 
-int policy_loss_tokens_cuda(int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp,
-                            const float* old_logp, const float* ref_logp, const float* advantages,
-                            const uint8_t* valid, const PolicyLossParams& p, float* grad_logp, double* stats,
-                            void* stream) {
+int policy_loss_tokens_cuda(int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp, const float* old_logp,
+                            const float* ref_logp, const float* advantages, const uint8_t* valid,
+                            const PolicyLossParams& p, float* grad_logp, double* stats, void* stream) {
     LossCall c{};
     c.n = n;
     c.b = b;
@@ -1007,9 +1031,9 @@ int policy_loss_tokens_cuda(int64_t n, int32_t b, const int32_t* seq_offsets, co
 
 int policy_loss_logits_cuda(int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets, const void* logits,
                             int logits_dtype, const void* targets, int targets_dtype, float temperature,
-                            const float* old_logp, const float* ref_logp, const float* advantages,
-                            const uint8_t* valid, const PolicyLossParams& p, void* grad_logits, float* logp_out,
-                            float* entropy_out, double* stats, void* stream) {
+                            const float* old_logp, const float* ref_logp, const float* advantages, const uint8_t* valid,
+                            const PolicyLossParams& p, void* grad_logits, float* logp_out, float* entropy_out,
+                            double* stats, void* stream) {
     LossCall c{};
     c.n = n;
     c.b = b;
@@ -1092,7 +1116,8 @@ int token_logprobs_backward_cuda(int64_t n, int64_t v, const void* logits, int l
     // Error keys to "none", the rest (skipped = 0: grad_rows_kernel reads it) to zero.
     Ctrl* ctrl = ws.at<Ctrl>(off_ctrl);
     SPO4J_CUDA_CHECK(cudaMemsetAsync(ctrl, 0xFF, kCtrlKeyBytes, s));
-    SPO4J_CUDA_CHECK(cudaMemsetAsync(ws.at<unsigned char>(off_ctrl + kCtrlKeyBytes), 0, sizeof(Ctrl) - kCtrlKeyBytes, s));
+    SPO4J_CUDA_CHECK(
+        cudaMemsetAsync(ws.at<unsigned char>(off_ctrl + kCtrlKeyBytes), 0, sizeof(Ctrl) - kCtrlKeyBytes, s));
 
     RowArgs ra{};
     ra.n = n;

@@ -119,7 +119,8 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(DeviceArgs a) {
             }
             float tile_max = s;
 #pragma unroll
-            for (int off = 16; off > 0; off >>= 1) tile_max = fmaxf(tile_max, __shfl_xor_sync(cu::kFullMask, tile_max, off));
+            for (int off = 16; off > 0; off >>= 1)
+                tile_max = fmaxf(tile_max, __shfl_xor_sync(cu::kFullMask, tile_max, off));
             const float new_max = fmaxf(m[i], tile_max);
             const float c = m[i] == -INFINITY ? 0.0f : expf(m[i] - new_max);
             const float p = lane < valid ? expf(s - new_max) : 0.0f;
@@ -158,8 +159,10 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(DeviceArgs a) {
             if (k < d) dst[k] = o[i][j] * inv;
         }
         if (lane == 0) {
-            if (slot >= 0) a.ws_lse[slot * hq + head] = lse;
-            else if (a.lse != nullptr) a.lse[qi * hq + head] = lse;
+            if (slot >= 0)
+                a.ws_lse[slot * hq + head] = lse;
+            else if (a.lse != nullptr)
+                a.lse[qi * hq + head] = lse;
         }
     }
 }

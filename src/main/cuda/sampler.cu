@@ -123,8 +123,7 @@ __device__ uint64_t select_threshold(const T* row, int64_t v, float temperature,
 
 // Σ q over the kept tokens (q > 0, key >= threshold); the result in every thread.
 template <class T>
-__device__ uint64_t kept_mass(const T* row, int64_t v, float temperature, double md, uint64_t threshold,
-                              RowShared& s) {
+__device__ uint64_t kept_mass(const T* row, int64_t v, float temperature, double md, uint64_t threshold, RowShared& s) {
     unsigned long long sum = 0;
     for (int64_t i = threadIdx.x; i < v; i += kThreads) {
         const uint64_t q = mass_at(row, i, temperature, md);
@@ -151,9 +150,9 @@ __device__ unsigned long long block_inclusive_scan(unsigned long long v, unsigne
 }
 
 template <class T>
-__global__ void __launch_bounds__(kThreads) sample_kernel(const T* logits, int64_t b, int64_t v,
-                                                          const int64_t* seq_ids, const int32_t* positions,
-                                                          SampleParams p, int32_t* tokens, float* logprobs) {
+__global__ void __launch_bounds__(kThreads)
+    sample_kernel(const T* logits, int64_t b, int64_t v, const int64_t* seq_ids, const int32_t* positions,
+                  SampleParams p, int32_t* tokens, float* logprobs) {
     __shared__ RowShared s;
     const float temp = p.temperature;
     for (int64_t r = blockIdx.x; r < b; r += gridDim.x) {
@@ -262,8 +261,8 @@ int sample_typed(int64_t b, int64_t v, const T* logits, const int64_t* seq_ids, 
         if ((st = cu::read_device(&raw, logits, at, stream)) != SPO4J_OK) return st;
         return sample_bad_logit_status(at / v, at % v, load_as_float(&raw, 0), p.temperature);
     }
-    sample_kernel<T><<<cu::grid_blocks(b, int64_t{1} << 20), kThreads, 0, stream>>>(logits, b, v, seq_ids, positions,
-                                                                                     p, tokens, logprobs);
+    sample_kernel<T><<<cu::grid_blocks(b, int64_t{1} << 20), kThreads, 0, stream>>>(logits, b, v, seq_ids, positions, p,
+                                                                                    tokens, logprobs);
     SPO4J_CUDA_CHECK_LAUNCH("sampling sample_kernel");
     SPO4J_CUDA_CHECK(cudaStreamSynchronize(stream));
     return SPO4J_OK;
@@ -276,7 +275,8 @@ int sample_cuda(int64_t b, int64_t v, const void* logits, int logits_dtype, cons
     if (b == 0) return SPO4J_OK;
     cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
     if (logits_dtype == SPO4J_DTYPE_BF16)
-        return sample_typed(b, v, static_cast<const uint16_t*>(logits), seq_ids, positions, p, tokens, logprobs, stream);
+        return sample_typed(b, v, static_cast<const uint16_t*>(logits), seq_ids, positions, p, tokens, logprobs,
+                            stream);
     return sample_typed(b, v, static_cast<const float*>(logits), seq_ids, positions, p, tokens, logprobs, stream);
 }
 

@@ -41,9 +41,9 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
-constexpr int kBackupBlocksPerSm = 2;     // backup_kernel: shared memory sized for two blocks per SM
-constexpr int kCheckWords = 4096;         // check_kernel: has-child bits of 131072 nodes in shared memory
-constexpr int32_t kCheckTileNodes = 2048; // check_kernel's tile width
+constexpr int kBackupBlocksPerSm = 2;      // backup_kernel: shared memory sized for two blocks per SM
+constexpr int kCheckWords = 4096;          // check_kernel: has-child bits of 131072 nodes in shared memory
+constexpr int32_t kCheckTileNodes = 2048;  // check_kernel's tile width
 constexpr unsigned long long kNoError = ~0ull;
 
 // Validation results and the kernels' counters (device memory, copied back once).
@@ -86,9 +86,9 @@ struct MaxU32 {
 struct SmemLayout {
     int32_t cap;
     int32_t offs_entries;
-    int32_t sum, wsum, extra, extra_w;                            // double [cap]
-    int32_t parent, reward, weight, value, adv, depth, count;   // 4 bytes [cap]
-    int32_t offs;                                                // int32 [offs_entries]
+    int32_t sum, wsum, extra, extra_w;                         // double [cap]
+    int32_t parent, reward, weight, value, adv, depth, count;  // 4 bytes [cap]
+    int32_t offs;                                              // int32 [offs_entries]
     int32_t bytes;
 };
 
@@ -135,21 +135,21 @@ SmemLayout make_layout(int32_t cap, int32_t offs_entries, const Needs& n) {
 struct Args {
     int64_t n;
     int32_t t;
-    const int32_t* offs;     // [T+1]
-    const int32_t* parent;   // [N]
-    const float* reward;     // [N]
-    const float* weight;     // [N] or null
+    const int32_t* offs;    // [T+1]
+    const int32_t* parent;  // [N]
+    const float* reward;    // [N]
+    const float* weight;    // [N] or null
     TreeBackupParams p;
-    float* value;            // [N]
-    float* adv;              // [N] or null
-    int32_t* child_count;    // [N] or null
-    int32_t* depth;          // [N] or null
-    float* root_value;       // [T] or null
-    int32_t* nonzero;        // [T] or null
-    int32_t min_tile;        // backup_kernel's narrowest tile width
-    uint32_t* bits;          // global has-child bitmask [ceil(N / 32) + 1], zeroed; null if never needed
+    float* value;          // [N]
+    float* adv;            // [N] or null
+    int32_t* child_count;  // [N] or null
+    int32_t* depth;        // [N] or null
+    float* root_value;     // [T] or null
+    int32_t* nonzero;      // [T] or null
+    int32_t min_tile;      // backup_kernel's narrowest tile width
+    uint32_t* bits;        // global has-child bitmask [ceil(N / 32) + 1], zeroed; null if never needed
     Ctrl* ctrl;
-    BigTree* big;            // [big_cap]
+    BigTree* big;  // [big_cap]
     uint32_t big_cap;
     int32_t smem_max_nodes;  // the largest tree big_tree_kernel holds in shared memory
     SmemLayout tile_lay;     // backup_kernel's batches of S = tile_lay.cap nodes
@@ -191,8 +191,10 @@ __device__ __forceinline__ int32_t tree_of(const int32_t* offs_s, int32_t nt, in
     int32_t lo = 0, hi = nt - 1;
     while (lo < hi) {
         const int32_t mid = (lo + hi + 1) >> 1;
-        if (offs_s[mid] <= i) lo = mid;
-        else hi = mid - 1;
+        if (offs_s[mid] <= i)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     return lo;
 }
@@ -357,8 +359,10 @@ __device__ __forceinline__ int32_t last_within(const int32_t* offs_s, int32_t lo
     int32_t hi = nt;
     while (lo < hi) {
         const int32_t mid = (lo + hi + 1) >> 1;
-        if (offs_s[mid] <= limit) lo = mid;
-        else hi = mid - 1;
+        if (offs_s[mid] <= limit)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     return lo;
 }
@@ -437,8 +441,8 @@ __global__ void __launch_bounds__(kThreads) big_tree_kernel(Args a, unsigned int
                                 a.scratch_extra != nullptr ? a.scratch_extra + o : nullptr,
                                 a.scratch_extra_w != nullptr ? a.scratch_extra_w + o : nullptr};
             count_children(b, e, a.parent, s.count);
-            const int32_t nonzero = backup_tree(b, e, a.parent, a.reward, a.weight, a.p, s, a.value, a.adv,
-                                                a.child_count, a.depth);
+            const int32_t nonzero =
+                backup_tree(b, e, a.parent, a.reward, a.weight, a.p, s, a.value, a.adv, a.child_count, a.depth);
             if (a.root_value != nullptr) a.root_value[bt.tree] = a.value[b];
             if (a.nonzero != nullptr) a.nonzero[bt.tree] = nonzero;
         }

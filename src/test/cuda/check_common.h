@@ -63,24 +63,23 @@ inline void report_case(const std::string& label, int failures_before) {
     if (g_failures == failures_before) std::printf("  ok  %s\n", label.c_str());
 }
 
-#define CUDA_CHECK(expr)                                                                                  \
-    do {                                                                                                  \
-        const cudaError_t e_ = (expr);                                                                    \
-        if (e_ != cudaSuccess) {                                                                          \
-            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(e_));  \
-            std::exit(::check::kExitSetup);                                                               \
-        }                                                                                                 \
+#define CUDA_CHECK(expr)                                                                                \
+    do {                                                                                                \
+        const cudaError_t e_ = (expr);                                                                  \
+        if (e_ != cudaSuccess) {                                                                        \
+            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(e_)); \
+            std::exit(::check::kExitSetup);                                                             \
+        }                                                                                               \
     } while (0)
 
 // A library call that must succeed (input preparation): any other status is a setup failure.
-#define SPO4J_CHECK(expr)                                                                                  \
-    do {                                                                                                   \
-        const int s_ = (expr);                                                                             \
-        if (s_ != SPO4J_OK) {                                                                              \
-            std::fprintf(stderr, "%s:%d: %s: status %d: %s\n", __FILE__, __LINE__, #expr, s_,              \
-                         spo4j_last_error());                                                              \
-            std::exit(::check::kExitSetup);                                                                \
-        }                                                                                                  \
+#define SPO4J_CHECK(expr)                                                                                          \
+    do {                                                                                                           \
+        const int s_ = (expr);                                                                                     \
+        if (s_ != SPO4J_OK) {                                                                                      \
+            std::fprintf(stderr, "%s:%d: %s: status %d: %s\n", __FILE__, __LINE__, #expr, s_, spo4j_last_error()); \
+            std::exit(::check::kExitSetup);                                                                        \
+        }                                                                                                          \
     } while (0)
 
 // A call's status and, when it failed, the library's message (read at once: it is per thread and per call).
@@ -135,8 +134,10 @@ inline void* raw_alloc(size_t bytes) {
 
 inline void raw_free(void* p) {
     if (p == nullptr) return;
-    if (g_mode.cpu_only) std::free(p);
-    else cudaFree(p);
+    if (g_mode.cpu_only)
+        std::free(p);
+    else
+        cudaFree(p);
 }
 
 enum CopyKind { kToDevice, kToHost };
@@ -496,10 +497,14 @@ inline void write_csv(const char* path) {
 inline double copy_bandwidth_gbs(size_t bytes) {
     DeviceBuffer<unsigned char> a(bytes), b(bytes);
     a.fill_bytes(1);
-    const double ms = time_device_ms([&] {
-        if (g_mode.cpu_only) std::memcpy(b.get(), a.get(), bytes);
-        else CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice, nullptr));
-    }, 10);
+    const double ms = time_device_ms(
+        [&] {
+            if (g_mode.cpu_only)
+                std::memcpy(b.get(), a.get(), bytes);
+            else
+                CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice, nullptr));
+        },
+        10);
     const double gbs = 2.0 * static_cast<double>(bytes) / (ms * 1e-3) / 1e9;
     record("memcpy_d2d", device_name(), "bytes=" + std::to_string(bytes), "bandwidth", gbs, "GB/s");
     std::printf("  device-to-device copy of %zu bytes: %.1f GB/s (read + write), the ceiling below\n", bytes, gbs);
@@ -551,11 +556,12 @@ inline int run_main(int argc, char** argv, const char* name, const std::function
         } else if (a == "--no-timing") {
             g_mode.timing = false;
         } else if (a == "-h" || a == "--help") {
-            std::printf("usage: %s [--cpu-only] [--no-timing] [results.csv]\n"
-                        "  CUDA against the CPU through the C API; --cpu-only runs the harness with the CPU on both\n"
-                        "  sides (small timing shapes); results.csv gets the timing rows appended.\n"
-                        "  exit: 0 ok, 1 mismatch, 2 setup failure, 77 no usable CUDA device\n",
-                        name);
+            std::printf(
+                "usage: %s [--cpu-only] [--no-timing] [results.csv]\n"
+                "  CUDA against the CPU through the C API; --cpu-only runs the harness with the CPU on both\n"
+                "  sides (small timing shapes); results.csv gets the timing rows appended.\n"
+                "  exit: 0 ok, 1 mismatch, 2 setup failure, 77 no usable CUDA device\n",
+                name);
             return kExitOk;
         } else if (!a.empty() && a[0] != '-' && g_mode.csv == nullptr) {
             g_mode.csv = argv[i];
@@ -572,8 +578,8 @@ inline int run_main(int argc, char** argv, const char* name, const std::function
         g_date = buf;
     }
     if (g_mode.cpu_only) {
-        std::printf("%s --cpu-only: the CPU on both sides (a harness self-test; no CUDA kernel runs); CPU: %s\n",
-                    name, g_cpu_name.c_str());
+        std::printf("%s --cpu-only: the CPU on both sides (a harness self-test; no CUDA kernel runs); CPU: %s\n", name,
+                    g_cpu_name.c_str());
     } else {
         if (!spo4j_built_with_cuda()) {
             std::printf("%s: libspo4j was built without CUDA: no usable CUDA device; nothing checked\n", name);
@@ -585,16 +591,17 @@ inline int run_main(int argc, char** argv, const char* name, const std::function
         spo4j_cuda_device_count(&lib_count);
         if (e != cudaSuccess || count == 0 || lib_count == 0) {
             cudaGetLastError();
-            std::printf("%s: no usable CUDA device (%s); nothing checked. --cpu-only runs the harness with the CPU "
-                        "on both sides.\n",
-                        name, e != cudaSuccess ? cudaGetErrorString(e) : "no device found");
+            std::printf(
+                "%s: no usable CUDA device (%s); nothing checked. --cpu-only runs the harness with the CPU "
+                "on both sides.\n",
+                name, e != cudaSuccess ? cudaGetErrorString(e) : "no device found");
             return kExitNoDevice;
         }
         cudaDeviceProp prop;
         CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
         g_gpu_name = prop.name;
-        std::printf("%s: %s (sm_%d%d, %d SMs, %.1f GiB, L2 %d MiB); CPU: %s\n", name, prop.name, prop.major,
-                    prop.minor, prop.multiProcessorCount, static_cast<double>(prop.totalGlobalMem) / (1 << 30),
+        std::printf("%s: %s (sm_%d%d, %d SMs, %.1f GiB, L2 %d MiB); CPU: %s\n", name, prop.name, prop.major, prop.minor,
+                    prop.multiProcessorCount, static_cast<double>(prop.totalGlobalMem) / (1 << 30),
                     prop.l2CacheSize >> 20, g_cpu_name.c_str());
     }
     Rng rng(kSeed);

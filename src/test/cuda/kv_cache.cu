@@ -43,8 +43,10 @@ std::vector<float> kv_values(int64_t n, FastUniform& fast) {
     std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) {
         const float u = fast.next();
-        if (u < 0.01f) std::memcpy(&x, &kSpecial[static_cast<int>(fast.next() * 10) % 10], 4);
-        else x = fast.about_normal();
+        if (u < 0.01f)
+            std::memcpy(&x, &kSpecial[static_cast<int>(fast.next() * 10) % 10], 4);
+        else
+            x = fast.about_normal();
     }
     return v;
 }
@@ -147,9 +149,9 @@ void copy_model(const KvShape& s, std::vector<float>& cache, const Copies& c) {
 // k and v go to the checked side; slots stay on the host (the API reads index arrays on the host).
 Status write_device(const KvShape& s, DeviceBuffer<float>& cache, Write& w, void* stream = nullptr) {
     DeviceBuffer<float> k(w.k), v(w.v);
-    return capture(spo4j_kv_cache_write(device(), cache.get(), s.layers, s.blocks, s.block_size, s.kv_heads,
-                                        s.head_dim, w.layer, w.tokens(), host_or_null(w.slots),
-                                        k.get_if(!w.k.empty()), v.get_if(!w.v.empty()), stream));
+    return capture(spo4j_kv_cache_write(device(), cache.get(), s.layers, s.blocks, s.block_size, s.kv_heads, s.head_dim,
+                                        w.layer, w.tokens(), host_or_null(w.slots), k.get_if(!w.k.empty()),
+                                        v.get_if(!w.v.empty()), stream));
 }
 
 Status copy_device(const KvShape& s, DeviceBuffer<float>& cache, Copies& c, void* stream = nullptr) {
@@ -214,7 +216,7 @@ void check_empty_calls(const KvShape& s, Rng& rng) {
 
 void check_operations(Rng& rng) {
     std::printf("kv cache: random writes and copies (bit for bit)\n");
-    const KvShape shapes[] = {{1, 300, 1, 1, 1}, {2, 120, 3, 2, 3}, {3, 40, 16, 4, 8},
+    const KvShape shapes[] = {{1, 300, 1, 1, 1}, {2, 120, 3, 2, 3},  {3, 40, 16, 4, 8},
                               {2, 90, 7, 3, 5},  {1, 99, 4, 1, 111}, {4, 64, 16, 8, 64}};
     for (const KvShape& s : shapes) check_random_operations(s, 300, rng);
     check_empty_calls(shapes[1], rng);
@@ -252,18 +254,22 @@ void check_error_paths(Rng& rng) {
         {"slot out of range", [](KvShape&, Write& w, Copies&) { w.slots[2] = 40; }, false},
         {"negative slot", [](KvShape&, Write& w, Copies&) { w.slots[1] = -1; }, false},
         {"slot twice", [](KvShape&, Write& w, Copies&) { w.slots[3] = 3; }, false},
-        {"more tokens than slots", [](KvShape&, Write& w, Copies&) {
+        {"more tokens than slots",
+         [](KvShape&, Write& w, Copies&) {
              w.slots.resize(41);
              w.k.resize(41 * 8);
              w.v.resize(41 * 8);
-         }, false},
+         },
+         false},
         {"k null", [](KvShape&, Write& w, Copies&) { w.k.clear(); }, false},
         {"numLayers 0", [](KvShape& sh, Write&, Copies&) { sh.layers = 0; }, false},
         {"blockSize 0", [](KvShape& sh, Write&, Copies&) { sh.block_size = 0; }, true},
-        {"numBlocks x blockSize past int32", [](KvShape& sh, Write&, Copies&) {
+        {"numBlocks x blockSize past int32",
+         [](KvShape& sh, Write&, Copies&) {
              sh.blocks = 1 << 20;
              sh.block_size = 1 << 12;
-         }, true},
+         },
+         true},
         {"copy onto itself", [](KvShape&, Write&, Copies& c) { c.dst[1] = 0; }, true},
         {"src out of range", [](KvShape&, Write&, Copies& c) { c.src[2] = 10; }, true},
         {"dst out of range", [](KvShape&, Write&, Copies& c) { c.dst[0] = -1; }, true},
@@ -310,10 +316,12 @@ void run_timings(Rng& rng) {
         DeviceBuffer<float> k(w.k), v(w.v);
         int status = SPO4J_OK;
         const double cpu_ms = time_host_ms([&] { status |= write_cpu(s, cpu, w).code; }, small ? 1 : 20);
-        const double dev_ms = time_device_ms([&] {
-            status |= spo4j_kv_cache_write(device(), dev.get(), s.layers, s.blocks, s.block_size, s.kv_heads,
-                                           s.head_dim, w.layer, tokens, w.slots.data(), k.get(), v.get(), nullptr);
-        }, small ? 1 : 20);
+        const double dev_ms = time_device_ms(
+            [&] {
+                status |= spo4j_kv_cache_write(device(), dev.get(), s.layers, s.blocks, s.block_size, s.kv_heads,
+                                               s.head_dim, w.layer, tokens, w.slots.data(), k.get(), v.get(), nullptr);
+            },
+            small ? 1 : 20);
         if (status != SPO4J_OK) fail_check(std::string("kv write timing: ") + spo4j_last_error());
         // K and V rows read once and written once
         const double bytes = 2.0 * 2.0 * static_cast<double>(tokens * s.row()) * 4.0;
@@ -335,8 +343,8 @@ void run_timings(Rng& rng) {
         const double dev_ms = time_device_ms([&] { status |= copy_device(s, dev, c).code; }, small ? 1 : 20);
         if (status != SPO4J_OK) fail_check(std::string("kv copy timing: ") + spo4j_last_error());
         const double bytes = 2.0 * n * s.layers * 2.0 * static_cast<double>(s.block_size * s.row()) * 4.0;
-        print_timing("kv_cache_copy_blocks", s.name() + " copies=" + std::to_string(n) + " full", cpu_ms, dev_ms,
-                     bytes, n, "block");
+        print_timing("kv_cache_copy_blocks", s.name() + " copies=" + std::to_string(n) + " full", cpu_ms, dev_ms, bytes,
+                     n, "block");
     }
 }
 
@@ -345,10 +353,11 @@ void run_timings(Rng& rng) {
 // ---- main ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    return run_main(argc, argv, "spo4j_check_kv_cache",
-                    [](Rng& rng) {
-                        check_operations(rng);
-                        check_error_paths(rng);
-                    },
-                    run_timings);
+    return run_main(
+        argc, argv, "spo4j_check_kv_cache",
+        [](Rng& rng) {
+            check_operations(rng);
+            check_error_paths(rng);
+        },
+        run_timings);
 }

@@ -20,8 +20,8 @@ namespace {
 // ---- inputs --------------------------------------------------------------------------------------
 
 const char* const kStatNames[SPO4J_PL_NUM_STATS] = {
-    "loss", "pg_loss", "kl_loss", "kept", "clip_frac_low", "clip_frac_high", "dual_clip_frac",
-    "mean_ratio", "approx_kl_old", "kl_ref", "adv_mean", "adv_std", "skipped", "entropy_mean"};
+    "loss",       "pg_loss",       "kl_loss", "kept",     "clip_frac_low", "clip_frac_high", "dual_clip_frac",
+    "mean_ratio", "approx_kl_old", "kl_ref",  "adv_mean", "adv_std",       "skipped",        "entropy_mean"};
 
 enum OffsetsMode { OFFS_NULL = 0, OFFS_RAGGED = 1, OFFS_SHORT = 2 };
 const char* const kOffsNames[] = {"offs=null", "offs=ragged", "offs=short"};
@@ -174,8 +174,10 @@ LogitsData make_logits(int64_t n, int64_t v, int dtype, int tdtype, float temper
     std::normal_distribution<float> g(0.0f, 1.0f);
     std::uniform_int_distribution<int64_t> tv(0, v - 1);
     const size_t count = static_cast<size_t>(n * v);
-    if (dtype == SPO4J_DTYPE_BF16) d.logits16.resize(count);
-    else d.logits32.resize(count);
+    if (dtype == SPO4J_DTYPE_BF16)
+        d.logits16.resize(count);
+    else
+        d.logits32.resize(count);
     d.t32.resize(n);
     d.t64.resize(n);
     FastUniform fast(rng());
@@ -186,8 +188,10 @@ LogitsData make_logits(int64_t n, int64_t v, int dtype, int tdtype, float temper
         for (int64_t j = 0; j < v; ++j) {
             const float x = scale * 0.85f * fast.about_normal();
             const size_t k = static_cast<size_t>(i * v + j);
-            if (dtype == SPO4J_DTYPE_BF16) d.logits16[k] = to_bf16(x);
-            else d.logits32[k] = x;
+            if (dtype == SPO4J_DTYPE_BF16)
+                d.logits16[k] = to_bf16(x);
+            else
+                d.logits32[k] = x;
             if (x > best) best = x, arg = j;
         }
         // every other target is the row's top logit, as a trained policy would mostly pick
@@ -250,10 +254,10 @@ std::vector<double> stats_vector(const double* s) { return std::vector<double>(s
 TokenRun run_tokens_cpu(TokenData& d, const NamedConfig& cfg, bool with_grad) {
     TokenRun r;
     if (with_grad) r.grad.assign(d.n, -7.0f);
-    r.status = capture(spo4j_policy_loss_tokens(
-        SPO4J_DEVICE_CPU, d.n, d.b, host_or_null(d.offs), host_ptr(d.logp), host_ptr(d.old_logp),
-        cfg.use_ref ? host_ptr(d.ref_logp) : nullptr, host_ptr(d.adv), host_or_null(d.valid), &cfg.c,
-        with_grad ? host_or_null(r.grad) : nullptr, r.stats, nullptr));
+    r.status = capture(spo4j_policy_loss_tokens(SPO4J_DEVICE_CPU, d.n, d.b, host_or_null(d.offs), host_ptr(d.logp),
+                                                host_ptr(d.old_logp), cfg.use_ref ? host_ptr(d.ref_logp) : nullptr,
+                                                host_ptr(d.adv), host_or_null(d.valid), &cfg.c,
+                                                with_grad ? host_or_null(r.grad) : nullptr, r.stats, nullptr));
     return r;
 }
 
@@ -263,16 +267,18 @@ LogitsRun run_logits_cpu(LogitsData& d, const NamedConfig& cfg, const LogitsOpti
     std::vector<unsigned char> buf;
     if (o.grad) {
         buf.resize(bytes);
-        if (o.in_place && bytes > 0) std::memcpy(buf.data(), d.host_logits(), bytes);
-        else std::fill(buf.begin(), buf.end(), 0x5A);
+        if (o.in_place && bytes > 0)
+            std::memcpy(buf.data(), d.host_logits(), bytes);
+        else
+            std::fill(buf.begin(), buf.end(), 0x5A);
     }
     if (o.logp_out) r.logp.assign(d.n, -7.0f);
     if (o.entropy) r.entropy.assign(d.n, -7.0f);
     const void* logits = o.in_place && o.grad ? static_cast<const void*>(buf.data()) : d.host_logits();
     r.status = capture(spo4j_policy_loss_logits(
         SPO4J_DEVICE_CPU, d.n, d.v, d.tok.b, host_or_null(d.tok.offs), logits, d.dtype, d.host_targets(), d.tdtype,
-        d.temperature, host_ptr(d.tok.old_logp), cfg.use_ref ? host_ptr(d.tok.ref_logp) : nullptr,
-        host_ptr(d.tok.adv), host_or_null(d.tok.valid), &cfg.c, o.grad ? host_ptr(buf) : nullptr, host_or_null(r.logp),
+        d.temperature, host_ptr(d.tok.old_logp), cfg.use_ref ? host_ptr(d.tok.ref_logp) : nullptr, host_ptr(d.tok.adv),
+        host_or_null(d.tok.valid), &cfg.c, o.grad ? host_ptr(buf) : nullptr, host_or_null(r.logp),
         host_or_null(r.entropy), r.stats, nullptr));
     r.grad_raw = std::move(buf);
     r.grad = widen(r.grad_raw, d.dtype);
@@ -284,12 +290,14 @@ BackwardRun run_backward_cpu(const LogitsData& d, const std::vector<float>& glp,
     BackwardRun r;
     const size_t bytes = d.logits_bytes();
     r.grad_raw.resize(bytes);
-    if (in_place && bytes > 0) std::memcpy(r.grad_raw.data(), d.host_logits(), bytes);
-    else std::fill(r.grad_raw.begin(), r.grad_raw.end(), 0x5A);
+    if (in_place && bytes > 0)
+        std::memcpy(r.grad_raw.data(), d.host_logits(), bytes);
+    else
+        std::fill(r.grad_raw.begin(), r.grad_raw.end(), 0x5A);
     const void* logits = in_place ? static_cast<const void*>(r.grad_raw.data()) : d.host_logits();
     r.status = capture(spo4j_policy_loss_token_logprobs_backward(SPO4J_DEVICE_CPU, d.n, d.v, logits, d.dtype,
-                                                                 d.host_targets(), d.tdtype, d.temperature,
-                                                                 glp.data(), r.grad_raw.data(), nullptr));
+                                                                 d.host_targets(), d.tdtype, d.temperature, glp.data(),
+                                                                 r.grad_raw.data(), nullptr));
     r.grad = widen(r.grad_raw, d.dtype);
     return r;
 }
@@ -315,10 +323,10 @@ TokenRun run_tokens_device(const TokenData& d, TokenDevice& dev, const NamedConf
                            void* stream = nullptr) {
     TokenRun r;
     if (with_grad && d.n > 0) dev.grad.upload(std::vector<float>(d.n, -7.0f));
-    r.status = capture(spo4j_policy_loss_tokens(
-        device(), d.n, d.b, dev.offs.get_if(!d.offs.empty()), dev.logp.get(), dev.old_logp.get(),
-        cfg.use_ref ? dev.ref_logp.get() : nullptr, dev.adv.get(), dev.valid.get_if(!d.valid.empty()), &cfg.c,
-        with_grad ? dev.grad.get() : nullptr, r.stats, stream));
+    r.status = capture(spo4j_policy_loss_tokens(device(), d.n, d.b, dev.offs.get_if(!d.offs.empty()), dev.logp.get(),
+                                                dev.old_logp.get(), cfg.use_ref ? dev.ref_logp.get() : nullptr,
+                                                dev.adv.get(), dev.valid.get_if(!d.valid.empty()), &cfg.c,
+                                                with_grad ? dev.grad.get() : nullptr, r.stats, stream));
     if (with_grad) r.grad = dev.grad.download();
     return r;
 }
@@ -355,12 +363,12 @@ LogitsRun run_logits_device(const LogitsData& d, LogitsDevice& dev, const NamedC
             grad = dev.grad.get();
         }
     }
-    r.status = capture(spo4j_policy_loss_logits(
-        device(), d.n, d.v, d.tok.b, dev.tok.offs.get_if(!d.tok.offs.empty()), dev.logits.get(), d.dtype,
-        dev.targets.get(), d.tdtype, d.temperature, dev.tok.old_logp.get(),
-        cfg.use_ref ? dev.tok.ref_logp.get() : nullptr, dev.tok.adv.get(), dev.tok.valid.get_if(!d.tok.valid.empty()),
-        &cfg.c, grad, o.logp_out ? dev.logp.get() : nullptr, o.entropy ? dev.entropy.get() : nullptr, r.stats,
-        nullptr));
+    r.status = capture(spo4j_policy_loss_logits(device(), d.n, d.v, d.tok.b, dev.tok.offs.get_if(!d.tok.offs.empty()),
+                                                dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype, d.temperature,
+                                                dev.tok.old_logp.get(), cfg.use_ref ? dev.tok.ref_logp.get() : nullptr,
+                                                dev.tok.adv.get(), dev.tok.valid.get_if(!d.tok.valid.empty()), &cfg.c,
+                                                grad, o.logp_out ? dev.logp.get() : nullptr,
+                                                o.entropy ? dev.entropy.get() : nullptr, r.stats, nullptr));
     if (o.grad) {
         r.grad_raw = o.in_place ? dev.logits.download() : dev.grad.download();
         r.grad = widen(r.grad_raw, d.dtype);
@@ -370,8 +378,7 @@ LogitsRun run_logits_device(const LogitsData& d, LogitsDevice& dev, const NamedC
     return r;
 }
 
-BackwardRun run_backward_device(const LogitsData& d, LogitsDevice& dev, const DeviceBuffer<float>& glp,
-                                bool in_place) {
+BackwardRun run_backward_device(const LogitsData& d, LogitsDevice& dev, const DeviceBuffer<float>& glp, bool in_place) {
     BackwardRun r;
     void* grad = nullptr;
     if (in_place) {
@@ -382,8 +389,8 @@ BackwardRun run_backward_device(const LogitsData& d, LogitsDevice& dev, const De
         grad = dev.grad.get();
     }
     r.status = capture(spo4j_policy_loss_token_logprobs_backward(device(), d.n, d.v, dev.logits.get(), d.dtype,
-                                                                 dev.targets.get(), d.tdtype, d.temperature,
-                                                                 glp.get(), grad, nullptr));
+                                                                 dev.targets.get(), d.tdtype, d.temperature, glp.get(),
+                                                                 grad, nullptr));
     r.grad_raw = in_place ? dev.logits.download() : dev.grad.download();
     r.grad = widen(r.grad_raw, d.dtype);
     return r;
@@ -403,9 +410,12 @@ void compare_stats(const std::string& what, const double* cpu, const double* dev
     const double frac_atol = kept > 0 ? 4.0 / static_cast<double>(kept) + 1e-6 : 1e-6;
     for (int i = 0; i < SPO4J_PL_NUM_STATS; ++i) {
         bool ok;
-        if (i == SPO4J_PL_KEPT || i == SPO4J_PL_SKIPPED) ok = cpu[i] == dev[i];
-        else if (i >= SPO4J_PL_CLIP_FRAC_LOW && i <= SPO4J_PL_DUAL_CLIP_FRAC) ok = close(dev[i], cpu[i], frac_atol, 0);
-        else ok = close(dev[i], cpu[i], 1e-5, 1e-4);
+        if (i == SPO4J_PL_KEPT || i == SPO4J_PL_SKIPPED)
+            ok = cpu[i] == dev[i];
+        else if (i >= SPO4J_PL_CLIP_FRAC_LOW && i <= SPO4J_PL_DUAL_CLIP_FRAC)
+            ok = close(dev[i], cpu[i], frac_atol, 0);
+        else
+            ok = close(dev[i], cpu[i], 1e-5, 1e-4);
         if (!ok) {
             std::printf("    stats[%s]: cpu %.12g %s %.12g\n", kStatNames[i], cpu[i], device_name(), dev[i]);
             ++bad;
@@ -461,13 +471,12 @@ void check_token_logprobs(const LogitsData& d, bool entropy, const std::string& 
     const int before = g_failures;
     std::vector<float> lp_cpu(d.n, -7.0f), en_cpu(entropy ? d.n : 0, -7.0f);
     const Status s1 = capture(spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype,
-                                                               d.host_targets(), d.tdtype, d.temperature,
-                                                               lp_cpu.data(), host_or_null(en_cpu), nullptr));
+                                                               d.host_targets(), d.tdtype, d.temperature, lp_cpu.data(),
+                                                               host_or_null(en_cpu), nullptr));
     LogitsDevice dev(d);
-    const Status s2 = capture(spo4j_policy_loss_token_logprobs(device(), d.n, d.v, dev.logits.get(), d.dtype,
-                                                               dev.targets.get(), d.tdtype, d.temperature,
-                                                               dev.logp.get(), entropy ? dev.entropy.get() : nullptr,
-                                                               nullptr));
+    const Status s2 = capture(spo4j_policy_loss_token_logprobs(
+        device(), d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(), d.tdtype, d.temperature, dev.logp.get(),
+        entropy ? dev.entropy.get() : nullptr, nullptr));
     if (!expect_ok(label, s1, s2)) return;
     validate_result(label + " logp", lp_cpu, dev.logp.download(), 5e-5, 1e-5);
     if (entropy) validate_result(label + " entropy", en_cpu, dev.entropy.download(), 5e-5, 1e-4);
@@ -526,7 +535,10 @@ void check_tokens(Rng& rng) {
                 for (const NamedConfig& cfg : cfgs) {
                     char label[256];
                     std::snprintf(label, sizeof label, "tokens N=%" PRId64 " B=%d %s valid=%s %s", n, d.b,
-                                  kOffsNames[offs_mode], valid_mode == 0 ? "null" : valid_mode == 1 ? "90%" : "none",
+                                  kOffsNames[offs_mode],
+                                  valid_mode == 0   ? "null"
+                                  : valid_mode == 1 ? "90%"
+                                                    : "none",
                                   cfg.name);
                     check_tokens_case(d, cfg, label);
                 }
@@ -541,7 +553,7 @@ void check_logits(Rng& rng) {
     struct Shape {
         int64_t n, v;
     };
-    const Shape shapes[] = {{0, 111},   {1, 1},       {99, 1},      {99, 111}, {111, 4096},  {37, 4097},
+    const Shape shapes[] = {{0, 111},   {1, 1},       {99, 1},      {99, 111}, {111, 4096}, {37, 4097},
                             {4099, 99}, {111, 32000}, {17, 151936}, {1029, 1}, {300, 32001}};
     int variant = 0;
     for (const Shape& sh : shapes) {
@@ -562,7 +574,10 @@ void check_logits(Rng& rng) {
                 std::snprintf(label, sizeof label,
                               "logits N=%" PRId64 " V=%" PRId64 " %s %s T=%.1f B=%d %s valid=%s %s%s%s%s", sh.n, sh.v,
                               dtype_name(dtype), tdtype == SPO4J_DTYPE_I64 ? "i64" : "i32", temperature, d.tok.b,
-                              kOffsNames[offs_mode], valid_mode == 0 ? "null" : valid_mode == 1 ? "90%" : "none",
+                              kOffsNames[offs_mode],
+                              valid_mode == 0   ? "null"
+                              : valid_mode == 1 ? "90%"
+                                                : "none",
                               cfgs[ci].name, o.grad ? (o.in_place ? " grad=in-place" : " grad") : "",
                               o.entropy ? " entropy" : "", o.logp_out ? " logp" : "");
                 check_logits_case(d, cfgs[ci], o, label);
@@ -571,8 +586,8 @@ void check_logits(Rng& rng) {
             std::snprintf(label, sizeof label, "token_logprobs N=%" PRId64 " V=%" PRId64 " %s", sh.n, sh.v,
                           dtype_name(dtype));
             check_token_logprobs(d, variant % 2 == 0, label);
-            std::snprintf(label, sizeof label, "token_logprobs_backward N=%" PRId64 " V=%" PRId64 " %s %s T=%.1f",
-                          sh.n, sh.v, dtype_name(dtype), tdtype == SPO4J_DTYPE_I64 ? "i64" : "i32", temperature);
+            std::snprintf(label, sizeof label, "token_logprobs_backward N=%" PRId64 " V=%" PRId64 " %s %s T=%.1f", sh.n,
+                          sh.v, dtype_name(dtype), tdtype == SPO4J_DTYPE_I64 ? "i64" : "i32", temperature);
             check_token_logprobs_backward(d, rng, label);
         }
     }
@@ -617,8 +632,10 @@ void check_error_paths(Rng& rng) {
     for (int dtype : {SPO4J_DTYPE_F32, SPO4J_DTYPE_BF16}) {
         LogitsData d = make_logits(40, 5000, dtype, SPO4J_DTYPE_I64, 1.0f, OFFS_RAGGED, 0, rng);
         d.t64[20] = 5000;  // target out of range
-        if (dtype == SPO4J_DTYPE_BF16) d.logits16[static_cast<size_t>(31 * d.v + 17)] = to_bf16(NAN);
-        else d.logits32[static_cast<size_t>(31 * d.v + 17)] = -INFINITY;
+        if (dtype == SPO4J_DTYPE_BF16)
+            d.logits16[static_cast<size_t>(31 * d.v + 17)] = to_bf16(NAN);
+        else
+            d.logits32[static_cast<size_t>(31 * d.v + 17)] = -INFINITY;
         if (dtype == SPO4J_DTYPE_F32) d.logits32[static_cast<size_t>(33 * d.v + 1)] = NAN;  // a later bad row
         d.tok.old_logp[2] = NAN;  // reported after the row errors
         LogitsOptions o;
@@ -662,14 +679,14 @@ void check_error_paths(Rng& rng) {
         d.t32[6] = -1;
         d.logits32[8 * 111 + 3] = INFINITY;
         std::vector<float> lp(d.n, -7.0f);
-        const Status s1 = capture(spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(),
-                                                                   d.dtype, d.host_targets(), d.tdtype, d.temperature,
-                                                                   lp.data(), nullptr, nullptr));
+        const Status s1 = capture(spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype,
+                                                                   d.host_targets(), d.tdtype, d.temperature, lp.data(),
+                                                                   nullptr, nullptr));
         LogitsDevice dev(d);
         dev.logp.upload(std::vector<float>(d.n, -7.0f));
-        const Status s2 = capture(spo4j_policy_loss_token_logprobs(device(), d.n, d.v, dev.logits.get(), d.dtype,
-                                                                   dev.targets.get(), d.tdtype, d.temperature,
-                                                                   dev.logp.get(), nullptr, nullptr));
+        const Status s2 =
+            capture(spo4j_policy_loss_token_logprobs(device(), d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
+                                                     d.tdtype, d.temperature, dev.logp.get(), nullptr, nullptr));
         expect_same_error("token_logprobs: bad target", s1, s2);
         expect_untouched("token_logprobs: logpOut (cpu)", std::vector<float>(d.n, -7.0f), lp);
         expect_untouched("token_logprobs: logpOut", std::vector<float>(d.n, -7.0f), dev.logp.download());
@@ -681,8 +698,10 @@ void check_error_paths(Rng& rng) {
         for (float& g : glp) g = g == 0.0f ? 0.5f : g;
         d.t32[20] = -3;  // target out of range
         const size_t bad_logit = static_cast<size_t>(31 * d.v + 17);
-        if (dtype == SPO4J_DTYPE_BF16) d.logits16[bad_logit] = to_bf16(NAN);
-        else d.logits32[bad_logit] = INFINITY;
+        if (dtype == SPO4J_DTYPE_BF16)
+            d.logits16[bad_logit] = to_bf16(NAN);
+        else
+            d.logits32[bad_logit] = INFINITY;
         glp[33] = NAN;  // reported before the rows
         std::vector<unsigned char> logits_bytes(d.logits_bytes());
         std::memcpy(logits_bytes.data(), d.host_logits(), logits_bytes.size());
@@ -702,16 +721,15 @@ void check_error_paths(Rng& rng) {
             LogitsDevice dev(d);
             DeviceBuffer<float> dglp(c.glp);
             for (bool in_place : {false, true}) {
-                const std::string what = std::string("token_logprobs_backward: ") + c.name + dt +
-                                         (in_place ? " in place" : " out of place");
+                const std::string what =
+                    std::string("token_logprobs_backward: ") + c.name + dt + (in_place ? " in place" : " out of place");
                 const BackwardRun cpu = run_backward_cpu(d, c.glp, in_place);
                 const BackwardRun gpu = run_backward_device(d, dev, dglp, in_place);
                 expect_same_error(what, cpu.status, gpu.status);
                 ++g_checks;
-                if (gpu.status.message.rfind(c.message, 0) != 0)
-                    fail_check(what + ": expected '" + c.message + "...'");
-                expect_untouched(what + " grad_logits", in_place ? logits_bytes : std::vector<unsigned char>(
-                                                                                       logits_bytes.size(), 0x5A),
+                if (gpu.status.message.rfind(c.message, 0) != 0) fail_check(what + ": expected '" + c.message + "...'");
+                expect_untouched(what + " grad_logits",
+                                 in_place ? logits_bytes : std::vector<unsigned char>(logits_bytes.size(), 0x5A),
                                  gpu.grad_raw);
             }
         }
@@ -731,8 +749,10 @@ void check_error_paths(Rng& rng) {
             size_t nonzero = 0;
             for (int64_t row : {int64_t{20}, int64_t{31}})
                 for (int64_t j = 0; j < d.v; ++j) nonzero += gpu.grad[static_cast<size_t>(row * d.v + j)] != 0.0f;
-            if (nonzero > 0) fail_check("token_logprobs_backward: a zero-gradLogp row is not zero" + dt);
-            else std::printf("  ok  %s\n", what.c_str());
+            if (nonzero > 0)
+                fail_check("token_logprobs_backward: a zero-gradLogp row is not zero" + dt);
+            else
+                std::printf("  ok  %s\n", what.c_str());
         }
     }
 }
@@ -753,16 +773,20 @@ void run_timings(Rng& rng) {
         std::vector<float> grad(n);
         double stats[SPO4J_PL_NUM_STATS];
         int status = SPO4J_OK;
-        const double cpu = time_host_ms([&] {
-            status |= spo4j_policy_loss_tokens(SPO4J_DEVICE_CPU, n, d.b, d.offs.data(), d.logp.data(),
-                                               d.old_logp.data(), d.ref_logp.data(), d.adv.data(), d.valid.data(),
-                                               &cfg.c, grad.data(), stats, nullptr);
-        }, small ? 1 : 5);
-        const double gpu = time_device_ms([&] {
-            status |= spo4j_policy_loss_tokens(device(), n, d.b, dev.offs.get(), dev.logp.get(), dev.old_logp.get(),
-                                               dev.ref_logp.get(), dev.adv.get(), dev.valid.get(), &cfg.c,
-                                               dev.grad.get(), stats, nullptr);
-        }, small ? 1 : 20);
+        const double cpu = time_host_ms(
+            [&] {
+                status |= spo4j_policy_loss_tokens(SPO4J_DEVICE_CPU, n, d.b, d.offs.data(), d.logp.data(),
+                                                   d.old_logp.data(), d.ref_logp.data(), d.adv.data(), d.valid.data(),
+                                                   &cfg.c, grad.data(), stats, nullptr);
+            },
+            small ? 1 : 5);
+        const double gpu = time_device_ms(
+            [&] {
+                status |= spo4j_policy_loss_tokens(device(), n, d.b, dev.offs.get(), dev.logp.get(), dev.old_logp.get(),
+                                                   dev.ref_logp.get(), dev.adv.get(), dev.valid.get(), &cfg.c,
+                                                   dev.grad.get(), stats, nullptr);
+            },
+            small ? 1 : 20);
         if (status != SPO4J_OK) fail_check(std::string("policy_loss_tokens timing: ") + spo4j_last_error());
         // compulsory traffic: logp, oldLogp, refLogp, advantages, valid read once, gradient written once
         const double bytes = static_cast<double>(n) * (4 * 4 + 1 + 4);
@@ -792,47 +816,57 @@ void run_timings(Rng& rng) {
         const int cpu_reps = small || bytes > (size_t{1} << 30) ? 1 : 3;
         const int dev_reps = small ? 1 : 10;
         int status = SPO4J_OK;
-        const double cpu = time_host_ms([&] {
-            status |= spo4j_policy_loss_logits(SPO4J_DEVICE_CPU, d.n, d.v, d.tok.b, d.tok.offs.data(),
-                                               d.host_logits(), d.dtype, d.host_targets(), d.tdtype, 1.0f,
-                                               d.tok.old_logp.data(), d.tok.ref_logp.data(), d.tok.adv.data(),
-                                               d.tok.valid.data(), &cfg.c, grad.data(), lp.data(), en.data(), stats,
-                                               nullptr);
-        }, cpu_reps);
-        const double gpu = time_device_ms([&] {
-            status |= spo4j_policy_loss_logits(device(), d.n, d.v, d.tok.b, dev.tok.offs.get(), dev.logits.get(),
-                                               d.dtype, dev.targets.get(), d.tdtype, 1.0f, dev.tok.old_logp.get(),
-                                               dev.tok.ref_logp.get(), dev.tok.adv.get(), dev.tok.valid.get(), &cfg.c,
-                                               dev.grad.get(), dev.logp.get(), dev.entropy.get(), stats, nullptr);
-        }, dev_reps);
+        const double cpu = time_host_ms(
+            [&] {
+                status |= spo4j_policy_loss_logits(
+                    SPO4J_DEVICE_CPU, d.n, d.v, d.tok.b, d.tok.offs.data(), d.host_logits(), d.dtype, d.host_targets(),
+                    d.tdtype, 1.0f, d.tok.old_logp.data(), d.tok.ref_logp.data(), d.tok.adv.data(), d.tok.valid.data(),
+                    &cfg.c, grad.data(), lp.data(), en.data(), stats, nullptr);
+            },
+            cpu_reps);
+        const double gpu = time_device_ms(
+            [&] {
+                status |= spo4j_policy_loss_logits(
+                    device(), d.n, d.v, d.tok.b, dev.tok.offs.get(), dev.logits.get(), d.dtype, dev.targets.get(),
+                    d.tdtype, 1.0f, dev.tok.old_logp.get(), dev.tok.ref_logp.get(), dev.tok.adv.get(),
+                    dev.tok.valid.get(), &cfg.c, dev.grad.get(), dev.logp.get(), dev.entropy.get(), stats, nullptr);
+            },
+            dev_reps);
         // logits read twice (row pass, gradient pass), gradient written once
         print_timing("policy_loss_logits", shape, cpu, gpu, 3.0 * static_cast<double>(bytes), d.n, "token");
-        const double cpu_lp = time_host_ms([&] {
-            status |= spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype,
-                                                       d.host_targets(), d.tdtype, 1.0f, lp.data(), en.data(),
-                                                       nullptr);
-        }, cpu_reps);
-        const double gpu_lp = time_device_ms([&] {
-            status |= spo4j_policy_loss_token_logprobs(device(), d.n, d.v, dev.logits.get(), d.dtype,
-                                                       dev.targets.get(), d.tdtype, 1.0f, dev.logp.get(),
-                                                       dev.entropy.get(), nullptr);
-        }, dev_reps);
+        const double cpu_lp = time_host_ms(
+            [&] {
+                status |=
+                    spo4j_policy_loss_token_logprobs(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype,
+                                                     d.host_targets(), d.tdtype, 1.0f, lp.data(), en.data(), nullptr);
+            },
+            cpu_reps);
+        const double gpu_lp = time_device_ms(
+            [&] {
+                status |=
+                    spo4j_policy_loss_token_logprobs(device(), d.n, d.v, dev.logits.get(), d.dtype, dev.targets.get(),
+                                                     d.tdtype, 1.0f, dev.logp.get(), dev.entropy.get(), nullptr);
+            },
+            dev_reps);
         print_timing("token_logprobs", shape, cpu_lp, gpu_lp, static_cast<double>(bytes), d.n, "token");
         // backward: logits read once, gradient written once (in place here: the logits become the gradient)
         const std::vector<float> glp = make_grad_logp(d.n, rng);
         DeviceBuffer<float> dglp(glp);
-        const double cpu_bw = time_host_ms([&] {
-            status |= spo4j_policy_loss_token_logprobs_backward(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(), d.dtype,
-                                                                d.host_targets(), d.tdtype, 1.0f, glp.data(),
-                                                                grad.data(), nullptr);
-        }, cpu_reps);
-        const double gpu_bw = time_device_ms([&] {
-            status |= spo4j_policy_loss_token_logprobs_backward(device(), d.n, d.v, dev.logits.get(), d.dtype,
-                                                                dev.targets.get(), d.tdtype, 1.0f, dglp.get(),
-                                                                dev.grad.get(), nullptr);
-        }, dev_reps);
-        print_timing("token_logprobs_backward", shape, cpu_bw, gpu_bw, 2.0 * static_cast<double>(bytes), d.n,
-                     "token");
+        const double cpu_bw = time_host_ms(
+            [&] {
+                status |= spo4j_policy_loss_token_logprobs_backward(SPO4J_DEVICE_CPU, d.n, d.v, d.host_logits(),
+                                                                    d.dtype, d.host_targets(), d.tdtype, 1.0f,
+                                                                    glp.data(), grad.data(), nullptr);
+            },
+            cpu_reps);
+        const double gpu_bw = time_device_ms(
+            [&] {
+                status |= spo4j_policy_loss_token_logprobs_backward(device(), d.n, d.v, dev.logits.get(), d.dtype,
+                                                                    dev.targets.get(), d.tdtype, 1.0f, dglp.get(),
+                                                                    dev.grad.get(), nullptr);
+            },
+            dev_reps);
+        print_timing("token_logprobs_backward", shape, cpu_bw, gpu_bw, 2.0 * static_cast<double>(bytes), d.n, "token");
         if (status != SPO4J_OK) fail_check(std::string("logits timings ") + shape + ": " + spo4j_last_error());
     }
 }
@@ -842,11 +876,12 @@ void run_timings(Rng& rng) {
 // ---- main ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    return run_main(argc, argv, "spo4j_check_policy_loss",
-                    [](Rng& rng) {
-                        check_tokens(rng);
-                        check_logits(rng);
-                        check_error_paths(rng);
-                    },
-                    run_timings);
+    return run_main(
+        argc, argv, "spo4j_check_policy_loss",
+        [](Rng& rng) {
+            check_tokens(rng);
+            check_logits(rng);
+            check_error_paths(rng);
+        },
+        run_timings);
 }

@@ -34,8 +34,12 @@ struct Scene {
 
     Scene(int32_t layers_, int32_t kv_heads_, int32_t head_dim_, int32_t block_size_, int32_t num_blocks_,
           uint64_t seed)
-        : layers(layers_), kv_heads(kv_heads_), head_dim(head_dim_), block_size(block_size_),
-          num_blocks(num_blocks_), rng(seed) {
+        : layers(layers_),
+          kv_heads(kv_heads_),
+          head_dim(head_dim_),
+          block_size(block_size_),
+          num_blocks(num_blocks_),
+          rng(seed) {
         cache.assign(static_cast<size_t>(floats()), NAN);
     }
     int64_t floats() const { return 2LL * layers * num_blocks * block_size * kv_heads * head_dim; }
@@ -296,13 +300,13 @@ struct AttentionRun {
 
 int call_cpu(Scene& sc, Plan& p, const Call& c, std::vector<float>& q, std::vector<float>& out,
              std::vector<float>& lse) {
-    return spo4j_prefix_attention(
-        SPO4J_DEVICE_CPU, sc.cache.data(), sc.layers, sc.num_blocks, sc.block_size, sc.kv_heads, sc.head_dim, c.layer,
-        c.q_heads, c.scale, p.num_queries, host_ptr(q), host_ptr(p.query_limit), p.num_tables(),
-        host_ptr(p.table_offsets), host_ptr(p.table_blocks), p.num_parts(), host_ptr(p.part_table),
-        host_ptr(p.part_begin), host_ptr(p.part_end), host_ptr(p.part_query_offsets), host_ptr(p.part_queries),
-        host_ptr(p.query_entry_offsets), host_ptr(p.query_entries), host_ptr(out), c.lse ? host_ptr(lse) : nullptr,
-        nullptr);
+    return spo4j_prefix_attention(SPO4J_DEVICE_CPU, sc.cache.data(), sc.layers, sc.num_blocks, sc.block_size,
+                                  sc.kv_heads, sc.head_dim, c.layer, c.q_heads, c.scale, p.num_queries, host_ptr(q),
+                                  host_ptr(p.query_limit), p.num_tables(), host_ptr(p.table_offsets),
+                                  host_ptr(p.table_blocks), p.num_parts(), host_ptr(p.part_table),
+                                  host_ptr(p.part_begin), host_ptr(p.part_end), host_ptr(p.part_query_offsets),
+                                  host_ptr(p.part_queries), host_ptr(p.query_entry_offsets), host_ptr(p.query_entries),
+                                  host_ptr(out), c.lse ? host_ptr(lse) : nullptr, nullptr);
 }
 
 // Outputs start as −7 sentinels, so what a call writes, or leaves alone, shows.
@@ -322,9 +326,9 @@ int call_device(const Scene& sc, const DeviceBuffer<float>& cache, Plan& p, cons
     return spo4j_prefix_attention(
         device(), cache.get(), sc.layers, sc.num_blocks, sc.block_size, sc.kv_heads, sc.head_dim, c.layer, c.q_heads,
         c.scale, p.num_queries, q.get(), host_ptr(p.query_limit), p.num_tables(), host_ptr(p.table_offsets),
-        host_ptr(p.table_blocks), p.num_parts(), host_ptr(p.part_table), host_ptr(p.part_begin),
-        host_ptr(p.part_end), host_ptr(p.part_query_offsets), host_ptr(p.part_queries),
-        host_ptr(p.query_entry_offsets), host_ptr(p.query_entries), out.get(), c.lse ? lse.get() : nullptr, stream);
+        host_ptr(p.table_blocks), p.num_parts(), host_ptr(p.part_table), host_ptr(p.part_begin), host_ptr(p.part_end),
+        host_ptr(p.part_query_offsets), host_ptr(p.part_queries), host_ptr(p.query_entry_offsets),
+        host_ptr(p.query_entries), out.get(), c.lse ? lse.get() : nullptr, stream);
 }
 
 AttentionRun run_device(const Scene& sc, const DeviceBuffer<float>& cache, Plan& p, const Call& c,
@@ -361,8 +365,8 @@ AttentionRun check_plan(Scene& sc, const DeviceBuffer<float>& cache, Plan& p, co
 }
 
 std::string plan_name(const Plan& p) {
-    return "queries=" + std::to_string(p.num_queries) + " parts=" + std::to_string(p.num_parts()) + " shared=" +
-           std::to_string(p.shared_parts());
+    return "queries=" + std::to_string(p.num_queries) + " parts=" + std::to_string(p.num_parts()) +
+           " shared=" + std::to_string(p.shared_parts());
 }
 
 // The kernel test's shapes: (Hq, Hkv) x head dim, block sizes 1, 3, 16 in turn.
@@ -395,8 +399,8 @@ void check_tree_plans(Rng& rng) {
         const Call c{1, sh.q_heads, 1.0f / std::sqrt(static_cast<float>(sh.head_dim)), true};
         char label[128];
         for (int k = 0; k < 3; ++k) {
-            std::snprintf(label, sizeof label, "Hq=%d Hkv=%d D=%d block=%d %s %s", sh.q_heads, sh.kv_heads,
-                          sh.head_dim, sh.block_size, names[k], plan_name(plans[k]).c_str());
+            std::snprintf(label, sizeof label, "Hq=%d Hkv=%d D=%d block=%d %s %s", sh.q_heads, sh.kv_heads, sh.head_dim,
+                          sh.block_size, names[k], plan_name(plans[k]).c_str());
             check_plan(sc, cache, plans[k], c, label);
         }
         // Shared decode is paged decode (the merge is exact attention over disjoint parts): on the checked side.
@@ -439,11 +443,11 @@ void check_edges(Rng& rng) {
             const AttentionRun dev = check_plan(sc, cache, decode, c, label);
             const size_t last = seqs.size() - 1, row = static_cast<size_t>(sh.q_heads) * sh.head_dim;
             ++g_checks;
-            const bool zero = dev.out.size() >= (last + 1) * row &&
-                              std::all_of(dev.out.begin() + static_cast<long>(last * row), dev.out.end(),
-                                          [](float x) { return x == 0.0f; });
-            const bool minus_inf = dev.lse.size() == seqs.size() * static_cast<size_t>(sh.q_heads) &&
-                                   dev.lse.back() == -INFINITY;
+            const bool zero =
+                dev.out.size() >= (last + 1) * row && std::all_of(dev.out.begin() + static_cast<long>(last * row),
+                                                                  dev.out.end(), [](float x) { return x == 0.0f; });
+            const bool minus_inf =
+                dev.lse.size() == seqs.size() * static_cast<size_t>(sh.q_heads) && dev.lse.back() == -INFINITY;
             if (!zero || !minus_inf)
                 fail_check(std::string(label) + ": a query with no position is not o = 0, lse = -inf");
             std::snprintf(label, sizeof label, "boundaries Hq=%d Hkv=%d D=%d block=%d layer %d prefill %s", sh.q_heads,
@@ -484,15 +488,14 @@ void check_error_paths(Rng& rng) {
         {"NaN q in the second query", [](Plan&, Call&, std::vector<float>& q, Scene&) { q[21] = NAN; }},
         {"partEnd past the table", [](Plan& p, Call&, std::vector<float>&, Scene&) { p.part_end[1] = 13; }},
         {"block id out of range", [](Plan& p, Call&, std::vector<float>&, Scene&) { p.table_blocks[2] = 40; }},
-        {"another query's entry", [](Plan& p, Call&, std::vector<float>&, Scene&) {
-             p.query_entries[1] = p.query_entries[0];
-         }},
-        {"an entry under the wrong query", [](Plan& p, Call&, std::vector<float>&, Scene&) {
-             std::swap(p.query_entries[0], p.query_entries[1]);
-         }},
+        {"another query's entry",
+         [](Plan& p, Call&, std::vector<float>&, Scene&) { p.query_entries[1] = p.query_entries[0]; }},
+        {"an entry under the wrong query",
+         [](Plan& p, Call&, std::vector<float>&, Scene&) { std::swap(p.query_entries[0], p.query_entries[1]); }},
         {"negative query limit", [](Plan& p, Call&, std::vector<float>&, Scene&) { p.query_limit[0] = -1; }},
         {"part table out of range", [](Plan& p, Call&, std::vector<float>&, Scene&) { p.part_table[0] = 2; }},
-        {"qHeads not a multiple of kvHeads", [](Plan&, Call& c, std::vector<float>&, Scene& s) {
+        {"qHeads not a multiple of kvHeads",
+         [](Plan&, Call& c, std::vector<float>&, Scene& s) {
              s.kv_heads = 2;
              c.q_heads = 3;
          }},
@@ -538,8 +541,8 @@ void time_plan(const std::string& name, Scene& sc, const DeviceBuffer<float>& ca
     DeviceBuffer<float> dq(q), dout(out.size()), dlse(lse.size());
     int status = SPO4J_OK;
     const double cpu_ms = time_host_ms([&] { status |= call_cpu(sc, p, c, q, out, lse); }, small ? 1 : 5);
-    const double dev_ms = time_device_ms([&] { status |= call_device(sc, cache, p, c, dq, dout, dlse, nullptr); },
-                                         small ? 1 : 20);
+    const double dev_ms =
+        time_device_ms([&] { status |= call_device(sc, cache, p, c, dq, dout, dlse, nullptr); }, small ? 1 : 20);
     if (status != SPO4J_OK) fail_check("attention timing " + name + ": " + spo4j_last_error());
     // compulsory traffic: each part's visible K and V rows once, q read and out written once
     const double bytes = 2.0 * static_cast<double>(p.positions_read()) * sc.kv_heads * sc.head_dim * 4.0 +
@@ -558,8 +561,7 @@ void run_timings(Rng& rng) {
     // Decode of a 6-6-6 tree over a 2048-token prompt (small: 2-2 over 64), 64-token segments, Hq 16, Hkv 4.
     const int32_t d = small ? 32 : 128;
     Scene sc(1, 4, d, 16, small ? 64 : 4096, rng());
-    const std::vector<int32_t> leaves =
-        small ? sc.tree(64, {2, 2}, 8) : sc.tree(2048, {6, 6, 6}, 64);
+    const std::vector<int32_t> leaves = small ? sc.tree(64, {2, 2}, 8) : sc.tree(2048, {6, 6, 6}, 64);
     const DeviceBuffer<float> cache(sc.cache);
     const Tables t = tables_of(sc, leaves);
     const std::vector<int32_t> len = lengths_of(sc, leaves);
@@ -580,11 +582,12 @@ void run_timings(Rng& rng) {
 // ---- main ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    return run_main(argc, argv, "spo4j_check_prefix_attention",
-                    [](Rng& rng) {
-                        check_tree_plans(rng);
-                        check_edges(rng);
-                        check_error_paths(rng);
-                    },
-                    run_timings);
+    return run_main(
+        argc, argv, "spo4j_check_prefix_attention",
+        [](Rng& rng) {
+            check_tree_plans(rng);
+            check_edges(rng);
+            check_error_paths(rng);
+        },
+        run_timings);
 }

@@ -38,10 +38,9 @@ struct Config {
 
 // Every mode at a few temperatures (SamplerData.configs).
 std::vector<Config> configs(uint64_t seed) {
-    return {{1.0f, 0, 1.0f, 0, seed},  {0.7f, 0, 1.0f, 0, seed},   {1.9f, 0, 1.0f, 0, seed},
-            {1.0f, 1, 1.0f, 0, seed},  {1.0f, 5, 1.0f, 0, seed},   {1.0f, 0, 0.9f, 0, seed},
-            {1.3f, 0, 0.3f, 0, seed},  {0.8f, 40, 0.95f, 0, seed}, {1.0f, 0, 1.0f, 1, seed},
-            {0.5f, 0, 1.0f, 1, seed}};
+    return {{1.0f, 0, 1.0f, 0, seed}, {0.7f, 0, 1.0f, 0, seed}, {1.9f, 0, 1.0f, 0, seed}, {1.0f, 1, 1.0f, 0, seed},
+            {1.0f, 5, 1.0f, 0, seed}, {1.0f, 0, 0.9f, 0, seed}, {1.3f, 0, 0.3f, 0, seed}, {0.8f, 40, 0.95f, 0, seed},
+            {1.0f, 0, 1.0f, 1, seed}, {0.5f, 0, 1.0f, 1, seed}};
 }
 
 // A batch: [B, V] logits (fp32, and their bf16 rounding), sequence ids and positions.
@@ -82,11 +81,20 @@ Batch make_batch(int64_t b, int64_t v, Rng& rng) {
         for (int64_t i = 0; i < v; ++i) {
             float x;
             switch (kind) {
-                case 0: x = 2.5f * g(rng); break;
-                case 1: x = g(rng) + (i == top ? 12.0f : 0.0f); break;
-                case 2: x = 0.5f * static_cast<float>(static_cast<int>(rng() % 13) - 6); break;
-                case 3: x = i != top && rng() % 3 == 0 ? kMasked : g(rng); break;
-                default: x = 0.25f;
+                case 0:
+                    x = 2.5f * g(rng);
+                    break;
+                case 1:
+                    x = g(rng) + (i == top ? 12.0f : 0.0f);
+                    break;
+                case 2:
+                    x = 0.5f * static_cast<float>(static_cast<int>(rng() % 13) - 6);
+                    break;
+                case 3:
+                    x = i != top && rng() % 3 == 0 ? kMasked : g(rng);
+                    break;
+                default:
+                    x = 0.25f;
             }
             d.logits32[static_cast<size_t>(r * v + i)] = x;
         }
@@ -103,8 +111,8 @@ Batch make_wide_batch(int64_t b, int64_t v, Rng& rng) {
     d.v = v;
     d.logits32.resize(static_cast<size_t>(b * v));
     for (size_t i = 0; i < d.logits32.size(); ++i)
-        d.logits32[i] = static_cast<float>(std::sin(static_cast<double>(i) * 0.37) *
-                                           (1 + static_cast<int64_t>(i) / v % 4));
+        d.logits32[i] =
+            static_cast<float>(std::sin(static_cast<double>(i) * 0.37) * (1 + static_cast<int64_t>(i) / v % 4));
     d.finish(rng);
     return d;
 }
@@ -137,10 +145,10 @@ Draw sample_cpu(Batch& d, int dtype, const Config& c, bool with_logprobs = true)
     Draw r;
     r.tokens.assign(static_cast<size_t>(d.b), -7);
     r.logprobs.assign(with_logprobs ? static_cast<size_t>(d.b) : 0, -7.0f);
-    r.status = capture(spo4j_sampler_sample(SPO4J_DEVICE_CPU, d.b, d.v, d.logits(dtype), dtype, host_ptr(d.seq_ids),
-                                            host_ptr(d.positions), c.temperature, c.top_k, c.top_p, c.greedy, c.seed,
-                                            host_ptr(r.tokens), with_logprobs ? host_ptr(r.logprobs) : nullptr,
-                                            nullptr));
+    r.status =
+        capture(spo4j_sampler_sample(SPO4J_DEVICE_CPU, d.b, d.v, d.logits(dtype), dtype, host_ptr(d.seq_ids),
+                                     host_ptr(d.positions), c.temperature, c.top_k, c.top_p, c.greedy, c.seed,
+                                     host_ptr(r.tokens), with_logprobs ? host_ptr(r.logprobs) : nullptr, nullptr));
     return r;
 }
 
@@ -152,17 +160,16 @@ struct BatchDevice {
     DeviceBuffer<int64_t> seq_ids;
     DeviceBuffer<int32_t> positions;
     int dtype;
-    BatchDevice(const Batch& d, int dtype_) : logits(d.logits_bytes(dtype_)), seq_ids(d.seq_ids),
-                                              positions(d.positions), dtype(dtype_) {
+    BatchDevice(const Batch& d, int dtype_)
+        : logits(d.logits_bytes(dtype_)), seq_ids(d.seq_ids), positions(d.positions), dtype(dtype_) {
         logits.upload_bytes(d.logits(dtype), d.logits_bytes(dtype));
     }
 };
 
 int call_device(const Batch& d, const BatchDevice& dev, const Config& c, int32_t* tokens, float* logprobs,
                 void* stream) {
-    return spo4j_sampler_sample(device(), d.b, d.v, dev.logits.get(), dev.dtype, dev.seq_ids.get(),
-                                dev.positions.get(), c.temperature, c.top_k, c.top_p, c.greedy, c.seed, tokens,
-                                logprobs, stream);
+    return spo4j_sampler_sample(device(), d.b, d.v, dev.logits.get(), dev.dtype, dev.seq_ids.get(), dev.positions.get(),
+                                c.temperature, c.top_k, c.top_p, c.greedy, c.seed, tokens, logprobs, stream);
 }
 
 Draw sample_device(const Batch& d, const BatchDevice& dev, const Config& c, bool with_logprobs = true,
@@ -214,8 +221,9 @@ void check_shapes(Rng& rng) {
             Batch d = make_batch(b, v, rng);
             for (int dtype : {SPO4J_DTYPE_F32, SPO4J_DTYPE_BF16})
                 for (const Config& c : configs(1000ull * b + v))
-                    check_batch(d, dtype, c, "B=" + std::to_string(b) + " V=" + std::to_string(v) + " " +
-                                                 dtype_name(dtype) + " " + c.name());
+                    check_batch(d, dtype, c,
+                                "B=" + std::to_string(b) + " V=" + std::to_string(v) + " " + dtype_name(dtype) + " " +
+                                    c.name());
         }
     }
 }
@@ -272,15 +280,18 @@ void check_error_paths(Rng& rng) {
         std::function<void(Batch&, Config&, int&)> mutate;
     };
     const std::vector<Case> cases = {
-        {"NaN and infinite logits", [](Batch& d, Config&, int&) {
+        {"NaN and infinite logits",
+         [](Batch& d, Config&, int&) {
              d.logits32[2 * 5 + 3] = NAN;
              d.logits32[3 * 5 + 1] = INFINITY;
          }},
-        {"a bf16 NaN", [](Batch& d, Config&, int& dtype) {
+        {"a bf16 NaN",
+         [](Batch& d, Config&, int& dtype) {
              dtype = SPO4J_DTYPE_BF16;
              d.logits32[1 * 5 + 4] = NAN;
          }},
-        {"a logit that overflows at T = 0.5", [](Batch& d, Config& c, int&) {
+        {"a logit that overflows at T = 0.5",
+         [](Batch& d, Config& c, int&) {
              d.logits32[3 * 5 + 2] = 3e38f;
              c.temperature = 0.5f;
          }},
@@ -302,9 +313,8 @@ void check_error_paths(Rng& rng) {
         cpu.tokens.assign(4, -7);
         cpu.logprobs.assign(4, -7.0f);
         cpu.status = capture(spo4j_sampler_sample(SPO4J_DEVICE_CPU, d.b, d.v, d.logits(data_dtype), dtype,
-                                                  d.seq_ids.data(), d.positions.data(), c.temperature, c.top_k,
-                                                  c.top_p, c.greedy, c.seed, cpu.tokens.data(), cpu.logprobs.data(),
-                                                  nullptr));
+                                                  d.seq_ids.data(), d.positions.data(), c.temperature, c.top_k, c.top_p,
+                                                  c.greedy, c.seed, cpu.tokens.data(), cpu.logprobs.data(), nullptr));
         BatchDevice dev(d, data_dtype);
         dev.dtype = dtype;
         const Draw gpu = sample_device(d, dev, c);
@@ -336,12 +346,14 @@ void run_timings(Rng& rng) {
                 DeviceBuffer<float> dlogprobs(logprobs.size());
                 for (const Config& c : {Config{0.8f, 50, 0.95f, 0, 3}, Config{1.0f, 0, 1.0f, 1, 3}}) {
                     int status = SPO4J_OK;
-                    const double cpu_ms = time_host_ms([&] {
-                        status |= spo4j_sampler_sample(SPO4J_DEVICE_CPU, b, v, d.logits(dtype), dtype,
-                                                       d.seq_ids.data(), d.positions.data(), c.temperature, c.top_k,
-                                                       c.top_p, c.greedy, c.seed, tokens.data(), logprobs.data(),
-                                                       nullptr);
-                    }, small ? 1 : 10);
+                    const double cpu_ms = time_host_ms(
+                        [&] {
+                            status |=
+                                spo4j_sampler_sample(SPO4J_DEVICE_CPU, b, v, d.logits(dtype), dtype, d.seq_ids.data(),
+                                                     d.positions.data(), c.temperature, c.top_k, c.top_p, c.greedy,
+                                                     c.seed, tokens.data(), logprobs.data(), nullptr);
+                        },
+                        small ? 1 : 10);
                     const double dev_ms = time_device_ms(
                         [&] { status |= call_device(d, dev, c, dtokens.get(), dlogprobs.get(), nullptr); },
                         small ? 1 : 20);
@@ -351,8 +363,8 @@ void run_timings(Rng& rng) {
                                   static_cast<long long>(v), dtype_name(dtype),
                                   c.greedy ? "greedy" : "T=0.8 topK=50 topP=0.95");
                     // compulsory traffic: the logits read once
-                    print_timing("sampler_sample", shape, cpu_ms, dev_ms, static_cast<double>(d.logits_bytes(dtype)),
-                                 b, "row");
+                    print_timing("sampler_sample", shape, cpu_ms, dev_ms, static_cast<double>(d.logits_bytes(dtype)), b,
+                                 "row");
                 }
             }
         }
@@ -364,12 +376,13 @@ void run_timings(Rng& rng) {
 // ---- main ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    return run_main(argc, argv, "spo4j_check_sampler",
-                    [](Rng& rng) {
-                        check_shapes(rng);
-                        check_large_kept_sets(rng);
-                        check_invariance(rng);
-                        check_error_paths(rng);
-                    },
-                    run_timings);
+    return run_main(
+        argc, argv, "spo4j_check_sampler",
+        [](Rng& rng) {
+            check_shapes(rng);
+            check_large_kept_sets(rng);
+            check_invariance(rng);
+            check_error_paths(rng);
+        },
+        run_timings);
 }

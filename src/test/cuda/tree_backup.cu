@@ -94,12 +94,18 @@ ForestData make_forest(int trees, int medium, int huge, Rng& rng) {
     for (int k = 0; k < trees; ++k) {
         const bool bfs = u(rng) < 0.5;
         const double x = u(rng);
-        if (kind[k] == 1) add_tree(f, TREE_RECURSIVE, 0, 0, 2000 + static_cast<int>(rng() % 3001), bfs, rng);
-        else if (kind[k] == 2) add_tree(f, TREE_RECURSIVE, 0, 0, 6000 + static_cast<int>(rng() % 14001), bfs, rng);
-        else if (x < 0.15) add_tree(f, TREE_SINGLE, 0, 0, 1, bfs, rng);
-        else if (x < 0.25) add_tree(f, TREE_FULL, 6, 3, 0, bfs, rng);
-        else if (x < 0.30) add_tree(f, TREE_RECURSIVE, 0, 0, std::uniform_int_distribution<int>(2, 300)(rng), bfs, rng);
-        else add_tree(f, TREE_RANDOM, 8, 6, 0, bfs, rng);
+        if (kind[k] == 1)
+            add_tree(f, TREE_RECURSIVE, 0, 0, 2000 + static_cast<int>(rng() % 3001), bfs, rng);
+        else if (kind[k] == 2)
+            add_tree(f, TREE_RECURSIVE, 0, 0, 6000 + static_cast<int>(rng() % 14001), bfs, rng);
+        else if (x < 0.15)
+            add_tree(f, TREE_SINGLE, 0, 0, 1, bfs, rng);
+        else if (x < 0.25)
+            add_tree(f, TREE_FULL, 6, 3, 0, bfs, rng);
+        else if (x < 0.30)
+            add_tree(f, TREE_RECURSIVE, 0, 0, std::uniform_int_distribution<int>(2, 300)(rng), bfs, rng);
+        else
+            add_tree(f, TREE_RANDOM, 8, 6, 0, bfs, rng);
     }
     return f;
 }
@@ -199,8 +205,8 @@ struct TreeDevice {
 int call_tree_device(const ForestData& f, TreeDevice& d, const TreeConfig& c, void* stream) {
     const bool all = c.all_outputs;
     return spo4j_tree_backup(device(), f.n(), f.t(), d.offs.get(), d.parent.get(), d.reward.get(),
-                             c.weighted ? d.weight.get() : nullptr, c.value_mode, c.adv_mode, c.std_eps,
-                             d.value.get(), all ? d.adv.get() : nullptr, all ? d.child_count.get() : nullptr,
+                             c.weighted ? d.weight.get() : nullptr, c.value_mode, c.adv_mode, c.std_eps, d.value.get(),
+                             all ? d.adv.get() : nullptr, all ? d.child_count.get() : nullptr,
                              all ? d.depth.get() : nullptr, d.root.get(), all ? d.nonzero.get() : nullptr, stream);
 }
 
@@ -265,8 +271,9 @@ void check_tree_backup(Rng& rng) {
             for (int k = 0; k < trees; ++k) add_tree(f, TREE_RANDOM, 3, 2, 0, k % 2 == 0, rng);
             TreeDevice dev(f);
             for (const TreeConfig& c : {tree_configs()[1], tree_configs()[5], tree_configs()[9]})
-                check_tree_case(f, dev, c, "small x" + std::to_string(trees) + " N=" + std::to_string(f.n()) + " " +
-                                               tree_config_name(c));
+                check_tree_case(
+                    f, dev, c,
+                    "small x" + std::to_string(trees) + " N=" + std::to_string(f.n()) + " " + tree_config_name(c));
         }
     }
     for (int trees : {1, 64, 4096}) {
@@ -293,9 +300,9 @@ void check_tree_backup(Rng& rng) {
     {
         // No trees: OK on both sides, nothing touched (and no pointer needed).
         std::vector<int32_t> offs{0};
-        const Status s1 = capture(spo4j_tree_backup(SPO4J_DEVICE_CPU, 0, 0, offs.data(), nullptr, nullptr, nullptr,
-                                                    0, 0, 0.0f, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                                    nullptr));
+        const Status s1 =
+            capture(spo4j_tree_backup(SPO4J_DEVICE_CPU, 0, 0, offs.data(), nullptr, nullptr, nullptr, 0, 0, 0.0f,
+                                      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
         const Status s2 = capture(spo4j_tree_backup(device(), 0, 0, nullptr, nullptr, nullptr, nullptr, 0, 0, 0.0f,
                                                     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
         if (expect_ok("empty forest", s1, s2)) std::printf("  ok  empty forest\n");
@@ -325,39 +332,49 @@ void check_tree_errors(Rng& rng) {
     };
     const std::vector<Bad> bad = {
         {"treeOffsets[0] != 0", [](ForestData& f) { f.offs[0] = 1; }},
-        {"treeOffsets not increasing", [&](ForestData& f) {
+        {"treeOffsets not increasing",
+         [&](ForestData& f) {
              f.offs[t / 3] = f.offs[t / 3 - 1];
              f.offs[2 * t / 3] = -5;
          }},
         {"treeOffsets[T] < N", [&](ForestData& f) { f.offs[t] -= 1; }},
         {"treeOffsets[T] > N", [&](ForestData& f) { f.offs[t] += 3; }},
-        {"root with a parent", [&](ForestData& f) { f.parent[f.offs[t / 2]] = 0; f.parent[f.offs[t - 3]] = 999999; }},
+        {"root with a parent",
+         [&](ForestData& f) {
+             f.parent[f.offs[t / 2]] = 0;
+             f.parent[f.offs[t - 3]] = 999999;
+         }},
         {"second root", [&](ForestData& f) { f.parent[f.offs[tree_with(f, t / 2, 3)] + 2] = -1; }},
         {"later parent", [&](ForestData& f) { f.parent[f.offs[tree_with(f, t / 4, 3)] + 1] += 2; }},
         {"own parent", [&](ForestData& f) { f.parent[f.offs[tree_with(f, t / 4, 3)] + 1] += 1; }},
-        {"parent in the previous tree", [&](ForestData& f) {
+        {"parent in the previous tree",
+         [&](ForestData& f) {
              const int32_t b = f.offs[tree_with(f, t / 5, 3)];
              f.parent[b + 2] = b - 1;
          }},
         {"parent -2", [&](ForestData& f) { f.parent[f.offs[tree_with(f, t / 5, 3)] + 2] = -2; }},
         {"parent past the end", [&](ForestData& f) { f.parent[f.n() - 1] = static_cast<int32_t>(f.n()); }},
-        {"zero, NaN and infinite weights", [&](ForestData& f) {
+        {"zero, NaN and infinite weights",
+         [&](ForestData& f) {
              f.weight[f.offs[t / 2] + 0] = 0.0f;
              f.weight[f.offs[t / 3]] = NAN;
              f.weight[f.n() - 1] = INFINITY;
          }},
-        {"bad weight before a structural fault", [&](ForestData& f) {
+        {"bad weight before a structural fault",
+         [&](ForestData& f) {
              f.weight[5] = -1.0f;
              f.parent[f.offs[tree_with(f, t / 2, 2)] + 1] = 12345678;
          }},
-        {"structural fault after a bad reward in its tree", [&](ForestData& f) {
+        {"structural fault after a bad reward in its tree",
+         [&](ForestData& f) {
              const int32_t k = tree_with(f, t / 2, 5), e = f.offs[k + 1];
-             f.reward[e - 1] = NAN;  // a leaf ...
+             f.reward[e - 1] = NAN;    // a leaf ...
              f.parent[e - 2] = e - 1;  // ... but the structure fault of the node before is reported
          }},
         {"infinite leaf reward", [&](ForestData& f) { f.reward[leaf_of(f, tree_with(f, t / 3, 2))] = -INFINITY; }},
         {"NaN leaf reward in the giant tree", [&](ForestData& f) { f.reward[leaf_of(f, giant)] = NAN; }},
-        {"NaN reward of a single-node tree", [&](ForestData& f) {
+        {"NaN reward of a single-node tree",
+         [&](ForestData& f) {
              int32_t k = t / 2;
              while (k + 1 < t && f.size(k) != 1) ++k;
              f.reward[f.offs[k]] = NAN;
@@ -383,8 +400,10 @@ void check_tree_errors(Rng& rng) {
 
 void run_tree_timings(Rng& rng) {
     const bool small = g_mode.cpu_only;  // --cpu-only: small shapes, to run the timing code, not to measure
-    std::printf("tree backup timings (medians; the device time is the whole call: checks, backup, "
-                "synchronisation)%s\n", small ? ", small shapes" : "");
+    std::printf(
+        "tree backup timings (medians; the device time is the whole call: checks, backup, "
+        "synchronisation)%s\n",
+        small ? ", small shapes" : "");
     copy_bandwidth_gbs(small ? size_t{1} << 24 : size_t{1} << 30);
     struct Case {
         std::string name;
@@ -416,8 +435,7 @@ void run_tree_timings(Rng& rng) {
         const double gpu = time_device_ms([&] { status |= call_tree_device(f, dev, k.c, nullptr); }, small ? 1 : 20);
         if (status != SPO4J_OK) fail_check("tree timing " + k.name + ": " + spo4j_last_error());
         char shape[128];
-        std::snprintf(shape, sizeof shape, "%s N=%" PRId64 " %s", k.name.c_str(), f.n(),
-                      tree_config_name(k.c).c_str());
+        std::snprintf(shape, sizeof shape, "%s N=%" PRId64 " %s", k.name.c_str(), f.n(), tree_config_name(k.c).c_str());
         // compulsory traffic per node: parent and reward (and weight) read; value, and with all outputs the
         // advantage, child count and depth, written
         const double per_node = 8.0 + (k.c.weighted ? 4.0 : 0.0) + (k.c.all_outputs ? 16.0 : 4.0);
@@ -430,10 +448,11 @@ void run_tree_timings(Rng& rng) {
 // ---- main ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    return run_main(argc, argv, "spo4j_check_tree_backup",
-                    [](Rng& rng) {
-                        check_tree_backup(rng);
-                        check_tree_errors(rng);
-                    },
-                    run_tree_timings);
+    return run_main(
+        argc, argv, "spo4j_check_tree_backup",
+        [](Rng& rng) {
+            check_tree_backup(rng);
+            check_tree_errors(rng);
+        },
+        run_tree_timings);
 }

@@ -41,12 +41,26 @@ SPO4J_HD uint16_t float_to_bf16(float f) {
     return static_cast<uint16_t>(bits >> 16);
 }
 
-template <class T> SPO4J_HD float load_as_float(const T* p, int64_t i);
-template <> SPO4J_HD float load_as_float<float>(const float* p, int64_t i) { return p[i]; }
-template <> SPO4J_HD float load_as_float<uint16_t>(const uint16_t* p, int64_t i) { return bf16_to_float(p[i]); }
-template <class T> SPO4J_HD void store_from_float(T* p, int64_t i, float v);
-template <> SPO4J_HD void store_from_float<float>(float* p, int64_t i, float v) { p[i] = v; }
-template <> SPO4J_HD void store_from_float<uint16_t>(uint16_t* p, int64_t i, float v) { p[i] = float_to_bf16(v); }
+template <class T>
+SPO4J_HD float load_as_float(const T* p, int64_t i);
+template <>
+SPO4J_HD float load_as_float<float>(const float* p, int64_t i) {
+    return p[i];
+}
+template <>
+SPO4J_HD float load_as_float<uint16_t>(const uint16_t* p, int64_t i) {
+    return bf16_to_float(p[i]);
+}
+template <class T>
+SPO4J_HD void store_from_float(T* p, int64_t i, float v);
+template <>
+SPO4J_HD void store_from_float<float>(float* p, int64_t i, float v) {
+    p[i] = v;
+}
+template <>
+SPO4J_HD void store_from_float<uint16_t>(uint16_t* p, int64_t i, float v) {
+    p[i] = float_to_bf16(v);
+}
 
 // exp(x) for x <= 0 in plain float arithmetic (Cody-Waite reduction + degree-6 minimax polynomial, about
 // 2 ulp), written without library calls or branches so compilers vectorize loops that use it. Returns 0

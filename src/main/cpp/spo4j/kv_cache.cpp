@@ -21,7 +21,8 @@ int kv_check_shape(const KvShape& s) {
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "numBlocks * blockSize = %lld must fit in int32 (slots are int32)",
                     static_cast<long long>(s.slots()));
     // bytes = 4 · 2 · L · slots · row, each factor below 2^31: compare in long double to avoid the overflow.
-    const long double bytes = 8.0L * s.num_layers * static_cast<long double>(s.slots()) * static_cast<long double>(s.row());
+    const long double bytes =
+        8.0L * s.num_layers * static_cast<long double>(s.slots()) * static_cast<long double>(s.row());
     if (bytes > static_cast<long double>(INT64_MAX))
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "the cache of %d layers x %lld slots x %lld floats exceeds 2^63 bytes",
                     s.num_layers, static_cast<long long>(s.slots()), static_cast<long long>(s.row()));
@@ -63,12 +64,14 @@ int kv_check_copies(const KvShape& s, int32_t num_copies, const int32_t* src, co
     if (slots_to_copy == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "slotsToCopy must not be null");
     for (int32_t c = 0; c < num_copies; ++c) {
         if (src[c] < 0 || src[c] >= s.num_blocks)
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "src[%d] = %d is outside [0, numBlocks = %d)", c, src[c], s.num_blocks);
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "src[%d] = %d is outside [0, numBlocks = %d)", c, src[c],
+                        s.num_blocks);
         if (dst[c] < 0 || dst[c] >= s.num_blocks)
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "dst[%d] = %d is outside [0, numBlocks = %d)", c, dst[c], s.num_blocks);
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "dst[%d] = %d is outside [0, numBlocks = %d)", c, dst[c],
+                        s.num_blocks);
         if (src[c] == dst[c])
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "src[%d] = dst[%d] = %d: a block cannot be copied onto itself", c, c,
-                        src[c]);
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "src[%d] = dst[%d] = %d: a block cannot be copied onto itself", c,
+                        c, src[c]);
         if (slots_to_copy[c] < 0 || slots_to_copy[c] > s.block_size)
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "slotsToCopy[%d] = %d is outside [0, blockSize = %d]", c,
                         slots_to_copy[c], s.block_size);

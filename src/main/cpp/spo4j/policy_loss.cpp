@@ -27,8 +27,7 @@ int make_policy_loss_params(const spo4j_policy_loss_config* c, bool has_ref, Pol
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "epsHigh must be finite and >= 0, got %g", c->eps_high);
     if (!finite(c->dual_clip_c) || (c->dual_clip_c != 0 && c->dual_clip_c <= 1))
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "dualClipC must be 0 (off) or > 1, got %g", c->dual_clip_c);
-    if (!(c->rho > 0 && c->rho <= 1))
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "rho must be in (0, 1], got %g", c->rho);
+    if (!(c->rho > 0 && c->rho <= 1)) return fail(SPO4J_ERR_INVALID_ARGUMENT, "rho must be in (0, 1], got %g", c->rho);
     if (!finite(c->log_ratio_clamp) || c->log_ratio_clamp <= 0)
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "logRatioClamp must be finite and > 0, got %g", c->log_ratio_clamp);
     if (!finite(c->whiten_eps) || c->whiten_eps < 0)
@@ -73,8 +72,8 @@ int make_policy_loss_params(const spo4j_policy_loss_config* c, bool has_ref, Pol
     return SPO4J_OK;
 }
 
-bool finish_stats(const PolicyLossParams& p, const PolicyLossScale& s, const Moments& m,
-                  const PolicyLossSums& sums, bool has_entropy, double* stats) {
+bool finish_stats(const PolicyLossParams& p, const PolicyLossScale& s, const Moments& m, const PolicyLossSums& sums,
+                  bool has_entropy, double* stats) {
     const double k = static_cast<double>(s.kept);
     auto mean = [&](double x) { return s.kept > 0 ? x / k : 0.0; };
     const double mean_ratio = mean(sums.ratio);
@@ -113,11 +112,13 @@ int check_offsets(int64_t n, int32_t b, const int32_t* offs) {
     if (offs[0] != 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqOffsets[0] must be 0, got %d", offs[0]);
     for (int32_t i = 0; i < b; ++i)
         if (offs[i + 1] < offs[i])
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqOffsets must be non-decreasing: seqOffsets[%d] = %d < "
-                        "seqOffsets[%d] = %d", i + 1, offs[i + 1], i, offs[i]);
+            return fail(SPO4J_ERR_INVALID_ARGUMENT,
+                        "seqOffsets must be non-decreasing: seqOffsets[%d] = %d < "
+                        "seqOffsets[%d] = %d",
+                        i + 1, offs[i + 1], i, offs[i]);
     if (offs[b] != n)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqOffsets[B] must equal N = %lld, got %d",
-                    static_cast<long long>(n), offs[b]);
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "seqOffsets[B] must equal N = %lld, got %d", static_cast<long long>(n),
+                    offs[b]);
     return SPO4J_OK;
 }
 
@@ -193,8 +194,8 @@ bool first_pass_chunk(int64_t begin, int64_t end, const float* __restrict logp, 
     return true;
 }
 
-using FirstPassFn = bool (*)(int64_t, int64_t, const float*, const float*, const float*, const float*,
-                             const uint8_t*, PolicyLossParams, int64_t*, Moments*);
+using FirstPassFn = bool (*)(int64_t, int64_t, const float*, const float*, const float*, const float*, const uint8_t*,
+                             PolicyLossParams, int64_t*, Moments*);
 
 FirstPassFn pick_first_pass(bool has_valid, bool has_ref) {
     if (has_valid) return has_ref ? &first_pass_chunk<true, true> : &first_pass_chunk<true, false>;
@@ -280,8 +281,7 @@ void uniform_weight_chunk(int64_t begin, int64_t end, const float* __restrict lo
 }
 
 using UniformChunkFn = void (*)(int64_t, int64_t, const float*, const float*, const float*, const float*,
-                                const uint8_t*, PolicyLossParams, float, float, float, float, float*,
-                                PolicyLossSums*);
+                                const uint8_t*, PolicyLossParams, float, float, float, float, float*, PolicyLossSums*);
 
 template <bool kHasValid, bool kHasRef, bool kHasGrad>
 UniformChunkFn pick_kl(int kl) {
@@ -313,11 +313,11 @@ int policy_loss_core_cpu(int64_t n, int32_t b, const int32_t* offs, const float*
         if (first_fn(begin, end, logp, old_logp, ref_logp, adv, valid, p, &f.kept, &f.adv)) return;
         for (int64_t t = begin; t < end; ++t) {  // error path only: name the first bad value
             if (valid != nullptr && !valid[t]) continue;
-            const char* bad = !is_finite_f(logp[t])       ? "logp"
-                              : !is_finite_f(old_logp[t]) ? "oldLogp"
-                              : !is_finite_f(adv[t])      ? "advantages"
+            const char* bad = !is_finite_f(logp[t])                                ? "logp"
+                              : !is_finite_f(old_logp[t])                          ? "oldLogp"
+                              : !is_finite_f(adv[t])                               ? "advantages"
                               : (ref_logp != nullptr && !is_finite_f(ref_logp[t])) ? "refLogp"
-                                                                                     : nullptr;
+                                                                                   : nullptr;
             if (bad != nullptr) {
                 f.bad_index = t;
                 f.bad_name = bad;
@@ -359,14 +359,13 @@ int policy_loss_core_cpu(int64_t n, int32_t b, const int32_t* offs, const float*
     std::vector<PolicyLossSums> sums(static_cast<size_t>(chunks));
     const double beta = p.beta;
     if (!per_seq && entropy == nullptr) {
-        const UniformChunkFn chunk_fn = pick_uniform_chunk(valid != nullptr, ref_logp != nullptr,
-                                                           grad_logp != nullptr, p.kl_estimator);
+        const UniformChunkFn chunk_fn =
+            pick_uniform_chunk(valid != nullptr, ref_logp != nullptr, grad_logp != nullptr, p.kl_estimator);
         const float mean = static_cast<float>(s.adv_mean), inv_std = static_cast<float>(s.adv_inv_std);
         const float gpg = static_cast<float>(s.pg_weight), gkl = static_cast<float>(beta * s.kl_weight);
         parallel_for(chunks, [&](int64_t c) {
             const int64_t begin = c * kTokenChunk, end = std::min(n, begin + kTokenChunk);
-            chunk_fn(begin, end, logp, old_logp, ref_logp, adv, valid, p, mean, inv_std, gpg, gkl, grad_logp,
-                     &sums[c]);
+            chunk_fn(begin, end, logp, old_logp, ref_logp, adv, valid, p, mean, inv_std, gpg, gkl, grad_logp, &sums[c]);
             sums[c].pg *= s.pg_weight;
             sums[c].kl *= s.kl_weight;
         });
@@ -433,7 +432,8 @@ template <class T>
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-RowStats row_stats(const T* row, int64_t v, float inv_t, bool want_entropy) {
+RowStats
+row_stats(const T* row, int64_t v, float inv_t, bool want_entropy) {
     double total_s = 0.0, total_w = 0.0;  // Σ e^{z−M} and Σ e^{z−M}(z − M) about the running max M
     float total_m = -std::numeric_limits<float>::infinity();
     bool bad = false;
@@ -530,8 +530,7 @@ void row_grad(const T* row, T* grad, int64_t v, float inv_t, float lse, float co
 }
 
 int64_t load_target(const void* targets, int dtype, int64_t i) {
-    return dtype == SPO4J_DTYPE_I64 ? static_cast<const int64_t*>(targets)[i]
-                                    : static_cast<const int32_t*>(targets)[i];
+    return dtype == SPO4J_DTYPE_I64 ? static_cast<const int64_t*>(targets)[i] : static_cast<const int32_t*>(targets)[i];
 }
 
 int64_t rows_per_chunk(int64_t v) { return std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(v, 1)); }
@@ -583,18 +582,17 @@ int logprob_rows(int64_t n, int64_t v, const T* logits, const void* targets, int
 }
 
 template <class T>
-int policy_loss_logits_typed(int64_t n, int64_t v, int32_t b, const int32_t* offs, const T* logits,
-                             const void* targets, int targets_dtype, float temperature, const float* old_logp,
-                             const float* ref_logp, const float* adv, const uint8_t* valid,
-                             const PolicyLossParams& p, T* grad_logits, float* logp_out, float* entropy_out,
-                             double* stats) {
+int policy_loss_logits_typed(int64_t n, int64_t v, int32_t b, const int32_t* offs, const T* logits, const void* targets,
+                             int targets_dtype, float temperature, const float* old_logp, const float* ref_logp,
+                             const float* adv, const uint8_t* valid, const PolicyLossParams& p, T* grad_logits,
+                             float* logp_out, float* entropy_out, double* stats) {
     // logp and entropy go to O(N) temporaries and reach the caller's buffers only once every check has
     // passed: a rejected call writes no output.
     std::vector<float> logp(static_cast<size_t>(n)), lse(static_cast<size_t>(n)), dlogp;
     std::vector<float> entropy(entropy_out != nullptr ? static_cast<size_t>(n) : 0);
     float* entropy_tmp = entropy_out != nullptr ? entropy.data() : nullptr;
-    int st = logprob_rows(n, v, logits, targets, targets_dtype, temperature, valid, logp.data(), entropy_tmp,
-                          lse.data());
+    int st =
+        logprob_rows(n, v, logits, targets, targets_dtype, temperature, valid, logp.data(), entropy_tmp, lse.data());
     if (st != SPO4J_OK) return st;
     if (grad_logits != nullptr) dlogp.resize(static_cast<size_t>(n));
     st = policy_loss_core_cpu(n, b, offs, logp.data(), old_logp, ref_logp, adv, valid, p,
@@ -628,8 +626,8 @@ int token_logprobs_backward_typed(int64_t n, int64_t v, const T* logits, const v
     std::vector<uint8_t> nonzero(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) nonzero[i] = grad_logp[i] != 0.0f ? 1 : 0;
     std::vector<float> logp(static_cast<size_t>(n)), lse(static_cast<size_t>(n));
-    const int st = logprob_rows(n, v, logits, targets, targets_dtype, temperature, nonzero.data(), logp.data(),
-                                nullptr, lse.data());
+    const int st = logprob_rows(n, v, logits, targets, targets_dtype, temperature, nonzero.data(), logp.data(), nullptr,
+                                lse.data());
     if (st != SPO4J_OK) return st;  // grad untouched
     const float inv_t = 1.0f / temperature;
     const int64_t per = rows_per_chunk(v);
@@ -654,11 +652,10 @@ int policy_loss_tokens_cpu(int64_t n, int32_t b, const int32_t* offs, const floa
     return policy_loss_core_cpu(n, b, offs, logp, old_logp, ref_logp, adv, valid, p, grad_logp, nullptr, stats);
 }
 
-int policy_loss_logits_cpu(int64_t n, int64_t v, int32_t b, const int32_t* offs, const void* logits,
-                           int logits_dtype, const void* targets, int targets_dtype, float temperature,
-                           const float* old_logp, const float* ref_logp, const float* adv, const uint8_t* valid,
-                           const PolicyLossParams& p, void* grad_logits, float* logp_out, float* entropy_out,
-                           double* stats) {
+int policy_loss_logits_cpu(int64_t n, int64_t v, int32_t b, const int32_t* offs, const void* logits, int logits_dtype,
+                           const void* targets, int targets_dtype, float temperature, const float* old_logp,
+                           const float* ref_logp, const float* adv, const uint8_t* valid, const PolicyLossParams& p,
+                           void* grad_logits, float* logp_out, float* entropy_out, double* stats) {
     int st = check_offsets(n, b, offs);
     if (st != SPO4J_OK) return st;
     if (logits_dtype == SPO4J_DTYPE_BF16)
@@ -675,8 +672,8 @@ int token_logprobs_cpu(int64_t n, int64_t v, const void* logits, int logits_dtyp
     std::vector<float> logp(static_cast<size_t>(n)), entropy(entropy_out != nullptr ? static_cast<size_t>(n) : 0);
     float* entropy_tmp = entropy_out != nullptr ? entropy.data() : nullptr;
     const int st = logits_dtype == SPO4J_DTYPE_BF16
-                       ? logprob_rows(n, v, static_cast<const uint16_t*>(logits), targets, targets_dtype,
-                                      temperature, nullptr, logp.data(), entropy_tmp, nullptr)
+                       ? logprob_rows(n, v, static_cast<const uint16_t*>(logits), targets, targets_dtype, temperature,
+                                      nullptr, logp.data(), entropy_tmp, nullptr)
                        : logprob_rows(n, v, static_cast<const float*>(logits), targets, targets_dtype, temperature,
                                       nullptr, logp.data(), entropy_tmp, nullptr);
     if (st != SPO4J_OK) return st;  // outputs untouched

@@ -22,9 +22,9 @@ namespace spo4j {
 // The config after validation, with the derived constants the kernels need.
 struct PolicyLossParams {
     float eps_low, eps_high;
-    float dual_clip_c;   // 0 = off
+    float dual_clip_c;  // 0 = off
     double log_rho;
-    float log_rho_below; // largest float < log ρ: for a float o, o < log ρ  ⟺  o <= log_rho_below (exact)
+    float log_rho_below;  // largest float < log ρ: for a float o, o < log ρ  ⟺  o <= log_rho_below (exact)
     bool use_rho;
     float log_ratio_clamp;
     bool whiten;
@@ -47,12 +47,12 @@ SPO4J_HD bool token_kept(bool valid, float old_logp, const PolicyLossParams& p) 
 
 // One kept token's contributions, before aggregation weights.
 struct TokenTerms {
-    float pg;       // policy-gradient surrogate
-    float dpg;      // ∂pg/∂logp
-    float kl;       // KL estimator against the reference (0 without one)
-    float dkl;      // ∂kl/∂logp
-    float ratio;    // r after the log-ratio clamp
-    float k3_old;   // r − 1 − log r
+    float pg;                              // policy-gradient surrogate
+    float dpg;                             // ∂pg/∂logp
+    float kl;                              // KL estimator against the reference (0 without one)
+    float dkl;                             // ∂kl/∂logp
+    float ratio;                           // r after the log-ratio clamp
+    float k3_old;                          // r − 1 − log r
     float clip_low, clip_high, dual_clip;  // 1 or 0 (floats, not bools: bools stop GCC's vectorizer)
 };
 
@@ -118,11 +118,14 @@ SPO4J_HD TokenTerms token_terms(float logp, float old_logp, float ref_logp, floa
 // `num_seqs` sequences and `kept` kept tokens.
 SPO4J_HD double agg_weight(int mode, double norm, int64_t kept, int32_t num_seqs, int64_t seq_kept) {
     switch (mode) {
-        case SPO4J_AGG_TOKEN_MEAN: return kept > 0 ? 1.0 / static_cast<double>(kept) : 0.0;
-        case SPO4J_AGG_SEQ_MEAN_TOKEN_SUM: return num_seqs > 0 ? 1.0 / num_seqs : 0.0;
+        case SPO4J_AGG_TOKEN_MEAN:
+            return kept > 0 ? 1.0 / static_cast<double>(kept) : 0.0;
+        case SPO4J_AGG_SEQ_MEAN_TOKEN_SUM:
+            return num_seqs > 0 ? 1.0 / num_seqs : 0.0;
         case SPO4J_AGG_SEQ_MEAN_TOKEN_MEAN:
             return (num_seqs > 0 && seq_kept > 0) ? 1.0 / (static_cast<double>(num_seqs) * seq_kept) : 0.0;
-        default: return 1.0 / norm;
+        default:
+            return 1.0 / norm;
     }
 }
 
@@ -167,9 +170,15 @@ struct PolicyLossSums {
     double pg = 0, kl = 0, ratio = 0, k3_old = 0, kl_ref = 0, entropy = 0;
     int64_t clip_low = 0, clip_high = 0, dual_clip = 0;
     SPO4J_HD void merge(const PolicyLossSums& o) {
-        pg += o.pg; kl += o.kl; ratio += o.ratio; k3_old += o.k3_old; kl_ref += o.kl_ref;
+        pg += o.pg;
+        kl += o.kl;
+        ratio += o.ratio;
+        k3_old += o.k3_old;
+        kl_ref += o.kl_ref;
         entropy += o.entropy;
-        clip_low += o.clip_low; clip_high += o.clip_high; dual_clip += o.dual_clip;
+        clip_low += o.clip_low;
+        clip_high += o.clip_high;
+        dual_clip += o.dual_clip;
     }
 };
 
@@ -178,15 +187,14 @@ bool finish_stats(const PolicyLossParams& p, const PolicyLossScale& s, const Mom
                   const PolicyLossSums& sums, bool has_entropy, double* stats);
 
 // ---- CPU (policy_loss.cpp) ----------------------------------------------------------------------
-int policy_loss_tokens_cpu(int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp,
-                           const float* old_logp, const float* ref_logp, const float* advantages,
-                           const uint8_t* valid, const PolicyLossParams& p, float* grad_logp,
-                           double* stats);
+int policy_loss_tokens_cpu(int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp, const float* old_logp,
+                           const float* ref_logp, const float* advantages, const uint8_t* valid,
+                           const PolicyLossParams& p, float* grad_logp, double* stats);
 int policy_loss_logits_cpu(int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets, const void* logits,
                            int logits_dtype, const void* targets, int targets_dtype, float temperature,
-                           const float* old_logp, const float* ref_logp, const float* advantages,
-                           const uint8_t* valid, const PolicyLossParams& p, void* grad_logits,
-                           float* logp_out, float* entropy_out, double* stats);
+                           const float* old_logp, const float* ref_logp, const float* advantages, const uint8_t* valid,
+                           const PolicyLossParams& p, void* grad_logits, float* logp_out, float* entropy_out,
+                           double* stats);
 int token_logprobs_cpu(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
                        int targets_dtype, float temperature, float* logp_out, float* entropy_out);
 // grad_logits = grad_logp / T · (onehot(target) − softmax(logits / T)), row by row; may equal logits.
@@ -195,18 +203,16 @@ int token_logprobs_backward_cpu(int64_t n, int64_t v, const void* logits, int lo
 
 // ---- CUDA (src/main/cuda/policy_loss.cu; only when built with CUDA) ------------------------------
 // Same contracts as the CPU functions, with device pointers, queued on `stream` (cudaStream_t).
-int policy_loss_tokens_cuda(int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp,
-                            const float* old_logp, const float* ref_logp, const float* advantages,
-                            const uint8_t* valid, const PolicyLossParams& p, float* grad_logp,
-                            double* stats, void* stream);
+int policy_loss_tokens_cuda(int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp, const float* old_logp,
+                            const float* ref_logp, const float* advantages, const uint8_t* valid,
+                            const PolicyLossParams& p, float* grad_logp, double* stats, void* stream);
 int policy_loss_logits_cuda(int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets, const void* logits,
                             int logits_dtype, const void* targets, int targets_dtype, float temperature,
-                            const float* old_logp, const float* ref_logp, const float* advantages,
-                            const uint8_t* valid, const PolicyLossParams& p, void* grad_logits,
-                            float* logp_out, float* entropy_out, double* stats, void* stream);
+                            const float* old_logp, const float* ref_logp, const float* advantages, const uint8_t* valid,
+                            const PolicyLossParams& p, void* grad_logits, float* logp_out, float* entropy_out,
+                            double* stats, void* stream);
 int token_logprobs_cuda(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
-                        int targets_dtype, float temperature, float* logp_out, float* entropy_out,
-                        void* stream);
+                        int targets_dtype, float temperature, float* logp_out, float* entropy_out, void* stream);
 int token_logprobs_backward_cuda(int64_t n, int64_t v, const void* logits, int logits_dtype, const void* targets,
                                  int targets_dtype, float temperature, const float* grad_logp, void* grad_logits,
                                  void* stream);

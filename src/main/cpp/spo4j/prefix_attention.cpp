@@ -16,9 +16,9 @@ namespace spo4j {
 
 namespace {
 
-constexpr int kTile = 32;       // positions per tile: 4 vectors of 8
-constexpr int kRowBlock = 32;   // rows per work item
-constexpr int kDimChunk = 32;   // output dims per register block in the value product
+constexpr int kTile = 32;      // positions per tile: 4 vectors of 8
+constexpr int kRowBlock = 32;  // rows per work item
+constexpr int kDimChunk = 32;  // output dims per register block in the value product
 
 // Vectors of L floats (GCC vector extensions): 8 in the AVX2+FMA clone of the item kernel, 16 in the
 // AVX-512 clone, where each maps to one register; the baseline build splits them into SSE operations.
@@ -139,8 +139,8 @@ SPO4J_INLINE void value_rows(const RowsView& v, int r, int len) {
 // for AVX-512, AVX2+FMA and the baseline, picked at run time.
 template <int L, int kRows>
 SPO4J_INLINE void attend_item_body(const AttentionArgs& a, Scratch& sc, const int32_t* blocks, int32_t kv_head,
-                                   int32_t begin, int32_t max_end, int nrows, const int32_t* row_end, float* m, float* l,
-                                   int32_t d) {
+                                   int32_t begin, int32_t max_end, int nrows, const int32_t* row_end, float* m,
+                                   float* l, int32_t d) {
     RowsView v{sc.kt.data(), sc.vt.data(), sc.qs.data(), sc.o.data(), sc.p.data(), d};
     for (int32_t t0 = begin; t0 < max_end; t0 += kTile) {
         const int len = std::min(kTile, max_end - t0);
@@ -200,7 +200,7 @@ __attribute__((target("avx2,fma"))) void attend_item_avx2(SPO4J_ATTEND_ITEM_PARA
     attend_item_body<8, 2>(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
 }
 int detected_isa() {
-    static const int best = __builtin_cpu_supports("avx512f")                                   ? SPO4J_ISA_AVX512
+    static const int best = __builtin_cpu_supports("avx512f")                                 ? SPO4J_ISA_AVX512
                             : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? SPO4J_ISA_AVX2
                                                                                               : SPO4J_ISA_BASELINE;
     return best;
@@ -213,9 +213,12 @@ void attend_item_base(SPO4J_ATTEND_ITEM_PARAMS) {
 void attend_item(SPO4J_ATTEND_ITEM_PARAMS) {
 #if defined(__x86_64__) && defined(__GNUC__)
     switch (cpu_isa()) {
-        case SPO4J_ISA_AVX512: return attend_item_avx512(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
-        case SPO4J_ISA_AVX2: return attend_item_avx2(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
-        default: break;
+        case SPO4J_ISA_AVX512:
+            return attend_item_avx512(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+        case SPO4J_ISA_AVX2:
+            return attend_item_avx2(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
+        default:
+            break;
     }
 #endif
     attend_item_base(a, sc, blocks, kv_head, begin, max_end, nrows, row_end, m, l, d);
@@ -256,7 +259,8 @@ int check_attention_args(const AttentionArgs& a) {
     if (a.block_size < 1) return bad("blockSize must be >= 1, got %lld", a.block_size);
     if (a.kv_heads < 1) return bad("kvHeads must be >= 1, got %lld", a.kv_heads);
     if (a.head_dim < 1) return bad("headDim must be >= 1, got %lld", a.head_dim);
-    if (a.head_dim > kMaxAttentionHeadDim) return bad("headDim must be <= %lld, got %lld", kMaxAttentionHeadDim, a.head_dim);
+    if (a.head_dim > kMaxAttentionHeadDim)
+        return bad("headDim must be <= %lld, got %lld", kMaxAttentionHeadDim, a.head_dim);
     if (a.layer < 0 || a.layer >= a.num_layers)
         return bad("layer %lld is outside [0, numLayers = %lld)", a.layer, a.num_layers);
     if (a.q_heads < 1 || a.q_heads % a.kv_heads != 0)
@@ -280,7 +284,8 @@ int check_attention_args(const AttentionArgs& a) {
             return bad("tableOffsets must not decrease: tableOffsets[%lld] = %lld < tableOffsets[%lld]", t + 1,
                        a.table_offsets[t + 1], t);
     const int64_t num_table_blocks = a.table_offsets[a.num_tables];
-    if (num_table_blocks > 0 && a.table_blocks == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "tableBlocks must not be null");
+    if (num_table_blocks > 0 && a.table_blocks == nullptr)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "tableBlocks must not be null");
     for (int64_t i = 0; i < num_table_blocks; ++i)
         if (a.table_blocks[i] < 0 || a.table_blocks[i] >= a.num_blocks)
             return bad("tableBlocks[%lld] = %lld is outside [0, numBlocks = %lld)", i, a.table_blocks[i], a.num_blocks);
@@ -290,33 +295,38 @@ int check_attention_args(const AttentionArgs& a) {
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "partTable, partBegin and partEnd must not be null");
     for (int32_t p = 0; p < a.num_parts; ++p) {
         const int32_t t = a.part_table[p];
-        if (t < 0 || t >= a.num_tables) return bad("partTable[%lld] = %lld is outside [0, numTables = %lld)", p, t, a.num_tables);
+        if (t < 0 || t >= a.num_tables)
+            return bad("partTable[%lld] = %lld is outside [0, numTables = %lld)", p, t, a.num_tables);
         const int64_t capacity = static_cast<int64_t>(a.table_offsets[t + 1] - a.table_offsets[t]) * a.block_size;
         if (a.part_begin[p] < 0 || a.part_begin[p] > a.part_end[p])
             return bad("part %lld: partBegin = %lld must be in [0, partEnd = %lld]", p, a.part_begin[p], a.part_end[p]);
         if (a.part_end[p] > capacity)
-            return bad("part %lld: partEnd = %lld is past the %lld positions its table's blocks hold", p, a.part_end[p], capacity);
+            return bad("part %lld: partEnd = %lld is past the %lld positions its table's blocks hold", p, a.part_end[p],
+                       capacity);
         if (a.part_query_offsets[p + 1] < a.part_query_offsets[p])
-            return bad("partQueryOffsets must not decrease: partQueryOffsets[%lld] = %lld < partQueryOffsets[%lld]", p + 1,
-                       a.part_query_offsets[p + 1], p);
+            return bad("partQueryOffsets must not decrease: partQueryOffsets[%lld] = %lld < partQueryOffsets[%lld]",
+                       p + 1, a.part_query_offsets[p + 1], p);
     }
     const int64_t e_count = a.num_entries();
-    if (e_count > 0 && a.part_queries == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "partQueries must not be null");
+    if (e_count > 0 && a.part_queries == nullptr)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "partQueries must not be null");
     for (int64_t e = 0; e < e_count; ++e)
         if (a.part_queries[e] < 0 || a.part_queries[e] >= a.num_queries)
-            return bad("partQueries[%lld] = %lld is outside [0, numQueries = %lld)", e, a.part_queries[e], a.num_queries);
+            return bad("partQueries[%lld] = %lld is outside [0, numQueries = %lld)", e, a.part_queries[e],
+                       a.num_queries);
     // query_entries must list every entry exactly once, each under the query it belongs to.
     if (a.query_entry_offsets == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryEntryOffsets must not be null");
     if (a.query_entry_offsets[0] != 0) return bad("queryEntryOffsets[0] must be 0, got %lld", a.query_entry_offsets[0]);
     if (a.query_entry_offsets[a.num_queries] != e_count)
         return bad("queryEntryOffsets[numQueries] = %lld must equal the number of part entries, %lld",
                    a.query_entry_offsets[a.num_queries], e_count);
-    if (e_count > 0 && a.query_entries == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryEntries must not be null");
+    if (e_count > 0 && a.query_entries == nullptr)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "queryEntries must not be null");
     std::vector<uint8_t> seen(static_cast<size_t>(e_count), 0);
     for (int32_t qi = 0; qi < a.num_queries; ++qi) {
         if (a.query_entry_offsets[qi + 1] < a.query_entry_offsets[qi])
-            return bad("queryEntryOffsets must not decrease: queryEntryOffsets[%lld] = %lld < queryEntryOffsets[%lld]", qi + 1,
-                       a.query_entry_offsets[qi + 1], qi);
+            return bad("queryEntryOffsets must not decrease: queryEntryOffsets[%lld] = %lld < queryEntryOffsets[%lld]",
+                       qi + 1, a.query_entry_offsets[qi + 1], qi);
         for (int32_t k = a.query_entry_offsets[qi]; k < a.query_entry_offsets[qi + 1]; ++k) {
             const int32_t e = a.query_entries[k];
             if (e < 0 || e >= e_count) return bad("queryEntries[%lld] = %lld is outside [0, %lld)", k, e, e_count);
@@ -334,8 +344,9 @@ int prefix_attention_cpu(const AttentionArgs& a) {
     const int32_t d = a.head_dim, g = a.group();
     const int64_t bad_q = first_non_finite(a.q, nq * hq * d);
     if (bad_q >= 0)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "q[%lld] is not finite (query %lld, head %lld)", static_cast<long long>(bad_q),
-                    static_cast<long long>(bad_q / (hq * d)), static_cast<long long>(bad_q / d % hq));
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "q[%lld] is not finite (query %lld, head %lld)",
+                    static_cast<long long>(bad_q), static_cast<long long>(bad_q / (hq * d)),
+                    static_cast<long long>(bad_q / d % hq));
     if (nq == 0) return SPO4J_OK;
 
     // A query listed by exactly one part gets that part's state directly; the others merge from a workspace.
@@ -395,8 +406,10 @@ int prefix_attention_cpu(const AttentionArgs& a) {
             float* dst = slot < 0 ? a.out + (qi * hq + head) * d : ws_o.data() + (slot * hq + head) * d;
             const float* o = sc.o.data() + static_cast<int64_t>(r) * d;
             for (int32_t i = 0; i < d; ++i) dst[i] = o[i] * inv;
-            if (slot >= 0) ws_lse[static_cast<size_t>(slot * hq + head)] = lse;
-            else if (a.lse != nullptr) a.lse[qi * hq + head] = lse;
+            if (slot >= 0)
+                ws_lse[static_cast<size_t>(slot * hq + head)] = lse;
+            else if (a.lse != nullptr)
+                a.lse[qi * hq + head] = lse;
         }
     });
 

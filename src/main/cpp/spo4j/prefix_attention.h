@@ -27,21 +27,21 @@ struct AttentionArgs {
     int32_t num_layers, num_blocks, block_size, kv_heads, head_dim, layer, q_heads;
     float scale;
     int32_t num_queries;
-    const float* q;                // [num_queries, Hq, D]
-    const int32_t* query_limit;    // [num_queries]: a query sees positions < its limit
+    const float* q;              // [num_queries, Hq, D]
+    const int32_t* query_limit;  // [num_queries]: a query sees positions < its limit
     int32_t num_tables;
     const int32_t* table_offsets;  // [num_tables + 1]
     const int32_t* table_blocks;   // [table_offsets[num_tables]]
     int32_t num_parts;
-    const int32_t* part_table;     // [num_parts]
-    const int32_t* part_begin;     // [num_parts]
-    const int32_t* part_end;       // [num_parts]
+    const int32_t* part_table;           // [num_parts]
+    const int32_t* part_begin;           // [num_parts]
+    const int32_t* part_end;             // [num_parts]
     const int32_t* part_query_offsets;   // [num_parts + 1]
     const int32_t* part_queries;         // [num_entries]
     const int32_t* query_entry_offsets;  // [num_queries + 1]
     const int32_t* query_entries;        // [num_entries]
-    float* out;  // [num_queries, Hq, D]
-    float* lse;  // [num_queries, Hq] or null
+    float* out;                          // [num_queries, Hq, D]
+    float* lse;                          // [num_queries, Hq] or null
 
     int64_t num_entries() const { return num_parts == 0 ? 0 : part_query_offsets[num_parts]; }
     SPO4J_HD int32_t group() const { return q_heads / kv_heads; }

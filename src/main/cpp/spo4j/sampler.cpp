@@ -234,7 +234,8 @@ int sample_typed(int64_t b, int64_t v, const T* logits, const int64_t* seq_ids, 
         }
     });
     for (int64_t c = 0; c < chunks; ++c) {
-        if (bad[c] >= 0) return sample_bad_logit_status(bad[c] / v, bad[c] % v, load_as_float(logits, bad[c]), p.temperature);
+        if (bad[c] >= 0)
+            return sample_bad_logit_status(bad[c] / v, bad[c] % v, load_as_float(logits, bad[c]), p.temperature);
     }
 
     // Pass 2: one token per row.

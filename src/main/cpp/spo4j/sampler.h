@@ -31,8 +31,8 @@
 
 namespace spo4j {
 
-constexpr int kSampleMassBits = 44;          // q = e · 2^44
-constexpr int kSampleIndexBits = 19;         // V < 2^19: keys hold the index in their low 19 bits
+constexpr int kSampleMassBits = 44;   // q = e · 2^44
+constexpr int kSampleIndexBits = 19;  // V < 2^19: keys hold the index in their low 19 bits
 constexpr int64_t kSampleMaxVocab = (int64_t{1} << kSampleIndexBits) - 1;
 
 // Double multiply and add that the compiler may not fuse (the host file is built with -ffp-contract=off).

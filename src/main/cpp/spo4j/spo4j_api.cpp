@@ -48,16 +48,16 @@ using namespace spo4j;
 #define SPO4J_API_BEGIN() \
     clear_error();        \
     try {
-#define SPO4J_API_END()                                                        \
-    }                                                                          \
-    catch (const std::bad_alloc&) {                                            \
-        return fail(SPO4J_ERR_OUT_OF_MEMORY, "out of host memory");            \
-    }                                                                          \
-    catch (const std::exception& e) {                                          \
-        return fail(SPO4J_ERR_INTERNAL, "internal error: %s", e.what());       \
-    }                                                                          \
-    catch (...) {                                                              \
-        return fail(SPO4J_ERR_INTERNAL, "internal error: unknown exception");  \
+#define SPO4J_API_END()                                                       \
+    }                                                                         \
+    catch (const std::bad_alloc&) {                                           \
+        return fail(SPO4J_ERR_OUT_OF_MEMORY, "out of host memory");           \
+    }                                                                         \
+    catch (const std::exception& e) {                                         \
+        return fail(SPO4J_ERR_INTERNAL, "internal error: %s", e.what());      \
+    }                                                                         \
+    catch (...) {                                                             \
+        return fail(SPO4J_ERR_INTERNAL, "internal error: unknown exception"); \
     }
 
 // Returns the status of `expr` from the calling function unless it is SPO4J_OK.
@@ -82,7 +82,8 @@ namespace {
 // SPO4J_OK for SPO4J_DEVICE_CPU, and for SPO4J_DEVICE_CUDA when this build has CUDA and a device is usable.
 int check_device(int device) {
     if (device == SPO4J_DEVICE_CPU) return SPO4J_OK;
-    if (device != SPO4J_DEVICE_CUDA) return fail(SPO4J_ERR_INVALID_ARGUMENT, "device must be 0 (CPU) or 1 (CUDA), got %d", device);
+    if (device != SPO4J_DEVICE_CUDA)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "device must be 0 (CPU) or 1 (CUDA), got %d", device);
 #ifdef SPO4J_WITH_CUDA
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
@@ -98,33 +99,43 @@ int check_device(int device) {
 // The name Java's DType gives a code ("F32"), so messages read as the facades' do; "code N" if there is none.
 std::string dtype_name(int dtype) {
     switch (dtype) {
-        case SPO4J_DTYPE_F32: return "F32";
-        case SPO4J_DTYPE_BF16: return "BF16";
-        case SPO4J_DTYPE_I32: return "I32";
-        case SPO4J_DTYPE_I64: return "I64";
-        default: return "code " + std::to_string(dtype);
+        case SPO4J_DTYPE_F32:
+            return "F32";
+        case SPO4J_DTYPE_BF16:
+            return "BF16";
+        case SPO4J_DTYPE_I32:
+            return "I32";
+        case SPO4J_DTYPE_I64:
+            return "I64";
+        default:
+            return "code " + std::to_string(dtype);
     }
 }
 
 int check_logits_dtype(int logits_dtype) {
     if (logits_dtype != SPO4J_DTYPE_F32 && logits_dtype != SPO4J_DTYPE_BF16)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logitsDtype must be F32 or BF16, got %s", dtype_name(logits_dtype).c_str());
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "logitsDtype must be F32 or BF16, got %s",
+                    dtype_name(logits_dtype).c_str());
     return SPO4J_OK;
 }
 
 // n rows of logits, without sequences (the token log-prob entries).
 int check_rows(int64_t n) {
     if (n < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must be >= 0, got %lld", static_cast<long long>(n));
-    if (n > INT32_MAX) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must fit in int32, got %lld", static_cast<long long>(n));
+    if (n > INT32_MAX)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must fit in int32, got %lld", static_cast<long long>(n));
     return SPO4J_OK;
 }
 
 int check_sizes(int64_t n, int32_t b, const int32_t* seq_offsets) {
     if (n < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must be >= 0, got %lld", static_cast<long long>(n));
-    if (n > INT32_MAX) return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must fit in int32 (seqOffsets are int32), got %lld", static_cast<long long>(n));
+    if (n > INT32_MAX)
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "n must fit in int32 (seqOffsets are int32), got %lld",
+                    static_cast<long long>(n));
     if (seq_offsets != nullptr && b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numSeqs must be >= 0, got %d", b);
     if (seq_offsets != nullptr && b == 0 && n > 0)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "numSeqs = 0 sequences cannot hold n = %lld tokens", static_cast<long long>(n));
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "numSeqs = 0 sequences cannot hold n = %lld tokens",
+                    static_cast<long long>(n));
     return SPO4J_OK;
 }
 
@@ -143,7 +154,8 @@ int check_logits_inputs(int64_t n, int64_t v, const void* logits, int logits_dty
     if (v <= 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "vocab must be > 0, got %lld", static_cast<long long>(v));
     SPO4J_TRY(check_logits_dtype(logits_dtype));
     if (targets_dtype != SPO4J_DTYPE_I32 && targets_dtype != SPO4J_DTYPE_I64)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "targetsDtype must be I32 or I64, got %s", dtype_name(targets_dtype).c_str());
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "targetsDtype must be I32 or I64, got %s",
+                    dtype_name(targets_dtype).c_str());
     if (!(temperature > 0) || temperature == INFINITY)
         return fail(SPO4J_ERR_INVALID_ARGUMENT, "temperature must be finite and > 0, got %g", temperature);
     if (n > 0 && logits == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logits must not be null");
@@ -173,8 +185,10 @@ int spo4j_cuda_device_count(int* count) {
     *count = 0;
 #ifdef SPO4J_WITH_CUDA
     int c = 0;
-    if (cudaGetDeviceCount(&c) == cudaSuccess) *count = c;
-    else cudaGetLastError();
+    if (cudaGetDeviceCount(&c) == cudaSuccess)
+        *count = c;
+    else
+        cudaGetLastError();
 #endif
     return SPO4J_OK;
     SPO4J_API_END()
@@ -206,7 +220,8 @@ int spo4j_cuda_malloc(void** ptr, size_t bytes) {
     SPO4J_TRY(check_device(SPO4J_DEVICE_CUDA));
     if (bytes == 0) return SPO4J_OK;
     const cudaError_t e = cudaMalloc(ptr, bytes);
-    if (e == cudaErrorMemoryAllocation) return fail(SPO4J_ERR_OUT_OF_MEMORY, "cudaMalloc(%zu): out of device memory", bytes);
+    if (e == cudaErrorMemoryAllocation)
+        return fail(SPO4J_ERR_OUT_OF_MEMORY, "cudaMalloc(%zu): out of device memory", bytes);
     if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaMalloc(%zu): %s", bytes, cudaGetErrorString(e));
     return SPO4J_OK;
 #else
@@ -264,16 +279,16 @@ int spo4j_policy_loss_tokens(int device, int64_t n, int32_t b, const int32_t* se
     return SPO4J_DISPATCH(device,
                           policy_loss_tokens_cpu(n, num_seqs, seq_offsets != nullptr ? seq_offsets : one_seq, logp,
                                                  old_logp, ref_logp, advantages, valid, p, grad_logp, stats),
-                          policy_loss_tokens_cuda(n, num_seqs, seq_offsets, logp, old_logp, ref_logp, advantages,
-                                                  valid, p, grad_logp, stats, stream));
+                          policy_loss_tokens_cuda(n, num_seqs, seq_offsets, logp, old_logp, ref_logp, advantages, valid,
+                                                  p, grad_logp, stats, stream));
     SPO4J_API_END()
 }
 
 int spo4j_policy_loss_logits(int device, int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets,
                              const void* logits, int logits_dtype, const void* targets, int targets_dtype,
-                             float temperature, const float* old_logp, const float* ref_logp,
-                             const float* advantages, const uint8_t* valid, const spo4j_policy_loss_config* config,
-                             void* grad_logits, float* logp_out, float* entropy_out, double* stats, void* stream) {
+                             float temperature, const float* old_logp, const float* ref_logp, const float* advantages,
+                             const uint8_t* valid, const spo4j_policy_loss_config* config, void* grad_logits,
+                             float* logp_out, float* entropy_out, double* stats, void* stream) {
     SPO4J_API_BEGIN()
     SPO4J_TRY(check_device(device));
     SPO4J_TRY(check_sizes(n, b, seq_offsets));
@@ -284,10 +299,9 @@ int spo4j_policy_loss_logits(int device, int64_t n, int64_t v, int32_t b, const 
     const int32_t num_seqs = seq_offsets != nullptr ? b : 1;
     const int32_t one_seq[2] = {0, static_cast<int32_t>(n)};
     return SPO4J_DISPATCH(device,
-                          policy_loss_logits_cpu(n, v, num_seqs, seq_offsets != nullptr ? seq_offsets : one_seq,
-                                                 logits, logits_dtype, targets, targets_dtype, temperature, old_logp,
-                                                 ref_logp, advantages, valid, p, grad_logits, logp_out, entropy_out,
-                                                 stats),
+                          policy_loss_logits_cpu(n, v, num_seqs, seq_offsets != nullptr ? seq_offsets : one_seq, logits,
+                                                 logits_dtype, targets, targets_dtype, temperature, old_logp, ref_logp,
+                                                 advantages, valid, p, grad_logits, logp_out, entropy_out, stats),
                           policy_loss_logits_cuda(n, v, num_seqs, seq_offsets, logits, logits_dtype, targets,
                                                   targets_dtype, temperature, old_logp, ref_logp, advantages, valid, p,
                                                   grad_logits, logp_out, entropy_out, stats, stream));
@@ -302,18 +316,17 @@ int spo4j_policy_loss_token_logprobs(int device, int64_t n, int64_t v, const voi
     SPO4J_TRY(check_rows(n));
     SPO4J_TRY(check_logits_inputs(n, v, logits, logits_dtype, targets, targets_dtype, temperature));
     if (n > 0 && logp_out == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "logpOut must not be null");
-    return SPO4J_DISPATCH(device,
-                          token_logprobs_cpu(n, v, logits, logits_dtype, targets, targets_dtype, temperature, logp_out,
-                                             entropy_out),
-                          token_logprobs_cuda(n, v, logits, logits_dtype, targets, targets_dtype, temperature,
-                                              logp_out, entropy_out, stream));
+    return SPO4J_DISPATCH(
+        device,
+        token_logprobs_cpu(n, v, logits, logits_dtype, targets, targets_dtype, temperature, logp_out, entropy_out),
+        token_logprobs_cuda(n, v, logits, logits_dtype, targets, targets_dtype, temperature, logp_out, entropy_out,
+                            stream));
     SPO4J_API_END()
 }
 
-int spo4j_policy_loss_token_logprobs_backward(int device, int64_t n, int64_t v, const void* logits,
-                                              int logits_dtype, const void* targets, int targets_dtype,
-                                              float temperature, const float* grad_logp, void* grad_logits,
-                                              void* stream) {
+int spo4j_policy_loss_token_logprobs_backward(int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
+                                              const void* targets, int targets_dtype, float temperature,
+                                              const float* grad_logp, void* grad_logits, void* stream) {
     SPO4J_API_BEGIN()
     SPO4J_TRY(check_device(device));
     SPO4J_TRY(check_rows(n));
@@ -326,8 +339,8 @@ int spo4j_policy_loss_token_logprobs_backward(int device, int64_t n, int64_t v, 
     return SPO4J_DISPATCH(device,
                           token_logprobs_backward_cpu(n, v, logits, logits_dtype, targets, targets_dtype, temperature,
                                                       grad_logp, grad_logits),
-                          token_logprobs_backward_cuda(n, v, logits, logits_dtype, targets, targets_dtype,
-                                                       temperature, grad_logp, grad_logits, stream));
+                          token_logprobs_backward_cuda(n, v, logits, logits_dtype, targets, targets_dtype, temperature,
+                                                       grad_logp, grad_logits, stream));
     SPO4J_API_END()
 }
 
@@ -405,18 +418,39 @@ int spo4j_prefix_attention(int device, const float* cache, int32_t num_layers, i
                            void* stream) {
     SPO4J_API_BEGIN()
     SPO4J_TRY(check_device(device));
-    const AttentionArgs a{cache, num_layers, num_blocks, block_size, kv_heads, head_dim, layer, q_heads, scale,
-                          num_queries, q, query_limit, num_tables, table_offsets, table_blocks, num_parts, part_table,
-                          part_begin, part_end, part_query_offsets, part_queries, query_entry_offsets, query_entries,
-                          out, lse};
+    const AttentionArgs a{cache,
+                          num_layers,
+                          num_blocks,
+                          block_size,
+                          kv_heads,
+                          head_dim,
+                          layer,
+                          q_heads,
+                          scale,
+                          num_queries,
+                          q,
+                          query_limit,
+                          num_tables,
+                          table_offsets,
+                          table_blocks,
+                          num_parts,
+                          part_table,
+                          part_begin,
+                          part_end,
+                          part_query_offsets,
+                          part_queries,
+                          query_entry_offsets,
+                          query_entries,
+                          out,
+                          lse};
     SPO4J_TRY(check_attention_args(a));
     return SPO4J_DISPATCH(device, prefix_attention_cpu(a), prefix_attention_cuda(a, stream));
     SPO4J_API_END()
 }
 
-int spo4j_sampler_sample(int device, int64_t b, int64_t v, const void* logits, int logits_dtype,
-                         const int64_t* seq_ids, const int32_t* positions, float temperature, int32_t top_k,
-                         float top_p, int32_t greedy, uint64_t seed, int32_t* tokens, float* logprobs, void* stream) {
+int spo4j_sampler_sample(int device, int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
+                         const int32_t* positions, float temperature, int32_t top_k, float top_p, int32_t greedy,
+                         uint64_t seed, int32_t* tokens, float* logprobs, void* stream) {
     SPO4J_API_BEGIN()
     SPO4J_TRY(check_device(device));
     if (b < 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "numRows must be >= 0, got %lld", static_cast<long long>(b));

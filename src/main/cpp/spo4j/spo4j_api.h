@@ -32,9 +32,9 @@ extern "C" {
 /* ---- status, devices, dtypes ------------------------------------------------------------------- */
 enum {
     SPO4J_OK = 0,
-    SPO4J_ERR_INVALID_ARGUMENT = 1,  /* a bad size, pointer, value or config: message names it       */
-    SPO4J_ERR_UNAVAILABLE = 2,       /* built without CUDA, or no usable CUDA device/driver           */
-    SPO4J_ERR_CUDA = 3,              /* a CUDA runtime error                                           */
+    SPO4J_ERR_INVALID_ARGUMENT = 1, /* a bad size, pointer, value or config: message names it       */
+    SPO4J_ERR_UNAVAILABLE = 2,      /* built without CUDA, or no usable CUDA device/driver           */
+    SPO4J_ERR_CUDA = 3,             /* a CUDA runtime error                                           */
     SPO4J_ERR_OUT_OF_MEMORY = 4,
     SPO4J_ERR_INTERNAL = 5
 };
@@ -90,21 +90,21 @@ enum {
  * and the gradient are zero and stats[SKIPPED] = 1 (SPO's ratio_threshold = 10).
  */
 typedef struct spo4j_policy_loss_config {
-    float eps_low;          /* >= 0                                                                */
-    float eps_high;         /* >= 0 (clip-higher when > eps_low)                                   */
-    float dual_clip_c;      /* 0 = off, else > 1                                                   */
-    float rho;              /* (0, 1]                                                              */
-    float log_ratio_clamp;  /* > 0 (10 in SPO)                                                     */
-    int32_t whiten;         /* 0/1                                                                 */
-    float whiten_eps;       /* >= 0 (1e-8)                                                         */
-    float beta;             /* >= 0; > 0 needs ref_logp                                           */
-    int32_t kl_estimator;   /* SPO4J_KL_K1..K3                                                     */
-    float kl_clamp;         /* > 0 (10 in SPO)                                                     */
-    int32_t pg_agg;         /* SPO4J_AGG_*                                                         */
-    int32_t kl_agg;         /* SPO4J_AGG_*                                                         */
-    float pg_norm;          /* > 0, the constant of CONSTANT_NORM for the pg term                  */
-    float kl_norm;          /* > 0, the same for the kl term                                       */
-    float max_mean_ratio;   /* 0 = off, else finite and > 0                                        */
+    float eps_low;         /* >= 0                                                                */
+    float eps_high;        /* >= 0 (clip-higher when > eps_low)                                   */
+    float dual_clip_c;     /* 0 = off, else > 1                                                   */
+    float rho;             /* (0, 1]                                                              */
+    float log_ratio_clamp; /* > 0 (10 in SPO)                                                     */
+    int32_t whiten;        /* 0/1                                                                 */
+    float whiten_eps;      /* >= 0 (1e-8)                                                         */
+    float beta;            /* >= 0; > 0 needs ref_logp                                           */
+    int32_t kl_estimator;  /* SPO4J_KL_K1..K3                                                     */
+    float kl_clamp;        /* > 0 (10 in SPO)                                                     */
+    int32_t pg_agg;        /* SPO4J_AGG_*                                                         */
+    int32_t kl_agg;        /* SPO4J_AGG_*                                                         */
+    float pg_norm;         /* > 0, the constant of CONSTANT_NORM for the pg term                  */
+    float kl_norm;         /* > 0, the same for the kl term                                       */
+    float max_mean_ratio;  /* 0 = off, else finite and > 0                                        */
 } spo4j_policy_loss_config;
 
 /* Indices into the double[SPO4J_PL_NUM_STATS] statistics output. Means are over kept tokens (0 if none). */
@@ -117,12 +117,12 @@ enum {
     SPO4J_PL_CLIP_FRAC_HIGH = 5, /* fraction with Â > 0 and r > 1 + eps_high                          */
     SPO4J_PL_DUAL_CLIP_FRAC = 6, /* fraction where the dual-clip bound is the loss                        */
     SPO4J_PL_MEAN_RATIO = 7,
-    SPO4J_PL_APPROX_KL_OLD = 8,  /* mean k3 of π_θ against π_old: r − 1 − log r                          */
-    SPO4J_PL_KL_REF = 9,         /* mean of the chosen estimator against π_ref (0 without ref_logp)      */
-    SPO4J_PL_ADV_MEAN = 10,      /* μ of the whitening (mean advantage over kept tokens)                 */
-    SPO4J_PL_ADV_STD = 11,       /* sqrt of the Bessel variance over kept tokens (0 for fewer than 2)    */
-    SPO4J_PL_SKIPPED = 12,       /* 1 if max_mean_ratio zeroed the batch                                  */
-    SPO4J_PL_ENTROPY_MEAN = 13,  /* logits entry with an entropy output: mean entropy of kept tokens    */
+    SPO4J_PL_APPROX_KL_OLD = 8, /* mean k3 of π_θ against π_old: r − 1 − log r                          */
+    SPO4J_PL_KL_REF = 9,        /* mean of the chosen estimator against π_ref (0 without ref_logp)      */
+    SPO4J_PL_ADV_MEAN = 10,     /* μ of the whitening (mean advantage over kept tokens)                 */
+    SPO4J_PL_ADV_STD = 11,      /* sqrt of the Bessel variance over kept tokens (0 for fewer than 2)    */
+    SPO4J_PL_SKIPPED = 12,      /* 1 if max_mean_ratio zeroed the batch                                  */
+    SPO4J_PL_ENTROPY_MEAN = 13, /* logits entry with an entropy output: mean entropy of kept tokens    */
     SPO4J_PL_NUM_STATS = 14
 };
 
@@ -133,11 +133,11 @@ enum {
  * grad_logp: [N] f32, d loss / d logp, 0 where not kept; NULL for the loss alone.
  * stats: double[SPO4J_PL_NUM_STATS], host memory even for CUDA.
  */
-SPO4J_EXPORT int spo4j_policy_loss_tokens(
-    int device, int64_t n, int32_t b, const int32_t* seq_offsets,
-    const float* logp, const float* old_logp, const float* ref_logp, const float* advantages,
-    const uint8_t* valid, const spo4j_policy_loss_config* config,
-    float* grad_logp, double* stats, void* stream);
+SPO4J_EXPORT int spo4j_policy_loss_tokens(int device, int64_t n, int32_t b, const int32_t* seq_offsets,
+                                          const float* logp, const float* old_logp, const float* ref_logp,
+                                          const float* advantages, const uint8_t* valid,
+                                          const spo4j_policy_loss_config* config, float* grad_logp, double* stats,
+                                          void* stream);
 
 /*
  * Logits entry: logp_t = log_softmax(logits_t / T)[targets_t] by an online log-sum-exp, then the same loss,
@@ -147,18 +147,17 @@ SPO4J_EXPORT int spo4j_policy_loss_tokens(
  * are not kept get zeros. logp_out, entropy_out: [N] f32 or NULL (entropy of softmax(logits_t / T)).
  * No [N, V] temporary is allocated; the work space is O(N).
  */
-SPO4J_EXPORT int spo4j_policy_loss_logits(
-    int device, int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets,
-    const void* logits, int logits_dtype, const void* targets, int targets_dtype, float temperature,
-    const float* old_logp, const float* ref_logp, const float* advantages, const uint8_t* valid,
-    const spo4j_policy_loss_config* config,
-    void* grad_logits, float* logp_out, float* entropy_out, double* stats, void* stream);
+SPO4J_EXPORT int spo4j_policy_loss_logits(int device, int64_t n, int64_t v, int32_t b, const int32_t* seq_offsets,
+                                          const void* logits, int logits_dtype, const void* targets, int targets_dtype,
+                                          float temperature, const float* old_logp, const float* ref_logp,
+                                          const float* advantages, const uint8_t* valid,
+                                          const spo4j_policy_loss_config* config, void* grad_logits, float* logp_out,
+                                          float* entropy_out, double* stats, void* stream);
 
 /* Log-probs (and optionally entropies) of targets under softmax(logits / T), no loss: [N, V] -> [N]. */
-SPO4J_EXPORT int spo4j_policy_loss_token_logprobs(
-    int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
-    const void* targets, int targets_dtype, float temperature, float* logp_out, float* entropy_out,
-    void* stream);
+SPO4J_EXPORT int spo4j_policy_loss_token_logprobs(int device, int64_t n, int64_t v, const void* logits,
+                                                  int logits_dtype, const void* targets, int targets_dtype,
+                                                  float temperature, float* logp_out, float* entropy_out, void* stream);
 
 /*
  * The vector-Jacobian product of spo4j_policy_loss_token_logprobs, for autograd through it: [N, V] <- [N].
@@ -170,15 +169,15 @@ SPO4J_EXPORT int spo4j_policy_loss_token_logprobs(
  * is checked before grad_logits is written: a rejected call leaves it untouched, in place included.
  * Work space O(N), no [N, V] temporary.
  */
-SPO4J_EXPORT int spo4j_policy_loss_token_logprobs_backward(
-    int device, int64_t n, int64_t v, const void* logits, int logits_dtype,
-    const void* targets, int targets_dtype, float temperature, const float* grad_logp, void* grad_logits,
-    void* stream);
+SPO4J_EXPORT int spo4j_policy_loss_token_logprobs_backward(int device, int64_t n, int64_t v, const void* logits,
+                                                           int logits_dtype, const void* targets, int targets_dtype,
+                                                           float temperature, const float* grad_logp, void* grad_logits,
+                                                           void* stream);
 
 /* ---- tree backup ------------------------------------------------------------------------------- */
 enum {
-    SPO4J_TREE_VALUE_CHILD_MEAN = 0,  /* V(n) = Σ_c w_c V(c) / Σ_c w_c over n's children (SPO-tree)      */
-    SPO4J_TREE_VALUE_LEAF_MEAN = 1    /* V(n) = Σ_l w_l R(l) / Σ_l w_l over the leaves under n (TreeRL)   */
+    SPO4J_TREE_VALUE_CHILD_MEAN = 0, /* V(n) = Σ_c w_c V(c) / Σ_c w_c over n's children (SPO-tree)      */
+    SPO4J_TREE_VALUE_LEAF_MEAN = 1   /* V(n) = Σ_l w_l R(l) / Σ_l w_l over the leaves under n (TreeRL)   */
 };
 enum {
     SPO4J_TREE_ADV_DIFF = 0,          /* A(n) = V(n) − V(p)                                  (SPO 'rloo') */
@@ -210,11 +209,11 @@ enum {
  * The structure and the values read are checked before any output is written; a rejected call writes
  * nothing. CUDA: device pointers, work queued on `stream`; the call returns once the outputs are written.
  */
-SPO4J_EXPORT int spo4j_tree_backup(
-    int device, int64_t num_nodes, int32_t num_trees, const int32_t* tree_offsets, const int32_t* parent,
-    const float* leaf_reward, const float* weight, int value_mode, int advantage_mode, float std_eps,
-    float* value, float* advantage, int32_t* child_count, int32_t* depth, float* root_value,
-    int32_t* nonzero_advantages, void* stream);
+SPO4J_EXPORT int spo4j_tree_backup(int device, int64_t num_nodes, int32_t num_trees, const int32_t* tree_offsets,
+                                   const int32_t* parent, const float* leaf_reward, const float* weight, int value_mode,
+                                   int advantage_mode, float std_eps, float* value, float* advantage,
+                                   int32_t* child_count, int32_t* depth, float* root_value, int32_t* nonzero_advantages,
+                                   void* stream);
 
 /* ---- paged KV cache ---------------------------------------------------------------------------- */
 /*
@@ -234,18 +233,18 @@ SPO4J_EXPORT int spo4j_tree_backup(
 
 /* K/V rows of `layer` for num_tokens tokens: slot slots[t] <- k[t], v[t]; k, v: [num_tokens, Hkv, D].
  * slots: [num_tokens] int32, each in [0, num_blocks · block_size), no slot twice. */
-SPO4J_EXPORT int spo4j_kv_cache_write(
-    int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
-    int32_t head_dim, int32_t layer, int64_t num_tokens, const int32_t* slots, const float* k, const float* v,
-    void* stream);
+SPO4J_EXPORT int spo4j_kv_cache_write(int device, float* cache, int32_t num_layers, int32_t num_blocks,
+                                      int32_t block_size, int32_t kv_heads, int32_t head_dim, int32_t layer,
+                                      int64_t num_tokens, const int32_t* slots, const float* k, const float* v,
+                                      void* stream);
 
 /* Copy-on-write of shared blocks, all in one call: for each copy c, slots [0, slots_to_copy[c]) of block
  * dst[c] <- the same slots of block src[c], at every layer, K and V. src, dst: [num_copies] in [0, num_blocks),
  * src[c] != dst[c], every dst once and never also a src; slots_to_copy: [num_copies] in [0, block_size]. */
-SPO4J_EXPORT int spo4j_kv_cache_copy_blocks(
-    int device, float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
-    int32_t head_dim, int32_t num_copies, const int32_t* src, const int32_t* dst, const int32_t* slots_to_copy,
-    void* stream);
+SPO4J_EXPORT int spo4j_kv_cache_copy_blocks(int device, float* cache, int32_t num_layers, int32_t num_blocks,
+                                            int32_t block_size, int32_t kv_heads, int32_t head_dim, int32_t num_copies,
+                                            const int32_t* src, const int32_t* dst, const int32_t* slots_to_copy,
+                                            void* stream);
 
 /* ---- prefix attention over the paged KV cache ------------------------------------------------- */
 /*
@@ -270,16 +269,15 @@ SPO4J_EXPORT int spo4j_kv_cache_copy_blocks(
  * checked on the host, completely, before anything is written. cache, q, out and lse are device memory
  * for CUDA; q must be finite (checked). The cache's values are not checked. head_dim <= 256.
  */
-SPO4J_EXPORT int spo4j_prefix_attention(
-    int device, const float* cache, int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
-    int32_t head_dim, int32_t layer, int32_t q_heads, float scale,
-    int32_t num_queries, const float* q, const int32_t* query_limit,
-    int32_t num_tables, const int32_t* table_offsets, const int32_t* table_blocks,
-    int32_t num_parts, const int32_t* part_table, const int32_t* part_begin, const int32_t* part_end,
-    const int32_t* part_query_offsets, const int32_t* part_queries,
-    const int32_t* query_entry_offsets, const int32_t* query_entries,
-    float* out, float* lse, void* stream);
-
+SPO4J_EXPORT int spo4j_prefix_attention(int device, const float* cache, int32_t num_layers, int32_t num_blocks,
+                                        int32_t block_size, int32_t kv_heads, int32_t head_dim, int32_t layer,
+                                        int32_t q_heads, float scale, int32_t num_queries, const float* q,
+                                        const int32_t* query_limit, int32_t num_tables, const int32_t* table_offsets,
+                                        const int32_t* table_blocks, int32_t num_parts, const int32_t* part_table,
+                                        const int32_t* part_begin, const int32_t* part_end,
+                                        const int32_t* part_query_offsets, const int32_t* part_queries,
+                                        const int32_t* query_entry_offsets, const int32_t* query_entries, float* out,
+                                        float* lse, void* stream);
 
 /* ---- sampling ---------------------------------------------------------------------------------- */
 /*
@@ -300,10 +298,10 @@ SPO4J_EXPORT int spo4j_prefix_attention(
  * The logits are checked (every logit / T finite) before any output is written; the message names the row
  * and column.
  */
-SPO4J_EXPORT int spo4j_sampler_sample(
-    int device, int64_t b, int64_t v, const void* logits, int logits_dtype, const int64_t* seq_ids,
-    const int32_t* positions, float temperature, int32_t top_k, float top_p, int32_t greedy, uint64_t seed,
-    int32_t* tokens, float* logprobs, void* stream);
+SPO4J_EXPORT int spo4j_sampler_sample(int device, int64_t b, int64_t v, const void* logits, int logits_dtype,
+                                      const int64_t* seq_ids, const int32_t* positions, float temperature,
+                                      int32_t top_k, float top_p, int32_t greedy, uint64_t seed, int32_t* tokens,
+                                      float* logprobs, void* stream);
 
 /* Philox4x32-10 (Random123) of one counter, on the host: the generator of spo4j_sampler_sample, exposed so that it
  * can be checked against the published known answers. counter: [4], key: [2], out: [4]. */

@@ -12,7 +12,8 @@ namespace spo4j {
 
 int make_tree_backup_params(int value_mode, int advantage_mode, float std_eps, TreeBackupParams* params) {
     if (value_mode != SPO4J_TREE_VALUE_CHILD_MEAN && value_mode != SPO4J_TREE_VALUE_LEAF_MEAN)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "valueMode must be 0 (CHILD_MEAN) or 1 (LEAF_MEAN), got %d", value_mode);
+        return fail(SPO4J_ERR_INVALID_ARGUMENT, "valueMode must be 0 (CHILD_MEAN) or 1 (LEAF_MEAN), got %d",
+                    value_mode);
     if (advantage_mode < SPO4J_TREE_ADV_DIFF || advantage_mode > SPO4J_TREE_ADV_LEAVE_ONE_OUT)
         return fail(SPO4J_ERR_INVALID_ARGUMENT,
                     "advantageMode must be 0 (DIFF), 1 (DIFF_OVER_STD) or 2 (LEAVE_ONE_OUT), got %d", advantage_mode);
@@ -27,17 +28,21 @@ int tree_fault_status(int32_t fault, int64_t tree, int64_t node, int32_t parent_
     const long long t = static_cast<long long>(tree), i = static_cast<long long>(node);
     switch (fault) {
         case TREE_FAULT_ROOT_HAS_PARENT:
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = %d: node %lld starts tree %lld and must be its root (parent -1)",
-                        i, parent_value, i, t);
+            return fail(SPO4J_ERR_INVALID_ARGUMENT,
+                        "parent[%lld] = %d: node %lld starts tree %lld and must be its root (parent -1)", i,
+                        parent_value, i, t);
         case TREE_FAULT_SECOND_ROOT:
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = -1: tree %lld has a second root at node %lld", i, t, i);
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = -1: tree %lld has a second root at node %lld", i, t,
+                        i);
         case TREE_FAULT_PARENT_NOT_BEFORE:
             return fail(SPO4J_ERR_INVALID_ARGUMENT,
-                        "parent[%lld] = %d: a parent must come before its child (a later parent, or a cycle)", i, parent_value);
+                        "parent[%lld] = %d: a parent must come before its child (a later parent, or a cycle)", i,
+                        parent_value);
         case TREE_FAULT_PARENT_OUTSIDE:
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "parent[%lld] = %d is outside tree %lld", i, parent_value, t);
         case TREE_FAULT_BAD_WEIGHT:
-            return fail(SPO4J_ERR_INVALID_ARGUMENT, "weight[%lld] = %g must be finite and > 0", i, static_cast<double>(weight_value));
+            return fail(SPO4J_ERR_INVALID_ARGUMENT, "weight[%lld] = %g must be finite and > 0", i,
+                        static_cast<double>(weight_value));
         case TREE_FAULT_BAD_REWARD:
             return fail(SPO4J_ERR_INVALID_ARGUMENT, "leafReward[%lld] = %g is not finite (node %lld is a leaf)", i,
                         static_cast<double>(leaf_reward_value), i);
@@ -50,7 +55,8 @@ int tree_offsets_status(int64_t key, int64_t num_nodes, int32_t num_trees, int32
     if (key == 0) return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets[0] must be 0, got %d", at);
     if (key <= num_trees)
         return fail(SPO4J_ERR_INVALID_ARGUMENT,
-                    "treeOffsets must be strictly increasing (every tree has a root): treeOffsets[%d] = %d <= treeOffsets[%d] = %d",
+                    "treeOffsets must be strictly increasing (every tree has a root): treeOffsets[%d] = %d <= "
+                    "treeOffsets[%d] = %d",
                     static_cast<int32_t>(key), at, static_cast<int32_t>(key - 1), before);
     return fail(SPO4J_ERR_INVALID_ARGUMENT, "treeOffsets[T] must equal the node count N = %lld, got %d",
                 static_cast<long long>(num_nodes), at);

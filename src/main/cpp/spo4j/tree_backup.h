@@ -74,10 +74,10 @@ SPO4J_HD bool tree_reward_ok(float r) { return r - r == 0.0f; }              // 
 // Per-node scratch of one tree: child counts and the running sums of the pass.
 struct TreeScratch {
     int32_t* count;
-    double* sum;     // S_n
-    double* wsum;    // W_n
-    double* extra;   // LEAF_MEAN: Σ w R over leaves;  DIFF_OVER_STD: Σ w (V − μ)²
-    double* extra_w; // LEAF_MEAN: Σ w over leaves
+    double* sum;      // S_n
+    double* wsum;     // W_n
+    double* extra;    // LEAF_MEAN: Σ w R over leaves;  DIFF_OVER_STD: Σ w (V − μ)²
+    double* extra_w;  // LEAF_MEAN: Σ w over leaves
 };
 
 // Read-only check of tree [begin, end). Fills s.count (child counts); returns the first fault in node order
@@ -88,16 +88,25 @@ SPO4J_HD int32_t check_tree(int32_t begin, int32_t end, const int32_t* parent, c
     for (int32_t i = begin; i < end; ++i) {
         const int32_t p = parent[i];
         const int32_t fault = tree_node_fault(i, p, begin, end);
-        if (fault != TREE_FAULT_NONE) { *bad_node = i; return fault; }
+        if (fault != TREE_FAULT_NONE) {
+            *bad_node = i;
+            return fault;
+        }
         if (i != begin) s.count[p - begin] += 1;
     }
     if (weight != nullptr) {
         for (int32_t i = begin; i < end; ++i) {
-            if (!tree_weight_ok(weight[i])) { *bad_node = i; return TREE_FAULT_BAD_WEIGHT; }
+            if (!tree_weight_ok(weight[i])) {
+                *bad_node = i;
+                return TREE_FAULT_BAD_WEIGHT;
+            }
         }
     }
     for (int32_t i = begin; i < end; ++i) {
-        if (s.count[i - begin] == 0 && !tree_reward_ok(leaf_reward[i])) { *bad_node = i; return TREE_FAULT_BAD_REWARD; }
+        if (s.count[i - begin] == 0 && !tree_reward_ok(leaf_reward[i])) {
+            *bad_node = i;
+            return TREE_FAULT_BAD_REWARD;
+        }
     }
     return TREE_FAULT_NONE;
 }

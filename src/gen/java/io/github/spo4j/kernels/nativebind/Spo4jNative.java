@@ -45,9 +45,9 @@ public class Spo4jNative extends io.github.spo4j.kernels.nativebind.presets.Spo4
 /** enum  */
 public static final int
     SPO4J_OK = 0,
-    SPO4J_ERR_INVALID_ARGUMENT = 1,  /* a bad size, pointer, value or config: message names it       */
-    SPO4J_ERR_UNAVAILABLE = 2,       /* built without CUDA, or no usable CUDA device/driver           */
-    SPO4J_ERR_CUDA = 3,              /* a CUDA runtime error                                           */
+    SPO4J_ERR_INVALID_ARGUMENT = 1, /* a bad size, pointer, value or config: message names it       */
+    SPO4J_ERR_UNAVAILABLE = 2,      /* built without CUDA, or no usable CUDA device/driver           */
+    SPO4J_ERR_CUDA = 3,             /* a CUDA runtime error                                           */
     SPO4J_ERR_OUT_OF_MEMORY = 4,
     SPO4J_ERR_INTERNAL = 5;
 /** enum  */
@@ -125,21 +125,21 @@ public static final int
         return new PolicyLossConfigStruct((Pointer)this).offsetAddress(i);
     }
 
-    public native float eps_low(); public native PolicyLossConfigStruct eps_low(float setter);          /* >= 0                                                                */
-    public native float eps_high(); public native PolicyLossConfigStruct eps_high(float setter);         /* >= 0 (clip-higher when > eps_low)                                   */
-    public native float dual_clip_c(); public native PolicyLossConfigStruct dual_clip_c(float setter);      /* 0 = off, else > 1                                                   */
-    public native float rho(); public native PolicyLossConfigStruct rho(float setter);              /* (0, 1]                                                              */
-    public native float log_ratio_clamp(); public native PolicyLossConfigStruct log_ratio_clamp(float setter);  /* > 0 (10 in SPO)                                                     */
-    public native int whiten(); public native PolicyLossConfigStruct whiten(int setter);         /* 0/1                                                                 */
-    public native float whiten_eps(); public native PolicyLossConfigStruct whiten_eps(float setter);       /* >= 0 (1e-8)                                                         */
-    public native float beta(); public native PolicyLossConfigStruct beta(float setter);             /* >= 0; > 0 needs ref_logp                                           */
-    public native int kl_estimator(); public native PolicyLossConfigStruct kl_estimator(int setter);   /* SPO4J_KL_K1..K3                                                     */
-    public native float kl_clamp(); public native PolicyLossConfigStruct kl_clamp(float setter);         /* > 0 (10 in SPO)                                                     */
-    public native int pg_agg(); public native PolicyLossConfigStruct pg_agg(int setter);         /* SPO4J_AGG_*                                                         */
-    public native int kl_agg(); public native PolicyLossConfigStruct kl_agg(int setter);         /* SPO4J_AGG_*                                                         */
-    public native float pg_norm(); public native PolicyLossConfigStruct pg_norm(float setter);          /* > 0, the constant of CONSTANT_NORM for the pg term                  */
-    public native float kl_norm(); public native PolicyLossConfigStruct kl_norm(float setter);          /* > 0, the same for the kl term                                       */
-    public native float max_mean_ratio(); public native PolicyLossConfigStruct max_mean_ratio(float setter);   /* 0 = off, else finite and > 0                                        */
+    public native float eps_low(); public native PolicyLossConfigStruct eps_low(float setter);         /* >= 0                                                                */
+    public native float eps_high(); public native PolicyLossConfigStruct eps_high(float setter);        /* >= 0 (clip-higher when > eps_low)                                   */
+    public native float dual_clip_c(); public native PolicyLossConfigStruct dual_clip_c(float setter);     /* 0 = off, else > 1                                                   */
+    public native float rho(); public native PolicyLossConfigStruct rho(float setter);             /* (0, 1]                                                              */
+    public native float log_ratio_clamp(); public native PolicyLossConfigStruct log_ratio_clamp(float setter); /* > 0 (10 in SPO)                                                     */
+    public native int whiten(); public native PolicyLossConfigStruct whiten(int setter);        /* 0/1                                                                 */
+    public native float whiten_eps(); public native PolicyLossConfigStruct whiten_eps(float setter);      /* >= 0 (1e-8)                                                         */
+    public native float beta(); public native PolicyLossConfigStruct beta(float setter);            /* >= 0; > 0 needs ref_logp                                           */
+    public native int kl_estimator(); public native PolicyLossConfigStruct kl_estimator(int setter);  /* SPO4J_KL_K1..K3                                                     */
+    public native float kl_clamp(); public native PolicyLossConfigStruct kl_clamp(float setter);        /* > 0 (10 in SPO)                                                     */
+    public native int pg_agg(); public native PolicyLossConfigStruct pg_agg(int setter);        /* SPO4J_AGG_*                                                         */
+    public native int kl_agg(); public native PolicyLossConfigStruct kl_agg(int setter);        /* SPO4J_AGG_*                                                         */
+    public native float pg_norm(); public native PolicyLossConfigStruct pg_norm(float setter);         /* > 0, the constant of CONSTANT_NORM for the pg term                  */
+    public native float kl_norm(); public native PolicyLossConfigStruct kl_norm(float setter);         /* > 0, the same for the kl term                                       */
+    public native float max_mean_ratio(); public native PolicyLossConfigStruct max_mean_ratio(float setter);  /* 0 = off, else finite and > 0                                        */
 }
 
 /* Indices into the double[SPO4J_PL_NUM_STATS] statistics output. Means are over kept tokens (0 if none). */
@@ -153,12 +153,12 @@ public static final int
     SPO4J_PL_CLIP_FRAC_HIGH = 5, /* fraction with Â > 0 and r > 1 + eps_high                          */
     SPO4J_PL_DUAL_CLIP_FRAC = 6, /* fraction where the dual-clip bound is the loss                        */
     SPO4J_PL_MEAN_RATIO = 7,
-    SPO4J_PL_APPROX_KL_OLD = 8,  /* mean k3 of π_θ against π_old: r − 1 − log r                          */
-    SPO4J_PL_KL_REF = 9,         /* mean of the chosen estimator against π_ref (0 without ref_logp)      */
-    SPO4J_PL_ADV_MEAN = 10,      /* μ of the whitening (mean advantage over kept tokens)                 */
-    SPO4J_PL_ADV_STD = 11,       /* sqrt of the Bessel variance over kept tokens (0 for fewer than 2)    */
-    SPO4J_PL_SKIPPED = 12,       /* 1 if max_mean_ratio zeroed the batch                                  */
-    SPO4J_PL_ENTROPY_MEAN = 13,  /* logits entry with an entropy output: mean entropy of kept tokens    */
+    SPO4J_PL_APPROX_KL_OLD = 8, /* mean k3 of π_θ against π_old: r − 1 − log r                          */
+    SPO4J_PL_KL_REF = 9,        /* mean of the chosen estimator against π_ref (0 without ref_logp)      */
+    SPO4J_PL_ADV_MEAN = 10,     /* μ of the whitening (mean advantage over kept tokens)                 */
+    SPO4J_PL_ADV_STD = 11,      /* sqrt of the Bessel variance over kept tokens (0 for fewer than 2)    */
+    SPO4J_PL_SKIPPED = 12,      /* 1 if max_mean_ratio zeroed the batch                                  */
+    SPO4J_PL_ENTROPY_MEAN = 13, /* logits entry with an entropy output: mean entropy of kept tokens    */
     SPO4J_PL_NUM_STATS = 14;
 
 /*
@@ -168,11 +168,11 @@ public static final int
  * grad_logp: [N] f32, d loss / d logp, 0 where not kept; NULL for the loss alone.
  * stats: double[SPO4J_PL_NUM_STATS], host memory even for CUDA.
  */
-public static native int spo4j_policy_loss_tokens(
-    int device, @Cast("int64_t") long n, int b, @Const IntPointer seq_offsets,
-    @Const FloatPointer logp, @Const FloatPointer old_logp, @Const FloatPointer ref_logp, @Const FloatPointer advantages,
-    @Cast("const uint8_t*") BytePointer valid, @Const PolicyLossConfigStruct config,
-    FloatPointer grad_logp, DoublePointer stats, Pointer stream);
+public static native int spo4j_policy_loss_tokens(int device, @Cast("int64_t") long n, int b, @Const IntPointer seq_offsets,
+                                          @Const FloatPointer logp, @Const FloatPointer old_logp, @Const FloatPointer ref_logp,
+                                          @Const FloatPointer advantages, @Cast("const uint8_t*") BytePointer valid,
+                                          @Const PolicyLossConfigStruct config, FloatPointer grad_logp, DoublePointer stats,
+                                          Pointer stream);
 
 /*
  * Logits entry: logp_t = log_softmax(logits_t / T)[targets_t] by an online log-sum-exp, then the same loss,
@@ -182,18 +182,17 @@ public static native int spo4j_policy_loss_tokens(
  * are not kept get zeros. logp_out, entropy_out: [N] f32 or NULL (entropy of softmax(logits_t / T)).
  * No [N, V] temporary is allocated; the work space is O(N).
  */
-public static native int spo4j_policy_loss_logits(
-    int device, @Cast("int64_t") long n, @Cast("int64_t") long v, int b, @Const IntPointer seq_offsets,
-    @Const Pointer logits, int logits_dtype, @Const Pointer targets, int targets_dtype, float temperature,
-    @Const FloatPointer old_logp, @Const FloatPointer ref_logp, @Const FloatPointer advantages, @Cast("const uint8_t*") BytePointer valid,
-    @Const PolicyLossConfigStruct config,
-    Pointer grad_logits, FloatPointer logp_out, FloatPointer entropy_out, DoublePointer stats, Pointer stream);
+public static native int spo4j_policy_loss_logits(int device, @Cast("int64_t") long n, @Cast("int64_t") long v, int b, @Const IntPointer seq_offsets,
+                                          @Const Pointer logits, int logits_dtype, @Const Pointer targets, int targets_dtype,
+                                          float temperature, @Const FloatPointer old_logp, @Const FloatPointer ref_logp,
+                                          @Const FloatPointer advantages, @Cast("const uint8_t*") BytePointer valid,
+                                          @Const PolicyLossConfigStruct config, Pointer grad_logits, FloatPointer logp_out,
+                                          FloatPointer entropy_out, DoublePointer stats, Pointer stream);
 
 /* Log-probs (and optionally entropies) of targets under softmax(logits / T), no loss: [N, V] -> [N]. */
-public static native int spo4j_policy_loss_token_logprobs(
-    int device, @Cast("int64_t") long n, @Cast("int64_t") long v, @Const Pointer logits, int logits_dtype,
-    @Const Pointer targets, int targets_dtype, float temperature, FloatPointer logp_out, FloatPointer entropy_out,
-    Pointer stream);
+public static native int spo4j_policy_loss_token_logprobs(int device, @Cast("int64_t") long n, @Cast("int64_t") long v, @Const Pointer logits,
+                                                  int logits_dtype, @Const Pointer targets, int targets_dtype,
+                                                  float temperature, FloatPointer logp_out, FloatPointer entropy_out, Pointer stream);
 
 /*
  * The vector-Jacobian product of spo4j_policy_loss_token_logprobs, for autograd through it: [N, V] <- [N].
@@ -205,16 +204,16 @@ public static native int spo4j_policy_loss_token_logprobs(
  * is checked before grad_logits is written: a rejected call leaves it untouched, in place included.
  * Work space O(N), no [N, V] temporary.
  */
-public static native int spo4j_policy_loss_token_logprobs_backward(
-    int device, @Cast("int64_t") long n, @Cast("int64_t") long v, @Const Pointer logits, int logits_dtype,
-    @Const Pointer targets, int targets_dtype, float temperature, @Const FloatPointer grad_logp, Pointer grad_logits,
-    Pointer stream);
+public static native int spo4j_policy_loss_token_logprobs_backward(int device, @Cast("int64_t") long n, @Cast("int64_t") long v, @Const Pointer logits,
+                                                           int logits_dtype, @Const Pointer targets, int targets_dtype,
+                                                           float temperature, @Const FloatPointer grad_logp, Pointer grad_logits,
+                                                           Pointer stream);
 
 /* ---- tree backup ------------------------------------------------------------------------------- */
 /** enum  */
 public static final int
-    SPO4J_TREE_VALUE_CHILD_MEAN = 0,  /* V(n) = Σ_c w_c V(c) / Σ_c w_c over n's children (SPO-tree)      */
-    SPO4J_TREE_VALUE_LEAF_MEAN = 1;    /* V(n) = Σ_l w_l R(l) / Σ_l w_l over the leaves under n (TreeRL)   */
+    SPO4J_TREE_VALUE_CHILD_MEAN = 0, /* V(n) = Σ_c w_c V(c) / Σ_c w_c over n's children (SPO-tree)      */
+    SPO4J_TREE_VALUE_LEAF_MEAN = 1;   /* V(n) = Σ_l w_l R(l) / Σ_l w_l over the leaves under n (TreeRL)   */
 /** enum  */
 public static final int
     SPO4J_TREE_ADV_DIFF = 0,          /* A(n) = V(n) − V(p)                                  (SPO 'rloo') */
@@ -245,11 +244,11 @@ public static final int
  * The structure and the values read are checked before any output is written; a rejected call writes
  * nothing. CUDA: device pointers, work queued on `stream`; the call returns once the outputs are written.
  */
-public static native int spo4j_tree_backup(
-    int device, @Cast("int64_t") long num_nodes, int num_trees, @Const IntPointer tree_offsets, @Const IntPointer parent,
-    @Const FloatPointer leaf_reward, @Const FloatPointer weight, int value_mode, int advantage_mode, float std_eps,
-    FloatPointer value, FloatPointer advantage, IntPointer child_count, IntPointer depth, FloatPointer root_value,
-    IntPointer nonzero_advantages, Pointer stream);
+public static native int spo4j_tree_backup(int device, @Cast("int64_t") long num_nodes, int num_trees, @Const IntPointer tree_offsets,
+                                   @Const IntPointer parent, @Const FloatPointer leaf_reward, @Const FloatPointer weight, int value_mode,
+                                   int advantage_mode, float std_eps, FloatPointer value, FloatPointer advantage,
+                                   IntPointer child_count, IntPointer depth, FloatPointer root_value, IntPointer nonzero_advantages,
+                                   Pointer stream);
 
 /* ---- paged KV cache ---------------------------------------------------------------------------- */
 /*
@@ -269,18 +268,18 @@ public static native int spo4j_tree_backup(
 
 /* K/V rows of `layer` for num_tokens tokens: slot slots[t] <- k[t], v[t]; k, v: [num_tokens, Hkv, D].
  * slots: [num_tokens] int32, each in [0, num_blocks · block_size), no slot twice. */
-public static native int spo4j_kv_cache_write(
-    int device, FloatPointer cache, int num_layers, int num_blocks, int block_size, int kv_heads,
-    int head_dim, int layer, @Cast("int64_t") long num_tokens, @Const IntPointer slots, @Const FloatPointer k, @Const FloatPointer v,
-    Pointer stream);
+public static native int spo4j_kv_cache_write(int device, FloatPointer cache, int num_layers, int num_blocks,
+                                      int block_size, int kv_heads, int head_dim, int layer,
+                                      @Cast("int64_t") long num_tokens, @Const IntPointer slots, @Const FloatPointer k, @Const FloatPointer v,
+                                      Pointer stream);
 
 /* Copy-on-write of shared blocks, all in one call: for each copy c, slots [0, slots_to_copy[c]) of block
  * dst[c] <- the same slots of block src[c], at every layer, K and V. src, dst: [num_copies] in [0, num_blocks),
  * src[c] != dst[c], every dst once and never also a src; slots_to_copy: [num_copies] in [0, block_size]. */
-public static native int spo4j_kv_cache_copy_blocks(
-    int device, FloatPointer cache, int num_layers, int num_blocks, int block_size, int kv_heads,
-    int head_dim, int num_copies, @Const IntPointer src, @Const IntPointer dst, @Const IntPointer slots_to_copy,
-    Pointer stream);
+public static native int spo4j_kv_cache_copy_blocks(int device, FloatPointer cache, int num_layers, int num_blocks,
+                                            int block_size, int kv_heads, int head_dim, int num_copies,
+                                            @Const IntPointer src, @Const IntPointer dst, @Const IntPointer slots_to_copy,
+                                            Pointer stream);
 
 /* ---- prefix attention over the paged KV cache ------------------------------------------------- */
 /*
@@ -305,16 +304,15 @@ public static native int spo4j_kv_cache_copy_blocks(
  * checked on the host, completely, before anything is written. cache, q, out and lse are device memory
  * for CUDA; q must be finite (checked). The cache's values are not checked. head_dim <= 256.
  */
-public static native int spo4j_prefix_attention(
-    int device, @Const FloatPointer cache, int num_layers, int num_blocks, int block_size, int kv_heads,
-    int head_dim, int layer, int q_heads, float scale,
-    int num_queries, @Const FloatPointer q, @Const IntPointer query_limit,
-    int num_tables, @Const IntPointer table_offsets, @Const IntPointer table_blocks,
-    int num_parts, @Const IntPointer part_table, @Const IntPointer part_begin, @Const IntPointer part_end,
-    @Const IntPointer part_query_offsets, @Const IntPointer part_queries,
-    @Const IntPointer query_entry_offsets, @Const IntPointer query_entries,
-    FloatPointer out, FloatPointer lse, Pointer stream);
-
+public static native int spo4j_prefix_attention(int device, @Const FloatPointer cache, int num_layers, int num_blocks,
+                                        int block_size, int kv_heads, int head_dim, int layer,
+                                        int q_heads, float scale, int num_queries, @Const FloatPointer q,
+                                        @Const IntPointer query_limit, int num_tables, @Const IntPointer table_offsets,
+                                        @Const IntPointer table_blocks, int num_parts, @Const IntPointer part_table,
+                                        @Const IntPointer part_begin, @Const IntPointer part_end,
+                                        @Const IntPointer part_query_offsets, @Const IntPointer part_queries,
+                                        @Const IntPointer query_entry_offsets, @Const IntPointer query_entries, FloatPointer out,
+                                        FloatPointer lse, Pointer stream);
 
 /* ---- sampling ---------------------------------------------------------------------------------- */
 /*
@@ -335,10 +333,10 @@ public static native int spo4j_prefix_attention(
  * The logits are checked (every logit / T finite) before any output is written; the message names the row
  * and column.
  */
-public static native int spo4j_sampler_sample(
-    int device, @Cast("int64_t") long b, @Cast("int64_t") long v, @Const Pointer logits, int logits_dtype, @Cast("const int64_t*") LongPointer seq_ids,
-    @Const IntPointer positions, float temperature, int top_k, float top_p, int greedy, @Cast("uint64_t") long seed,
-    IntPointer tokens, FloatPointer logprobs, Pointer stream);
+public static native int spo4j_sampler_sample(int device, @Cast("int64_t") long b, @Cast("int64_t") long v, @Const Pointer logits, int logits_dtype,
+                                      @Cast("const int64_t*") LongPointer seq_ids, @Const IntPointer positions, float temperature,
+                                      int top_k, float top_p, int greedy, @Cast("uint64_t") long seed, IntPointer tokens,
+                                      FloatPointer logprobs, Pointer stream);
 
 /* Philox4x32-10 (Random123) of one counter, on the host: the generator of spo4j_sampler_sample, exposed so that it
  * can be checked against the published known answers. counter: [4], key: [2], out: [4]. */
