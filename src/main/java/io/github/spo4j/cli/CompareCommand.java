@@ -13,6 +13,7 @@ import io.github.spo4j.report.Progress;
 import io.github.spo4j.report.Summary;
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.train.CreditAudit;
+import io.github.spo4j.train.RunLock;
 import io.github.spo4j.train.Sft;
 import io.github.spo4j.train.TrainConfig;
 import io.github.spo4j.train.TrainingTask;
@@ -166,11 +167,11 @@ public final class CompareCommand implements Callable<Integer> {
             List<TrainConfig> configs = new ArrayList<>();
             for (String name : algorithms) configs.add(configFor(TrainConfig.algorithmNamed(name)));
             long start = System.nanoTime();
-            Files.createDirectories(out);
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             List<EvalPoint> points = new ArrayList<>();
             CreditAudit.Result credit = null;
-            try (Policy base = base(task)) {
+            try (RunLock lock = RunLock.acquire(out, "spo4j compare");
+                    Policy base = base(task)) {
                 if (creditQuestions > 0) credit = audit(base, task, configs);
                 for (TrainConfig c : configs) {
                     for (int seed = 0; seed < seeds; seed++) {
@@ -182,8 +183,8 @@ public final class CompareCommand implements Callable<Integer> {
                         MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
                     }
                 }
+                writeOutputs(points, configs, credit, (System.nanoTime() - start) / 1e9);
             }
-            writeOutputs(points, configs, credit, (System.nanoTime() - start) / 1e9);
             return 0;
         });
     }
@@ -222,6 +223,12 @@ public final class CompareCommand implements Callable<Integer> {
         key.addProperty("sftSteps", sftSteps);
         key.addProperty("sftLr", sftLr);
         Path keyFile = dir.resolve("spo4j-sft.json");
+        try (RunLock lock = RunLock.acquire(dir, "spo4j compare, SFT base")) {
+            return base(task, dir, key, keyFile);
+        }
+    }
+
+    private Policy base(TrainingTask task, Path dir, JsonObject key, Path keyFile) throws IOException {
         if (Files.isRegularFile(keyFile) && Files.isRegularFile(dir.resolve("model.safetensors"))) {
             try {
                 if (JsonParser.parseString(Files.readString(keyFile)).equals(key)) {
@@ -336,8 +343,12 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private String commandLine() {
-        List<String> args = new ArrayList<>(List.of("spo4j", "compare"));
-        args.addAll(spec.commandLine().getParseResult().originalArgs());
+        // The parse result's original arguments are the whole command line: "compare" and its options when run
+        // under spo4j, the options alone when this command is the top one.
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        List<String> args = new ArrayList<>(List.of("spo4j"));
+        if (!original.contains(spec.name())) args.add(spec.name());
+        args.addAll(original);
         return String.join(" ", args);
     }
 

@@ -16,8 +16,21 @@ import java.util.List;
 final class Runs {
     private Runs() {}
 
+    /** Writes a run's outputs while the run still holds its directory. */
+    @FunctionalInterface
+    interface Outputs {
+        void write(List<EvalPoint> points) throws IOException;
+    }
+
     static List<EvalPoint> run(
             String label, TrainingTask task, Policy base, TrainConfig config, Path dir, boolean resume)
+            throws IOException {
+        return run(label, task, base, config, dir, resume, points -> {});
+    }
+
+    /** {@link #run}, then {@code outputs} before the run's directory lock is released. */
+    static List<EvalPoint> run(
+            String label, TrainingTask task, Policy base, TrainConfig config, Path dir, boolean resume, Outputs outputs)
             throws IOException {
         boolean resuming = resume && TrainingRun.hasCheckpoint(dir);
         long budget = config.run().tokenBudget();
@@ -26,8 +39,16 @@ final class Runs {
                         ? TrainingRun.resume(dir, task, base, config)
                         : TrainingRun.start(dir, task, base, config);
                 Progress progress = budget > 0
-                        ? Progress.start(label, budget, "tokens")
-                        : Progress.start(label, iterations, "it")) {
+                        ? Progress.resume(
+                                label,
+                                budget,
+                                "tokens",
+                                Math.min(budget, run.trainer().generatedTokens()))
+                        : Progress.resume(
+                                label,
+                                iterations,
+                                "it",
+                                Math.min(iterations, run.trainer().iteration()))) {
             String[] accuracy = {""};
             run.run(new TrainingRun.Listener() {
                 @Override
@@ -56,6 +77,7 @@ final class Runs {
                         e.sampledAccuracy(),
                         e.trainReward()));
             }
+            outputs.write(out);
             return out;
         }
     }

@@ -3,6 +3,7 @@ package io.github.spo4j.cli;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.report.Progress;
 import io.github.spo4j.train.Evaluator;
+import io.github.spo4j.train.RunLock;
 import io.github.spo4j.train.Sft;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
@@ -56,7 +57,8 @@ public final class SftCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
-            try (Policy policy = model == null ? taskOptions.randomPolicy(task, seed) : Policy.load(model)) {
+            try (RunLock lock = RunLock.acquire(out, "spo4j sft");
+                    Policy policy = model == null ? taskOptions.randomPolicy(task, seed) : Policy.load(model)) {
                 double loss = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed));
                 Workspace.saveModel(out, policy, task.tokenizer());
                 Evaluator.Result r = Evaluator.evaluate(policy, task, task.test(), 128, 0, 1f, seed, 512, 16, 16384);

@@ -85,9 +85,10 @@ public final class TrainCommand implements Callable<Integer> {
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(base));
             try (Policy basePolicy = Policy.load(base)) {
                 List<EvalPoint> points =
-                        Runs.run(TrainConfig.nameOf(c.algorithm().algorithm()), task, basePolicy, c, out, resume);
-                MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
-                MetricsFiles.writeCsv(out.resolve("metrics.csv"), points);
+                        Runs.run(TrainConfig.nameOf(c.algorithm().algorithm()), task, basePolicy, c, out, resume, p -> {
+                            MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), p);
+                            MetricsFiles.writeCsv(out.resolve("metrics.csv"), p);
+                        });
                 EvalPoint last = points.get(points.size() - 1);
                 spec.commandLine()
                         .getOut()

@@ -161,6 +161,9 @@ public final class Policy implements AutoCloseable {
      */
     public static Policy load(Path modelDirectory) throws IOException {
         if (modelDirectory == null) throw new IllegalArgumentException("modelDirectory must not be null");
+        if (!Files.exists(modelDirectory)) {
+            throw new IllegalArgumentException("modelDirectory " + modelDirectory + " does not exist");
+        }
         if (!Files.isDirectory(modelDirectory)) {
             throw new IllegalArgumentException("modelDirectory " + modelDirectory + " is not a directory");
         }

@@ -47,15 +47,34 @@ public final class Progress implements AutoCloseable {
      * @param unit  what is counted, e.g. {@code "it"} or {@code "tokens"}; not blank
      */
     public static Progress start(String task, long total, String unit) {
+        return resume(task, total, unit, 0);
+    }
+
+    /**
+     * Continues a task already {@code done} far (a resumed run): the count starts there, and the rate counts only
+     * what this session does.
+     */
+    public static Progress resume(String task, long total, String unit, long done) {
         checkStart(task, total, unit);
-        if (enabled && interactiveTerminal()) return new Progress(new Bar(task, total, unit));
-        return new Progress(new Lines(task, total, unit, System.err, System::nanoTime));
+        if (done < 0) throw new IllegalArgumentException("done must be >= 0, got " + done);
+        Progress p = enabled && interactiveTerminal()
+                ? new Progress(new Bar(task, total, unit, done))
+                : new Progress(new Lines(task, total, unit, done, System.err, System::nanoTime));
+        p.done = done;
+        return p;
     }
 
     /** A task shown as plain lines on {@code out}, timed by {@code nanoClock}. */
     static Progress plain(String task, long total, String unit, PrintStream out, LongSupplier nanoClock) {
+        return plain(task, total, unit, 0, out, nanoClock);
+    }
+
+    /** {@link #plain} from {@code done}. */
+    static Progress plain(String task, long total, String unit, long done, PrintStream out, LongSupplier nanoClock) {
         checkStart(task, total, unit);
-        return new Progress(new Lines(task, total, unit, out, nanoClock));
+        Progress p = new Progress(new Lines(task, total, unit, done, out, nanoClock));
+        p.done = done;
+        return p;
     }
 
     /** Adds {@code n >= 0} to the count. */
@@ -124,9 +143,10 @@ public final class Progress implements AutoCloseable {
     private static final class Bar implements Display {
         private final ProgressBar bar;
 
-        Bar(String task, long total, String unit) {
+        Bar(String task, long total, String unit, long done) {
             bar = new ProgressBarBuilder()
                     .setTaskName(task)
+                    .startsFrom(done, java.time.Duration.ZERO)
                     .setInitialMax(total == 0 ? -1 : total)
                     .setUnit(" " + unit, 1)
                     .showSpeed()
@@ -156,14 +176,18 @@ public final class Progress implements AutoCloseable {
         private final PrintStream out;
         private final LongSupplier clock;
         private final long startNanos;
+        private final long initial;
         private long lastLineNanos;
         private long lastTenth;
         private long done;
         private String extra = "";
         private boolean changed;
 
-        Lines(String task, long total, String unit, PrintStream out, LongSupplier clock) {
+        Lines(String task, long total, String unit, long initial, PrintStream out, LongSupplier clock) {
             this.task = task;
+            this.initial = initial;
+            this.done = initial;
+            this.lastTenth = total == 0 ? 0 : Math.min(10, initial * 10 / total);
             this.total = total;
             this.unit = unit;
             this.out = out;
@@ -208,8 +232,8 @@ public final class Progress implements AutoCloseable {
             if (total > 0) line.append('/').append(total);
             line.append(' ').append(unit);
             if (total > 0) line.append(String.format(Locale.ROOT, " (%d%%)", done * 100 / total));
-            if (seconds > 0 && done > 0) {
-                double rate = done / seconds;
+            if (seconds > 0 && done > initial) {
+                double rate = (done - initial) / seconds; // this session's work only
                 line.append(", ").append(rate(rate)).append(' ').append(unit).append("/s");
                 if (total > 0 && done < total) line.append(", ETA ").append(Formats.duration((total - done) / rate));
             }

@@ -1,12 +1,18 @@
 package io.github.spo4j.train;
 
 import io.github.spo4j.model.Policy;
+import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.spo.AlgorithmConfig;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.ArchiveWriter;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Scalar;
@@ -73,23 +79,50 @@ final class PolicyOptimizer implements AutoCloseable {
         return norm;
     }
 
+    /**
+     * Writes the AdamW state atomically ({@link AtomicFiles}). libtorch serialises into memory through a writer
+     * callback that cannot fail, and Java writes the file: an I/O failure (a full disk) is then an {@link IOException}
+     * naming the file, where libtorch writing the file itself would throw from a destructor and abort the process.
+     */
     void save(Path file) throws IOException {
-        try (PointerScope scope = new PointerScope()) {
+        byte[] bytes;
+        try (PointerScope scope = new PointerScope();
+                MemoryWriter writer = new MemoryWriter()) {
             OutputArchive archive = new OutputArchive();
             adamW.save(archive);
-            archive.save_to(file.toString());
+            archive.save_to(writer);
+            bytes = writer.buffer.toByteArray();
         } catch (RuntimeException e) {
-            throw new IOException("could not write the optimizer state to " + file + ": " + e.getMessage(), e);
+            throw new IOException("could not serialise the optimizer state for " + file + ": " + e.getMessage(), e);
         }
+        AtomicFiles.write(file, bytes);
     }
 
+    /** Reads the state {@link #save} wrote; the file is read by Java and handed to libtorch in memory. */
     void load(Path file) throws IOException {
-        try (PointerScope scope = new PointerScope()) {
+        byte[] bytes = Files.readAllBytes(file);
+        try (PointerScope scope = new PointerScope();
+                BytePointer data = new BytePointer(bytes)) {
             InputArchive archive = new InputArchive();
-            archive.load_from(file.toString());
+            archive.load_from(data, bytes.length);
             adamW.load(archive);
         } catch (RuntimeException e) {
             throw new IOException("could not read the optimizer state from " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** libtorch's {@code std::function<size_t(const void*, size_t)>} writer, collecting the bytes on the heap. */
+    private static final class MemoryWriter extends ArchiveWriter {
+        final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+
+        @Override
+        public long call(Pointer data, long size) {
+            if (size > 0) {
+                byte[] chunk = new byte[Math.toIntExact(size)];
+                new BytePointer(data).capacity(size).get(chunk);
+                buffer.write(chunk, 0, chunk.length);
+            }
+            return size;
         }
     }
 

@@ -37,6 +37,8 @@ public final class TrainingRun implements AutoCloseable {
     public static final String CHECKPOINT = "checkpoint";
     private static final String STATE = "state.json";
     private static final String OPTIMIZER = "optimizer.pt";
+    /** SHA-256 of {@value #STATE}, which holds the manifest of the other files and so cannot list itself. */
+    private static final String STATE_SHA = "state.json.sha256";
     /** Per-iteration training statistics ({@link Trainer.IterationStats}), one JSON object a line. */
     public static final String ITERATIONS = "iterations.jsonl";
 
@@ -61,6 +63,7 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     private final Path directory;
+    private final RunLock lock;
     private final Trainer trainer;
     private final String baseFingerprint;
     private final List<Evaluation> evaluations = new ArrayList<>();
@@ -68,8 +71,9 @@ public final class TrainingRun implements AutoCloseable {
     private double wallBefore;
     private double lastReward = Double.NaN;
 
-    private TrainingRun(Path directory, Trainer trainer, String baseFingerprint) {
+    private TrainingRun(Path directory, RunLock lock, Trainer trainer, String baseFingerprint) {
         this.directory = directory;
+        this.lock = lock;
         this.trainer = trainer;
         this.baseFingerprint = baseFingerprint;
     }
@@ -82,12 +86,19 @@ public final class TrainingRun implements AutoCloseable {
     public static TrainingRun start(Path directory, TrainingTask task, Policy base, TrainConfig config)
             throws IOException {
         if (directory == null) throw new IllegalArgumentException("directory must not be null");
-        if (Files.exists(directory.resolve(CHECKPOINT)) || Files.exists(directory.resolve(CHECKPOINT + ".old"))) {
-            throw new IllegalArgumentException(
-                    directory + " already holds a checkpoint: resume it or use another " + "directory");
+        RunLock lock = RunLock.acquire(
+                directory,
+                "training run, " + TrainConfig.nameOf(config.algorithm().algorithm()));
+        try {
+            if (Files.exists(directory.resolve(CHECKPOINT)) || Files.exists(directory.resolve(CHECKPOINT + ".old"))) {
+                throw new IllegalArgumentException(
+                        directory + " already holds a checkpoint: resume it or use another directory");
+            }
+            return new TrainingRun(directory, lock, new Trainer(task, base, config), fingerprint(base));
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
         }
-        Files.createDirectories(directory);
-        return new TrainingRun(directory, new Trainer(task, base, config), fingerprint(base));
     }
 
     /** Whether {@code directory} holds a checkpoint to resume. */
@@ -105,6 +116,20 @@ public final class TrainingRun implements AutoCloseable {
     public static TrainingRun resume(Path directory, TrainingTask task, Policy base, TrainConfig config)
             throws IOException {
         if (directory == null) throw new IllegalArgumentException("directory must not be null");
+        if (!Files.isDirectory(directory)) throw new IOException("run directory " + directory + " does not exist");
+        RunLock lock = RunLock.acquire(
+                directory,
+                "training run, " + TrainConfig.nameOf(config.algorithm().algorithm()));
+        try {
+            return resume(directory, lock, task, base, config);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static TrainingRun resume(Path directory, RunLock lock, TrainingTask task, Policy base, TrainConfig config)
+            throws IOException {
         Path dir = directory.resolve(CHECKPOINT);
         if (!Files.isDirectory(dir)) dir = directory.resolve(CHECKPOINT + ".old"); // killed mid-swap
         if (!Files.isDirectory(dir)) throw new IOException("no checkpoint to resume in " + directory);
@@ -125,7 +150,7 @@ public final class TrainingRun implements AutoCloseable {
                     + "; resume with the run's config (" + dir.resolve(STATE) + ")");
         }
         Trainer trainer = new Trainer(task, base, config);
-        TrainingRun run = new TrainingRun(directory, trainer, fp);
+        TrainingRun run = new TrainingRun(directory, lock, trainer, fp);
         try {
             try (Policy saved2 = Policy.load(dir)) {
                 trainer.policy().copyFrom(saved2);
@@ -236,9 +261,66 @@ public final class TrainingRun implements AutoCloseable {
 
     // ---- checkpoints ----------------------------------------------------------------------------------------------
 
+    /**
+     * Writes the checkpoint into {@value #CHECKPOINT}.tmp and swaps it in. Any failure (a full disk, an unwritable
+     * file) is an {@link IOException} naming the file; the temporary is removed and the previous checkpoint stays.
+     */
     private void checkpoint(long start) throws IOException {
         Path tmp = directory.resolve(CHECKPOINT + ".tmp");
         deleteTree(tmp);
+        requireFreeSpace();
+        try {
+            writeCheckpoint(tmp, start);
+        } catch (IOException | RuntimeException e) {
+            try {
+                deleteTree(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            if (e instanceof IOException io) {
+                throw new IOException(
+                        "checkpoint of iteration " + trainer.iteration() + " not written (" + io.getMessage()
+                                + "); the previous checkpoint in " + directory + " is intact",
+                        io);
+            }
+            throw e;
+        }
+        Path current = directory.resolve(CHECKPOINT), old = directory.resolve(CHECKPOINT + ".old");
+        deleteTree(old);
+        if (Files.exists(current)) Files.move(current, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, current, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+        AtomicFiles.write(directory.resolve(ITERATIONS), iterationsJsonl());
+    }
+
+    /**
+     * The new checkpoint is written beside the current one, so the file system needs about one more checkpoint: the
+     * current one's size, or before the first, the weights and AdamW's two moments (3 × 4 bytes a parameter) and a
+     * margin for the rest.
+     */
+    private void requireFreeSpace() throws IOException {
+        Path current = directory.resolve(CHECKPOINT);
+        long needed = Files.isDirectory(current)
+                ? treeSize(current)
+                : 12L * trainer.policy().parameterCount() + (1 << 20);
+        long free = Files.getFileStore(directory).getUsableSpace();
+        if (free < needed) {
+            throw new IOException(String.format(
+                    "no space for a checkpoint in %s: it needs about %.1f MB and %.1f MB are free; free some space "
+                            + "and --resume",
+                    directory, needed / 1e6, free / 1e6));
+        }
+    }
+
+    private static long treeSize(Path p) throws IOException {
+        try (Stream<Path> walk = Files.walk(p)) {
+            long total = 0;
+            for (Path x : walk.toList()) if (Files.isRegularFile(x)) total += Files.size(x);
+            return total;
+        }
+    }
+
+    private void writeCheckpoint(Path tmp, long start) throws IOException {
         Files.createDirectories(tmp);
         trainer.policy().save(tmp);
         Workspace.saveTokenizer(tmp, trainer.task().tokenizer());
@@ -268,13 +350,11 @@ public final class TrainingRun implements AutoCloseable {
             }
         }
         state.add("files", files);
-        AtomicFiles.write(tmp.resolve(STATE), gson.toJson(state).getBytes(StandardCharsets.UTF_8));
-        Path current = directory.resolve(CHECKPOINT), old = directory.resolve(CHECKPOINT + ".old");
-        deleteTree(old);
-        if (Files.exists(current)) Files.move(current, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        Files.move(tmp, current, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
-        AtomicFiles.write(directory.resolve(ITERATIONS), log);
+        byte[] stateBytes = gson.toJson(state).getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(tmp.resolve(STATE), stateBytes);
+        AtomicFiles.write(
+                tmp.resolve(STATE_SHA),
+                HexFormat.of().formatHex(sha256().digest(stateBytes)).getBytes(StandardCharsets.US_ASCII));
     }
 
     private byte[] iterationsJsonl() {
@@ -298,8 +378,17 @@ public final class TrainingRun implements AutoCloseable {
     private static JsonObject readState(Path dir) throws IOException {
         Path f = dir.resolve(STATE);
         if (!Files.isRegularFile(f)) throw new IOException("checkpoint " + dir + " has no " + STATE);
+        byte[] bytes = Files.readAllBytes(f);
+        Path sha = dir.resolve(STATE_SHA);
+        if (Files.isRegularFile(sha)) { // checkpoints written before the checksum existed have none
+            String expected = new String(Files.readAllBytes(sha), StandardCharsets.US_ASCII).strip();
+            if (!HexFormat.of().formatHex(sha256().digest(bytes)).equals(expected)) {
+                throw new IOException("checkpoint file " + f + " does not match its SHA-256 in " + sha + ": corrupt");
+            }
+        }
         try {
-            JsonObject o = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            JsonObject o = JsonParser.parseString(new String(bytes, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
             if (!o.has("format") || o.get("format").getAsInt() != FORMAT) {
                 throw new IOException(f + " is not a format-" + FORMAT + " spo4j checkpoint");
             }
@@ -308,7 +397,11 @@ public final class TrainingRun implements AutoCloseable {
                 if (!o.has(k)) throw new IOException(f + " has no \"" + k + "\"");
             }
             return o;
-        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+        } catch (JsonParseException
+                | IllegalStateException
+                | UnsupportedOperationException
+                | NumberFormatException
+                | ClassCastException e) {
             throw new IOException(f + " is not valid checkpoint JSON (truncated or corrupt): " + e.getMessage(), e);
         }
     }
@@ -396,8 +489,13 @@ public final class TrainingRun implements AutoCloseable {
         }
     }
 
+    /** Ends the run: frees the trainer and releases the directory's {@link RunLock}. */
     @Override
-    public void close() {
-        trainer.close();
+    public void close() throws IOException {
+        try {
+            trainer.close();
+        } finally {
+            lock.close();
+        }
     }
 }

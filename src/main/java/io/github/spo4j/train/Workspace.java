@@ -12,6 +12,7 @@ import io.github.spo4j.tasks.Problem;
 import io.github.spo4j.tasks.TaskData;
 import io.github.spo4j.tasks.TaskFiles;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,8 @@ public final class Workspace {
         ArithmeticTask gen = new ArithmeticTask(difficulty);
         List<Problem> train = gen.generate(trainSize, 0, 1), test = gen.generate(testSize, 0, 2);
         Tokenizer tok = tokenizer != null ? tokenizer : charTokenizer(train, test, BUILT_IN_PROMPT);
+        requireAlphabet(tok, BUILT_IN_PROMPT, "built-in train problems", train);
+        requireAlphabet(tok, BUILT_IN_PROMPT, "built-in test problems", test);
         return new TrainingTask("arithmetic", train, test, AnswerFormat.GSM8K, tok, BUILT_IN_PROMPT);
     }
 
@@ -56,8 +59,44 @@ public final class Workspace {
             throw new IllegalArgumentException("--train is " + tr.format() + " but --test is " + te.format());
         }
         Tokenizer tok = tokenizer != null ? tokenizer : charTokenizer(tr.problems(), te.problems(), FILE_PROMPT);
+        requireAlphabet(tok, FILE_PROMPT, train.toString(), tr.problems());
+        requireAlphabet(tok, FILE_PROMPT, test.toString(), te.problems());
         return new TrainingTask(
                 train.getFileName().toString(), tr.problems(), te.problems(), tr.format(), tok, FILE_PROMPT);
+    }
+
+    /**
+     * For a character tokenizer (a model's fixed alphabet): every character of the prompt template and of each
+     * problem's question and solution is in the alphabet.
+     *
+     * @throws IllegalArgumentException naming the source, the problem's id, the field, the character and its position
+     */
+    static void requireAlphabet(Tokenizer tokenizer, String template, String source, List<Problem> problems) {
+        if (!(tokenizer instanceof CharTokenizer c)) return; // byte-level BPE encodes any text
+        String fixed = template.replace(TrainingTask.QUESTION, "");
+        int bad = c.firstUnknown(fixed);
+        if (bad >= 0) {
+            throw new IllegalArgumentException("the prompt template " + quote(template) + " has "
+                    + CharTokenizer.describe(fixed.codePointAt(bad)) + ", which is not in the model's alphabet: the "
+                    + "model was trained on other text (make a base for this data with spo4j sft --train ...)");
+        }
+        for (Problem p : problems) {
+            for (String field : List.of("question", "solution")) {
+                String text = field.equals("question") ? p.question() : p.solution();
+                bad = c.firstUnknown(text);
+                if (bad >= 0) {
+                    int line = text.substring(0, bad).split("\n", -1).length;
+                    throw new IllegalArgumentException(source + ", problem " + p.id() + ": its " + field + " has "
+                            + CharTokenizer.describe(text.codePointAt(bad)) + " at character " + (bad + 1)
+                            + (line > 1 ? " (line " + line + " of the " + field + ")" : "") + ", which is not in the "
+                            + "model's alphabet: the model was trained on other text");
+                }
+            }
+        }
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\n", "\\n") + "\"";
     }
 
     /** A character tokenizer whose alphabet is every character of the prompts and solutions. */
@@ -133,8 +172,24 @@ public final class Workspace {
 
     /** The tokenizer of a model directory. */
     public static Tokenizer loadTokenizer(Path dir) throws IOException {
+        if (dir == null) throw new IllegalArgumentException("dir must not be null");
+        if (!Files.exists(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
+        if (!Files.isDirectory(dir))
+            throw new IllegalArgumentException("model directory " + dir + " is not a directory");
         Path chars = dir.resolve(CHAR_TOKENIZER), hf = dir.resolve("tokenizer.json");
-        if (Files.isRegularFile(chars)) return new CharTokenizer(Files.readString(chars, StandardCharsets.UTF_8));
+        if (Files.isRegularFile(chars)) {
+            String alphabet;
+            try {
+                alphabet = Files.readString(chars, StandardCharsets.UTF_8);
+            } catch (CharacterCodingException e) {
+                throw new IOException(chars + " is not valid UTF-8: corrupt", e);
+            }
+            try {
+                return new CharTokenizer(alphabet);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(chars + " is not a character tokenizer's alphabet: " + e.getMessage(), e);
+            }
+        }
         if (Files.isRegularFile(hf)) return BpeTokenizer.fromJson(hf);
         throw new IOException(dir + " has neither " + CHAR_TOKENIZER + " nor tokenizer.json");
     }

@@ -16,6 +16,29 @@ import java.nio.file.StandardOpenOption;
 public final class AtomicFiles {
     private AtomicFiles() {}
 
+    /**
+     * A fault-injection seam: sees each file after its content is written to the temporary and before it is forced
+     * to disk, and may throw as the file system would (a full disk). Every file spo4j writes passes here.
+     */
+    @FunctionalInterface
+    public interface WriteFault {
+        /**
+         * @param target the file being written
+         * @param bytes  the content's size
+         */
+        void check(Path target, long bytes) throws IOException;
+    }
+
+    private static volatile WriteFault fault;
+
+    /**
+     * Installs a {@link WriteFault} for every later write in this JVM, or removes it ({@code null}). For fault-injection
+     * tests; nothing in spo4j installs one.
+     */
+    public static void injectFault(WriteFault writeFault) {
+        fault = writeFault;
+    }
+
     /** Writes the file's content through a channel positioned at 0. */
     @FunctionalInterface
     public interface ChannelWriter {
@@ -37,6 +60,8 @@ public final class AtomicFiles {
             try (FileChannel ch =
                     FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writer.write(ch);
+                WriteFault f = fault;
+                if (f != null) f.check(abs, ch.size());
                 ch.force(true);
             }
             try {

@@ -76,6 +76,17 @@ public final class CharTokenizer implements Tokenizer {
         return alphabet;
     }
 
+    /** The char index of the first code point of {@code text} outside the alphabet, or -1 when there is none. */
+    public int firstUnknown(String text) {
+        if (text == null) throw new IllegalArgumentException("text must not be null");
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            if (!ids.containsKey(cp)) return i;
+            i += Character.charCount(cp);
+        }
+        return -1;
+    }
+
     /** @throws IllegalArgumentException naming the first character outside the alphabet and its index in text */
     @Override
     public int[] encode(String text) {
@@ -154,7 +165,8 @@ public final class CharTokenizer implements Tokenizer {
         return id < SPECIAL_NAMES.length;
     }
 
-    private static String describe(int cp) {
+    /** A code point as the messages show it: the character (or its name for whitespace and controls) and U+XXXX. */
+    public static String describe(int cp) {
         String hex = String.format("U+%04X", cp);
         return Character.isISOControl(cp) || Character.isWhitespace(cp)
                 ? hex
