@@ -4,10 +4,13 @@ import io.github.spo4j.model.Policy;
 import io.github.spo4j.report.EvalPoint;
 import io.github.spo4j.report.MetricsFiles;
 import io.github.spo4j.report.Progress;
+import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.train.TrainConfig;
 import io.github.spo4j.train.TrainingRun;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,8 +73,7 @@ public final class TrainCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             TrainConfig c = config != null
-                    ? TrainConfig.fromJson(
-                            Files.readString(config, StandardCharsets.UTF_8), TrainConfig.algorithmNamed(algorithm))
+                    ? configFile(config, TrainConfig.algorithmNamed(algorithm))
                     : TrainConfig.preset(TrainConfig.algorithmNamed(algorithm));
             c = c.with(set, false);
             if (listKnobs) {
@@ -104,5 +106,20 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         });
+    }
+
+    /** The knobs of a --config file; its errors name it. */
+    private static TrainConfig configFile(Path file, Algorithm defaultAlgorithm) throws IOException {
+        String json;
+        try {
+            json = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new IOException("--config " + file + " is not valid UTF-8 text", e);
+        }
+        try {
+            return TrainConfig.fromJson(json, defaultAlgorithm);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--config " + file + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.model.io.ConfigFormatException;
+import io.github.spo4j.model.io.JsonErrors;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -289,7 +290,7 @@ public record ModelConfig(
             if (!root.isJsonObject()) throw new ConfigFormatException(file, null, "is not a JSON object");
             o = root.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new ConfigFormatException(file, null, "is not valid JSON: " + e.getMessage(), e);
+            throw new ConfigFormatException(file, null, "is not valid JSON: " + JsonErrors.reason(e), e);
         }
         Fields f = new Fields(file, o);
         String modelType = f.string("model_type", null);

@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.stream.JsonWriter;
 import io.github.spo4j.model.io.AtomicFiles;
+import io.github.spo4j.model.io.JsonErrors;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -142,7 +143,7 @@ public final class MetricsFiles {
             if (!e.isJsonObject()) throw new MetricsFormatException(file, lineNo, "not a JSON object");
             o = e.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new MetricsFormatException(file, lineNo, "invalid JSON: " + e.getMessage());
+            throw new MetricsFormatException(file, lineNo, "invalid JSON: " + JsonErrors.reason(e));
         }
         try {
             return new EvalPoint(

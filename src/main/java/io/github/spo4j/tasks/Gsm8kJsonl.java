@@ -38,7 +38,7 @@ public final class Gsm8kJsonl {
                     if (!e.isJsonObject()) throw new TaskFormatException(file, lineNo, "not a JSON object");
                     o = e.getAsJsonObject();
                 } catch (JsonParseException e) {
-                    throw new TaskFormatException(file, lineNo, "invalid JSON: " + e.getMessage());
+                    throw new TaskFormatException(file, lineNo, "invalid JSON: " + TaskFormatException.jsonReason(e));
                 }
                 String question = string(o, "question", file, lineNo);
                 String answer = string(o, "answer", file, lineNo);

@@ -63,7 +63,7 @@ public final class MathJsonl {
             if (!e.isJsonObject()) throw new TaskFormatException(file, lineNo, "not a JSON object");
             return e.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new TaskFormatException(file, lineNo, "invalid JSON: " + e.getMessage());
+            throw new TaskFormatException(file, lineNo, "invalid JSON: " + TaskFormatException.jsonReason(e));
         }
     }
 

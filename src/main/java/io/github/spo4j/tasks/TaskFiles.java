@@ -3,8 +3,10 @@ package io.github.spo4j.tasks;
 import com.google.gson.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** Reads a task's jsonl file in whichever of the known forms it is. */
@@ -24,8 +26,13 @@ public final class TaskFiles {
      */
     public static TaskData read(Path file) throws IOException {
         if (file == null) throw new IllegalArgumentException("file must not be null");
-        AnswerFormat format = detect(file);
-        return new TaskData(format == AnswerFormat.GSM8K ? Gsm8kJsonl.read(file) : MathJsonl.read(file), format);
+        if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "does not exist");
+        try {
+            AnswerFormat format = detect(file);
+            return new TaskData(format == AnswerFormat.GSM8K ? Gsm8kJsonl.read(file) : MathJsonl.read(file), format);
+        } catch (CharacterCodingException e) {
+            throw new IOException(file + " is not valid UTF-8 text", e);
+        }
     }
 
     private static AnswerFormat detect(Path file) throws IOException {

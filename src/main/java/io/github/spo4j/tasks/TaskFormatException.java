@@ -10,4 +10,12 @@ public final class TaskFormatException extends IOException {
     public TaskFormatException(Path file, int line, String detail) {
         super(file + ":" + line + ": " + detail);
     }
+
+    /** Gson's parse error as one line: its reason and position, without the class prefix and the link it appends. */
+    static String jsonReason(RuntimeException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        String m = String.valueOf(cause.getMessage());
+        int see = m.indexOf("\nSee ");
+        return (see >= 0 ? m.substring(0, see) : m).strip();
+    }
 }

@@ -6,6 +6,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.model.io.JsonErrors;
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
 import io.github.spo4j.spo.AlgorithmConfig.Batching;
@@ -446,7 +447,7 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
             if (!e.isJsonObject()) throw new IllegalArgumentException("a config must be a JSON object of knobs");
             o = e.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new IllegalArgumentException("config is not valid JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException("config is not valid JSON: " + JsonErrors.reason(e), e);
         }
         Map<String, String> values = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> e : o.entrySet()) {

@@ -9,6 +9,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.io.AtomicFiles;
+import io.github.spo4j.model.io.JsonErrors;
 import io.github.spo4j.tasks.Problem;
 import java.io.IOException;
 import java.io.InputStream;
@@ -302,7 +303,7 @@ public final class TrainingRun implements AutoCloseable {
         Path current = directory.resolve(CHECKPOINT);
         long needed = Files.isDirectory(current)
                 ? treeSize(current)
-                : 12L * trainer.policy().parameterCount() + (1 << 20);
+                : 12L * trainer.policy().parameterCount() + (64 << 10);
         long free = Files.getFileStore(directory).getUsableSpace();
         if (free < needed) {
             throw new IOException(String.format(
@@ -380,7 +381,7 @@ public final class TrainingRun implements AutoCloseable {
         if (!Files.isRegularFile(f)) throw new IOException("checkpoint " + dir + " has no " + STATE);
         byte[] bytes = Files.readAllBytes(f);
         Path sha = dir.resolve(STATE_SHA);
-        if (Files.isRegularFile(sha)) { // checkpoints written before the checksum existed have none
+        if (Files.exists(sha)) { // checkpoints written before the checksum existed have none
             String expected = new String(Files.readAllBytes(sha), StandardCharsets.US_ASCII).strip();
             if (!HexFormat.of().formatHex(sha256().digest(bytes)).equals(expected)) {
                 throw new IOException("checkpoint file " + f + " does not match its SHA-256 in " + sha + ": corrupt");
@@ -402,7 +403,8 @@ public final class TrainingRun implements AutoCloseable {
                 | UnsupportedOperationException
                 | NumberFormatException
                 | ClassCastException e) {
-            throw new IOException(f + " is not valid checkpoint JSON (truncated or corrupt): " + e.getMessage(), e);
+            throw new IOException(
+                    f + " is not valid checkpoint JSON (truncated or corrupt): " + JsonErrors.reason(e), e);
         }
     }
 

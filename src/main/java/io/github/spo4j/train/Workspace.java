@@ -184,11 +184,23 @@ public final class Workspace {
             } catch (CharacterCodingException e) {
                 throw new IOException(chars + " is not valid UTF-8: corrupt", e);
             }
+            CharTokenizer tokenizer;
             try {
-                return new CharTokenizer(alphabet);
+                tokenizer = new CharTokenizer(alphabet);
             } catch (IllegalArgumentException e) {
                 throw new IOException(chars + " is not a character tokenizer's alphabet: " + e.getMessage(), e);
             }
+            // spo4j writes the alphabet and the config together: a vocabulary that differs means one is damaged.
+            Path config = dir.resolve("config.json");
+            if (Files.exists(config)) {
+                int vocab = ModelConfig.fromJson(config).vocabSize();
+                if (vocab != tokenizer.vocabSize()) {
+                    throw new IOException(chars + " gives a vocabulary of " + tokenizer.vocabSize() + " tokens but "
+                            + config + " has vocab_size " + vocab + ": the files do not belong together (truncated "
+                            + "or corrupt)");
+                }
+            }
+            return tokenizer;
         }
         if (Files.isRegularFile(hf)) return BpeTokenizer.fromJson(hf);
         throw new IOException(dir + " has neither " + CHAR_TOKENIZER + " nor tokenizer.json");

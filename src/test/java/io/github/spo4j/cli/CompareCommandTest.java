@@ -2,6 +2,7 @@ package io.github.spo4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.model.Policy;
@@ -78,6 +79,8 @@ class CompareCommandTest {
         }
         assertTrue(out.toString().contains("spo-tree") && out.toString().contains("final acc"), out.toString());
         assertTrue(Files.readString(dir.resolve("report.md")).contains("accuracy_vs_tokens.png"));
+        assertTrue(Files.readString(dir.resolve("report.md")).contains("spo4j compare --budget 1500 --seeds 2"));
+        assertFalse(Files.readString(dir.resolve("report.md")).contains("compare compare"));
         assertTrue(Files.readString(dir.resolve("report.md")).contains("Credit assignment on the base"));
         assertTrue(out.toString().contains("spo-chain K=1 N=8"), out.toString());
 

@@ -1,6 +1,7 @@
 package io.github.spo4j.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,45 @@ class ProgressTest {
         assertTrue(lines.get(0).startsWith("grpo seed 1: 1/4 it (25%)"), lines.get(0));
         assertTrue(lines.get(1).startsWith("grpo seed 1: 4/4 it (100%)"), lines.get(1));
         assertTrue(lines.get(1).endsWith(", acc 41.2%"), lines.get(1));
+    }
+
+    @Test
+    void aResumedTaskCountsOnlyThisSessionsRate() {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        AtomicLong now = new AtomicLong(0);
+        try (Progress p = Progress.plain(
+                "grpo seed 0",
+                1000,
+                "tokens",
+                900,
+                new PrintStream(captured, true, StandardCharsets.UTF_8),
+                now::get)) {
+            assertEquals(900, p.done());
+            now.addAndGet(2 * SECOND);
+            p.stepTo(1000);
+        }
+        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        // 100 tokens in 2 s, not the 1000 of the whole run
+        assertEquals(List.of("grpo seed 0: 1000/1000 tokens (100%), 50.0 tokens/s, 2.0s elapsed"), lines);
+    }
+
+    @Test
+    void aResumedFinishedTaskPrintsNoRate() {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        AtomicLong now = new AtomicLong(0);
+        try (Progress p = Progress.plain(
+                "grpo seed 0",
+                1000,
+                "tokens",
+                1000,
+                new PrintStream(captured, true, StandardCharsets.UTF_8),
+                now::get)) {
+            now.addAndGet(SECOND / 1000);
+            p.stepTo(1000);
+            p.setExtra("it 40");
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertFalse(out.contains("/s"), out);
     }
 
     @Test

@@ -159,7 +159,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         try {
             root = JsonParser.parseReader(reader);
         } catch (JsonParseException | IllegalStateException e) {
-            throw new SafeTensorsFormatException(file, null, "header is not valid JSON: " + e.getMessage(), e);
+            throw new SafeTensorsFormatException(file, null, "header is not valid JSON: " + JsonErrors.reason(e), e);
         }
         boolean ended;
         try {

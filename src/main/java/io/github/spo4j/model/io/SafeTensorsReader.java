@@ -61,7 +61,7 @@ public final class SafeTensorsReader implements AutoCloseable {
             if (!e.isJsonObject()) throw new SafeTensorsFormatException(index, null, "is not a JSON object");
             root = e.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new SafeTensorsFormatException(index, null, "is not valid JSON: " + e.getMessage(), e);
+            throw new SafeTensorsFormatException(index, null, "is not valid JSON: " + JsonErrors.reason(e), e);
         }
         JsonElement wm = root.get("weight_map");
         if (wm == null || !wm.isJsonObject()) {

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import io.github.spo4j.model.io.JsonErrors;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -450,7 +451,7 @@ public final class BpeTokenizer implements Tokenizer {
             if (!e.isJsonObject()) throw new TokenizerFormatException(file, "", "is not a JSON object");
             return e.getAsJsonObject();
         } catch (JsonParseException e) { // gson's message gives the line, column and JSON path
-            throw new TokenizerFormatException(file, "", "malformed JSON: " + e.getMessage(), e);
+            throw new TokenizerFormatException(file, "", "malformed JSON: " + JsonErrors.reason(e), e);
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new TokenizerFormatException(file, "", "is not UTF-8", e);
         }
