@@ -306,11 +306,13 @@ public final class TrainingRun implements AutoCloseable {
                 : 12L * trainer.policy().parameterCount() + (64 << 10);
         long free = Files.getFileStore(directory).getUsableSpace();
         if (free < needed) {
-            throw new IOException(String.format(
-                    "no space for a checkpoint in %s: it needs about %.1f MB and %.1f MB are free; free some space "
-                            + "and --resume",
-                    directory, needed / 1e6, free / 1e6));
+            throw new IOException("no space for a checkpoint in " + directory + ": it needs about " + bytes(needed)
+                    + " and " + bytes(free) + " are free; free some space and --resume");
         }
+    }
+
+    private static String bytes(long n) {
+        return n < 1_000_000 ? String.format("%.1f kB", n / 1e3) : String.format("%.1f MB", n / 1e6);
     }
 
     private static long treeSize(Path p) throws IOException {
