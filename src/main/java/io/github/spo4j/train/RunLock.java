@@ -1,5 +1,6 @@
 package io.github.spo4j.train;
 
+import io.github.spo4j.model.io.AtomicFiles;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -17,8 +18,8 @@ import java.time.temporal.ChronoUnit;
  * The one-writer lock of a run directory: an exclusive OS file lock on {@value #FILE} in the directory, held from
  * {@link #acquire} to {@link #close}. A second holder, in another process or in this one, is refused at once with the
  * directory and the holder's pid, host, start time and command. The lock is the operating system's ({@code fcntl}
- * on Linux), so it dies with its process: a lock left by a killed run is free and the next run takes it over, with
- * nothing to clean up. The file stays in the directory after {@link #close} (deleting it would let two processes
+ * on Linux), so it dies with its process: a lock left by a killed run is free and the next run takes it over, deleting
+ * the temporaries of atomic writes the killed run was in the middle of. The file stays in the directory after {@link #close} (deleting it would let two processes
  * lock two different files of the same name).
  */
 public final class RunLock implements AutoCloseable {
@@ -92,6 +93,14 @@ public final class RunLock implements AutoCloseable {
             lock.release();
             channel.close();
             throw new IOException("cannot record the lock of " + directory + " in " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            AtomicFiles.deleteOrphanedTemporaries(directory);
+        } catch (IOException | RuntimeException e) {
+            lock.release();
+            channel.close();
+            throw new IOException(
+                    "cannot delete the temporaries a killed run left in " + directory + ": " + e.getMessage(), e);
         }
         return new RunLock(directory, channel, lock);
     }

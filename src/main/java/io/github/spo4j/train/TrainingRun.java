@@ -131,6 +131,7 @@ public final class TrainingRun implements AutoCloseable {
 
     private static TrainingRun resume(Path directory, RunLock lock, TrainingTask task, Policy base, TrainConfig config)
             throws IOException {
+        deleteTree(directory.resolve(CHECKPOINT + ".tmp")); // a checkpoint the killed run did not finish
         Path dir = directory.resolve(CHECKPOINT);
         if (!Files.isDirectory(dir)) dir = directory.resolve(CHECKPOINT + ".old"); // killed mid-swap
         if (!Files.isDirectory(dir)) throw new IOException("no checkpoint to resume in " + directory);

@@ -35,6 +35,23 @@ class RunLockTest {
     }
 
     @Test
+    void theNextHolderDeletesTheTemporariesOfAKilledWriteAndNothingElse(@TempDir Path dir) throws IOException {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        // What AtomicFiles.write leaves when its process is killed between creating its temporary and renaming it.
+        Path orphan = Files.createTempFile(run, ".iterations.jsonl.", ".tmp");
+        Path orphanDirectory = Files.createDirectories(run.resolve(".kept.123.tmp"));
+        var users = java.util.stream.Stream.of("notes.tmp", ".notes.tmp", ".notes.x1.tmp", "metrics.jsonl")
+                .map(run::resolve)
+                .toList();
+        for (Path p : users) Files.writeString(p, "mine");
+        try (RunLock lock = RunLock.acquire(run, "t")) {
+            assertTrue(Files.notExists(orphan), orphan + " left");
+            assertTrue(Files.isDirectory(orphanDirectory), "a directory is not a temporary of a write");
+            for (Path p : users) assertEquals("mine", Files.readString(p), p.toString());
+        }
+    }
+
+    @Test
     void aFileWhereTheDirectoryShouldBeIsAnError(@TempDir Path dir) throws IOException {
         Path file = Files.writeString(dir.resolve("f"), "x");
         IOException e = assertThrows(IOException.class, () -> RunLock.acquire(file, "t"));

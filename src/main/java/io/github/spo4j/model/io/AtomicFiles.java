@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Writes a file atomically: into a temporary file in the target's directory, forced to disk, then renamed
@@ -75,6 +77,30 @@ public final class AtomicFiles {
             if (!done) Files.deleteIfExists(tmp);
         }
     }
+
+    /**
+     * Deletes the temporaries that writes into {@code dir} left behind when their process was killed mid-write (a
+     * SIGKILL runs no cleanup): regular files named as {@link #write} names them, {@code .NAME.DIGITS.tmp}. Only the
+     * directory's single writer may call this, since a live write's temporary has the same name.
+     *
+     * @return how many were deleted
+     */
+    public static int deleteOrphanedTemporaries(Path dir) throws IOException {
+        if (dir == null) throw new IllegalArgumentException("dir must not be null");
+        int deleted = 0;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (TEMPORARY.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) {
+                    Files.deleteIfExists(p);
+                    deleted++;
+                }
+            }
+        }
+        return deleted;
+    }
+
+    /** {@link Files#createTempFile} puts an unsigned decimal long between the prefix and the suffix. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.[0-9]+\\.tmp");
 
     /** Writes {@code bytes} atomically. */
     public static void write(Path target, byte[] bytes) throws IOException {
