@@ -61,7 +61,9 @@ final class ChainMonteCarloSource implements EpisodeSource {
         }
         estimator.setSeed(context.seed(Seeds.MONTE_CARLO, iteration));
         Threads.sampling();
+        long start = System.nanoTime();
         SegmentAdvantageBatch segmentAdvantages = advantages.apply(batch);
+        context.clock().stop(IterationClock.Phase.ROLLOUTS, start);
         float[][] refLogp = context.referenceLogprobs(sampled.queries(), sampled.targets());
         List<Episode> episodes = new ArrayList<>(batch.size());
         for (int k = 0; k < batch.size(); k++) {

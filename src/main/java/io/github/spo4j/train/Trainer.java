@@ -50,6 +50,7 @@ public final class Trainer implements AutoCloseable {
     private final PolicyOptimizer optimizer;
     private final KvCache pool;
     private final EpisodeSource episodeSource;
+    private final IterationClock clock = new IterationClock();
     private int iteration;
     private long generatedTokens;
 
@@ -69,7 +70,85 @@ public final class Trainer implements AutoCloseable {
             double learningRate,
             int optimizerSteps,
             int skippedMicroBatches,
-            double seconds) {}
+            double seconds,
+            Split split) {
+        IterationStats withSplit(Split s) {
+            return new IterationStats(
+                    iteration,
+                    iterationTokens,
+                    generatedTokens,
+                    meanReward,
+                    responses,
+                    episodes,
+                    loss,
+                    keptFraction,
+                    clipFraction,
+                    klToRef,
+                    gradNorm,
+                    learningRate,
+                    optimizerSteps,
+                    skippedMicroBatches,
+                    seconds,
+                    s);
+        }
+    }
+
+    /**
+     * Where an iteration's time went, in seconds: the step's phases (sampling the responses or trees, Monte-Carlo
+     * rollouts and the segment values they give, π_old and reference log-probs, the training forward and backward,
+     * the optimizer) and {@code other} (rewards, advantages, the replay buffer: the rest of {@code seconds}); then the
+     * test-set evaluation and the checkpoint that followed the iteration (0 when none did), which are outside
+     * {@code seconds}. And the tokens the training forward processed over all epochs against the unique ones (each
+     * shared prompt or upper tree segment counted once per epoch), the same for the no-grad log-prob forwards.
+     */
+    public record Split(
+            double sampling,
+            double rollouts,
+            double oldLogp,
+            double refLogp,
+            double forwardBackward,
+            double optimizer,
+            double other,
+            double evaluation,
+            double checkpoint,
+            long trainTokens,
+            long trainUniqueTokens,
+            long logprobTokens,
+            long logprobUniqueTokens) {
+        Split withEvaluation(double seconds) {
+            return new Split(
+                    sampling,
+                    rollouts,
+                    oldLogp,
+                    refLogp,
+                    forwardBackward,
+                    optimizer,
+                    other,
+                    seconds,
+                    checkpoint,
+                    trainTokens,
+                    trainUniqueTokens,
+                    logprobTokens,
+                    logprobUniqueTokens);
+        }
+
+        Split withCheckpoint(double seconds) {
+            return new Split(
+                    sampling,
+                    rollouts,
+                    oldLogp,
+                    refLogp,
+                    forwardBackward,
+                    optimizer,
+                    other,
+                    evaluation,
+                    seconds,
+                    trainTokens,
+                    trainUniqueTokens,
+                    logprobTokens,
+                    logprobUniqueTokens);
+        }
+    }
 
     /**
      * @param task the task
@@ -93,7 +172,7 @@ public final class Trainer implements AutoCloseable {
         reference.copyFrom(base);
         optimizer = new PolicyOptimizer(policy, algo.optimizer());
         pool = policy.createKvCache(config.run().kvBlockSize(), config.run().kvBlocks());
-        episodeSource = EpisodeSource.of(new TrainingContext(task, config, policy, reference, pool));
+        episodeSource = EpisodeSource.of(new TrainingContext(task, config, policy, reference, pool, clock));
     }
 
     public TrainConfig config() {
@@ -139,6 +218,7 @@ public final class Trainer implements AutoCloseable {
     public IterationStats step() {
         if (finished()) throw new IllegalStateException("the run is finished");
         long start = System.nanoTime();
+        clock.reset();
         long tokensBefore = generatedTokens;
         EpisodeSource.Batch c = episodeSource.collect(drawQuestions(), iteration);
         generatedTokens += c.generatedTokens();
@@ -149,6 +229,7 @@ public final class Trainer implements AutoCloseable {
                 : progress(0, iteration) + 0.5 / algo.optimizer().iterations();
         Update u = update(c.episodes(), progress);
         iteration++;
+        double seconds = (System.nanoTime() - start) / 1e9;
         return new IterationStats(
                 iteration - 1,
                 iterationTokens,
@@ -164,7 +245,32 @@ public final class Trainer implements AutoCloseable {
                 PolicyOptimizer.learningRate(algo.optimizer(), progress),
                 u.steps,
                 u.skipped,
-                (System.nanoTime() - start) / 1e9);
+                seconds,
+                split(seconds));
+    }
+
+    private Split split(double seconds) {
+        double sampling = clock.seconds(IterationClock.Phase.SAMPLING),
+                rollouts = clock.seconds(IterationClock.Phase.ROLLOUTS),
+                oldLogp = clock.seconds(IterationClock.Phase.OLD_LOGP),
+                refLogp = clock.seconds(IterationClock.Phase.REF_LOGP),
+                forwardBackward = clock.seconds(IterationClock.Phase.FORWARD_BACKWARD),
+                optimizerSeconds = clock.seconds(IterationClock.Phase.OPTIMIZER);
+        double other = seconds - sampling - rollouts - oldLogp - refLogp - forwardBackward - optimizerSeconds;
+        return new Split(
+                sampling,
+                rollouts,
+                oldLogp,
+                refLogp,
+                forwardBackward,
+                optimizerSeconds,
+                Math.max(0, other),
+                0,
+                0,
+                clock.trainTokens(),
+                clock.trainUniqueTokens(),
+                clock.logprobTokens(),
+                clock.logprobUniqueTokens());
     }
 
     // ---- questions and log-probs --------------------------------------------------------------------------------
@@ -223,7 +329,13 @@ public final class Trainer implements AutoCloseable {
         int calls = 0, steps = 0, skipped = 0;
         List<Episode> nonEmpty = new ArrayList<>();
         for (Episode e : episodes) if (e.response().length > 0) nonEmpty.add(e);
+        List<int[]> queries = new ArrayList<>(nonEmpty.size()), responses = new ArrayList<>(nonEmpty.size());
+        for (Episode e : nonEmpty) {
+            queries.add(e.query());
+            responses.add(e.response());
+        }
         for (int epoch = 0; epoch < b.epochsPerIteration() && !nonEmpty.isEmpty(); epoch++) {
+            clock.countTrainingEpoch(queries, responses);
             List<Episode> order = new ArrayList<>(nonEmpty);
             Collections.shuffle(order, new Random(Seeds.mix(config.run().seed(), Seeds.SHUFFLE, iteration, epoch)));
             for (int from = 0; from < order.size(); from += b.miniBatchSize()) {
@@ -232,7 +344,9 @@ public final class Trainer implements AutoCloseable {
                 int microBatches = 0;
                 for (int m = 0; m < mini.size(); m += micro) {
                     List<Episode> part = mini.subList(m, Math.min(mini.size(), m + micro));
+                    long forwardStart = System.nanoTime();
                     PolicyLossStats s = lossBackward(part);
+                    clock.stop(IterationClock.Phase.FORWARD_BACKWARD, forwardStart);
                     microBatches++;
                     calls++;
                     lossSum += s.loss();
@@ -242,7 +356,9 @@ public final class Trainer implements AutoCloseable {
                     for (Episode e : part) tokens += e.response().length;
                     if (s.skipped()) skipped++;
                 }
+                long optimizerStart = System.nanoTime();
                 normSum += optimizer.step(microBatches, progress);
+                clock.stop(IterationClock.Phase.OPTIMIZER, optimizerStart);
                 steps++;
             }
         }

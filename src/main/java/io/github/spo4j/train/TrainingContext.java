@@ -15,9 +15,10 @@ import java.util.List;
  * What the {@link Trainer} lends its {@link EpisodeSource}: the task, the config, the policy being trained (π_old at
  * sampling time), the frozen reference and the KV pool, and the steps the families share (prompts, sampling
  * streams, G responses per question, π_old and reference log-probs). The trainer owns and closes the policies and
- * the pool.
+ * the pool. The families time their phases on the trainer's {@link IterationClock}.
  */
-record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Policy reference, KvCache pool) {
+record TrainingContext(
+        TrainingTask task, TrainConfig config, Policy policy, Policy reference, KvCache pool, IterationClock clock) {
     AlgorithmConfig algo() {
         return config.algorithm();
     }
@@ -80,7 +81,9 @@ record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Pol
         List<int[]> prompts = prompts(questions);
         double[] rewards = new double[questions.size() * g];
         Threads.sampling();
+        long start = System.nanoTime();
         List<List<Completion>> groups = sampler.sample(prompts, g, generation(Seeds.RESPONSES, iteration));
+        clock.stop(IterationClock.Phase.SAMPLING, start);
         List<Completion> flat = new ArrayList<>(rewards.length);
         List<int[]> queries = new ArrayList<>(rewards.length), targets = new ArrayList<>(rewards.length);
         for (int i = 0; i < questions.size(); i++) {
@@ -97,12 +100,12 @@ record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Pol
 
     /** π_old: the policy's log-probs of each target given its query at the sampling temperature. */
     float[][] logprobs(List<int[]> queries, List<int[]> targets) {
-        return logprobs(policy, queries, targets);
+        return logprobs(policy, queries, targets, IterationClock.Phase.OLD_LOGP);
     }
 
     /** The frozen reference's log-probs of each target, or null when the loss has no KL term (β = 0). */
     float[][] referenceLogprobs(List<int[]> queries, List<int[]> targets) {
-        return algo().loss().beta() > 0 ? logprobs(reference, queries, targets) : null;
+        return algo().loss().beta() > 0 ? logprobs(reference, queries, targets, IterationClock.Phase.REF_LOGP) : null;
     }
 
     /** Row {@code k} of reference log-probs that may be absent. */
@@ -117,12 +120,16 @@ record TrainingContext(TrainingTask task, TrainConfig config, Policy policy, Pol
         return a;
     }
 
-    private float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets) {
-        return Trainer.logprobs(
+    private float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets, IterationClock.Phase phase) {
+        long start = System.nanoTime();
+        float[][] out = Trainer.logprobs(
                 model,
                 queries,
                 targets,
                 algo().sampling().temperature(),
                 config.run().microBatchSize() * 4);
+        clock.stop(phase, start);
+        clock.countLogprobForward(queries, targets);
+        return out;
     }
 }

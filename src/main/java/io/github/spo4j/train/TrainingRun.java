@@ -23,6 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -222,7 +223,12 @@ public final class TrainingRun implements AutoCloseable {
             l.iteration(stats);
             int it = trainer.iteration();
             boolean end = trainer.finished();
-            if (end || (s.evalEvery() > 0 && it % s.evalEvery() == 0)) evaluate(l, start);
+            if (end || (s.evalEvery() > 0 && it % s.evalEvery() == 0)) {
+                long evalStart = System.nanoTime();
+                evaluate(l, start);
+                double seconds = (System.nanoTime() - evalStart) / 1e9;
+                amendLastSplit(split -> split.withEvaluation(seconds));
+            }
             if (end || (s.checkpointEvery() > 0 && it % s.checkpointEvery() == 0)) {
                 checkpoint(start);
                 l.checkpoint(directory.resolve(CHECKPOINT));
@@ -268,11 +274,12 @@ public final class TrainingRun implements AutoCloseable {
      * file) is an {@link IOException} naming the file; the temporary is removed and the previous checkpoint stays.
      */
     private void checkpoint(long start) throws IOException {
+        long checkpointStart = System.nanoTime();
         Path tmp = directory.resolve(CHECKPOINT + ".tmp");
         deleteTree(tmp);
         requireFreeSpace();
         try {
-            writeCheckpoint(tmp, start);
+            writeCheckpoint(tmp, start, checkpointStart);
         } catch (IOException | RuntimeException e) {
             try {
                 deleteTree(tmp);
@@ -324,12 +331,15 @@ public final class TrainingRun implements AutoCloseable {
         }
     }
 
-    private void writeCheckpoint(Path tmp, long start) throws IOException {
+    private void writeCheckpoint(Path tmp, long start, long checkpointStart) throws IOException {
         Files.createDirectories(tmp);
         trainer.policy().save(tmp);
         Workspace.saveTokenizer(tmp, trainer.task().tokenizer());
         trainer.optimizer().save(tmp.resolve(OPTIMIZER));
         trainer.episodeSource().save(tmp);
+        // The checkpoint's time as far as the log's own write, which follows: the weights, optimizer and buffer.
+        double seconds = (System.nanoTime() - checkpointStart) / 1e9;
+        amendLastSplit(split -> split.withCheckpoint(seconds));
         byte[] log = iterationsJsonl();
         AtomicFiles.write(tmp.resolve(ITERATIONS), log);
         JsonObject state = new JsonObject();
@@ -359,6 +369,14 @@ public final class TrainingRun implements AutoCloseable {
         AtomicFiles.write(
                 tmp.resolve(STATE_SHA),
                 HexFormat.of().formatHex(sha256().digest(stateBytes)).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Adds to the last iteration's split what followed its step (logs from before splits existed have none). */
+    private void amendLastSplit(UnaryOperator<Trainer.Split> amend) {
+        if (iterationStats.isEmpty()) return;
+        int last = iterationStats.size() - 1;
+        Trainer.IterationStats stats = iterationStats.get(last);
+        if (stats.split() != null) iterationStats.set(last, stats.withSplit(amend.apply(stats.split())));
     }
 
     private byte[] iterationsJsonl() {

@@ -58,7 +58,9 @@ final class TreeReplaySource implements EpisodeSource {
     @Override
     public Batch collect(List<Integer> questions, int iteration) {
         long tokensBefore = sampler.generatedTokens();
+        long start = System.nanoTime();
         List<SampledTree> sampled = sample(context.prompts(questions), iteration);
+        context.clock().stop(IterationClock.Phase.SAMPLING, start);
         // π_old of every node's segment given its parent's text, in one batched forward (SPO_SPEC §3).
         List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
         for (SampledTree tree : sampled) {

@@ -68,7 +68,7 @@ class EpisodeSourceTest {
     private static <T> T withContext(TrainConfig config, Body<T> body) throws IOException {
         try (KvCache pool = KvCache.create(
                 base.kvCacheConfig(config.run().kvBlockSize(), config.run().kvBlocks()))) {
-            return body.apply(new TrainingContext(task, config, base, base, pool));
+            return body.apply(new TrainingContext(task, config, base, base, pool, new IterationClock()));
         }
     }
 

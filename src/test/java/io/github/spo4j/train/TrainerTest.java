@@ -95,6 +95,7 @@ class TrainerTest {
             while (!t.finished()) {
                 Trainer.IterationStats s = t.step();
                 assertTrue(Double.isFinite(s.loss()) && Double.isFinite(s.gradNorm()), s.toString());
+                assertSplitAccountsForTheStep(a, t.config(), s);
                 assertTrue(s.episodes() > 0 && s.iterationTokens() > 0, s.toString());
                 if (s.iteration() < 3) first += s.meanReward() / 3;
                 if (s.iteration() >= 9) last += s.meanReward() / 3;
@@ -105,6 +106,30 @@ class TrainerTest {
                     last > first + 0.1,
                     a + ": mean reward " + first + " in the first 3 iterations, " + last + " in the last 3");
         }
+    }
+
+    /**
+     * The phases are times within the step and add up to its seconds with "other"; each algorithm spends time where it
+     * should; shared prompts and tree prefixes make fewer unique tokens than processed ones.
+     */
+    private static void assertSplitAccountsForTheStep(Algorithm a, TrainConfig config, Trainer.IterationStats s) {
+        Trainer.Split x = s.split();
+        double[] phases = {x.sampling(), x.rollouts(), x.oldLogp(), x.refLogp(), x.forwardBackward(), x.optimizer()};
+        double sum = x.other();
+        for (double p : phases) {
+            assertTrue(p >= 0 && Double.isFinite(p), s.toString());
+            sum += p;
+        }
+        assertEquals(s.seconds(), sum, 1e-6, s.toString());
+        assertEquals(0.0, x.evaluation(), "a bare step has no evaluation");
+        assertEquals(0.0, x.checkpoint(), "a bare step has no checkpoint");
+        assertTrue(x.sampling() > 0 && x.oldLogp() > 0 && x.forwardBackward() > 0 && x.optimizer() > 0, s.toString());
+        assertEquals(a == Algorithm.SPO_CHAIN || a == Algorithm.VINEPPO, x.rollouts() > 0, s.toString());
+        assertEquals(config.algorithm().loss().beta() > 0, x.refLogp() > 0, s.toString());
+        assertTrue(x.trainUniqueTokens() > 0 && x.trainUniqueTokens() < x.trainTokens(), s.toString());
+        assertTrue(x.logprobUniqueTokens() > 0 && x.logprobUniqueTokens() < x.logprobTokens(), s.toString());
+        // The training forward sees every episode's query and response once an epoch.
+        assertEquals(0, x.trainTokens() % config.algorithm().batching().epochsPerIteration(), s.toString());
     }
 
     @ParameterizedTest
@@ -146,6 +171,15 @@ class TrainerTest {
                 assertEquals(expectedLog.get(i).generatedTokens(), log.get(i).generatedTokens());
                 assertEquals(expectedLog.get(i).meanReward(), log.get(i).meanReward());
                 assertEquals(expectedLog.get(i).loss(), log.get(i).loss());
+                // Token counts are deterministic; evaluation and checkpoint time are where they happened (every 2).
+                Trainer.Split want = expectedLog.get(i).split(),
+                        split = log.get(i).split();
+                assertEquals(want.trainTokens(), split.trainTokens());
+                assertEquals(want.trainUniqueTokens(), split.trainUniqueTokens());
+                assertEquals(want.logprobUniqueTokens(), split.logprobUniqueTokens());
+                boolean after = i % 2 == 1;
+                assertEquals(after, split.evaluation() > 0, "evaluation after iteration " + i);
+                assertEquals(after, split.checkpoint() > 0, "checkpoint after iteration " + i);
             }
             assertEquals(
                     4,
