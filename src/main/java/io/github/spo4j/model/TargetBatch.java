@@ -106,6 +106,34 @@ public final class TargetBatch {
         return t;
     }
 
+    /** Σ of the sequences' lengths: the tokens a forward over the padded or ragged batch computes. */
+    public long totalTokens() {
+        long n = 0;
+        for (int[] s : sequences) n += s.length;
+        return n;
+    }
+
+    /**
+     * The distinct prefixes of the sequences, the nodes of their token trie: the tokens a forward that computes each
+     * shared prefix once (a group's prompt, a tree's upper segments) would compute. In lexicographic order a
+     * sequence's longest common prefix with any earlier one is the one with its predecessor, so
+     * <pre>
+     *   unique = Σ_i |s_i| − Σ_{i&gt;0} lcp(s_(i−1), s_(i))   over the sequences sorted.
+     * </pre>
+     */
+    public long uniqueTokens() {
+        int[][] sorted = sequences.clone();
+        Arrays.sort(sorted, Arrays::compare);
+        long unique = 0;
+        int[] previous = new int[0];
+        for (int[] s : sorted) {
+            int m = Arrays.mismatch(previous, s);
+            unique += s.length - (m < 0 ? s.length : m);
+            previous = s;
+        }
+        return unique;
+    }
+
     void checkVocab(int vocab, String name) {
         for (int b = 0; b < sequences.length; b++) {
             for (int i = 0; i < sequences[b].length; i++) {

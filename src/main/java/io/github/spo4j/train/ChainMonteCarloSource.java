@@ -60,7 +60,7 @@ final class ChainMonteCarloSource implements EpisodeSource {
                     sampled.completions().get(k).finishReason()));
         }
         estimator.setSeed(context.seed(Seeds.MONTE_CARLO, iteration));
-        Threads.sampling();
+        Threads.sampling(context.policy());
         long start = System.nanoTime();
         SegmentAdvantageBatch segmentAdvantages = advantages.apply(batch);
         context.clock().stop(IterationClock.Phase.ROLLOUTS, start);

@@ -178,7 +178,7 @@ public final class CreditAudit {
         try (KvCache pool = policy.createKvCache(config.kvBlockSize(), config.kvBlocks())) {
             ChainSampler sampler = new ChainSampler(policy, pool);
             sampler.setMaxStreamsPerBatch(config.maxStreams());
-            Threads.sampling();
+            Threads.sampling(policy);
             List<List<Completion>> groups = sampler.sample(prompts, g, generation(task, config, Seeds.RESPONSES));
             List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
             double[] rewards = new double[questions.size() * g];
@@ -203,7 +203,7 @@ public final class CreditAudit {
                         rewards[k],
                         flat.get(k).finishReason()));
             }
-            Threads.sampling();
+            Threads.sampling(policy);
 
             // The reference: every cutpoint a boundary, two independent halves of the rollouts.
             int half = config.referenceRollouts() / 2;

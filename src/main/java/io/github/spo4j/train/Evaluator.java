@@ -43,7 +43,7 @@ public final class Evaluator {
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (problems == null || problems.isEmpty()) throw new IllegalArgumentException("problems must not be empty");
         if (samples < 0) throw new IllegalArgumentException("samples must be >= 0, got " + samples);
-        Threads.sampling();
+        Threads.sampling(policy);
         List<int[]> prompts = new ArrayList<>(problems.size());
         for (Problem p : problems) prompts.add(task.promptIds(p));
         try (KvCache pool = policy.createKvCache(kvBlockSize, kvBlocks)) {

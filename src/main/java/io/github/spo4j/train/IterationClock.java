@@ -1,19 +1,14 @@
 package io.github.spo4j.train;
 
-import java.util.ArrayList;
+import io.github.spo4j.model.TargetBatch;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * Where one iteration's time goes, phase by phase, and how many tokens its forwards processed against how many of
- * them are unique. A token is unique once per distinct prefix: sequences that share a prompt or a tree's upper
- * segments repeat those tokens, and a forward over them recomputes each repetition. The unique count is what a
- * forward that computes every shared prefix once would process: the number of nodes of the token trie of the
- * sequences,
- * <pre>
- *   unique = Σ_i |s_i| − Σ_{i&gt;0} lcp(s_(i−1), s_(i))   over the sequences in lexicographic order,
- * </pre>
- * since in that order a sequence's longest common prefix with any earlier one is the one with its predecessor.
+ * them are unique. Sequences that share a prompt or a tree's upper segments repeat those tokens, and a forward over
+ * them recomputes each repetition; the unique count is what a forward that computes every shared prefix once would
+ * process ({@link TargetBatch#uniqueTokens}).
  */
 final class IterationClock {
     /** The phases an iteration's step is split into; what none of them covers (rewards, advantages) is "other". */
@@ -77,28 +72,10 @@ final class IterationClock {
         return n;
     }
 
-    /** The distinct prefixes of the sequences {@code queries[k] + targets[k]}: the nodes of their token trie. */
+    /** The distinct prefixes of the sequences {@code queries[k] + targets[k]} ({@link TargetBatch#uniqueTokens}). */
     static long uniqueTokens(List<int[]> queries, List<int[]> targets) {
-        if (queries.size() != targets.size()) {
-            throw new IllegalArgumentException(
-                    "queries has " + queries.size() + " entries but targets has " + targets.size());
-        }
-        List<int[]> sequences = new ArrayList<>(queries.size());
-        for (int k = 0; k < queries.size(); k++) {
-            int[] q = queries.get(k), t = targets.get(k);
-            int[] s = Arrays.copyOf(q, q.length + t.length);
-            System.arraycopy(t, 0, s, q.length, t.length);
-            sequences.add(s);
-        }
-        sequences.sort(Arrays::compare);
-        long unique = 0;
-        int[] previous = new int[0];
-        for (int[] s : sequences) {
-            int m = Arrays.mismatch(previous, s);
-            int common = m < 0 ? s.length : m;
-            unique += s.length - common;
-            previous = s;
-        }
-        return unique;
+        if (queries.isEmpty() && targets.isEmpty()) return 0;
+        return TargetBatch.ofPairs(queries.toArray(new int[0][]), targets.toArray(new int[0][]))
+                .uniqueTokens();
     }
 }

@@ -49,7 +49,7 @@ public final class Sft {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
-        Threads.training();
+        Threads.training(policy);
         AlgorithmConfig.Optimizer schedule =
                 new AlgorithmConfig.Optimizer(config.learningRate(), 0, 1.0, config.warmup(), config.steps());
         SplittableRandom rng = new SplittableRandom(Seeds.mix(config.seed(), Seeds.SFT));

@@ -290,7 +290,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Log-probs of each target given its query at {@code temperature}, {@code micro} sequences per no-grad pass. */
     static float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets, float temperature, int micro) {
-        Threads.training();
+        Threads.training(model);
         float[][] out = new float[queries.size()][];
         for (int from = 0; from < queries.size(); from += micro) {
             int to = Math.min(queries.size(), from + micro);
@@ -321,7 +321,7 @@ public final class Trainer implements AutoCloseable {
             int skipped) {}
 
     private Update update(List<Episode> episodes, double progress) {
-        Threads.training();
+        Threads.training(policy);
         AlgorithmConfig.Batching b = algo.batching();
         int micro = config.run().microBatchSize();
         double lossSum = 0, clipSum = 0, klSum = 0, normSum = 0;

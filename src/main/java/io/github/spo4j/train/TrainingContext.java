@@ -80,7 +80,7 @@ record TrainingContext(
         int g = algo().batching().samplesPerQuestion();
         List<int[]> prompts = prompts(questions);
         double[] rewards = new double[questions.size() * g];
-        Threads.sampling();
+        Threads.sampling(policy);
         long start = System.nanoTime();
         List<List<Completion>> groups = sampler.sample(prompts, g, generation(Seeds.RESPONSES, iteration));
         clock.stop(IterationClock.Phase.SAMPLING, start);

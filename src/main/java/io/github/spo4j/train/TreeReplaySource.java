@@ -121,7 +121,7 @@ final class TreeReplaySource implements EpisodeSource {
         int leavesPerTree = 1;
         for (int b : shape.branching()) leavesPerTree *= b;
         int treesPerCall = Math.max(1, context.config().run().maxStreams() / leavesPerTree);
-        Threads.sampling();
+        Threads.sampling(context.policy());
         List<SampledTree> sampled = new ArrayList<>(prompts.size());
         for (int from = 0; from < prompts.size(); from += treesPerCall) {
             List<int[]> chunk = prompts.subList(from, Math.min(prompts.size(), from + treesPerCall));

@@ -48,7 +48,7 @@ class IterationClockTest {
             List<int[]> q = new ArrayList<>(), t = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 // A small alphabet and short lengths make shared prefixes common.
-                q.add(random.ints(random.nextInt(5), 0, 3).toArray());
+                q.add(random.ints(1 + random.nextInt(4), 0, 3).toArray());
                 t.add(random.ints(random.nextInt(5), 0, 3).toArray());
             }
             Set<List<Integer>> prefixes = new HashSet<>();

@@ -42,6 +42,30 @@ public final class BenchSupport {
         if (Backend.CPU.isAvailable()) NativeCpu.setThreads(t);
     }
 
+    /**
+     * MiB of resident memory above the current level at the peak of one call: clears the kernel's high-water mark
+     * through {@code /proc/self/clear_refs}, runs the call, and reads {@code VmHWM} − {@code VmRSS} before (Linux).
+     */
+    public static double peakRssMib(Runnable call) {
+        System.gc();
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/clear_refs"), "5");
+            long before = statusKiB("VmRSS:");
+            call.run();
+            return (statusKiB("VmHWM:") - before) / 1024.0;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("peak-memory probe needs Linux /proc/self/clear_refs", e);
+        }
+    }
+
+    private static long statusKiB(String key) throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith(key))
+                return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+        }
+        throw new IllegalStateException(key + " not in /proc/self/status");
+    }
+
     /** Fails the trial with a clear message when the CUDA backend was asked for but cannot run here. */
     public static void requireCuda() {
         if (!Backend.CUDA.isAvailable()) {

@@ -5,6 +5,7 @@ import io.github.spo4j.bench.loss.PolicyLossBenchmark;
 import io.github.spo4j.bench.loss.PolicyLossLogitsBenchmark;
 import io.github.spo4j.bench.rollout.RolloutReport;
 import io.github.spo4j.bench.sampler.SamplerBenchmark;
+import io.github.spo4j.bench.training.TrainingStepReport;
 import io.github.spo4j.bench.tree.TreeBackupBenchmark;
 import io.github.spo4j.kernels.attention.PrefixAttention;
 import java.nio.file.Files;
@@ -32,7 +33,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code -Dspo4j.bench.suite=prefix-attention}, the attention benchmark into {@code prefix_attention_cpu.csv}
  * (rows {@code time}, the speedups, and {@code speedup_vs_paged} of the shared path); with
  * {@code -Dspo4j.bench.suite=rollout}, {@link RolloutReport} (not JMH: generation with and without the shared KV
- * cache) into {@code rollout_cpu.csv}, taking only {@code -wi} and {@code -i}.
+ * cache) into {@code rollout_cpu.csv}, taking only {@code -wi} and {@code -i}; with
+ * {@code -Dspo4j.bench.suite=training-step}, {@link TrainingStepReport} (not JMH: the log-prob and training passes of
+ * an iteration over GRPO groups and SPO-tree trees) into {@code training_step_cpu.csv}, the same two options.
  *
  * <pre>
  *   java -cp benchmarks/target/benchmarks.jar io.github.spo4j.bench.RecordResults [JMH options]
@@ -69,6 +72,10 @@ public final class RecordResults {
         String suite = System.getProperty("spo4j.bench.suite", "policy-loss");
         if (suite.equals("rollout")) {
             RolloutReport.main(args); // whole sampling calls, timed by wall clock: not JMH
+            return;
+        }
+        if (suite.equals("training-step")) {
+            TrainingStepReport.main(args); // whole training passes, timed by wall clock: not JMH
             return;
         }
         CommandLineOptions cli = new CommandLineOptions(args);

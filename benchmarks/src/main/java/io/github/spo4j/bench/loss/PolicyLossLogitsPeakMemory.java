@@ -11,7 +11,6 @@ import io.github.spo4j.kernels.loss.PolicyLossConfig;
 import io.github.spo4j.kernels.loss.PolicyLossInputs;
 import io.github.spo4j.kernels.loss.PolicyLossTorch;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.SplittableRandom;
@@ -116,24 +115,7 @@ public final class PolicyLossLogitsPeakMemory {
         }
     }
 
-    /** MiB of resident memory above the current level at the peak of one call. */
     private static double measure(Runnable call) {
-        System.gc();
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // resets VmHWM to the current RSS
-            long before = statusKiB("VmRSS:");
-            call.run();
-            return (statusKiB("VmHWM:") - before) / 1024.0;
-        } catch (IOException e) {
-            throw new IllegalStateException("peak-memory probe needs Linux /proc/self/clear_refs", e);
-        }
-    }
-
-    private static long statusKiB(String key) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(key))
-                return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
-        }
-        throw new IllegalStateException(key + " not in /proc/self/status");
+        return BenchSupport.peakRssMib(call);
     }
 }
