@@ -25,6 +25,7 @@ import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
@@ -366,12 +367,7 @@ public final class Policy implements AutoCloseable {
      * logits by the policy-loss kernel. The result holds the autograd graph until closed.
      */
     public TrainingForward forward(TargetBatch batch, float temperature) {
-        open();
-        if (batch == null) throw new IllegalArgumentException("batch must not be null");
-        if (!(temperature > 0) || !Float.isFinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
-        }
-        batch.checkVocab(config.vocabSize(), "batch");
+        checkTrainingInput(batch, temperature);
         int b = batch.numSequences(), t = batch.maxLength();
         int n = batch.numTargets();
         long[] padded = new long[b * t];
@@ -386,36 +382,112 @@ public final class Policy implements AutoCloseable {
                 targets[k++] = seq[i];
             }
         }
-        Tensor logits, logp, targetTensor;
         try (PointerScope scope = new PointerScope()) {
             Tensor hidden = hidden(Tensors.scopedLongs(padded, b, t)).reshape(-1, config.hiddenSize());
-            logits = torch.linear(hidden.index_select(0, Tensors.scopedLongs(rows, n)), head)
-                    .contiguous();
-            targetTensor = Tensors.ints(targets);
-            logp = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Float), null);
-            logprobKernel.tokenLogprobs(
-                    n,
-                    config.vocabSize(),
-                    logits.data_ptr_float(),
-                    DType.F32,
-                    targetTensor.data_ptr_int(),
-                    DType.I32,
-                    temperature,
-                    logp.data_ptr_float(),
-                    null);
-            logits.retainReference();
-            logp.retainReference();
-            targetTensor.retainReference();
+            return targetForward(hidden, Tensors.scopedLongs(rows, n), targets, temperature, batch.seqOffsets());
         }
-        return new TrainingForward(logits, logp, targetTensor, temperature, batch.seqOffsets(), logprobKernel);
     }
 
-    /** Final hidden states [B, T, hidden] after the last RMSNorm. Caller's scope. */
+    /**
+     * {@link #forward} computing every distinct prefix of the batch once: the sequences are packed into their token
+     * trie ({@code PackedForest}), each node attending to its ancestors at its own position, so a group's shared
+     * prompt or a tree's upper segments are computed (and backpropagated) once however many sequences repeat them.
+     * The log-probs, and the gradients of any loss on them, equal {@link #forward}'s up to fp32 rounding. Attention
+     * is libtorch's with an ancestor mask over all U unique tokens, O(U²) memory a layer: pack micro-batches, not a
+     * whole iteration of long sequences.
+     */
+    public TrainingForward forwardPacked(TargetBatch batch, float temperature) {
+        checkTrainingInput(batch, temperature);
+        PackedForest forest = new PackedForest(batch);
+        int u = forest.size();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor tokens = Tensors.scopedLongs(forest.tokens()).view(1, u);
+            Tensor mask =
+                    Tensors.scopedBytes(forest.ancestorMask()).view(1, 1, u, u).ne(new Scalar(0));
+            Tensor[] cs = rotary.rows(Tensors.scopedLongs(forest.depth()), forest.maxDepth());
+            int d = config.headDim();
+            Tensor hidden = hidden(tokens, cs[0].view(1, u, 1, d), cs[1].view(1, u, 1, d), mask)
+                    .reshape(-1, config.hiddenSize());
+            return targetForward(
+                    hidden,
+                    Tensors.scopedLongs(forest.targetRows()),
+                    forest.targets(),
+                    temperature,
+                    batch.seqOffsets());
+        }
+    }
+
+    /**
+     * {@link #forwardPacked} when its attention is the smaller ({@link #packingPays}), else {@link #forward}:
+     * the packed forward's dense
+     * ancestor mask costs U² scores a head over the U unique tokens, the per-sequence forward B·T² over B sequences
+     * padded to T, while every other part of the layer costs U against B·T rows. So packing pays where sequences share
+     * long prefixes (a tree under a long prompt) and loses where many short, mostly disjoint sequences would share one
+     * U × U mask (GRPO groups of diverse responses). The same numbers either way, up to fp32 rounding.
+     */
+    public TrainingForward forwardSharingPrefixes(TargetBatch batch, float temperature) {
+        checkTrainingInput(batch, temperature);
+        return packingPays(batch) ? forwardPacked(batch, temperature) : forward(batch, temperature);
+    }
+
+    /**
+     * Whether {@link #forwardSharingPrefixes} packs {@code batch}: U² ≤ B·T², its dense attention no larger than the
+     * padded batch's. Measured on the built-in model: SPO-tree micro-batches at U² = 0.5-1.1 B·T² trained 4.4× faster
+     * packed, GRPO groups at U² ≈ 7 B·T² 30% slower.
+     */
+    public static boolean packingPays(TargetBatch batch) {
+        if (batch == null) throw new IllegalArgumentException("batch must not be null");
+        double unique = batch.uniqueTokens(), padded = batch.maxLength();
+        return unique * unique <= batch.numSequences() * padded * padded;
+    }
+
+    private void checkTrainingInput(TargetBatch batch, float temperature) {
+        open();
+        if (batch == null) throw new IllegalArgumentException("batch must not be null");
+        if (!(temperature > 0) || !Float.isFinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
+        }
+        batch.checkVocab(config.vocabSize(), "batch");
+    }
+
+    /** The targets' logits from the hidden rows that predict them, their log-probs, and the graph. */
+    private TrainingForward targetForward(
+            Tensor hidden, Tensor rows, int[] targets, float temperature, int[] seqOffsets) {
+        int n = targets.length;
+        Tensor logits = torch.linear(hidden.index_select(0, rows), head).contiguous();
+        Tensor targetTensor = Tensors.ints(targets);
+        Tensor logp = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Float), null);
+        logprobKernel.tokenLogprobs(
+                n,
+                config.vocabSize(),
+                logits.data_ptr_float(),
+                DType.F32,
+                targetTensor.data_ptr_int(),
+                DType.I32,
+                temperature,
+                logp.data_ptr_float(),
+                null);
+        logits.retainReference();
+        logp.retainReference();
+        targetTensor.retainReference();
+        return new TrainingForward(logits, logp, targetTensor, temperature, seqOffsets, logprobKernel);
+    }
+
+    /** Final hidden states [B, T, hidden] after the last RMSNorm, causal. Caller's scope. */
     private Tensor hidden(Tensor tokens) {
+        long t = tokens.size(1);
+        int d = config.headDim();
+        Tensor[] cs = rotary.prefix((int) t);
+        return hidden(tokens, cs[0].view(1, t, 1, d), cs[1].view(1, t, 1, d), null);
+    }
+
+    /**
+     * Final hidden states [B, T, hidden] of tokens at the positions of cos/sin [.., T, 1, D]; attention causal when
+     * {@code mask} is null, else where the bool mask [B or 1, 1, T, T] is true.
+     */
+    private Tensor hidden(Tensor tokens, Tensor cos, Tensor sin, Tensor mask) {
         long b = tokens.size(0), t = tokens.size(1);
         int h = config.numHeads(), hkv = config.numKvHeads(), d = config.headDim();
-        Tensor[] cs = rotary.prefix((int) t);
-        Tensor cos = cs[0].view(1, t, 1, d), sin = cs[1].view(1, t, 1, d);
         Tensor x = torch.embedding(embedding, tokens);
         for (Layer layer : layers) {
             Tensor n = rmsNorm(x, layer.inputNorm);
@@ -425,7 +497,14 @@ public final class Policy implements AutoCloseable {
                     .transpose(1, 2);
             Tensor v = linear(n, layer.v, layer.vBias).view(b, t, hkv, d).transpose(1, 2);
             Tensor a = torch.scaled_dot_product_attention(
-                    q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(attentionScale), hkv != h);
+                    q,
+                    k,
+                    v,
+                    mask == null ? new TensorOptional() : new TensorOptional(mask),
+                    0.0,
+                    mask == null,
+                    new DoubleOptional(attentionScale),
+                    hkv != h);
             x = x.add(linear(a.transpose(1, 2).reshape(b, t, (long) h * d), layer.o, layer.oBias));
             x = x.add(mlp(rmsNorm(x, layer.postNorm), layer));
         }

@@ -192,7 +192,7 @@ public final class CreditAudit {
                     targets.add(c.tokens());
                 }
             }
-            float[][] oldLogp = Trainer.logprobs(policy, queries, targets, config.temperature(), 256);
+            float[][] oldLogp = Trainer.logprobs(policy, queries, targets, config.temperature(), 256, false);
             List<Trajectory> batch = new ArrayList<>(flat.size());
             for (int k = 0; k < flat.size(); k++) {
                 batch.add(new Trajectory(

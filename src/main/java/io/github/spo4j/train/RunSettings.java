@@ -16,6 +16,9 @@ package io.github.spo4j.train;
  * @param maxStreams       continuations decoded together (bounds the KV pool)
  * @param kvBlocks         KV-cache pool size in blocks
  * @param kvBlockSize      tokens per KV block
+ * @param packedForward    compute each micro-batch's shared prefixes once in the training and log-prob forwards
+ *                         where that costs less ({@code Policy#forwardSharingPrefixes}); the same numbers up to fp32
+ *                         rounding
  */
 public record RunSettings(
         long seed,
@@ -28,7 +31,8 @@ public record RunSettings(
         int checkpointEvery,
         int maxStreams,
         int kvBlocks,
-        int kvBlockSize) {
+        int kvBlockSize,
+        boolean packedForward) {
 
     public RunSettings {
         nonNegative(tokenBudget, "tokenBudget");
@@ -45,9 +49,12 @@ public record RunSettings(
         positive(kvBlockSize, "kvBlockSize");
     }
 
-    /** Seed 0, no budget, greedy evaluation every 10 iterations, micro-batch 8, checkpoints every 10 iterations. */
+    /**
+     * Seed 0, no budget, greedy evaluation every 10 iterations, micro-batch 8, checkpoints every 10 iterations, packed
+     * forwards.
+     */
     public static RunSettings defaults() {
-        return new RunSettings(0, 0, 10, 0, 0, 0.35f, 8, 10, 512, 16384, 16);
+        return new RunSettings(0, 0, 10, 0, 0, 0.35f, 8, 10, 512, 16384, 16, true);
     }
 
     static void positive(long v, String name) {

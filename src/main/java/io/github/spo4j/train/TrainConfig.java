@@ -353,7 +353,13 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                     "tokens per KV block",
                     ALL,
                     c -> i(c.run.kvBlockSize()),
-                    (c, v) -> c.withRun(run(c.run, 10, v))));
+                    (c, v) -> c.withRun(run(c.run, 10, v))),
+            new Knob(
+                    "packed-forward",
+                    "compute shared prefixes once in training forwards where that costs less (true/false)",
+                    ALL,
+                    c -> Boolean.toString(c.run.packedForward()),
+                    (c, v) -> c.withRun(run(c.run, 11, v))));
 
     /** The knobs that apply to this algorithm, in a fixed order, with their values ("algorithm" first). */
     public Map<String, String> knobs() {
@@ -571,13 +577,15 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
             r.kvBlockSize()
         };
         float evalT = r.evalTemperature();
+        boolean packed = r.packedForward();
         switch (field) {
             case 0 -> seed = parseLong(v);
             case 1 -> budget = parseLong(v);
             case 5 -> evalT = parseFloat(v);
+            case 11 -> packed = parseBoolean(v);
             default -> x[field - 2] = parseInt(v);
         }
-        return new RunSettings(seed, budget, x[0], x[1], x[2], evalT, x[4], x[5], x[6], x[7], x[8]);
+        return new RunSettings(seed, budget, x[0], x[1], x[2], evalT, x[4], x[5], x[6], x[7], x[8], packed);
     }
 
     static List<Integer> parseBranching(String v) {

@@ -288,8 +288,12 @@ public final class Trainer implements AutoCloseable {
         return out;
     }
 
-    /** Log-probs of each target given its query at {@code temperature}, {@code micro} sequences per no-grad pass. */
-    static float[][] logprobs(Policy model, List<int[]> queries, List<int[]> targets, float temperature, int micro) {
+    /**
+     * Log-probs of each target given its query at {@code temperature}, {@code micro} sequences per no-grad pass, packed
+     * where it pays ({@link Policy#forwardSharingPrefixes}) or not.
+     */
+    static float[][] logprobs(
+            Policy model, List<int[]> queries, List<int[]> targets, float temperature, int micro, boolean packed) {
         Threads.training(model);
         float[][] out = new float[queries.size()][];
         for (int from = 0; from < queries.size(); from += micro) {
@@ -299,7 +303,9 @@ public final class Trainer implements AutoCloseable {
                     targets.subList(from, to).toArray(new int[0][]));
             try (PointerScope scope = new PointerScope();
                     NoGradGuard noGrad = new NoGradGuard();
-                    TrainingForward f = model.forward(batch, temperature)) {
+                    TrainingForward f = packed
+                            ? model.forwardSharingPrefixes(batch, temperature)
+                            : model.forward(batch, temperature)) {
                 float[] logp = f.logpArray();
                 int[] offsets = batch.seqOffsets();
                 for (int b = 0; b < to - from; b++)
@@ -392,8 +398,13 @@ public final class Trainer implements AutoCloseable {
             at += len;
         }
         try (PointerScope scope = new PointerScope();
-                TrainingForward f = policy.forward(
-                        TargetBatch.ofPairs(queries, responses), algo.sampling().temperature())) {
+                TrainingForward f = config.run().packedForward()
+                        ? policy.forwardSharingPrefixes(
+                                TargetBatch.ofPairs(queries, responses),
+                                algo.sampling().temperature())
+                        : policy.forward(
+                                TargetBatch.ofPairs(queries, responses),
+                                algo.sampling().temperature())) {
             return f.policyLossBackward(algo.loss(), old, ref, adv, null);
         }
     }

@@ -127,7 +127,8 @@ record TrainingContext(
                 queries,
                 targets,
                 algo().sampling().temperature(),
-                config.run().microBatchSize() * 4);
+                config.run().microBatchSize() * 4,
+                config.run().packedForward());
         clock.stop(phase, start);
         clock.countLogprobForward(queries, targets);
         return out;

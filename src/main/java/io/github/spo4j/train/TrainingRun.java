@@ -141,7 +141,9 @@ public final class TrainingRun implements AutoCloseable {
         String fp = fingerprint(base);
         requireSame(state, "base", fp, "the starting policy differs from the one the run started from");
         requireSame(state, "task", taskFingerprint(task), "the task's data differ from the run's");
-        JsonObject saved = state.getAsJsonObject("config");
+        JsonObject saved = state.getAsJsonObject("config").deepCopy();
+        // Runs checkpointed before packed forwards existed ran unpacked; they resume exactly with packed-forward=false.
+        if (!saved.has("packed-forward")) saved.addProperty("packed-forward", "false");
         JsonObject now = config.toJson();
         if (!saved.equals(now)) {
             List<String> diff = new ArrayList<>();

@@ -188,6 +188,41 @@ class TrainerTest {
         }
     }
 
+    /** Packing changes only fp32 rounding: the first update's loss, statistics and weights match the unpacked run. */
+    @ParameterizedTest
+    @EnumSource(
+            value = Algorithm.class,
+            names = {"GRPO", "SPO_TREE", "SPO_CHAIN"})
+    void thePackedForwardTrainsAsTheUnpackedOne(Algorithm a) {
+        TrainConfig packed = tiny(a).with("packed-forward", "true");
+        TrainConfig unpacked = tiny(a).with("packed-forward", "false");
+        try (Trainer p = new Trainer(task, base, packed);
+                Trainer u = new Trainer(task, base, unpacked)) {
+            Trainer.IterationStats sp = p.step(), su = u.step();
+            assertEquals(su.meanReward(), sp.meanReward(), "the same samples");
+            assertEquals(su.loss(), sp.loss(), 1e-5, a + " loss");
+            assertEquals(su.keptFraction(), sp.keptFraction(), 1e-6, a + " kept");
+            assertEquals(su.gradNorm(), sp.gradNorm(), 1e-3 * Math.max(1, su.gradNorm()), a + " grad norm");
+            assertEquals(su.split().trainUniqueTokens(), sp.split().trainUniqueTokens());
+            // AdamW divides by the root of the second moment, so a weight whose gradient is at rounding level can move
+            // by up to a step of lr either way; every other weight matches to 1e-5.
+            var pw = p.policy().namedParameters();
+            double bound = packed.algorithm().optimizer().learningRate() * su.optimizerSteps() * 1.5;
+            long off = 0, total = 0;
+            for (var e : u.policy().namedParameters().entrySet()) {
+                float[] x = io.github.spo4j.model.Tensors.toFloats(e.getValue());
+                float[] y = io.github.spo4j.model.Tensors.toFloats(pw.get(e.getKey()));
+                for (int i = 0; i < x.length; i++) {
+                    double d = Math.abs(x[i] - y[i]);
+                    assertTrue(d <= bound, a + " " + e.getKey() + "[" + i + "] moved " + d);
+                    if (d > 1e-5) off++;
+                    total++;
+                }
+            }
+            assertTrue(off < total / 100, a + ": " + off + " of " + total + " weights differ by more than 1e-5");
+        }
+    }
+
     @Test
     void aTruncatedOrMismatchedCheckpointIsRefusedAndKept(@TempDir Path dir) throws IOException {
         TrainConfig c = tiny(Algorithm.GRPO).with(Map.of("iterations", "2", "checkpoint-every", "1"), false);

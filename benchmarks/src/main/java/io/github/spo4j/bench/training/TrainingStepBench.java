@@ -35,7 +35,10 @@ import org.bytedeco.pytorch.global.torch;
  *   <li><b>tree</b>: {@code trees} full trees of the shape with M-token segments under a P-token prompt; an episode
  *       per edge, its query the prompt and the segments above it (SPO_SPEC §3), as SPO-tree trains every edge.
  * </ul>
- * Per workload and phase: the median wall time, tokens processed (Σ query + response) and unique ({@link
+ * Each phase runs unpacked ({@link Policy#forward}: every episode its own padded sequence, as the trainer did),
+ * packed ({@link Policy#forwardPacked}: each micro-batch's token trie, every shared prefix once, a dense ancestor
+ * mask) and auto ({@link Policy#forwardSharingPrefixes}, the trainer's: packed where its attention is the smaller).
+ * Per workload, phase and impl: the median wall time, tokens processed (Σ query + response) and unique ({@link
  * TargetBatch#uniqueTokens}: each shared prefix once, what a packed forward computes), and the peak resident memory
  * above the level before the call ({@link BenchSupport#peakRssMib}). Threads as the trainer's training phases: libtorch
  * on one, BLAS on {@link BenchSupport#threads()}.
@@ -148,6 +151,7 @@ public final class TrainingStepBench {
             String workload,
             String shape,
             String phase,
+            String impl,
             int episodes,
             double medianMs,
             long tokens,
@@ -168,10 +172,12 @@ public final class TrainingStepBench {
                 TargetBatch all = w.batch();
                 long tokens = all.totalTokens(), unique = all.uniqueTokens();
                 int episodes = w.queries().size();
-                Runnable logprob = () -> logprobs(policy, w, config.logprobMicroBatch());
-                Runnable train = () -> forwardBackward(policy, w, config.trainMicroBatch(), loss);
-                out.add(measure(w, "logprob", episodes, tokens, unique, logprob, warmup, repeats));
-                out.add(measure(w, "forward_backward", episodes, tokens, unique, train, warmup, repeats));
+                for (String impl : new String[] {"unpacked", "packed", "auto"}) {
+                    Runnable logprob = () -> logprobs(policy, w, config.logprobMicroBatch(), impl);
+                    Runnable train = () -> forwardBackward(policy, w, config.trainMicroBatch(), loss, impl);
+                    out.add(measure(w, "logprob", impl, episodes, tokens, unique, logprob, warmup, repeats));
+                    out.add(measure(w, "forward_backward", impl, episodes, tokens, unique, train, warmup, repeats));
+                }
                 for (var p : policy.namedParameters().values()) {
                     if (p.grad().defined()) p.grad().zero_();
                 }
@@ -181,7 +187,15 @@ public final class TrainingStepBench {
     }
 
     private static Measurement measure(
-            Workload w, String phase, int episodes, long tokens, long unique, Runnable call, int warmup, int repeats) {
+            Workload w,
+            String phase,
+            String impl,
+            int episodes,
+            long tokens,
+            long unique,
+            Runnable call,
+            int warmup,
+            int repeats) {
         for (int i = 0; i < warmup; i++) call.run();
         double peak = BenchSupport.peakRssMib(call);
         double[] ms = new double[repeats];
@@ -191,11 +205,19 @@ public final class TrainingStepBench {
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         Arrays.sort(ms);
-        return new Measurement(w.name(), w.shape(), phase, episodes, ms[repeats / 2], tokens, unique, peak);
+        return new Measurement(w.name(), w.shape(), phase, impl, episodes, ms[repeats / 2], tokens, unique, peak);
+    }
+
+    private static TrainingForward forward(Policy policy, TargetBatch b, String impl) {
+        return switch (impl) {
+            case "packed" -> policy.forwardPacked(b, 1f);
+            case "auto" -> policy.forwardSharingPrefixes(b, 1f);
+            default -> policy.forward(b, 1f);
+        };
     }
 
     /** The trainer's π_old / reference pass: log-probs of every response, no graph. Returns Σ log-probs (a check). */
-    static double logprobs(Policy policy, Workload w, int micro) {
+    static double logprobs(Policy policy, Workload w, int micro, String impl) {
         double sum = 0;
         for (int from = 0; from < w.queries().size(); from += micro) {
             int to = Math.min(w.queries().size(), from + micro);
@@ -204,7 +226,7 @@ public final class TrainingStepBench {
                     w.responses().subList(from, to).toArray(new int[0][]));
             try (PointerScope scope = new PointerScope();
                     NoGradGuard noGrad = new NoGradGuard();
-                    TrainingForward f = policy.forward(b, 1f)) {
+                    TrainingForward f = forward(policy, b, impl)) {
                 for (float x : f.logpArray()) sum += x;
             }
         }
@@ -212,7 +234,7 @@ public final class TrainingStepBench {
     }
 
     /** One epoch of the trainer's update without the optimizer: forward, fused loss, backward per micro-batch. */
-    static void forwardBackward(Policy policy, Workload w, int micro, PolicyLossConfig loss) {
+    static void forwardBackward(Policy policy, Workload w, int micro, PolicyLossConfig loss, String impl) {
         for (int from = 0; from < w.queries().size(); from += micro) {
             int to = Math.min(w.queries().size(), from + micro);
             TargetBatch b = TargetBatch.ofPairs(
@@ -226,7 +248,7 @@ public final class TrainingStepBench {
                 adv[i] = (float) (r.nextDouble() * 2 - 1);
             }
             try (PointerScope scope = new PointerScope();
-                    TrainingForward f = policy.forward(b, 1f)) {
+                    TrainingForward f = forward(policy, b, impl)) {
                 f.policyLossBackward(loss, old, loss.beta() > 0 ? old : null, adv, null);
             }
         }
@@ -235,10 +257,11 @@ public final class TrainingStepBench {
     public static void print(List<Measurement> results, PrintWriter out) {
         out.printf(
                 Locale.ROOT,
-                "%-6s %-22s %-17s %9s %10s %9s %9s %11s %9s%n",
+                "%-6s %-22s %-17s %-9s %9s %10s %9s %9s %11s %9s%n",
                 "work",
                 "shape",
                 "phase",
+                "impl",
                 "episodes",
                 "median ms",
                 "tokens",
@@ -248,10 +271,11 @@ public final class TrainingStepBench {
         for (Measurement m : results) {
             out.printf(
                     Locale.ROOT,
-                    "%-6s %-22s %-17s %9d %10.1f %9d %9d %10.1fx %9.1f%n",
+                    "%-6s %-22s %-17s %-9s %9d %10.1f %9d %9d %10.1fx %9.1f%n",
                     m.workload(),
                     m.shape(),
                     m.phase(),
+                    m.impl(),
                     m.episodes(),
                     m.medianMs(),
                     m.tokens(),

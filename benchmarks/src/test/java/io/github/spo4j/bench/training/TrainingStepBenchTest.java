@@ -30,7 +30,7 @@ class TrainingStepBenchTest {
                 TrainConfig.preset(Algorithm.SPO_TREE).algorithm().loss(),
                 0,
                 1);
-        assertEquals(4, m.size());
+        assertEquals(12, m.size());
         for (TrainingStepBench.Measurement x : m) {
             assertTrue(x.medianMs() > 0 && x.uniqueTokens() > 0 && x.uniqueTokens() < x.tokens(), x.toString());
         }
