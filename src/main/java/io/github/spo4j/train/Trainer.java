@@ -115,7 +115,8 @@ public final class Trainer implements AutoCloseable {
             long trainUniqueTokens,
             long logprobTokens,
             long logprobUniqueTokens) {
-        Split withEvaluation(double seconds) {
+        /** This split with the evaluation and checkpoint seconds that followed the iteration. */
+        Split withFollowing(double evaluationSeconds, double checkpointSeconds) {
             return new Split(
                     sampling,
                     rollouts,
@@ -124,25 +125,8 @@ public final class Trainer implements AutoCloseable {
                     forwardBackward,
                     optimizer,
                     other,
-                    seconds,
-                    checkpoint,
-                    trainTokens,
-                    trainUniqueTokens,
-                    logprobTokens,
-                    logprobUniqueTokens);
-        }
-
-        Split withCheckpoint(double seconds) {
-            return new Split(
-                    sampling,
-                    rollouts,
-                    oldLogp,
-                    refLogp,
-                    forwardBackward,
-                    optimizer,
-                    other,
-                    evaluation,
-                    seconds,
+                    evaluationSeconds,
+                    checkpointSeconds,
                     trainTokens,
                     trainUniqueTokens,
                     logprobTokens,

@@ -229,7 +229,7 @@ public final class TrainingRun implements AutoCloseable {
                 long evalStart = System.nanoTime();
                 evaluate(l, start);
                 double seconds = (System.nanoTime() - evalStart) / 1e9;
-                amendLastSplit(split -> split.withEvaluation(seconds));
+                amendLastSplit(split -> split.withFollowing(seconds, split.checkpoint()));
             }
             if (end || (s.checkpointEvery() > 0 && it % s.checkpointEvery() == 0)) {
                 checkpoint(start);
@@ -341,7 +341,7 @@ public final class TrainingRun implements AutoCloseable {
         trainer.episodeSource().save(tmp);
         // The checkpoint's time as far as the log's own write, which follows: the weights, optimizer and buffer.
         double seconds = (System.nanoTime() - checkpointStart) / 1e9;
-        amendLastSplit(split -> split.withCheckpoint(seconds));
+        amendLastSplit(split -> split.withFollowing(split.evaluation(), seconds));
         byte[] log = iterationsJsonl();
         AtomicFiles.write(tmp.resolve(ITERATIONS), log);
         JsonObject state = new JsonObject();

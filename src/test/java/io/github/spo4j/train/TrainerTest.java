@@ -223,6 +223,36 @@ class TrainerTest {
         }
     }
 
+    /** A checkpoint written before packed forwards existed (no packed-forward in its config) ran unpacked. */
+    @Test
+    void aCheckpointFromBeforePackingResumesUnpackedOnly(@TempDir Path dir) throws Exception {
+        TrainConfig unpacked = tiny(Algorithm.SPO_TREE)
+                .with(Map.of("iterations", "2", "checkpoint-every", "1", "packed-forward", "false"), false);
+        try (TrainingRun run = TrainingRun.start(dir, task, base, unpacked)) {
+            run.run(null, 1);
+        }
+        Path state = dir.resolve("checkpoint").resolve("state.json");
+        com.google.gson.JsonObject o =
+                com.google.gson.JsonParser.parseString(Files.readString(state)).getAsJsonObject();
+        o.getAsJsonObject("config").remove("packed-forward");
+        byte[] bytes = o.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Files.write(state, bytes);
+        Files.writeString(
+                dir.resolve("checkpoint").resolve("state.json.sha256"),
+                java.util.HexFormat.of()
+                        .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(bytes)));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> TrainingRun.resume(dir, task, base, unpacked.with("packed-forward", "true")));
+        assertTrue(e.getMessage().contains("packed-forward: \"false\" → \"true\""), e.getMessage());
+        try (TrainingRun run = TrainingRun.resume(dir, task, base, unpacked)) {
+            assertEquals(1, run.trainer().iteration());
+            run.run(null);
+            assertEquals(2, run.trainer().iteration());
+        }
+    }
+
     @Test
     void aTruncatedOrMismatchedCheckpointIsRefusedAndKept(@TempDir Path dir) throws IOException {
         TrainConfig c = tiny(Algorithm.GRPO).with(Map.of("iterations", "2", "checkpoint-every", "1"), false);
