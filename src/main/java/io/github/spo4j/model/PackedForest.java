@@ -79,17 +79,12 @@ final class PackedForest {
         return targets;
     }
 
-    /**
-     * [U × U] row-major, 1 where node u (row) may attend node v (column): v is u or one of its ancestors. A node is
-     * created after its parent, so row u is its parent's row plus itself.
-     */
-    byte[] ancestorMask() {
-        int u = tokens.length;
-        byte[] mask = new byte[Math.multiplyExact(u, u)];
-        for (int i = 0; i < u; i++) {
-            if (parent[i] >= 0) System.arraycopy(mask, parent[i] * u, mask, i * u, parent[i] + 1);
-            mask[i * u + i] = 1;
-        }
-        return mask;
+    /** The chunked ancestor attention of this forest. */
+    ForestAttention.Plan attentionPlan() {
+        return ForestAttention.plan(parent, depth);
+    }
+
+    int[] parent() {
+        return parent;
     }
 }

@@ -25,7 +25,6 @@ import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
@@ -44,6 +43,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li><b>Training</b> ({@link #forward}): whole sequences with teacher forcing, causal attention by libtorch,
  *       differentiable. Per-token log-probs of the targets come from the policy-loss kernel's logits entry, so no
  *       {@code [N, V]} log-softmax is materialised; see {@link TrainingForward} for the backward.
+ *       {@link #forwardPacked} gives the same numbers computing each shared prefix of the batch once.
  *   <li><b>Generation</b> ({@link #prefill}, {@link #decode}): incremental, no autograd. Keys and values are
  *       written to a {@link KvCache} and attention reads them through {@link PrefixAttention}: sequences
  *       forked from a common prefix read its blocks once per step ({@link PrefixAttentionPlan#decodeShared}).
@@ -392,9 +392,10 @@ public final class Policy implements AutoCloseable {
      * {@link #forward} computing every distinct prefix of the batch once: the sequences are packed into their token
      * trie ({@code PackedForest}), each node attending to its ancestors at its own position, so a group's shared
      * prompt or a tree's upper segments are computed (and backpropagated) once however many sequences repeat them.
-     * The log-probs, and the gradients of any loss on them, equal {@link #forward}'s up to fp32 rounding. Attention
-     * is libtorch's with an ancestor mask over all U unique tokens, O(U²) memory a layer: pack micro-batches, not a
-     * whole iteration of long sequences.
+     * The log-probs, and the gradients of any loss on them, equal {@link #forward}'s up to fp32 rounding. Projections
+     * and MLPs run on the U unique tokens, attention chunk by chunk ({@code ForestAttention}: Σ L·(P + L) scores over
+     * chunks of L tokens under P ancestors), so it costs no more than {@link #forward} on any batch and far less where
+     * sequences share prefixes; without sharing it still skips {@link #forward}'s padding.
      */
     public TrainingForward forwardPacked(TargetBatch batch, float temperature) {
         checkTrainingInput(batch, temperature);
@@ -402,11 +403,13 @@ public final class Policy implements AutoCloseable {
         int u = forest.size();
         try (PointerScope scope = new PointerScope()) {
             Tensor tokens = Tensors.scopedLongs(forest.tokens()).view(1, u);
-            Tensor mask =
-                    Tensors.scopedBytes(forest.ancestorMask()).view(1, 1, u, u).ne(new Scalar(0));
+            ForestAttention forestAttention = new ForestAttention(forest.attentionPlan());
             Tensor[] cs = rotary.rows(Tensors.scopedLongs(forest.depth()), forest.maxDepth());
             int d = config.headDim();
-            Tensor hidden = hidden(tokens, cs[0].view(1, u, 1, d), cs[1].view(1, u, 1, d), mask)
+            Attention attention = (q, k, v) -> forestAttention
+                    .attend(q.view(u, q.size(2), d), k.view(u, k.size(2), d), v.view(u, v.size(2), d), attentionScale)
+                    .view(1, u, -1);
+            Tensor hidden = hidden(tokens, cs[0].view(1, u, 1, d), cs[1].view(1, u, 1, d), attention)
                     .reshape(-1, config.hiddenSize());
             return targetForward(
                     hidden,
@@ -415,30 +418,6 @@ public final class Policy implements AutoCloseable {
                     temperature,
                     batch.seqOffsets());
         }
-    }
-
-    /**
-     * {@link #forwardPacked} when its attention is the smaller ({@link #packingPays}), else {@link #forward}:
-     * the packed forward's dense
-     * ancestor mask costs U² scores a head over the U unique tokens, the per-sequence forward B·T² over B sequences
-     * padded to T, while every other part of the layer costs U against B·T rows. So packing pays where sequences share
-     * long prefixes (a tree under a long prompt) and loses where many short, mostly disjoint sequences would share one
-     * U × U mask (GRPO groups of diverse responses). The same numbers either way, up to fp32 rounding.
-     */
-    public TrainingForward forwardSharingPrefixes(TargetBatch batch, float temperature) {
-        checkTrainingInput(batch, temperature);
-        return packingPays(batch) ? forwardPacked(batch, temperature) : forward(batch, temperature);
-    }
-
-    /**
-     * Whether {@link #forwardSharingPrefixes} packs {@code batch}: U² ≤ B·T², its dense attention no larger than the
-     * padded batch's. Measured on the built-in model: SPO-tree micro-batches at U² = 0.5-1.1 B·T² trained 4.4× faster
-     * packed, GRPO groups at U² ≈ 7 B·T² 30% slower.
-     */
-    public static boolean packingPays(TargetBatch batch) {
-        if (batch == null) throw new IllegalArgumentException("batch must not be null");
-        double unique = batch.uniqueTokens(), padded = batch.maxLength();
-        return unique * unique <= batch.numSequences() * padded * padded;
     }
 
     private void checkTrainingInput(TargetBatch batch, float temperature) {
@@ -478,34 +457,37 @@ public final class Policy implements AutoCloseable {
         long t = tokens.size(1);
         int d = config.headDim();
         Tensor[] cs = rotary.prefix((int) t);
-        return hidden(tokens, cs[0].view(1, t, 1, d), cs[1].view(1, t, 1, d), null);
+        Attention causal = (q, k, v) -> torch.scaled_dot_product_attention(
+                        q.transpose(1, 2),
+                        k.transpose(1, 2),
+                        v.transpose(1, 2),
+                        new TensorOptional(),
+                        0.0,
+                        true,
+                        new DoubleOptional(attentionScale),
+                        k.size(2) != q.size(2))
+                .transpose(1, 2)
+                .reshape(q.size(0), t, -1);
+        return hidden(tokens, cs[0].view(1, t, 1, d), cs[1].view(1, t, 1, d), causal);
     }
 
-    /**
-     * Final hidden states [B, T, hidden] of tokens at the positions of cos/sin [.., T, 1, D]; attention causal when
-     * {@code mask} is null, else where the bool mask [B or 1, 1, T, T] is true.
-     */
-    private Tensor hidden(Tensor tokens, Tensor cos, Tensor sin, Tensor mask) {
+    /** Attention of q [B, T, H, D] over k, v [B, T, Hkv, D], rope applied: [B, T, H·D]. */
+    @FunctionalInterface
+    private interface Attention {
+        Tensor apply(Tensor q, Tensor k, Tensor v);
+    }
+
+    /** Final hidden states [B, T, hidden] of tokens at the positions of cos/sin [.., T, 1, D]. Caller's scope. */
+    private Tensor hidden(Tensor tokens, Tensor cos, Tensor sin, Attention attention) {
         long b = tokens.size(0), t = tokens.size(1);
         int h = config.numHeads(), hkv = config.numKvHeads(), d = config.headDim();
         Tensor x = torch.embedding(embedding, tokens);
         for (Layer layer : layers) {
             Tensor n = rmsNorm(x, layer.inputNorm);
-            Tensor q = Rotary.apply(linear(n, layer.q, layer.qBias).view(b, t, h, d), cos, sin, d)
-                    .transpose(1, 2);
-            Tensor k = Rotary.apply(linear(n, layer.k, layer.kBias).view(b, t, hkv, d), cos, sin, d)
-                    .transpose(1, 2);
-            Tensor v = linear(n, layer.v, layer.vBias).view(b, t, hkv, d).transpose(1, 2);
-            Tensor a = torch.scaled_dot_product_attention(
-                    q,
-                    k,
-                    v,
-                    mask == null ? new TensorOptional() : new TensorOptional(mask),
-                    0.0,
-                    mask == null,
-                    new DoubleOptional(attentionScale),
-                    hkv != h);
-            x = x.add(linear(a.transpose(1, 2).reshape(b, t, (long) h * d), layer.o, layer.oBias));
+            Tensor q = Rotary.apply(linear(n, layer.q, layer.qBias).view(b, t, h, d), cos, sin, d);
+            Tensor k = Rotary.apply(linear(n, layer.k, layer.kBias).view(b, t, hkv, d), cos, sin, d);
+            Tensor v = linear(n, layer.v, layer.vBias).view(b, t, hkv, d);
+            x = x.add(linear(attention.apply(q, k, v), layer.o, layer.oBias));
             x = x.add(mlp(rmsNorm(x, layer.postNorm), layer));
         }
         return rmsNorm(x, finalNorm);

@@ -17,8 +17,8 @@ package io.github.spo4j.train;
  * @param kvBlocks         KV-cache pool size in blocks
  * @param kvBlockSize      tokens per KV block
  * @param packedForward    compute each micro-batch's shared prefixes once in the training and log-prob forwards
- *                         where that costs less ({@code Policy#forwardSharingPrefixes}); the same numbers up to fp32
- *                         rounding
+ *                         ({@code Policy#forwardPacked}); false for one padded sequence per episode. The same numbers
+ *                         up to fp32 rounding
  */
 public record RunSettings(
         long seed,

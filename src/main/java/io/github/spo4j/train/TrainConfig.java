@@ -356,7 +356,7 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                     (c, v) -> c.withRun(run(c.run, 10, v))),
             new Knob(
                     "packed-forward",
-                    "compute shared prefixes once in training forwards where that costs less (true/false)",
+                    "compute shared prefixes once in the training and log-prob forwards (true/false)",
                     ALL,
                     c -> Boolean.toString(c.run.packedForward()),
                     (c, v) -> c.withRun(run(c.run, 11, v))));

@@ -274,7 +274,7 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Log-probs of each target given its query at {@code temperature}, {@code micro} sequences per no-grad pass, packed
-     * where it pays ({@link Policy#forwardSharingPrefixes}) or not.
+     * ({@link Policy#forwardPacked}) or per sequence.
      */
     static float[][] logprobs(
             Policy model, List<int[]> queries, List<int[]> targets, float temperature, int micro, boolean packed) {
@@ -287,9 +287,8 @@ public final class Trainer implements AutoCloseable {
                     targets.subList(from, to).toArray(new int[0][]));
             try (PointerScope scope = new PointerScope();
                     NoGradGuard noGrad = new NoGradGuard();
-                    TrainingForward f = packed
-                            ? model.forwardSharingPrefixes(batch, temperature)
-                            : model.forward(batch, temperature)) {
+                    TrainingForward f =
+                            packed ? model.forwardPacked(batch, temperature) : model.forward(batch, temperature)) {
                 float[] logp = f.logpArray();
                 int[] offsets = batch.seqOffsets();
                 for (int b = 0; b < to - from; b++)
@@ -383,7 +382,7 @@ public final class Trainer implements AutoCloseable {
         }
         try (PointerScope scope = new PointerScope();
                 TrainingForward f = config.run().packedForward()
-                        ? policy.forwardSharingPrefixes(
+                        ? policy.forwardPacked(
                                 TargetBatch.ofPairs(queries, responses),
                                 algo.sampling().temperature())
                         : policy.forward(

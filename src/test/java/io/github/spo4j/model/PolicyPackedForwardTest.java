@@ -8,6 +8,7 @@ import static io.github.spo4j.testutil.Close.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
 import io.github.spo4j.kernels.loss.PolicyLossStats;
@@ -83,6 +84,19 @@ class PolicyPackedForwardTest {
         return TargetBatch.ofPairs(qs, rs);
     }
 
+    /** Sequences that share nothing, of ragged lengths (the plan's causal root buckets, with padding). */
+    static TargetBatch disjoint(int vocab, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int[] lengths = {1, 9, 2, 14, 9, 5, 17};
+        int[][] q = new int[lengths.length][], r = new int[lengths.length][];
+        for (int i = 0; i < lengths.length; i++) {
+            q[i] = PolicyDecodeTest.randomTokens(rng, 1, vocab);
+            q[i][0] = i; // distinct first tokens: nothing shared
+            r[i] = PolicyDecodeTest.randomTokens(rng, lengths[i], vocab);
+        }
+        return TargetBatch.ofPairs(q, r);
+    }
+
     static int[] concat(int[] a, int[] b) {
         int[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
@@ -91,20 +105,12 @@ class PolicyPackedForwardTest {
 
     @Test
     void theForestHoldsEachDistinctPrefixOnceAndSeesExactlyItsAncestors() {
-        for (TargetBatch b : List.of(groups(17, 1), treeEdges(17, 2))) {
+        for (TargetBatch b : List.of(groups(17, 1), treeEdges(17, 2), disjoint(17, 3))) {
             PackedForest f = new PackedForest(b);
             assertEquals(b.uniqueTokens(), f.size());
             assertArrayEquals(b.targets(), f.targets());
-            byte[] mask = f.ancestorMask();
-            int u = f.size();
-            // Brute force: the ancestors of node i are the nodes of the prefixes of a sequence through i.
+            assertSeesExactlyItsAncestors(f.parent(), f.depth(), f.attentionPlan());
             int[] tokens = f.tokens(), depth = f.depth();
-            for (int i = 0; i < u; i++) {
-                int seen = 0;
-                for (int j = 0; j < u; j++) seen += mask[i * u + j];
-                assertEquals(depth[i] + 1, seen, "node " + i + " sees one node per position up to its own");
-                assertEquals(1, mask[i * u + i]);
-            }
             // Every target row's node is the token before the target in its sequence.
             int[] rows = f.targetRows();
             int[] offsets = b.seqOffsets();
@@ -118,12 +124,72 @@ class PolicyPackedForwardTest {
         }
     }
 
+    /**
+     * Brute force over the plan: node u's query row is its own and sees exactly u's ancestors and u, in order of
+     * position; padding stays within {@link ForestAttention#MAX_PADDING} of the chunks' own scores.
+     */
+    static void assertSeesExactlyItsAncestors(int[] parent, int[] depth, ForestAttention.Plan plan) {
+        int u = parent.length;
+        int[] base = new int[plan.numBuckets() + 1];
+        for (int b = 0; b < plan.numBuckets(); b++) base[b + 1] = base[b] + plan.count()[b] * plan.queries()[b];
+        for (int i = 0; i < u; i++) {
+            int row = plan.outputRows()[i];
+            int b = 0;
+            while (base[b + 1] <= row) b++;
+            int local = row - base[b], slot = local / plan.queries()[b], nk = plan.keys()[b];
+            assertEquals(i, plan.queryRows()[b][local], "node " + i + " reads its own query row");
+            int seen = plan.visible()[b][local];
+            assertEquals(depth[i] + 1, seen, "node " + i + " sees one key per position up to its own");
+            if (plan.causal()[b])
+                assertEquals(depth[i], local % plan.queries()[b], "a causal bucket's row is its position");
+            for (int a = i, at = depth[i]; a >= 0; a = parent[a], at--) {
+                assertEquals(a, plan.keyRows()[b][slot * nk + at], "node " + i + "'s key at position " + at);
+            }
+        }
+        assertTrue(
+                plan.paddedScores() <= ForestAttention.MAX_PADDING * chunkArea(parent, depth) + 1e-9,
+                "padding within " + ForestAttention.MAX_PADDING + "x: " + plan.paddedScores());
+    }
+
+    /** Σ over chunks of L · (P + L), from the forest directly (a chunk ends where a node has not one only child). */
+    static long chunkArea(int[] parent, int[] depth) {
+        int u = parent.length;
+        int[] children = new int[u];
+        for (int p : parent) if (p >= 0) children[p]++;
+        long area = 0;
+        for (int i = 0, start = 0; i < u; i++) {
+            boolean last = i + 1 == u || parent[i + 1] != i || children[i] != 1;
+            if (last) {
+                area += (long) (i - start + 1) * (depth[i] + 1);
+                start = i + 1;
+            }
+        }
+        return area;
+    }
+
+    /** Random forests: roots, chains, bushes and leaves in creation order, as the trie builds them. */
+    @Test
+    void chunkPlansOfRandomForestsSeeExactlyTheAncestors() {
+        for (int seed = 0; seed < 300; seed++) {
+            SplittableRandom rng = new SplittableRandom(seed);
+            int u = 1 + rng.nextInt(seed % 10 == 0 ? 400 : 60);
+            int[] parent = new int[u], depth = new int[u];
+            for (int i = 0; i < u; i++) {
+                int kind = rng.nextInt(10);
+                parent[i] = i == 0 || kind == 0 ? -1 : kind < 7 ? i - 1 : rng.nextInt(i);
+                depth[i] = parent[i] < 0 ? 0 : depth[parent[i]] + 1;
+            }
+            assertSeesExactlyItsAncestors(parent, depth, ForestAttention.plan(parent, depth));
+        }
+    }
+
     @Test
     void logprobsLossAndGradientsEqualThePerSequenceForward() {
         for (ModelConfig c : new ModelConfig[] {
             PolicyTestModels.llama(), PolicyTestModels.qwen2(), PolicyTestModels.llamaBiasScaled()
         }) {
-            for (TargetBatch b : List.of(groups(c.vocabSize(), 31), treeEdges(c.vocabSize(), 32))) {
+            for (TargetBatch b :
+                    List.of(groups(c.vocabSize(), 31), treeEdges(c.vocabSize(), 32), disjoint(c.vocabSize(), 33))) {
                 try (Policy p = PolicyTestModels.random(c, 25);
                         PointerScope s = new PointerScope()) {
                     int n = b.numTargets();
@@ -142,7 +208,7 @@ class PolicyPackedForwardTest {
                     }
                     PolicyLossConfig config =
                             PolicyLossConfig.spo().toBuilder().beta(0.04f).build();
-                    String what = c.architecture() + " " + (b.numSequences() == 18 ? "groups" : "tree");
+                    String what = c.architecture() + " " + b.numSequences() + " sequences";
 
                     PolicyLossStats expected;
                     try (TrainingForward f = p.forward(b, T)) {
@@ -171,34 +237,28 @@ class PolicyPackedForwardTest {
         }
     }
 
-    /** The chooser packs where U² ≤ B·T² and gives the same log-probs either way. */
+    /** Gathers backpropagate by index_add: the packed gradients are the same bits every run. */
     @Test
-    void sharingPrefixesPacksOnlyWhereItsAttentionIsSmaller() {
-        ModelConfig c = PolicyTestModels.llama();
-        try (Policy p = PolicyTestModels.random(c, 27);
+    void packedGradientsAreTheSameEveryRun() {
+        ModelConfig c = PolicyTestModels.qwen2();
+        TargetBatch b = treeEdges(c.vocabSize(), 41);
+        try (Policy p = PolicyTestModels.random(c, 28);
                 PointerScope s = new PointerScope()) {
-            SplittableRandom rng = new SplittableRandom(5);
-            int[] prompt = PolicyDecodeTest.randomTokens(rng, 60, c.vocabSize());
-            // Eight 3-token continuations of a 60-token prompt: U = 84, U² = 7,056 ≤ 8 · 63² = 31,752: packed.
-            int[][] q = new int[8][], r = new int[8][];
-            for (int i = 0; i < 8; i++) {
-                q[i] = prompt;
-                r[i] = PolicyDecodeTest.randomTokens(rng, 3, c.vocabSize());
-                r[i][0] = i % c.vocabSize();
+            List<Map<String, float[]>> runs = new ArrayList<>();
+            for (int run = 0; run < 3; run++) {
+                zeroGradients(p);
+                try (TrainingForward f = p.forwardPacked(b, T)) {
+                    float[] upstream = new float[f.numTargets()];
+                    for (int i = 0; i < upstream.length; i++) upstream[i] = (i % 5) - 2.1f;
+                    f.backward(upstream);
+                }
+                runs.add(gradients(p));
             }
-            TargetBatch shared = TargetBatch.ofPairs(q, r);
-            assertEquals(84, shared.uniqueTokens());
-            // Eight disjoint 63-token sequences: U ≈ 504, U² ≈ 254,016 > 31,752: per sequence.
-            int[][] dq = new int[8][];
-            for (int i = 0; i < 8; i++) dq[i] = PolicyDecodeTest.randomTokens(rng, 60, c.vocabSize());
-            for (TargetBatch b : List.of(shared, TargetBatch.ofPairs(dq, r))) {
-                try (TrainingForward a = p.forward(b, T);
-                        TrainingForward x = p.forwardSharingPrefixes(b, T)) {
-                    assertAllClose("chooser", a.logpArray(), x.logpArray(), 1e-5, 1e-5);
+            for (Map<String, float[]> other : runs.subList(1, runs.size())) {
+                for (String name : runs.get(0).keySet()) {
+                    assertArrayEquals(runs.get(0).get(name), other.get(name), name);
                 }
             }
-            assertEquals(true, Policy.packingPays(shared));
-            assertEquals(false, Policy.packingPays(TargetBatch.ofPairs(dq, r)));
         }
     }
 

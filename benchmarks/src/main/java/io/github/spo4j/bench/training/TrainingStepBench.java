@@ -36,8 +36,8 @@ import org.bytedeco.pytorch.global.torch;
  *       per edge, its query the prompt and the segments above it (SPO_SPEC §3), as SPO-tree trains every edge.
  * </ul>
  * Each phase runs unpacked ({@link Policy#forward}: every episode its own padded sequence, as the trainer did),
- * packed ({@link Policy#forwardPacked}: each micro-batch's token trie, every shared prefix once, a dense ancestor
- * mask) and auto ({@link Policy#forwardSharingPrefixes}, the trainer's: packed where its attention is the smaller).
+ * and packed ({@link Policy#forwardPacked}, the trainer's: each micro-batch's token trie, every shared prefix once,
+ * attention chunk by chunk).
  * Per workload, phase and impl: the median wall time, tokens processed (Σ query + response) and unique ({@link
  * TargetBatch#uniqueTokens}: each shared prefix once, what a packed forward computes), and the peak resident memory
  * above the level before the call ({@link BenchSupport#peakRssMib}). Threads as the trainer's training phases: libtorch
@@ -172,7 +172,7 @@ public final class TrainingStepBench {
                 TargetBatch all = w.batch();
                 long tokens = all.totalTokens(), unique = all.uniqueTokens();
                 int episodes = w.queries().size();
-                for (String impl : new String[] {"unpacked", "packed", "auto"}) {
+                for (String impl : new String[] {"unpacked", "packed"}) {
                     Runnable logprob = () -> logprobs(policy, w, config.logprobMicroBatch(), impl);
                     Runnable train = () -> forwardBackward(policy, w, config.trainMicroBatch(), loss, impl);
                     out.add(measure(w, "logprob", impl, episodes, tokens, unique, logprob, warmup, repeats));
@@ -211,7 +211,6 @@ public final class TrainingStepBench {
     private static TrainingForward forward(Policy policy, TargetBatch b, String impl) {
         return switch (impl) {
             case "packed" -> policy.forwardPacked(b, 1f);
-            case "auto" -> policy.forwardSharingPrefixes(b, 1f);
             default -> policy.forward(b, 1f);
         };
     }

@@ -24,8 +24,8 @@ import java.util.List;
  * Shapes: {@link TrainingStepBench.Config#full()} ({@code -Dspo4j.bench.quick=true}: {@link
  * TrainingStepBench.Config#quick()}); the loss is SPO-tree's preset. Rows per workload and phase (kernel
  * {@code training.grpo.logprob}, {@code training.tree.forward_backward}, ...) and impl ({@code unpacked},
- * {@code packed}, {@code auto}): {@code time} (ms, median), {@code tokens} processed, {@code unique_tokens}, {@code redundancy}
- * (processed / unique), {@code peak_rss} (MiB above the level before one pass); for {@code packed} and {@code auto} also
+ * {@code packed}): {@code time} (ms, median), {@code tokens} processed, {@code unique_tokens}, {@code redundancy}
+ * (processed / unique), {@code peak_rss} (MiB above the level before one pass); for {@code packed} also
  * {@code speedup_vs_unpacked} and {@code memory_reduction_vs_unpacked}. Peaks read low unless the JVM runs with
  * {@code MALLOC_MMAP_THRESHOLD_=131072} (glibc reuses freed blocks below its adaptive threshold).
  */

@@ -1,0 +1,218 @@
+package io.github.spo4j.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Attention over a token forest in which each node sees its ancestors and itself ({@link PackedForest}), computed
+ * chunk by chunk instead of through a dense U × U mask. A chunk is a maximal chain of nodes, each the only child of
+ * the one before it: a group's prompt, each response, each tree segment. Chunk c's L_c tokens have the same P_c
+ * ancestors, so with keys = those ancestors followed by the chunk's own tokens, its query j sees keys
+ * {@code [0, P_c + j]}: a causal window shifted by P_c. Chunks of similar (L, P + L) are padded into one batched
+ * libtorch attention over gathered Q/K/V rows, so attention costs Σ L_c · (P_c + L_c) scores instead of U², and
+ * projections and MLPs stay on the U unique rows. Gathers and the final scatter are {@code index_select}s, so
+ * autograd runs through unchanged (their backward is an {@code index_add}, an ordered sum on the CPU).
+ */
+final class ForestAttention {
+    /** Padded scores a bucket may hold relative to its chunks' own, before a new bucket starts. */
+    static final double MAX_PADDING = 1.25;
+
+    /**
+     * Buckets of chunks as Java arrays. Bucket b holds {@code count[b]} chunks, each padded to {@code queries[b]}
+     * query rows and {@code keys[b]} key rows; {@code queryRows[b]} and {@code keyRows[b]} are row-major
+     * [count, queries] and [count, keys] node indices (padding reads node 0), and query row r sees its first
+     * {@code visible[b][r]} keys (a padding row sees key 0 alone, so no row's softmax is empty). A {@code causal}
+     * bucket holds roots only (no ancestors, keys = queries): libtorch's causal attention needs no mask there, and its
+     * padding rows, whose outputs are dropped, see real keys. Node u's output is row {@code outputRows[u]} of the
+     * buckets' outputs concatenated.
+     */
+    record Plan(
+            int[] count,
+            int[] queries,
+            int[] keys,
+            boolean[] causal,
+            int[][] queryRows,
+            int[][] keyRows,
+            int[][] visible,
+            int[] outputRows) {
+        int numBuckets() {
+            return count.length;
+        }
+
+        /** Scores computed, padding included: Σ count · queries · keys. */
+        long paddedScores() {
+            long s = 0;
+            for (int b = 0; b < count.length; b++) s += (long) count[b] * queries[b] * keys[b];
+            return s;
+        }
+    }
+
+    /**
+     * Plans the forest whose node u has parent {@code parent[u]} (−1 for a root, else &lt; u) and {@code depth[u]}
+     * ancestors.
+     */
+    static Plan plan(int[] parent, int[] depth) {
+        int u = parent.length;
+        int[] children = new int[u];
+        for (int p : parent) if (p >= 0) children[p]++;
+        // Chunk starts: a root, a node not created right after its parent, or a sibling of another chunk.
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < u; i++) {
+            if (parent[i] < 0 || parent[i] != i - 1 || children[i - 1] > 1) starts.add(i);
+        }
+        int chunks = starts.size();
+        int[] start = new int[chunks], length = new int[chunks], parentChunk = new int[chunks];
+        int[] chunkOf = new int[u];
+        for (int c = 0; c < chunks; c++) {
+            start[c] = starts.get(c);
+            length[c] = (c + 1 < chunks ? starts.get(c + 1) : u) - start[c];
+            Arrays.fill(chunkOf, start[c], start[c] + length[c], c);
+            // A chunk's parent node ends its own chunk: it has this chunk's start and, if any, another as children.
+            parentChunk[c] = parent[start[c]] < 0 ? -1 : chunkOf[parent[start[c]]];
+        }
+        // Roots first (their buckets run causal, without a mask), then by length and keys.
+        Integer[] order = new Integer[chunks];
+        for (int c = 0; c < chunks; c++) order[c] = c;
+        Arrays.sort(
+                order,
+                Comparator.<Integer>comparingInt(c -> depth[start[c]] == 0 ? 0 : 1)
+                        .thenComparingInt(c -> length[c])
+                        .thenComparingInt(c -> depth[start[c]] + length[c]));
+
+        List<int[]> bucketChunks = new ArrayList<>();
+        for (int i = 0; i < chunks; ) {
+            int maxL = 0, maxK = 0;
+            long own = 0;
+            int j = i;
+            boolean roots = depth[start[order[i]]] == 0;
+            while (j < chunks && (depth[start[order[j]]] == 0) == roots) {
+                int c = order[j];
+                int l = Math.max(maxL, length[c]), k = Math.max(maxK, depth[start[c]] + length[c]);
+                long ownNext = own + (long) length[c] * (depth[start[c]] + length[c]);
+                if (j > i && (double) (j - i + 1) * l * k > MAX_PADDING * ownNext) break;
+                maxL = l;
+                maxK = k;
+                own = ownNext;
+                j++;
+            }
+            int[] members = new int[j - i];
+            for (int m = 0; m < members.length; m++) members[m] = order[i + m];
+            bucketChunks.add(members);
+            i = j;
+        }
+
+        int buckets = bucketChunks.size();
+        int[] count = new int[buckets], queries = new int[buckets], keys = new int[buckets];
+        boolean[] causal = new boolean[buckets];
+        int[][] queryRows = new int[buckets][], keyRows = new int[buckets][], visible = new int[buckets][];
+        int[] outputRows = new int[u];
+        int base = 0;
+        int[] path = new int[0];
+        for (int b = 0; b < buckets; b++) {
+            int[] members = bucketChunks.get(b);
+            int nq = 0, nk = 0;
+            for (int c : members) {
+                nq = Math.max(nq, length[c]);
+                nk = Math.max(nk, depth[start[c]] + length[c]);
+            }
+            count[b] = members.length;
+            causal[b] = depth[start[members[0]]] == 0;
+            queries[b] = nq;
+            keys[b] = nk;
+            queryRows[b] = new int[Math.multiplyExact(members.length, nq)];
+            keyRows[b] = new int[Math.multiplyExact(members.length, nk)];
+            visible[b] = new int[queryRows[b].length];
+            Arrays.fill(visible[b], 1);
+            for (int slot = 0; slot < members.length; slot++) {
+                int c = members[slot];
+                int ancestors = depth[start[c]];
+                if (path.length < ancestors + length[c]) path = new int[ancestors + length[c]];
+                int at = ancestors;
+                for (int a = c; a >= 0; a = parentChunk[a]) {
+                    // Chunk a's nodes are consecutive: its start's depth is where they begin in the path.
+                    int from = depth[start[a]];
+                    for (int t = 0; t < length[a]; t++) path[from + t] = start[a] + t;
+                    at = from;
+                }
+                if (at != 0) throw new IllegalStateException("chunk " + c + "'s path does not reach a root");
+                System.arraycopy(path, 0, keyRows[b], slot * nk, ancestors + length[c]);
+                for (int t = 0; t < length[c]; t++) {
+                    int row = slot * nq + t;
+                    queryRows[b][row] = start[c] + t;
+                    visible[b][row] = ancestors + t + 1;
+                    outputRows[start[c] + t] = base + row;
+                }
+            }
+            base = Math.addExact(base, queryRows[b].length);
+        }
+        return new Plan(count, queries, keys, causal, queryRows, keyRows, visible, outputRows);
+    }
+
+    private final int[] count, queries, keys;
+    private final boolean[] causal;
+    private final Tensor[] queryRows, keyRows, masks; // per bucket, in the caller's scope; no mask where causal
+    private final Tensor outputRows;
+    private final int nodes;
+
+    /** The plan's index and mask tensors, made in the caller's scope. */
+    ForestAttention(Plan plan) {
+        int buckets = plan.numBuckets();
+        count = plan.count();
+        queries = plan.queries();
+        keys = plan.keys();
+        causal = plan.causal();
+        nodes = plan.outputRows().length;
+        queryRows = new Tensor[buckets];
+        keyRows = new Tensor[buckets];
+        masks = new Tensor[buckets];
+        for (int b = 0; b < buckets; b++) {
+            queryRows[b] = Tensors.scopedLongs(plan.queryRows()[b]);
+            keyRows[b] = Tensors.scopedLongs(plan.keyRows()[b]);
+            if (causal[b]) continue;
+            byte[] mask = new byte[Math.multiplyExact(plan.visible()[b].length, keys[b])];
+            for (int r = 0; r < plan.visible()[b].length; r++) {
+                Arrays.fill(mask, r * keys[b], r * keys[b] + plan.visible()[b][r], (byte) 1);
+            }
+            masks[b] = Tensors.scopedBytes(mask)
+                    .view(count[b], 1, queries[b], keys[b])
+                    .ne(new Scalar(0));
+        }
+        outputRows = Tensors.scopedLongs(plan.outputRows());
+    }
+
+    /**
+     * Each node's attention output: q [U, H, D] and k, v [U, Hkv, D] (rope applied) to [U, H·D], in the caller's
+     * scope.
+     */
+    Tensor attend(Tensor q, Tensor k, Tensor v, double scale) {
+        long h = q.size(1), hkv = k.size(1), d = q.size(2);
+        Tensor qRows = q.reshape(nodes, h * d), kRows = k.reshape(nodes, hkv * d), vRows = v.reshape(nodes, hkv * d);
+        TensorVector outs = new TensorVector();
+        for (int b = 0; b < count.length; b++) {
+            long n = count[b], nq = queries[b], nk = keys[b];
+            Tensor qb = qRows.index_select(0, queryRows[b]).view(n, nq, h, d).transpose(1, 2);
+            Tensor kb = kRows.index_select(0, keyRows[b]).view(n, nk, hkv, d).transpose(1, 2);
+            Tensor vb = vRows.index_select(0, keyRows[b]).view(n, nk, hkv, d).transpose(1, 2);
+            Tensor a = torch.scaled_dot_product_attention(
+                    qb,
+                    kb,
+                    vb,
+                    causal[b] ? new TensorOptional() : new TensorOptional(masks[b]),
+                    0.0,
+                    causal[b],
+                    new DoubleOptional(scale),
+                    hkv != h);
+            outs.push_back(a.transpose(1, 2).reshape(n * nq, h * d));
+        }
+        Tensor all = count.length == 1 ? outs.get(0) : torch.cat(outs, 0);
+        return all.index_select(0, outputRows);
+    }
+}
