@@ -3,7 +3,9 @@ package io.github.spo4j.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -17,22 +19,30 @@ import org.bytedeco.pytorch.global.torch;
  * the one before it: a group's prompt, each response, each tree segment. Chunk c's L_c tokens have the same P_c
  * ancestors, so with keys = those ancestors followed by the chunk's own tokens, its query j sees keys
  * {@code [0, P_c + j]}: a causal window shifted by P_c. Chunks of similar (L, P + L) are padded into one batched
- * libtorch attention over gathered Q/K/V rows, so attention costs Σ L_c · (P_c + L_c) scores instead of U², and
- * projections and MLPs stay on the U unique rows. Gathers and the final scatter are {@code index_select}s, so
+ * libtorch attention over gathered Q/K/V rows, so attention costs about Σ L_c · (P_c + L_c) scores instead of U², and
+ * projections and MLPs stay on the U unique rows. Siblings (a tree node's children) attend as one item over one
+ * copy of their common ancestors' keys where the scores they then also compute against each other's tokens (masked
+ * out) cost little: each gathered copy of the ancestors is held for the backward, so this bounds memory by the
+ * nodes that branch rather than by the chunks below them. Gathers and the final scatter are {@code index_select}s, so
  * autograd runs through unchanged (their backward is an {@code index_add}, an ordered sum on the CPU).
  */
 final class ForestAttention {
-    /** Padded scores a bucket may hold relative to its chunks' own, before a new bucket starts. */
+    /** Padded scores a bucket may hold relative to its items' own, before a new bucket starts. */
     static final double MAX_PADDING = 1.25;
 
+    /** Scores siblings may cost together relative to apart, to gather their ancestors' keys once. */
+    static final double MAX_GROUPING = 1.5;
+
     /**
-     * Buckets of chunks as Java arrays. Bucket b holds {@code count[b]} chunks, each padded to {@code queries[b]}
-     * query rows and {@code keys[b]} key rows; {@code queryRows[b]} and {@code keyRows[b]} are row-major
-     * [count, queries] and [count, keys] node indices (padding reads node 0), and query row r sees its first
-     * {@code visible[b][r]} keys (a padding row sees key 0 alone, so no row's softmax is empty). A {@code causal}
-     * bucket holds roots only (no ancestors, keys = queries): libtorch's causal attention needs no mask there, and its
-     * padding rows, whose outputs are dropped, see real keys. Node u's output is row {@code outputRows[u]} of the
-     * buckets' outputs concatenated.
+     * Buckets of items as Java arrays. An item is one chunk, or sibling chunks (the children of one node) whose
+     * queries share one copy of their ancestors' keys. Bucket b holds {@code count[b]} items, each padded to
+     * {@code queries[b]} query rows and {@code keys[b]} key rows; {@code queryRows[b]} and {@code keyRows[b]} are
+     * row-major [count, queries] and [count, keys] node indices (padding reads node 0). An item's keys are its
+     * ancestors, then its chunks' tokens in its query order. Query row r sees keys {@code [0, ancestorKeys[b][r])}
+     * and {@code [ownStart[b][r], ownEnd[b][r])}: its ancestors, and its own chunk's tokens up to itself (a padding row
+     * sees key 0 alone, so no row's softmax is empty). A {@code causal} bucket holds single root chunks (no ancestors,
+     * keys = queries): libtorch's causal attention needs no mask there, and its padding rows, whose outputs are
+     * dropped, see real keys. Node u's output is row {@code outputRows[u]} of the buckets' outputs concatenated.
      */
     record Plan(
             int[] count,
@@ -41,7 +51,9 @@ final class ForestAttention {
             boolean[] causal,
             int[][] queryRows,
             int[][] keyRows,
-            int[][] visible,
+            int[][] ancestorKeys,
+            int[][] ownStart,
+            int[][] ownEnd,
             int[] outputRows) {
         int numBuckets() {
             return count.length;
@@ -78,25 +90,54 @@ final class ForestAttention {
             // A chunk's parent node ends its own chunk: it has this chunk's start and, if any, another as children.
             parentChunk[c] = parent[start[c]] < 0 ? -1 : chunkOf[parent[start[c]]];
         }
-        // Roots first (their buckets run causal, without a mask), then by length and keys.
-        Integer[] order = new Integer[chunks];
-        for (int c = 0; c < chunks; c++) order[c] = c;
+
+        // Items: each root chunk alone; the chunks under one node together where that costs at most MAX_GROUPING
+        // times their scores apart ((ΣL)(P + ΣL) against Σ L(P + L)), else one item each.
+        Map<Integer, List<Integer>> siblings = new LinkedHashMap<>();
+        List<int[]> items = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            if (parent[start[c]] < 0) items.add(new int[] {c});
+            else
+                siblings.computeIfAbsent(parent[start[c]], k -> new ArrayList<>())
+                        .add(c);
+        }
+        for (List<Integer> group : siblings.values()) {
+            long p = depth[start[group.get(0)]], total = 0, apart = 0;
+            for (int c : group) {
+                total += length[c];
+                apart += length[c] * (p + length[c]);
+            }
+            if (group.size() > 1 && total * (p + total) <= MAX_GROUPING * apart) {
+                items.add(group.stream().mapToInt(Integer::intValue).toArray());
+            } else {
+                for (int c : group) items.add(new int[] {c});
+            }
+        }
+        int numItems = items.size();
+        int[] itemQueries = new int[numItems], itemAncestors = new int[numItems];
+        for (int i = 0; i < numItems; i++) {
+            itemAncestors[i] = depth[start[items.get(i)[0]]];
+            for (int c : items.get(i)) itemQueries[i] += length[c];
+        }
+
+        // Roots first (their buckets run causal, without a mask), then by queries and keys.
+        Integer[] order = new Integer[numItems];
+        for (int i = 0; i < numItems; i++) order[i] = i;
         Arrays.sort(
                 order,
-                Comparator.<Integer>comparingInt(c -> depth[start[c]] == 0 ? 0 : 1)
-                        .thenComparingInt(c -> length[c])
-                        .thenComparingInt(c -> depth[start[c]] + length[c]));
-
-        List<int[]> bucketChunks = new ArrayList<>();
-        for (int i = 0; i < chunks; ) {
+                Comparator.<Integer>comparingInt(i -> itemAncestors[i] == 0 ? 0 : 1)
+                        .thenComparingInt(i -> itemQueries[i])
+                        .thenComparingInt(i -> itemAncestors[i] + itemQueries[i]));
+        List<int[]> bucketItems = new ArrayList<>();
+        for (int i = 0; i < numItems; ) {
             int maxL = 0, maxK = 0;
             long own = 0;
             int j = i;
-            boolean roots = depth[start[order[i]]] == 0;
-            while (j < chunks && (depth[start[order[j]]] == 0) == roots) {
-                int c = order[j];
-                int l = Math.max(maxL, length[c]), k = Math.max(maxK, depth[start[c]] + length[c]);
-                long ownNext = own + (long) length[c] * (depth[start[c]] + length[c]);
+            boolean roots = itemAncestors[order[i]] == 0;
+            while (j < numItems && (itemAncestors[order[j]] == 0) == roots) {
+                int item = order[j];
+                int l = Math.max(maxL, itemQueries[item]), k = Math.max(maxK, itemAncestors[item] + itemQueries[item]);
+                long ownNext = own + (long) itemQueries[item] * (itemAncestors[item] + itemQueries[item]);
                 if (j > i && (double) (j - i + 1) * l * k > MAX_PADDING * ownNext) break;
                 maxL = l;
                 maxK = k;
@@ -105,55 +146,61 @@ final class ForestAttention {
             }
             int[] members = new int[j - i];
             for (int m = 0; m < members.length; m++) members[m] = order[i + m];
-            bucketChunks.add(members);
+            bucketItems.add(members);
             i = j;
         }
 
-        int buckets = bucketChunks.size();
+        int buckets = bucketItems.size();
         int[] count = new int[buckets], queries = new int[buckets], keys = new int[buckets];
         boolean[] causal = new boolean[buckets];
-        int[][] queryRows = new int[buckets][], keyRows = new int[buckets][], visible = new int[buckets][];
+        int[][] queryRows = new int[buckets][], keyRows = new int[buckets][];
+        int[][] ancestorKeys = new int[buckets][], ownStart = new int[buckets][], ownEnd = new int[buckets][];
         int[] outputRows = new int[u];
         int base = 0;
-        int[] path = new int[0];
         for (int b = 0; b < buckets; b++) {
-            int[] members = bucketChunks.get(b);
+            int[] members = bucketItems.get(b);
             int nq = 0, nk = 0;
-            for (int c : members) {
-                nq = Math.max(nq, length[c]);
-                nk = Math.max(nk, depth[start[c]] + length[c]);
+            for (int item : members) {
+                nq = Math.max(nq, itemQueries[item]);
+                nk = Math.max(nk, itemAncestors[item] + itemQueries[item]);
             }
             count[b] = members.length;
-            causal[b] = depth[start[members[0]]] == 0;
+            causal[b] = itemAncestors[members[0]] == 0;
             queries[b] = nq;
             keys[b] = nk;
-            queryRows[b] = new int[Math.multiplyExact(members.length, nq)];
+            int rows = Math.multiplyExact(members.length, nq);
+            queryRows[b] = new int[rows];
             keyRows[b] = new int[Math.multiplyExact(members.length, nk)];
-            visible[b] = new int[queryRows[b].length];
-            Arrays.fill(visible[b], 1);
+            ancestorKeys[b] = new int[rows];
+            ownStart[b] = new int[rows];
+            ownEnd[b] = new int[rows];
+            Arrays.fill(ancestorKeys[b], 1);
             for (int slot = 0; slot < members.length; slot++) {
-                int c = members[slot];
-                int ancestors = depth[start[c]];
-                if (path.length < ancestors + length[c]) path = new int[ancestors + length[c]];
-                int at = ancestors;
-                for (int a = c; a >= 0; a = parentChunk[a]) {
-                    // Chunk a's nodes are consecutive: its start's depth is where they begin in the path.
-                    int from = depth[start[a]];
-                    for (int t = 0; t < length[a]; t++) path[from + t] = start[a] + t;
-                    at = from;
+                int[] itemChunks = items.get(members[slot]);
+                int ancestors = itemAncestors[members[slot]];
+                int keyBase = slot * nk;
+                // The ancestors: each chunk above starts at its own depth in the path.
+                for (int a = parentChunk[itemChunks[0]]; a >= 0; a = parentChunk[a]) {
+                    for (int t = 0; t < length[a]; t++) keyRows[b][keyBase + depth[start[a]] + t] = start[a] + t;
                 }
-                if (at != 0) throw new IllegalStateException("chunk " + c + "'s path does not reach a root");
-                System.arraycopy(path, 0, keyRows[b], slot * nk, ancestors + length[c]);
-                for (int t = 0; t < length[c]; t++) {
-                    int row = slot * nq + t;
-                    queryRows[b][row] = start[c] + t;
-                    visible[b][row] = ancestors + t + 1;
-                    outputRows[start[c] + t] = base + row;
+                int offset = 0;
+                for (int c : itemChunks) {
+                    for (int t = 0; t < length[c]; t++) {
+                        int row = slot * nq + offset + t;
+                        int key = ancestors + offset + t;
+                        keyRows[b][keyBase + key] = start[c] + t;
+                        queryRows[b][row] = start[c] + t;
+                        ancestorKeys[b][row] = ancestors;
+                        ownStart[b][row] = ancestors + offset;
+                        ownEnd[b][row] = key + 1;
+                        outputRows[start[c] + t] = base + row;
+                    }
+                    offset += length[c];
                 }
             }
-            base = Math.addExact(base, queryRows[b].length);
+            base = Math.addExact(base, rows);
         }
-        return new Plan(count, queries, keys, causal, queryRows, keyRows, visible, outputRows);
+        return new Plan(count, queries, keys, causal, queryRows, keyRows, ancestorKeys, ownStart, ownEnd, outputRows);
     }
 
     private final int[] count, queries, keys;
@@ -177,9 +224,11 @@ final class ForestAttention {
             queryRows[b] = Tensors.scopedLongs(plan.queryRows()[b]);
             keyRows[b] = Tensors.scopedLongs(plan.keyRows()[b]);
             if (causal[b]) continue;
-            byte[] mask = new byte[Math.multiplyExact(plan.visible()[b].length, keys[b])];
-            for (int r = 0; r < plan.visible()[b].length; r++) {
-                Arrays.fill(mask, r * keys[b], r * keys[b] + plan.visible()[b][r], (byte) 1);
+            int rows = plan.queryRows()[b].length;
+            byte[] mask = new byte[Math.multiplyExact(rows, keys[b])];
+            for (int r = 0; r < rows; r++) {
+                Arrays.fill(mask, r * keys[b], r * keys[b] + plan.ancestorKeys()[b][r], (byte) 1);
+                Arrays.fill(mask, r * keys[b] + plan.ownStart()[b][r], r * keys[b] + plan.ownEnd()[b][r], (byte) 1);
             }
             masks[b] = Tensors.scopedBytes(mask)
                     .view(count[b], 1, queries[b], keys[b])
