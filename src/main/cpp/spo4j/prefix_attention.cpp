@@ -101,35 +101,42 @@ SPO4J_INLINE void score_rows(const RowsView& v, int r) {
         for (int c = 0; c < kVecs; ++c) store<L>(v.p + static_cast<int64_t>(r + j) * kTile + L * c, acc[j][c]);
 }
 
-// o[r .. r + kRows) += p[r .. r + kRows) · vt over the tile's `len` positions, in chunks of 32 dims held in
-// registers; the dims past the last whole chunk in plain loops.
+// o[r .. r + kRows) += p[r .. r + kRows) · vt over the tile's `len` positions for the kVecs · L dims from i0,
+// accumulated in registers.
+template <int L, int kRows, int kVecs>
+SPO4J_INLINE void value_block(const RowsView& v, int r, int len, int32_t i0) {
+    const float* p0 = v.p + static_cast<int64_t>(r) * kTile;
+    vf<L> acc[kRows][kVecs];
+    for (int j = 0; j < kRows; ++j)
+        for (int c = 0; c < kVecs; ++c) acc[j][c] = load<L>(v.o + static_cast<int64_t>(r + j) * v.d + i0 + L * c);
+    for (int t = 0; t < len; ++t) {
+        const float* vrow = v.vt + static_cast<int64_t>(t) * v.d + i0;
+        vf<L> w[kVecs];
+        for (int c = 0; c < kVecs; ++c) w[c] = load<L>(vrow + L * c);
+        for (int j = 0; j < kRows; ++j) {
+            const vf<L> pj = splat<L>(p0[j * kTile + t]);
+            for (int c = 0; c < kVecs; ++c) acc[j][c] += pj * w[c];
+        }
+    }
+    for (int j = 0; j < kRows; ++j)
+        for (int c = 0; c < kVecs; ++c) store<L>(v.o + static_cast<int64_t>(r + j) * v.d + i0 + L * c, acc[j][c]);
+}
+
+// The value product in blocks of kDimChunk dims, then of one vector, then dim by dim. Every block keeps its
+// sums in registers or locals: summing through o itself would chain each position's update to the last one's
+// store (for D = 16 that chain was a third of the kernel's time).
 template <int L, int kRows>
 SPO4J_INLINE void value_rows(const RowsView& v, int r, int len) {
-    constexpr int kVecs = kDimChunk / L;
-    const float* p0 = v.p + static_cast<int64_t>(r) * kTile;
     int32_t i0 = 0;
-    for (; i0 + kDimChunk <= v.d; i0 += kDimChunk) {
-        vf<L> acc[kRows][kVecs];
-        for (int j = 0; j < kRows; ++j)
-            for (int c = 0; c < kVecs; ++c) acc[j][c] = load<L>(v.o + static_cast<int64_t>(r + j) * v.d + i0 + L * c);
-        for (int t = 0; t < len; ++t) {
-            const float* vrow = v.vt + static_cast<int64_t>(t) * v.d + i0;
-            vf<L> w[kVecs];
-            for (int c = 0; c < kVecs; ++c) w[c] = load<L>(vrow + L * c);
-            for (int j = 0; j < kRows; ++j) {
-                const vf<L> pj = splat<L>(p0[j * kTile + t]);
-                for (int c = 0; c < kVecs; ++c) acc[j][c] += pj * w[c];
-            }
-        }
-        for (int j = 0; j < kRows; ++j)
-            for (int c = 0; c < kVecs; ++c) store<L>(v.o + static_cast<int64_t>(r + j) * v.d + i0 + L * c, acc[j][c]);
-    }
+    for (; i0 + kDimChunk <= v.d; i0 += kDimChunk) value_block<L, kRows, kDimChunk / L>(v, r, len, i0);
+    for (; i0 + L <= v.d; i0 += L) value_block<L, kRows, 1>(v, r, len, i0);
+    const float* p0 = v.p + static_cast<int64_t>(r) * kTile;
     for (int j = 0; j < kRows; ++j) {
         float* o = v.o + static_cast<int64_t>(r + j) * v.d;
-        for (int t = 0; t < len; ++t) {
-            const float pt = p0[j * kTile + t];
-            const float* vrow = v.vt + static_cast<int64_t>(t) * v.d;
-            for (int32_t i = i0; i < v.d; ++i) o[i] += pt * vrow[i];
+        for (int32_t i = i0; i < v.d; ++i) {
+            float sum = o[i];
+            for (int t = 0; t < len; ++t) sum += p0[j * kTile + t] * v.vt[static_cast<int64_t>(t) * v.d + i];
+            o[i] = sum;
         }
     }
 }
@@ -144,17 +151,14 @@ SPO4J_INLINE void attend_item_body(const AttentionArgs& a, Scratch& sc, const in
     RowsView v{sc.kt.data(), sc.vt.data(), sc.qs.data(), sc.o.data(), sc.p.data(), d};
     for (int32_t t0 = begin; t0 < max_end; t0 += kTile) {
         const int len = std::min(kTile, max_end - t0);
-        for (int t = 0; t < kTile; ++t) {
-            if (t < len) {
-                const int32_t pos = t0 + t;
-                const int32_t block = blocks[pos / a.block_size], slot = pos % a.block_size;
-                const float* k = a.cache + a.row_offset(0, block, slot, kv_head);
-                for (int32_t i = 0; i < d; ++i) sc.kt[static_cast<size_t>(i) * kTile + t] = k[i];
-                std::copy_n(a.cache + a.row_offset(1, block, slot, kv_head), d,
-                            sc.vt.data() + static_cast<int64_t>(t) * d);
-            } else {
-                for (int32_t i = 0; i < d; ++i) sc.kt[static_cast<size_t>(i) * kTile + t] = 0.0f;
-            }
+        // Kt's columns past len keep an earlier tile's keys (zeros in a fresh scratch): their scores are
+        // computed with the rest but replaced by 0 below, and the value product stops at len.
+        for (int t = 0; t < len; ++t) {
+            const int32_t pos = t0 + t;
+            const int32_t block = blocks[pos / a.block_size], slot = pos % a.block_size;
+            const float* k = a.cache + a.row_offset(0, block, slot, kv_head);
+            for (int32_t i = 0; i < d; ++i) sc.kt[static_cast<size_t>(i) * kTile + t] = k[i];
+            std::copy_n(a.cache + a.row_offset(1, block, slot, kv_head), d, sc.vt.data() + static_cast<int64_t>(t) * d);
         }
         int r = 0;
         for (; r + kRows <= nrows; r += kRows) score_rows<L, kRows>(v, r);

@@ -44,7 +44,22 @@ public final class Spo4jCli implements Callable<Integer> {
         return 2;
     }
 
+    /**
+     * JavaCPP reads the process's resident memory at every native allocation it registers (each libtorch tensor
+     * handle), to call {@link System#gc()} when it grows past a limit: about 1.5 µs of the 3 µs a small libtorch
+     * op costs from Java, and a quarter of a decode step of the built-in model. spo4j frees its native memory by
+     * scope, not by garbage collection, so the command line turns that check off unless
+     * {@code -Dorg.bytedeco.javacpp.maxPhysicalBytes} is given. This must run before the first JavaCPP class loads.
+     */
+    static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
+
     public static void main(String[] args) {
+        turnOffPhysicalMemoryCheck();
         System.exit(new CommandLine(new Spo4jCli()).execute(args));
+    }
+
+    /** Sets {@value #MAX_PHYSICAL_BYTES} to 0 unless it is given. */
+    static void turnOffPhysicalMemoryCheck() {
+        if (System.getProperty(MAX_PHYSICAL_BYTES) == null) System.setProperty(MAX_PHYSICAL_BYTES, "0");
     }
 }

@@ -545,13 +545,18 @@ public final class Policy implements AutoCloseable {
             Tensor x = torch.embedding(embedding, Tensors.scopedLongs(ids, total));
             Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, total), maxPosition);
             PrefixAttentionPlan plan = null;
-            for (int l = 0; l < layers.length; l++) {
-                Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
-                for (int i = 0, offset = 0; i < b; offset += counts[i], i++) {
-                    pool.append(seqs[i], l, qkv[1].narrow(0, offset, counts[i]), qkv[2].narrow(0, offset, counts[i]));
+            try {
+                for (int l = 0; l < layers.length; l++) {
+                    Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
+                    for (int i = 0, offset = 0; i < b; offset += counts[i], i++) {
+                        pool.append(
+                                seqs[i], l, qkv[1].narrow(0, offset, counts[i]), qkv[2].narrow(0, offset, counts[i]));
+                    }
+                    if (plan == null) plan = PrefixAttentionPlan.prefill(pool, seqs, 0, counts);
+                    x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
                 }
-                if (plan == null) plan = PrefixAttentionPlan.prefill(pool, seqs, 0, counts);
-                x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
+            } finally {
+                if (plan != null) plan.close();
             }
             out.copy_(torch.linear(rmsNorm(x.index_select(0, Tensors.scopedLongs(last, b)), finalNorm), head));
         }
@@ -598,15 +603,19 @@ public final class Policy implements AutoCloseable {
             Tensor x = torch.embedding(embedding, Tensors.scopedLongs(tokens));
             Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, b), maxPosition);
             PrefixAttentionPlan plan = null;
-            for (int l = 0; l < layers.length; l++) {
-                Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
-                pool.appendBatch(seqs, l, qkv[1], qkv[2]);
-                if (plan == null) {
-                    plan = minSharedTokens == Integer.MAX_VALUE
-                            ? PrefixAttentionPlan.decode(pool, seqs, 0)
-                            : PrefixAttentionPlan.decodeShared(pool, seqs, 0, minSharedTokens);
+            try {
+                for (int l = 0; l < layers.length; l++) {
+                    Tensor[] qkv = projectQkv(layers[l], x, cs[0], cs[1]);
+                    pool.appendBatch(seqs, l, qkv[1], qkv[2]);
+                    if (plan == null) {
+                        plan = minSharedTokens == Integer.MAX_VALUE
+                                ? PrefixAttentionPlan.decode(pool, seqs, 0)
+                                : PrefixAttentionPlan.decodeShared(pool, seqs, 0, minSharedTokens);
+                    }
+                    x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
                 }
-                x = attentionAndMlp(layers[l], x, qkv[0], pool, l, plan);
+            } finally {
+                if (plan != null) plan.close();
             }
             out.copy_(torch.linear(rmsNorm(x, finalNorm), head));
         }

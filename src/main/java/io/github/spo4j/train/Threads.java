@@ -45,12 +45,25 @@ final class Threads {
         int n = samplingThreads(policy);
         torch.set_num_threads(n);
         NativeCpu.setThreads(n);
-        openblas_nolapack.blas_set_num_threads(1);
+        blas(1);
     }
 
     static void training(Policy policy) {
         torch.set_num_threads(1);
-        openblas_nolapack.blas_set_num_threads(trainingThreads(policy));
+        blas(trainingThreads(policy));
+    }
+
+    /** The BLAS thread count this class last set; -1 before the first. */
+    private static int blasThreads = -1;
+
+    /**
+     * Sets OpenBLAS's threads where they change: the preset's {@code blas_set_num_threads} looks its native symbol up
+     * on every call (about 0.4 ms, a few times per iteration).
+     */
+    private static synchronized void blas(int n) {
+        if (n == blasThreads) return;
+        openblas_nolapack.blas_set_num_threads(n);
+        blasThreads = n;
     }
 
     private static int override(String property, boolean parallel) {

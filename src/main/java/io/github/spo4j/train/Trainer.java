@@ -172,6 +172,11 @@ public final class Trainer implements AutoCloseable {
         return policy;
     }
 
+    /** The KV pool sampling runs on; every sequence is released between iterations. */
+    KvCache pool() {
+        return pool;
+    }
+
     /** Iterations completed. */
     public int iteration() {
         return iteration;

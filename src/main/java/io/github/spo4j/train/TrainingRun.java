@@ -256,8 +256,7 @@ public final class TrainingRun implements AutoCloseable {
                 s.evalTemperature(),
                 s.seed(),
                 s.maxStreams(),
-                s.kvBlockSize(),
-                s.kvBlocks());
+                trainer.pool());
         Evaluation e = new Evaluation(
                 trainer.iteration(),
                 trainer.generatedTokens(),

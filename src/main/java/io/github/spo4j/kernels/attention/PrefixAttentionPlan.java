@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.PointerScope;
 
 /**
  * Which cached keys each query of a {@link PrefixAttention} call reads, as <em>parts</em>: part p attends
@@ -26,9 +27,11 @@ import org.bytedeco.javacpp.IntPointer;
  *
  * <p>A plan holds positions and block ids, not data: it stays valid while the block tables it was made
  * from are unchanged (new tokens in later layers of the same step are fine; a new step needs a new plan).
- * Instances are immutable.
+ * Instances are immutable. The native kernels read a copy of the plan in native memory, made at the first call
+ * and kept for the next (a step's later layers); {@link #close()} frees it at once instead of when the plan is
+ * garbage-collected, and a later call makes it again.
  */
-public final class PrefixAttentionPlan {
+public final class PrefixAttentionPlan implements AutoCloseable {
     final int blockSize;
     final int numQueries;
     final int[] queryLimit;
@@ -328,17 +331,21 @@ public final class PrefixAttentionPlan {
             synchronized (this) {
                 n = nativeArrays;
                 if (n == null) {
-                    n = new Native(
-                            ints(queryLimit),
-                            ints(tableOffsets),
-                            ints(tableBlocks),
-                            ints(partTable),
-                            ints(partBegin),
-                            ints(partEnd),
-                            ints(partQueryOffsets),
-                            ints(partQueries),
-                            ints(queryEntryOffsets),
-                            ints(queryEntries));
+                    // Made in a scope of their own and retained: a caller's scope would free them when it
+                    // closes while the plan, which caches them, lives on. They are freed with the plan.
+                    try (PointerScope own = new PointerScope()) {
+                        n = new Native(
+                                ints(queryLimit),
+                                ints(tableOffsets),
+                                ints(tableBlocks),
+                                ints(partTable),
+                                ints(partBegin),
+                                ints(partEnd),
+                                ints(partQueryOffsets),
+                                ints(partQueries),
+                                ints(queryEntryOffsets),
+                                ints(queryEntries));
+                    }
                     nativeArrays = n;
                 }
             }
@@ -346,8 +353,21 @@ public final class PrefixAttentionPlan {
         return n;
     }
 
+    /** Frees the native copy of the plan, if one was made; the plan stays usable. */
+    @Override
+    public void close() {
+        Native n;
+        synchronized (this) {
+            n = nativeArrays;
+            nativeArrays = null;
+        }
+        if (n != null) n.free();
+    }
+
     private static IntPointer ints(int[] a) {
-        return new IntPointer(a.length == 0 ? new int[] {0} : a); // a valid pointer even when empty
+        IntPointer p = new IntPointer(a.length == 0 ? new int[] {0} : a); // a valid pointer even when empty
+        p.retainReference();
+        return p;
     }
 
     record Native(
@@ -360,7 +380,22 @@ public final class PrefixAttentionPlan {
             IntPointer partQueryOffsets,
             IntPointer partQueries,
             IntPointer queryEntryOffsets,
-            IntPointer queryEntries) {}
+            IntPointer queryEntries) {
+        void free() {
+            for (IntPointer p : new IntPointer[] {
+                queryLimit,
+                tableOffsets,
+                tableBlocks,
+                partTable,
+                partBegin,
+                partEnd,
+                partQueryOffsets,
+                partQueries,
+                queryEntryOffsets,
+                queryEntries
+            }) p.releaseReference();
+        }
+    }
 
     /** The query limit of query q. */
     public int queryLimit(int q) {

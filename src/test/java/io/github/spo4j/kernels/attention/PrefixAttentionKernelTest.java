@@ -179,7 +179,10 @@ class PrefixAttentionKernelTest {
                 int cap = isa.ordinal();
                 NativeCpu.setMaxIsa(isa);
                 assertTrue(NativeCpu.isa().ordinal() <= cap);
-                for (int[] shape : new int[][] {{8, 2, 128, 16}, {12, 3, 7, 3}, {8, 8, 33, 1}}) {
+                // Head dims that take each path of the value product: whole 32-dim blocks, single vectors, the dims
+                // past the last vector (16: the built-in model's; 40 = 32 + 8).
+                for (int[] shape :
+                        new int[][] {{8, 2, 128, 16}, {12, 3, 7, 3}, {8, 8, 33, 1}, {4, 2, 16, 16}, {6, 3, 40, 5}}) {
                     try (PagedKvScene scene =
                             new PagedKvScene(1, shape[1], shape[2], shape[3], 3000, cap * 10L + shape[2])) {
                         int[] leaves = scene.tree(45, new int[] {5, 7}, 11);

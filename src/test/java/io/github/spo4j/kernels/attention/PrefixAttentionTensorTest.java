@@ -67,6 +67,36 @@ class PrefixAttentionTensorTest {
         }
     }
 
+    /** A plan outlives the scope of its first use (its native copy is not the caller scope's to free) and its close. */
+    @org.junit.jupiter.api.Test
+    void aPlanServesCallsInLaterScopes() {
+        int qHeads = 4, kvHeads = 2, headDim = 8;
+        SplittableRandom r = new SplittableRandom(5);
+        try (KvCache pool = KvCache.create(new KvCacheConfig(1, kvHeads, headDim, 4, 64), Backend.CPU)) {
+            int root = pool.newSequence();
+            pool.append(root, 0, gaussian(r, 9 * 16), gaussian(r, 9 * 16));
+            int[] kids = pool.fork(root, 2);
+            PrefixAttentionPlan plan = PrefixAttentionPlan.decodeShared(pool, kids, 0, 4);
+            PrefixAttention attention = PrefixAttention.create(Backend.CPU);
+            float[] q = gaussian(r, 2 * qHeads * headDim);
+            float[][] outs = new float[3][];
+            for (int call = 0; call < outs.length; call++) {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor out = torch.zeros(2, qHeads, headDim);
+                    attention.attend(
+                            pool, 0, plan, 0.3f, AbstractTensor.create(q).reshape(2, qHeads, headDim), out, null);
+                    outs[call] = floats(out);
+                }
+            }
+            assertArrayEquals(outs[0], outs[1]);
+            assertArrayEquals(outs[0], outs[2]);
+            assertArrayEquals(outs[0], attention.attend(pool, 0, plan, qHeads, 0.3f, q, null));
+            plan.close(); // frees the native copy; the next call makes it again
+            plan.close();
+            assertArrayEquals(outs[0], attention.attend(pool, 0, plan, qHeads, 0.3f, q, null));
+        }
+    }
+
     private static float[] floats(Tensor t) {
         float[] out = new float[(int) t.numel()];
         if (out.length > 0) t.contiguous().data_ptr_float().get(out);
