@@ -208,6 +208,13 @@ class ReadmeSnippetsTest {
     }
 
     @Test
+    void distributedOnOneProcessReturnsTheGradients() {
+        assertArrayEquals(
+                new float[] {1.5f, -2f},
+                DistributedSnippet.run(java.util.Map.of(), new byte[] {7}, new float[] {1.5f, -2f}));
+    }
+
+    @Test
     void treeBackupGivesTheCommentedAdvantage() {
         assertEquals(0.25f, TreeBackupSnippet.run());
     }
