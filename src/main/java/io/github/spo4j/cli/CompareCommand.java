@@ -12,6 +12,7 @@ import io.github.spo4j.report.MetricsFiles;
 import io.github.spo4j.report.Progress;
 import io.github.spo4j.report.Summary;
 import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.train.BaseCheck;
 import io.github.spo4j.train.CreditAudit;
 import io.github.spo4j.train.RunLock;
 import io.github.spo4j.train.Sft;
@@ -118,6 +119,20 @@ public final class CompareCommand implements Callable<Integer> {
             description = "Rollouts per state of the credit audit's reference (even; default ${DEFAULT-VALUE}).")
     int creditRollouts;
 
+    @Option(
+            names = "--base-check-questions",
+            defaultValue = "64",
+            description = "Training questions on which the base is checked before any RL run (greedy pass@1, mean "
+                    + "sampled accuracy and reward); 0 skips the check (default ${DEFAULT-VALUE}).")
+    int baseCheckQuestions;
+
+    @Option(
+            names = "--min-base-accuracy",
+            defaultValue = "0.02",
+            description = "Stop before the RL runs when fewer of the base's samples on training questions are "
+                    + "correct: RL would have next to no signal; 0 runs anyway (default ${DEFAULT-VALUE}).")
+    double minBaseAccuracy;
+
     @Option(names = "--resume", description = "Reuse finished runs and continue checkpointed ones in --out.")
     boolean resume;
 
@@ -158,6 +173,12 @@ public final class CompareCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+            if (baseCheckQuestions < 0) {
+                throw new IllegalArgumentException("--base-check-questions must be >= 0, got " + baseCheckQuestions);
+            }
+            if (!(minBaseAccuracy >= 0 && minBaseAccuracy <= 1)) {
+                throw new IllegalArgumentException("--min-base-accuracy must be in [0, 1], got " + minBaseAccuracy);
+            }
             if (creditQuestions < 0) {
                 throw new IllegalArgumentException("--credit-questions must be >= 0, got " + creditQuestions);
             }
@@ -172,6 +193,7 @@ public final class CompareCommand implements Callable<Integer> {
             CreditAudit.Result credit = null;
             try (RunLock lock = RunLock.acquire(out, "spo4j compare");
                     Policy base = base(task)) {
+                if (baseCheckQuestions > 0) checkBase(base, task, configs.get(0));
                 if (creditQuestions > 0) credit = audit(base, task, configs);
                 for (TrainConfig c : configs) {
                     for (int seed = 0; seed < seeds; seed++) {
@@ -249,6 +271,43 @@ public final class CompareCommand implements Callable<Integer> {
             policy.close();
             throw e;
         }
+    }
+
+    /**
+     * Checks the base on training questions as the first algorithm samples them, writes {@code base-check.json}, and
+     * refuses to run RL from a base whose samples are almost never correct, saying what would make it stronger.
+     */
+    private void checkBase(Policy base, TrainingTask task, TrainConfig first) throws IOException {
+        BaseCheck.Result r = BaseCheck.run(
+                base,
+                task,
+                first.algorithm().sampling(),
+                baseCheckQuestions,
+                8,
+                0,
+                first.run().kvBlockSize(),
+                first.run().kvBlocks());
+        spec.commandLine().getErr().println("compare: base " + r.describe());
+        JsonObject json = new JsonObject();
+        json.addProperty("questions", r.questions());
+        json.addProperty("samples", r.samples());
+        json.addProperty("greedyAccuracy", r.greedyAccuracy());
+        json.addProperty("sampledAccuracy", r.sampledAccuracy());
+        json.addProperty("meanReward", r.meanReward());
+        json.addProperty("informativeShare", r.informativeShare());
+        json.addProperty("minBaseAccuracy", minBaseAccuracy);
+        Files.createDirectories(out);
+        AtomicFiles.write(out.resolve("base-check.json"), json.toString().getBytes(StandardCharsets.UTF_8));
+        if (r.sampledAccuracy() >= minBaseAccuracy) return;
+        String stronger = model == null
+                ? "more SFT (--sft-steps, now " + sftSteps + "), a wider or deeper built-in model (--hidden "
+                        + taskOptions.hidden + " and --layers " + taskOptions.layers + " now), or a Hugging Face"
+                        + " model (--model DIR)"
+                : "more SFT (--sft-steps, now " + sftSteps + ") or a larger model than " + model;
+        throw new IllegalArgumentException("the base is too weak for RL to learn from: " + r.describe()
+                + "; below --min-base-accuracy " + minBaseAccuracy + ", few questions have a correct sample to"
+                + " learn from. Make the base stronger: " + stronger + "; or pass --min-base-accuracy 0 to run"
+                + " anyway");
     }
 
     /**

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.tokenizer.BpeTokenizerTest;
 import io.github.spo4j.report.EvalPoint;
@@ -53,7 +55,9 @@ class CompareCommandTest {
             "--credit-questions",
             "1",
             "--credit-rollouts",
-            "2"
+            "2",
+            "--min-base-accuracy",
+            "0" // 20 SFT steps: a base that is checked but almost never right
         };
         assertEquals(0, run(out, err, args), err.toString());
         for (String f : List.of(
@@ -63,7 +67,8 @@ class CompareCommandTest {
                 "accuracy_vs_tokens.png",
                 "accuracy_vs_time.png",
                 "base/model.safetensors",
-                "credit.json")) {
+                "credit.json",
+                "base-check.json")) {
             assertTrue(Files.isRegularFile(dir.resolve(f)), f);
         }
         List<EvalPoint> points = MetricsFiles.readJsonl(dir.resolve("metrics.jsonl"));
@@ -137,7 +142,9 @@ class CompareCommandTest {
                         "--out",
                         out.toString(),
                         "--set",
-                        "max-new-tokens=16"),
+                        "max-new-tokens=16",
+                        "--base-check-questions",
+                        "0"),
                 err.toString());
         Path checkpoint = out.resolve("runs/grpo-seed0/checkpoint");
         for (Path d : List.of(out.resolve("base"), checkpoint)) {
@@ -165,7 +172,52 @@ class CompareCommandTest {
     }
 
     @Test
+    void aBaseThatIsAlmostNeverRightStopsTheCompareBeforeAnyRun(@TempDir Path dir) throws Exception {
+        StringWriter err = new StringWriter();
+        String[] args = {
+            "compare",
+            "--sft-steps",
+            "3",
+            "--algorithms",
+            "grpo",
+            "--budget",
+            "600",
+            "--seeds",
+            "1",
+            "--train-size",
+            "32",
+            "--test-size",
+            "4",
+            "--credit-questions",
+            "0",
+            "--base-check-questions",
+            "8",
+            "--quiet",
+            "--out",
+            dir.toString()
+        };
+        assertEquals(2, run(new StringWriter(), err, args), err.toString());
+        assertTrue(
+                err.toString().contains("error: the base is too weak for RL to learn from: on 8 training questions"),
+                err.toString());
+        assertTrue(err.toString().contains("more SFT (--sft-steps, now 3)"), err.toString());
+        assertTrue(err.toString().contains("--min-base-accuracy 0"), err.toString());
+        assertFalse(Files.exists(dir.resolve("runs")), "no RL run started");
+        JsonObject check = JsonParser.parseString(Files.readString(dir.resolve("base-check.json")))
+                .getAsJsonObject();
+        assertEquals(8, check.get("questions").getAsInt());
+        assertTrue(check.get("sampledAccuracy").getAsDouble() < 0.02, check.toString());
+    }
+
+    @Test
     void badKnobsAndOptionsAreOneLineErrors(@TempDir Path dir) {
+        StringWriter err0 = new StringWriter();
+        assertEquals(2, run(new StringWriter(), err0, "compare", "--out", dir.toString(), "--min-base-accuracy", "2"));
+        assertTrue(err0.toString().contains("--min-base-accuracy must be in [0, 1]"), err0.toString());
+        err0 = new StringWriter();
+        assertEquals(
+                2, run(new StringWriter(), err0, "compare", "--out", dir.toString(), "--base-check-questions", "-1"));
+        assertTrue(err0.toString().contains("--base-check-questions must be >= 0"), err0.toString());
         StringWriter err = new StringWriter();
         assertEquals(2, run(new StringWriter(), err, "compare", "--out", dir.toString(), "--set", "lrr=1"));
         assertTrue(err.toString().contains("unknown knob \"lrr\""), err.toString());
