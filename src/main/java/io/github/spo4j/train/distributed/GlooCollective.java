@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.BroadcastOptions;
@@ -140,7 +141,7 @@ final class GlooCollective implements Collective {
         if (values.length == 0) return;
         try (PointerScope scope = new PointerScope()) {
             DoublePointer p = new DoublePointer(values);
-            allReduce(torch.from_blob(p, new long[] {values.length}, new TensorOptions(ScalarType.Double)));
+            allReduce(p, values.length, ScalarType.Double);
             p.get(values);
         }
     }
@@ -151,7 +152,7 @@ final class GlooCollective implements Collective {
         if (values.length == 0) return;
         try (PointerScope scope = new PointerScope()) {
             FloatPointer p = new FloatPointer(values);
-            allReduce(torch.from_blob(p, new long[] {values.length}, new TensorOptions(ScalarType.Float)));
+            allReduce(p, values.length, ScalarType.Float);
             p.get(values);
         }
     }
@@ -190,7 +191,7 @@ final class GlooCollective implements Collective {
             // Each rank fills its own slot of zeros, so the sums are the slots: exact for any bytes.
             LongPointer lengths = new LongPointer(w).fill(0);
             lengths.put(rank(), bytes.length);
-            allReduce(torch.from_blob(lengths, new long[] {w}, new TensorOptions(ScalarType.Long)));
+            allReduce(lengths, w, ScalarType.Long);
             long[] n = new long[w];
             lengths.get(n);
             long[] offsets = new long[w + 1];
@@ -199,7 +200,7 @@ final class GlooCollective implements Collective {
             if (offsets[w] > 0) {
                 BytePointer data = new BytePointer(offsets[w]).fill(0);
                 data.position(offsets[rank()]).put(bytes).position(0);
-                allReduce(torch.from_blob(data, new long[] {offsets[w]}, new TensorOptions(ScalarType.Byte)));
+                allReduce(data, offsets[w], ScalarType.Byte);
                 for (int r = 0; r < w; r++) {
                     byte[] b = new byte[Math.toIntExact(n[r])];
                     data.position(offsets[r]).get(b);
@@ -245,6 +246,11 @@ final class GlooCollective implements Collective {
         }
         if (!values.device().is_cpu()) throw new IllegalArgumentException("values must be on the CPU (Gloo)");
         if (!values.is_contiguous()) throw new IllegalArgumentException("values must be contiguous");
+    }
+
+    /** Sums {@code n} values of {@code type} at {@code p} over the ranks, in place (caller's scope). */
+    private void allReduce(Pointer p, long n, ScalarType type) {
+        allReduce(torch.from_blob(p, new long[] {n}, new TensorOptions(type)));
     }
 
     private void allReduce(Tensor t) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,25 +124,14 @@ class CollectiveTest {
     }
 
     private List<String> run(String scenario, int ranks, int limitSeconds, long timeoutMs) throws Exception {
-        int port = freePort();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        int port = LocalRanks.freePort();
         List<Process> procs = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
-            List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
-            String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
-            if (cache != null) cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
-            cmd.addAll(List.of(CollectiveWorker.class.getName(), scenario, Long.toString(timeoutMs)));
-            ProcessBuilder pb = new ProcessBuilder(cmd);
+            ProcessBuilder pb = LocalRanks.worker(
+                    r, ranks, port, CollectiveWorker.class.getName(), List.of(scenario, Long.toString(timeoutMs)));
             Path log = dir.resolve(scenario + "-rank" + r + ".log");
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
-            Map<String, String> env = pb.environment();
-            env.put("RANK", Integer.toString(r));
-            env.put("WORLD_SIZE", Integer.toString(ranks));
-            env.put("LOCAL_RANK", Integer.toString(r));
-            env.put("MASTER_ADDR", "127.0.0.1");
-            env.put("MASTER_PORT", Integer.toString(port));
-            env.remove("GLOO_SOCKET_IFNAME");
             procs.add(pb.start());
             logs.add(log);
         }
@@ -168,11 +156,5 @@ class CollectiveTest {
         for (Path p : logs)
             b.append("--- ").append(p.getFileName()).append('\n').append(Files.readString(p));
         return b.toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

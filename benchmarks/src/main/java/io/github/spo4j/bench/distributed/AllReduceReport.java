@@ -4,8 +4,8 @@ import io.github.spo4j.bench.BenchSupport;
 import io.github.spo4j.bench.ResultsCsv;
 import io.github.spo4j.train.distributed.Collective;
 import io.github.spo4j.train.distributed.Launch;
+import io.github.spo4j.train.distributed.LocalRanks;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +13,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -83,28 +82,12 @@ public final class AllReduceReport {
     /** Starts {@code ranks} workers of this class on 127.0.0.1 and relays rank 0's output. */
     private static void launch(int ranks, String[] args) throws Exception {
         if (ranks < 2) throw new IllegalArgumentException("-Dspo4j.bench.ranks must be >= 2, got " + ranks);
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        int port = LocalRanks.freePort();
         List<Process> workers = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
-            List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
-            for (String p : List.of("spo4j.bench.csv", "org.bytedeco.javacpp.cachedir")) {
-                if (System.getProperty(p) != null) cmd.add("-D" + p + "=" + System.getProperty(p));
-            }
-            cmd.add(AllReduceReport.class.getName());
-            cmd.addAll(List.of(args));
-            ProcessBuilder pb = new ProcessBuilder(cmd);
+            ProcessBuilder pb = LocalRanks.worker(r, ranks, port, AllReduceReport.class.getName(), List.of(args));
             if (r == 0) pb.inheritIO();
             else pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT);
-            Map<String, String> env = pb.environment();
-            env.put("RANK", Integer.toString(r));
-            env.put("WORLD_SIZE", Integer.toString(ranks));
-            env.put("LOCAL_RANK", Integer.toString(r));
-            env.put("MASTER_ADDR", "127.0.0.1");
-            env.put("MASTER_PORT", Integer.toString(port));
             workers.add(pb.start());
         }
         int failed = 0;
