@@ -285,6 +285,8 @@ class FaultInjectionTest {
                                 "1",
                                 "--credit-questions",
                                 "0",
+                                "--base-check-questions",
+                                "0", // a 1-step SFT base would be refused: this test is about the files
                                 "--set",
                                 "max-new-tokens=6",
                                 "--set",
