@@ -366,6 +366,9 @@ public final class CompareCommand implements Callable<Integer> {
         ComparePlots.accuracyVsTokens(out.resolve("accuracy_vs_tokens.png"), points, title);
         ComparePlots.accuracyVsTime(out.resolve("accuracy_vs_time.png"), points, title);
         ComparePlots.accuracyVsIterations(out.resolve("accuracy_vs_iterations.png"), points, title);
+        // Runs resumed from an older spo4j's metrics may lack episode counts.
+        boolean episodes = points.stream().anyMatch(p -> p.episodes() != EvalPoint.UNRECORDED);
+        if (episodes) ComparePlots.accuracyVsEpisodes(out.resolve("accuracy_vs_episodes.png"), points, title);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("task", taskOptions.describe());
         settings.put(
@@ -385,7 +388,13 @@ public final class CompareCommand implements Callable<Integer> {
                 commandLine(),
                 settings,
                 points,
-                List.of("accuracy_vs_tokens.png", "accuracy_vs_time.png", "accuracy_vs_iterations.png"),
+                episodes
+                        ? List.of(
+                                "accuracy_vs_tokens.png",
+                                "accuracy_vs_time.png",
+                                "accuracy_vs_episodes.png",
+                                "accuracy_vs_iterations.png")
+                        : List.of("accuracy_vs_tokens.png", "accuracy_vs_time.png", "accuracy_vs_iterations.png"),
                 credit == null ? List.of() : List.of(CreditCommand.markdown(credit)));
         var pw = spec.commandLine().getOut();
         pw.println(Summary.table(Summary.finalResults(points)));

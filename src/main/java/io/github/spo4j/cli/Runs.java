@@ -75,7 +75,9 @@ final class Runs {
                         e.wallSeconds(),
                         e.greedyAccuracy(),
                         e.sampledAccuracy(),
-                        e.trainReward()));
+                        e.trainReward(),
+                        e.episodes(),
+                        e.optimizerSteps()));
             }
             outputs.write(out);
             return out;

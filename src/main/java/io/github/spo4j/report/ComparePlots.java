@@ -47,6 +47,21 @@ public final class ComparePlots {
         plot(png, points, title, p -> p.iteration(), "iterations", x -> Long.toString(Math.round(x)));
     }
 
+    /**
+     * Accuracy against training episodes (the responses or tree edges the loss was taken on; the paper's axis);
+     * points from files that did not record them are left out, and at least one must have.
+     */
+    public static void accuracyVsEpisodes(Path png, List<EvalPoint> points, String title) throws IOException {
+        Summary.checkPoints(points);
+        List<EvalPoint> recorded = points.stream()
+                .filter(p -> p.episodes() != EvalPoint.UNRECORDED)
+                .toList();
+        if (recorded.isEmpty() && !points.isEmpty()) {
+            throw new IllegalArgumentException("no point records its training episodes (metrics from an older spo4j)");
+        }
+        plot(png, recorded, title, p -> p.episodes(), "training episodes", Formats::count);
+    }
+
     /** Accuracy against training wall time. */
     public static void accuracyVsTime(Path png, List<EvalPoint> points, String title) throws IOException {
         plot(png, points, title, EvalPoint::wallSeconds, "wall time", s -> s == 0 ? "0" : Formats.duration(s));

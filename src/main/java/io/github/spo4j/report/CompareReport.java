@@ -15,7 +15,8 @@ public final class CompareReport {
      * Writes a markdown report: {@code title} as the heading, {@code commandLine} in a code block, a settings table
      * (keys and values in the map's iteration order; omitted when empty), the final results per algorithm from
      * {@link Summary#finalResults} (algorithm | seeds | base | final greedy acc mean ± std | sampled acc | tokens |
-     * wall time), a per-seed table of each run's last evaluation (algorithm, seed, final acc, tokens, time) and an
+     * wall time, episodes, optimizer steps), a per-seed table of each run's last evaluation (algorithm, seed, final
+     * acc, tokens, time, episodes, steps) and an
      * image link to each of {@code pngFileNames}, which are used as given (relative to the report).
      */
     public static void writeMarkdown(
@@ -76,14 +77,15 @@ public final class CompareReport {
         }
 
         md.append("## Final results\n\n");
-        md.append("| algorithm | seeds | base | final greedy acc (mean ± std) | sampled acc | tokens | wall time |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        md.append("| algorithm | seeds | base | final greedy acc (mean ± std) | sampled acc | tokens | wall time |"
+                + " episodes | steps |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Summary.AlgorithmSummary s : Summary.finalResults(points)) row(md, Summary.cells(s));
         md.append('\n');
 
         md.append("## Per seed\n\n");
-        md.append("| algorithm | seed | final acc | tokens | wall time |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: |\n");
+        md.append("| algorithm | seed | final acc | tokens | wall time | episodes | steps |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Map<Long, List<EvalPoint>> runs : Summary.bySeed(points).values()) {
             for (List<EvalPoint> run : runs.values()) {
                 EvalPoint p = Summary.last(run);
@@ -92,7 +94,9 @@ public final class CompareReport {
                     Long.toString(p.seed()),
                     Formats.percent(p.greedyAccuracy()),
                     Formats.count(p.generatedTokens()),
-                    Formats.duration(p.wallSeconds())
+                    Formats.duration(p.wallSeconds()),
+                    p.episodes() == EvalPoint.UNRECORDED ? "-" : Formats.count(p.episodes()),
+                    p.optimizerSteps() == EvalPoint.UNRECORDED ? "-" : Formats.count(p.optimizerSteps())
                 });
             }
         }

@@ -13,6 +13,9 @@ package io.github.spo4j.report;
  * @param greedyAccuracy  test accuracy with greedy decoding, in [0, 1]
  * @param sampledAccuracy test accuracy with sampling, in [0, 1], or NaN when not measured
  * @param trainReward     mean training reward of the last iteration, finite, or NaN when there is none (iteration 0)
+ * @param episodes        training episodes so far (the responses, or tree edges, the loss was taken on, each once
+ *                        however many epochs), {@code >= 0}, or {@link #UNRECORDED} in files from before it was kept
+ * @param optimizerSteps  optimizer steps so far, {@code >= 0}, or {@link #UNRECORDED}
  */
 public record EvalPoint(
         String algorithm,
@@ -22,7 +25,35 @@ public record EvalPoint(
         double wallSeconds,
         double greedyAccuracy,
         double sampledAccuracy,
-        double trainReward) {
+        double trainReward,
+        long episodes,
+        long optimizerSteps) {
+    /** {@link #episodes} and {@link #optimizerSteps} of a point read from a file that did not record them. */
+    public static final long UNRECORDED = -1;
+
+    /** A point without episode and step counts ({@link #UNRECORDED}). */
+    public EvalPoint(
+            String algorithm,
+            long seed,
+            int iteration,
+            long generatedTokens,
+            double wallSeconds,
+            double greedyAccuracy,
+            double sampledAccuracy,
+            double trainReward) {
+        this(
+                algorithm,
+                seed,
+                iteration,
+                generatedTokens,
+                wallSeconds,
+                greedyAccuracy,
+                sampledAccuracy,
+                trainReward,
+                UNRECORDED,
+                UNRECORDED);
+    }
+
     public EvalPoint {
         if (algorithm == null || algorithm.isBlank()) {
             throw new IllegalArgumentException("algorithm must not be null or blank");
@@ -42,6 +73,10 @@ public record EvalPoint(
         }
         if (Double.isInfinite(trainReward)) {
             throw new IllegalArgumentException("trainReward must be finite or NaN, got " + trainReward);
+        }
+        if (episodes < UNRECORDED) throw new IllegalArgumentException("episodes must be >= 0, got " + episodes);
+        if (optimizerSteps < UNRECORDED) {
+            throw new IllegalArgumentException("optimizerSteps must be >= 0, got " + optimizerSteps);
         }
     }
 }

@@ -37,7 +37,9 @@ public final class MetricsFiles {
             "wallSeconds",
             "greedyAccuracy",
             "sampledAccuracy",
-            "trainReward");
+            "trainReward",
+            "episodes",
+            "optimizerSteps");
 
     private MetricsFiles() {}
 
@@ -69,6 +71,10 @@ public final class MetricsFiles {
                     .append(csvNumber(p.sampledAccuracy()))
                     .append(',')
                     .append(csvNumber(p.trainReward()))
+                    .append(',')
+                    .append(csvCount(p.episodes()))
+                    .append(',')
+                    .append(csvCount(p.optimizerSteps()))
                     .append("\r\n");
         }
         AtomicFiles.write(file, out.toString().getBytes(StandardCharsets.UTF_8));
@@ -76,7 +82,8 @@ public final class MetricsFiles {
 
     /**
      * Reads a file written by {@link #writeJsonl}. Blank lines are skipped and unknown keys ignored;
-     * {@code sampledAccuracy} and {@code trainReward} may be {@code null} (NaN), every other field is required.
+     * {@code sampledAccuracy} and {@code trainReward} may be {@code null} (NaN), {@code episodes} and
+     * {@code optimizerSteps} null or absent (files from before they were recorded), every other field is required.
      *
      * @throws MetricsFormatException naming the file and line for a line that is not a valid point
      */
@@ -115,6 +122,8 @@ public final class MetricsFiles {
             w.name("greedyAccuracy").value(p.greedyAccuracy());
             jsonNumberOrNull(w.name("sampledAccuracy"), p.sampledAccuracy());
             jsonNumberOrNull(w.name("trainReward"), p.trainReward());
+            jsonCountOrNull(w.name("episodes"), p.episodes());
+            jsonCountOrNull(w.name("optimizerSteps"), p.optimizerSteps());
             w.endObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -125,6 +134,15 @@ public final class MetricsFiles {
     private static void jsonNumberOrNull(JsonWriter w, double v) throws IOException {
         if (Double.isNaN(v)) w.nullValue();
         else w.value(v);
+    }
+
+    private static void jsonCountOrNull(JsonWriter w, long v) throws IOException {
+        if (v == EvalPoint.UNRECORDED) w.nullValue();
+        else w.value(v);
+    }
+
+    private static String csvCount(long v) {
+        return v == EvalPoint.UNRECORDED ? "" : Long.toString(v);
     }
 
     private static String csvNumber(double v) {
@@ -154,7 +172,9 @@ public final class MetricsFiles {
                     number(o, "wallSeconds", false, file, lineNo),
                     number(o, "greedyAccuracy", false, file, lineNo),
                     number(o, "sampledAccuracy", true, file, lineNo),
-                    number(o, "trainReward", true, file, lineNo));
+                    number(o, "trainReward", true, file, lineNo),
+                    optionalCount(o, "episodes", file, lineNo),
+                    optionalCount(o, "optimizerSteps", file, lineNo));
         } catch (IllegalArgumentException e) {
             throw new MetricsFormatException(file, lineNo, e.getMessage());
         }
@@ -184,6 +204,13 @@ public final class MetricsFiles {
         } catch (ArithmeticException e) {
             throw new MetricsFormatException(file, line, "field \"" + field + "\" is not a 64-bit integer: " + v);
         }
+    }
+
+    /** A count that files written before it was recorded lack (or hold as null): {@link EvalPoint#UNRECORDED}. */
+    private static long optionalCount(JsonObject o, String field, Path file, int line) throws MetricsFormatException {
+        JsonElement e = o.get(field);
+        if (e == null || e.isJsonNull()) return EvalPoint.UNRECORDED;
+        return longField(o, field, file, line);
     }
 
     private static int intField(JsonObject o, String field, Path file, int line) throws MetricsFormatException {

@@ -19,6 +19,8 @@ public final class Summary {
      * @param meanSampledAccuracy mean final sampled accuracy over the seeds that measured it; NaN if none did
      * @param meanTokens          mean generated tokens at the final evaluation
      * @param meanWallSeconds     mean wall time at the final evaluation
+     * @param meanEpisodes        mean training episodes at the final evaluation; NaN where a seed did not record them
+     * @param meanOptimizerSteps  mean optimizer steps at the final evaluation; NaN likewise
      * @param baseAccuracy        mean greedy accuracy of the iteration-0 evaluations; NaN if there are none
      */
     public record AlgorithmSummary(
@@ -29,6 +31,8 @@ public final class Summary {
             double meanSampledAccuracy,
             double meanTokens,
             double meanWallSeconds,
+            double meanEpisodes,
+            double meanOptimizerSteps,
             double baseAccuracy) {}
 
     /**
@@ -57,6 +61,8 @@ public final class Summary {
                             .toList()),
                     mean(finals.stream().map(p -> (double) p.generatedTokens()).toList()),
                     mean(finals.stream().map(EvalPoint::wallSeconds).toList()),
+                    recorded(finals.stream().map(EvalPoint::episodes).toList()),
+                    recorded(finals.stream().map(EvalPoint::optimizerSteps).toList()),
                     mean(base)));
         }
         return out;
@@ -64,14 +70,23 @@ public final class Summary {
 
     /**
      * A fixed-width plain-text table for the terminal, one row per summary: algorithm, seeds, base accuracy,
-     * final greedy accuracy (mean ± std, percent), sampled accuracy, tokens generated ({@code 1.23M}, {@code 456k})
-     * and wall time ({@code 1m 23s}); unmeasured values are {@code -}. Ends with a newline.
+     * final greedy accuracy (mean ± std, percent), sampled accuracy, tokens generated ({@code 1.23M}, {@code 456k}),
+     * wall time ({@code 1m 23s}), training episodes and optimizer steps; unmeasured values are {@code -}. Ends with a
+     * newline.
      */
     public static String table(List<AlgorithmSummary> summaries) {
         if (summaries == null) throw new IllegalArgumentException("summaries must not be null");
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {
-            "algorithm", "seeds", "base acc", "final acc (mean ± std)", "sampled acc", "tokens", "wall time"
+            "algorithm",
+            "seeds",
+            "base acc",
+            "final acc (mean ± std)",
+            "sampled acc",
+            "tokens",
+            "wall time",
+            "episodes",
+            "steps"
         });
         for (AlgorithmSummary s : summaries) {
             if (s == null) throw new IllegalArgumentException("summaries must not contain null");
@@ -100,7 +115,9 @@ public final class Summary {
             Formats.percentMeanStd(s.meanAccuracy(), s.stdAccuracy()),
             Formats.percent(s.meanSampledAccuracy()),
             Formats.count(s.meanTokens()),
-            Formats.duration(s.meanWallSeconds())
+            Formats.duration(s.meanWallSeconds()),
+            Formats.count(s.meanEpisodes()),
+            Formats.count(s.meanOptimizerSteps())
         };
     }
 
@@ -127,6 +144,16 @@ public final class Summary {
         for (int i = 0; i < points.size(); i++) {
             if (points.get(i) == null) throw new IllegalArgumentException("points[" + i + "] must not be null");
         }
+    }
+
+    /** The mean of counts; NaN when any is {@link EvalPoint#UNRECORDED}. */
+    static double recorded(List<Long> counts) {
+        List<Double> v = new ArrayList<>();
+        for (long c : counts) {
+            if (c == EvalPoint.UNRECORDED) return Double.NaN;
+            v.add((double) c);
+        }
+        return mean(v);
     }
 
     /** The mean; NaN for no values. */

@@ -53,7 +53,9 @@ public final class TrainingRun implements AutoCloseable {
             double wallSeconds,
             double greedyAccuracy,
             double sampledAccuracy,
-            double trainReward) {}
+            double trainReward,
+            long episodes,
+            long optimizerSteps) {}
 
     /** Receives a run's events; every method is optional. */
     public interface Listener {
@@ -174,9 +176,16 @@ public final class TrainingRun implements AutoCloseable {
                         o.get("wallSeconds").getAsDouble(),
                         o.get("greedyAccuracy").getAsDouble(),
                         number(o, "sampledAccuracy"),
-                        number(o, "trainReward")));
+                        number(o, "trainReward"),
+                        o.has("episodes") ? o.get("episodes").getAsLong() : -1,
+                        o.has("optimizerSteps") ? o.get("optimizerSteps").getAsLong() : -1));
             }
             run.iterationStats.addAll(readIterations(dir.resolve(ITERATIONS)));
+            // Checkpoints from before the counts were kept: the iterations log has them.
+            for (int i = 0; i < run.evaluations.size(); i++) {
+                Evaluation e = run.evaluations.get(i);
+                if (e.episodes() < 0) run.evaluations.set(i, run.withCounts(e));
+            }
         } catch (IOException | RuntimeException e) {
             trainer.close();
             if (e instanceof IOException io) throw io;
@@ -257,15 +266,36 @@ public final class TrainingRun implements AutoCloseable {
                 s.seed(),
                 s.maxStreams(),
                 trainer.pool());
-        Evaluation e = new Evaluation(
+        Evaluation e = withCounts(new Evaluation(
                 trainer.iteration(),
                 trainer.generatedTokens(),
                 wallSeconds(start),
                 r.greedyAccuracy(),
                 r.sampledAccuracy(),
-                trainer.iteration() == 0 ? Double.NaN : lastReward);
+                trainer.iteration() == 0 ? Double.NaN : lastReward,
+                -1,
+                -1));
         evaluations.add(e);
         l.evaluation(e);
+    }
+
+    /** {@code e} with the episodes and optimizer steps of the iterations before it, from the iterations log. */
+    private Evaluation withCounts(Evaluation e) {
+        long episodes = 0, steps = 0;
+        for (Trainer.IterationStats st : iterationStats) {
+            if (st.iteration() >= e.iteration()) continue;
+            episodes += st.episodes();
+            steps += st.optimizerSteps();
+        }
+        return new Evaluation(
+                e.iteration(),
+                e.generatedTokens(),
+                e.wallSeconds(),
+                e.greedyAccuracy(),
+                e.sampledAccuracy(),
+                e.trainReward(),
+                episodes,
+                steps);
     }
 
     // ---- checkpoints ----------------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ class CompareCommandTest {
                 "accuracy_vs_time.png",
                 "base/model.safetensors",
                 "credit.json",
-                "base-check.json")) {
+                "base-check.json",
+                "accuracy_vs_episodes.png")) {
             assertTrue(Files.isRegularFile(dir.resolve(f)), f);
         }
         List<EvalPoint> points = MetricsFiles.readJsonl(dir.resolve("metrics.jsonl"));

@@ -85,6 +85,21 @@ class ComparePlotsTest {
     }
 
     @Test
+    void episodesPlotLeavesOutPointsWithoutCountsAndNeedsOneWith() throws IOException {
+        Path png = dir.resolve("accuracy_vs_episodes.png");
+        List<EvalPoint> points = List.of(
+                new EvalPoint("grpo", 1, 0, 0, 0, 0.3, Double.NaN, Double.NaN, 0, 0),
+                new EvalPoint("grpo", 1, 10, 1000, 5, 0.5, Double.NaN, 0.4, 1280, 20),
+                new EvalPoint("rloo", 1, 10, 1000, 5, 0.5, Double.NaN, 0.4));
+        ComparePlots.accuracyVsEpisodes(png, points, "t");
+        assertPng(png);
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> ComparePlots.accuracyVsEpisodes(dir.resolve("y.png"), points.subList(2, 3), "t"));
+        assertTrue(e.getMessage().contains("no point records its training episodes"), e.getMessage());
+    }
+
+    @Test
     void rejectsEmptyPoints() {
         assertThrows(
                 IllegalArgumentException.class,

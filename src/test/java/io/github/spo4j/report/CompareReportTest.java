@@ -42,11 +42,11 @@ class CompareReportTest {
                 md.contains("| setting | value |\n| --- | --- |\n| task | arithmetic |\n| seeds | 3 |\n"
                         + "| tree | 6\\|6\\|6 |\n"),
                 md);
-        assertTrue(md.contains("| grpo | 3 | 31.0% | 46.0% ± 1.0 | - | 30.0k | 1m 01s |\n"), md);
-        assertTrue(md.contains("| spo-tree | 3 | 31.0% | 61.0% ± 1.0 | 60.0% | 60.0k | 1m 01s |\n"), md);
-        assertTrue(md.contains("| algorithm | seed | final acc | tokens | wall time |\n"), md);
-        assertTrue(md.contains("| grpo | 11 | 45.0% | 30.0k | 1m 00s |\n"), md);
-        assertTrue(md.contains("| spo-tree | 13 | 62.0% | 60.0k | 1m 02s |\n"), md);
+        assertTrue(md.contains("| grpo | 3 | 31.0% | 46.0% ± 1.0 | - | 30.0k | 1m 01s | - | - |\n"), md);
+        assertTrue(md.contains("| spo-tree | 3 | 31.0% | 61.0% ± 1.0 | 60.0% | 60.0k | 1m 01s | - | - |\n"), md);
+        assertTrue(md.contains("| algorithm | seed | final acc | tokens | wall time | episodes | steps |\n"), md);
+        assertTrue(md.contains("| grpo | 11 | 45.0% | 30.0k | 1m 00s | - | - |\n"), md);
+        assertTrue(md.contains("| spo-tree | 13 | 62.0% | 60.0k | 1m 02s | - | - |\n"), md);
         assertEquals(
                 6,
                 lines.stream()

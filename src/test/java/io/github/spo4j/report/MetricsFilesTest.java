@@ -29,17 +29,20 @@ class MetricsFilesTest {
         List<EvalPoint> points = List.of(
                 new EvalPoint("spo-tree", 7, 0, 0, 0.0, 0.25, Double.NaN, Double.NaN),
                 new EvalPoint("spo-tree", 7, 40, 1_234_567_890_123L, 3601.125, 0.1 + 0.2, 0.4125, -0.0625),
-                new EvalPoint("a \"quoted\", name", Long.MIN_VALUE, Integer.MAX_VALUE, 1, 1e-9, 1, 0, 1e-7));
+                new EvalPoint("a \"quoted\", name", Long.MIN_VALUE, Integer.MAX_VALUE, 1, 1e-9, 1, 0, 1e-7, 0, 0),
+                new EvalPoint("grpo", 3, 40, 128_000, 12.5, 0.5, Double.NaN, 0.25, 5120, 80));
         Path file = dir.resolve("metrics.jsonl");
         MetricsFiles.writeJsonl(file, points);
         assertEquals(points, MetricsFiles.readJsonl(file));
 
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        assertEquals(3, lines.size());
+        assertEquals(4, lines.size());
         assertEquals(
                 "{\"algorithm\":\"spo-tree\",\"seed\":7,\"iteration\":0,\"generatedTokens\":0,"
-                        + "\"wallSeconds\":0.0,\"greedyAccuracy\":0.25,\"sampledAccuracy\":null,\"trainReward\":null}",
+                        + "\"wallSeconds\":0.0,\"greedyAccuracy\":0.25,\"sampledAccuracy\":null,\"trainReward\":null,"
+                        + "\"episodes\":null,\"optimizerSteps\":null}",
                 lines.get(0));
+        assertTrue(lines.get(3).endsWith(",\"episodes\":5120,\"optimizerSteps\":80}"), lines.get(3));
         assertEquals(List.of("metrics.jsonl"), listing());
     }
 
@@ -69,13 +72,14 @@ class MetricsFilesTest {
     void csvHasHeaderQuotingAndEmptyNaN() throws IOException {
         List<EvalPoint> points = List.of(
                 new EvalPoint("grpo", 1, 0, 0, 0, 0.25, Double.NaN, Double.NaN),
-                new EvalPoint("spo,\"tree\"", 2, 5, 12345, 61.5, 0.5, 0.375, -0.125));
+                new EvalPoint("spo,\"tree\"", 2, 5, 12345, 61.5, 0.5, 0.375, -0.125, 640, 10));
         Path file = dir.resolve("metrics.csv");
         MetricsFiles.writeCsv(file, points);
         assertEquals(
-                "algorithm,seed,iteration,generatedTokens,wallSeconds,greedyAccuracy,sampledAccuracy,trainReward\r\n"
-                        + "grpo,1,0,0,0.0,0.25,,\r\n"
-                        + "\"spo,\"\"tree\"\"\",2,5,12345,61.5,0.5,0.375,-0.125\r\n",
+                "algorithm,seed,iteration,generatedTokens,wallSeconds,greedyAccuracy,sampledAccuracy,trainReward,"
+                        + "episodes,optimizerSteps\r\n"
+                        + "grpo,1,0,0,0.0,0.25,,,,\r\n"
+                        + "\"spo,\"\"tree\"\"\",2,5,12345,61.5,0.5,0.375,-0.125,640,10\r\n",
                 Files.readString(file, StandardCharsets.UTF_8));
     }
 

@@ -56,25 +56,42 @@ class SummaryTest {
                 new EvalPoint("spo-chain", 5, 0, 0, 0, 0.3, Double.NaN, Double.NaN),
                 new EvalPoint("spo-chain", 5, 10, 1000, 20, 0.5, Double.NaN, 0.4));
         List<Summary.AlgorithmSummary> s = Summary.finalResults(points);
-        assertEquals(List.of(new Summary.AlgorithmSummary("spo-chain", 1, 0.7, 0, 0.6, 2000, 40, 0.3)), s);
+        assertEquals(
+                List.of(new Summary.AlgorithmSummary(
+                        "spo-chain", 1, 0.7, 0, 0.6, 2000, 40, Double.NaN, Double.NaN, 0.3)),
+                s);
         assertEquals(List.of(), Summary.finalResults(List.of()));
+    }
+
+    @Test
+    void episodesAndStepsAreMeanedWhereEverySeedRecordedThem() {
+        List<EvalPoint> points = List.of(
+                new EvalPoint("grpo", 0, 10, 1000, 20, 0.5, Double.NaN, 0.4, 1280, 20),
+                new EvalPoint("grpo", 1, 10, 1000, 20, 0.5, Double.NaN, 0.4, 1000, 16),
+                new EvalPoint("rloo", 0, 10, 1000, 20, 0.5, Double.NaN, 0.4, 1280, 20),
+                new EvalPoint("rloo", 1, 10, 1000, 20, 0.5, Double.NaN, 0.4));
+        List<Summary.AlgorithmSummary> s = Summary.finalResults(points);
+        assertEquals(1140, s.get(0).meanEpisodes());
+        assertEquals(18, s.get(0).meanOptimizerSteps());
+        assertTrue(Double.isNaN(s.get(1).meanEpisodes()), "a seed without counts: no mean");
     }
 
     @Test
     void tableShowsTheNumbersInAlignedColumns() {
         List<Summary.AlgorithmSummary> s = List.of(
-                new Summary.AlgorithmSummary("grpo", 3, 0.4126, 0.0123, Double.NaN, 1_234_000, 83, 0.301),
-                new Summary.AlgorithmSummary("spo-tree", 3, 0.5, 0.02, 0.456, 456_000, 3725, 0.301));
+                new Summary.AlgorithmSummary("grpo", 3, 0.4126, 0.0123, Double.NaN, 1_234_000, 83, 5120, 80, 0.301),
+                new Summary.AlgorithmSummary(
+                        "spo-tree", 3, 0.5, 0.02, 0.456, 456_000, 3725, Double.NaN, Double.NaN, 0.301));
         String table = Summary.table(s);
         List<String> lines = table.lines().toList();
         assertEquals(4, lines.size(), table);
         assertTrue(lines.get(0).startsWith("algorithm"), table);
-        assertTrue(lines.get(1).matches("-+( +-+){6}"), table);
+        assertTrue(lines.get(1).matches("-+( +-+){8}"), table);
         assertEquals(
-                List.of("grpo", "3", "30.1%", "41.3%", "±", "1.2", "-", "1.23M", "1m", "23s"),
+                List.of("grpo", "3", "30.1%", "41.3%", "±", "1.2", "-", "1.23M", "1m", "23s", "5.12k", "80"),
                 List.of(lines.get(2).trim().split(" +")));
         assertEquals(
-                List.of("spo-tree", "3", "30.1%", "50.0%", "±", "2.0", "45.6%", "456k", "1h", "02m"),
+                List.of("spo-tree", "3", "30.1%", "50.0%", "±", "2.0", "45.6%", "456k", "1h", "02m", "-", "-"),
                 List.of(lines.get(3).trim().split(" +")));
         int width = lines.get(0).length();
         for (String line : lines) assertEquals(width, line.length(), table);

@@ -163,7 +163,19 @@ class TrainerTest {
                 assertEquals(expected.get(i).iteration(), got.get(i).iteration());
                 assertEquals(expected.get(i).generatedTokens(), got.get(i).generatedTokens());
                 assertEquals(expected.get(i).greedyAccuracy(), got.get(i).greedyAccuracy());
+                // Episodes and optimizer steps so far: the iterations log's, summed before the evaluation.
+                long episodes = 0, steps = 0;
+                for (Trainer.IterationStats st : expectedLog) {
+                    if (st.iteration() >= got.get(i).iteration()) continue;
+                    episodes += st.episodes();
+                    steps += st.optimizerSteps();
+                }
+                assertEquals(episodes, got.get(i).episodes());
+                assertEquals(steps, got.get(i).optimizerSteps());
+                assertEquals(expected.get(i).episodes(), got.get(i).episodes());
             }
+            assertTrue(got.get(got.size() - 1).episodes() > 0
+                    && got.get(got.size() - 1).optimizerSteps() > 0);
             List<Trainer.IterationStats> log = run.iterationStats();
             assertEquals(4, log.size());
             for (int i = 0; i < log.size(); i++) {
