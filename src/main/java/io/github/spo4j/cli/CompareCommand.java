@@ -382,6 +382,13 @@ public final class CompareCommand implements Callable<Integer> {
             settings.put(
                     TrainConfig.nameOf(c.algorithm().algorithm()), c.knobs().toString());
         settings.put("total wall time", String.format("%.0f s", seconds));
+        long tokenBudget = configs.get(0).run().tokenBudget();
+        String budgetTable = tokenBudget > 0
+                ? Summary.budgetMarkdown(Summary.atBudget(points, tokenBudget, 0.25, 0.5, 0.75, 1.0))
+                : "";
+        List<String> sections = new ArrayList<>();
+        if (!budgetTable.isEmpty()) sections.add(budgetTable);
+        if (credit != null) sections.add(CreditCommand.markdown(credit));
         CompareReport.writeMarkdown(
                 out.resolve("report.md"),
                 title,
@@ -395,9 +402,10 @@ public final class CompareCommand implements Callable<Integer> {
                                 "accuracy_vs_episodes.png",
                                 "accuracy_vs_iterations.png")
                         : List.of("accuracy_vs_tokens.png", "accuracy_vs_time.png", "accuracy_vs_iterations.png"),
-                credit == null ? List.of() : List.of(CreditCommand.markdown(credit)));
+                sections);
         var pw = spec.commandLine().getOut();
         pw.println(Summary.table(Summary.finalResults(points)));
+        if (!budgetTable.isEmpty()) pw.println(budgetTable);
         if (credit != null) {
             pw.println();
             pw.println("credit assignment on the base (spo4j credit):");

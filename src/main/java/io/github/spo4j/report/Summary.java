@@ -121,6 +121,88 @@ public final class Summary {
         };
     }
 
+    /**
+     * Greedy accuracy at fractions of the token budget: for each algorithm and fraction f, the mean and sample
+     * standard deviation over its seeds of each seed's last evaluation within f · budget generated tokens (the base,
+     * at 0 tokens, is within every budget).
+     *
+     * @param seeds       seeds with an evaluation within the budget point
+     * @param accuracy    their mean greedy accuracy
+     * @param std         its sample standard deviation; 0 for one seed
+     */
+    public record BudgetPoint(String algorithm, double fraction, long tokens, int seeds, double accuracy, double std) {}
+
+    /** {@link BudgetPoint}s of every algorithm (first-appearance order) at each of {@code fractions} of {@code budget}. */
+    public static List<BudgetPoint> atBudget(List<EvalPoint> points, long budget, double... fractions) {
+        checkPoints(points);
+        if (budget < 1) throw new IllegalArgumentException("budget must be >= 1, got " + budget);
+        if (fractions == null || fractions.length == 0) throw new IllegalArgumentException("fractions must be given");
+        for (double f : fractions) {
+            if (!(f > 0 && f <= 1)) throw new IllegalArgumentException("fractions must be in (0, 1], got " + f);
+        }
+        List<BudgetPoint> out = new ArrayList<>();
+        for (Map.Entry<String, Map<Long, List<EvalPoint>>> algo : bySeed(points).entrySet()) {
+            for (double f : fractions) {
+                long tokens = Math.round(f * budget);
+                List<Double> acc = new ArrayList<>();
+                for (List<EvalPoint> run : algo.getValue().values()) {
+                    EvalPoint at = null;
+                    for (EvalPoint p : run) {
+                        if (p.generatedTokens() <= tokens && (at == null || p.iteration() >= at.iteration())) at = p;
+                    }
+                    if (at != null) acc.add(at.greedyAccuracy());
+                }
+                out.add(new BudgetPoint(algo.getKey(), f, tokens, acc.size(), mean(acc), sampleStd(acc)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A markdown section: a row per algorithm, a column per budget point, each cell the mean greedy accuracy ± the
+     * standard deviation over seeds ({@code -} where no seed had evaluated yet).
+     */
+    public static String budgetMarkdown(List<BudgetPoint> budgetPoints) {
+        if (budgetPoints == null) throw new IllegalArgumentException("budgetPoints must not be null");
+        List<Double> fractions = new ArrayList<>();
+        List<Long> tokens = new ArrayList<>();
+        Map<String, List<BudgetPoint>> rows = new LinkedHashMap<>();
+        for (BudgetPoint b : budgetPoints) {
+            if (!fractions.contains(b.fraction())) {
+                fractions.add(b.fraction());
+                tokens.add(b.tokens());
+            }
+            rows.computeIfAbsent(b.algorithm(), a -> new ArrayList<>()).add(b);
+        }
+        StringBuilder md = new StringBuilder("## Greedy accuracy at each budget point\n\n");
+        md.append("Each seed's last evaluation within the budget point's generated tokens, mean ± std over seeds.\n\n");
+        md.append("| algorithm |");
+        for (int i = 0; i < fractions.size(); i++) {
+            md.append(' ')
+                    .append(Math.round(100 * fractions.get(i)))
+                    .append("% (")
+                    .append(Formats.count(tokens.get(i)))
+                    .append(") |");
+        }
+        md.append("\n| --- |");
+        md.append(" ---: |".repeat(fractions.size())).append('\n');
+        for (Map.Entry<String, List<BudgetPoint>> row : rows.entrySet()) {
+            md.append("| ").append(row.getKey()).append(" |");
+            for (double f : fractions) {
+                BudgetPoint b = null;
+                for (BudgetPoint x : row.getValue()) if (x.fraction() == f) b = x;
+                md.append(' ')
+                        .append(
+                                b == null || b.seeds() == 0
+                                        ? Formats.MISSING
+                                        : Formats.percentMeanStd(b.accuracy(), b.std()))
+                        .append(" |");
+            }
+            md.append('\n');
+        }
+        return md.toString();
+    }
+
     /** Points grouped by algorithm, then seed, both in first-appearance order; each run keeps list order. */
     static Map<String, Map<Long, List<EvalPoint>>> bySeed(List<EvalPoint> points) {
         Map<String, Map<Long, List<EvalPoint>>> out = new LinkedHashMap<>();

@@ -86,6 +86,12 @@ class CompareCommandTest {
         assertTrue(out.toString().contains("spo-tree") && out.toString().contains("final acc"), out.toString());
         assertTrue(Files.readString(dir.resolve("report.md")).contains("accuracy_vs_tokens.png"));
         assertTrue(Files.readString(dir.resolve("report.md")).contains("spo4j compare --budget 1500 --seeds 2"));
+        assertTrue(
+                Files.readString(dir.resolve("report.md")).contains("## Greedy accuracy at each budget point\n\n"),
+                "budget-point table in the report");
+        assertTrue(
+                out.toString().contains("| algorithm | 25% (375) | 50% (750) | 75% (1.13k) | 100% (1.50k) |"),
+                out.toString());
         assertFalse(Files.readString(dir.resolve("report.md")).contains("compare compare"));
         assertTrue(Files.readString(dir.resolve("report.md")).contains("Credit assignment on the base"));
         assertTrue(out.toString().contains("spo-chain K=1 N=8"), out.toString());

@@ -1,6 +1,7 @@
 package io.github.spo4j.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -74,6 +75,34 @@ class SummaryTest {
         assertEquals(1140, s.get(0).meanEpisodes());
         assertEquals(18, s.get(0).meanOptimizerSteps());
         assertTrue(Double.isNaN(s.get(1).meanEpisodes()), "a seed without counts: no mean");
+    }
+
+    @Test
+    void accuracyAtBudgetPointsTakesEachSeedsLastEvaluationWithinThem() {
+        List<EvalPoint> points = List.of(
+                new EvalPoint("grpo", 0, 0, 0, 0, 0.30, Double.NaN, Double.NaN),
+                new EvalPoint("grpo", 0, 10, 240, 5, 0.40, Double.NaN, 0.1),
+                new EvalPoint("grpo", 0, 20, 520, 9, 0.50, Double.NaN, 0.1),
+                new EvalPoint("grpo", 0, 30, 1000, 14, 0.60, Double.NaN, 0.1),
+                new EvalPoint("grpo", 1, 0, 0, 0, 0.30, Double.NaN, Double.NaN),
+                new EvalPoint("grpo", 1, 10, 260, 5, 0.44, Double.NaN, 0.1),
+                new EvalPoint("grpo", 1, 20, 1000, 9, 0.70, Double.NaN, 0.1),
+                new EvalPoint("tree", 0, 10, 600, 5, 0.45, Double.NaN, 0.1));
+        List<Summary.BudgetPoint> b = Summary.atBudget(points, 1000, 0.25, 0.5, 1.0);
+        assertEquals(6, b.size());
+        assertEquals(
+                new Summary.BudgetPoint("grpo", 0.25, 250, 2, 0.35, Summary.sampleStd(List.of(0.4, 0.3))), b.get(0));
+        assertEquals(0.42, b.get(1).accuracy(), 1e-12); // 0.40 (240 tokens) and 0.44 (260)
+        assertEquals(0.65, b.get(2).accuracy(), 1e-12);
+        assertEquals(0, b.get(3).seeds(), "the tree's first evaluation came after 250 tokens");
+        assertEquals(new Summary.BudgetPoint("tree", 1.0, 1000, 1, 0.45, 0), b.get(5));
+        String md = Summary.budgetMarkdown(b);
+        assertTrue(
+                md.contains("| algorithm | 25% (250) | 50% (500) | 100% (1.00k) |\n| --- | ---: | ---: | ---: |\n"),
+                md);
+        assertTrue(md.contains("| tree | - | - | 45.0% ± 0.0 |\n"), md);
+        assertThrows(IllegalArgumentException.class, () -> Summary.atBudget(points, 1000, 1.5));
+        assertThrows(IllegalArgumentException.class, () -> Summary.atBudget(points, 0, 0.5));
     }
 
     @Test
