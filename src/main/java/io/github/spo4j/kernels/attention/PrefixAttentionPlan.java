@@ -353,7 +353,7 @@ public final class PrefixAttentionPlan implements AutoCloseable {
         return n;
     }
 
-    /** Frees the native copy of the plan, if one was made; the plan stays usable. */
+    /** Frees the native copy of the plan, if one was made; the plan stays usable. Not while a call is using it. */
     @Override
     public void close() {
         Native n;
