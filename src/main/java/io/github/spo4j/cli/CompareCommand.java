@@ -413,8 +413,8 @@ public final class CompareCommand implements Callable<Integer> {
             pw.println();
         }
         pw.printf(
-                "wrote %s (report.md, metrics.jsonl, metrics.csv, accuracy_vs_*.png%s) " + "in %.0f s%n",
-                out, credit == null ? "" : ", credit.json", seconds);
+                "wrote %s (report.md, metrics.jsonl, metrics.csv, accuracy_vs_*.png%s%s) " + "in %.0f s%n",
+                out, baseCheckQuestions > 0 ? ", base-check.json" : "", credit == null ? "" : ", credit.json", seconds);
         pw.flush();
     }
 
