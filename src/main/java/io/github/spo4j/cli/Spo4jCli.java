@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
  * The kernels' side-by-side timing is a runnable of the benchmarks module ({@code io.github.spo4j.bench.QuickBench}).
  *
  * <pre>
- *   java -jar target/spo4j.jar compare          # the main job (about 15 minutes on 2 cores)
+ *   java -jar target/spo4j.jar compare          # the main job (about 7 minutes on 2 cores once built)
  *   java -jar target/spo4j.jar compare --help
  * </pre>
  */
