@@ -44,8 +44,10 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "compare",
         mixinStandardHelpOptions = true,
-        description = "GRPO vs SPO-chain vs SPO-tree (or any algorithms) from one SFT base, under the same budget of "
-                + "generated tokens, over several seeds: a table, metrics (JSONL, CSV), a markdown report and plots.")
+        description =
+                "GRPO, GRPO with the probability mask, SPO-chain and SPO-tree (or any algorithms) from one SFT base,"
+                        + " under the same budget of "
+                        + "generated tokens, over several seeds: a table, metrics (JSONL, CSV), a markdown report and plots.")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -56,7 +58,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--algorithms",
             split = ",",
-            defaultValue = "grpo,spo-chain,spo-tree",
+            defaultValue = "grpo,grpo-mask,spo-chain,spo-tree",
             description = "Algorithms to compare (default ${DEFAULT-VALUE}).")
     List<String> algorithms;
 

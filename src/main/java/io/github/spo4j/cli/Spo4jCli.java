@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code spo4j} command line. Subcommands:
  * <ul>
- *   <li>{@code compare}: GRPO vs SPO-chain vs SPO-tree from one SFT base under one token budget ({@link CompareCommand});</li>
+ *   <li>{@code compare}: GRPO, GRPO+mask, SPO-chain and SPO-tree from one SFT base under one token budget ({@link CompareCommand});</li>
  *   <li>{@code sft}, {@code train}, {@code eval}: the warm start, one RL run, test accuracy;</li>
  *   <li>{@code credit}: each algorithm's advantages scored against a Monte-Carlo reference ({@link CreditCommand}).</li>
  * </ul>
