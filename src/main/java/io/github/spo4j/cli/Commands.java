@@ -1,5 +1,6 @@
 package io.github.spo4j.cli;
 
+import io.github.spo4j.train.distributed.DistributedException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -27,6 +28,9 @@ final class Commands {
             return BAD_INPUT;
         } catch (IOException e) {
             err.println("error: " + describe(e));
+            return IO_ERROR;
+        } catch (DistributedException e) {
+            err.println("error: " + e.getMessage());
             return IO_ERROR;
         } catch (OutOfMemoryError e) {
             err.println("error: out of Java heap (" + e.getMessage() + "); raise -Xmx or shrink the batch");

@@ -7,6 +7,7 @@ import io.github.spo4j.train.TrainConfig;
 import io.github.spo4j.train.Trainer;
 import io.github.spo4j.train.TrainingRun;
 import io.github.spo4j.train.TrainingTask;
+import io.github.spo4j.train.distributed.Collective;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,30 +26,36 @@ final class Runs {
     static List<EvalPoint> run(
             String label, TrainingTask task, Policy base, TrainConfig config, Path dir, boolean resume)
             throws IOException {
-        return run(label, task, base, config, dir, resume, points -> {});
+        return run(label, task, base, config, dir, resume, Collective.single(), points -> {});
     }
 
     /** {@link #run}, then {@code outputs} before the run's directory lock is released. */
     static List<EvalPoint> run(
-            String label, TrainingTask task, Policy base, TrainConfig config, Path dir, boolean resume, Outputs outputs)
+            String label,
+            TrainingTask task,
+            Policy base,
+            TrainConfig config,
+            Path dir,
+            boolean resume,
+            Collective world,
+            Outputs outputs)
             throws IOException {
-        boolean resuming = resume && TrainingRun.hasCheckpoint(dir);
+        // Rank 0's directory decides whether the ranks resume or start, so they all take the same path.
+        boolean resuming =
+                world.broadcast(new byte[] {(byte) (resume && TrainingRun.hasCheckpoint(dir) ? 1 : 0)})[0] == 1;
         long budget = config.run().tokenBudget();
         int iterations = config.algorithm().optimizer().iterations();
         try (TrainingRun run = resuming
-                        ? TrainingRun.resume(dir, task, base, config)
-                        : TrainingRun.start(dir, task, base, config);
-                Progress progress = budget > 0
-                        ? Progress.resume(
-                                label,
-                                budget,
-                                "tokens",
-                                Math.min(budget, run.trainer().generatedTokens()))
-                        : Progress.resume(
-                                label,
-                                iterations,
-                                "it",
-                                Math.min(iterations, run.trainer().iteration()))) {
+                        ? TrainingRun.resume(dir, task, base, config, world)
+                        : TrainingRun.start(dir, task, base, config, world);
+                Progress progress = progress(
+                        label,
+                        budget > 0 ? budget : iterations,
+                        budget > 0 ? "tokens" : "it",
+                        budget > 0
+                                ? Math.min(budget, run.trainer().generatedTokens())
+                                : Math.min(iterations, run.trainer().iteration()),
+                        world.rank() == 0)) {
             String[] accuracy = {""};
             run.run(new TrainingRun.Listener() {
                 @Override
@@ -82,5 +89,9 @@ final class Runs {
             outputs.write(out);
             return out;
         }
+    }
+
+    private static Progress progress(String label, long total, String unit, long done, boolean shown) {
+        return shown ? Progress.resume(label, total, unit, done) : Progress.hidden(label, total, unit, done);
     }
 }

@@ -9,6 +9,7 @@ import io.github.spo4j.train.TrainConfig;
 import io.github.spo4j.train.TrainingRun;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
+import io.github.spo4j.train.distributed.Collective;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     TaskOptions taskOptions;
+
+    @Mixin
+    RankOptions rankOptions;
 
     @Option(names = "--algorithm", defaultValue = "spo-tree", description = "The algorithm (default ${DEFAULT-VALUE}).")
     String algorithm;
@@ -84,25 +88,33 @@ public final class TrainCommand implements Callable<Integer> {
             }
             if (base == null) throw new IllegalArgumentException("--base is required (a model directory: spo4j sft)");
             if (out == null) throw new IllegalArgumentException("--out is required");
+            if (rankOptions.launchesLocalRanks())
+                return rankOptions.launch(spec, spec.commandLine().getErr());
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(base));
-            try (Policy basePolicy = Policy.load(base)) {
-                List<EvalPoint> points =
-                        Runs.run(TrainConfig.nameOf(c.algorithm().algorithm()), task, basePolicy, c, out, resume, p -> {
+            try (Collective world = rankOptions.join();
+                    Policy basePolicy = Policy.load(base)) {
+                boolean lead = world.rank() == 0;
+                List<EvalPoint> points = Runs.run(
+                        TrainConfig.nameOf(c.algorithm().algorithm()), task, basePolicy, c, out, resume, world, p -> {
+                            if (!lead) return;
                             MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), p);
                             MetricsFiles.writeCsv(out.resolve("metrics.csv"), p);
                         });
                 EvalPoint last = points.get(points.size() - 1);
-                spec.commandLine()
-                        .getOut()
-                        .printf(
-                                "%s: test accuracy %.1f%% → %.1f%% after %d iterations, %d tokens "
-                                        + "generated; model in %s%n",
-                                TrainConfig.nameOf(c.algorithm().algorithm()),
-                                100 * points.get(0).greedyAccuracy(),
-                                100 * last.greedyAccuracy(),
-                                last.iteration(),
-                                last.generatedTokens(),
-                                out.resolve(TrainingRun.CHECKPOINT));
+                if (lead) {
+                    spec.commandLine()
+                            .getOut()
+                            .printf(
+                                    "%s: test accuracy %.1f%% → %.1f%% after %d iterations, %d tokens "
+                                            + "generated%s; model in %s%n",
+                                    TrainConfig.nameOf(c.algorithm().algorithm()),
+                                    100 * points.get(0).greedyAccuracy(),
+                                    100 * last.greedyAccuracy(),
+                                    last.iteration(),
+                                    last.generatedTokens(),
+                                    world.worldSize() > 1 ? " over " + world.worldSize() + " ranks" : "",
+                                    out.resolve(TrainingRun.CHECKPOINT));
+                }
             }
             return 0;
         });

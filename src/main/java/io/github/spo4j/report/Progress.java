@@ -64,6 +64,24 @@ public final class Progress implements AutoCloseable {
         return p;
     }
 
+    /** A task that is counted but not shown (a data-parallel rank other than 0, whose rank 0 shows the run). */
+    public static Progress hidden(String task, long total, String unit, long done) {
+        checkStart(task, total, unit);
+        if (done < 0) throw new IllegalArgumentException("done must be >= 0, got " + done);
+        Progress p = new Progress(new Display() {
+            @Override
+            public void update(long d) {}
+
+            @Override
+            public void extra(String message) {}
+
+            @Override
+            public void close() {}
+        });
+        p.done = done;
+        return p;
+    }
+
     /** A task shown as plain lines on {@code out}, timed by {@code nanoClock}. */
     static Progress plain(String task, long total, String unit, PrintStream out, LongSupplier nanoClock) {
         return plain(task, total, unit, 0, out, nanoClock);

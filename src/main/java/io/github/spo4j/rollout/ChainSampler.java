@@ -49,7 +49,19 @@ public final class ChainSampler {
      * @throws KvCacheExhaustedException when the pool is too small for the batch (nothing stays allocated)
      */
     public List<List<Completion>> sample(List<int[]> prefixes, int n, GenerationConfig gen) {
+        return sample(prefixes, 0, n, gen);
+    }
+
+    /**
+     * {@link #sample(List, int, GenerationConfig)} for prefixes {@code firstPrefix, firstPrefix + 1, ...} of a wider
+     * request sampled in parts (a data-parallel rank's share): prefix p of {@code prefixes} draws from the streams of
+     * prefix {@code firstPrefix + p}, so the parts together draw exactly the tokens of the whole request.
+     *
+     * @param firstPrefix index of {@code prefixes.get(0)} in the whole request, &gt;= 0
+     */
+    public List<List<Completion>> sample(List<int[]> prefixes, int firstPrefix, int n, GenerationConfig gen) {
         if (prefixes == null) throw new IllegalArgumentException("prefixes must not be null");
+        if (firstPrefix < 0) throw new IllegalArgumentException("firstPrefix must be >= 0, got " + firstPrefix);
         if (gen == null) throw new IllegalArgumentException("gen must not be null");
         if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
         int context = policy.config().maxPositionEmbeddings();
@@ -58,7 +70,11 @@ public final class ChainSampler {
         int perBatch = Math.max(1, maxStreamsPerBatch / n);
         for (int from = 0; from < prefixes.size(); from += perBatch) {
             out.addAll(sampleBatch(
-                    prefixes.subList(from, Math.min(prefixes.size(), from + perBatch)), from, n, gen, context));
+                    prefixes.subList(from, Math.min(prefixes.size(), from + perBatch)),
+                    firstPrefix + from,
+                    n,
+                    gen,
+                    context));
         }
         return out;
     }

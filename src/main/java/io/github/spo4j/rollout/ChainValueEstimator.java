@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -24,6 +25,7 @@ public final class ChainValueEstimator implements ValueEstimator {
     private final RewardFunction reward;
     private GenerationConfig gen;
     private long rollouts;
+    private Map<Integer, Integer> firstStates = Map.of();
 
     public ChainValueEstimator(ChainSampler sampler, GenerationConfig gen, RewardFunction reward) {
         if (sampler == null) throw new IllegalArgumentException("sampler must not be null");
@@ -39,23 +41,59 @@ public final class ChainValueEstimator implements ValueEstimator {
         gen = gen.withSampling(gen.sampling().withSeed(seed));
     }
 
+    /**
+     * The sampler requests an {@link #estimate} of {@code states} makes: states whose prefix leaves the same rollout
+     * budget (response tokens left, at least one) go in one request, in their order. Maps each budget to its
+     * request's size.
+     */
+    public SortedMap<Integer, Integer> requestSizes(List<StatePrefix> states) {
+        if (states == null) throw new IllegalArgumentException("states must not be null");
+        SortedMap<Integer, Integer> sizes = new TreeMap<>();
+        for (StatePrefix s : states) sizes.merge(budget(s), 1, Integer::sum);
+        return sizes;
+    }
+
+    /**
+     * Places the next {@link #estimate} inside a wider one estimated in parts (a data-parallel rank's share of a
+     * batch): its states of budget b draw from the streams of states {@code firstStates.get(b)}, +1, ... of the whole
+     * request of that budget (0 where absent), so the parts draw exactly the rollouts of the whole. Holds for that
+     * one call.
+     */
+    public void placeNextEstimate(Map<Integer, Integer> firstStates) {
+        if (firstStates == null) throw new IllegalArgumentException("firstStates must not be null");
+        for (var e : firstStates.entrySet()) {
+            if (e.getValue() == null || e.getValue() < 0) {
+                throw new IllegalArgumentException(
+                        "firstStates of budget " + e.getKey() + " must be >= 0, got " + e.getValue());
+            }
+        }
+        this.firstStates = Map.copyOf(firstStates);
+    }
+
+    private int budget(StatePrefix s) {
+        return Math.max(1, gen.maxResponseTokens() - s.responsePrefixLength());
+    }
+
     @Override
     public double[] estimate(List<StatePrefix> states, int n) {
         if (states == null) throw new IllegalArgumentException("states must not be null");
         if (n < 1) throw new IllegalArgumentException("rollouts must be >= 1, got " + n);
+        Map<Integer, Integer> first = firstStates;
+        firstStates = Map.of();
         double[] values = new double[states.size()];
         if (states.isEmpty()) return values;
         // States whose prefix leaves different budgets go in separate requests (one limit per request).
         Map<Integer, List<Integer>> byBudget = new TreeMap<>();
         for (int i = 0; i < states.size(); i++) {
-            int budget = Math.max(1, gen.maxResponseTokens() - states.get(i).responsePrefixLength());
-            byBudget.computeIfAbsent(budget, k -> new ArrayList<>()).add(i);
+            byBudget.computeIfAbsent(budget(states.get(i)), k -> new ArrayList<>())
+                    .add(i);
         }
         for (var e : byBudget.entrySet()) {
             List<Integer> idx = e.getValue();
             List<int[]> prefixes = new ArrayList<>(idx.size());
             for (int i : idx) prefixes.add(states.get(i).tokens());
-            List<List<Completion>> out = sampler.sample(prefixes, n, gen.withMaxResponseTokens(e.getKey()));
+            List<List<Completion>> out = sampler.sample(
+                    prefixes, first.getOrDefault(e.getKey(), 0), n, gen.withMaxResponseTokens(e.getKey()));
             for (int k = 0; k < idx.size(); k++) {
                 StatePrefix s = states.get(idx.get(k));
                 int[] prefix = s.responsePrefixIds();

@@ -50,7 +50,19 @@ public final class TreeSampler {
      * @throws KvCacheExhaustedException when the pool is too small (nothing stays allocated)
      */
     public List<SampledTree> sample(List<int[]> prompts, TreeShape shape, GenerationConfig gen) {
+        return sample(prompts, 0, shape, gen);
+    }
+
+    /**
+     * {@link #sample(List, TreeShape, GenerationConfig)} for trees {@code firstTree, firstTree + 1, ...} of a wider
+     * request sampled in parts (a data-parallel rank's share): tree t of {@code prompts} draws from the streams of
+     * tree {@code firstTree + t}, so the parts together draw exactly the trees of the whole request.
+     *
+     * @param firstTree index of {@code prompts.get(0)}'s tree in the whole request, &gt;= 0
+     */
+    public List<SampledTree> sample(List<int[]> prompts, int firstTree, TreeShape shape, GenerationConfig gen) {
         if (prompts == null) throw new IllegalArgumentException("prompts must not be null");
+        if (firstTree < 0) throw new IllegalArgumentException("firstTree must be >= 0, got " + firstTree);
         if (shape == null) throw new IllegalArgumentException("shape must not be null");
         if (gen == null) throw new IllegalArgumentException("gen must not be null");
         int context = policy.config().maxPositionEmbeddings();
@@ -95,7 +107,7 @@ public final class TreeSampler {
                     for (int j = 0; j < b; j++) {
                         int index = treeNodes.size();
                         treeNodes.add(null); // filled once sampled
-                        long stream = ((long) x.tree << 32) | index;
+                        long stream = ((long) (firstTree + x.tree) << 32) | index;
                         streams.add(new DecodeEngine.Stream(children[j], stream, x.position, budget));
                         owners.add(new int[] {x.tree, index, x.node, x.usedTokens});
                         rows[e * b + j] = e;

@@ -6,24 +6,29 @@ import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantages;
 import io.github.spo4j.spo.advantage.SegmentAdvantageBatch;
+import io.github.spo4j.spo.advantage.ValueEstimator;
 import io.github.spo4j.spo.advantage.VinePpoAdvantages;
 import io.github.spo4j.spo.data.Trajectory;
 import io.github.spo4j.spo.partition.NewlineStepPartition;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
  * SPO-chain and VinePPO: G responses per question, each cut into segments (SPO-chain's cutpoints, VinePPO's newline
  * steps); a segment's advantage is the difference of the Monte-Carlo values of the states around it, N rollouts per
  * state drawn by the same sampler as the responses ({@link ChainValueEstimator}), so the rollout tokens count in the
- * iteration's tokens. Keeps nothing between iterations but its estimator, reseeded every iteration.
+ * iteration's tokens. Keeps nothing between iterations but its estimator, reseeded every iteration. A rank samples
+ * and estimates its share of the questions; its rollouts draw the streams their states have in the whole iteration,
+ * so the ranks together draw exactly the tokens of one process.
  */
 final class ChainMonteCarloSource implements EpisodeSource {
     private final TrainingContext context;
     private final ChainSampler sampler;
     private final ChainValueEstimator estimator;
     private final Function<List<Trajectory>, SegmentAdvantageBatch> advantages;
+    private boolean placed;
 
     ChainMonteCarloSource(TrainingContext context) {
         this.context = context;
@@ -32,13 +37,23 @@ final class ChainMonteCarloSource implements EpisodeSource {
                 sampler,
                 context.generation(Seeds.MONTE_CARLO, 0),
                 context.task().trainReward());
+        // With several ranks, each rank's rollouts take the streams its states have in the whole iteration's requests.
+        ValueEstimator placedEstimator = !context.parallel().distributed()
+                ? estimator
+                : (states, n) -> {
+                    placed = true;
+                    estimator.placeNextEstimate(context.parallel().firstPositions(estimator.requestSizes(states)));
+                    return estimator.estimate(states, n);
+                };
         AlgorithmConfig algo = context.algo();
         if (algo.algorithm() == Algorithm.SPO_CHAIN) {
             advantages = new ChainAdvantages(
-                    algo.chain().partition(), estimator, algo.chain().advantages())::compute;
+                    algo.chain().partition(), placedEstimator, algo.chain().advantages())::compute;
         } else if (algo.algorithm() == Algorithm.VINEPPO) {
             advantages = new VinePpoAdvantages(
-                    new NewlineStepPartition(context.task().tokenizer()::tokenTexts), estimator, algo.vine())::compute;
+                            new NewlineStepPartition(context.task().tokenizer()::tokenTexts),
+                            placedEstimator,
+                            algo.vine())::compute;
         } else {
             throw new IllegalArgumentException(algo.algorithm() + " is not a chain Monte-Carlo algorithm");
         }
@@ -48,11 +63,13 @@ final class ChainMonteCarloSource implements EpisodeSource {
     public Batch collect(List<Integer> questions, int iteration) {
         long tokensBefore = sampler.generatedTokens();
         int g = context.algo().batching().samplesPerQuestion();
-        TrainingContext.Groups sampled = context.sampleGroups(sampler, questions, iteration);
+        DataParallel.Range mine = context.parallel().share(questions.size());
+        List<Integer> myQuestions = mine.of(questions);
+        TrainingContext.Groups sampled = context.sampleGroups(sampler, myQuestions, mine.from(), iteration);
         List<Trajectory> batch = new ArrayList<>(sampled.targets().size());
         for (int k = 0; k < sampled.targets().size(); k++) {
             batch.add(new Trajectory(
-                    questions.get(k / g),
+                    myQuestions.get(k / g),
                     sampled.queries().get(k),
                     sampled.targets().get(k),
                     sampled.oldLogp()[k],
@@ -62,19 +79,24 @@ final class ChainMonteCarloSource implements EpisodeSource {
         estimator.setSeed(context.seed(Seeds.MONTE_CARLO, iteration));
         Threads.sampling(context.policy());
         long start = System.nanoTime();
-        SegmentAdvantageBatch segmentAdvantages = advantages.apply(batch);
-        context.clock().stop(IterationClock.Phase.ROLLOUTS, start);
-        float[][] refLogp = context.referenceLogprobs(sampled.queries(), sampled.targets());
+        placed = false;
         List<Episode> episodes = new ArrayList<>(batch.size());
-        for (int k = 0; k < batch.size(); k++) {
-            episodes.add(new Episode(
-                    sampled.queries().get(k),
-                    sampled.targets().get(k),
-                    sampled.oldLogp()[k],
-                    segmentAdvantages.get(k).tokenAdvantages(),
-                    TrainingContext.row(refLogp, k)));
+        if (!batch.isEmpty()) {
+            SegmentAdvantageBatch segmentAdvantages = advantages.apply(batch);
+            context.clock().stop(IterationClock.Phase.ROLLOUTS, start);
+            float[][] refLogp = context.referenceLogprobs(sampled.queries(), sampled.targets());
+            for (int k = 0; k < batch.size(); k++) {
+                episodes.add(new Episode(
+                        sampled.queries().get(k),
+                        sampled.targets().get(k),
+                        sampled.oldLogp()[k],
+                        segmentAdvantages.get(k).tokenAdvantages(),
+                        TrainingContext.row(refLogp, k)));
+            }
         }
-        return new Batch(
-                episodes, sampled.meanReward(), sampled.completions().size(), sampler.generatedTokens() - tokensBefore);
+        // A rank with no state to estimate still takes part in the placement exchange the others make.
+        if (context.parallel().distributed() && !placed) context.parallel().firstPositions(new TreeMap<>());
+        return context.globalBatch(
+                episodes, sampled.rewardSum(), sampled.completions().size(), sampler.generatedTokens() - tokensBefore);
     }
 }

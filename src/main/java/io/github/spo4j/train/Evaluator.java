@@ -7,6 +7,7 @@ import io.github.spo4j.rollout.ChainSampler;
 import io.github.spo4j.rollout.Completion;
 import io.github.spo4j.rollout.GenerationConfig;
 import io.github.spo4j.tasks.Problem;
+import io.github.spo4j.train.distributed.Collective;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -65,6 +66,41 @@ public final class Evaluator {
         if (problems == null || problems.isEmpty()) throw new IllegalArgumentException("problems must not be empty");
         if (samples < 0) throw new IllegalArgumentException("samples must be >= 0, got " + samples);
         if (pool == null) throw new IllegalArgumentException("pool must not be null");
+        return count(policy, task, problems, 0, maxNewTokens, samples, temperature, seed, maxStreams, pool)
+                .result(problems.size(), samples);
+    }
+
+    /** Correct greedy responses and correct samples of a set of problems, or of a rank's share of it. */
+    record Counts(long greedyCorrect, long sampledCorrect) {
+        /** Accuracies over {@code problems} problems (all ranks' shares) with {@code samples} samples each. */
+        Result result(int problems, int samples) {
+            double sampled = samples > 0 ? (double) sampledCorrect / ((long) problems * samples) : Double.NaN;
+            return new Result(problems, (double) greedyCorrect / problems, sampled, samples);
+        }
+
+        /** The counts of all ranks of {@code world}. */
+        Counts sum(Collective world) {
+            double[] c = {greedyCorrect, sampledCorrect};
+            world.allReduceSum(c);
+            return new Counts((long) c[0], (long) c[1]);
+        }
+    }
+
+    /**
+     * The counts of {@code problems}, which are positions {@code first, first + 1, ...} of the whole set evaluated:
+     * problem i's samples draw the streams of problem {@code first + i}, so shares of a set count what the whole does.
+     */
+    static Counts count(
+            Policy policy,
+            TrainingTask task,
+            List<Problem> problems,
+            int first,
+            int maxNewTokens,
+            int samples,
+            float temperature,
+            long seed,
+            int maxStreams,
+            KvCache pool) {
         Threads.sampling(policy);
         List<int[]> prompts = new ArrayList<>(problems.size());
         for (Problem p : problems) prompts.add(task.promptIds(p));
@@ -78,22 +114,20 @@ public final class Evaluator {
                 maxNewTokens,
                 task.tokenizer().eosIds());
         List<Completion> greedy = sampler.greedy(prompts, gen);
-        int correct = 0;
+        long correct = 0;
         for (int i = 0; i < problems.size(); i++) {
             Completion c = greedy.get(i);
             if (task.isCorrect(problems.get(i), c.tokens(), c.finishReason())) correct++;
         }
-        double sampled = Double.NaN;
+        long hits = 0;
         if (samples > 0) {
-            List<List<Completion>> groups = sampler.sample(prompts, samples, gen);
-            int hits = 0;
+            List<List<Completion>> groups = sampler.sample(prompts, first, samples, gen);
             for (int i = 0; i < problems.size(); i++) {
                 for (Completion c : groups.get(i)) {
                     if (task.isCorrect(problems.get(i), c.tokens(), c.finishReason())) hits++;
                 }
             }
-            sampled = (double) hits / ((long) problems.size() * samples);
         }
-        return new Result(problems.size(), (double) correct / problems.size(), sampled, samples);
+        return new Counts(correct, hits);
     }
 }

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * GRPO, GRPO+mask and RLOO: G responses per question; response j of a group gets one advantage on every token, from
- * the group's rewards alone (whitened, or leave-one-out: {@code algo.group()}). Keeps nothing between iterations.
+ * the group's rewards alone (whitened, or leave-one-out: {@code algo.group()}). Keeps nothing between iterations. A
+ * rank samples its share of the questions; a group never spans ranks, so its baseline is local.
  */
 final class GroupBaselineSource implements EpisodeSource {
     private final TrainingContext context;
@@ -21,10 +22,11 @@ final class GroupBaselineSource implements EpisodeSource {
     public Batch collect(List<Integer> questions, int iteration) {
         long tokensBefore = sampler.generatedTokens();
         int g = context.algo().batching().samplesPerQuestion();
-        TrainingContext.Groups sampled = context.sampleGroups(sampler, questions, iteration);
+        DataParallel.Range mine = context.parallel().share(questions.size());
+        TrainingContext.Groups sampled = context.sampleGroups(sampler, mine.of(questions), mine.from(), iteration);
         float[][] refLogp = context.referenceLogprobs(sampled.queries(), sampled.targets());
         List<Episode> episodes = new ArrayList<>(sampled.targets().size());
-        for (int i = 0; i < questions.size(); i++) {
+        for (int i = 0; i < mine.size(); i++) {
             float[] groupRewards = new float[g];
             for (int j = 0; j < g; j++) groupRewards[j] = (float) sampled.rewards()[i * g + j];
             float[] adv = context.algo().group().advantages(groupRewards);
@@ -39,7 +41,7 @@ final class GroupBaselineSource implements EpisodeSource {
                         TrainingContext.row(refLogp, k)));
             }
         }
-        return new Batch(
-                episodes, sampled.meanReward(), sampled.completions().size(), sampler.generatedTokens() - tokensBefore);
+        return context.globalBatch(
+                episodes, sampled.rewardSum(), sampled.completions().size(), sampler.generatedTokens() - tokensBefore);
     }
 }

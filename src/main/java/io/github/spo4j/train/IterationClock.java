@@ -18,15 +18,26 @@ final class IterationClock {
         OLD_LOGP,
         REF_LOGP,
         FORWARD_BACKWARD,
-        OPTIMIZER
+        OPTIMIZER,
+        /** Data-parallel exchanges: gathers of episodes and edges, sums of statistics, the gradient all-reduce. */
+        COMMUNICATION
     }
 
     private final long[] nanos = new long[Phase.values().length];
-    private long trainTokens, trainUniqueTokens, logprobTokens, logprobUniqueTokens;
+    private long trainTokens, trainUniqueTokens, logprobTokens, logprobUniqueTokens, allReducedBytes;
 
     void reset() {
         Arrays.fill(nanos, 0);
-        trainTokens = trainUniqueTokens = logprobTokens = logprobUniqueTokens = 0;
+        trainTokens = trainUniqueTokens = logprobTokens = logprobUniqueTokens = allReducedBytes = 0;
+    }
+
+    /** Gradient bytes one rank sent into all-reduces. */
+    void countAllReduced(long bytes) {
+        allReducedBytes += bytes;
+    }
+
+    long allReducedBytes() {
+        return allReducedBytes;
     }
 
     /** Adds the time since {@code startNanos} ({@link System#nanoTime}) to {@code phase}. */

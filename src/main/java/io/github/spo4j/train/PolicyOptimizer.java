@@ -3,10 +3,13 @@ package io.github.spo4j.train;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.spo.AlgorithmConfig;
+import io.github.spo4j.train.distributed.Collective;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -19,6 +22,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * AdamW over a policy's parameters with SPO's schedule and clipping (SPO_SPEC §4): a linear warmup over the first
@@ -54,6 +58,53 @@ final class PolicyOptimizer implements AutoCloseable {
 
     void zeroGrad() {
         adamW.zero_grad();
+    }
+
+    /** Gradients go into all-reduces in flat buckets of about this size (DDP's default). */
+    static final long BUCKET_BYTES = 25L << 20;
+
+    /**
+     * Replaces every parameter's accumulated gradient by its sum over the ranks of {@code world}: the gradients are
+     * packed into flat float32 buckets of about {@link #BUCKET_BYTES}, each summed in one all-reduce and unpacked. A
+     * parameter without a gradient (a rank that ran no micro-batch of the step) adds zeros.
+     *
+     * @return bytes all-reduced
+     */
+    long allReduceGradients(Collective world) {
+        long bytes = 0;
+        try (PointerScope scope = new PointerScope()) {
+            List<Tensor> bucket = new ArrayList<>();
+            long bucketBytes = 0;
+            for (long i = 0; i < parameters.size(); i++) {
+                Tensor p = parameters.get(i);
+                Tensor g = p.grad();
+                if (!g.defined()) {
+                    g = torch.zeros_like(p);
+                    p.mutable_grad().put(g);
+                }
+                bucket.add(g);
+                bucketBytes += 4 * g.numel();
+                if (bucketBytes >= BUCKET_BYTES || i == parameters.size() - 1) {
+                    bytes += allReduce(world, bucket);
+                    bucket.clear();
+                    bucketBytes = 0;
+                }
+            }
+        }
+        return bytes;
+    }
+
+    private static long allReduce(Collective world, List<Tensor> grads) {
+        TensorVector flat = new TensorVector();
+        for (Tensor g : grads) flat.push_back(g.reshape(-1).to(ScalarType.Float));
+        Tensor bucket = torch.cat(flat, 0).contiguous();
+        world.allReduceSum(bucket);
+        long at = 0;
+        for (Tensor g : grads) {
+            g.copy_(bucket.narrow(0, at, g.numel()).view_as(g));
+            at += g.numel();
+        }
+        return 4 * at;
     }
 
     /**

@@ -27,8 +27,21 @@ final class Threads {
 
     private Threads() {}
 
+    /**
+     * This process's cores: the machine's, shared among the ranks of a data-parallel run on it (torchrun's
+     * {@code LOCAL_WORLD_SIZE}, which {@code --nproc} sets too).
+     */
     static int cores() {
-        return Math.max(1, Runtime.getRuntime().availableProcessors());
+        int local = 1;
+        String v = System.getenv("LOCAL_WORLD_SIZE");
+        if (v != null) {
+            try {
+                local = Math.max(1, Integer.parseInt(v.strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("LOCAL_WORLD_SIZE must be an integer, got \"" + v + "\"");
+            }
+        }
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / local);
     }
 
     /** Threads for sampling {@code policy}. */

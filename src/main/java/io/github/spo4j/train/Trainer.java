@@ -12,6 +12,7 @@ import io.github.spo4j.spo.AlgorithmConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantages;
 import io.github.spo4j.spo.advantage.VinePpoAdvantages;
 import io.github.spo4j.spo.replay.ReplayBuffer;
+import io.github.spo4j.train.distributed.Collective;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -51,8 +52,10 @@ public final class Trainer implements AutoCloseable {
     private final KvCache pool;
     private final EpisodeSource episodeSource;
     private final IterationClock clock = new IterationClock();
+    private final DataParallel parallel;
     private int iteration;
     private long generatedTokens;
+    private List<Episode> lastEpisodes = List.of();
 
     /** What one iteration did. */
     public record IterationStats(
@@ -99,7 +102,10 @@ public final class Trainer implements AutoCloseable {
      * the optimizer) and {@code other} (rewards, advantages, the replay buffer: the rest of {@code seconds}); then the
      * test-set evaluation and the checkpoint that followed the iteration (0 when none did), which are outside
      * {@code seconds}. And the tokens the training forward processed over all epochs against the unique ones (each
-     * shared prompt or upper tree segment counted once per epoch), the same for the no-grad log-prob forwards.
+     * shared prompt or upper tree segment counted once per epoch), the same for the no-grad log-prob forwards. In a
+     * data-parallel run the split is rank 0's: its share of the phases, and {@code communication}, its time in the
+     * exchanges (gathers, sums, the gradient all-reduce, including the wait for slower ranks), and the gradient bytes
+     * it all-reduced; both are 0 for one process.
      */
     public record Split(
             double sampling,
@@ -108,13 +114,15 @@ public final class Trainer implements AutoCloseable {
             double refLogp,
             double forwardBackward,
             double optimizer,
+            double communication,
             double other,
             double evaluation,
             double checkpoint,
             long trainTokens,
             long trainUniqueTokens,
             long logprobTokens,
-            long logprobUniqueTokens) {
+            long logprobUniqueTokens,
+            long allReducedBytes) {
         /** This split with the evaluation and checkpoint seconds that followed the iteration. */
         Split withFollowing(double evaluationSeconds, double checkpointSeconds) {
             return new Split(
@@ -124,13 +132,15 @@ public final class Trainer implements AutoCloseable {
                     refLogp,
                     forwardBackward,
                     optimizer,
+                    communication,
                     other,
                     evaluationSeconds,
                     checkpointSeconds,
                     trainTokens,
                     trainUniqueTokens,
                     logprobTokens,
-                    logprobUniqueTokens);
+                    logprobUniqueTokens,
+                    allReducedBytes);
         }
     }
 
@@ -139,6 +149,20 @@ public final class Trainer implements AutoCloseable {
      * @param base the starting policy; the trainer trains a copy and keeps another, frozen, as the KL reference
      */
     public Trainer(TrainingTask task, Policy base, TrainConfig config) {
+        this(task, base, config, Collective.single());
+    }
+
+    /**
+     * One rank of a data-parallel run over {@code world}: every rank is built with the same task, base and config and
+     * steps together. An iteration's questions are shared out by position ({@code DataParallel}), each rank samples,
+     * scores and assigns advantages to its share, the episodes are gathered in rank order, and each optimizer step's
+     * micro-batches are dealt out round-robin, their gradients summed by all-reduce. The global batch is then the one
+     * process's batch: the same tokens, and updates equal up to the order of the gradient sums.
+     *
+     * @param world the ranks of the run ({@link Collective#single()} for one process); the caller closes it
+     */
+    public Trainer(TrainingTask task, Policy base, TrainConfig config, Collective world) {
+        if (world == null) throw new IllegalArgumentException("world must not be null");
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (base == null) throw new IllegalArgumentException("base must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
@@ -156,7 +180,8 @@ public final class Trainer implements AutoCloseable {
         reference.copyFrom(base);
         optimizer = new PolicyOptimizer(policy, algo.optimizer());
         pool = policy.createKvCache(config.run().kvBlockSize(), config.run().kvBlocks());
-        episodeSource = EpisodeSource.of(new TrainingContext(task, config, policy, reference, pool, clock));
+        parallel = new DataParallel(world, clock);
+        episodeSource = EpisodeSource.of(new TrainingContext(task, config, policy, reference, pool, clock, parallel));
     }
 
     public TrainConfig config() {
@@ -170,6 +195,11 @@ public final class Trainer implements AutoCloseable {
     /** The policy being trained. */
     public Policy policy() {
         return policy;
+    }
+
+    /** The ranks this trainer steps with. */
+    public Collective world() {
+        return parallel.world();
     }
 
     /** The KV pool sampling runs on; every sequence is released between iterations. */
@@ -210,6 +240,7 @@ public final class Trainer implements AutoCloseable {
         clock.reset();
         long tokensBefore = generatedTokens;
         EpisodeSource.Batch c = episodeSource.collect(drawQuestions(), iteration);
+        lastEpisodes = c.episodes();
         generatedTokens += c.generatedTokens();
         long iterationTokens = c.generatedTokens();
         // The schedule's point for this iteration: the middle of the tokens it spent (no step at lr 0 at the start).
@@ -244,8 +275,10 @@ public final class Trainer implements AutoCloseable {
                 oldLogp = clock.seconds(IterationClock.Phase.OLD_LOGP),
                 refLogp = clock.seconds(IterationClock.Phase.REF_LOGP),
                 forwardBackward = clock.seconds(IterationClock.Phase.FORWARD_BACKWARD),
-                optimizerSeconds = clock.seconds(IterationClock.Phase.OPTIMIZER);
-        double other = seconds - sampling - rollouts - oldLogp - refLogp - forwardBackward - optimizerSeconds;
+                optimizerSeconds = clock.seconds(IterationClock.Phase.OPTIMIZER),
+                communication = clock.seconds(IterationClock.Phase.COMMUNICATION);
+        double other =
+                seconds - sampling - rollouts - oldLogp - refLogp - forwardBackward - optimizerSeconds - communication;
         return new Split(
                 sampling,
                 rollouts,
@@ -253,13 +286,15 @@ public final class Trainer implements AutoCloseable {
                 refLogp,
                 forwardBackward,
                 optimizerSeconds,
+                communication,
                 Math.max(0, other),
                 0,
                 0,
                 clock.trainTokens(),
                 clock.trainUniqueTokens(),
                 clock.logprobTokens(),
-                clock.logprobUniqueTokens());
+                clock.logprobUniqueTokens(),
+                clock.allReducedBytes());
     }
 
     // ---- questions and log-probs --------------------------------------------------------------------------------
@@ -318,9 +353,10 @@ public final class Trainer implements AutoCloseable {
         Threads.training(policy);
         AlgorithmConfig.Batching b = algo.batching();
         int micro = config.run().microBatchSize();
-        double lossSum = 0, clipSum = 0, klSum = 0, normSum = 0;
-        long kept = 0, tokens = 0;
-        int calls = 0, steps = 0, skipped = 0;
+        int rank = parallel.world().rank(), ranks = parallel.world().worldSize();
+        double lossSum = 0, clipSum = 0, klSum = 0, kept = 0, tokens = 0, skipped = 0;
+        int calls = 0, steps = 0;
+        double normSum = 0;
         List<Episode> nonEmpty = new ArrayList<>();
         for (Episode e : episodes) if (e.response().length > 0) nonEmpty.add(e);
         List<int[]> queries = new ArrayList<>(nonEmpty.size()), responses = new ArrayList<>(nonEmpty.size());
@@ -336,13 +372,13 @@ public final class Trainer implements AutoCloseable {
                 List<Episode> mini = order.subList(from, Math.min(order.size(), from + b.miniBatchSize()));
                 optimizer.zeroGrad();
                 int microBatches = 0;
-                for (int m = 0; m < mini.size(); m += micro) {
+                for (int m = 0; m < mini.size(); m += micro, microBatches++) {
+                    calls++;
+                    if (microBatches % ranks != rank) continue; // another rank's micro-batch
                     List<Episode> part = mini.subList(m, Math.min(mini.size(), m + micro));
                     long forwardStart = System.nanoTime();
                     PolicyLossStats s = lossBackward(part);
                     clock.stop(IterationClock.Phase.FORWARD_BACKWARD, forwardStart);
-                    microBatches++;
-                    calls++;
                     lossSum += s.loss();
                     clipSum += s.clipFracLow() + s.clipFracHigh();
                     klSum += s.klRef();
@@ -350,20 +386,26 @@ public final class Trainer implements AutoCloseable {
                     for (Episode e : part) tokens += e.response().length;
                     if (s.skipped()) skipped++;
                 }
+                if (parallel.distributed()) {
+                    long start = System.nanoTime();
+                    clock.countAllReduced(optimizer.allReduceGradients(parallel.world()));
+                    clock.stop(IterationClock.Phase.COMMUNICATION, start);
+                }
                 long optimizerStart = System.nanoTime();
                 normSum += optimizer.step(microBatches, progress);
                 clock.stop(IterationClock.Phase.OPTIMIZER, optimizerStart);
                 steps++;
             }
         }
+        double[] t = parallel.sum(lossSum, clipSum, klSum, kept, tokens, skipped);
         return new Update(
-                calls == 0 ? 0 : lossSum / calls,
-                tokens == 0 ? 0 : (double) kept / tokens,
-                calls == 0 ? 0 : clipSum / calls,
-                calls == 0 ? 0 : klSum / calls,
+                calls == 0 ? 0 : t[0] / calls,
+                t[4] == 0 ? 0 : t[3] / t[4],
+                calls == 0 ? 0 : t[1] / calls,
+                calls == 0 ? 0 : t[2] / calls,
                 steps == 0 ? 0 : normSum / steps,
                 steps,
-                skipped);
+                (int) t[5]);
     }
 
     private PolicyLossStats lossBackward(List<Episode> part) {
@@ -398,6 +440,11 @@ public final class Trainer implements AutoCloseable {
     }
 
     // ---- state (checkpoints) ----------------------------------------------------------------------------------
+
+    /** The episodes the last iteration trained on (every rank's, in rank order); empty before the first. */
+    List<Episode> lastEpisodes() {
+        return lastEpisodes;
+    }
 
     /** The algorithm family's episode source (it writes its part of a checkpoint). */
     EpisodeSource episodeSource() {

@@ -13,12 +13,30 @@ import java.util.List;
 
 /**
  * What the {@link Trainer} lends its {@link EpisodeSource}: the task, the config, the policy being trained (π_old at
- * sampling time), the frozen reference and the KV pool, and the steps the families share (prompts, sampling
- * streams, G responses per question, π_old and reference log-probs). The trainer owns and closes the policies and
- * the pool. The families time their phases on the trainer's {@link IterationClock}.
+ * sampling time), the frozen reference and the KV pool, this rank's share of the work ({@link DataParallel}), and
+ * the steps the families share (prompts, sampling streams, G responses per question, π_old and reference
+ * log-probs). The trainer owns and closes the policies and the pool. The families time their phases on the
+ * trainer's {@link IterationClock}.
  */
 record TrainingContext(
-        TrainingTask task, TrainConfig config, Policy policy, Policy reference, KvCache pool, IterationClock clock) {
+        TrainingTask task,
+        TrainConfig config,
+        Policy policy,
+        Policy reference,
+        KvCache pool,
+        IterationClock clock,
+        DataParallel parallel) {
+    /** One process. */
+    TrainingContext(
+            TrainingTask task,
+            TrainConfig config,
+            Policy policy,
+            Policy reference,
+            KvCache pool,
+            IterationClock clock) {
+        this(task, config, policy, reference, pool, clock, DataParallel.single(clock));
+    }
+
     AlgorithmConfig algo() {
         return config.algorithm();
     }
@@ -68,21 +86,26 @@ record TrainingContext(
             List<Completion> completions,
             double[] rewards,
             float[][] oldLogp) {
-        double meanReward() {
+        double rewardSum() {
             double s = 0;
             for (double v : rewards) s += v;
-            return rewards.length == 0 ? 0 : s / rewards.length;
+            return s;
         }
     }
 
-    /** Samples G responses per question from {@code sampler}, scores them and takes their π_old log-probs. */
-    Groups sampleGroups(ChainSampler sampler, List<Integer> questions, int iteration) {
+    /**
+     * Samples G responses per question from {@code sampler}, scores them and takes their π_old log-probs.
+     * {@code questions} are positions {@code firstQuestion, firstQuestion + 1, ...} of the iteration's questions,
+     * whose sampling streams they draw from.
+     */
+    Groups sampleGroups(ChainSampler sampler, List<Integer> questions, int firstQuestion, int iteration) {
         int g = algo().batching().samplesPerQuestion();
         List<int[]> prompts = prompts(questions);
         double[] rewards = new double[questions.size() * g];
         Threads.sampling(policy);
         long start = System.nanoTime();
-        List<List<Completion>> groups = sampler.sample(prompts, g, generation(Seeds.RESPONSES, iteration));
+        List<List<Completion>> groups =
+                sampler.sample(prompts, firstQuestion, g, generation(Seeds.RESPONSES, iteration));
         clock.stop(IterationClock.Phase.SAMPLING, start);
         List<Completion> flat = new ArrayList<>(rewards.length);
         List<int[]> queries = new ArrayList<>(rewards.length), targets = new ArrayList<>(rewards.length);
@@ -106,6 +129,28 @@ record TrainingContext(
     /** The frozen reference's log-probs of each target, or null when the loss has no KL term (β = 0). */
     float[][] referenceLogprobs(List<int[]> queries, List<int[]> targets) {
         return algo().loss().beta() > 0 ? logprobs(reference, queries, targets, IterationClock.Phase.REF_LOGP) : null;
+    }
+
+    /**
+     * The reference log-probs of the whole iteration's episodes, this rank computing its {@link DataParallel#share}
+     * and gathering the others'; null when the loss has no KL term.
+     */
+    float[][] sharedReferenceLogprobs(List<int[]> queries, List<int[]> targets) {
+        if (algo().loss().beta() <= 0) return null;
+        if (!parallel.distributed()) return referenceLogprobs(queries, targets);
+        DataParallel.Range mine = parallel.share(queries.size());
+        return parallel.gatherRows(referenceLogprobs(mine.of(queries), mine.of(targets)));
+    }
+
+    /**
+     * The iteration's batch over every rank: the ranks' episodes in rank order, the mean reward of all scored
+     * responses ({@code rewardSum} of {@code responses} here), the tokens all ranks generated.
+     */
+    EpisodeSource.Batch globalBatch(List<Episode> episodes, double rewardSum, int responses, long generatedTokens) {
+        double[] totals = parallel.sum(rewardSum, responses, generatedTokens);
+        return new EpisodeSource.Batch(
+                parallel.gatherEpisodes(episodes), totals[1] == 0 ? 0 : totals[0] / totals[1], (int) totals[1], (long)
+                        totals[2]);
     }
 
     /** Row {@code k} of reference log-probs that may be absent. */

@@ -11,6 +11,7 @@ import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.model.io.JsonErrors;
 import io.github.spo4j.tasks.Problem;
+import io.github.spo4j.train.distributed.Collective;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +35,13 @@ import java.util.stream.Stream;
  * into a temporary directory and swapped in by renames, so a kill at any moment leaves the previous checkpoint or the
  * new one. {@link #resume} refuses a checkpoint whose files do not match the manifest (truncated, corrupt) or whose
  * config, task or base differ, with a message that says which, and touches nothing.
+ *
+ * <p>In a data-parallel run every rank makes its own {@code TrainingRun} on the same directory with the same task,
+ * base and config, and refuses to start unless the others did (fingerprints of the config, task, base and code).
+ * Rank 0 holds the directory and writes the checkpoints and logs; evaluations are shared out by problem and summed.
+ * Every rank resumes from the directory's checkpoint, which must be visible to all of them (one machine, or a shared
+ * file system); the ranks check that they read the same one. A checkpoint holds no trace of the world size, so a run
+ * may resume with another.
  */
 public final class TrainingRun implements AutoCloseable {
     public static final String CHECKPOINT = "checkpoint";
@@ -89,20 +97,45 @@ public final class TrainingRun implements AutoCloseable {
      */
     public static TrainingRun start(Path directory, TrainingTask task, Policy base, TrainConfig config)
             throws IOException {
+        return start(directory, task, base, config, Collective.single());
+    }
+
+    /** {@link #start(Path, TrainingTask, Policy, TrainConfig)} as one rank of {@code world} (see the class doc). */
+    public static TrainingRun start(
+            Path directory, TrainingTask task, Policy base, TrainConfig config, Collective world) throws IOException {
         if (directory == null) throw new IllegalArgumentException("directory must not be null");
-        RunLock lock = RunLock.acquire(
-                directory,
-                "training run, " + TrainConfig.nameOf(config.algorithm().algorithm()));
+        if (world == null) throw new IllegalArgumentException("world must not be null");
+        RunLock lock = world.rank() == 0 ? lock(directory, config) : null;
         try {
-            if (Files.exists(directory.resolve(CHECKPOINT)) || Files.exists(directory.resolve(CHECKPOINT + ".old"))) {
+            if (world.rank() == 0
+                    && (Files.exists(directory.resolve(CHECKPOINT))
+                            || Files.exists(directory.resolve(CHECKPOINT + ".old")))) {
                 throw new IllegalArgumentException(
                         directory + " already holds a checkpoint: resume it or use another directory");
             }
-            return new TrainingRun(directory, lock, new Trainer(task, base, config), fingerprint(base));
+            String fp = fingerprint(base);
+            requireSameRun(world, task, fp, config);
+            return new TrainingRun(directory, lock, new Trainer(task, base, config, world), fp);
         } catch (RuntimeException e) {
-            lock.close();
+            if (lock != null) lock.close();
             throw e;
         }
+    }
+
+    private static RunLock lock(Path directory, TrainConfig config) throws IOException {
+        return RunLock.acquire(
+                directory,
+                "training run, " + TrainConfig.nameOf(config.algorithm().algorithm()));
+    }
+
+    /** Refuses to go on unless every rank of {@code world} runs the same config, task, base and code. */
+    private static void requireSameRun(
+            Collective world, TrainingTask task, String baseFingerprint, TrainConfig config) {
+        if (world.worldSize() == 1) return;
+        world.requireSame("code version", HexFormat.of().parseHex(CodeVersion.fingerprint()));
+        world.requireSame("config", sha256().digest(config.toJson().toString().getBytes(StandardCharsets.UTF_8)));
+        world.requireSame("task", HexFormat.of().parseHex(taskFingerprint(task)));
+        world.requireSame("base model", HexFormat.of().parseHex(baseFingerprint));
     }
 
     /** Whether {@code directory} holds a checkpoint to resume. */
@@ -119,22 +152,31 @@ public final class TrainingRun implements AutoCloseable {
      */
     public static TrainingRun resume(Path directory, TrainingTask task, Policy base, TrainConfig config)
             throws IOException {
+        return resume(directory, task, base, config, Collective.single());
+    }
+
+    /** {@link #resume(Path, TrainingTask, Policy, TrainConfig)} as one rank of {@code world} (see the class doc). */
+    public static TrainingRun resume(
+            Path directory, TrainingTask task, Policy base, TrainConfig config, Collective world) throws IOException {
         if (directory == null) throw new IllegalArgumentException("directory must not be null");
+        if (world == null) throw new IllegalArgumentException("world must not be null");
         if (!Files.isDirectory(directory)) throw new IOException("run directory " + directory + " does not exist");
-        RunLock lock = RunLock.acquire(
-                directory,
-                "training run, " + TrainConfig.nameOf(config.algorithm().algorithm()));
+        RunLock lock = world.rank() == 0 ? lock(directory, config) : null;
         try {
-            return resume(directory, lock, task, base, config);
+            return resume(directory, lock, task, base, config, world);
         } catch (IOException | RuntimeException e) {
-            lock.close();
+            if (lock != null) lock.close();
             throw e;
         }
     }
 
-    private static TrainingRun resume(Path directory, RunLock lock, TrainingTask task, Policy base, TrainConfig config)
+    private static TrainingRun resume(
+            Path directory, RunLock lock, TrainingTask task, Policy base, TrainConfig config, Collective world)
             throws IOException {
-        deleteTree(directory.resolve(CHECKPOINT + ".tmp")); // a checkpoint the killed run did not finish
+        requireSameRun(world, task, fingerprint(base), config);
+        // Rank 0 clears what a killed run left; the others wait for that before they look.
+        if (world.rank() == 0) deleteTree(directory.resolve(CHECKPOINT + ".tmp"));
+        world.barrier();
         Path dir = directory.resolve(CHECKPOINT);
         if (!Files.isDirectory(dir)) dir = directory.resolve(CHECKPOINT + ".old"); // killed mid-swap
         if (!Files.isDirectory(dir)) throw new IOException("no checkpoint to resume in " + directory);
@@ -156,7 +198,14 @@ public final class TrainingRun implements AutoCloseable {
             throw new IllegalArgumentException("the config differs from the checkpoint's in " + diff
                     + "; resume with the run's config (" + dir.resolve(STATE) + ")");
         }
-        Trainer trainer = new Trainer(task, base, config);
+        try {
+            world.requireSame(
+                    "checkpoint (every rank must see rank 0's run directory, e.g. on a shared file system)",
+                    sha256().digest(Files.readAllBytes(dir.resolve(STATE))));
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        Trainer trainer = new Trainer(task, base, config, world);
         TrainingRun run = new TrainingRun(directory, lock, trainer, fp);
         try {
             try (Policy saved2 = Policy.load(dir)) {
@@ -241,7 +290,7 @@ public final class TrainingRun implements AutoCloseable {
                 amendLastSplit(split -> split.withFollowing(seconds, split.checkpoint()));
             }
             if (end || (s.checkpointEvery() > 0 && it % s.checkpointEvery() == 0)) {
-                checkpoint(start);
+                if (trainer.world().rank() == 0) checkpoint(start);
                 l.checkpoint(directory.resolve(CHECKPOINT));
             }
         }
@@ -256,16 +305,21 @@ public final class TrainingRun implements AutoCloseable {
         RunSettings s = trainer.config().run();
         List<Problem> test = trainer.task().test();
         if (s.evalProblems() > 0 && s.evalProblems() < test.size()) test = test.subList(0, s.evalProblems());
-        Evaluator.Result r = Evaluator.evaluate(
+        Collective world = trainer.world();
+        DataParallel.Range mine = DataParallel.share(test.size(), world.rank(), world.worldSize());
+        Evaluator.Counts c = Evaluator.count(
                 trainer.policy(),
                 trainer.task(),
-                test,
+                mine.of(test),
+                mine.from(),
                 trainer.config().algorithm().sampling().maxNewTokens(),
                 s.evalSamples(),
                 s.evalTemperature(),
                 s.seed(),
                 s.maxStreams(),
                 trainer.pool());
+        if (world.worldSize() > 1) c = c.sum(world);
+        Evaluator.Result r = c.result(test.size(), s.evalSamples());
         Evaluation e = withCounts(new Evaluation(
                 trainer.iteration(),
                 trainer.generatedTokens(),
@@ -549,7 +603,7 @@ public final class TrainingRun implements AutoCloseable {
         try {
             trainer.close();
         } finally {
-            lock.close();
+            if (lock != null) lock.close();
         }
     }
 }

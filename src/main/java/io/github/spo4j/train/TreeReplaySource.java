@@ -6,7 +6,6 @@ import io.github.spo4j.rollout.SampledTree;
 import io.github.spo4j.rollout.TreeSampler;
 import io.github.spo4j.rollout.TreeShape;
 import io.github.spo4j.spo.AlgorithmConfig;
-import io.github.spo4j.spo.advantage.TreeAdvantageResult;
 import io.github.spo4j.spo.advantage.TreeAdvantages;
 import io.github.spo4j.spo.data.SamplingTree;
 import io.github.spo4j.spo.data.TreeEdge;
@@ -27,7 +26,8 @@ import java.util.List;
  * SPO-tree: one tree per question (branching × segment tokens), π_old of every node's segment given its parent's
  * text, the tree backup's edge advantages (SPO_SPEC §3), and the {@link ReplayBuffer} that turns each iteration's
  * edges into exactly E episodes, keeping unsampled edges for later iterations. The buffer is the family's state: a
- * checkpoint holds it as {@value #REPLAY}.
+ * checkpoint holds it as {@value #REPLAY}. A rank samples and backs up the trees of its share of the questions; the
+ * edges of all ranks are gathered in rank order into one buffer that every rank keeps alike.
  */
 final class TreeReplaySource implements EpisodeSource {
     /** The checkpoint file of the replay buffer. */
@@ -58,8 +58,10 @@ final class TreeReplaySource implements EpisodeSource {
     @Override
     public Batch collect(List<Integer> questions, int iteration) {
         long tokensBefore = sampler.generatedTokens();
+        DataParallel.Range mine = context.parallel().share(questions.size());
+        List<Integer> myQuestions = mine.of(questions);
         long start = System.nanoTime();
-        List<SampledTree> sampled = sample(context.prompts(questions), iteration);
+        List<SampledTree> sampled = sample(context.prompts(myQuestions), mine.from(), iteration);
         context.clock().stop(IterationClock.Phase.SAMPLING, start);
         // π_old of every node's segment given its parent's text, in one batched forward (SPO_SPEC §3).
         List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
@@ -83,25 +85,29 @@ final class TreeReplaySource implements EpisodeSource {
             SampledTree tree = sampled.get(i);
             float[][] nodeLogp = Arrays.copyOfRange(oldLogp, row, row + tree.numNodes());
             row += tree.numNodes();
-            SamplingTree st = tree.toSamplingTree(questions.get(i), task.trainReward(), nodeLogp);
+            SamplingTree st = tree.toSamplingTree(myQuestions.get(i), task.trainReward(), nodeLogp);
             trees.add(st);
             for (int n = 0; n < st.numNodes(); n++) {
                 if (!st.isLeaf(n)) continue;
                 rewardSum += task.reward(
-                        task.train().get(questions.get(i)),
+                        task.train().get(myQuestions.get(i)),
                         tree.responseIds(n),
                         tree.nodes().get(n).segment().finishReason());
                 leaves++;
             }
         }
-        TreeAdvantageResult result = treeAdvantages.compute(trees, iteration);
-        List<TreeEdge> edges = replay.nextBatch(iteration, result.edges()).edges();
+        List<TreeEdge> myEdges = trees.isEmpty()
+                ? List.of()
+                : treeAdvantages.compute(trees, iteration).edges();
+        // The buffer draws from every rank's edges, so each rank holds the same buffer and the same episodes.
+        List<TreeEdge> edges = replay.nextBatch(iteration, context.parallel().gatherEdges(myEdges))
+                .edges();
         List<int[]> edgeQueries = new ArrayList<>(edges.size()), edgeTargets = new ArrayList<>(edges.size());
         for (TreeEdge e : edges) {
             edgeQueries.add(e.queryIds());
             edgeTargets.add(e.responseIds());
         }
-        float[][] refLogp = context.referenceLogprobs(edgeQueries, edgeTargets);
+        float[][] refLogp = context.sharedReferenceLogprobs(edgeQueries, edgeTargets);
         List<Episode> episodes = new ArrayList<>(edges.size());
         for (int k = 0; k < edges.size(); k++) {
             TreeEdge e = edges.get(k);
@@ -112,20 +118,31 @@ final class TreeReplaySource implements EpisodeSource {
                     TrainingContext.constant(e.responseLength(), e.advantage()),
                     TrainingContext.row(refLogp, k)));
         }
-        return new Batch(
-                episodes, leaves == 0 ? 0 : rewardSum / leaves, leaves, sampler.generatedTokens() - tokensBefore);
+        double[] totals = context.parallel().sum(rewardSum, leaves, sampler.generatedTokens() - tokensBefore);
+        return new Batch(episodes, totals[1] == 0 ? 0 : totals[0] / totals[1], (int) totals[1], (long) totals[2]);
     }
 
-    /** One tree per prompt, as many trees per sampler call as the run's stream cap holds leaves. */
-    private List<SampledTree> sample(List<int[]> prompts, int iteration) {
+    /**
+     * One tree per prompt, as many trees per sampler call as the run's stream cap holds leaves. The prompts are
+     * positions {@code first, first + 1, ...} of the iteration's questions; calls are cut at the positions a single
+     * process cuts them, and each tree draws the streams it has there.
+     */
+    private List<SampledTree> sample(List<int[]> prompts, int first, int iteration) {
         int leavesPerTree = 1;
         for (int b : shape.branching()) leavesPerTree *= b;
         int treesPerCall = Math.max(1, context.config().run().maxStreams() / leavesPerTree);
         Threads.sampling(context.policy());
         List<SampledTree> sampled = new ArrayList<>(prompts.size());
-        for (int from = 0; from < prompts.size(); from += treesPerCall) {
-            List<int[]> chunk = prompts.subList(from, Math.min(prompts.size(), from + treesPerCall));
-            sampled.addAll(sampler.sample(chunk, shape, context.generation(Seeds.mix(Seeds.TREES, from), iteration)));
+        int end = first + prompts.size();
+        for (int from = first; from < end; ) {
+            int call = from - from % treesPerCall;
+            int to = Math.min(end, call + treesPerCall);
+            sampled.addAll(sampler.sample(
+                    prompts.subList(from - first, to - first),
+                    from - call,
+                    shape,
+                    context.generation(Seeds.mix(Seeds.TREES, call), iteration)));
+            from = to;
         }
         return sampled;
     }
@@ -157,14 +174,7 @@ final class TreeReplaySource implements EpisodeSource {
             out.writeInt(replay.lastIteration());
             List<TreeEdge> edges = replay.pending();
             out.writeInt(edges.size());
-            for (TreeEdge e : edges) {
-                out.writeInt(e.questionId());
-                out.writeInt(e.iteration());
-                writeInts(out, e.queryIds());
-                writeInts(out, e.responseIds());
-                for (float x : e.oldLogp()) out.writeFloat(x);
-                out.writeFloat(e.advantage());
-            }
+            for (TreeEdge e : edges) writeEdge(out, e);
         }
         return bytes.toByteArray();
     }
@@ -176,29 +186,28 @@ final class TreeReplaySource implements EpisodeSource {
             int last = in.readInt();
             int n = in.readInt();
             List<TreeEdge> edges = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                int q = in.readInt(), it = in.readInt();
-                int[] query = readInts(in), response = readInts(in);
-                float[] logp = new float[response.length];
-                for (int t = 0; t < logp.length; t++) logp[t] = in.readFloat();
-                edges.add(new TreeEdge(q, it, query, response, logp, in.readFloat()));
-            }
+            for (int i = 0; i < n; i++) edges.add(readEdge(in));
             replay.restore(edges, last);
         } catch (EOFException e) {
             throw new IOException(file + " ends early: truncated", e);
         }
     }
 
-    private static void writeInts(DataOutputStream out, int[] a) throws IOException {
-        out.writeInt(a.length);
-        for (int x : a) out.writeInt(x);
+    /** One edge: its question, iteration, query and response (each a length and the ids), π_old, the advantage. */
+    static void writeEdge(DataOutputStream out, TreeEdge e) throws IOException {
+        out.writeInt(e.questionId());
+        out.writeInt(e.iteration());
+        DataParallel.writeInts(out, e.queryIds());
+        DataParallel.writeInts(out, e.responseIds());
+        for (float x : e.oldLogp()) out.writeFloat(x);
+        out.writeFloat(e.advantage());
     }
 
-    private static int[] readInts(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > 1 << 24) throw new IOException("bad array length " + n);
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = in.readInt();
-        return a;
+    static TreeEdge readEdge(DataInputStream in) throws IOException {
+        int q = in.readInt(), it = in.readInt();
+        int[] query = DataParallel.readInts(in), response = DataParallel.readInts(in);
+        float[] logp = new float[response.length];
+        for (int t = 0; t < logp.length; t++) logp[t] = in.readFloat();
+        return new TreeEdge(q, it, query, response, logp, in.readFloat());
     }
 }

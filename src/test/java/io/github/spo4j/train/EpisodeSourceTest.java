@@ -90,7 +90,7 @@ class EpisodeSourceTest {
         int g = config.algorithm().batching().samplesPerQuestion();
         EpisodeSource.Batch batch = withContext(config, c -> EpisodeSource.of(c).collect(QUESTIONS, 0));
         // The same streams sampled again give the responses and rewards the source saw.
-        TrainingContext.Groups sampled = withContext(config, c -> c.sampleGroups(c.chainSampler(), QUESTIONS, 0));
+        TrainingContext.Groups sampled = withContext(config, c -> c.sampleGroups(c.chainSampler(), QUESTIONS, 0, 0));
         assertEquals(QUESTIONS.size() * g, batch.episodes().size());
         assertEquals(batch.episodes().size(), batch.responses());
         long responseTokens = 0;

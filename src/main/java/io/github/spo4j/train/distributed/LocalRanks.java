@@ -27,7 +27,7 @@ public final class LocalRanks {
 
     /**
      * The process of {@code rank} of {@code ranks}: {@code java -cp <this class path> mainClass args...} with RANK,
-     * WORLD_SIZE, LOCAL_RANK, MASTER_ADDR = 127.0.0.1 and MASTER_PORT = {@code port} set (and GLOO_SOCKET_IFNAME
+     * WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR = 127.0.0.1 and MASTER_PORT = {@code port} set (and GLOO_SOCKET_IFNAME
      * cleared, so Gloo binds to loopback).
      */
     public static ProcessBuilder worker(int rank, int ranks, int port, String mainClass, List<String> args) {
@@ -47,6 +47,7 @@ public final class LocalRanks {
         env.put("RANK", Integer.toString(rank));
         env.put("WORLD_SIZE", Integer.toString(ranks));
         env.put("LOCAL_RANK", Integer.toString(rank));
+        env.put("LOCAL_WORLD_SIZE", Integer.toString(ranks));
         env.put("MASTER_ADDR", "127.0.0.1");
         env.put("MASTER_PORT", Integer.toString(port));
         env.remove("GLOO_SOCKET_IFNAME");

@@ -1,0 +1,90 @@
+package io.github.spo4j.train;
+
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.tasks.AnswerFormat;
+import io.github.spo4j.tasks.ArithmeticTask;
+import io.github.spo4j.tasks.Problem;
+import io.github.spo4j.train.distributed.Collective;
+import io.github.spo4j.train.distributed.Launch;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One rank of {@link DataParallelTest}'s runs (one process when torchrun's variables are absent): trains ALGORITHM
+ * for ITERATIONS iterations of {@link TrainerTest#tiny}'s settings (smaller micro-batches, so a step has several) on
+ * its task and base, then rank 0 writes OUT/episodes.txt (every iteration's episodes: tokens, advantages, π_old) and
+ * OUT/weights.bin (the trained parameters, float32).
+ */
+public final class DataParallelWorker {
+    private DataParallelWorker() {}
+
+    public static void main(String[] args) throws IOException {
+        Algorithm algorithm = TrainConfig.algorithmNamed(args[0]);
+        int iterations = Integer.parseInt(args[1]);
+        Path out = Path.of(args[2]);
+        ArithmeticTask gen = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-"));
+        List<Problem> all = gen.generate(2000, 0, 1);
+        TrainingTask sftTask = new TrainingTask(
+                "sft",
+                all,
+                all.subList(0, 8),
+                AnswerFormat.GSM8K,
+                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
+                Workspace.BUILT_IN_PROMPT);
+        List<Problem> small = all.subList(0, 8);
+        TrainingTask task = new TrainingTask(
+                "tiny", small, small, sftTask.format(), sftTask.tokenizer(), Workspace.BUILT_IN_PROMPT);
+        TrainConfig config = TrainerTest.tiny(algorithm)
+                .with(Map.of("iterations", Integer.toString(iterations), "micro-batch", "6", "minibatch", "24"), true);
+        try (Collective world = Collective.connect(Launch.fromEnvironment(System.getenv()), Duration.ofSeconds(60));
+                Policy base =
+                        Policy.random(Workspace.builtInModel(sftTask.tokenizer().vocabSize(), 64, 2), 3)) {
+            Sft.train(base, sftTask, new Sft.Config(150, 32, 3e-3, 0.05, 0), null);
+            try (Trainer trainer = new Trainer(task, base, config, world)) {
+                StringBuilder episodes = new StringBuilder();
+                while (!trainer.finished()) {
+                    Trainer.IterationStats s = trainer.step();
+                    episodes.append("iteration ")
+                            .append(s.iteration())
+                            .append(" tokens ")
+                            .append(s.generatedTokens())
+                            .append(" reward ")
+                            .append(s.meanReward())
+                            .append('\n');
+                    for (Episode e : trainer.lastEpisodes()) {
+                        episodes.append(Arrays.toString(e.query()))
+                                .append(" -> ")
+                                .append(Arrays.toString(e.response()))
+                                .append(" A ")
+                                .append(Arrays.toString(e.advantages()))
+                                .append(" old ")
+                                .append(Arrays.toString(e.oldLogp()))
+                                .append(" ref ")
+                                .append(Arrays.toString(e.refLogp()))
+                                .append('\n');
+                    }
+                }
+                if (world.rank() == 0) {
+                    Files.createDirectories(out);
+                    Files.writeString(out.resolve("episodes.txt"), episodes, StandardCharsets.UTF_8);
+                    try (DataOutputStream w = new DataOutputStream(Files.newOutputStream(out.resolve("weights.bin")))) {
+                        for (var p : trainer.policy().namedParameters().values()) {
+                            float[] v = new float[(int) p.numel()];
+                            p.contiguous().data_ptr_float().get(v);
+                            for (float x : v) w.writeFloat(x);
+                        }
+                    }
+                }
+                System.out.println("DONE rank " + world.rank());
+            }
+        }
+    }
+}
