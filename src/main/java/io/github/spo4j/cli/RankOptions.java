@@ -1,10 +1,12 @@
 package io.github.spo4j.cli;
 
+import io.github.spo4j.report.Progress;
 import io.github.spo4j.train.distributed.Collective;
 import io.github.spo4j.train.distributed.Launch;
 import io.github.spo4j.train.distributed.LocalRanks;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +39,9 @@ final class RankOptions {
                     + "(default ${DEFAULT-VALUE}); a rank that exits is named within a second.")
     int collectiveTimeout;
 
+    /** Gloo prints this once a rank has connected to its peers; the launcher keeps it out of the command's output. */
+    private static final String GLOO_CONNECTED = "[Gloo] Rank ";
+
     /** The grace the other ranks get to end on their own once one has failed, before they are stopped. */
     private static final long GRACE_MILLIS = 15_000;
 
@@ -61,12 +66,13 @@ final class RankOptions {
 
     /**
      * Runs this command as {@code --nproc} local ranks: the same arguments without {@code --nproc}, rank 0's output
-     * as this process's, the other ranks' errors prefixed with their rank. When a rank fails the others are given a
+     * and progress as this process's, the other ranks' errors prefixed with their rank. When a rank fails the others are given a
      * few seconds to fail on their own (they name the rank that stopped), then stopped.
      *
      * @return rank 0's exit status, or the first failing rank's when rank 0 succeeded
      */
-    int launch(CommandSpec spec, PrintWriter err) throws IOException, InterruptedException {
+    int launch(CommandSpec spec) throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         List<String> args =
                 withoutNproc(spec.root().commandLine().getParseResult().originalArgs());
         int port = LocalRanks.freePort();
@@ -78,14 +84,19 @@ final class RankOptions {
             for (int r = 0; r < nproc; r++) {
                 ProcessBuilder pb = LocalRanks.worker(r, nproc, port, Spo4jCli.class.getName(), args);
                 if (r == 0) {
-                    pb.inheritIO();
+                    // Rank 0's progress goes to this terminal; its report through this command's output.
+                    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+                    if (Progress.interactiveTerminal()) pb.environment().put(Progress.TERMINAL, "1");
                 } else {
                     pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
                     pb.redirectInput(ProcessBuilder.Redirect.PIPE);
                 }
                 Process p = pb.start();
                 ranks.add(p);
-                if (r > 0) relays.add(relay(p, "[rank " + r + "] ", err));
+                relays.add(
+                        r == 0
+                                ? relay(p.getInputStream(), "", out)
+                                : relay(p.getErrorStream(), "[rank " + r + "] ", err));
             }
             int status = await(ranks);
             for (Thread t : relays) t.join(2000);
@@ -124,14 +135,14 @@ final class RankOptions {
         return ranks.get(0).exitValue() != 0 ? ranks.get(0).exitValue() : first;
     }
 
-    private static Thread relay(Process p, String prefix, PrintWriter err) {
+    private static Thread relay(InputStream stream, String prefix, PrintWriter to) {
         Thread t = new Thread(() -> {
-            try (BufferedReader in =
-                    new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
-                    synchronized (err) {
-                        err.println(prefix + line);
-                        err.flush();
+                    if (line.startsWith(GLOO_CONNECTED)) continue;
+                    synchronized (to) {
+                        to.println(prefix + line);
+                        to.flush();
                     }
                 }
             } catch (IOException e) {

@@ -88,8 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             if (base == null) throw new IllegalArgumentException("--base is required (a model directory: spo4j sft)");
             if (out == null) throw new IllegalArgumentException("--out is required");
-            if (rankOptions.launchesLocalRanks())
-                return rankOptions.launch(spec, spec.commandLine().getErr());
+            if (rankOptions.launchesLocalRanks()) return rankOptions.launch(spec);
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(base));
             try (Collective world = rankOptions.join();
                     Policy basePolicy = Policy.load(base)) {

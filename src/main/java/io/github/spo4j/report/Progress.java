@@ -21,6 +21,9 @@ public final class Progress implements AutoCloseable {
 
     private static volatile boolean enabled = true;
 
+    /** Set to 1 by a launcher whose terminal is interactive, for the process that draws there. */
+    public static final String TERMINAL = "SPO4J_TERMINAL";
+
     private final Display display;
     private long done;
     private boolean closed;
@@ -137,7 +140,12 @@ public final class Progress implements AutoCloseable {
     }
 
     /** A console that is a terminal; {@code Console.isTerminal()} (Java 22+) decides where it exists. */
-    private static boolean interactiveTerminal() {
+    /**
+     * Whether this process draws on an interactive terminal: its console is one, or it is a rank whose launcher's is
+     * (the environment variable {@value #TERMINAL} is 1; the launcher relays the rank's output).
+     */
+    public static boolean interactiveTerminal() {
+        if ("1".equals(System.getenv(TERMINAL))) return true;
         Console console = System.console();
         if (console == null) return false;
         try {

@@ -132,10 +132,15 @@ public final class TrainingRun implements AutoCloseable {
     private static void requireSameRun(
             Collective world, TrainingTask task, String baseFingerprint, TrainConfig config) {
         if (world.worldSize() == 1) return;
-        world.requireSame("code version", HexFormat.of().parseHex(CodeVersion.fingerprint()));
-        world.requireSame("config", sha256().digest(config.toJson().toString().getBytes(StandardCharsets.UTF_8)));
-        world.requireSame("task", HexFormat.of().parseHex(taskFingerprint(task)));
-        world.requireSame("base model", HexFormat.of().parseHex(baseFingerprint));
+        try {
+            world.requireSame("code version", HexFormat.of().parseHex(CodeVersion.fingerprint()));
+            world.requireSame(
+                    "config", sha256().digest(config.toJson().toString().getBytes(StandardCharsets.UTF_8)));
+            world.requireSame("task", HexFormat.of().parseHex(taskFingerprint(task)));
+            world.requireSame("base model", HexFormat.of().parseHex(baseFingerprint));
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e); // the ranks were given different inputs
+        }
     }
 
     /** Whether {@code directory} holds a checkpoint to resume. */

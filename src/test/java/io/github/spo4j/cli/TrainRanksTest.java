@@ -1,0 +1,189 @@
+package io.github.spo4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.spo4j.train.TrainingRun;
+import io.github.spo4j.train.distributed.LocalRanks;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code spo4j train} as ranks: {@code --nproc 2} trains and writes one run directory; a rank killed mid-run ends the
+ * other with an error naming it, and {@code --resume} then finishes the run (here with another world size); ranks
+ * given different configs refuse to start. Ranks are JVMs of the command line on 127.0.0.1, each bounded in time.
+ */
+class TrainRanksTest {
+    private static final int LIMIT_SECONDS = 180;
+
+    @TempDir
+    static Path shared;
+
+    static Path base;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void base() {
+        base = shared.resolve("base");
+        Result r = cli(
+                "sft",
+                "--out",
+                base.toString(),
+                "--steps",
+                "150",
+                "--train-size",
+                "300",
+                "--test-size",
+                "40",
+                "--quiet");
+        assertEquals(0, r.status, r.err);
+    }
+
+    private static List<String> train(Path out, String iterations, String... extra) {
+        List<String> args = new ArrayList<>(List.of(
+                "train",
+                "--algorithm",
+                "grpo",
+                "--base",
+                base.toString(),
+                "--out",
+                out.toString(),
+                "--train-size",
+                "300",
+                "--test-size",
+                "40",
+                "--quiet",
+                "--collective-timeout",
+                "60"));
+        for (String s : new String[] {
+            "questions=6",
+            "samples=4",
+            "max-new-tokens=32",
+            "minibatch=12",
+            "micro-batch=4",
+            "kv-blocks=1024",
+            "eval-every=0",
+            "checkpoint-every=1",
+            "iterations=" + iterations
+        }) {
+            args.add("--set");
+            args.add(s);
+        }
+        args.addAll(List.of(extra));
+        return args;
+    }
+
+    @Test
+    void nprocTrainsOneRunAndPrintsOnce() throws IOException {
+        Path out = dir.resolve("run");
+        Result r = cli(train(out, "3", "--nproc", "2").toArray(new String[0]));
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.contains("after 3 iterations") && r.out.contains("over 2 ranks"), r.out);
+        assertEquals(1, r.out.lines().count(), "rank 0 alone reports: " + r.out);
+        assertEquals(3, Files.readAllLines(out.resolve(TrainingRun.ITERATIONS)).size());
+        assertTrue(Files.isRegularFile(out.resolve("metrics.csv")));
+    }
+
+    @Test
+    void aKilledRankEndsTheOtherNamingItAndResumeFinishesTheRun() throws Exception {
+        Path out = dir.resolve("run");
+        int port = LocalRanks.freePort();
+        List<Process> ranks = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        try {
+            for (int r = 0; r < 2; r++) {
+                ProcessBuilder pb = LocalRanks.worker(r, 2, port, Spo4jCli.class.getName(), train(out, "40"));
+                Path log = dir.resolve("rank" + r + ".log");
+                pb.redirectErrorStream(true).redirectOutput(log.toFile());
+                ranks.add(pb.start());
+                logs.add(log);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LIMIT_SECONDS);
+            while (!Files.isDirectory(out.resolve(TrainingRun.CHECKPOINT))) {
+                assertTrue(
+                        System.nanoTime() < deadline && ranks.get(0).isAlive(), () -> "no checkpoint: " + read(logs));
+                Thread.sleep(20);
+            }
+            ranks.get(1).destroyForcibly().waitFor();
+            long killed = System.nanoTime();
+            assertTrue(ranks.get(0).waitFor(30, TimeUnit.SECONDS), () -> "rank 0 did not end: " + read(logs));
+            double seconds = (System.nanoTime() - killed) / 1e9;
+            String rank0 = Files.readString(logs.get(0));
+            assertEquals(1, ranks.get(0).exitValue(), rank0);
+            assertTrue(rank0.contains("error: ") && rank0.contains("rank 1 stopped"), rank0);
+            assertTrue(seconds < 10, "rank 0 ended " + seconds + " s after rank 1 was killed");
+        } finally {
+            for (Process p : ranks) p.destroyForcibly();
+        }
+        int done = Files.readAllLines(out.resolve(TrainingRun.ITERATIONS)).size();
+        assertTrue(done >= 1 && done < 40, "checkpointed iterations: " + done);
+        Result resumed = cli(train(out, "40", "--resume", "--nproc", "3").toArray(new String[0]));
+        assertEquals(0, resumed.status, resumed.err);
+        assertTrue(resumed.out.contains("after 40 iterations") && resumed.out.contains("over 3 ranks"), resumed.out);
+        List<String> log = Files.readAllLines(out.resolve(TrainingRun.ITERATIONS));
+        assertEquals(40, log.size());
+        for (int i = 0; i < log.size(); i++) assertTrue(log.get(i).contains("\"iteration\":" + i), log.get(i));
+    }
+
+    @Test
+    void ranksGivenDifferentConfigsRefuseToStart() throws Exception {
+        Path out = dir.resolve("run");
+        int port = LocalRanks.freePort();
+        List<Process> ranks = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        try {
+            for (int r = 0; r < 2; r++) {
+                List<String> args = train(out, "3", "--set", "lr=" + (r == 0 ? "1e-5" : "2e-5"));
+                ProcessBuilder pb = LocalRanks.worker(r, 2, port, Spo4jCli.class.getName(), args);
+                Path log = dir.resolve("rank" + r + ".log");
+                pb.redirectErrorStream(true).redirectOutput(log.toFile());
+                ranks.add(pb.start());
+                logs.add(log);
+            }
+            for (int r = 0; r < 2; r++) {
+                assertTrue(ranks.get(r).waitFor(LIMIT_SECONDS, TimeUnit.SECONDS), () -> "ran on: " + read(logs));
+                String text = Files.readString(logs.get(r));
+                assertEquals(2, ranks.get(r).exitValue(), text);
+                assertTrue(text.contains("error: the ranks do not run the same config"), text);
+            }
+        } finally {
+            for (Process p : ranks) p.destroyForcibly();
+        }
+        assertTrue(!Files.exists(out.resolve(TrainingRun.CHECKPOINT)), "nothing was trained");
+    }
+
+    record Result(int status, String out, String err) {}
+
+    static Result cli(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cl = new CommandLine(new Spo4jCli());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int status = cl.execute(args);
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    private static String read(List<Path> logs) {
+        StringBuilder b = new StringBuilder();
+        for (Path p : logs) {
+            try {
+                b.append("--- ").append(p.getFileName()).append('\n').append(Files.readString(p));
+            } catch (IOException e) {
+                b.append("(unreadable)\n");
+            }
+        }
+        return b.toString();
+    }
+}
