@@ -19,6 +19,7 @@ import io.github.spo4j.train.Sft;
 import io.github.spo4j.train.TrainConfig;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
+import io.github.spo4j.train.distributed.Collective;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,6 +55,9 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Mixin
     TaskOptions taskOptions;
+
+    @Mixin
+    RankOptions rankOptions;
 
     @Option(
             names = "--algorithms",
@@ -189,28 +193,65 @@ public final class CompareCommand implements Callable<Integer> {
             }
             List<TrainConfig> configs = new ArrayList<>();
             for (String name : algorithms) configs.add(configFor(TrainConfig.algorithmNamed(name)));
+            if (rankOptions.launchesLocalRanks()) return rankOptions.launch(spec);
             long start = System.nanoTime();
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             List<EvalPoint> points = new ArrayList<>();
-            CreditAudit.Result credit = null;
-            try (RunLock lock = RunLock.acquire(out, "spo4j compare");
-                    Policy base = base(task)) {
-                if (baseCheckQuestions > 0) checkBase(base, task, configs.get(0));
-                if (creditQuestions > 0) credit = audit(base, task, configs);
+            try (Collective world = rankOptions.join();
+                    RunLock lock = world.rank() == 0 ? RunLock.acquire(out, "spo4j compare") : null;
+                    Prepared prepared = prepare(world, task, configs)) {
+                if (prepared.base == null) return Commands.IO_ERROR; // rank 0 failed and says why
+                boolean lead = world.rank() == 0;
                 for (TrainConfig c : configs) {
                     for (int seed = 0; seed < seeds; seed++) {
                         TrainConfig cs = c.with("seed", Integer.toString(seed));
                         String name = TrainConfig.nameOf(c.algorithm().algorithm());
                         Path dir = out.resolve("runs").resolve(name + "-seed" + seed);
-                        if (!resume && Files.exists(dir)) deleteTree(dir);
-                        points.addAll(Runs.run(name + " seed " + seed, task, base, cs, dir, resume));
-                        MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
+                        if (lead && !resume && Files.exists(dir)) deleteTree(dir);
+                        points.addAll(
+                                Runs.run(name + " seed " + seed, task, prepared.base, cs, dir, resume, world, p -> {}));
+                        if (lead) MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
                     }
                 }
-                writeOutputs(points, configs, credit, (System.nanoTime() - start) / 1e9);
+                if (lead) writeOutputs(points, configs, prepared.credit, (System.nanoTime() - start) / 1e9);
             }
             return 0;
         });
+    }
+
+    /** The SFT base and the credit audit; a null base on every rank when rank 0 failed to prepare them. */
+    private record Prepared(Policy base, CreditAudit.Result credit) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (base != null) base.close();
+        }
+    }
+
+    /**
+     * Rank 0 makes (or reuses) the SFT base, checks it and audits the credit, while the other ranks wait; then they
+     * load the base rank 0 wrote into OUT/base (every rank must see OUT). A failure on rank 0 ends every rank: rank 0
+     * reports it, the others exit quietly.
+     */
+    private Prepared prepare(Collective world, TrainingTask task, List<TrainConfig> configs) throws IOException {
+        Policy base = null;
+        CreditAudit.Result credit = null;
+        Exception failure = null;
+        if (world.rank() == 0) {
+            try {
+                base = base(task);
+                if (baseCheckQuestions > 0) checkBase(base, task, configs.get(0));
+                if (creditQuestions > 0) credit = audit(base, task, configs);
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+                if (base != null) base.close();
+            }
+        }
+        boolean ready = world.broadcast(new byte[] {(byte) (failure == null ? 1 : 0)})[0] == 1;
+        if (failure instanceof IOException io) throw io;
+        if (failure != null) throw (RuntimeException) failure;
+        if (!ready) return new Prepared(null, null);
+        if (world.rank() != 0) base = Policy.load(out.resolve("base"));
+        return new Prepared(base, credit);
     }
 
     TrainConfig configFor(Algorithm a) {

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code spo4j train} as ranks: {@code --nproc 2} trains and writes one run directory; a rank killed mid-run ends the
- * other with an error naming it, and {@code --resume} then finishes the run (here with another world size); ranks
- * given different configs refuse to start. Ranks are JVMs of the command line on 127.0.0.1, each bounded in time.
+ * {@code spo4j train} and {@code compare} as ranks: {@code --nproc 2} trains and writes one run directory; a rank killed
+ * mid-run ends the other with an error naming it, and {@code --resume} then finishes the run (here with another world
+ * size); ranks given different configs refuse to start; a compare over two ranks reports what one process does. Ranks are JVMs of the command line on 127.0.0.1, each bounded in time.
  */
 class TrainRanksTest {
     private static final int LIMIT_SECONDS = 180;
@@ -162,6 +162,53 @@ class TrainRanksTest {
             for (Process p : ranks) p.destroyForcibly();
         }
         assertTrue(!Files.exists(out.resolve(TrainingRun.CHECKPOINT)), "nothing was trained");
+    }
+
+    @Test
+    void compareOverTwoRanksReportsWhatOneProcessDoes() throws IOException {
+        List<String> args = List.of(
+                "compare",
+                "--algorithms",
+                "grpo,spo-tree",
+                "--seeds",
+                "1",
+                "--budget",
+                "4k",
+                "--sft-steps",
+                "100",
+                "--base-check-questions",
+                "8",
+                "--min-base-accuracy",
+                "0",
+                "--credit-questions",
+                "0",
+                "--train-size",
+                "300",
+                "--test-size",
+                "40",
+                "--quiet");
+        Path one = dir.resolve("one"), two = dir.resolve("two");
+        List<String> a = new ArrayList<>(args), b = new ArrayList<>(args);
+        a.addAll(List.of("--out", one.toString()));
+        b.addAll(List.of("--out", two.toString(), "--nproc", "2"));
+        Result r1 = cli(a.toArray(new String[0])), r2 = cli(b.toArray(new String[0]));
+        assertEquals(0, r1.status, r1.err);
+        assertEquals(0, r2.status, r2.err);
+        assertEquals(withoutWallTime(one.resolve("metrics.csv")), withoutWallTime(two.resolve("metrics.csv")));
+        assertTrue(Files.isRegularFile(two.resolve("report.md")));
+    }
+
+    /** The metrics with the wall-clock column blanked: same iterations, tokens and accuracies. */
+    private static List<String> withoutWallTime(Path csv) throws IOException {
+        List<String> lines = Files.readAllLines(csv);
+        int wall = List.of(lines.get(0).split(",")).indexOf("wallSeconds");
+        List<String> out = new ArrayList<>();
+        for (String line : lines) {
+            String[] f = line.split(",", -1);
+            f[wall] = "";
+            out.add(String.join(",", f));
+        }
+        return out;
     }
 
     record Result(int status, String out, String err) {}
