@@ -15,6 +15,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.PrefixStore;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.Store;
 import org.bytedeco.pytorch.TCPStore;
@@ -27,8 +28,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * A {@link Collective} on torch.distributed's Gloo backend: rank 0 serves a {@link TCPStore} for the rendezvous, every
- * rank joins one {@link ProcessGroupGloo} over it (one group per store), and every collective's wait is bounded by
+ * A {@link Collective} on torch.distributed's Gloo backend: rank 0 serves a {@link TCPStore} for the rendezvous (or,
+ * under torchrun, its agent does, and every rank is a client under a prefix of the launch attempt, as
+ * torch.distributed's {@code env://} does), every rank joins one {@link ProcessGroupGloo} over it (one group per store), and every collective's wait is bounded by
  * the timeout. Each rank also counts a heartbeat in the store a few times a second, from a thread and a store
  * connection of its own, so that when a collective fails the survivors can name the ranks that stopped.
  */
@@ -38,17 +40,20 @@ final class GlooCollective implements Collective {
 
     private final Launch launch;
     private final long timeoutMillis;
-    private final TCPStore store;
+    private final Store store;
+    private final Store tcpStore;
     private final Store beatStore;
     private final ProcessGroupGloo group;
     private final ScheduledExecutorService beats;
     private long calls;
     private boolean closed;
 
-    private GlooCollective(Launch launch, long timeoutMillis, TCPStore store, Store beatStore, ProcessGroupGloo group) {
+    private GlooCollective(
+            Launch launch, long timeoutMillis, Store store, Store tcpStore, Store beatStore, ProcessGroupGloo group) {
         this.launch = launch;
         this.timeoutMillis = timeoutMillis;
         this.store = store;
+        this.tcpStore = tcpStore;
         this.beatStore = beatStore;
         this.group = group;
         beats = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -73,22 +78,27 @@ final class GlooCollective implements Collective {
     static GlooCollective connect(Launch launch, Duration timeout) {
         long ms = Math.max(1, timeout.toMillis());
         String where = launch.masterAddress() + ":" + launch.masterPort();
-        TCPStore store;
+        Store store;
+        TCPStore tcp;
         Store beatStore;
+        boolean serves = launch.rank() == 0 && !launch.agentStore();
         try (PointerScope scope = new PointerScope()) {
             TCPStoreOptions options = new TCPStoreOptions()
                     .port((short) launch.masterPort()) // uint16 in C++: ports above 32767 keep their bits
-                    .isServer(launch.rank() == 0)
+                    .isServer(serves)
                     .waitWorkers(false)
                     .timeout(new Milliseconds(ms));
-            store = new TCPStore(launch.masterAddress(), options);
-            store.retainReference();
+            tcp = new TCPStore(launch.masterAddress(), options);
+            // The prefix store refers to the TCP store without owning it from Java: both live as long as this group.
+            tcp.retainReference();
+            store = launch.agentStore() ? new PrefixStore("spo4j/attempt_" + launch.attempt(), tcp) : tcp;
+            if (store != tcp) store.retainReference();
             beatStore = store.clone();
             beatStore.retainReference();
         } catch (RuntimeException e) {
             throw new DistributedException(
                     "rank " + launch.rank() + " of " + launch.worldSize() + " could not "
-                            + (launch.rank() == 0 ? "serve" : "reach") + " the rendezvous store at " + where
+                            + (serves ? "serve" : "reach") + " the rendezvous store at " + where
                             + " within " + ms + " ms (is MASTER_ADDR:MASTER_PORT right, the port free on rank 0"
                             + " and open to the others?): " + e.getMessage(),
                     e);
@@ -104,14 +114,15 @@ final class GlooCollective implements Collective {
             group = new ProcessGroupGloo(store, launch.rank(), launch.worldSize(), options);
             group.retainReference();
         } catch (RuntimeException e) {
-            store.close();
-            beatStore.close();
+            beatStore.releaseReference();
+            if (store != tcp) store.releaseReference();
+            tcp.releaseReference();
             throw new DistributedException(
                     "rank " + launch.rank() + " of " + launch.worldSize() + " could not form the Gloo group through "
                             + where + " within " + ms + " ms (did every rank start?): " + e.getMessage(),
                     e);
         }
-        return new GlooCollective(launch, ms, store, beatStore, group);
+        return new GlooCollective(launch, ms, store, tcp, beatStore, group);
     }
 
     /** The address this rank's Gloo device binds: loopback for a run on one machine, else this host's name. */
@@ -236,7 +247,8 @@ final class GlooCollective implements Collective {
         }
         group.releaseReference();
         beatStore.releaseReference();
-        store.releaseReference();
+        if (store != tcpStore) store.releaseReference();
+        tcpStore.releaseReference();
     }
 
     static void checkTensor(Tensor values) {
@@ -298,8 +310,8 @@ final class GlooCollective implements Collective {
             Thread.currentThread().interrupt();
             stalled = "interrupted while checking the other ranks";
         } catch (RuntimeException e) {
-            stalled = "rank 0, which serves the store at " + launch.masterAddress() + ":" + launch.masterPort()
-                    + ", is unreachable";
+            stalled = (launch.agentStore() ? "the launcher's store at " : "rank 0, which serves the store at ")
+                    + launch.masterAddress() + ":" + launch.masterPort() + ", is unreachable";
         }
         String why = cause == null ? "timed out after " + timeoutMillis + " ms" : firstLine(cause.getMessage());
         return new DistributedException(

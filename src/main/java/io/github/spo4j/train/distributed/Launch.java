@@ -13,12 +13,23 @@ import java.util.Map;
  * @param localRank     this process among those on its machine (a GPU index where there are GPUs)
  * @param masterAddress host of rank 0's store
  * @param masterPort    its TCP port, in [1, 65535] (ignored for a single process)
+ * @param agentStore    the store at MASTER_ADDR:MASTER_PORT is served by the launcher, not by rank 0: torchrun's agent
+ *                      does so and says it with {@code TORCHELASTIC_USE_AGENT_STORE=True}
+ * @param attempt       the launcher's restart count ({@code TORCHELASTIC_RESTART_COUNT}); a restarted run's keys in the
+ *                      launcher's store are kept apart from the attempts before it
  */
-public record Launch(int rank, int worldSize, int localRank, String masterAddress, int masterPort) {
+public record Launch(
+        int rank, int worldSize, int localRank, String masterAddress, int masterPort, boolean agentStore, int attempt) {
     /** One process, no rendezvous: what a run without the variables is. */
     public static final Launch SINGLE = new Launch(0, 1, 0, "127.0.0.1", 0);
 
+    /** A launch whose rank 0 serves the store. */
+    public Launch(int rank, int worldSize, int localRank, String masterAddress, int masterPort) {
+        this(rank, worldSize, localRank, masterAddress, masterPort, false, 0);
+    }
+
     public Launch {
+        if (attempt < 0) throw new IllegalArgumentException("TORCHELASTIC_RESTART_COUNT must be >= 0, got " + attempt);
         if (worldSize < 1) throw new IllegalArgumentException("WORLD_SIZE must be >= 1, got " + worldSize);
         if (rank < 0 || rank >= worldSize) {
             throw new IllegalArgumentException("RANK must be in [0, WORLD_SIZE = " + worldSize + "), got " + rank);
@@ -55,7 +66,13 @@ public record Launch(int rank, int worldSize, int localRank, String masterAddres
             throw new IllegalArgumentException("MASTER_PORT must be set when WORLD_SIZE > 1");
         }
         return new Launch(
-                r, worldSize, integer(env, "LOCAL_RANK", "0"), address.strip(), integer(env, "MASTER_PORT", null));
+                r,
+                worldSize,
+                integer(env, "LOCAL_RANK", "0"),
+                address.strip(),
+                integer(env, "MASTER_PORT", null),
+                "True".equals(env.get("TORCHELASTIC_USE_AGENT_STORE")),
+                integer(env, "TORCHELASTIC_RESTART_COUNT", "0"));
     }
 
     private static int integer(Map<String, String> env, String name, String fallback) {

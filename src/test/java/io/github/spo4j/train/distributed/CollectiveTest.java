@@ -13,6 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +81,21 @@ class CollectiveTest {
         assertTrue(l.distributed());
         assertEquals(
                 new Launch(0, 1, 0, "127.0.0.1", 0), Launch.fromEnvironment(Map.of("RANK", "0", "WORLD_SIZE", "1")));
+        assertEquals(
+                new Launch(0, 2, 0, "node1", 29500, true, 3),
+                Launch.fromEnvironment(Map.of(
+                        "RANK",
+                        "0",
+                        "WORLD_SIZE",
+                        "2",
+                        "MASTER_ADDR",
+                        "node1",
+                        "MASTER_PORT",
+                        "29500",
+                        "TORCHELASTIC_USE_AGENT_STORE",
+                        "True",
+                        "TORCHELASTIC_RESTART_COUNT",
+                        "3")));
         String[][] bad = {
             {"RANK", "0"},
             {"WORLD_SIZE", "2"},
@@ -118,18 +137,48 @@ class CollectiveTest {
         assertThrows(IllegalArgumentException.class, () -> Collective.connect(Launch.SINGLE, Duration.ZERO));
     }
 
+    @Test
+    void underTorchrunEveryRankIsAClientOfTheAgentsStore() throws Exception {
+        int port = LocalRanks.freePort();
+        try (PointerScope scope = new PointerScope()) {
+            TCPStore agent = new TCPStore(
+                    "127.0.0.1",
+                    new TCPStoreOptions()
+                            .port((short) port)
+                            .isServer(true)
+                            .waitWorkers(false)
+                            .timeout(new Milliseconds(30_000)));
+            agent.set("torchelastic/agent", "1"); // the agent's own keys stay apart from the workers'
+            List<String> out = run(
+                    "ops",
+                    2,
+                    90,
+                    WORKER_TIMEOUT_MS,
+                    port,
+                    Map.of("TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "1"));
+            for (int r = 0; r < 2; r++) assertTrue(out.get(r).contains("OK rank " + r), out.get(r));
+            agent.close();
+        }
+    }
+
     /** Runs {@code ranks} workers of {@code scenario}; their outputs, by rank. */
     private List<String> run(String scenario, int ranks, int limitSeconds) throws Exception {
         return run(scenario, ranks, limitSeconds, WORKER_TIMEOUT_MS);
     }
 
     private List<String> run(String scenario, int ranks, int limitSeconds, long timeoutMs) throws Exception {
-        int port = LocalRanks.freePort();
+        return run(scenario, ranks, limitSeconds, timeoutMs, LocalRanks.freePort(), Map.of());
+    }
+
+    private List<String> run(
+            String scenario, int ranks, int limitSeconds, long timeoutMs, int port, Map<String, String> env)
+            throws Exception {
         List<Process> procs = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
             ProcessBuilder pb = LocalRanks.worker(
                     r, ranks, port, CollectiveWorker.class.getName(), List.of(scenario, Long.toString(timeoutMs)));
+            pb.environment().putAll(env);
             Path log = dir.resolve(scenario + "-rank" + r + ".log");
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
             procs.add(pb.start());
