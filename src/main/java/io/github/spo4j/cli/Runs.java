@@ -40,7 +40,6 @@ final class Runs {
             Collective world,
             Outputs outputs)
             throws IOException {
-        if (world.rank() == 0) warnIdleTrainingRanks(config, world.worldSize());
         // Rank 0's directory decides whether the ranks resume or start, so they all take the same path.
         boolean resuming =
                 world.broadcast(new byte[] {(byte) (resume && TrainingRun.hasCheckpoint(dir) ? 1 : 0)})[0] == 1;
@@ -94,29 +93,5 @@ final class Runs {
 
     private static Progress progress(String label, long total, String unit, long done, boolean shown) {
         return shown ? Progress.resume(label, total, unit, done) : Progress.hidden(label, total, unit, done);
-    }
-
-    /**
-     * An optimizer step's micro-batches are dealt out to the ranks whole (each is whitened and averaged on its own, so
-     * splitting one would change the update); a step with fewer micro-batches than ranks leaves some idle in the
-     * forward and backward. Says so on stderr, with the setting that splits the work.
-     */
-    static void warnIdleTrainingRanks(TrainConfig config, int ranks) {
-        int minibatch = config.algorithm().batching().miniBatchSize(),
-                micro = config.run().microBatchSize();
-        int perStep = (minibatch + micro - 1) / micro;
-        if (perStep >= ranks) return;
-        System.err.printf(
-                "note: an optimizer step has %d micro-batch%s of up to %d sequences (minibatch %d) for %d ranks, so %d"
-                        + " rank%s idle in the forward and backward; --set micro-batch=%d or less splits the training"
-                        + " over all ranks (the same update: micro-batches are never split)%n",
-                perStep,
-                perStep == 1 ? "" : "es",
-                micro,
-                minibatch,
-                ranks,
-                ranks - perStep,
-                ranks - perStep == 1 ? " is" : "s are",
-                Math.max(1, minibatch / ranks));
     }
 }

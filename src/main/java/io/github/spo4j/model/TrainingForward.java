@@ -3,6 +3,7 @@ package io.github.spo4j.model;
 import io.github.spo4j.kernels.loss.PolicyLoss;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
 import io.github.spo4j.kernels.loss.PolicyLossStats;
+import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -131,7 +132,28 @@ public final class TrainingForward implements AutoCloseable {
      */
     public PolicyLossStats policyLossBackward(
             PolicyLossConfig config, float[] oldLogp, float[] refLogp, float[] advantages, boolean[] valid) {
+        return policyLossBackward(config, oldLogp, refLogp, advantages, valid, UnaryOperator.identity());
+    }
+
+    /**
+     * {@link #policyLossBackward(PolicyLossConfig, float[], float[], float[], boolean[])} for one part of a batch whose
+     * other parts other processes compute (data-parallel ranks, each with a share of a micro-batch's sequences):
+     * {@code combine} gets this part's statistics and returns the whole batch's (through the ranks' collectives); when
+     * those say the batch is skipped, the gradient pushed is zero, as for a batch the kernel skips. The config must make the parts add up: constant
+     * normalisers for the whole batch, whitening done by the caller with the whole batch's moments, and the mean-ratio
+     * skip left to {@code combine}.
+     *
+     * @param combine this part's statistics to the whole batch's; the identity for a batch computed here alone
+     */
+    public PolicyLossStats policyLossBackward(
+            PolicyLossConfig config,
+            float[] oldLogp,
+            float[] refLogp,
+            float[] advantages,
+            boolean[] valid,
+            UnaryOperator<PolicyLossStats> combine) {
         open();
+        if (combine == null) throw new IllegalArgumentException("combine must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
         int n = numTargets();
         checkLength(oldLogp, n, "oldLogp");
@@ -168,8 +190,11 @@ public final class TrainingForward implements AutoCloseable {
                 consumed = false; // the kernel checks before it writes: the logits are intact
                 throw e;
             }
+            PolicyLossStats whole = combine.apply(stats);
+            if (whole.skipped() && !stats.skipped())
+                grad.zero_(); // skipped as a whole: a zero gradient, as the kernel's
             pushGradient(grad);
-            return stats;
+            return whole;
         }
     }
 

@@ -1,7 +1,11 @@
 package io.github.spo4j.train;
 
 import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.loss.AdvantageWhitening;
+import io.github.spo4j.kernels.loss.Aggregation;
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
 import io.github.spo4j.kernels.loss.PolicyLossStats;
+import io.github.spo4j.kernels.loss.ProbabilityMask;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.TargetBatch;
 import io.github.spo4j.model.TrainingForward;
@@ -18,6 +22,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 
@@ -354,6 +359,7 @@ public final class Trainer implements AutoCloseable {
         AlgorithmConfig.Batching b = algo.batching();
         int micro = config.run().microBatchSize();
         int rank = parallel.world().rank(), ranks = parallel.world().worldSize();
+        boolean split = splitsMicroBatches();
         double lossSum = 0, clipSum = 0, klSum = 0, kept = 0, tokens = 0, skipped = 0;
         int calls = 0, steps = 0;
         double normSum = 0;
@@ -374,10 +380,10 @@ public final class Trainer implements AutoCloseable {
                 int microBatches = 0;
                 for (int m = 0; m < mini.size(); m += micro, microBatches++) {
                     calls++;
-                    if (microBatches % ranks != rank) continue; // another rank's micro-batch
+                    if (!split && microBatches % ranks != rank) continue; // another rank's micro-batch
                     List<Episode> part = mini.subList(m, Math.min(mini.size(), m + micro));
                     long forwardStart = System.nanoTime();
-                    PolicyLossStats s = lossBackward(part);
+                    PolicyLossStats s = split ? sharedLossBackward(part) : lossBackward(part);
                     clock.stop(IterationClock.Phase.FORWARD_BACKWARD, forwardStart);
                     lossSum += s.loss();
                     clipSum += s.clipFracLow() + s.clipFracHigh();
@@ -397,7 +403,10 @@ public final class Trainer implements AutoCloseable {
                 steps++;
             }
         }
-        double[] t = parallel.sum(lossSum, clipSum, klSum, kept, tokens, skipped);
+        // Split micro-batches' statistics are already the whole's, alike on every rank.
+        double[] t = split
+                ? new double[] {lossSum, clipSum, klSum, kept, tokens, skipped}
+                : parallel.sum(lossSum, clipSum, klSum, kept, tokens, skipped);
         return new Update(
                 calls == 0 ? 0 : t[0] / calls,
                 t[4] == 0 ? 0 : t[3] / t[4],
@@ -409,23 +418,150 @@ public final class Trainer implements AutoCloseable {
     }
 
     private PolicyLossStats lossBackward(List<Episode> part) {
-        int n = part.size();
-        int[][] queries = new int[n][], responses = new int[n][];
-        int total = 0;
-        boolean withRef = algo.loss().beta() > 0;
-        for (int i = 0; i < n; i++) {
-            queries[i] = part.get(i).query();
-            responses[i] = part.get(i).response();
-            total += responses[i].length;
+        float[][] arrays = concatenate(part);
+        return forwardLoss(part, algo.loss(), arrays[0], arrays[2], arrays[1], UnaryOperator.identity());
+    }
+
+    /**
+     * Whether the ranks split each micro-batch's sequences among them: with several ranks, when both aggregations
+     * have normalisers that are constants of the whole micro-batch (a token mean over its kept tokens, a mean over its
+     * sequences, a given constant). A mean of per-sequence token means is not, and then micro-batches are dealt out
+     * whole, round-robin.
+     */
+    private boolean splitsMicroBatches() {
+        PolicyLossConfig loss = algo.loss();
+        return parallel.distributed()
+                && loss.pgAggregation() != Aggregation.SEQ_MEAN_TOKEN_MEAN
+                && loss.klAggregation() != Aggregation.SEQ_MEAN_TOKEN_MEAN;
+    }
+
+    /**
+     * This rank's share of {@code microBatch}'s sequences through the loss, with what makes the shares add up to the
+     * micro-batch computed in one process (SPO_SPEC §4): the whitening moments over the whole micro-batch's kept tokens
+     * (its response tokens when none is kept), summed over the ranks before the forward; the aggregations' normalisers
+     * as constants of the whole (its kept tokens, its sequences); and the mean-ratio skip decided on the whole's mean
+     * ratio after it. Every rank calls this for every micro-batch, also with an empty share.
+     */
+    private PolicyLossStats sharedLossBackward(List<Episode> microBatch) {
+        PolicyLossConfig loss = algo.loss();
+        Collective world = parallel.world();
+        List<Episode> part = DataParallel.share(microBatch.size(), world.rank(), world.worldSize())
+                .of(microBatch);
+        float[][] arrays = concatenate(part);
+        float[] old = arrays[0], adv = arrays[1], ref = arrays[2];
+        boolean[] kept = ProbabilityMask.mask(old, null, loss.rho());
+        // Count, sum and sum of squares over the kept tokens, then over all response tokens.
+        double[] m = new double[6];
+        for (int t = 0; t < adv.length; t++) {
+            double a = adv[t];
+            if (kept[t]) {
+                m[0]++;
+                m[1] += a;
+                m[2] += a * a;
+            }
+            m[3]++;
+            m[4] += a;
+            m[5] += a * a;
         }
+        parallel.sum(m);
+        int over = m[0] > 0 ? 0 : 3;
+        double n = m[over], mean = n > 0 ? m[over + 1] / n : 0;
+        double variance = n > 1 ? Math.max(0, (m[over + 2] - n * mean * mean) / (n - 1)) : 0;
+        AdvantageWhitening.Moments moments = new AdvantageWhitening.Moments((long) n, mean, variance);
+        float[] whitened = adv;
+        if (loss.whiten()) {
+            whitened = new float[adv.length];
+            for (int t = 0; t < adv.length; t++) whitened[t] = (float) moments.whiten(adv[t], loss.whitenEps());
+        }
+        long keptTokens = (long) m[0];
+        PolicyLossConfig shareConfig = loss.toBuilder()
+                .whiten(false)
+                .maxMeanRatio(0)
+                .pgAggregation(Aggregation.CONSTANT_NORM)
+                .pgNorm(normaliser(loss.pgAggregation(), loss.pgNorm(), keptTokens, microBatch.size()))
+                .klAggregation(Aggregation.CONSTANT_NORM)
+                .klNorm(normaliser(loss.klAggregation(), loss.klNorm(), keptTokens, microBatch.size()))
+                .build();
+        UnaryOperator<PolicyLossStats> whole = s -> wholeMicroBatch(s, moments, loss.maxMeanRatio());
+        if (part.isEmpty()) return whole.apply(new PolicyLossStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, 0));
+        return forwardLoss(part, shareConfig, old, ref, whitened, whole);
+    }
+
+    /** The constant that makes {@code aggregation} of a whole micro-batch a sum over its shares. */
+    private static float normaliser(Aggregation aggregation, float given, long keptTokens, int sequences) {
+        return switch (aggregation) {
+            case TOKEN_MEAN -> Math.max(1, keptTokens);
+            case SEQ_MEAN_TOKEN_SUM -> Math.max(1, sequences);
+            case CONSTANT_NORM -> given;
+            case SEQ_MEAN_TOKEN_MEAN -> throw new IllegalStateException("a mean of token means cannot be split");
+        };
+    }
+
+    /** The whole micro-batch's statistics from this rank's share's: sums over the ranks, fractions weighted by kept. */
+    private PolicyLossStats wholeMicroBatch(PolicyLossStats s, AdvantageWhitening.Moments moments, float maxMeanRatio) {
+        double k = s.keptTokens();
+        double[] v = {
+            s.loss(),
+            s.pgLoss(),
+            s.klLoss(),
+            k,
+            s.clipFracLow() * k,
+            s.clipFracHigh() * k,
+            s.dualClipFrac() * k,
+            s.meanRatio() * k,
+            s.approxKlOld() * k,
+            s.klRef() * k
+        };
+        parallel.sum(v);
+        double kept = v[3];
+        double meanRatio = kept > 0 ? v[7] / kept : 0;
+        boolean skipped = maxMeanRatio > 0 && meanRatio > maxMeanRatio;
+        return new PolicyLossStats(
+                skipped ? 0 : v[0],
+                skipped ? 0 : v[1],
+                skipped ? 0 : v[2],
+                (long) kept,
+                kept > 0 ? v[4] / kept : 0,
+                kept > 0 ? v[5] / kept : 0,
+                kept > 0 ? v[6] / kept : 0,
+                meanRatio,
+                kept > 0 ? v[8] / kept : 0,
+                kept > 0 ? v[9] / kept : 0,
+                moments.mean(),
+                moments.std(),
+                skipped,
+                0);
+    }
+
+    /** {@code part}'s π_old, advantages and reference log-probs (null without a KL term), flat in sequence order. */
+    private float[][] concatenate(List<Episode> part) {
+        boolean withRef = algo.loss().beta() > 0;
+        int total = 0;
+        for (Episode e : part) total += e.response().length;
         float[] old = new float[total], adv = new float[total], ref = withRef ? new float[total] : null;
-        for (int i = 0, at = 0; i < n; i++) {
-            Episode e = part.get(i);
+        int at = 0;
+        for (Episode e : part) {
             int len = e.response().length;
             System.arraycopy(e.oldLogp(), 0, old, at, len);
             System.arraycopy(e.advantages(), 0, adv, at, len);
             if (withRef) System.arraycopy(e.refLogp(), 0, ref, at, len);
             at += len;
+        }
+        return new float[][] {old, adv, ref};
+    }
+
+    private PolicyLossStats forwardLoss(
+            List<Episode> part,
+            PolicyLossConfig loss,
+            float[] old,
+            float[] ref,
+            float[] adv,
+            UnaryOperator<PolicyLossStats> combine) {
+        int n = part.size();
+        int[][] queries = new int[n][], responses = new int[n][];
+        for (int i = 0; i < n; i++) {
+            queries[i] = part.get(i).query();
+            responses[i] = part.get(i).response();
         }
         try (PointerScope scope = new PointerScope();
                 TrainingForward f = config.run().packedForward()
@@ -435,7 +571,7 @@ public final class Trainer implements AutoCloseable {
                         : policy.forward(
                                 TargetBatch.ofPairs(queries, responses),
                                 algo.sampling().temperature())) {
-            return f.policyLossBackward(algo.loss(), old, ref, adv, null);
+            return f.policyLossBackward(loss, old, ref, adv, null, combine);
         }
     }
 

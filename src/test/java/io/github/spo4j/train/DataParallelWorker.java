@@ -1,5 +1,6 @@
 package io.github.spo4j.train;
 
+import io.github.spo4j.kernels.loss.Aggregation;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.tasks.AnswerFormat;
@@ -20,8 +21,9 @@ import java.util.Map;
 /**
  * One rank of {@link DataParallelTest}'s runs (one process when torchrun's variables are absent): trains ALGORITHM
  * for ITERATIONS iterations of {@link TrainerTest#tiny}'s settings (smaller micro-batches, so a step has several) on
- * its task and base, then rank 0 writes OUT/episodes.txt (every iteration's episodes: tokens, advantages, π_old) and
- * OUT/weights.bin (the trained parameters, float32).
+ * its task and base (a fourth argument, seq-mean-token-mean, sets an aggregation whose micro-batches the ranks deal
+ * out whole rather than split), then rank 0 writes OUT/episodes.txt (every iteration's episodes: tokens, advantages, π_old) and
+ * OUT/weights.bin and OUT/base.bin (the trained and the starting parameters, float32).
  */
 public final class DataParallelWorker {
     private DataParallelWorker() {}
@@ -44,6 +46,13 @@ public final class DataParallelWorker {
                 "tiny", small, small, sftTask.format(), sftTask.tokenizer(), Workspace.BUILT_IN_PROMPT);
         TrainConfig config = TrainerTest.tiny(algorithm)
                 .with(Map.of("iterations", Integer.toString(iterations), "micro-batch", "6", "minibatch", "24"), true);
+        if (args.length > 3 && args[3].equals("seq-mean-token-mean")) {
+            // An aggregation the ranks cannot split: micro-batches are dealt out whole.
+            config = config.withAlgorithm(config.algorithm()
+                    .withLoss(config.algorithm().loss().toBuilder()
+                            .pgAggregation(Aggregation.SEQ_MEAN_TOKEN_MEAN)
+                            .build()));
+        }
         try (Collective world = Collective.connect(Launch.fromEnvironment(System.getenv()), Duration.ofSeconds(60));
                 Policy base =
                         Policy.random(Workspace.builtInModel(sftTask.tokenizer().vocabSize(), 64, 2), 3)) {
@@ -75,15 +84,21 @@ public final class DataParallelWorker {
                 if (world.rank() == 0) {
                     Files.createDirectories(out);
                     Files.writeString(out.resolve("episodes.txt"), episodes, StandardCharsets.UTF_8);
-                    try (DataOutputStream w = new DataOutputStream(Files.newOutputStream(out.resolve("weights.bin")))) {
-                        for (var p : trainer.policy().namedParameters().values()) {
-                            float[] v = new float[(int) p.numel()];
-                            p.contiguous().data_ptr_float().get(v);
-                            for (float x : v) w.writeFloat(x);
-                        }
-                    }
+                    write(trainer.policy(), out.resolve("weights.bin"));
+                    write(base, out.resolve("base.bin"));
                 }
                 System.out.println("DONE rank " + world.rank());
+            }
+        }
+    }
+
+    /** The parameters, float32 big-endian, in the policy's order. */
+    private static void write(Policy policy, Path file) throws IOException {
+        try (DataOutputStream w = new DataOutputStream(Files.newOutputStream(file))) {
+            for (var p : policy.namedParameters().values()) {
+                float[] v = new float[(int) p.numel()];
+                p.contiguous().data_ptr_float().get(v);
+                for (float x : v) w.writeFloat(x);
             }
         }
     }

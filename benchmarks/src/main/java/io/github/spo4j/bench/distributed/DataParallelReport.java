@@ -31,8 +31,7 @@ import java.util.concurrent.TimeUnit;
  * <p>One rank runs with spo4j's thread choice for the model (one thread for the built-in one, which measured
  * fastest); each of N ranks gets the cores divided by N. {@code -Dspo4j.bench.hidden} and {@code -Dspo4j.bench.layers}
  * size the built-in model (default compare's 64 and 2), {@code -Dspo4j.bench.sftSteps} its SFT (default 600), and
- * {@code -Dspo4j.bench.microBatch} the micro-batch (default compare's 64, a whole minibatch: one rank trains a step
- * alone; 16 deals a step's four micro-batches out to the ranks).
+ * {@code -Dspo4j.bench.microBatch} the micro-batch (default compare's 64; each is split over the ranks).
  */
 public final class DataParallelReport {
     static final String[] PHASES = {
