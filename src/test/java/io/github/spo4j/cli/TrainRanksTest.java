@@ -99,17 +99,10 @@ class TrainRanksTest {
     @Test
     void aKilledRankEndsTheOtherNamingItAndResumeFinishesTheRun() throws Exception {
         Path out = dir.resolve("run");
-        int port = LocalRanks.freePort();
         List<Process> ranks = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         try {
-            for (int r = 0; r < 2; r++) {
-                ProcessBuilder pb = LocalRanks.worker(r, 2, port, Spo4jCli.class.getName(), train(out, "40"));
-                Path log = dir.resolve("rank" + r + ".log");
-                pb.redirectErrorStream(true).redirectOutput(log.toFile());
-                ranks.add(pb.start());
-                logs.add(log);
-            }
+            startRanks(List.of(train(out, "40"), train(out, "40")), ranks, logs);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LIMIT_SECONDS);
             while (!Files.isDirectory(out.resolve(TrainingRun.CHECKPOINT))) {
                 assertTrue(
@@ -140,18 +133,10 @@ class TrainRanksTest {
     @Test
     void ranksGivenDifferentConfigsRefuseToStart() throws Exception {
         Path out = dir.resolve("run");
-        int port = LocalRanks.freePort();
         List<Process> ranks = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         try {
-            for (int r = 0; r < 2; r++) {
-                List<String> args = train(out, "3", "--set", "lr=" + (r == 0 ? "1e-5" : "2e-5"));
-                ProcessBuilder pb = LocalRanks.worker(r, 2, port, Spo4jCli.class.getName(), args);
-                Path log = dir.resolve("rank" + r + ".log");
-                pb.redirectErrorStream(true).redirectOutput(log.toFile());
-                ranks.add(pb.start());
-                logs.add(log);
-            }
+            startRanks(List.of(train(out, "3", "--set", "lr=1e-5"), train(out, "3", "--set", "lr=2e-5")), ranks, logs);
             for (int r = 0; r < 2; r++) {
                 assertTrue(ranks.get(r).waitFor(LIMIT_SECONDS, TimeUnit.SECONDS), () -> "ran on: " + read(logs));
                 String text = Files.readString(logs.get(r));
@@ -209,6 +194,18 @@ class TrainRanksTest {
             out.add(String.join(",", f));
         }
         return out;
+    }
+
+    /** Starts rank r of the command line with {@code args.get(r)}, its output in DIR/rank{r}.log. */
+    private void startRanks(List<List<String>> args, List<Process> ranks, List<Path> logs) throws IOException {
+        int port = LocalRanks.freePort();
+        for (int r = 0; r < args.size(); r++) {
+            ProcessBuilder pb = LocalRanks.worker(r, args.size(), port, Spo4jCli.class.getName(), args.get(r));
+            Path log = dir.resolve("rank" + r + ".log");
+            pb.redirectErrorStream(true).redirectOutput(log.toFile());
+            ranks.add(pb.start());
+            logs.add(log);
+        }
     }
 
     record Result(int status, String out, String err) {}

@@ -3,9 +3,6 @@ package io.github.spo4j.train;
 import io.github.spo4j.kernels.loss.Aggregation;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.spo.Algorithm;
-import io.github.spo4j.tasks.AnswerFormat;
-import io.github.spo4j.tasks.ArithmeticTask;
-import io.github.spo4j.tasks.Problem;
 import io.github.spo4j.train.distributed.Collective;
 import io.github.spo4j.train.distributed.Launch;
 import java.io.DataOutputStream;
@@ -15,13 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 /**
  * One rank of {@link DataParallelTest}'s runs (one process when torchrun's variables are absent): trains ALGORITHM
  * for ITERATIONS iterations of {@link TrainerTest#tiny}'s settings (smaller micro-batches, so a step has several) on
- * its task and base (a fourth argument, seq-mean-token-mean, sets an aggregation whose micro-batches the ranks deal
+ * {@link TinyArithmetic}'s task and base (a fourth argument, seq-mean-token-mean, sets an aggregation whose micro-batches the ranks deal
  * out whole rather than split), then rank 0 writes OUT/episodes.txt (every iteration's episodes: tokens, advantages, π_old) and
  * OUT/weights.bin and OUT/base.bin (the trained and the starting parameters, float32).
  */
@@ -32,18 +28,6 @@ public final class DataParallelWorker {
         Algorithm algorithm = TrainConfig.algorithmNamed(args[0]);
         int iterations = Integer.parseInt(args[1]);
         Path out = Path.of(args[2]);
-        ArithmeticTask gen = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-"));
-        List<Problem> all = gen.generate(2000, 0, 1);
-        TrainingTask sftTask = new TrainingTask(
-                "sft",
-                all,
-                all.subList(0, 8),
-                AnswerFormat.GSM8K,
-                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
-                Workspace.BUILT_IN_PROMPT);
-        List<Problem> small = all.subList(0, 8);
-        TrainingTask task = new TrainingTask(
-                "tiny", small, small, sftTask.format(), sftTask.tokenizer(), Workspace.BUILT_IN_PROMPT);
         TrainConfig config = TrainerTest.tiny(algorithm)
                 .with(Map.of("iterations", Integer.toString(iterations), "micro-batch", "6", "minibatch", "24"), true);
         if (args.length > 3 && args[3].equals("seq-mean-token-mean")) {
@@ -54,10 +38,9 @@ public final class DataParallelWorker {
                             .build()));
         }
         try (Collective world = Collective.connect(Launch.fromEnvironment(System.getenv()), Duration.ofSeconds(60));
-                Policy base =
-                        Policy.random(Workspace.builtInModel(sftTask.tokenizer().vocabSize(), 64, 2), 3)) {
-            Sft.train(base, sftTask, new Sft.Config(150, 32, 3e-3, 0.05, 0), null);
-            try (Trainer trainer = new Trainer(task, base, config, world)) {
+                TinyArithmetic tiny = TinyArithmetic.create()) {
+            Policy base = tiny.base();
+            try (Trainer trainer = new Trainer(tiny.task(), base, config, world)) {
                 StringBuilder episodes = new StringBuilder();
                 while (!trainer.finished()) {
                     Trainer.IterationStats s = trainer.step();

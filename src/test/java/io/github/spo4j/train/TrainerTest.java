@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.spo.Algorithm;
-import io.github.spo4j.tasks.ArithmeticTask;
-import io.github.spo4j.tasks.Problem;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -34,19 +32,9 @@ class TrainerTest {
 
     @BeforeAll
     static void base() {
-        ArithmeticTask gen = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-"));
-        List<Problem> all = gen.generate(2000, 0, 1);
-        TrainingTask sftTask = new TrainingTask(
-                "sft",
-                all,
-                all.subList(0, 8),
-                io.github.spo4j.tasks.AnswerFormat.GSM8K,
-                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
-                Workspace.BUILT_IN_PROMPT);
-        base = Policy.random(Workspace.builtInModel(sftTask.tokenizer().vocabSize(), 64, 2), 3);
-        Sft.train(base, sftTask, new Sft.Config(150, 32, 3e-3, 0.05, 0), null);
-        List<Problem> small = all.subList(0, 8);
-        task = new TrainingTask("tiny", small, small, sftTask.format(), sftTask.tokenizer(), Workspace.BUILT_IN_PROMPT);
+        TinyArithmetic tiny = TinyArithmetic.create();
+        task = tiny.task();
+        base = tiny.base();
     }
 
     @AfterAll
