@@ -12,6 +12,7 @@ import io.github.spo4j.report.MetricsFiles;
 import io.github.spo4j.report.Progress;
 import io.github.spo4j.report.Summary;
 import io.github.spo4j.spo.Algorithm;
+import io.github.spo4j.tasks.Problem;
 import io.github.spo4j.train.BaseCheck;
 import io.github.spo4j.train.CreditAudit;
 import io.github.spo4j.train.RunLock;
@@ -196,6 +197,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (rankOptions.launchesLocalRanks()) return rankOptions.launch(spec);
             long start = System.nanoTime();
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
+            configs = fitResponseLength(configs, task);
             List<EvalPoint> points = new ArrayList<>();
             try (Collective world = rankOptions.join();
                     RunLock lock = world.rank() == 0 ? RunLock.acquire(out, "spo4j compare") : null;
@@ -218,6 +220,31 @@ public final class CompareCommand implements Callable<Integer> {
             return 0;
         });
     }
+
+    /**
+     * The configs with a response limit that fits the task's worked solutions: at least 1.25 × the longest training
+     * solution (with its end token), unless {@code --set max-new-tokens} chose the limit. A limit below the solutions'
+     * length would score every right answer 0 (truncated) and mislead the whole compare.
+     */
+    List<TrainConfig> fitResponseLength(List<TrainConfig> configs, TrainingTask task) {
+        if (set.keySet().stream().anyMatch(k -> k.equals("max-new-tokens") || k.endsWith(".max-new-tokens"))) {
+            return configs;
+        }
+        int longest = 0;
+        for (Problem p : task.train()
+                .subList(0, Math.min(SOLUTIONS_MEASURED, task.train().size()))) {
+            longest = Math.max(longest, task.solutionIds(p).length);
+        }
+        int fit = (int) Math.ceil(1.25 * longest);
+        List<TrainConfig> fitted = new ArrayList<>();
+        for (TrainConfig c : configs) {
+            boolean tooShort = c.algorithm().sampling().maxNewTokens() < fit;
+            fitted.add(tooShort ? c.with("max-new-tokens", Integer.toString(fit)) : c);
+        }
+        return fitted;
+    }
+
+    private static final int SOLUTIONS_MEASURED = 1000;
 
     /** The SFT base and the credit audit; a null base on every rank when rank 0 failed to prepare them. */
     private record Prepared(Policy base, CreditAudit.Result credit) implements AutoCloseable {

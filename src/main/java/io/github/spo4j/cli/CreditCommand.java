@@ -38,7 +38,8 @@ public final class CreditCommand implements Callable<Integer> {
             names = "--estimators",
             split = ",",
             defaultValue = "grpo,rloo,vineppo:4,spo-chain:1:4,spo-chain:2:4," + "spo-chain:5:9",
-            description = "grpo, rloo, spo-chain:K:N, vineppo:N (default ${DEFAULT-VALUE}).")
+            description = "grpo, rloo, spo-chain:K:N, spo-chain:K:N:M (M more rollouts around tied segments), "
+                    + "vineppo:N (default ${DEFAULT-VALUE}).")
     List<String> estimators;
 
     @Option(names = "--questions", defaultValue = "32", description = "Questions (default ${DEFAULT-VALUE}).")

@@ -4,10 +4,12 @@ import io.github.spo4j.model.ModelConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.tokenizer.Tokenizer;
 import io.github.spo4j.tasks.ArithmeticTask;
+import io.github.spo4j.tasks.ChainTask;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The task and model options shared by {@code sft}, {@code train}, {@code eval} and {@code compare}. */
@@ -21,6 +23,33 @@ final class TaskOptions {
 
     @Option(names = "--test", paramLabel = "FILE", description = "Test problems, same form as --train.")
     Path test;
+
+    /** The built-in task families. */
+    enum BuiltInTask {
+        arithmetic,
+        chain
+    }
+
+    @Option(
+            names = "--task",
+            paramLabel = "arithmetic|chain",
+            defaultValue = "arithmetic",
+            description = "Built-in task: arithmetic (--min-ops .. --max-ops operations on numbers up to "
+                    + "--max-value) or chain (--decisions operations modulo --modulus, one digit decided per line; "
+                    + "default ${DEFAULT-VALUE}).")
+    BuiltInTask builtInTask;
+
+    @Option(
+            names = "--decisions",
+            defaultValue = "6",
+            description = "Chain task: operations per problem, one decision each (default ${DEFAULT-VALUE}).")
+    int decisions;
+
+    @Option(
+            names = "--modulus",
+            defaultValue = "10",
+            description = "Chain task: the base of its arithmetic, 3 to 10 (default ${DEFAULT-VALUE}).")
+    int modulus;
 
     @Option(
             names = "--train-size",
@@ -64,6 +93,14 @@ final class TaskOptions {
             description = "Built-in task: operations used (default ${DEFAULT-VALUE}).")
     String ops;
 
+    @Option(
+            names = "--validation",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "Hold the last N training problems out and evaluate on them instead of the test set, "
+                    + "whose problems are then not evaluated (for tuning; default ${DEFAULT-VALUE}: the test set).")
+    int validation;
+
     @Option(names = "--hidden", defaultValue = "64", description = "Built-in model width (default ${DEFAULT-VALUE}).")
     int hidden;
 
@@ -81,14 +118,48 @@ final class TaskOptions {
     /** The task, tokenized by {@code tokenizer} (a model directory's), or by a tokenizer derived from the data. */
     TrainingTask task(Tokenizer tokenizer) throws IOException {
         check();
+        if (validation < 0) throw new IllegalArgumentException("--validation must be >= 0, got " + validation);
+        TrainingTask task = taskWithTest(tokenizer);
+        if (validation == 0) return task;
+        try {
+            return task.holdOut(validation);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--validation: " + e.getMessage(), e);
+        }
+    }
+
+    private TrainingTask taskWithTest(Tokenizer tokenizer) throws IOException {
         if (builtIn()) {
-            return Workspace.builtIn(
-                    new ArithmeticTask.Difficulty(minOps, maxOps, maxOperand, maxValue, ops),
-                    trainSize,
-                    testSize,
-                    tokenizer);
+            return switch (builtInTask) {
+                case arithmetic ->
+                    Workspace.builtIn(
+                            new ArithmeticTask.Difficulty(minOps, maxOps, maxOperand, maxValue, ops),
+                            trainSize,
+                            testSize,
+                            tokenizer);
+                case chain -> Workspace.builtIn(chainDifficulty(), trainSize, testSize, tokenizer);
+            };
         }
         return Workspace.fromFiles(train, test, tokenizer);
+    }
+
+    /** The chain task's difficulty; a bad value's message names its option (the record names its field). */
+    private ChainTask.Difficulty chainDifficulty() {
+        try {
+            return new ChainTask.Difficulty(decisions, modulus, ops);
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            for (var option : Map.of("decisions", "--decisions", "modulus", "--modulus", "operations", "--ops")
+                    .entrySet()) {
+                if (message.startsWith(option.getKey() + " ")) {
+                    throw new IllegalArgumentException(
+                            option.getValue()
+                                    + message.substring(option.getKey().length()),
+                            e);
+                }
+            }
+            throw e;
+        }
     }
 
     /** A freshly initialized built-in policy for the task's tokenizer. */
@@ -99,7 +170,17 @@ final class TaskOptions {
 
     /** The settings that define the task, for reports. */
     String describe() {
+        String evaluated =
+                validation > 0 ? ", evaluated on the last " + validation + " training problems held out" : "";
+        return describeData() + evaluated;
+    }
+
+    private String describeData() {
         if (!builtIn()) return "train " + train + ", test " + test;
+        if (builtInTask == BuiltInTask.chain) {
+            return "built-in chain: " + decisions + " operations (" + ops + ") modulo " + modulus + ", " + trainSize
+                    + " train / " + testSize + " test problems";
+        }
         return "built-in arithmetic: " + minOps + "-" + maxOps + " operations (" + ops + "), operands <= " + maxOperand
                 + ", values <= " + maxValue + ", " + trainSize + " train / " + testSize + " test problems";
     }

@@ -18,14 +18,18 @@ import java.util.TreeMap;
  *
  * <p>The sampling parameters of rollouts should be the training ones (SPO_SPEC §2). A rollout's length limit is what
  * is left of {@link GenerationConfig#maxResponseTokens} after the state's response prefix (at least one token).
- * Call {@link #setSeed} per iteration so the estimates of different iterations use fresh randomness.
+ * Call {@link #setSeed} per iteration so the estimates of different iterations use fresh randomness; the calls after
+ * the first since the seed was set (SPO-chain's tie refinement) draw from their own streams, so a state estimated
+ * twice gets new rollouts.
  */
 public final class ChainValueEstimator implements ValueEstimator {
     private final ChainSampler sampler;
     private final RewardFunction reward;
-    private GenerationConfig gen;
+    private final GenerationConfig gen;
     private long rollouts;
     private Map<Integer, Integer> firstStates = Map.of();
+    private long seed;
+    private int callsSinceSeed;
 
     public ChainValueEstimator(ChainSampler sampler, GenerationConfig gen, RewardFunction reward) {
         if (sampler == null) throw new IllegalArgumentException("sampler must not be null");
@@ -34,11 +38,20 @@ public final class ChainValueEstimator implements ValueEstimator {
         this.sampler = sampler;
         this.gen = gen;
         this.reward = reward;
+        this.seed = gen.sampling().seed();
     }
 
     /** The seed of the next {@link #estimate} calls. */
     public void setSeed(long seed) {
-        gen = gen.withSampling(gen.sampling().withSeed(seed));
+        this.seed = seed;
+        callsSinceSeed = 0;
+    }
+
+    /** The first call since the seed keeps it; call c &gt; 0 draws from its own stream family. */
+    private GenerationConfig callGeneration() {
+        long s = callsSinceSeed == 0 ? seed : seed ^ (0x9E3779B97F4A7C15L * callsSinceSeed);
+        callsSinceSeed++;
+        return gen.withSampling(gen.sampling().withSeed(s));
     }
 
     /**
@@ -80,6 +93,7 @@ public final class ChainValueEstimator implements ValueEstimator {
         if (n < 1) throw new IllegalArgumentException("rollouts must be >= 1, got " + n);
         Map<Integer, Integer> first = firstStates;
         firstStates = Map.of();
+        GenerationConfig gen = callGeneration();
         double[] values = new double[states.size()];
         if (states.isEmpty()) return values;
         // States whose prefix leaves different budgets go in separate requests (one limit per request).

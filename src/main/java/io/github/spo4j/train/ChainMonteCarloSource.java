@@ -28,7 +28,7 @@ final class ChainMonteCarloSource implements EpisodeSource {
     private final ChainSampler sampler;
     private final ChainValueEstimator estimator;
     private final Function<List<Trajectory>, SegmentAdvantageBatch> advantages;
-    private boolean placed;
+    private int placements;
 
     ChainMonteCarloSource(TrainingContext context) {
         this.context = context;
@@ -41,7 +41,7 @@ final class ChainMonteCarloSource implements EpisodeSource {
         ValueEstimator placedEstimator = !context.parallel().distributed()
                 ? estimator
                 : (states, n) -> {
-                    placed = true;
+                    placements++;
                     estimator.placeNextEstimate(context.parallel().firstPositions(estimator.requestSizes(states)));
                     return estimator.estimate(states, n);
                 };
@@ -79,7 +79,7 @@ final class ChainMonteCarloSource implements EpisodeSource {
         estimator.setSeed(context.seed(Seeds.MONTE_CARLO, iteration));
         Threads.sampling(context.policy());
         long start = System.nanoTime();
-        placed = false;
+        placements = 0;
         List<Episode> episodes = new ArrayList<>(batch.size());
         if (!batch.isEmpty()) {
             SegmentAdvantageBatch segmentAdvantages = advantages.apply(batch);
@@ -94,8 +94,14 @@ final class ChainMonteCarloSource implements EpisodeSource {
                         TrainingContext.row(refLogp, k)));
             }
         }
-        // A rank with no state to estimate still takes part in the placement exchange the others make.
-        if (context.parallel().distributed() && !placed) context.parallel().firstPositions(new TreeMap<>());
+        // A rank with fewer estimator calls (no state to estimate) still takes part in the exchanges the others make.
+        if (context.parallel().distributed()) {
+            int calls = context.algo().algorithm() == Algorithm.SPO_CHAIN
+                            && context.algo().chain().advantages().tieRollouts() > 0
+                    ? 2
+                    : 1;
+            for (; placements < calls; placements++) context.parallel().firstPositions(new TreeMap<>());
+        }
         return context.globalBatch(
                 episodes, sampled.rewardSum(), sampled.completions().size(), sampler.generatedTokens() - tokensBefore);
     }

@@ -78,13 +78,18 @@ public final class CreditAudit {
 
     /**
      * An advantage estimator: {@code grpo}, {@code rloo}, {@code spo-chain:K:N} (cutpoint interval K, N rollouts per
-     * boundary) or {@code vineppo:N}.
+     * boundary), {@code spo-chain:K:N:M} (and M more at the states around tied segments) or {@code vineppo:N}.
      */
-    public record Estimator(Algorithm algorithm, int cutpointInterval, int rollouts) {
+    public record Estimator(Algorithm algorithm, int cutpointInterval, int rollouts, int tieRollouts) {
+        public Estimator(Algorithm algorithm, int cutpointInterval, int rollouts) {
+            this(algorithm, cutpointInterval, rollouts, 0);
+        }
+
         public static Estimator parse(String spec) {
             if (spec == null) throw new IllegalArgumentException("estimator must not be null");
             String[] p = spec.strip().toLowerCase(Locale.ROOT).split(":");
-            String usage = "estimator must be grpo, rloo, spo-chain:K:N or vineppo:N, got \"" + spec + "\"";
+            String usage =
+                    "estimator must be grpo, rloo, spo-chain:K:N, spo-chain:K:N:M or vineppo:N, got \"" + spec + "\"";
             try {
                 switch (p[0]) {
                     case "grpo", "rloo" -> {
@@ -92,8 +97,12 @@ public final class CreditAudit {
                         return new Estimator(TrainConfig.algorithmNamed(p[0]), 0, 0);
                     }
                     case "spo-chain" -> {
-                        if (p.length != 3) throw new IllegalArgumentException(usage);
-                        return new Estimator(Algorithm.SPO_CHAIN, positive(p[1], usage), positive(p[2], usage));
+                        if (p.length != 3 && p.length != 4) throw new IllegalArgumentException(usage);
+                        return new Estimator(
+                                Algorithm.SPO_CHAIN,
+                                positive(p[1], usage),
+                                positive(p[2], usage),
+                                p.length == 4 ? positive(p[3], usage) : 0);
                     }
                     case "vineppo" -> {
                         if (p.length != 2) throw new IllegalArgumentException(usage);
@@ -114,7 +123,8 @@ public final class CreditAudit {
 
         public String name() {
             return switch (algorithm) {
-                case SPO_CHAIN -> "spo-chain K=" + cutpointInterval + " N=" + rollouts;
+                case SPO_CHAIN ->
+                    "spo-chain K=" + cutpointInterval + " N=" + rollouts + (tieRollouts > 0 ? " M=" + tieRollouts : "");
                 case VINEPPO -> "vineppo N=" + rollouts;
                 default -> TrainConfig.nameOf(algorithm);
             };
@@ -208,8 +218,8 @@ public final class CreditAudit {
             // The reference: every cutpoint a boundary, two independent halves of the rollouts.
             int half = config.referenceRollouts() / 2;
             long before = sampler.generatedTokens();
-            float[][] refA = chain(batch, sampler, task, config, 1, half, Seeds.mix(Seeds.AUDIT, 1));
-            float[][] refB = chain(batch, sampler, task, config, 1, half, Seeds.mix(Seeds.AUDIT, 2));
+            float[][] refA = chain(batch, sampler, task, config, 1, half, 0, Seeds.mix(Seeds.AUDIT, 1));
+            float[][] refB = chain(batch, sampler, task, config, 1, half, 0, Seeds.mix(Seeds.AUDIT, 2));
             double referenceTokens = (double) (sampler.generatedTokens() - before) / batch.size();
 
             List<Double> a = new ArrayList<>(), b = new ArrayList<>(), reference = new ArrayList<>();
@@ -295,7 +305,16 @@ public final class CreditAudit {
                     }
                 }
             }
-            case SPO_CHAIN -> out = chain(batch, sampler, task, config, est.cutpointInterval(), est.rollouts(), stream);
+            case SPO_CHAIN ->
+                out = chain(
+                        batch,
+                        sampler,
+                        task,
+                        config,
+                        est.cutpointInterval(),
+                        est.rollouts(),
+                        est.tieRollouts(),
+                        stream);
             case VINEPPO -> {
                 ChainValueEstimator values =
                         new ChainValueEstimator(sampler, generation(task, config, stream), task.trainReward());
@@ -318,13 +337,14 @@ public final class CreditAudit {
             Config config,
             int interval,
             int rollouts,
+            int tieRollouts,
             long stream) {
         ChainValueEstimator values =
                 new ChainValueEstimator(sampler, generation(task, config, stream), task.trainReward());
         SegmentAdvantageBatch r = new ChainAdvantages(
                         new CutpointPartition(config.rho(), interval),
                         values,
-                        new ChainAdvantageConfig(rollouts, true, config.rho()))
+                        new ChainAdvantageConfig(rollouts, true, config.rho(), tieRollouts))
                 .compute(batch);
         float[][] out = new float[batch.size()][];
         for (int k = 0; k < batch.size(); k++) out[k] = r.get(k).tokenAdvantages();

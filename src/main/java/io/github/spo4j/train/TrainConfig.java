@@ -14,7 +14,6 @@ import io.github.spo4j.spo.AlgorithmConfig.ChainSettings;
 import io.github.spo4j.spo.AlgorithmConfig.Optimizer;
 import io.github.spo4j.spo.AlgorithmConfig.Sampling;
 import io.github.spo4j.spo.AlgorithmConfig.TreeSettings;
-import io.github.spo4j.spo.advantage.ChainAdvantageConfig;
 import io.github.spo4j.spo.advantage.VinePpoConfig;
 import io.github.spo4j.spo.partition.CutpointPartition;
 import java.util.ArrayList;
@@ -233,11 +232,15 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                     (c, v) -> c.chain() != null
                             ? c.withChain(new ChainSettings(
                                     c.chain().partition(),
-                                    new ChainAdvantageConfig(
-                                            parseInt(v),
-                                            c.chain().advantages().zeroConfidentTokens(),
-                                            c.chain().advantages().rho())))
+                                    c.chain().advantages().withRollouts(parseInt(v))))
                             : c.withVine(new VinePpoConfig(parseInt(v), c.vine().maxStepsEstimated()))),
+            new Knob(
+                    "tie-rollouts",
+                    "M: rollouts added to both states of a segment whose values tie (0: none, the paper's)",
+                    a -> a == Algorithm.SPO_CHAIN,
+                    c -> i(c.chain().advantages().tieRollouts()),
+                    (c, v) -> c.withChain(new ChainSettings(
+                            c.chain().partition(), c.chain().advantages().withTieRollouts(parseInt(v))))),
             new Knob(
                     "max-steps-estimated",
                     "VinePPO: states estimated per response",

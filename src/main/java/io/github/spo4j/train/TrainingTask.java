@@ -45,6 +45,27 @@ public record TrainingTask(
         test = List.copyOf(test);
     }
 
+    /**
+     * This task with its last {@code problems} training problems held out as the evaluation set, for tuning without
+     * reading the test set: trains on the others; named "{name} (validation)".
+     *
+     * @throws IllegalArgumentException unless 0 &lt; problems &lt; train.size()
+     */
+    public TrainingTask holdOut(int problems) {
+        if (problems < 1 || problems >= train.size()) {
+            throw new IllegalArgumentException("the validation split must hold 1 to " + (train.size() - 1) + " of the "
+                    + train.size() + " training problems, got " + problems);
+        }
+        int keep = train.size() - problems;
+        return new TrainingTask(
+                name + " (validation)",
+                train.subList(0, keep),
+                train.subList(keep, train.size()),
+                format,
+                tokenizer,
+                promptTemplate);
+    }
+
     public String promptText(Problem p) {
         return promptTemplate.replace(QUESTION, p.question());
     }

@@ -8,6 +8,7 @@ import io.github.spo4j.model.tokenizer.CharTokenizer;
 import io.github.spo4j.model.tokenizer.Tokenizer;
 import io.github.spo4j.tasks.AnswerFormat;
 import io.github.spo4j.tasks.ArithmeticTask;
+import io.github.spo4j.tasks.ChainTask;
 import io.github.spo4j.tasks.Problem;
 import io.github.spo4j.tasks.TaskData;
 import io.github.spo4j.tasks.TaskFiles;
@@ -41,11 +42,21 @@ public final class Workspace {
     public static TrainingTask builtIn(
             ArithmeticTask.Difficulty difficulty, int trainSize, int testSize, Tokenizer tokenizer) {
         ArithmeticTask gen = new ArithmeticTask(difficulty);
-        List<Problem> train = gen.generate(trainSize, 0, 1), test = gen.generate(testSize, 0, 2);
+        return builtIn("arithmetic", gen.generate(trainSize, 0, 1), gen.generate(testSize, 0, 2), tokenizer);
+    }
+
+    /** The built-in chain task: {@code trainSize} and {@code testSize} problems of {@code difficulty}. */
+    public static TrainingTask builtIn(
+            ChainTask.Difficulty difficulty, int trainSize, int testSize, Tokenizer tokenizer) {
+        ChainTask gen = new ChainTask(difficulty);
+        return builtIn("chain", gen.generate(trainSize, 0, 1), gen.generate(testSize, 0, 2), tokenizer);
+    }
+
+    private static TrainingTask builtIn(String name, List<Problem> train, List<Problem> test, Tokenizer tokenizer) {
         Tokenizer tok = tokenizer != null ? tokenizer : charTokenizer(train, test, BUILT_IN_PROMPT);
         requireAlphabet(tok, BUILT_IN_PROMPT, "built-in train problems", train);
         requireAlphabet(tok, BUILT_IN_PROMPT, "built-in test problems", test);
-        return new TrainingTask("arithmetic", train, test, AnswerFormat.GSM8K, tok, BUILT_IN_PROMPT);
+        return new TrainingTask(name, train, test, AnswerFormat.GSM8K, tok, BUILT_IN_PROMPT);
     }
 
     /**

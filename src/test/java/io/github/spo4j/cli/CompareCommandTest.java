@@ -11,6 +11,7 @@ import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.tokenizer.BpeTokenizerTest;
 import io.github.spo4j.report.EvalPoint;
 import io.github.spo4j.report.MetricsFiles;
+import io.github.spo4j.train.TrainConfig;
 import io.github.spo4j.train.Workspace;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -217,6 +218,26 @@ class CompareCommandTest {
     }
 
     @Test
+    void theResponseLimitGrowsToFitTheTasksSolutionsUnlessTheUserSetsIt() throws Exception {
+        for (int decisions : new int[] {6, 12}) {
+            CompareCommand c = new CompareCommand();
+            new CommandLine(c)
+                    .parseArgs("--task", "chain", "--decisions", Integer.toString(decisions), "--train-size", "50");
+            var task = c.taskOptions.task(null);
+            var configs = c.fitResponseLength(List.of(c.configFor(TrainConfig.algorithmNamed("grpo"))), task);
+            int solution = 6 * decisions + 6 + 1; // one token a character, and the end token
+            int expected = Math.max(64, (int) Math.ceil(1.25 * solution));
+            assertEquals(expected, configs.get(0).algorithm().sampling().maxNewTokens(), "decisions " + decisions);
+        }
+        CompareCommand c = new CompareCommand();
+        new CommandLine(c)
+                .parseArgs("--task", "chain", "--decisions", "12", "--train-size", "50", "--set", "max-new-tokens=70");
+        var configs =
+                c.fitResponseLength(List.of(c.configFor(TrainConfig.algorithmNamed("grpo"))), c.taskOptions.task(null));
+        assertEquals(70, configs.get(0).algorithm().sampling().maxNewTokens(), "the user's limit is kept");
+    }
+
+    @Test
     void badKnobsAndOptionsAreOneLineErrors(@TempDir Path dir) {
         StringWriter err0 = new StringWriter();
         assertEquals(2, run(new StringWriter(), err0, "compare", "--out", dir.toString(), "--min-base-accuracy", "2"));
@@ -234,5 +255,42 @@ class CompareCommandTest {
         err = new StringWriter();
         assertEquals(2, run(new StringWriter(), err, "train", "--algorithm", "grpo", "--out", dir.toString()));
         assertTrue(err.toString().contains("--base is required"), err.toString());
+        for (String[] bad : new String[][] {
+            {"--decisions", "0", "--decisions must be in [1, 64], got 0"},
+            {"--modulus", "11", "--modulus must be in [3, 10], got 11"},
+            {"--ops", "+/", "--ops must be a non-empty subset of \"+-*\", got +/"}
+        }) {
+            err = new StringWriter();
+            assertEquals(
+                    2,
+                    run(
+                            new StringWriter(),
+                            err,
+                            "compare",
+                            "--out",
+                            dir.toString(),
+                            "--task",
+                            "chain",
+                            bad[0],
+                            bad[1]));
+            assertTrue(err.toString().contains(bad[2]), err.toString());
+        }
+        err = new StringWriter();
+        assertEquals(
+                2,
+                run(
+                        new StringWriter(),
+                        err,
+                        "compare",
+                        "--out",
+                        dir.toString(),
+                        "--train-size",
+                        "50",
+                        "--validation",
+                        "50"));
+        assertTrue(err.toString().contains("--validation: the validation split must hold 1 to 49"), err.toString());
+        err = new StringWriter();
+        assertEquals(2, run(new StringWriter(), err, "compare", "--out", dir.toString(), "--task", "chains"));
+        assertTrue(err.toString().contains("--task"), err.toString());
     }
 }

@@ -15,6 +15,7 @@ import io.github.spo4j.model.tokenizer.CharTokenizer;
 import io.github.spo4j.spo.data.StatePrefix;
 import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -184,6 +185,27 @@ class ChainSamplerTest {
             double expected = 0;
             for (Completion c : again.get(0)) expected += c.finishReason().finished() && c.length() % 2 == 0 ? 1 : 0;
             assertEquals(expected / 12, values[0], 1e-12);
+        }
+    }
+
+    @Test
+    void aSecondEstimateSinceTheSeedDrawsNewRolloutsAndTheFirstIsUnchanged() {
+        try (KvCache pool = policy.createKvCache(16, 1024)) {
+            ChainSampler sampler = new ChainSampler(policy, pool);
+            int v = policy.config().vocabSize();
+            List<StatePrefix> states = List.of(new StatePrefix(0, RolloutTestSupport.tokens(5, v, 9), new int[0]));
+            // The value reads the whole rollout, so equal values mean (almost surely) equal rollouts.
+            RewardFunction reward = (q, ids, f) -> Arrays.hashCode(ids) / (double) Integer.MAX_VALUE;
+            ChainValueEstimator est = new ChainValueEstimator(sampler, gen(5, 30), reward);
+            est.setSeed(77);
+            double first = est.estimate(states, 6)[0], second = est.estimate(states, 6)[0];
+            assertNotEquals(first, second, "the second call's rollouts are fresh");
+            est.setSeed(77);
+            assertEquals(first, est.estimate(states, 6)[0], "setSeed starts the calls again");
+            assertEquals(second, est.estimate(states, 6)[0]);
+            ChainValueEstimator fresh = new ChainValueEstimator(sampler, gen(5, 30), reward);
+            fresh.setSeed(77);
+            assertEquals(first, fresh.estimate(states, 6)[0], "the first call is what it was before tie refinement");
         }
     }
 

@@ -30,6 +30,8 @@ public final class DataParallelWorker {
         Path out = Path.of(args[2]);
         TrainConfig config = TrainerTest.tiny(algorithm)
                 .with(Map.of("iterations", Integer.toString(iterations), "micro-batch", "6", "minibatch", "24"), true);
+        // SPO-chain with tie refinement: a second estimator call whose states depend on the first call's values.
+        if (algorithm == Algorithm.SPO_CHAIN) config = config.with("tie-rollouts", "2");
         if (args.length > 3 && args[3].equals("seq-mean-token-mean")) {
             // An aggregation the ranks cannot split: micro-batches are dealt out whole.
             config = config.withAlgorithm(config.algorithm()

@@ -2,9 +2,11 @@ package io.github.spo4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.model.tokenizer.CharTokenizer;
 import io.github.spo4j.tasks.ArithmeticTask;
+import io.github.spo4j.tasks.ChainTask;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +21,21 @@ class WorkspaceTest {
                             instanceof CharTokenizer c
                     ? c
                     : null;
+
+    @Test
+    void theChainTaskAndAValidationSplitHeldOutOfTheTrainingProblems() {
+        TrainingTask chain = Workspace.builtIn(ChainTask.Difficulty.of(5), 100, 10, null);
+        assertEquals("chain", chain.name());
+        assertEquals(100, chain.train().size());
+        TrainingTask validation = chain.holdOut(30);
+        assertEquals("chain (validation)", validation.name());
+        assertEquals(chain.train().subList(0, 70), validation.train());
+        assertEquals(chain.train().subList(70, 100), validation.test(), "evaluates on held-out training problems");
+        assertTrue(validation.test().stream().noneMatch(chain.test()::contains), "never on the test set");
+        assertThrows(IllegalArgumentException.class, () -> chain.holdOut(0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> chain.holdOut(100));
+        assertEquals("the validation split must hold 1 to 99 of the 100 training problems, got 100", e.getMessage());
+    }
 
     @Test
     void aPromptTemplateCharacterOutsideTheModelsAlphabetIsNamedAsTheTemplates(@TempDir Path dir) throws IOException {

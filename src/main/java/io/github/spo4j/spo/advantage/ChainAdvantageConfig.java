@@ -11,8 +11,10 @@ import io.github.spo4j.spo.SpoArguments;
  *                            broadcast, as the reference's chain generator does even with the probability mask off
  *                            (SPO_SPEC §2 "generator-side mask", §10.2)
  * @param rho                 the threshold of that zeroing, in (0, 1]
+ * @param tieRollouts         M &gt;= 0, rollouts added to the states around segments whose two values tie after the
+ *                            first N (not in the paper; 0, the reference, adds none; see {@link ChainAdvantages})
  */
-public record ChainAdvantageConfig(int rollouts, boolean zeroConfidentTokens, double rho) {
+public record ChainAdvantageConfig(int rollouts, boolean zeroConfidentTokens, double rho, int tieRollouts) {
 
     /** N of the Rho-1.1B GSM8K chain configuration ({@code 9rolls.jsonnet}). */
     public static final int DEFAULT_ROLLOUTS = 9;
@@ -22,6 +24,12 @@ public record ChainAdvantageConfig(int rollouts, boolean zeroConfidentTokens, do
     public ChainAdvantageConfig {
         SpoArguments.positive(rollouts, "rollouts");
         SpoArguments.probabilityThreshold(rho, "rho");
+        SpoArguments.require(tieRollouts >= 0, "tieRollouts must be >= 0, got " + tieRollouts);
+    }
+
+    /** The reference's settings: no tie refinement. */
+    public ChainAdvantageConfig(int rollouts, boolean zeroConfidentTokens, double rho) {
+        this(rollouts, zeroConfidentTokens, rho, 0);
     }
 
     /** N = 9, zeroing on, ρ = 0.9: the reference's SPO-chain. */
@@ -30,10 +38,14 @@ public record ChainAdvantageConfig(int rollouts, boolean zeroConfidentTokens, do
     }
 
     public ChainAdvantageConfig withRollouts(int n) {
-        return new ChainAdvantageConfig(n, zeroConfidentTokens, rho);
+        return new ChainAdvantageConfig(n, zeroConfidentTokens, rho, tieRollouts);
     }
 
     public ChainAdvantageConfig withZeroConfidentTokens(boolean zero) {
-        return new ChainAdvantageConfig(rollouts, zero, rho);
+        return new ChainAdvantageConfig(rollouts, zero, rho, tieRollouts);
+    }
+
+    public ChainAdvantageConfig withTieRollouts(int m) {
+        return new ChainAdvantageConfig(rollouts, zeroConfidentTokens, rho, m);
     }
 }

@@ -23,6 +23,9 @@ import java.util.List;
  * prefix just before the first segment. There is no group baseline and no normalisation here (whitening belongs to
  * the loss, §4). Identical states across the batch are estimated once, in a single estimator call per batch.
  *
+ * <p>With {@link ChainAdvantageConfig#tieRollouts()} M &gt; 0, the states around segments whose two values tie get M
+ * more rollouts in a second estimator call (not in the paper; {@link SegmentCredit}).
+ *
  * <p>With the default {@link CutpointPartition} this is the reference's SPO-chain (int5); any
  * {@link SegmentPartition} can be used, e.g. {@link EqualSplitPartition} for the §1c ablation.
  */
@@ -67,6 +70,7 @@ public final class ChainAdvantages {
                 partition,
                 estimator,
                 config.rollouts(),
+                config.tieRollouts(),
                 Integer.MAX_VALUE,
                 config.zeroConfidentTokens(),
                 config.rho());

@@ -32,6 +32,13 @@ import java.util.Map;
  *
  * <p>Over the whole batch, identical states are estimated once: one {@link ValueEstimator} call with the distinct
  * states in first-seen order (SPO_SPEC §2 "deduplicated", §9).
+ *
+ * <p>Tie refinement (not in the paper): with few rollouts both ends of a segment often get the same V̂, and its
+ * tokens get no credit although the true values differ. With {@code tieRollouts} = M &gt; 0, a second call gives M
+ * more rollouts to every estimated state that starts or ends a segment whose two values tie after the first N, and
+ * such a state's V̂ becomes the mean of all N + M. A segment whose values are truly equal stays near zero; one whose
+ * values only tied by chance gets the difference back. The states chosen depend only on each trajectory's own
+ * values, so data-parallel shares of a batch choose exactly the states one process would.
  */
 final class SegmentCredit {
     private static final int NOT_ESTIMATED = -1;
@@ -40,6 +47,7 @@ final class SegmentCredit {
 
     /**
      * @param estimatedStates only segments j &lt; estimatedStates of each trajectory may have an estimated start
+     * @param tieRollouts     M &gt;= 0, the rollouts added to the states around tied segments (0: none, one call)
      * @param zeroConfident   whether to zero the advantage of tokens with p_t &gt; rho
      */
     static SegmentAdvantageBatch assign(
@@ -47,6 +55,7 @@ final class SegmentCredit {
             SegmentPartition partition,
             ValueEstimator estimator,
             int rollouts,
+            int tieRollouts,
             int estimatedStates,
             boolean zeroConfident,
             double rho) {
@@ -77,13 +86,57 @@ final class SegmentCredit {
                 stateIndex[b][j] = index;
             }
         }
-        double[] values = estimate(estimator, List.copyOf(distinct.keySet()), rollouts);
+        List<StatePrefix> states = List.copyOf(distinct.keySet());
+        double[] values = estimate(estimator, states, rollouts);
+        if (tieRollouts > 0)
+            refineTies(batch, partitions, stateIndex, states, values, estimator, rollouts, tieRollouts);
 
         List<SegmentAdvantages> out = new ArrayList<>(size);
         for (int b = 0; b < size; b++) {
             out.add(credit(batch.get(b), partitions[b], stateIndex[b], values, zeroConfident, rho));
         }
         return new SegmentAdvantageBatch(out, requested, distinct.size());
+    }
+
+    /**
+     * Gives {@code tieRollouts} more rollouts to each estimated state at either end of a segment whose two values
+     * tie, and makes its value the mean of all its rollouts. Always calls the estimator (an empty list when nothing
+     * ties), so every data-parallel share makes the same calls.
+     */
+    private static void refineTies(
+            List<Trajectory> batch,
+            Partition[] partitions,
+            int[][] stateIndex,
+            List<StatePrefix> states,
+            double[] values,
+            ValueEstimator estimator,
+            int rollouts,
+            int tieRollouts) {
+        boolean[] tied = new boolean[states.size()];
+        for (int b = 0; b < batch.size(); b++) {
+            int[] index = stateIndex[b];
+            for (int j = 0; j < index.length; j++) {
+                if (index[j] == NOT_ESTIMATED) continue;
+                boolean last = j + 1 == index.length;
+                double end = last ? batch.get(b).endValue() : valueAt(index, j + 1, values, batch.get(b));
+                if (end != values[index[j]]) continue;
+                tied[index[j]] = true;
+                if (!last && index[j + 1] != NOT_ESTIMATED) tied[index[j + 1]] = true;
+            }
+        }
+        List<StatePrefix> more = new ArrayList<>();
+        for (int i = 0; i < tied.length; i++) if (tied[i]) more.add(states.get(i));
+        double[] extra = estimator.estimate(List.copyOf(more), tieRollouts);
+        checkValues(extra, more);
+        for (int i = 0, k = 0; i < tied.length; i++) {
+            if (tied[i]) values[i] = (rollouts * values[i] + tieRollouts * extra[k++]) / (rollouts + tieRollouts);
+        }
+    }
+
+    /** V(s_j): its estimate, or back-filled from the next estimated state or the end value. */
+    private static double valueAt(int[] index, int j, double[] values, Trajectory trajectory) {
+        for (int k = j; k < index.length; k++) if (index[k] != NOT_ESTIMATED) return values[index[k]];
+        return trajectory.endValue();
     }
 
     /** Checks the whole batch before any partition or estimate is computed. */
@@ -115,6 +168,11 @@ final class SegmentCredit {
     private static double[] estimate(ValueEstimator estimator, List<StatePrefix> states, int rollouts) {
         if (states.isEmpty()) return new double[0]; // nothing to estimate: the port is not called
         double[] values = estimator.estimate(states, rollouts);
+        checkValues(values, states);
+        return values;
+    }
+
+    private static void checkValues(double[] values, List<StatePrefix> states) {
         if (values == null || values.length != states.size()) {
             throw new IllegalStateException("ValueEstimator returned "
                     + (values == null ? "null" : values.length + " values") + " for " + states.size() + " states");
@@ -125,7 +183,6 @@ final class SegmentCredit {
                         "ValueEstimator returned a non-finite value " + values[i] + " for " + states.get(i));
             }
         }
-        return values;
     }
 
     private static SegmentAdvantages credit(

@@ -10,7 +10,9 @@ import java.util.List;
  * training sampling parameters, as one request that pays the prefix once (§9), each scored with the task's reward
  * and combined with {@link MonteCarloValue#of}.
  *
- * <p>The advantage code calls it once per batch, with every distinct state of the batch exactly once.
+ * <p>The advantage code calls it once per batch, with every distinct state of the batch exactly once; with SPO-chain's
+ * tie refinement, a second time with the states around tied segments (possibly none), which must get fresh
+ * rollouts.
  */
 @FunctionalInterface
 public interface ValueEstimator {

@@ -61,6 +61,7 @@ public final class VinePpoAdvantages {
      * @throws IllegalStateException    when the partition or the estimator breaks its contract
      */
     public SegmentAdvantageBatch compute(List<Trajectory> batch) {
-        return SegmentCredit.assign(batch, steps, estimator, config.rollouts(), config.estimatedStates(), false, 1.0);
+        return SegmentCredit.assign(
+                batch, steps, estimator, config.rollouts(), 0, config.estimatedStates(), false, 1.0);
     }
 }

@@ -150,6 +150,37 @@ class ChainAdvantagesTest {
         assertArrayEquals(new double[] {0.1, -0.2}, out.get(2).advantages(), 1e-12);
     }
 
+    /**
+     * K = 1 on MIXED: states y_<1, y_<3, y_<5, y_<6, R = 1. First values .5, .5, .25, 1: segment [1, 3) ties (.5, .5)
+     * and the last ties with R (1, 1), so y_<1, y_<3 and y_<6 get M = 2 more rollouts valued .8, .2, .7; with N = 4
+     * their values become (4 · .5 + 2 · .8) / 6 = .6, (2 + .4) / 6 = .4 and (4 + 1.4) / 6 = .9; y_<5 keeps .25.
+     * A = .4 − .6, .25 − .4, .9 − .25, 1 − .9.
+     */
+    @Test
+    void tiedSegmentsGetMoreRolloutsAtBothEnds() {
+        Map<Integer, Double> first = Map.of(1, 0.5, 3, 0.5, 5, 0.25, 6, 1.0), second = Map.of(1, 0.8, 3, 0.2, 6, 0.7);
+        RecordingEstimator estimator = new RecordingEstimator(
+                List.of(st -> first.get(st.responsePrefixLength()), st -> second.get(st.responsePrefixLength())));
+        ChainAdvantageConfig config = ChainAdvantageConfig.defaults()
+                .withZeroConfidentTokens(false)
+                .withRollouts(4)
+                .withTieRollouts(2);
+        SegmentAdvantages a = new ChainAdvantages(new CutpointPartition(0.9, 1), estimator, config)
+                .compute(List.of(MIXED))
+                .get(0);
+        assertEquals(List.of(MIXED.prefix(1), MIXED.prefix(3), MIXED.prefix(6)), estimator.calls.get(1));
+        assertEquals(List.of(4, 2), estimator.rollouts);
+        assertArrayEquals(new double[] {0.6, 0.4, 0.25, 0.9}, a.startValues(), 1e-12);
+        assertArrayEquals(new double[] {-0.2, -0.15, 0.65, 0.1}, a.advantages(), 1e-12);
+
+        // Nothing ties: the second call still comes, empty (data-parallel shares make the same calls).
+        RecordingEstimator distinct = RecordingEstimator.byPrefixLength(Map.of(1, 0.1, 3, 0.2, 5, 0.3, 6, 0.4));
+        new ChainAdvantages(new CutpointPartition(0.9, 1), distinct, config).compute(List.of(MIXED));
+        assertEquals(2, distinct.calls.size());
+        assertEquals(List.of(), distinct.calls.get(1));
+        assertThrows(IllegalArgumentException.class, () -> config.withTieRollouts(-1));
+    }
+
     @Test
     void estimatorAndPartitionContractsAreChecked() {
         List<Trajectory> batch = List.of(MIXED);

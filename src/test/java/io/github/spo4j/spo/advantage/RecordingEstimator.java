@@ -10,10 +10,15 @@ import java.util.function.ToDoubleFunction;
 final class RecordingEstimator implements ValueEstimator {
     final List<List<StatePrefix>> calls = new ArrayList<>();
     final List<Integer> rollouts = new ArrayList<>();
-    private final ToDoubleFunction<StatePrefix> value;
+    private final List<ToDoubleFunction<StatePrefix>> valueByCall;
 
     RecordingEstimator(ToDoubleFunction<StatePrefix> value) {
-        this.value = value;
+        this(List.of(value));
+    }
+
+    /** Call c values its states with {@code valueByCall.get(c)} (the last one for later calls). */
+    RecordingEstimator(List<ToDoubleFunction<StatePrefix>> valueByCall) {
+        this.valueByCall = List.copyOf(valueByCall);
     }
 
     /** Values keyed by the number of response tokens in the state; unknown lengths fail the test. */
@@ -33,6 +38,7 @@ final class RecordingEstimator implements ValueEstimator {
 
     @Override
     public double[] estimate(List<StatePrefix> states, int n) {
+        ToDoubleFunction<StatePrefix> value = valueByCall.get(Math.min(calls.size(), valueByCall.size() - 1));
         calls.add(List.copyOf(states));
         rollouts.add(n);
         double[] out = new double[states.size()];

@@ -1,0 +1,123 @@
+package io.github.spo4j.tasks;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The built-in task family with the number of decisions as its knob: a chain of operations modulo a small base,
+ * evaluated left to right, one operation per solution line. Every line ends in exactly one computed digit, the line's
+ * decision; every operation is a bijection of the residues (adding or subtracting 1 .. m-1, multiplying by a unit
+ * other than 1), so a single wrong line always makes the final answer wrong, and success is all-or-nothing. For
+ * example, modulo 10:
+ * <pre>
+ *   question:  7+3*9-4=
+ *   solution:  7+3=0
+ *              0*9=0
+ *              0-4=6
+ *              #### 6
+ * </pre>
+ * A response of {@code d} decisions is {@code 6d + 6} characters; the prompt {@code 2d + 2}. The answer takes
+ * GSM8K's {@code "#### answer"} form, so {@link Gsm8kAnswers} checks and scores it.
+ */
+public final class ChainTask {
+    /**
+     * @param decisions  operations per problem, one decision each, in [1, {@value #MAX_DECISIONS}]
+     * @param modulus    the base, in [3, 10], so that every value is one digit and "+-" have a non-zero operand
+     * @param operations a non-empty subset of "+-*"
+     */
+    public record Difficulty(int decisions, int modulus, String operations) {
+        public static final int MAX_DECISIONS = 64;
+
+        public Difficulty {
+            if (decisions < 1 || decisions > MAX_DECISIONS) {
+                throw new IllegalArgumentException("decisions must be in [1, " + MAX_DECISIONS + "], got " + decisions);
+            }
+            if (modulus < 3 || modulus > 10) {
+                throw new IllegalArgumentException("modulus must be in [3, 10], got " + modulus);
+            }
+            if (operations == null
+                    || operations.isEmpty()
+                    || !operations.chars().allMatch(c -> "+-*".indexOf(c) >= 0)) {
+                throw new IllegalArgumentException(
+                        "operations must be a non-empty subset of \"+-*\", got " + operations);
+            }
+        }
+
+        /** {@code decisions} operations modulo 10 with all three operations. */
+        public static Difficulty of(int decisions) {
+            return new Difficulty(decisions, 10, "+-*");
+        }
+    }
+
+    /**
+     * The multipliers other than 1 that permute the residues modulo {@code modulus}: the units of Z_m (never empty for
+     * m &gt;= 3, which has m - 1).
+     */
+    static int[] units(int modulus) {
+        return java.util.stream.IntStream.range(2, modulus)
+                .filter(k -> gcd(k, modulus) == 1)
+                .toArray();
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    private final Difficulty difficulty;
+    private final int[] units;
+
+    public ChainTask(Difficulty difficulty) {
+        if (difficulty == null) throw new IllegalArgumentException("difficulty must not be null");
+        this.difficulty = difficulty;
+        this.units = units(difficulty.modulus());
+    }
+
+    public Difficulty difficulty() {
+        return difficulty;
+    }
+
+    /** {@code count} problems with ids {@code firstId ..}, the same for the same seed on every machine. */
+    public List<Problem> generate(int count, int firstId, long seed) {
+        if (count < 0) throw new IllegalArgumentException("count must be >= 0, got " + count);
+        if (firstId < 0) throw new IllegalArgumentException("firstId must be >= 0, got " + firstId);
+        SplittableRandom rng = new SplittableRandom(seed);
+        List<Problem> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) out.add(problem(firstId + i, rng));
+        return out;
+    }
+
+    private Problem problem(int id, SplittableRandom rng) {
+        int m = difficulty.modulus();
+        String ops = difficulty.operations();
+        int value = rng.nextInt(m);
+        StringBuilder question = new StringBuilder().append(value);
+        StringBuilder solution = new StringBuilder();
+        for (int s = 0; s < difficulty.decisions(); s++) {
+            char op = ops.charAt(rng.nextInt(ops.length()));
+            int operand = op == '*' ? units[rng.nextInt(units.length)] : 1 + rng.nextInt(m - 1);
+            int next = apply(value, op, operand, m);
+            question.append(op).append(operand);
+            solution.append(value)
+                    .append(op)
+                    .append(operand)
+                    .append('=')
+                    .append(next)
+                    .append('\n');
+            value = next;
+        }
+        question.append('=');
+        solution.append(Gsm8kAnswers.MARKER).append(' ').append(value);
+        return new Problem(id, question.toString(), solution.toString(), Integer.toString(value));
+    }
+
+    /** {@code a op b} modulo {@code m}, in [0, m). */
+    static int apply(int a, char op, int b, int m) {
+        return switch (op) {
+            case '+' -> (a + b) % m;
+            case '-' -> Math.floorMod(a - b, m);
+            case '*' -> (a * b) % m;
+            default -> throw new IllegalStateException("operation " + op);
+        };
+    }
+}
