@@ -387,10 +387,13 @@ public final class CompareCommand implements Callable<Integer> {
     private CreditAudit.Result audit(Policy base, TrainingTask task, List<TrainConfig> configs) throws IOException {
         TrainConfig chain = configFor(Algorithm.SPO_CHAIN);
         for (TrainConfig c : configs) if (c.algorithm().algorithm() == Algorithm.SPO_CHAIN) chain = c;
+        String compared = "spo-chain:" + chain.knobs().get("cutpoint-interval") + ":"
+                + chain.knobs().get("rollouts");
+        String tie = chain.knobs().get("tie-rollouts");
         Set<String> names = new LinkedHashSet<>(List.of(
                 "grpo",
-                "spo-chain:" + chain.knobs().get("cutpoint-interval") + ":"
-                        + chain.knobs().get("rollouts"),
+                tie.equals("0") ? compared : compared + ":" + tie,
+                compared,
                 "spo-chain:1:4",
                 "spo-chain:1:8",
                 "vineppo:4"));

@@ -1,6 +1,5 @@
 package io.github.spo4j.tasks;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -79,12 +78,7 @@ public final class ChainTask {
 
     /** {@code count} problems with ids {@code firstId ..}, the same for the same seed on every machine. */
     public List<Problem> generate(int count, int firstId, long seed) {
-        if (count < 0) throw new IllegalArgumentException("count must be >= 0, got " + count);
-        if (firstId < 0) throw new IllegalArgumentException("firstId must be >= 0, got " + firstId);
-        SplittableRandom rng = new SplittableRandom(seed);
-        List<Problem> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) out.add(problem(firstId + i, rng));
-        return out;
+        return SeededProblems.generate(count, firstId, seed, this::problem);
     }
 
     private Problem problem(int id, SplittableRandom rng) {

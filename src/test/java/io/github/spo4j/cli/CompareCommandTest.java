@@ -255,42 +255,29 @@ class CompareCommandTest {
         err = new StringWriter();
         assertEquals(2, run(new StringWriter(), err, "train", "--algorithm", "grpo", "--out", dir.toString()));
         assertTrue(err.toString().contains("--base is required"), err.toString());
-        for (String[] bad : new String[][] {
-            {"--decisions", "0", "--decisions must be in [1, 64], got 0"},
-            {"--modulus", "11", "--modulus must be in [3, 10], got 11"},
-            {"--ops", "+/", "--ops must be a non-empty subset of \"+-*\", got +/"}
-        }) {
-            err = new StringWriter();
-            assertEquals(
-                    2,
-                    run(
-                            new StringWriter(),
-                            err,
-                            "compare",
-                            "--out",
-                            dir.toString(),
-                            "--task",
-                            "chain",
-                            bad[0],
-                            bad[1]));
-            assertTrue(err.toString().contains(bad[2]), err.toString());
-        }
-        err = new StringWriter();
-        assertEquals(
-                2,
-                run(
-                        new StringWriter(),
-                        err,
-                        "compare",
-                        "--out",
-                        dir.toString(),
-                        "--train-size",
-                        "50",
-                        "--validation",
-                        "50"));
-        assertTrue(err.toString().contains("--validation: the validation split must hold 1 to 49"), err.toString());
-        err = new StringWriter();
-        assertEquals(2, run(new StringWriter(), err, "compare", "--out", dir.toString(), "--task", "chains"));
-        assertTrue(err.toString().contains("--task"), err.toString());
+        String out = dir.toString();
+        assertRefused("--decisions must be in [1, 64], got 0", "--out", out, "--task", "chain", "--decisions", "0");
+        assertRefused("--modulus must be in [3, 10], got 11", "--out", out, "--task", "chain", "--modulus", "11");
+        assertRefused(
+                "--ops must be a non-empty subset of \"+-*\", got +/", "--out", out, "--task", "chain", "--ops", "+/");
+        assertRefused(
+                "--validation: the validation split must hold 1 to 49",
+                "--out",
+                out,
+                "--train-size",
+                "50",
+                "--validation",
+                "50");
+        assertRefused("--task", "--out", out, "--task", "chains");
+    }
+
+    /** {@code compare args} exits 2 with {@code message} on stderr. */
+    private static void assertRefused(String message, String... args) {
+        StringWriter err = new StringWriter();
+        String[] command = new String[args.length + 1];
+        command[0] = "compare";
+        System.arraycopy(args, 0, command, 1, args.length);
+        assertEquals(2, run(new StringWriter(), err, command));
+        assertTrue(err.toString().contains(message), err.toString());
     }
 }
