@@ -381,8 +381,8 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     /**
-     * The credit audit of the base: GRPO's and the compared SPO-chain's advantages, and finer chains, against the
-     * many-rollout reference.
+     * The credit audit of the base: GRPO's and the compared SPO-chain's advantages (unrefined and tie-refined), and
+     * finer chains, against the many-rollout reference.
      */
     private CreditAudit.Result audit(Policy base, TrainingTask task, List<TrainConfig> configs) throws IOException {
         TrainConfig chain = configFor(Algorithm.SPO_CHAIN);
@@ -390,10 +390,12 @@ public final class CompareCommand implements Callable<Integer> {
         String compared = "spo-chain:" + chain.knobs().get("cutpoint-interval") + ":"
                 + chain.knobs().get("rollouts");
         String tie = chain.knobs().get("tie-rollouts");
+        // The compared SPO-chain, the same without and with tie refinement (M = 4 unless it is refined already).
         Set<String> names = new LinkedHashSet<>(List.of(
                 "grpo",
                 tie.equals("0") ? compared : compared + ":" + tie,
                 compared,
+                compared + ":" + (tie.equals("0") ? "4" : tie),
                 "spo-chain:1:4",
                 "spo-chain:1:8",
                 "vineppo:4"));

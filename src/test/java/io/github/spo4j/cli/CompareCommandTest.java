@@ -96,6 +96,7 @@ class CompareCommandTest {
         assertFalse(Files.readString(dir.resolve("report.md")).contains("compare compare"));
         assertTrue(Files.readString(dir.resolve("report.md")).contains("Credit assignment on the base"));
         assertTrue(out.toString().contains("spo-chain K=1 N=8"), out.toString());
+        assertTrue(out.toString().contains("spo-chain K=2 N=4 M=4"), "the tie-refined chain: " + out);
 
         // --resume reuses the base and the finished runs: the same metrics come back.
         StringWriter err2 = new StringWriter();
