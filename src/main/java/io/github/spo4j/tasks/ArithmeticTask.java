@@ -84,8 +84,7 @@ public final class ArithmeticTask {
     private Problem tryProblem(int id, int steps, SplittableRandom rng) {
         Difficulty d = difficulty;
         int value = rng.nextInt(d.maxOperand() + 1);
-        StringBuilder question = new StringBuilder().append(value);
-        StringBuilder solution = new StringBuilder();
+        SeededProblems.WorkedChain chain = new SeededProblems.WorkedChain(value);
         for (int s = 0; s < steps; s++) {
             char op = 0;
             int operand = 0, next = -1;
@@ -95,18 +94,10 @@ public final class ArithmeticTask {
                 next = apply(value, op, operand);
             }
             if (next < 0 || next > d.maxValue()) return null;
-            question.append(op).append(operand);
-            solution.append(value)
-                    .append(op)
-                    .append(operand)
-                    .append('=')
-                    .append(next)
-                    .append('\n');
+            chain.step(op, operand, next);
             value = next;
         }
-        question.append('=');
-        solution.append(Gsm8kAnswers.MARKER).append(' ').append(value);
-        return new Problem(id, question.toString(), solution.toString(), Integer.toString(value));
+        return chain.problem(id);
     }
 
     private static int apply(int a, char op, int b) {

@@ -85,24 +85,15 @@ public final class ChainTask {
         int m = difficulty.modulus();
         String ops = difficulty.operations();
         int value = rng.nextInt(m);
-        StringBuilder question = new StringBuilder().append(value);
-        StringBuilder solution = new StringBuilder();
+        SeededProblems.WorkedChain chain = new SeededProblems.WorkedChain(value);
         for (int s = 0; s < difficulty.decisions(); s++) {
             char op = ops.charAt(rng.nextInt(ops.length()));
             int operand = op == '*' ? units[rng.nextInt(units.length)] : 1 + rng.nextInt(m - 1);
             int next = apply(value, op, operand, m);
-            question.append(op).append(operand);
-            solution.append(value)
-                    .append(op)
-                    .append(operand)
-                    .append('=')
-                    .append(next)
-                    .append('\n');
+            chain.step(op, operand, next);
             value = next;
         }
-        question.append('=');
-        solution.append(Gsm8kAnswers.MARKER).append(' ').append(value);
-        return new Problem(id, question.toString(), solution.toString(), Integer.toString(value));
+        return chain.problem(id);
     }
 
     /** {@code a op b} modulo {@code m}, in [0, m). */

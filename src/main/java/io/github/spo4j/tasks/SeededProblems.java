@@ -14,6 +14,36 @@ final class SeededProblems {
 
     private SeededProblems() {}
 
+    /**
+     * The text of a left-to-right chain: the question {@code "a op b op c="} and one solution line {@code
+     * "value op operand=next"} per step, then GSM8K's {@code "#### answer"}.
+     */
+    static final class WorkedChain {
+        private final StringBuilder question = new StringBuilder(), solution = new StringBuilder();
+        private int value;
+
+        WorkedChain(int start) {
+            value = start;
+            question.append(start);
+        }
+
+        void step(char op, int operand, int next) {
+            question.append(op).append(operand);
+            solution.append(value)
+                    .append(op)
+                    .append(operand)
+                    .append('=')
+                    .append(next)
+                    .append('\n');
+            value = next;
+        }
+
+        Problem problem(int id) {
+            return new Problem(
+                    id, question + "=", solution + Gsm8kAnswers.MARKER + " " + value, Integer.toString(value));
+        }
+    }
+
     /** {@code count} problems with ids {@code firstId ..}, the same for the same seed on every machine. */
     static List<Problem> generate(int count, int firstId, long seed, Draw draw) {
         if (count < 0) throw new IllegalArgumentException("count must be >= 0, got " + count);
