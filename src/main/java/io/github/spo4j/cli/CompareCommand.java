@@ -101,6 +101,14 @@ public final class CompareCommand implements Callable<Integer> {
     int sftSteps;
 
     @Option(
+            names = "--sft-until",
+            paramLabel = "ACC",
+            description = "Stop the base's SFT at the first check (every 25 steps) where greedy pass@1 on 128 "
+                    + "training questions reaches ACC (0 to 1); --sft-steps is then the most, and the learning-rate "
+                    + "schedule still spans it.")
+    Double sftUntil;
+
+    @Option(
             names = "--sft-lr",
             defaultValue = "3e-3",
             description = "SFT peak learning rate (default ${DEFAULT-VALUE}).")
@@ -180,6 +188,9 @@ public final class CompareCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+            if (sftUntil != null && !(sftUntil > 0 && sftUntil <= 1)) {
+                throw new IllegalArgumentException("--sft-until must be in (0, 1], got " + sftUntil);
+            }
             if (baseCheckQuestions < 0) {
                 throw new IllegalArgumentException("--base-check-questions must be >= 0, got " + baseCheckQuestions);
             }
@@ -302,6 +313,9 @@ public final class CompareCommand implements Callable<Integer> {
         return c;
     }
 
+    /** What the base's SFT did, for the report. */
+    private String sftDone = "no SFT (--sft-steps 0)";
+
     /** The SFT base: reused from OUT/base when it was made from the same task and SFT settings. */
     private Policy base(TrainingTask task) throws IOException {
         Path dir = out.resolve("base");
@@ -314,6 +328,7 @@ public final class CompareCommand implements Callable<Integer> {
                         : model.toAbsolutePath().toString());
         key.addProperty("sftSteps", sftSteps);
         key.addProperty("sftLr", sftLr);
+        if (sftUntil != null) key.addProperty("sftUntil", sftUntil);
         Path keyFile = dir.resolve("spo4j-sft.json");
         try (RunLock lock = RunLock.acquire(dir, "spo4j compare, SFT base")) {
             return base(task, dir, key, keyFile);
@@ -325,6 +340,13 @@ public final class CompareCommand implements Callable<Integer> {
             try {
                 if (JsonParser.parseString(Files.readString(keyFile)).equals(key)) {
                     spec.commandLine().getErr().println("compare: reusing the SFT base in " + dir);
+                    Path outcome = dir.resolve(SftCommand.OUTCOME);
+                    if (Files.isRegularFile(outcome)) {
+                        sftDone = JsonParser.parseString(Files.readString(outcome))
+                                .getAsJsonObject()
+                                .get("summary")
+                                .getAsString();
+                    }
                     return Policy.load(dir);
                 }
             } catch (RuntimeException e) {
@@ -333,8 +355,20 @@ public final class CompareCommand implements Callable<Integer> {
         }
         Policy policy = model == null ? taskOptions.randomPolicy(task, 0) : Policy.load(model);
         try {
-            if (sftSteps > 0) SftCommand.train(policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, 0));
+            JsonObject outcome = new JsonObject();
+            if (sftSteps > 0) {
+                Sft.Result sft = SftCommand.train(
+                        policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, 0), SftCommand.target(sftUntil));
+                outcome = SftCommand.outcome(sft, sftUntil);
+                sftDone = outcome.get("summary").getAsString();
+                spec.commandLine().getErr().println("compare: SFT base, " + sftDone);
+            } else {
+                outcome.addProperty("steps", 0);
+                outcome.addProperty("summary", sftDone);
+            }
             Workspace.saveModel(dir, policy, task.tokenizer());
+            AtomicFiles.write(
+                    dir.resolve(SftCommand.OUTCOME), outcome.toString().getBytes(StandardCharsets.UTF_8));
             AtomicFiles.write(keyFile, key.toString().getBytes(StandardCharsets.UTF_8));
             return policy;
         } catch (IOException | RuntimeException e) {
@@ -451,7 +485,14 @@ public final class CompareCommand implements Callable<Integer> {
                 model == null
                         ? "built-in Llama, hidden " + taskOptions.hidden + ", " + taskOptions.layers + " layers"
                         : model.toString());
-        settings.put("SFT", sftSteps + " steps, lr " + sftLr);
+        settings.put(
+                "SFT",
+                (sftUntil == null
+                                ? sftSteps + " steps"
+                                : String.format(
+                                        "until greedy pass@1 %.0f%% on 128 training questions, at most %d steps",
+                                        100 * sftUntil, sftSteps))
+                        + ", lr " + sftLr + "; took " + sftDone);
         settings.put("budget", budget + " generated tokens per run");
         for (TrainConfig c : configs)
             settings.put(

@@ -1,12 +1,16 @@
 package io.github.spo4j.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import io.github.spo4j.model.Policy;
+import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.report.Progress;
 import io.github.spo4j.train.Evaluator;
 import io.github.spo4j.train.RunLock;
 import io.github.spo4j.train.Sft;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,8 +41,18 @@ public final class SftCommand implements Callable<Integer> {
             description = "Start from this model directory (Hugging Face or spo4j) instead of the built-in model.")
     Path model;
 
-    @Option(names = "--steps", defaultValue = "700", description = "Optimizer steps (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--steps",
+            defaultValue = "700",
+            description = "Optimizer steps; with --until, the most (default ${DEFAULT-VALUE}).")
     int steps;
+
+    @Option(
+            names = "--until",
+            paramLabel = "ACC",
+            description = "Stop at the first check (every 25 steps) where greedy pass@1 on 128 training questions "
+                    + "reaches ACC (0 to 1); the learning-rate schedule still spans --steps.")
+    Double until;
 
     @Option(names = "--batch", defaultValue = "32", description = "Problems per step (default ${DEFAULT-VALUE}).")
     int batch;
@@ -56,30 +70,85 @@ public final class SftCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
+            Sft.Target target = target(until);
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             try (RunLock lock = RunLock.acquire(out, "spo4j sft");
                     Policy policy = model == null ? taskOptions.randomPolicy(task, seed) : Policy.load(model)) {
-                double loss = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed));
+                Sft.Result sft = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed), target);
                 Workspace.saveModel(out, policy, task.tokenizer());
+                AtomicFiles.write(
+                        out.resolve(OUTCOME), outcome(sft, until).toString().getBytes(StandardCharsets.UTF_8));
                 Evaluator.Result r = Evaluator.evaluate(policy, task, task.test(), 128, 0, 1f, seed, 512, 16, 16384);
                 spec.commandLine()
                         .getOut()
                         .printf(
-                                "sft: %d steps, final loss %.4f, greedy test accuracy %.1f%% "
-                                        + "(%d problems); saved to %s%n",
-                                steps, loss, 100 * r.greedyAccuracy(), r.problems(), out);
+                                "sft: %d steps%s, final loss %.4f, greedy test accuracy %.1f%% (%d problems); saved "
+                                        + "to %s%n",
+                                sft.steps(),
+                                describeStop(sft, until),
+                                sft.tailLoss(),
+                                100 * r.greedyAccuracy(),
+                                r.problems(),
+                                out);
             }
             return 0;
         });
     }
 
-    /** SFT with a progress bar. */
-    static double train(Policy policy, TrainingTask task, Sft.Config config) {
+    /** Beside the weights: the steps SFT took, a one-line summary and, with {@code --until}, every check. */
+    static final String OUTCOME = "sft.json";
+
+    /** What {@link #OUTCOME} holds. */
+    static JsonObject outcome(Sft.Result sft, Double until) {
+        JsonObject outcome = new JsonObject();
+        outcome.addProperty("steps", sft.steps());
+        outcome.addProperty("summary", sft.steps() + " steps" + describeStop(sft, until));
+        if (until != null) {
+            outcome.addProperty("until", until);
+            outcome.addProperty("reached", sft.reached());
+            JsonArray checks = new JsonArray();
+            for (Sft.Check c : sft.checks()) {
+                JsonObject check = new JsonObject();
+                check.addProperty("step", c.step());
+                check.addProperty("greedyAccuracy", c.greedyAccuracy());
+                checks.add(check);
+            }
+            outcome.add("checks", checks);
+        }
+        return outcome;
+    }
+
+    /** The early stop {@code --until ACC} asks for; null without one. */
+    static Sft.Target target(Double until) {
+        if (until == null) return null;
+        if (!(until > 0 && until <= 1)) throw new IllegalArgumentException("--until must be in (0, 1], got " + until);
+        return Sft.Target.of(until);
+    }
+
+    /** How a run with {@code --until} ended, for its summary line; empty without one. */
+    static String describeStop(Sft.Result sft, Double until) {
+        if (until == null) return "";
+        Sft.Check last = sft.checks().get(sft.checks().size() - 1);
+        return String.format(
+                " (%s greedy pass@1 %.1f%% on %d training questions; target %.0f%%)",
+                sft.reached() ? "stopped at" : "did not reach the target:",
+                100 * last.greedyAccuracy(),
+                Sft.Target.of(until).questions(),
+                100 * until);
+    }
+
+    /** SFT with a progress bar; {@code target} (null for none) may stop it early. */
+    static Sft.Result train(Policy policy, TrainingTask task, Sft.Config config, Sft.Target target) {
         try (Progress p = Progress.start("sft", config.steps(), "steps")) {
-            return Sft.train(policy, task, config, (step, loss) -> {
-                p.stepTo(step + 1);
-                if (step % 20 == 0) p.setExtra(String.format("loss %.3f", loss));
-            });
+            return Sft.train(
+                    policy,
+                    task,
+                    config,
+                    (step, loss) -> {
+                        p.stepTo(step + 1);
+                        if (step % 20 == 0) p.setExtra(String.format("loss %.3f", loss));
+                    },
+                    target);
         }
     }
 }

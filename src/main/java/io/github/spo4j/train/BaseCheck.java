@@ -50,6 +50,14 @@ public final class BaseCheck {
         }
     }
 
+    /** {@code n} problems spread evenly over {@code problems} (all of them when there are no more). */
+    static List<Problem> spread(List<Problem> problems, int n) {
+        int k = Math.min(n, problems.size());
+        List<Problem> spread = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) spread.add(problems.get((int) ((long) i * problems.size() / k)));
+        return spread;
+    }
+
     /**
      * Checks {@code base} on {@code questions} training questions spread evenly over the training set, with
      * {@code samples} samples each at the RL run's {@code sampling} settings.
@@ -68,15 +76,10 @@ public final class BaseCheck {
         if (sampling == null) throw new IllegalArgumentException("sampling must not be null");
         if (questions < 1) throw new IllegalArgumentException("questions must be >= 1, got " + questions);
         if (samples < 2) throw new IllegalArgumentException("samples must be >= 2, got " + samples);
-        List<Problem> train = task.train();
-        int n = Math.min(questions, train.size());
-        List<Problem> problems = new ArrayList<>(n);
+        List<Problem> problems = spread(task.train(), questions);
+        int n = problems.size();
         List<int[]> prompts = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Problem p = train.get((int) ((long) i * train.size() / n));
-            problems.add(p);
-            prompts.add(task.promptIds(p));
-        }
+        for (Problem p : problems) prompts.add(task.promptIds(p));
         Threads.sampling(base);
         try (KvCache pool = base.createKvCache(kvBlockSize, kvBlocks)) {
             ChainSampler sampler = new ChainSampler(base, pool);

@@ -1,9 +1,13 @@
 package io.github.spo4j.train;
 
+import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.TargetBatch;
 import io.github.spo4j.model.TrainingForward;
 import io.github.spo4j.spo.AlgorithmConfig;
+import io.github.spo4j.tasks.Problem;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 
@@ -41,11 +45,64 @@ public final class Sft {
     private Sft() {}
 
     /**
+     * Stops SFT at the first check where greedy pass@1 on training questions reaches {@code greedyAccuracy}: a base
+     * caught just past the model's learning transition instead of one made by a fixed step count, whose accuracy at
+     * a given step moves with the data order and the build (a sharp transition turns a few steps into tens of points).
+     *
+     * @param greedyAccuracy greedy pass@1 to reach, in (0, 1]
+     * @param checkEvery     optimizer steps between checks
+     * @param questions      training questions checked, spread evenly over the training set (never the test set)
+     */
+    public record Target(double greedyAccuracy, int checkEvery, int questions) {
+        public Target {
+            if (!(greedyAccuracy > 0 && greedyAccuracy <= 1)) {
+                throw new IllegalArgumentException("greedyAccuracy must be in (0, 1], got " + greedyAccuracy);
+            }
+            RunSettings.positive(checkEvery, "checkEvery");
+            RunSettings.positive(questions, "questions");
+        }
+
+        /**
+         * {@code greedyAccuracy} checked every 25 steps on 128 training questions: a check costs about as much as a
+         * few steps, and 128 questions put one standard error near 4 points at 50%.
+         */
+        public static Target of(double greedyAccuracy) {
+            return new Target(greedyAccuracy, 25, 128);
+        }
+    }
+
+    /** One check of a {@link Target}: greedy pass@1 on its training questions after {@code step} steps. */
+    public record Check(int step, double greedyAccuracy) {}
+
+    /**
+     * What an SFT run did.
+     *
+     * @param steps    optimizer steps taken (fewer than the config's when a target was reached)
+     * @param tailLoss the mean loss of the last 10% of the config's steps, or of as many last steps taken
+     * @param checks   the target's checks in order (empty without a target)
+     * @param reached  whether the target was reached
+     */
+    public record Result(int steps, double tailLoss, List<Check> checks, boolean reached) {
+        public Result {
+            checks = List.copyOf(checks);
+        }
+    }
+
+    /**
      * Trains {@code policy} in place.
      *
      * @return the mean loss of the last 10% of the steps
      */
     public static double train(Policy policy, TrainingTask task, Config config, Listener listener) {
+        return train(policy, task, config, listener, null).tailLoss();
+    }
+
+    /**
+     * Trains {@code policy} in place for the config's steps, or until {@code target} (null for none) is reached. The
+     * learning-rate schedule spans the config's steps either way, so a run that stops early stops on the same
+     * trajectory as one that does not.
+     */
+    public static Result train(Policy policy, TrainingTask task, Config config, Listener listener, Target target) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
@@ -53,10 +110,13 @@ public final class Sft {
         AlgorithmConfig.Optimizer schedule =
                 new AlgorithmConfig.Optimizer(config.learningRate(), 0, 1.0, config.warmup(), config.steps());
         SplittableRandom rng = new SplittableRandom(Seeds.mix(config.seed(), Seeds.SFT));
-        int tail = Math.max(1, config.steps() / 10);
-        double tailLoss = 0;
-        try (PolicyOptimizer optimizer = new PolicyOptimizer(policy, schedule)) {
-            for (int step = 0; step < config.steps(); step++) {
+        double[] tail = new double[Math.max(1, config.steps() / 10)];
+        List<Check> checks = new ArrayList<>();
+        boolean reached = false;
+        int steps = 0;
+        try (PolicyOptimizer optimizer = new PolicyOptimizer(policy, schedule);
+                TargetCheck check = target == null ? null : new TargetCheck(policy, task, target)) {
+            while (steps < config.steps() && !reached) {
                 int[][] queries = new int[config.batchSize()][], responses = new int[config.batchSize()][];
                 for (int i = 0; i < config.batchSize(); i++) {
                     var p = task.train().get(rng.nextInt(task.train().size()));
@@ -77,11 +137,60 @@ public final class Sft {
                     loss = sum / logp.length;
                     f.backward(grad);
                 }
-                optimizer.step(1, (step + 0.5) / config.steps());
-                if (step >= config.steps() - tail) tailLoss += loss / tail;
-                if (listener != null) listener.step(step, loss);
+                optimizer.step(1, (steps + 0.5) / config.steps());
+                tail[steps % tail.length] = loss;
+                if (listener != null) listener.step(steps, loss);
+                steps++;
+                if (check != null && steps % target.checkEvery() == 0 && steps < config.steps()) {
+                    double accuracy = check.greedyAccuracy();
+                    checks.add(new Check(steps, accuracy));
+                    reached = accuracy >= target.greedyAccuracy();
+                    Threads.training(policy);
+                }
+            }
+            if (check != null && !reached) {
+                double accuracy = check.greedyAccuracy();
+                checks.add(new Check(steps, accuracy));
+                reached = accuracy >= target.greedyAccuracy();
             }
         }
-        return tailLoss;
+        int kept = Math.min(steps, tail.length);
+        double tailLoss = 0;
+        for (int i = 0; i < kept; i++) tailLoss += tail[i] / kept;
+        return new Result(steps, tailLoss, checks, reached);
+    }
+
+    /** Greedy pass@1 of the policy on a target's training questions, over one KV pool kept for every check. */
+    private static final class TargetCheck implements AutoCloseable {
+        private static final int KV_BLOCK = 16;
+        private final Policy policy;
+        private final TrainingTask task;
+        private final List<Problem> problems;
+        private final int maxNewTokens;
+        private final KvCache pool;
+
+        TargetCheck(Policy policy, TrainingTask task, Target target) {
+            this.policy = policy;
+            this.task = task;
+            this.problems = BaseCheck.spread(task.train(), target.questions());
+            int longestSolution = 0, longestPrompt = 0;
+            for (Problem p : problems) {
+                longestSolution = Math.max(longestSolution, task.solutionIds(p).length);
+                longestPrompt = Math.max(longestPrompt, task.promptIds(p).length);
+            }
+            this.maxNewTokens = (int) Math.ceil(1.25 * longestSolution);
+            int blocksPerStream = (longestPrompt + maxNewTokens + KV_BLOCK - 1) / KV_BLOCK + 1;
+            this.pool = policy.createKvCache(KV_BLOCK, problems.size() * blocksPerStream);
+        }
+
+        double greedyAccuracy() {
+            return Evaluator.evaluate(policy, task, problems, maxNewTokens, 0, 1f, 0, problems.size(), pool)
+                    .greedyAccuracy();
+        }
+
+        @Override
+        public void close() {
+            pool.close();
+        }
     }
 }

@@ -42,6 +42,8 @@ class CompareCommandTest {
             "2",
             "--sft-steps",
             "20",
+            "--sft-until",
+            "0.99",
             "--train-size",
             "64",
             "--test-size",
@@ -68,6 +70,7 @@ class CompareCommandTest {
                 "accuracy_vs_tokens.png",
                 "accuracy_vs_time.png",
                 "base/model.safetensors",
+                "base/sft.json",
                 "credit.json",
                 "base-check.json",
                 "accuracy_vs_episodes.png")) {
@@ -97,6 +100,15 @@ class CompareCommandTest {
         assertTrue(Files.readString(dir.resolve("report.md")).contains("Credit assignment on the base"));
         assertTrue(out.toString().contains("spo-chain K=1 N=8"), out.toString());
         assertTrue(out.toString().contains("spo-chain K=2 N=4 M=4"), "the tie-refined chain: " + out);
+        // 20 steps end before the first check at 25: one check at the end, short of 99%.
+        JsonObject sft = JsonParser.parseString(Files.readString(dir.resolve("base/sft.json")))
+                .getAsJsonObject();
+        assertEquals(20, sft.get("steps").getAsInt());
+        assertFalse(sft.get("reached").getAsBoolean());
+        assertEquals(1, sft.getAsJsonArray("checks").size());
+        String sftLine = "until greedy pass@1 99% on 128 training questions, at most 20 steps, lr 0.003; took 20 steps"
+                + " (did not reach the target";
+        assertTrue(Files.readString(dir.resolve("report.md")).contains(sftLine), "the report's SFT line");
 
         // --resume reuses the base and the finished runs: the same metrics come back.
         StringWriter err2 = new StringWriter();
@@ -104,6 +116,7 @@ class CompareCommandTest {
         again[args.length] = "--resume";
         assertEquals(0, run(new StringWriter(), err2, again), err2.toString());
         assertTrue(err2.toString().contains("reusing the SFT base"), err2.toString());
+        assertTrue(Files.readString(dir.resolve("report.md")).contains(sftLine), "a reused base's SFT line");
         assertEquals(
                 points.size(),
                 MetricsFiles.readJsonl(dir.resolve("metrics.jsonl")).size());
@@ -270,6 +283,12 @@ class CompareCommandTest {
                 "--validation",
                 "50");
         assertRefused("--task", "--out", out, "--task", "chains");
+        assertRefused("--sft-until must be in (0, 1], got 1.5", "--out", out, "--sft-until", "1.5");
+        StringWriter sftErr = new StringWriter();
+        Path sftOut = dir.resolve("sft");
+        assertEquals(2, run(new StringWriter(), sftErr, "sft", "--until", "0", "--out", sftOut.toString()));
+        assertTrue(sftErr.toString().contains("--until must be in (0, 1], got 0.0"), sftErr.toString());
+        assertFalse(Files.exists(sftOut), "refused before anything is written");
     }
 
     /** {@code compare args} exits 2 with {@code message} on stderr. */

@@ -1,0 +1,87 @@
+package io.github.spo4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.spo4j.model.Policy;
+import io.github.spo4j.tasks.AnswerFormat;
+import io.github.spo4j.tasks.ArithmeticTask;
+import io.github.spo4j.tasks.Problem;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** SFT with an accuracy target: where it stops, what it records, and that its checks leave training untouched. */
+class SftTest {
+    private static final Sft.Config CONFIG = new Sft.Config(120, 32, 3e-3, 0.05, 0);
+
+    private static TrainingTask task() {
+        List<Problem> all = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-")).generate(2000, 0, 1);
+        return new TrainingTask(
+                "sft",
+                all,
+                all.subList(0, 8),
+                AnswerFormat.GSM8K,
+                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
+                Workspace.BUILT_IN_PROMPT);
+    }
+
+    private static Policy policy(TrainingTask task) {
+        return Policy.random(Workspace.builtInModel(task.tokenizer().vocabSize(), 64, 2), 3);
+    }
+
+    @Test
+    void stopsAtTheFirstCheckThatReachesTheTargetAndChecksDoNotPerturbTraining() {
+        TrainingTask task = task();
+        int[][] probe = {task.promptIds(task.test().get(0))};
+        float[][] plain;
+        try (Policy p = policy(task)) {
+            Sft.Result r = Sft.train(p, task, CONFIG, null, null);
+            assertEquals(120, r.steps());
+            assertTrue(r.checks().isEmpty());
+            plain = p.logitsArray(probe);
+        }
+        Sft.Result full;
+        try (Policy p = policy(task)) {
+            full = Sft.train(p, task, CONFIG, null, new Sft.Target(1.0, 25, 32));
+            assertFalse(full.reached(), "120 steps do not solve every question: " + full.checks());
+            assertEquals(120, full.steps());
+            // Checks after 25, 50, 75, 100 steps and one at the end.
+            assertEquals(
+                    List.of(25, 50, 75, 100, 120),
+                    full.checks().stream().map(Sft.Check::step).toList());
+            float[][] checked = p.logitsArray(probe);
+            for (int i = 0; i < plain.length; i++) assertArrayEquals(plain[i], checked[i], 0f);
+        }
+        Sft.Check best = full.checks().get(0);
+        for (Sft.Check c : full.checks()) if (c.greedyAccuracy() > best.greedyAccuracy()) best = c;
+        assertTrue(best.greedyAccuracy() > 0, "some question is solved after 120 steps: " + full.checks());
+        try (Policy p = policy(task)) {
+            Sft.Result stopped = Sft.train(p, task, CONFIG, null, new Sft.Target(best.greedyAccuracy(), 25, 32));
+            assertTrue(stopped.reached());
+            assertEquals(best.step(), stopped.steps());
+            assertEquals(full.checks().subList(0, full.checks().indexOf(best) + 1), stopped.checks());
+        }
+    }
+
+    @Test
+    void badTargetsNameTheirField() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Sft.Target(0, 25, 128))
+                .getMessage()
+                .contains("greedyAccuracy"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Sft.Target(1.5, 25, 128))
+                .getMessage()
+                .contains("greedyAccuracy"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Sft.Target(Double.NaN, 25, 128))
+                .getMessage()
+                .contains("greedyAccuracy"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Sft.Target(0.5, 0, 128))
+                .getMessage()
+                .contains("checkEvery"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Sft.Target(0.5, 25, 0))
+                .getMessage()
+                .contains("questions"));
+    }
+}
