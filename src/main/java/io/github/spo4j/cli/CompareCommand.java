@@ -96,17 +96,19 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(
             names = "--sft-steps",
-            defaultValue = "600",
-            description = "SFT steps of the base (default ${DEFAULT-VALUE}).")
+            defaultValue = "1500",
+            description = "SFT steps of the base; with --sft-until, the most (default ${DEFAULT-VALUE}).")
     int sftSteps;
 
     @Option(
             names = "--sft-until",
             paramLabel = "ACC",
+            defaultValue = "0.5",
             description = "Stop the base's SFT at the first check (every 25 steps) where greedy pass@1 on 128 "
-                    + "training questions reaches ACC (0 to 1); --sft-steps is then the most, and the learning-rate "
-                    + "schedule still spans it.")
-    Double sftUntil;
+                    + "training questions reaches ACC (0 to 1): a base just past the model's learning transition, "
+                    + "where RL has errors to remove and samples to learn from; the learning-rate schedule still "
+                    + "spans --sft-steps; 0 runs every step (default ${DEFAULT-VALUE}).")
+    double sftUntil;
 
     @Option(
             names = "--sft-lr",
@@ -188,9 +190,7 @@ public final class CompareCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
-            if (sftUntil != null && !(sftUntil > 0 && sftUntil <= 1)) {
-                throw new IllegalArgumentException("--sft-until must be in (0, 1], got " + sftUntil);
-            }
+            SftCommand.target(sftUntil, "--sft-until"); // refused here, before anything is written
             if (baseCheckQuestions < 0) {
                 throw new IllegalArgumentException("--base-check-questions must be >= 0, got " + baseCheckQuestions);
             }
@@ -328,7 +328,7 @@ public final class CompareCommand implements Callable<Integer> {
                         : model.toAbsolutePath().toString());
         key.addProperty("sftSteps", sftSteps);
         key.addProperty("sftLr", sftLr);
-        if (sftUntil != null) key.addProperty("sftUntil", sftUntil);
+        if (sftUntil != 0) key.addProperty("sftUntil", sftUntil);
         Path keyFile = dir.resolve("spo4j-sft.json");
         try (RunLock lock = RunLock.acquire(dir, "spo4j compare, SFT base")) {
             return base(task, dir, key, keyFile);
@@ -358,8 +358,11 @@ public final class CompareCommand implements Callable<Integer> {
             JsonObject outcome = new JsonObject();
             if (sftSteps > 0) {
                 Sft.Result sft = SftCommand.train(
-                        policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, 0), SftCommand.target(sftUntil));
-                outcome = SftCommand.outcome(sft, sftUntil);
+                        policy,
+                        task,
+                        new Sft.Config(sftSteps, 32, sftLr, 0.05, 0),
+                        SftCommand.target(sftUntil, "--sft-until"));
+                outcome = SftCommand.outcome(sft, SftCommand.target(sftUntil, "--sft-until"));
                 sftDone = outcome.get("summary").getAsString();
                 spec.commandLine().getErr().println("compare: SFT base, " + sftDone);
             } else {
@@ -487,7 +490,7 @@ public final class CompareCommand implements Callable<Integer> {
                         : model.toString());
         settings.put(
                 "SFT",
-                (sftUntil == null
+                (sftUntil == 0
                                 ? sftSteps + " steps"
                                 : String.format(
                                         "until greedy pass@1 %.0f%% on 128 training questions, at most %d steps",

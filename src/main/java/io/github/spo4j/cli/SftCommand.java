@@ -43,16 +43,18 @@ public final class SftCommand implements Callable<Integer> {
 
     @Option(
             names = "--steps",
-            defaultValue = "700",
+            defaultValue = "1500",
             description = "Optimizer steps; with --until, the most (default ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(
             names = "--until",
             paramLabel = "ACC",
+            defaultValue = "0.5",
             description = "Stop at the first check (every 25 steps) where greedy pass@1 on 128 training questions "
-                    + "reaches ACC (0 to 1); the learning-rate schedule still spans --steps.")
-    Double until;
+                    + "reaches ACC (0 to 1); the learning-rate schedule still spans --steps; 0 runs every step "
+                    + "(default ${DEFAULT-VALUE}).")
+    double until;
 
     @Option(names = "--batch", defaultValue = "32", description = "Problems per step (default ${DEFAULT-VALUE}).")
     int batch;
@@ -70,14 +72,14 @@ public final class SftCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
-            Sft.Target target = target(until);
+            Sft.Target target = target(until, "--until");
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             try (RunLock lock = RunLock.acquire(out, "spo4j sft");
                     Policy policy = model == null ? taskOptions.randomPolicy(task, seed) : Policy.load(model)) {
                 Sft.Result sft = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed), target);
                 Workspace.saveModel(out, policy, task.tokenizer());
                 AtomicFiles.write(
-                        out.resolve(OUTCOME), outcome(sft, until).toString().getBytes(StandardCharsets.UTF_8));
+                        out.resolve(OUTCOME), outcome(sft, target).toString().getBytes(StandardCharsets.UTF_8));
                 Evaluator.Result r = Evaluator.evaluate(policy, task, task.test(), 128, 0, 1f, seed, 512, 16, 16384);
                 spec.commandLine()
                         .getOut()
@@ -85,7 +87,7 @@ public final class SftCommand implements Callable<Integer> {
                                 "sft: %d steps%s, final loss %.4f, greedy test accuracy %.1f%% (%d problems); saved "
                                         + "to %s%n",
                                 sft.steps(),
-                                describeStop(sft, until),
+                                describeStop(sft, target),
                                 sft.tailLoss(),
                                 100 * r.greedyAccuracy(),
                                 r.problems(),
@@ -95,16 +97,16 @@ public final class SftCommand implements Callable<Integer> {
         });
     }
 
-    /** Beside the weights: the steps SFT took, a one-line summary and, with {@code --until}, every check. */
+    /** Beside the weights: the steps SFT took, a one-line summary and, with a target, every check. */
     static final String OUTCOME = "sft.json";
 
     /** What {@link #OUTCOME} holds. */
-    static JsonObject outcome(Sft.Result sft, Double until) {
+    static JsonObject outcome(Sft.Result sft, Sft.Target target) {
         JsonObject outcome = new JsonObject();
         outcome.addProperty("steps", sft.steps());
-        outcome.addProperty("summary", sft.steps() + " steps" + describeStop(sft, until));
-        if (until != null) {
-            outcome.addProperty("until", until);
+        outcome.addProperty("summary", sft.steps() + " steps" + describeStop(sft, target));
+        if (target != null) {
+            outcome.addProperty("until", target.greedyAccuracy());
             outcome.addProperty("reached", sft.reached());
             JsonArray checks = new JsonArray();
             for (Sft.Check c : sft.checks()) {
@@ -118,23 +120,23 @@ public final class SftCommand implements Callable<Integer> {
         return outcome;
     }
 
-    /** The early stop {@code --until ACC} asks for; null without one. */
-    static Sft.Target target(Double until) {
-        if (until == null) return null;
-        if (!(until > 0 && until <= 1)) throw new IllegalArgumentException("--until must be in (0, 1], got " + until);
-        return Sft.Target.of(until);
+    /** The early stop an {@code option} of value {@code until} asks for; null for 0 (every step). */
+    static Sft.Target target(double until, String option) {
+        if (!(until >= 0 && until <= 1))
+            throw new IllegalArgumentException(option + " must be in [0, 1], got " + until);
+        return until == 0 ? null : Sft.Target.of(until);
     }
 
-    /** How a run with {@code --until} ended, for its summary line; empty without one. */
-    static String describeStop(Sft.Result sft, Double until) {
-        if (until == null) return "";
+    /** How a run with a target ended, for its summary line; empty without one. */
+    static String describeStop(Sft.Result sft, Sft.Target target) {
+        if (target == null) return "";
         Sft.Check last = sft.checks().get(sft.checks().size() - 1);
         return String.format(
                 " (%s greedy pass@1 %.1f%% on %d training questions; target %.0f%%)",
                 sft.reached() ? "stopped at" : "did not reach the target:",
                 100 * last.greedyAccuracy(),
-                Sft.Target.of(until).questions(),
-                100 * until);
+                target.questions(),
+                100 * target.greedyAccuracy());
     }
 
     /** SFT with a progress bar; {@code target} (null for none) may stop it early. */

@@ -18,7 +18,7 @@ final class TaskOptions {
             names = "--train",
             paramLabel = "FILE",
             description = "Training problems: GSM8K jsonl (question, answer with #### final) or MATH jsonl (problem, "
-                    + "solution with \\boxed{}). Default: the built-in arithmetic task.")
+                    + "solution with \\boxed{}). Default: a built-in task (--task).")
     Path train;
 
     @Option(names = "--test", paramLabel = "FILE", description = "Test problems, same form as --train.")
@@ -33,7 +33,7 @@ final class TaskOptions {
     @Option(
             names = "--task",
             paramLabel = "arithmetic|chain",
-            defaultValue = "arithmetic",
+            defaultValue = "chain",
             description = "Built-in task: arithmetic (--min-ops .. --max-ops operations on numbers up to "
                     + "--max-value) or chain (--decisions operations modulo --modulus, one digit decided per line; "
                     + "default ${DEFAULT-VALUE}).")
@@ -41,7 +41,7 @@ final class TaskOptions {
 
     @Option(
             names = "--decisions",
-            defaultValue = "6",
+            defaultValue = "8",
             description = "Chain task: operations per problem, one decision each (default ${DEFAULT-VALUE}).")
     int decisions;
 
@@ -66,25 +66,25 @@ final class TaskOptions {
     @Option(
             names = "--min-ops",
             defaultValue = "2",
-            description = "Built-in task: fewest operations per problem (default ${DEFAULT-VALUE}).")
+            description = "Arithmetic task: fewest operations per problem (default ${DEFAULT-VALUE}).")
     int minOps;
 
     @Option(
             names = "--max-ops",
             defaultValue = "3",
-            description = "Built-in task: most operations per problem (default ${DEFAULT-VALUE}).")
+            description = "Arithmetic task: most operations per problem (default ${DEFAULT-VALUE}).")
     int maxOps;
 
     @Option(
             names = "--max-operand",
             defaultValue = "9",
-            description = "Built-in task: largest operand (default ${DEFAULT-VALUE}).")
+            description = "Arithmetic task: largest operand (default ${DEFAULT-VALUE}).")
     int maxOperand;
 
     @Option(
             names = "--max-value",
             defaultValue = "99",
-            description = "Built-in task: largest intermediate result (default ${DEFAULT-VALUE}).")
+            description = "Arithmetic task: largest intermediate result (default ${DEFAULT-VALUE}).")
     int maxValue;
 
     @Option(

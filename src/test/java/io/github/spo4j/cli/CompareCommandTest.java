@@ -283,12 +283,29 @@ class CompareCommandTest {
                 "--validation",
                 "50");
         assertRefused("--task", "--out", out, "--task", "chains");
-        assertRefused("--sft-until must be in (0, 1], got 1.5", "--out", out, "--sft-until", "1.5");
+        assertRefused("--sft-until must be in [0, 1], got 1.5", "--out", out, "--sft-until", "1.5");
         StringWriter sftErr = new StringWriter();
         Path sftOut = dir.resolve("sft");
-        assertEquals(2, run(new StringWriter(), sftErr, "sft", "--until", "0", "--out", sftOut.toString()));
-        assertTrue(sftErr.toString().contains("--until must be in (0, 1], got 0.0"), sftErr.toString());
+        assertEquals(2, run(new StringWriter(), sftErr, "sft", "--until", "2", "--out", sftOut.toString()));
+        assertTrue(sftErr.toString().contains("--until must be in [0, 1], got 2.0"), sftErr.toString());
         assertFalse(Files.exists(sftOut), "refused before anything is written");
+    }
+
+    /** The README's main job: {@code compare} and {@code sft} with no options are the chain task's SFT-to-target. */
+    @Test
+    void theDefaultsAreTheChainTaskWithEightDecisionsAndAnSftTarget() {
+        CompareCommand compare = new CompareCommand();
+        new CommandLine(compare).parseArgs();
+        assertEquals(TaskOptions.BuiltInTask.chain, compare.taskOptions.builtInTask);
+        assertEquals(8, compare.taskOptions.decisions);
+        assertEquals(0.5, compare.sftUntil);
+        assertEquals(1500, compare.sftSteps);
+        assertEquals(List.of("grpo", "grpo-mask", "spo-chain", "spo-tree"), compare.algorithms);
+        SftCommand sft = new SftCommand();
+        new CommandLine(sft).parseArgs("--out", "unused");
+        assertEquals(TaskOptions.BuiltInTask.chain, sft.taskOptions.builtInTask);
+        assertEquals(0.5, sft.until);
+        assertEquals(1500, sft.steps);
     }
 
     /** {@code compare args} exits 2 with {@code message} on stderr. */
