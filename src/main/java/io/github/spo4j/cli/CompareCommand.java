@@ -157,11 +157,12 @@ public final class CompareCommand implements Callable<Integer> {
     boolean quiet;
 
     /**
-     * The compare defaults for a small policy on a CPU, applied over each algorithm's preset: the same learning rate,
-     * questions per iteration, batching and evaluation for all; SPO's own segment settings scaled to short answers.
-     * The learning rate is the largest of those tried (3e-4, 1e-4, 5e-5) at which none of the three ends below its
-     * base (README: at 1e-4 SPO-chain, whose preset takes two epochs per iteration, moved twice as far from the
-     * reference as GRPO with the same mask and ended below its base; at 3e-4 it fell to 14.8%).
+     * The compare defaults for a small policy on a CPU, applied over each algorithm's preset: the same questions per
+     * iteration, batching and evaluation for all; SPO's own segment settings scaled to short answers; each compared
+     * algorithm's learning rate chosen by one sweep (2.5e-5 to 4e-4, 2 seeds) on a validation split of the default
+     * task, never the test set (docs/compare/lr-sweep-chain8): 2e-4 for GRPO, GRPO+mask and SPO-tree, 1e-4 for
+     * SPO-chain, whose preset takes two epochs per iteration. Algorithms the sweep did not cover keep 5e-5, the rate
+     * the same sweep chose for every algorithm on the arithmetic task (docs/compare/lr-sweep).
      * SPO-tree draws as many questions per iteration as the others: with 4 trees per iteration it fell below its base.
      */
     static final Map<String, String> COMMON = new LinkedHashMap<>(Map.of());
@@ -179,10 +180,23 @@ public final class CompareCommand implements Callable<Integer> {
         COMMON.put("micro-batch", "64");
         COMMON.put("eval-every", "10");
         COMMON.put("checkpoint-every", "20");
-        PER_ALGORITHM.put("spo-chain", Map.of("cutpoint-interval", "2", "rollouts", "4"));
+        PER_ALGORITHM.put("grpo", Map.of("lr", "2e-4"));
+        PER_ALGORITHM.put("grpo-mask", Map.of("lr", "2e-4"));
+        PER_ALGORITHM.put("spo-chain", Map.of("lr", "1e-4", "cutpoint-interval", "2", "rollouts", "4"));
         PER_ALGORITHM.put("vineppo", Map.of("rollouts", "4"));
         PER_ALGORITHM.put(
-                "spo-tree", Map.of("branching", "2-2-2", "segment-tokens", "10", "questions", "16", "episodes", "128"));
+                "spo-tree",
+                Map.of(
+                        "lr",
+                        "2e-4",
+                        "branching",
+                        "2-2-2",
+                        "segment-tokens",
+                        "10",
+                        "questions",
+                        "16",
+                        "episodes",
+                        "128"));
     }
 
     @Override

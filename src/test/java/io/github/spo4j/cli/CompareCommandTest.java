@@ -301,6 +301,22 @@ class CompareCommandTest {
         assertEquals(0.5, compare.sftUntil);
         assertEquals(1500, compare.sftSteps);
         assertEquals(List.of("grpo", "grpo-mask", "spo-chain", "spo-tree"), compare.algorithms);
+        // The learning rates chosen on the validation split (docs/compare/lr-sweep-chain8).
+        for (var e : java.util.Map.of(
+                        "grpo", 2e-4, "grpo-mask", 2e-4, "spo-chain", 1e-4, "spo-tree", 2e-4, "rloo", 5e-5)
+                .entrySet()) {
+            TrainConfig c = compare.configFor(TrainConfig.algorithmNamed(e.getKey()));
+            assertEquals(e.getValue(), Double.parseDouble(c.knobs().get("lr")), 0, e.getKey());
+        }
+        CompareCommand overridden = new CompareCommand();
+        new CommandLine(overridden).parseArgs("--set", "lr=3e-5");
+        assertEquals(
+                3e-5,
+                Double.parseDouble(overridden
+                        .configFor(TrainConfig.algorithmNamed("spo-chain"))
+                        .knobs()
+                        .get("lr")),
+                0);
         SftCommand sft = new SftCommand();
         new CommandLine(sft).parseArgs("--out", "unused");
         assertEquals(TaskOptions.BuiltInTask.chain, sft.taskOptions.builtInTask);
