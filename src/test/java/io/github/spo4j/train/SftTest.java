@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.model.Policy;
-import io.github.spo4j.tasks.AnswerFormat;
-import io.github.spo4j.tasks.ArithmeticTask;
-import io.github.spo4j.tasks.Problem;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -17,24 +14,13 @@ import org.junit.jupiter.api.Test;
 class SftTest {
     private static final Sft.Config CONFIG = new Sft.Config(120, 32, 3e-3, 0.05, 0);
 
-    private static TrainingTask task() {
-        List<Problem> all = new ArithmeticTask(new ArithmeticTask.Difficulty(1, 2, 5, 30, "+-")).generate(2000, 0, 1);
-        return new TrainingTask(
-                "sft",
-                all,
-                all.subList(0, 8),
-                AnswerFormat.GSM8K,
-                Workspace.charTokenizer(all, all, Workspace.BUILT_IN_PROMPT),
-                Workspace.BUILT_IN_PROMPT);
-    }
-
     private static Policy policy(TrainingTask task) {
         return Policy.random(Workspace.builtInModel(task.tokenizer().vocabSize(), 64, 2), 3);
     }
 
     @Test
     void stopsAtTheFirstCheckThatReachesTheTargetAndChecksDoNotPerturbTraining() {
-        TrainingTask task = task();
+        TrainingTask task = TinyArithmetic.sftTask();
         int[][] probe = {task.promptIds(task.test().get(0))};
         float[][] plain;
         try (Policy p = policy(task)) {
