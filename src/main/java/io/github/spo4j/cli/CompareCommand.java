@@ -162,7 +162,9 @@ public final class CompareCommand implements Callable<Integer> {
      * algorithm's learning rate chosen by one sweep (2.5e-5 to 4e-4, 2 seeds) on a validation split of the default
      * task, never the test set (docs/compare/lr-sweep-chain8): 2e-4 for GRPO, GRPO+mask and SPO-tree, 1e-4 for
      * SPO-chain, whose preset takes two epochs per iteration. Algorithms the sweep did not cover keep 5e-5, the rate
-     * the same sweep chose for every algorithm on the arithmetic task (docs/compare/lr-sweep).
+     * the same sweep chose for every algorithm on the arithmetic task (docs/compare/lr-sweep). On the same split,
+     * SPO-chain's segment settings were then swept at its rate (K 1 or 2, N 4 or 8, tie refinement M 4, one epoch at
+     * 2e-4) and SPO-tree's shape at its (3-3-3, 2-2-2-2): K = 2, N = 4 with M = 4 and 2-2-2 did best.
      * SPO-tree draws as many questions per iteration as the others: with 4 trees per iteration it fell below its base.
      */
     static final Map<String, String> COMMON = new LinkedHashMap<>(Map.of());
@@ -182,7 +184,8 @@ public final class CompareCommand implements Callable<Integer> {
         COMMON.put("checkpoint-every", "20");
         PER_ALGORITHM.put("grpo", Map.of("lr", "2e-4"));
         PER_ALGORITHM.put("grpo-mask", Map.of("lr", "2e-4"));
-        PER_ALGORITHM.put("spo-chain", Map.of("lr", "1e-4", "cutpoint-interval", "2", "rollouts", "4"));
+        PER_ALGORITHM.put(
+                "spo-chain", Map.of("lr", "1e-4", "cutpoint-interval", "2", "rollouts", "4", "tie-rollouts", "4"));
         PER_ALGORITHM.put("vineppo", Map.of("rollouts", "4"));
         PER_ALGORITHM.put(
                 "spo-tree",

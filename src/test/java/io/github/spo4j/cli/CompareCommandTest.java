@@ -308,6 +308,11 @@ class CompareCommandTest {
             TrainConfig c = compare.configFor(TrainConfig.algorithmNamed(e.getKey()));
             assertEquals(e.getValue(), Double.parseDouble(c.knobs().get("lr")), 0, e.getKey());
         }
+        assertEquals(
+                "4",
+                compare.configFor(TrainConfig.algorithmNamed("spo-chain"))
+                        .knobs()
+                        .get("tie-rollouts"));
         CompareCommand overridden = new CompareCommand();
         new CommandLine(overridden).parseArgs("--set", "lr=3e-5");
         assertEquals(
