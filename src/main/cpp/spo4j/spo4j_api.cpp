@@ -254,8 +254,14 @@ int spo4j_cuda_memcpy(void* dst, const void* src, size_t bytes, int kind) {
     const cudaMemcpyKind k = kind == SPO4J_MEMCPY_HOST_TO_DEVICE   ? cudaMemcpyHostToDevice
                              : kind == SPO4J_MEMCPY_DEVICE_TO_HOST ? cudaMemcpyDeviceToHost
                                                                    : cudaMemcpyDeviceToDevice;
-    const cudaError_t e = cudaMemcpy(dst, src, bytes, k);
+    cudaError_t e = cudaMemcpy(dst, src, bytes, k);
     if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaMemcpy: %s", cudaGetErrorString(e));
+    // From pageable memory cudaMemcpy may return before the DMA lands; the kernel that reads the copy can run on
+    // another (non-blocking) stream, libtorch's current one, so wait for the legacy stream to finish it.
+    if (k == cudaMemcpyHostToDevice) {
+        e = cudaStreamSynchronize(cudaStreamLegacy);
+        if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaStreamSynchronize: %s", cudaGetErrorString(e));
+    }
     return SPO4J_OK;
 #else
     return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");

@@ -65,6 +65,7 @@ SPO4J_EXPORT int spo4j_cpu_isa(void);
 enum { SPO4J_MEMCPY_HOST_TO_DEVICE = 0, SPO4J_MEMCPY_DEVICE_TO_HOST = 1, SPO4J_MEMCPY_DEVICE_TO_DEVICE = 2 };
 SPO4J_EXPORT int spo4j_cuda_malloc(void** ptr, size_t bytes);
 SPO4J_EXPORT int spo4j_cuda_free(void* ptr);
+/* Synchronous: a host-to-device copy has landed on return, whatever stream the kernel that reads it runs on. */
 SPO4J_EXPORT int spo4j_cuda_memcpy(void* dst, const void* src, size_t bytes, int kind);
 
 /* ---- policy loss ------------------------------------------------------------------------------- */

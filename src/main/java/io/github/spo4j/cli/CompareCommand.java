@@ -58,6 +58,9 @@ public final class CompareCommand implements Callable<Integer> {
     TaskOptions taskOptions;
 
     @Mixin
+    DeviceOptions deviceOptions;
+
+    @Mixin
     RankOptions rankOptions;
 
     @Option(
@@ -305,7 +308,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (failure instanceof IOException io) throw io;
         if (failure != null) throw (RuntimeException) failure;
         if (!ready) return new Prepared(null, null);
-        if (world.rank() != 0) base = Policy.load(out.resolve("base"));
+        if (world.rank() != 0) base = Policy.load(out.resolve("base"), deviceOptions.resolve());
         return new Prepared(base, credit);
     }
 
@@ -364,13 +367,15 @@ public final class CompareCommand implements Callable<Integer> {
                                 .get("summary")
                                 .getAsString();
                     }
-                    return Policy.load(dir);
+                    return Policy.load(dir, deviceOptions.resolve());
                 }
             } catch (RuntimeException e) {
                 // an unreadable key: make the base again
             }
         }
-        Policy policy = model == null ? taskOptions.randomPolicy(task, 0) : Policy.load(model);
+        Policy policy = model == null
+                ? taskOptions.randomPolicy(task, 0, deviceOptions.resolve())
+                : Policy.load(model, deviceOptions.resolve());
         try {
             JsonObject outcome = new JsonObject();
             if (sftSteps > 0) {

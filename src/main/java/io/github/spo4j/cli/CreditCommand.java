@@ -31,6 +31,9 @@ public final class CreditCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
+    @Mixin
+    DeviceOptions deviceOptions;
+
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
     Path model;
 
@@ -89,7 +92,7 @@ public final class CreditCommand implements Callable<Integer> {
                     d.kvBlocks());
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
             CreditAudit.Result r;
-            try (Policy policy = Policy.load(model)) {
+            try (Policy policy = Policy.load(model, deviceOptions.resolve())) {
                 r = CreditAudit.run(policy, task, config, parsed);
             }
             print(spec.commandLine().getOut(), r);

@@ -26,6 +26,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
+    @Mixin
+    DeviceOptions deviceOptions;
+
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
     Path model;
 
@@ -56,7 +59,7 @@ public final class EvalCommand implements Callable<Integer> {
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
             List<Problem> test = task.test();
             if (problems > 0 && problems < test.size()) test = test.subList(0, problems);
-            try (Policy policy = Policy.load(model)) {
+            try (Policy policy = Policy.load(model, deviceOptions.resolve())) {
                 Evaluator.Result r = Evaluator.evaluate(
                         policy, task, test, maxNewTokens, samples, temperature, seed, 512, 16, 16384);
                 spec.commandLine()

@@ -32,6 +32,9 @@ public final class SftCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
+    @Mixin
+    DeviceOptions deviceOptions;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model directory to write.")
     Path out;
 
@@ -75,7 +78,9 @@ public final class SftCommand implements Callable<Integer> {
             Sft.Target target = target(until, "--until");
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             try (RunLock lock = RunLock.acquire(out, "spo4j sft");
-                    Policy policy = model == null ? taskOptions.randomPolicy(task, seed) : Policy.load(model)) {
+                    Policy policy = model == null
+                            ? taskOptions.randomPolicy(task, seed, deviceOptions.resolve())
+                            : Policy.load(model, deviceOptions.resolve())) {
                 Sft.Result sft = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed), target);
                 Workspace.saveModel(out, policy, task.tokenizer());
                 AtomicFiles.write(

@@ -1,5 +1,6 @@
 package io.github.spo4j.cli;
 
+import io.github.spo4j.model.Device;
 import io.github.spo4j.model.ModelConfig;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.tokenizer.Tokenizer;
@@ -162,10 +163,10 @@ final class TaskOptions {
         }
     }
 
-    /** A freshly initialized built-in policy for the task's tokenizer. */
-    Policy randomPolicy(TrainingTask task, long seed) {
+    /** A freshly initialized built-in policy for the task's tokenizer, on {@code device}. */
+    Policy randomPolicy(TrainingTask task, long seed, Device device) {
         ModelConfig config = Workspace.builtInModel(task.tokenizer().vocabSize(), hidden, layers);
-        return Policy.random(config, seed);
+        return Policy.random(config, seed, device);
     }
 
     /** The settings that define the task, for reports. */

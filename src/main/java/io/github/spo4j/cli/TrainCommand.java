@@ -40,6 +40,9 @@ public final class TrainCommand implements Callable<Integer> {
     TaskOptions taskOptions;
 
     @Mixin
+    DeviceOptions deviceOptions;
+
+    @Mixin
     RankOptions rankOptions;
 
     @Option(names = "--algorithm", defaultValue = "spo-tree", description = "The algorithm (default ${DEFAULT-VALUE}).")
@@ -91,7 +94,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (rankOptions.launchesLocalRanks()) return rankOptions.launch(spec);
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(base));
             try (Collective world = rankOptions.join();
-                    Policy basePolicy = Policy.load(base)) {
+                    Policy basePolicy = Policy.load(base, deviceOptions.resolve())) {
                 boolean lead = world.rank() == 0;
                 List<EvalPoint> points = Runs.run(
                         TrainConfig.nameOf(c.algorithm().algorithm()), task, basePolicy, c, out, resume, world, p -> {

@@ -209,8 +209,8 @@ final class ForestAttention {
     private final Tensor outputRows;
     private final int nodes;
 
-    /** The plan's index and mask tensors, made in the caller's scope. */
-    ForestAttention(Plan plan) {
+    /** The plan's index and mask tensors on {@code device}, made in the caller's scope. */
+    ForestAttention(Plan plan, Device device) {
         int buckets = plan.numBuckets();
         count = plan.count();
         queries = plan.queries();
@@ -221,8 +221,8 @@ final class ForestAttention {
         keyRows = new Tensor[buckets];
         masks = new Tensor[buckets];
         for (int b = 0; b < buckets; b++) {
-            queryRows[b] = Tensors.scopedLongs(plan.queryRows()[b]);
-            keyRows[b] = Tensors.scopedLongs(plan.keyRows()[b]);
+            queryRows[b] = device.place(Tensors.scopedLongs(plan.queryRows()[b]));
+            keyRows[b] = device.place(Tensors.scopedLongs(plan.keyRows()[b]));
             if (causal[b]) continue;
             int rows = plan.queryRows()[b].length;
             byte[] mask = new byte[Math.multiplyExact(rows, keys[b])];
@@ -230,11 +230,11 @@ final class ForestAttention {
                 Arrays.fill(mask, r * keys[b], r * keys[b] + plan.ancestorKeys()[b][r], (byte) 1);
                 Arrays.fill(mask, r * keys[b] + plan.ownStart()[b][r], r * keys[b] + plan.ownEnd()[b][r], (byte) 1);
             }
-            masks[b] = Tensors.scopedBytes(mask)
+            masks[b] = device.place(Tensors.scopedBytes(mask))
                     .view(count[b], 1, queries[b], keys[b])
                     .ne(new Scalar(0));
         }
-        outputRows = Tensors.scopedLongs(plan.outputRows());
+        outputRows = device.place(Tensors.scopedLongs(plan.outputRows()));
     }
 
     /**

@@ -27,14 +27,13 @@ import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The policy: a Llama / Qwen2 decoder-only transformer ({@link ModelConfig} states the math) on libtorch, fp32, on
- * the CPU. Its parameters are leaf tensors that require grad, named as in Hugging Face checkpoints
+ * one {@link Device} (the CPU, or a CUDA device with the {@code -Pgpu} build). Its parameters are leaf tensors that require grad, named as in Hugging Face checkpoints
  * ({@code model.layers.0.self_attn.q_proj.weight}, ...), so a model directory loads and a checkpoint written here
  * loads in transformers.
  *
@@ -79,8 +78,9 @@ public final class Policy implements AutoCloseable {
     private final Tensor head; // the embedding itself when tied
     private final Layer[] layers;
     private final Rotary rotary;
-    private final PolicyLoss logprobKernel = PolicyLoss.create(Backend.CPU);
-    private final PrefixAttention attention = PrefixAttention.create(Backend.CPU);
+    private final Device device;
+    private final PolicyLoss logprobKernel;
+    private final PrefixAttention attention;
     private final float attentionScale;
     private boolean closed;
 
@@ -99,8 +99,11 @@ public final class Policy implements AutoCloseable {
             Tensor up,
             Tensor down) {}
 
-    private Policy(ModelConfig config, Map<String, Tensor> parameters) {
+    private Policy(ModelConfig config, Map<String, Tensor> parameters, Device device) {
         this.config = config;
+        this.device = device;
+        logprobKernel = PolicyLoss.create(device.backend());
+        attention = PrefixAttention.create(device.backend());
         this.parameters = Collections.unmodifiableMap(parameters);
         for (Tensor t : parameters.values()) t.set_requires_grad(true);
         embedding = parameters.get(EMBEDDING);
@@ -124,7 +127,7 @@ public final class Policy implements AutoCloseable {
                     parameters.get(p + "mlp.up_proj.weight"),
                     parameters.get(p + "mlp.down_proj.weight"));
         }
-        rotary = new Rotary(config);
+        rotary = new Rotary(config, device);
         attentionScale = PrefixAttention.defaultScale(config.headDim());
     }
 
@@ -132,10 +135,17 @@ public final class Policy implements AutoCloseable {
 
     /**
      * A randomly initialised policy as transformers initialises one: linear and embedding weights N(0, 0.02²),
-     * biases 0, RMSNorm weights 1. The same seed gives the same weights on every machine (drawn in Java).
+     * biases 0, RMSNorm weights 1. The same seed gives the same weights on every machine (drawn in Java). On the CPU.
      */
     public static Policy random(ModelConfig config, long seed) {
+        return random(config, seed, Device.CPU);
+    }
+
+    /** {@link #random(ModelConfig, long)} on {@code device} (the same weights on every device). */
+    public static Policy random(ModelConfig config, long seed, Device device) {
         if (config == null) throw new IllegalArgumentException("config must not be null");
+        if (device == null) throw new IllegalArgumentException("device must not be null");
+        device.requireAvailable();
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, Tensor> p = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : parameterShapes(config).entrySet()) {
@@ -147,20 +157,27 @@ public final class Policy implements AutoCloseable {
             } else if (!name.endsWith(".bias")) {
                 for (int i = 0; i < data.length; i++) data[i] = (float) (rng.nextGaussian() * INIT_STD);
             }
-            p.put(name, Tensors.retainedFloats(data, shape));
+            p.put(name, device.adopt(Tensors.retainedFloats(data, shape)));
         }
-        return new Policy(config, p);
+        return new Policy(config, p, device);
     }
 
     /**
      * Loads a Hugging Face model directory: {@code config.json} (llama or qwen2) and the weights of
      * {@code model.safetensors}, or of the shards named by {@code model.safetensors.index.json}, in fp32, bf16 or
-     * fp16 (converted to fp32).
+     * fp16 (converted to fp32), on the CPU.
      *
      * @throws io.github.spo4j.model.io.ConfigFormatException    on a bad or unsupported config.json
      * @throws SafeTensorsFormatException when the weights are corrupt, truncated, missing or of the wrong shape
      */
     public static Policy load(Path modelDirectory) throws IOException {
+        return load(modelDirectory, Device.CPU);
+    }
+
+    /** {@link #load(Path)} onto {@code device}: each tensor is read on the host and moved there. */
+    public static Policy load(Path modelDirectory, Device device) throws IOException {
+        if (device == null) throw new IllegalArgumentException("device must not be null");
+        device.requireAvailable();
         if (modelDirectory == null) throw new IllegalArgumentException("modelDirectory must not be null");
         if (!Files.exists(modelDirectory)) {
             throw new IllegalArgumentException("modelDirectory " + modelDirectory + " does not exist");
@@ -188,7 +205,7 @@ public final class Policy implements AutoCloseable {
                                     + Arrays.toString(e.getValue()));
                 }
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor t = reader.readTensor(name).contiguous();
+                    Tensor t = device.place(reader.readTensor(name).contiguous());
                     t.retainReference();
                     p.put(name, t);
                 }
@@ -197,7 +214,7 @@ public final class Policy implements AutoCloseable {
             for (Tensor t : p.values()) t.releaseReference();
             throw ex;
         }
-        return new Policy(config, p);
+        return new Policy(config, p, device);
     }
 
     /**
@@ -263,6 +280,11 @@ public final class Policy implements AutoCloseable {
         return config;
     }
 
+    /** Where the parameters live and every forward runs. */
+    public Device device() {
+        return device;
+    }
+
     /** The parameters by checkpoint name, unmodifiable; the tensors are live (an optimizer updates them in place). */
     public Map<String, Tensor> namedParameters() {
         open();
@@ -302,16 +324,17 @@ public final class Policy implements AutoCloseable {
     }
 
     /**
-     * A pool for this policy's generation: {@link #kvCacheConfig} layout in host memory ({@link Backend#CPU}), where
-     * the policy runs. {@code KvCache.create(kvCacheConfig(...))} alone picks {@link Backend#auto()}, which on a
-     * machine with a GPU is a CUDA pool that {@link #prefill} and {@link #decode} reject. The caller closes it.
+     * A pool for this policy's generation: {@link #kvCacheConfig} layout on the policy's device (host memory,
+     * {@link Backend#CPU}, for the CPU; device memory, {@link Backend#CUDA}, for CUDA). {@code
+     * KvCache.create(kvCacheConfig(...))} alone picks {@link Backend#auto()}, which need not be where the policy runs;
+     * {@link #prefill} and {@link #decode} reject a pool on another device. The caller closes it.
      *
      * @param blockSize tokens per block, &gt;= 1
      * @param numBlocks blocks in the pool, &gt;= 1
      */
     public KvCache createKvCache(int blockSize, int numBlocks) {
         open();
-        return KvCache.create(kvCacheConfig(blockSize, numBlocks), Backend.CPU);
+        return KvCache.create(kvCacheConfig(blockSize, numBlocks), device.backend());
     }
 
     // ---- training forward ----------------------------------------------------------------------------------
@@ -320,13 +343,15 @@ public final class Policy implements AutoCloseable {
      * Logits of every position of a batch of equally long sequences: [B, T, V], differentiable, through libtorch's
      * causal attention (the oracle the generation path is tested against). Call it inside a {@link PointerScope}.
      *
-     * @param tokens int64 [B, T] token ids in [0, V)
+     * @param tokens int64 [B, T] token ids in [0, V), on any device (copied to the policy's)
      */
     public Tensor logits(Tensor tokens) {
         open();
         checkTokenTensor(tokens);
         // Temporaries and the result go to the caller's scope: they are the autograd graph of the result.
-        return torch.linear(hidden(tokens), head);
+        try (Device.Current current = device.enter()) {
+            return torch.linear(hidden(device.place(tokens)), head);
+        }
     }
 
     /**
@@ -382,9 +407,12 @@ public final class Policy implements AutoCloseable {
                 targets[k++] = seq[i];
             }
         }
-        try (PointerScope scope = new PointerScope()) {
-            Tensor hidden = hidden(Tensors.scopedLongs(padded, b, t)).reshape(-1, config.hiddenSize());
-            return targetForward(hidden, Tensors.scopedLongs(rows, n), targets, temperature, batch.seqOffsets());
+        try (PointerScope scope = new PointerScope();
+                Device.Current current = device.enter()) {
+            Tensor hidden =
+                    hidden(device.place(Tensors.scopedLongs(padded, b, t))).reshape(-1, config.hiddenSize());
+            return targetForward(
+                    hidden, device.place(Tensors.scopedLongs(rows, n)), targets, temperature, batch.seqOffsets());
         }
     }
 
@@ -401,10 +429,11 @@ public final class Policy implements AutoCloseable {
         checkTrainingInput(batch, temperature);
         PackedForest forest = new PackedForest(batch);
         int u = forest.size();
-        try (PointerScope scope = new PointerScope()) {
-            Tensor tokens = Tensors.scopedLongs(forest.tokens()).view(1, u);
-            ForestAttention forestAttention = new ForestAttention(forest.attentionPlan());
-            Tensor[] cs = rotary.rows(Tensors.scopedLongs(forest.depth()), forest.maxDepth());
+        try (PointerScope scope = new PointerScope();
+                Device.Current current = device.enter()) {
+            Tensor tokens = device.place(Tensors.scopedLongs(forest.tokens())).view(1, u);
+            ForestAttention forestAttention = new ForestAttention(forest.attentionPlan(), device);
+            Tensor[] cs = rotary.rows(device.place(Tensors.scopedLongs(forest.depth())), forest.maxDepth());
             int d = config.headDim();
             Attention attention = (q, k, v) -> forestAttention
                     .attend(q.view(u, q.size(2), d), k.view(u, k.size(2), d), v.view(u, v.size(2), d), attentionScale)
@@ -413,7 +442,7 @@ public final class Policy implements AutoCloseable {
                     .reshape(-1, config.hiddenSize());
             return targetForward(
                     hidden,
-                    Tensors.scopedLongs(forest.targetRows()),
+                    device.place(Tensors.scopedLongs(forest.targetRows())),
                     forest.targets(),
                     temperature,
                     batch.seqOffsets());
@@ -434,8 +463,8 @@ public final class Policy implements AutoCloseable {
             Tensor hidden, Tensor rows, int[] targets, float temperature, int[] seqOffsets) {
         int n = targets.length;
         Tensor logits = torch.linear(hidden.index_select(0, rows), head).contiguous();
-        Tensor targetTensor = Tensors.ints(targets);
-        Tensor logp = torch.empty(new long[] {n}, new TensorOptions(ScalarType.Float), null);
+        Tensor targetTensor = device.place(Tensors.ints(targets));
+        Tensor logp = torch.empty(new long[] {n}, device.options(ScalarType.Float), null);
         logprobKernel.tokenLogprobs(
                 n,
                 config.vocabSize(),
@@ -449,7 +478,7 @@ public final class Policy implements AutoCloseable {
         logits.retainReference();
         logp.retainReference();
         targetTensor.retainReference();
-        return new TrainingForward(logits, logp, targetTensor, temperature, seqOffsets, logprobKernel);
+        return new TrainingForward(logits, logp, targetTensor, temperature, seqOffsets, logprobKernel, device);
     }
 
     /** Final hidden states [B, T, hidden] after the last RMSNorm, causal. Caller's scope. */
@@ -500,7 +529,7 @@ public final class Policy implements AutoCloseable {
      * at every layer, attending causally over the cached positions, and returns the logits of each sequence's last
      * new token: [B, V] float32, in the caller's scope. No autograd.
      *
-     * @param pool a host pool of {@link #kvCacheConfig} layout
+     * @param pool a pool of {@link #kvCacheConfig} layout on the policy's device ({@link #createKvCache})
      * @param seqs distinct live sequences of the pool, all with the same length at every layer
      * @param tokens [B] non-empty token arrays
      */
@@ -539,11 +568,12 @@ public final class Policy implements AutoCloseable {
             last[i] = k - 1L;
         }
         checkContext(maxPosition);
-        Tensor out = torch.empty(new long[] {b, config.vocabSize()}, new TensorOptions(ScalarType.Float), null);
+        Tensor out = torch.empty(new long[] {b, config.vocabSize()}, device.options(ScalarType.Float), null);
         try (PointerScope scope = new PointerScope();
-                NoGradGuard guard = new NoGradGuard()) {
-            Tensor x = torch.embedding(embedding, Tensors.scopedLongs(ids, total));
-            Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, total), maxPosition);
+                NoGradGuard guard = new NoGradGuard();
+                Device.Current current = device.enter()) {
+            Tensor x = torch.embedding(embedding, device.place(Tensors.scopedLongs(ids, total)));
+            Tensor[] cs = rotary.rows(device.place(Tensors.scopedLongs(positions, total)), maxPosition);
             PrefixAttentionPlan plan = null;
             try {
                 for (int l = 0; l < layers.length; l++) {
@@ -558,7 +588,8 @@ public final class Policy implements AutoCloseable {
             } finally {
                 if (plan != null) plan.close();
             }
-            out.copy_(torch.linear(rmsNorm(x.index_select(0, Tensors.scopedLongs(last, b)), finalNorm), head));
+            out.copy_(torch.linear(
+                    rmsNorm(x.index_select(0, device.place(Tensors.scopedLongs(last, b))), finalNorm), head));
         }
         return out;
     }
@@ -597,11 +628,12 @@ public final class Policy implements AutoCloseable {
         }
         checkDistinct(seqs);
         checkContext(maxPosition);
-        Tensor out = torch.empty(new long[] {b, config.vocabSize()}, new TensorOptions(ScalarType.Float), null);
+        Tensor out = torch.empty(new long[] {b, config.vocabSize()}, device.options(ScalarType.Float), null);
         try (PointerScope scope = new PointerScope();
-                NoGradGuard guard = new NoGradGuard()) {
-            Tensor x = torch.embedding(embedding, Tensors.scopedLongs(tokens));
-            Tensor[] cs = rotary.rows(Tensors.scopedLongs(positions, b), maxPosition);
+                NoGradGuard guard = new NoGradGuard();
+                Device.Current current = device.enter()) {
+            Tensor x = torch.embedding(embedding, device.place(Tensors.scopedLongs(tokens)));
+            Tensor[] cs = rotary.rows(device.place(Tensors.scopedLongs(positions, b)), maxPosition);
             PrefixAttentionPlan plan = null;
             try {
                 for (int l = 0; l < layers.length; l++) {
@@ -659,7 +691,7 @@ public final class Policy implements AutoCloseable {
     private Tensor attentionAndMlp(Layer layer, Tensor x, Tensor q, KvCache pool, int l, PrefixAttentionPlan plan) {
         long n = x.size(0);
         Tensor a = torch.empty(
-                new long[] {n, config.numHeads(), config.headDim()}, new TensorOptions(ScalarType.Float), null);
+                new long[] {n, config.numHeads(), config.headDim()}, device.options(ScalarType.Float), null);
         attention.attend(pool, l, plan, attentionScale, q, a, null);
         x = x.add(linear(a.view(n, (long) config.numHeads() * config.headDim()), layer.o, layer.oBias));
         return x.add(mlp(rmsNorm(x, layer.postNorm), layer));
@@ -693,8 +725,9 @@ public final class Policy implements AutoCloseable {
                     "pool layout " + c + " does not match the model (layers " + config.numLayers() + ", KV heads "
                             + config.numKvHeads() + ", head dim " + config.headDim() + ")");
         }
-        if (pool.backend() == Backend.CUDA) {
-            throw new IllegalArgumentException("pool lives in CUDA memory but the policy runs on the CPU");
+        if ((pool.backend() == Backend.CUDA) != device.isCuda()) {
+            throw new IllegalArgumentException("pool lives in " + (pool.backend() == Backend.CUDA ? "CUDA" : "host")
+                    + " memory but the policy runs on " + device + " (Policy.createKvCache makes a pool there)");
         }
     }
 

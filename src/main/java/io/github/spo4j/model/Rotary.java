@@ -1,9 +1,7 @@
 package io.github.spo4j.model;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Rotary position embedding tables, HF's {@code rotate_half} form: for head vector x of D values,
@@ -16,13 +14,15 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 final class Rotary implements AutoCloseable {
     private final double[] inverseFrequencies;
     private final int headDim;
+    private final Device device;
     private Tensor cos; // [capacity, D]
     private Tensor sin;
     private int capacity;
 
-    Rotary(ModelConfig config) {
+    Rotary(ModelConfig config, Device device) {
         this.inverseFrequencies = config.ropeInverseFrequencies();
         this.headDim = config.headDim();
+        this.device = device;
     }
 
     /** cos and sin rows [positions.length, D] for the given positions. */
@@ -67,8 +67,8 @@ final class Rotary implements AutoCloseable {
                 s[base + half + i] = sv;
             }
         }
-        Tensor newCos = Tensors.retainedFloats(c, cap, headDim);
-        Tensor newSin = Tensors.retainedFloats(s, cap, headDim);
+        Tensor newCos = device.adopt(Tensors.retainedFloats(c, cap, headDim));
+        Tensor newSin = device.adopt(Tensors.retainedFloats(s, cap, headDim));
         close();
         cos = newCos;
         sin = newSin;
@@ -84,9 +84,5 @@ final class Rotary implements AutoCloseable {
             sin = null;
             capacity = 0;
         }
-    }
-
-    static TensorOptions floatOptions() {
-        return new TensorOptions(ScalarType.Float);
     }
 }

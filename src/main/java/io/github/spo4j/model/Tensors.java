@@ -12,8 +12,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Java arrays to and from the CPU tensors that {@link Policy} takes and returns, so that embedding code needs no
- * raw JavaCPP ({@code from_blob}, {@code data_ptr}).
+ * Java arrays to and from the tensors that {@link Policy} takes and returns, so that embedding code needs no raw
+ * JavaCPP ({@code from_blob}, {@code data_ptr}).
  *
  * <pre>{@code
  * try (PointerScope scope = new PointerScope()) {
@@ -24,8 +24,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * }</pre>
  *
  * <p>Every factory copies its input into a new tensor that, like the result of any libtorch operation, belongs to
- * the caller's open {@link PointerScope} (or, with none open, to the garbage collector). Readers copy out of any
- * CPU tensor, whatever its strides; a tensor on another device is an {@link IllegalArgumentException}.
+ * the caller's open {@link PointerScope} (or, with none open, to the garbage collector). Factories make host
+ * tensors (the policy copies them to its {@link Device}); readers copy out of any tensor, whatever its strides and
+ * device (a CUDA tensor through one device-to-host copy).
  */
 public final class Tensors {
     private Tensors() {}
@@ -115,14 +116,14 @@ public final class Tensors {
     }
 
     /**
-     * The values of a CPU tensor of any floating dtype, any shape and any strides, row-major, as float32.
+     * The values of a tensor of any floating dtype, shape, strides and device, row-major, as float32.
      *
-     * @throws IllegalArgumentException if {@code t} is not on the CPU or holds over 2³¹ − 1 elements
+     * @throws IllegalArgumentException if {@code t} holds over 2³¹ − 1 elements
      */
     public static float[] toFloats(Tensor t) {
         checkReadable(t);
         try (PointerScope scope = new PointerScope()) {
-            Tensor c = t.detach().to(ScalarType.Float).contiguous();
+            Tensor c = Device.toHost(t.detach()).to(ScalarType.Float).contiguous();
             long n = c.numel();
             if (n > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("t has " + n + " elements, more than a Java array holds");
@@ -134,10 +135,10 @@ public final class Tensors {
     }
 
     /**
-     * The values of a CPU tensor [..., C] as rows of its last dimension: row r is the r-th C-vector in row-major
+     * The values of a tensor [..., C] (any device) as rows of its last dimension: row r is the r-th C-vector in row-major
      * order, so [B, V] next-token logits give B rows and [B, T, V] logits give B·T rows (row b·T + t).
      *
-     * @throws IllegalArgumentException if {@code t} has no dimension or is not on the CPU
+     * @throws IllegalArgumentException if {@code t} has no dimension
      */
     public static float[][] toFloatRows(Tensor t) {
         checkReadable(t);
@@ -227,7 +228,6 @@ public final class Tensors {
 
     private static void checkReadable(Tensor t) {
         if (t == null) throw new IllegalArgumentException("t must not be null");
-        if (!t.is_cpu()) throw new IllegalArgumentException("t must be a CPU tensor");
     }
 
     /** The number of rows of a tensor [..., C]: the product of its leading dimensions. */

@@ -36,17 +36,25 @@ public final class TrainingForward implements AutoCloseable {
     private final float temperature;
     private final int[] seqOffsets;
     private final PolicyLoss kernel;
+    private final Device device;
     private boolean consumed;
     private boolean closed;
 
     TrainingForward(
-            Tensor logits, Tensor logp, Tensor targets, float temperature, int[] seqOffsets, PolicyLoss kernel) {
+            Tensor logits,
+            Tensor logp,
+            Tensor targets,
+            float temperature,
+            int[] seqOffsets,
+            PolicyLoss kernel,
+            Device device) {
         this.logits = logits;
         this.logp = logp;
         this.targets = targets;
         this.temperature = temperature;
         this.seqOffsets = seqOffsets;
         this.kernel = kernel;
+        this.device = device;
         logp.set_requires_grad(true);
     }
 
@@ -89,7 +97,7 @@ public final class TrainingForward implements AutoCloseable {
     /**
      * Backpropagates ∂L/∂logp into the parameters' gradients.
      *
-     * @param gradLogp float32 [N], finite
+     * @param gradLogp float32 [N], finite, on any device (copied to the policy's)
      */
     public void backward(Tensor gradLogp) {
         open();
@@ -98,7 +106,7 @@ public final class TrainingForward implements AutoCloseable {
         try (PointerScope scope = new PointerScope()) {
             Tensor grad = logits.detach(); // the same storage: the gradient overwrites the logits
             try {
-                kernel.tokenLogprobsBackward(grad, targets, temperature, gradLogp.detach(), grad);
+                kernel.tokenLogprobsBackward(grad, targets, temperature, device.place(gradLogp.detach()), grad);
             } catch (RuntimeException e) {
                 consumed = false; // the kernel checks before it writes: the logits are intact
                 throw e;
@@ -169,19 +177,19 @@ public final class TrainingForward implements AutoCloseable {
             if (valid != null) {
                 byte[] v = new byte[n];
                 for (int i = 0; i < n; i++) v[i] = (byte) (valid[i] ? 1 : 0);
-                validTensor = Tensors.scopedBytes(v);
+                validTensor = device.place(Tensors.scopedBytes(v));
             }
             PolicyLossStats stats;
             try {
                 stats = kernel.logits(
                         config,
-                        Tensors.ints(seqOffsets),
+                        device.place(Tensors.ints(seqOffsets)),
                         grad,
                         targets,
                         temperature,
-                        Tensors.floats(oldLogp, n),
-                        refLogp == null ? null : Tensors.floats(refLogp, n),
-                        Tensors.floats(advantages, n),
+                        device.place(Tensors.floats(oldLogp, n)),
+                        refLogp == null ? null : device.place(Tensors.floats(refLogp, n)),
+                        device.place(Tensors.floats(advantages, n)),
                         validTensor,
                         grad,
                         null,

@@ -117,7 +117,7 @@ public final class ChainSampler {
                     rows[p * n + j] = p;
                 }
             }
-            Tensor first = last.index_select(0, RolloutTensors.longs(rows));
+            Tensor first = last.index_select(0, RolloutTensors.longs(rows, policy.device()));
             engine.run(streams, first, gen);
             for (int p = 0; p < b; p++) {
                 List<Completion> group = new ArrayList<>(n);

@@ -1,8 +1,8 @@
 package io.github.spo4j.rollout;
 
-import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.sampler.Sampler;
+import io.github.spo4j.model.Device;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
@@ -26,13 +26,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 final class DecodeEngine {
     private final Policy policy;
     private final KvCache pool;
-    private final Sampler sampler = Sampler.create(Backend.CPU);
+    private final Sampler sampler;
     private long decodedTokens;
     private long sampledTokens;
 
     DecodeEngine(Policy policy, KvCache pool) {
         this.policy = policy;
         this.pool = pool;
+        sampler = Sampler.create(policy.device().backend());
     }
 
     /** One continuation being generated: pool sequence {@code seq} holds every token before {@code position}. */
@@ -101,15 +102,22 @@ final class DecodeEngine {
                         ids[i] = active.get(i).streamId;
                         positions[i] = active.get(i).position;
                     }
-                    Tensor idTensor =
-                            torch.from_blob(new LongPointer(ids), new long[] {b}, new TensorOptions(ScalarType.Long));
-                    Tensor posTensor = torch.from_blob(
-                            new IntPointer(positions), new long[] {b}, new TensorOptions(ScalarType.Int));
-                    Tensor tokTensor = torch.empty(new long[] {b}, new TensorOptions(ScalarType.Int), null);
-                    Tensor lpTensor = torch.empty(new long[] {b}, new TensorOptions(ScalarType.Float), null);
+                    // Per step, host to device: the stream ids and positions; device to host: the sampled tokens
+                    // and their log-probs (no copy at all on the CPU).
+                    Device device = policy.device();
+                    Tensor idTensor = device.place(
+                            torch.from_blob(new LongPointer(ids), new long[] {b}, new TensorOptions(ScalarType.Long)));
+                    Tensor posTensor = device.place(torch.from_blob(
+                            new IntPointer(positions), new long[] {b}, new TensorOptions(ScalarType.Int)));
+                    Tensor tokTensor = torch.empty(new long[] {b}, device.options(ScalarType.Int), null);
+                    Tensor lpTensor = torch.empty(new long[] {b}, device.options(ScalarType.Float), null);
                     sampler.sample(gen.sampling(), current, idTensor, posTensor, tokTensor, lpTensor);
-                    new IntPointer(tokTensor.data_ptr_int()).capacity(b).get(tokens);
-                    new FloatPointer(lpTensor.data_ptr_float()).capacity(b).get(lps);
+                    new IntPointer(Device.toHost(tokTensor).data_ptr_int())
+                            .capacity(b)
+                            .get(tokens);
+                    new FloatPointer(Device.toHost(lpTensor).data_ptr_float())
+                            .capacity(b)
+                            .get(lps);
                     sampledTokens += b;
                     for (int i = 0; i < b; i++) {
                         Stream s = active.get(i);

@@ -114,7 +114,7 @@ public final class TreeSampler {
                     }
                 }
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor first = logits.index_select(0, RolloutTensors.longs(rows));
+                    Tensor first = logits.index_select(0, RolloutTensors.longs(rows, policy.device()));
                     logits.releaseReference();
                     logits = null;
                     engine.run(streams, first, gen);

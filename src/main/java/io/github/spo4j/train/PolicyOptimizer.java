@@ -1,5 +1,6 @@
 package io.github.spo4j.train;
 
+import io.github.spo4j.model.Device;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.spo.AlgorithmConfig;
@@ -16,6 +17,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.ArchiveWriter;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Scalar;
@@ -40,9 +42,11 @@ final class PolicyOptimizer implements AutoCloseable {
     private final TensorVector parameters;
     private final AdamW adamW;
     private final AlgorithmConfig.Optimizer settings;
+    private final Device device;
 
     PolicyOptimizer(Policy policy, AlgorithmConfig.Optimizer settings) {
         this.settings = settings;
+        device = policy.device();
         parameters = policy.parameterVector();
         AdamWOptions options = new AdamWOptions(settings.learningRate());
         options.weight_decay().put(settings.weightDecay());
@@ -149,13 +153,16 @@ final class PolicyOptimizer implements AutoCloseable {
         AtomicFiles.write(file, bytes);
     }
 
-    /** Reads the state {@link #save} wrote; the file is read by Java and handed to libtorch in memory. */
+    /**
+     * Reads the state {@link #save} wrote onto the policy's device (a state saved on another device loads); the file
+     * is read by Java and handed to libtorch in memory.
+     */
     void load(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         try (PointerScope scope = new PointerScope();
                 BytePointer data = new BytePointer(bytes)) {
             InputArchive archive = new InputArchive();
-            archive.load_from(data, bytes.length);
+            archive.load_from(data, bytes.length, new DeviceOptional(device.torchDevice()));
             adamW.load(archive);
         } catch (RuntimeException e) {
             throw new IOException("could not read the optimizer state from " + file + ": " + e.getMessage(), e);

@@ -179,9 +179,9 @@ public final class Trainer implements AutoCloseable {
         this.task = task;
         this.config = config;
         this.algo = config.algorithm();
-        policy = Policy.random(base.config(), 0);
+        policy = Policy.random(base.config(), 0, base.device());
         policy.copyFrom(base);
-        reference = Policy.random(base.config(), 0);
+        reference = Policy.random(base.config(), 0, base.device());
         reference.copyFrom(base);
         optimizer = new PolicyOptimizer(policy, algo.optimizer());
         pool = policy.createKvCache(config.run().kvBlockSize(), config.run().kvBlocks());

@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.spo4j.model.Policy;
+import io.github.spo4j.model.Tensors;
 import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.model.io.JsonErrors;
 import io.github.spo4j.tasks.Problem;
@@ -213,7 +214,7 @@ public final class TrainingRun implements AutoCloseable {
         Trainer trainer = new Trainer(task, base, config, world);
         TrainingRun run = new TrainingRun(directory, lock, trainer, fp);
         try {
-            try (Policy saved2 = Policy.load(dir)) {
+            try (Policy saved2 = Policy.load(dir, base.device())) {
                 trainer.policy().copyFrom(saved2);
             }
             trainer.optimizer().load(dir.resolve(OPTIMIZER));
@@ -552,8 +553,7 @@ public final class TrainingRun implements AutoCloseable {
         MessageDigest md = sha256();
         base.namedParameters().forEach((name, t) -> {
             md.update(name.getBytes(StandardCharsets.UTF_8));
-            float[] v = new float[(int) t.numel()];
-            t.contiguous().data_ptr_float().get(v);
+            float[] v = Tensors.toFloats(t);
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4);
             b.asFloatBuffer().put(v);
             md.update(b.array());

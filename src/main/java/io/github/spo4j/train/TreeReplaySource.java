@@ -52,7 +52,9 @@ final class TreeReplaySource implements EpisodeSource {
                 t.replayMaxAge(),
                 t.replayPerQuestion(),
                 Seeds.mix(context.config().run().seed(), Seeds.REPLAY));
-        treeAdvantages = new TreeAdvantages(Backend.autoHost(), t.backup(), t.truncatedLeaves());
+        // The backup runs beside the policy: the CUDA kernel (bit-identical to the CPU's) on a GPU.
+        Backend backup = context.policy().device().isCuda() ? Backend.CUDA : Backend.autoHost();
+        treeAdvantages = new TreeAdvantages(backup, t.backup(), t.truncatedLeaves());
     }
 
     @Override

@@ -122,10 +122,7 @@ class ChainSamplerTest {
             for (int i = 0; i < c.length(); i++) {
                 try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
                     float[] logits = RolloutTestSupport.floats(
-                            policy.logits(io.github.spo4j.rollout.RolloutTensors.longs(java.util.Arrays.stream(text)
-                                            .asLongStream()
-                                            .toArray())
-                                    .view(1, text.length)));
+                            policy.logits(io.github.spo4j.model.Tensors.tokenIds(new int[][] {text})));
                     int v = policy.config().vocabSize(), best = 0;
                     int row = (text.length - 1) * v;
                     for (int k = 1; k < v; k++) if (logits[row + k] > logits[row + best]) best = k;

@@ -83,6 +83,7 @@ public static final int SPO4J_MEMCPY_HOST_TO_DEVICE = 0, SPO4J_MEMCPY_DEVICE_TO_
 public static native int spo4j_cuda_malloc(@Cast("void**") PointerPointer ptr, @Cast("size_t") long bytes);
 public static native int spo4j_cuda_malloc(@Cast("void**") @ByPtrPtr Pointer ptr, @Cast("size_t") long bytes);
 public static native int spo4j_cuda_free(Pointer ptr);
+/* Synchronous: a host-to-device copy has landed on return, whatever stream the kernel that reads it runs on. */
 public static native int spo4j_cuda_memcpy(Pointer dst, @Const Pointer src, @Cast("size_t") long bytes, int kind);
 
 /* ---- policy loss ------------------------------------------------------------------------------- */

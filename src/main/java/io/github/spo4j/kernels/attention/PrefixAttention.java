@@ -277,7 +277,7 @@ public final class PrefixAttention {
                 p.queryEntries(),
                 o.asFloats(),
                 l.asFloats(),
-                null));
+                c.stream()));
     }
 
     private static void reference(

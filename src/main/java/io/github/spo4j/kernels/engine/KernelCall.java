@@ -65,6 +65,14 @@ public final class KernelCall implements AutoCloseable {
         return backend == Backend.CUDA ? Spo4jNative.SPO4J_DEVICE_CUDA : Spo4jNative.SPO4J_DEVICE_CPU;
     }
 
+    /**
+     * The C API's stream of this call: libtorch's current CUDA stream on {@link Backend#CUDA} (null, the legacy
+     * default stream, where libtorch has no CUDA), null on the host backends.
+     */
+    public Pointer stream() {
+        return backend == Backend.CUDA ? TorchStreams.current() : null;
+    }
+
     // ---- Java arrays ------------------------------------------------------------------------------------
 
     /** A host copy of an input array, or null for null. */

@@ -486,7 +486,7 @@ public final class KvCache implements AutoCloseable {
                         c.host(copies[0]),
                         c.host(copies[1]),
                         c.host(copies[2]),
-                        null));
+                        c.stream()));
             }
             IntPointer slots = c.host(p.slots);
             c.run(() -> Spo4jNative.spo4j_kv_cache_write(
@@ -502,7 +502,7 @@ public final class KvCache implements AutoCloseable {
                     slots,
                     ka.asFloats(),
                     va.asFloats(),
-                    null));
+                    c.stream()));
         }
         commit(p, ss, layer, perSeq);
     }

@@ -504,7 +504,7 @@ public final class PolicyLoss {
                     cfg,
                     grad.asFloats(),
                     stats,
-                    null));
+                    c.stream()));
             return readStats(stats);
         }
     }
@@ -593,7 +593,7 @@ public final class PolicyLoss {
                     lpOut.asFloats(),
                     entOut.asFloats(),
                     stats,
-                    null));
+                    c.stream()));
             return readStats(stats);
         }
     }
@@ -640,7 +640,7 @@ public final class PolicyLoss {
                 temperature,
                 lpOut.asFloats(),
                 entOut.asFloats(),
-                null));
+                c.stream()));
     }
 
     private void tokenLogprobsBackward(
@@ -689,7 +689,7 @@ public final class PolicyLoss {
                 temperature,
                 glp.asFloats(),
                 grad.pointer(),
-                null));
+                c.stream()));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------

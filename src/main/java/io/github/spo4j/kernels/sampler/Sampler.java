@@ -198,7 +198,7 @@ public final class Sampler {
                 config.seed(),
                 tok.asInts(),
                 lp.asFloats(),
-                null));
+                c.stream()));
     }
 
     private static void checkVocab(long vocab) {

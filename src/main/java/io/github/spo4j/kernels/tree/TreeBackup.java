@@ -246,6 +246,6 @@ public final class TreeBackup {
                 dep.asInts(),
                 root.asFloats(),
                 nz.asInts(),
-                null));
+                c.stream()));
     }
 }

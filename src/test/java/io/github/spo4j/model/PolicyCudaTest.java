@@ -1,0 +1,112 @@
+package io.github.spo4j.model;
+
+import static io.github.spo4j.testutil.Close.assertAllClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.kv.KvCache;
+import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.kernels.loss.PolicyLossStats;
+import io.github.spo4j.testutil.GpuRequirements;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The policy on CUDA against the same policy on the CPU: training log-probs (plain and packed), the fused loss's
+ * gradients, and generation through a CUDA KV pool. Skipped without libtorch's CUDA build and a GPU.
+ */
+@Tag("gpu")
+class PolicyCudaTest {
+    private static final float T = PolicyTrainingForwardTest.T;
+
+    @BeforeEach
+    void requireCuda() {
+        GpuRequirements.assumeTorchCuda();
+    }
+
+    @Test
+    void parametersMoveAndStayOnTheDevice() {
+        try (Policy p = Policy.random(PolicyTestModels.llama(), 5, Device.cuda(0))) {
+            assertEquals(Device.cuda(0), p.device());
+            for (Tensor t : p.namedParameters().values()) assertTrue(t.is_cuda());
+            try (KvCache pool = p.createKvCache(4, 64)) {
+                assertEquals(Backend.CUDA, pool.backend());
+            }
+        }
+    }
+
+    @Test
+    void logprobsAndLossGradientsMatchTheCpu() {
+        for (ModelConfig c : new ModelConfig[] {PolicyTestModels.llama(), PolicyTestModels.qwen2()}) {
+            try (Policy cpu = Policy.random(c, 31);
+                    Policy gpu = Policy.random(c, 31, Device.cuda(0));
+                    PointerScope s = new PointerScope()) {
+                TargetBatch b = PolicyTrainingForwardTest.batch(c.vocabSize(), 8);
+                for (boolean packed : new boolean[] {false, true}) {
+                    float[] expected, actual;
+                    try (TrainingForward f = packed ? cpu.forwardPacked(b, T) : cpu.forward(b, T)) {
+                        expected = f.logpArray();
+                    }
+                    try (TrainingForward f = packed ? gpu.forwardPacked(b, T) : gpu.forward(b, T)) {
+                        actual = f.logpArray();
+                    }
+                    assertAllClose(c.architecture() + " logp, packed " + packed, expected, actual, 1e-4, 1e-4);
+                }
+                int n = b.numTargets();
+                SplittableRandom rng = new SplittableRandom(3);
+                float[] old = new float[n], adv = new float[n];
+                try (TrainingForward f = cpu.forward(b, T)) {
+                    float[] lp = f.logpArray();
+                    for (int i = 0; i < n; i++) {
+                        old[i] = lp[i] + (float) (0.1 * rng.nextGaussian());
+                        adv[i] = (float) rng.nextGaussian();
+                    }
+                }
+                PolicyLossConfig config = PolicyLossConfig.spo();
+                PolicyLossStats onCpu, onGpu;
+                try (TrainingForward f = cpu.forwardPacked(b, T)) {
+                    onCpu = f.policyLossBackward(config, old, null, adv, null);
+                }
+                try (TrainingForward f = gpu.forwardPacked(b, T)) {
+                    onGpu = f.policyLossBackward(config, old, null, adv, null);
+                }
+                assertEquals(onCpu.loss(), onGpu.loss(), 1e-4 * (1 + Math.abs(onCpu.loss())));
+                Map<String, float[]> expected = PolicyTrainingForwardTest.gradients(cpu);
+                Map<String, float[]> actual = PolicyTrainingForwardTest.gradients(gpu);
+                for (String name : expected.keySet()) {
+                    assertAllClose(name + " grad", expected.get(name), actual.get(name), 1e-5, 1e-3);
+                }
+            }
+        }
+    }
+
+    @Test
+    void generationThroughACudaPoolMatchesTheCpu() {
+        ModelConfig c = PolicyTestModels.llama();
+        SplittableRandom rng = new SplittableRandom(12);
+        int[][] prompts = {
+            PolicyDecodeTest.randomTokens(rng, 5, c.vocabSize()), PolicyDecodeTest.randomTokens(rng, 11, c.vocabSize())
+        };
+        try (Policy cpu = Policy.random(c, 33);
+                Policy gpu = Policy.random(c, 33, Device.cuda(0));
+                KvCache cpuPool = cpu.createKvCache(4, 64);
+                KvCache gpuPool = gpu.createKvCache(4, 64)) {
+            int[] cs = {cpuPool.newSequence(), cpuPool.newSequence()};
+            int[] gs = {gpuPool.newSequence(), gpuPool.newSequence()};
+            float[][] a = cpu.prefillArray(cpuPool, cs, prompts);
+            float[][] g = gpu.prefillArray(gpuPool, gs, prompts);
+            for (int step = 0; step < 6; step++) {
+                for (int i = 0; i < 2; i++) assertAllClose("step " + step + " row " + i, a[i], g[i], 1e-4, 1e-4);
+                int[] next = {step % c.vocabSize(), (3 * step + 1) % c.vocabSize()};
+                a = cpu.decodeArray(cpuPool, cs, next);
+                g = gpu.decodeArray(gpuPool, gs, next);
+            }
+        }
+    }
+}
