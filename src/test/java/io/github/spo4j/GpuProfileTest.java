@@ -1,0 +1,65 @@
+package io.github.spo4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@code gpu} Maven profile resolves: its dependency graph is collected offline from the POMs the default build
+ * already fetched (Maven's collect step, which downloads no jar), and it swaps libtorch's CPU natives for the CUDA
+ * build. Skipped where no {@code mvn} is on the PATH.
+ */
+class GpuProfileTest {
+    private static final String TORCH = "org.bytedeco:pytorch:jar:";
+    private static final String VERSION = ":2.10.0-1.5.13:compile";
+
+    @Test
+    void theGpuProfileAddsLibtorchsCudaBuildAndTheCudaPresets() throws Exception {
+        String gpu = collect("-Pgpu");
+        assertTrue(gpu.contains(TORCH + "linux-x86_64-gpu" + VERSION), gpu);
+        assertTrue(gpu.contains("org.bytedeco:cuda:jar:linux-x86_64:13.1-9.19-1.5.13:compile"), gpu);
+        String cpu = collect();
+        assertTrue(cpu.contains(TORCH + "linux-x86_64" + VERSION), cpu);
+        assertFalse(cpu.contains("linux-x86_64-gpu"), "the default build stays on the CPU natives");
+        assertFalse(cpu.contains("org.bytedeco:cuda:jar:linux-x86_64"), "no CUDA natives by default");
+    }
+
+    private static String collect(String... flags) throws IOException, InterruptedException {
+        Path pom = Path.of(System.getProperty("basedir", ".")).resolve("pom.xml");
+        assumeTrue(Files.isRegularFile(pom), "needs the project's pom.xml");
+        String mvn = onPath("mvn");
+        assumeTrue(mvn != null, "needs mvn on the PATH");
+        List<String> cmd = new java.util.ArrayList<>(List.of(
+                mvn,
+                "-B",
+                "-o",
+                "-f",
+                pom.toString(),
+                "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:collect"));
+        cmd.addAll(List.of(flags));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "mvn collect took over 2 minutes");
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    private static String onPath(String name) {
+        String path = System.getenv("PATH");
+        if (path == null) return null;
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            Path f = Path.of(dir, name);
+            if (Files.isExecutable(f)) return f.toString();
+        }
+        return null;
+    }
+}
