@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The {@code gpu} Maven profile resolves: its dependency graph is collected offline from the POMs the default build
- * already fetched (Maven's collect step, which downloads no jar), and it swaps libtorch's CPU natives for the CUDA
- * build. Skipped where no {@code mvn} is on the PATH.
+ * The {@code gpu} Maven profile resolves: Maven's collect step builds its dependency graph from POMs alone (the
+ * default build has fetched them; no jar is downloaded, the 460 MB natives least of all), and the profile adds
+ * libtorch's CUDA build and the CUDA presets' natives. Skipped where no {@code mvn} is on the PATH.
  */
 class GpuProfileTest {
     private static final String TORCH = "org.bytedeco:pytorch:jar:";

@@ -82,6 +82,7 @@ public final class Policy implements AutoCloseable {
     private final PolicyLoss logprobKernel;
     private final PrefixAttention attention;
     private final float attentionScale;
+    private Precision precision = Precision.FP32;
     private boolean closed;
 
     private record Layer(
@@ -285,6 +286,21 @@ public final class Policy implements AutoCloseable {
         return device;
     }
 
+    /** The arithmetic of {@link #forward} and {@link #forwardPacked}; generation is always fp32. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * Sets the arithmetic of {@link #forward} and {@link #forwardPacked} (default {@link Precision#FP32}). The
+     * parameters stay fp32 either way.
+     */
+    public void setPrecision(Precision precision) {
+        open();
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
+        this.precision = precision;
+    }
+
     /** The parameters by checkpoint name, unmodifiable; the tensors are live (an optimizer updates them in place). */
     public Map<String, Tensor> namedParameters() {
         open();
@@ -408,7 +424,8 @@ public final class Policy implements AutoCloseable {
             }
         }
         try (PointerScope scope = new PointerScope();
-                Device.Current current = device.enter()) {
+                Device.Current current = device.enter();
+                Autocast autocast = Autocast.enter(device, precision)) {
             Tensor hidden =
                     hidden(device.place(Tensors.scopedLongs(padded, b, t))).reshape(-1, config.hiddenSize());
             return targetForward(
@@ -430,7 +447,8 @@ public final class Policy implements AutoCloseable {
         PackedForest forest = new PackedForest(batch);
         int u = forest.size();
         try (PointerScope scope = new PointerScope();
-                Device.Current current = device.enter()) {
+                Device.Current current = device.enter();
+                Autocast autocast = Autocast.enter(device, precision)) {
             Tensor tokens = device.place(Tensors.scopedLongs(forest.tokens())).view(1, u);
             ForestAttention forestAttention = new ForestAttention(forest.attentionPlan(), device);
             Tensor[] cs = rotary.rows(device.place(Tensors.scopedLongs(forest.depth())), forest.maxDepth());
@@ -465,11 +483,13 @@ public final class Policy implements AutoCloseable {
         Tensor logits = torch.linear(hidden.index_select(0, rows), head).contiguous();
         Tensor targetTensor = device.place(Tensors.ints(targets));
         Tensor logp = torch.empty(new long[] {n}, device.options(ScalarType.Float), null);
+        // Under bf16 autocast the head's product, and so the logits, are bf16: the kernel's bf16 entry reads them.
+        boolean bf16 = logits.scalar_type().intern() == ScalarType.BFloat16;
         logprobKernel.tokenLogprobs(
                 n,
                 config.vocabSize(),
-                logits.data_ptr_float(),
-                DType.F32,
+                logits.data_ptr(),
+                bf16 ? DType.BF16 : DType.F32,
                 targetTensor.data_ptr_int(),
                 DType.I32,
                 temperature,

@@ -1,5 +1,7 @@
 package io.github.spo4j.train;
 
+import io.github.spo4j.model.Precision;
+
 /**
  * The run around an algorithm: seed, how long, how often to evaluate and checkpoint, and how work is batched.
  *
@@ -19,6 +21,8 @@ package io.github.spo4j.train;
  * @param packedForward    compute each micro-batch's shared prefixes once in the training and log-prob forwards
  *                         ({@code Policy#forwardPacked}); false for one padded sequence per episode. The same numbers
  *                         up to fp32 rounding
+ * @param precision        arithmetic of the training and log-prob forwards (the parameters and optimizer state stay
+ *                         fp32; generation is fp32)
  */
 public record RunSettings(
         long seed,
@@ -32,7 +36,8 @@ public record RunSettings(
         int maxStreams,
         int kvBlocks,
         int kvBlockSize,
-        boolean packedForward) {
+        boolean packedForward,
+        Precision precision) {
 
     public RunSettings {
         nonNegative(tokenBudget, "tokenBudget");
@@ -47,14 +52,15 @@ public record RunSettings(
         positive(maxStreams, "maxStreams");
         positive(kvBlocks, "kvBlocks");
         positive(kvBlockSize, "kvBlockSize");
+        if (precision == null) throw new IllegalArgumentException("precision must not be null");
     }
 
     /**
      * Seed 0, no budget, greedy evaluation every 10 iterations, micro-batch 8, checkpoints every 10 iterations, packed
-     * forwards.
+     * fp32 forwards.
      */
     public static RunSettings defaults() {
-        return new RunSettings(0, 0, 10, 0, 0, 0.35f, 8, 10, 512, 16384, 16, true);
+        return new RunSettings(0, 0, 10, 0, 0, 0.35f, 8, 10, 512, 16384, 16, true, Precision.FP32);
     }
 
     static void positive(long v, String name) {

@@ -6,6 +6,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
+import io.github.spo4j.model.Precision;
 import io.github.spo4j.model.io.JsonErrors;
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
@@ -362,7 +363,13 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                     "compute shared prefixes once in the training and log-prob forwards (true/false)",
                     ALL,
                     c -> Boolean.toString(c.run.packedForward()),
-                    (c, v) -> c.withRun(run(c.run, 11, v))));
+                    (c, v) -> c.withRun(run(c.run, 11, v))),
+            new Knob(
+                    "precision",
+                    "arithmetic of the training and log-prob forwards: fp32, or bf16 autocast (fp32 master weights)",
+                    ALL,
+                    c -> c.run.precision().toString(),
+                    (c, v) -> c.withRun(run(c.run, 12, v))));
 
     /** The knobs that apply to this algorithm, in a fixed order, with their values ("algorithm" first). */
     public Map<String, String> knobs() {
@@ -581,14 +588,16 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
         };
         float evalT = r.evalTemperature();
         boolean packed = r.packedForward();
+        Precision precision = r.precision();
         switch (field) {
             case 0 -> seed = parseLong(v);
             case 1 -> budget = parseLong(v);
             case 5 -> evalT = parseFloat(v);
             case 11 -> packed = parseBoolean(v);
+            case 12 -> precision = Precision.parse(v);
             default -> x[field - 2] = parseInt(v);
         }
-        return new RunSettings(seed, budget, x[0], x[1], x[2], evalT, x[4], x[5], x[6], x[7], x[8], packed);
+        return new RunSettings(seed, budget, x[0], x[1], x[2], evalT, x[4], x[5], x[6], x[7], x[8], packed, precision);
     }
 
     static List<Integer> parseBranching(String v) {

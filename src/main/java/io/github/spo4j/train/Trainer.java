@@ -183,6 +183,8 @@ public final class Trainer implements AutoCloseable {
         policy.copyFrom(base);
         reference = Policy.random(base.config(), 0, base.device());
         reference.copyFrom(base);
+        policy.setPrecision(config.run().precision());
+        reference.setPrecision(config.run().precision());
         optimizer = new PolicyOptimizer(policy, algo.optimizer());
         pool = policy.createKvCache(config.run().kvBlockSize(), config.run().kvBlocks());
         parallel = new DataParallel(world, clock);

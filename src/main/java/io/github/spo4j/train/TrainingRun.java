@@ -194,6 +194,8 @@ public final class TrainingRun implements AutoCloseable {
         JsonObject saved = state.getAsJsonObject("config").deepCopy();
         // Runs checkpointed before packed forwards existed ran unpacked; they resume exactly with packed-forward=false.
         if (!saved.has("packed-forward")) saved.addProperty("packed-forward", "false");
+        // Runs checkpointed before the precision knob ran fp32.
+        if (!saved.has("precision")) saved.addProperty("precision", "fp32");
         JsonObject now = config.toJson();
         if (!saved.equals(now)) {
             List<String> diff = new ArrayList<>();

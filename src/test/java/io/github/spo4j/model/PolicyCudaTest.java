@@ -71,10 +71,10 @@ class PolicyCudaTest {
                 PolicyLossConfig config = PolicyLossConfig.spo();
                 PolicyLossStats onCpu, onGpu;
                 try (TrainingForward f = cpu.forwardPacked(b, T)) {
-                    onCpu = f.policyLossBackward(config, old, null, adv, null);
+                    onCpu = f.policyLossBackward(config, old, old, adv, null);
                 }
                 try (TrainingForward f = gpu.forwardPacked(b, T)) {
-                    onGpu = f.policyLossBackward(config, old, null, adv, null);
+                    onGpu = f.policyLossBackward(config, old, old, adv, null);
                 }
                 assertEquals(onCpu.loss(), onGpu.loss(), 1e-4 * (1 + Math.abs(onCpu.loss())));
                 Map<String, float[]> expected = PolicyTrainingForwardTest.gradients(cpu);
