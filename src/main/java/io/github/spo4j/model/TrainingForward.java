@@ -103,7 +103,8 @@ public final class TrainingForward implements AutoCloseable {
         open();
         consume();
         if (gradLogp == null) throw new IllegalArgumentException("gradLogp must not be null");
-        try (PointerScope scope = new PointerScope()) {
+        try (PointerScope scope = new PointerScope();
+                Device.Current current = device.enter()) {
             Tensor grad = logits.detach(); // the same storage: the gradient overwrites the logits
             try {
                 kernel.tokenLogprobsBackward(grad, targets, temperature, device.place(gradLogp.detach()), grad);
@@ -171,7 +172,8 @@ public final class TrainingForward implements AutoCloseable {
             throw new IllegalArgumentException("valid has " + valid.length + " entries, expected N = " + n);
         }
         consume();
-        try (PointerScope scope = new PointerScope()) {
+        try (PointerScope scope = new PointerScope();
+                Device.Current current = device.enter()) {
             Tensor grad = logits.detach();
             Tensor validTensor = null;
             if (valid != null) {

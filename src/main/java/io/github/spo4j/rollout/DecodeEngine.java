@@ -88,7 +88,7 @@ final class DecodeEngine {
         int stopWindow = stopWindow(gen);
         Tensor current = logits;
         boolean owned = false;
-        try {
+        try (Device.Current onDevice = policy.device().enter()) {
             while (!active.isEmpty()) {
                 int b = active.size();
                 int[] tokens = new int[b];

@@ -6,6 +6,7 @@ import io.github.spo4j.kernels.loss.Aggregation;
 import io.github.spo4j.kernels.loss.PolicyLossConfig;
 import io.github.spo4j.kernels.loss.PolicyLossStats;
 import io.github.spo4j.kernels.loss.ProbabilityMask;
+import io.github.spo4j.model.Device;
 import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.TargetBatch;
 import io.github.spo4j.model.TrainingForward;
@@ -243,6 +244,13 @@ public final class Trainer implements AutoCloseable {
     /** Runs one iteration. */
     public IterationStats step() {
         if (finished()) throw new IllegalStateException("the run is finished");
+        // The run's device is current for the whole iteration: every kernel, the policy's or not, runs there.
+        try (Device.Current current = policy.device().enter()) {
+            return stepOnDevice();
+        }
+    }
+
+    private IterationStats stepOnDevice() {
         long start = System.nanoTime();
         clock.reset();
         long tokensBefore = generatedTokens;

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch_cuda;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -82,6 +83,50 @@ class PolicyCudaTest {
                 for (String name : expected.keySet()) {
                     assertAllClose(name + " grad", expected.get(name), actual.get(name), 1e-5, 1e-3);
                 }
+            }
+        }
+    }
+
+    /**
+     * With libtorch's current stream set to a pool stream (not the default one), the kernels run on it, ordered with
+     * libtorch's work: the same log-probs, loss and gradients as on the default stream (to cuBLAS's rounding; a kernel
+     * on the wrong stream would read half-written inputs).
+     */
+    @Test
+    void aNonDefaultCurrentStreamGivesTheSameResults() {
+        ModelConfig c = PolicyTestModels.qwen2();
+        try (Policy gpu = Policy.random(c, 35, Device.cuda(0));
+                PointerScope s = new PointerScope()) {
+            TargetBatch b = PolicyTrainingForwardTest.batch(c.vocabSize(), 9);
+            int n = b.numTargets();
+            float[] old = new float[n], adv = new float[n];
+            java.util.Arrays.fill(adv, 0.5f);
+            try (TrainingForward f = gpu.forwardPacked(b, T)) {
+                old = f.logpArray();
+            }
+            float[][] logp = new float[2][];
+            double[] loss = new double[2];
+            java.util.List<Map<String, float[]>> grads = new java.util.ArrayList<>();
+            org.bytedeco.pytorch.cuda.CUDAStream previous = torch_cuda.getCurrentCUDAStream((byte) 0);
+            for (int run = 0; run < 2; run++) {
+                if (run == 1) torch_cuda.setCurrentCUDAStream(torch_cuda.getStreamFromPool(false, (byte) 0));
+                try {
+                    PolicyTrainingForwardTest.zeroGradients(gpu);
+                    try (TrainingForward f = gpu.forwardPacked(b, T)) {
+                        logp[run] = f.logpArray();
+                        loss[run] = f.policyLossBackward(PolicyLossConfig.spo(), old, old, adv, null)
+                                .loss();
+                    }
+                    grads.add(PolicyTrainingForwardTest.gradients(gpu));
+                } finally {
+                    torch_cuda.setCurrentCUDAStream(previous);
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(logp[0], logp[1]);
+            assertEquals(loss[0], loss[1]);
+            for (String name : grads.get(0).keySet()) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(
+                        grads.get(0).get(name), grads.get(1).get(name), name);
             }
         }
     }
