@@ -101,7 +101,8 @@ final class PolicyOptimizer implements AutoCloseable {
     private static long allReduce(Collective world, List<Tensor> grads) {
         TensorVector flat = new TensorVector();
         for (Tensor g : grads) flat.push_back(g.reshape(-1).to(ScalarType.Float));
-        Tensor bucket = torch.cat(flat, 0).contiguous();
+        // Gloo sums host memory: a device's bucket goes through one copy each way (none on the CPU).
+        Tensor bucket = Device.toHost(torch.cat(flat, 0).contiguous());
         world.allReduceSum(bucket);
         long at = 0;
         for (Tensor g : grads) {
