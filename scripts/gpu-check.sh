@@ -8,11 +8,11 @@
 #
 # OUT_DIR/gpu-check.csv holds every timing row of every op (kernel,impl,shape,metric,median,unit,machine,date) and one
 # row per op with its verdict (metric "check": passed, failed or skipped, and its seconds); OUT_DIR/<op>.log holds each
-# check's output and OUT_DIR/build.log the build's. --cpu-only runs the harness with the CPU on both sides (a
-# self-test on any machine, not a test of the CUDA kernels). Budget: the build and each check run under a time limit
-# (SPO4J_BUILD_SECONDS, default 300; SPO4J_CHECK_SECONDS, default 150 per op) so the whole stays inside one lent
-# device session. Exit status: 0 all passed, 1 a check or the build failed, 77 none failed but one was skipped (no
-# usable CUDA device).
+# check's output and OUT_DIR/build.log the build's (the build tree is OUT_DIR/build). --cpu-only runs the harness
+# with the CPU on both sides (a self-test on any machine with nvcc, not a test of the CUDA kernels). Budget: the
+# build and each check run under a time limit (SPO4J_BUILD_SECONDS, default 300; SPO4J_CHECK_SECONDS, default 150
+# per op) so the whole stays inside one lent device session. Exit status: 0 all passed, 1 a check or the build
+# failed, 2 no nvcc, 77 none failed but one was skipped (no usable CUDA device).
 set -u -o pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +21,7 @@ out=""
 for arg in "$@"; do
     case "$arg" in
         --cpu-only) cpu_only=(--cpu-only) ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "gpu-check.sh: unknown option $arg" >&2; exit 2 ;;
         *) out="$arg" ;;
     esac
@@ -39,11 +39,14 @@ if command -v nvidia-smi >/dev/null 2>&1; then
 fi
 echo "gpu-check: GPU ${gpu:-none}; nvcc $(nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p'); output in $out"
 
+if ! command -v nvcc >/dev/null 2>&1; then
+    # The checks are CUDA sources: even the --cpu-only self-test is built by nvcc.
+    echo "gpu-check: nvcc is not on the PATH; the checks are .cu files that nvcc builds" >&2
+    exit 2
+fi
 start=$(date +%s)
-cuda=ON
-[ ${#cpu_only[@]} -gt 0 ] && ! command -v nvcc >/dev/null 2>&1 && cuda=OFF
-if ! timeout "$build_seconds" bash -c "cmake -S '$root/cmake' -B '$build' -DCMAKE_BUILD_TYPE=Release -DSPO4J_WITH_CUDA=$cuda \
-        && cmake --build '$build' -j \"\$(nproc)\"" >"$out/build.log" 2>&1; then
+if ! timeout -k 10 "$build_seconds" bash -c 'cmake -S "$1/cmake" -B "$2" -DCMAKE_BUILD_TYPE=Release -DSPO4J_WITH_CUDA=ON \
+        && cmake --build "$2" -j "$(nproc)"' _ "$root" "$build" >"$out/build.log" 2>&1; then
     tail -20 "$out/build.log" >&2
     echo "gpu-check: the build failed or took over ${build_seconds}s (see $out/build.log)" >&2
     exit 1
@@ -62,7 +65,7 @@ for op in policy_loss tree_backup kv_cache prefix_attention sampler; do
     rm -f "$rows"
     t0=$(date +%s)
     if [ -x "$exe" ]; then
-        timeout "$check_seconds" "$exe" "${cpu_only[@]+"${cpu_only[@]}"}" "$rows" >"$out/$op.log" 2>&1
+        timeout -k 10 "$check_seconds" "$exe" "${cpu_only[@]+"${cpu_only[@]}"}" "$rows" >"$out/$op.log" 2>&1
         rc=$?
     else
         echo "$exe was not built (is nvcc on the PATH?)" >"$out/$op.log"

@@ -46,11 +46,22 @@ class GpuProfileTest {
                 pom.toString(),
                 "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:collect"));
         cmd.addAll(List.of(flags));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "mvn collect took over 2 minutes");
-        assertEquals(0, p.exitValue(), out);
-        return out;
+        Path log = Files.createTempFile("spo4j-gpu-profile", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("mvn collect took over 5 minutes");
+            }
+            String out = Files.readString(log, StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), out);
+            return out;
+        } finally {
+            Files.deleteIfExists(log);
+        }
     }
 
     private static String onPath(String name) {

@@ -149,16 +149,21 @@ public final class Policy implements AutoCloseable {
         device.requireAvailable();
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, Tensor> p = new LinkedHashMap<>();
-        for (Map.Entry<String, long[]> e : parameterShapes(config).entrySet()) {
-            String name = e.getKey();
-            long[] shape = e.getValue();
-            float[] data = new float[Math.toIntExact(numel(shape))];
-            if (name.endsWith("norm.weight")) {
-                Arrays.fill(data, 1f);
-            } else if (!name.endsWith(".bias")) {
-                for (int i = 0; i < data.length; i++) data[i] = (float) (rng.nextGaussian() * INIT_STD);
+        try {
+            for (Map.Entry<String, long[]> e : parameterShapes(config).entrySet()) {
+                String name = e.getKey();
+                long[] shape = e.getValue();
+                float[] data = new float[Math.toIntExact(numel(shape))];
+                if (name.endsWith("norm.weight")) {
+                    Arrays.fill(data, 1f);
+                } else if (!name.endsWith(".bias")) {
+                    for (int i = 0; i < data.length; i++) data[i] = (float) (rng.nextGaussian() * INIT_STD);
+                }
+                p.put(name, device.adopt(Tensors.retainedFloats(data, shape)));
             }
-            p.put(name, device.adopt(Tensors.retainedFloats(data, shape)));
+        } catch (RuntimeException ex) { // e.g. out of device memory: free what was placed
+            for (Tensor t : p.values()) t.releaseReference();
+            throw ex;
         }
         return new Policy(config, p, device);
     }
@@ -350,7 +355,9 @@ public final class Policy implements AutoCloseable {
      */
     public KvCache createKvCache(int blockSize, int numBlocks) {
         open();
-        return KvCache.create(kvCacheConfig(blockSize, numBlocks), device.backend());
+        try (Device.Current current = device.enter()) { // a CUDA pool is allocated on the current device
+            return KvCache.create(kvCacheConfig(blockSize, numBlocks), device.backend());
+        }
     }
 
     // ---- training forward ----------------------------------------------------------------------------------

@@ -109,7 +109,15 @@ class PolicyCudaTest {
             java.util.List<Map<String, float[]>> grads = new java.util.ArrayList<>();
             org.bytedeco.pytorch.cuda.CUDAStream previous = torch_cuda.getCurrentCUDAStream((byte) 0);
             for (int run = 0; run < 2; run++) {
-                if (run == 1) torch_cuda.setCurrentCUDAStream(torch_cuda.getStreamFromPool(false, (byte) 0));
+                if (run == 1) {
+                    org.bytedeco.pytorch.cuda.CUDAStream pool = torch_cuda.getStreamFromPool(false, (byte) 0);
+                    torch_cuda.setCurrentCUDAStream(pool);
+                    try (io.github.spo4j.kernels.engine.KernelCall call =
+                            new io.github.spo4j.kernels.engine.KernelCall(Backend.CUDA)) {
+                        assertEquals(
+                                pool.stream().address(), call.stream().address(), "kernels get the current stream");
+                    }
+                }
                 try {
                     PolicyTrainingForwardTest.zeroGradients(gpu);
                     try (TrainingForward f = gpu.forwardPacked(b, T)) {

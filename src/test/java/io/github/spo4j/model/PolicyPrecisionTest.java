@@ -69,6 +69,10 @@ class PolicyPrecisionTest {
                     }
                 }
                 assertFalse(torch.is_autocast_enabled(DeviceType.CPU), "the thread's autocast state is restored");
+                assertEquals(
+                        torch.ScalarType.BFloat16,
+                        torch.get_autocast_dtype(DeviceType.CPU).intern(),
+                        "libtorch's CPU autocast dtype (its default) is restored");
                 Map<String, float[]> g16 = PolicyTrainingForwardTest.gradients(p);
                 for (Map.Entry<String, Tensor> e : p.namedParameters().entrySet()) {
                     assertEquals(
@@ -91,6 +95,41 @@ class PolicyPrecisionTest {
                 double cosine = dot / Math.sqrt(a2 * b2);
                 assertTrue(cosine > 0.98, c.architecture() + ": gradient cosine bf16 vs fp32 " + cosine);
             }
+        }
+    }
+
+    /** A bf16 forward inside a caller's own autocast region, with another dtype set, leaves that region as it was. */
+    @Test
+    void aCallersAutocastStateSurvivesTheForward() {
+        ModelConfig c = PolicyTestModels.qwen2();
+        try (Policy p = PolicyTestModels.random(c, 44);
+                PointerScope s = new PointerScope()) {
+            p.setPrecision(Precision.BF16);
+            TargetBatch b = PolicyTrainingForwardTest.batch(c.vocabSize(), 3);
+            torch.set_autocast_dtype(DeviceType.CPU, torch.ScalarType.Half);
+            try (TrainingForward f = p.forwardPacked(b, T)) {
+                f.logpArray();
+            }
+            assertEquals(
+                    torch.ScalarType.Half,
+                    torch.get_autocast_dtype(DeviceType.CPU).intern());
+            assertFalse(torch.is_autocast_enabled(DeviceType.CPU));
+
+            torch.set_autocast_enabled(DeviceType.CPU, true);
+            torch.increment_nesting();
+            try (TrainingForward f = p.forwardPacked(b, T)) {
+                f.logpArray();
+            } finally {
+                assertTrue(torch.is_autocast_enabled(DeviceType.CPU), "the caller's region is still open");
+                assertEquals(
+                        torch.ScalarType.Half,
+                        torch.get_autocast_dtype(DeviceType.CPU).intern());
+                assertEquals(0, torch.decrement_nesting(), "the forward's nesting was undone");
+                torch.clear_cache();
+                torch.set_autocast_enabled(DeviceType.CPU, false);
+            }
+        } finally {
+            torch.set_autocast_dtype(DeviceType.CPU, torch.ScalarType.BFloat16);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.github.spo4j.kernels.engine;
 
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_cuda;
 
 /**
@@ -19,6 +20,11 @@ final class TorchStreams {
             try {
                 return torch_cuda.device_count() > 0;
             } catch (LinkageError e) { // the CPU natives have no jnitorch_cuda
+                if (torch.cuda_is_available()) {
+                    // libtorch runs CUDA work on its own streams: kernels on the legacy one could race with it.
+                    throw new IllegalStateException(
+                            "libtorch sees CUDA but its CUDA stream API did not load (" + e + ")", e);
+                }
                 return false;
             }
         }

@@ -97,8 +97,8 @@ public final class PrecisionReport {
                     }
                 }
             }
+            table.write(csv);
         }
-        table.write(csv);
         System.out.println("wrote " + csv.toAbsolutePath());
     }
 
