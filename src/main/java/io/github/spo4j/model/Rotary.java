@@ -9,14 +9,15 @@ import org.bytedeco.pytorch.global.torch;
  *   rope(x, p) = x · cos(p·f) + rotate_half(x) · sin(p·f),   rotate_half(x) = (−x[D/2:], x[:D/2])
  * </pre>
  * with f = {@link ModelConfig#ropeInverseFrequencies()} repeated twice. Angles are computed in double and rounded
- * once. The table grows by doubling as longer positions are asked for and is never shrunk.
+ * once. rotate_half(x) · sin is computed as roll(x, D/2) · sin±, with sin± the sin table whose first half is negated:
+ * the same products bit for bit (negating a factor is exact), in four tensor ops instead of seven. The table grows by doubling as longer positions are asked for and is never shrunk.
  */
 final class Rotary implements AutoCloseable {
     private final double[] inverseFrequencies;
     private final int headDim;
     private final Device device;
     private Tensor cos; // [capacity, D]
-    private Tensor sin;
+    private Tensor signedSin; // sin with its first half negated
     private int capacity;
 
     Rotary(ModelConfig config, Device device) {
@@ -25,28 +26,24 @@ final class Rotary implements AutoCloseable {
         this.device = device;
     }
 
-    /** cos and sin rows [positions.length, D] for the given positions. */
+    /** cos and sin± rows [positions.length, D] for the given positions. */
     synchronized Tensor[] rows(Tensor positions, int maxPosition) {
         ensure(maxPosition + 1);
-        return new Tensor[] {cos.index_select(0, positions), sin.index_select(0, positions)};
+        return new Tensor[] {cos.index_select(0, positions), signedSin.index_select(0, positions)};
     }
 
-    /** cos and sin for positions 0..T−1: [T, D] views of the table. */
+    /** cos and sin± for positions 0..T−1: [T, D] views of the table. */
     synchronized Tensor[] prefix(int t) {
         ensure(t);
-        return new Tensor[] {cos.narrow(0, 0, t), sin.narrow(0, 0, t)};
+        return new Tensor[] {cos.narrow(0, 0, t), signedSin.narrow(0, 0, t)};
     }
 
     /**
-     * Applies rope to x [..., T or rows, heads, D] given cos/sin broadcastable as [..., rows, 1, D]: the caller
-     * unsqueezes the head axis.
+     * Applies rope to x [..., T or rows, heads, D] given cos and sin± (from {@link #rows} or {@link #prefix})
+     * broadcastable as [..., rows, 1, D]: the caller unsqueezes the head axis.
      */
-    static Tensor apply(Tensor x, Tensor cos, Tensor sin, int headDim) {
-        int half = headDim / 2;
-        Tensor x1 = x.narrow(-1, 0, half);
-        Tensor x2 = x.narrow(-1, half, half);
-        Tensor rotated = torch.cat(new org.bytedeco.pytorch.TensorVector(x2.neg(), x1), -1);
-        return x.mul(cos).add(rotated.mul(sin));
+    static Tensor apply(Tensor x, Tensor cos, Tensor signedSin, int headDim) {
+        return x.mul(cos).add(torch.roll(x, new long[] {headDim / 2}, -1).mul(signedSin));
     }
 
     private void ensure(int positions) {
@@ -63,7 +60,7 @@ final class Rotary implements AutoCloseable {
                 int base = p * headDim;
                 c[base + i] = cv;
                 c[base + half + i] = cv;
-                s[base + i] = sv;
+                s[base + i] = -sv;
                 s[base + half + i] = sv;
             }
         }
@@ -71,7 +68,7 @@ final class Rotary implements AutoCloseable {
         Tensor newSin = device.adopt(Tensors.retainedFloats(s, cap, headDim));
         close();
         cos = newCos;
-        sin = newSin;
+        signedSin = newSin;
         capacity = cap;
     }
 
@@ -79,9 +76,9 @@ final class Rotary implements AutoCloseable {
     public synchronized void close() {
         if (cos != null) {
             cos.releaseReference();
-            sin.releaseReference();
+            signedSin.releaseReference();
             cos = null;
-            sin = null;
+            signedSin = null;
             capacity = 0;
         }
     }
