@@ -600,7 +600,7 @@ public final class Policy implements AutoCloseable {
                 NoGradGuard guard = new NoGradGuard();
                 Device.Current current = device.enter()) {
             Tensor x = torch.embedding(embedding, device.place(Tensors.scopedLongs(ids, total)));
-            Tensor[] cs = rotary.rows(device.place(Tensors.scopedLongs(positions, total)), maxPosition);
+            Tensor[] cs = headAxis(rotary.rows(device.place(Tensors.scopedLongs(positions, total)), maxPosition));
             PrefixAttentionPlan plan = null;
             try {
                 for (int l = 0; l < layers.length; l++) {
@@ -660,7 +660,7 @@ public final class Policy implements AutoCloseable {
                 NoGradGuard guard = new NoGradGuard();
                 Device.Current current = device.enter()) {
             Tensor x = torch.embedding(embedding, device.place(Tensors.scopedLongs(tokens)));
-            Tensor[] cs = rotary.rows(device.place(Tensors.scopedLongs(positions, b)), maxPosition);
+            Tensor[] cs = headAxis(rotary.rows(device.place(Tensors.scopedLongs(positions, b)), maxPosition));
             PrefixAttentionPlan plan = null;
             try {
                 for (int l = 0; l < layers.length; l++) {
@@ -700,11 +700,13 @@ public final class Policy implements AutoCloseable {
         }
     }
 
-    /** q [N, H, D], k and v [N, Hkv, D] (contiguous, rotated) of rows x [N, hidden] at the cos/sin rows [N, D]. */
-    private Tensor[] projectQkv(Layer layer, Tensor x, Tensor cos, Tensor sin) {
+    /**
+     * q [N, H, D], k and v [N, Hkv, D] (contiguous, rotated) of rows x [N, hidden] at the cos/sin± rows [N, 1, D]
+     * ({@link #headAxis}).
+     */
+    private Tensor[] projectQkv(Layer layer, Tensor x, Tensor c, Tensor s) {
         long n = x.size(0);
         int d = config.headDim();
-        Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
         Tensor h = rmsNorm(x, layer.inputNorm);
         Tensor q = Rotary.apply(linear(h, layer.q, layer.qBias).view(n, config.numHeads(), d), c, s, d)
                 .contiguous();
@@ -713,6 +715,11 @@ public final class Policy implements AutoCloseable {
         Tensor v =
                 linear(h, layer.v, layer.vBias).view(n, config.numKvHeads(), d).contiguous();
         return new Tensor[] {q, k, v};
+    }
+
+    /** cos and sin± rows [N, D] as [N, 1, D], broadcast over the heads: once per call, not once per layer. */
+    private static Tensor[] headAxis(Tensor[] cs) {
+        return new Tensor[] {cs[0].unsqueeze(1), cs[1].unsqueeze(1)};
     }
 
     private Tensor attentionAndMlp(Layer layer, Tensor x, Tensor q, KvCache pool, int l, PrefixAttentionPlan plan) {
