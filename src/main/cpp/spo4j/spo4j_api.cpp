@@ -212,63 +212,6 @@ int spo4j_set_max_cpu_isa(int max_isa) {
 
 int spo4j_cpu_isa(void) { return cpu_isa(); }
 
-int spo4j_cuda_malloc(void** ptr, size_t bytes) {
-    SPO4J_API_BEGIN()
-    if (ptr == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "ptr must not be null");
-    *ptr = nullptr;
-#ifdef SPO4J_WITH_CUDA
-    SPO4J_TRY(check_device(SPO4J_DEVICE_CUDA));
-    if (bytes == 0) return SPO4J_OK;
-    const cudaError_t e = cudaMalloc(ptr, bytes);
-    if (e == cudaErrorMemoryAllocation)
-        return fail(SPO4J_ERR_OUT_OF_MEMORY, "cudaMalloc(%zu): out of device memory", bytes);
-    if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaMalloc(%zu): %s", bytes, cudaGetErrorString(e));
-    return SPO4J_OK;
-#else
-    (void)bytes;
-    return check_device(SPO4J_DEVICE_CUDA);  // "built without CUDA"
-#endif
-    SPO4J_API_END()
-}
-
-int spo4j_cuda_free(void* ptr) {
-    SPO4J_API_BEGIN()
-    if (ptr == nullptr) return SPO4J_OK;
-#ifdef SPO4J_WITH_CUDA
-    const cudaError_t e = cudaFree(ptr);
-    if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaFree: %s", cudaGetErrorString(e));
-    return SPO4J_OK;
-#else
-    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
-#endif
-    SPO4J_API_END()
-}
-
-int spo4j_cuda_memcpy(void* dst, const void* src, size_t bytes, int kind) {
-    SPO4J_API_BEGIN()
-    if (kind < SPO4J_MEMCPY_HOST_TO_DEVICE || kind > SPO4J_MEMCPY_DEVICE_TO_DEVICE)
-        return fail(SPO4J_ERR_INVALID_ARGUMENT, "kind must be 0, 1 or 2, got %d", kind);
-    if (bytes == 0) return SPO4J_OK;
-    if (dst == nullptr || src == nullptr) return fail(SPO4J_ERR_INVALID_ARGUMENT, "dst and src must not be null");
-#ifdef SPO4J_WITH_CUDA
-    const cudaMemcpyKind k = kind == SPO4J_MEMCPY_HOST_TO_DEVICE   ? cudaMemcpyHostToDevice
-                             : kind == SPO4J_MEMCPY_DEVICE_TO_HOST ? cudaMemcpyDeviceToHost
-                                                                   : cudaMemcpyDeviceToDevice;
-    cudaError_t e = cudaMemcpy(dst, src, bytes, k);
-    if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaMemcpy: %s", cudaGetErrorString(e));
-    // From pageable memory cudaMemcpy may return before the DMA lands; the kernel that reads the copy can run on
-    // another (non-blocking) stream, libtorch's current one, so wait for the legacy stream to finish it.
-    if (k == cudaMemcpyHostToDevice) {
-        e = cudaStreamSynchronize(cudaStreamLegacy);
-        if (e != cudaSuccess) return fail(SPO4J_ERR_CUDA, "cudaStreamSynchronize: %s", cudaGetErrorString(e));
-    }
-    return SPO4J_OK;
-#else
-    return fail(SPO4J_ERR_UNAVAILABLE, "spo4j was built without CUDA");
-#endif
-    SPO4J_API_END()
-}
-
 int spo4j_policy_loss_tokens(int device, int64_t n, int32_t b, const int32_t* seq_offsets, const float* logp,
                              const float* old_logp, const float* ref_logp, const float* advantages,
                              const uint8_t* valid, const spo4j_policy_loss_config* config, float* grad_logp,

@@ -41,8 +41,9 @@ enum {
 enum { SPO4J_DEVICE_CPU = 0, SPO4J_DEVICE_CUDA = 1 };
 enum { SPO4J_DTYPE_F32 = 0, SPO4J_DTYPE_BF16 = 1, SPO4J_DTYPE_I32 = 2, SPO4J_DTYPE_I64 = 3 };
 
-/* What spo4j_api_version() returns: the version of this header's contract. */
-enum { SPO4J_API_VERSION = 1 };
+/* What spo4j_api_version() returns: the version of this header's contract (2: the device memory helpers went to
+ * the JavaCPP CUDA presets). */
+enum { SPO4J_API_VERSION = 2 };
 
 SPO4J_EXPORT const char* spo4j_last_error(void);
 SPO4J_EXPORT int spo4j_api_version(void);
@@ -60,13 +61,6 @@ SPO4J_EXPORT int spo4j_get_num_threads(void);
 enum { SPO4J_ISA_BASELINE = 0, SPO4J_ISA_AVX2 = 1, SPO4J_ISA_AVX512 = 2 };
 SPO4J_EXPORT int spo4j_set_max_cpu_isa(int max_isa);
 SPO4J_EXPORT int spo4j_cpu_isa(void);
-
-/* Device memory helpers, so callers without the CUDA runtime can stage data (kind: SPO4J_MEMCPY_*). */
-enum { SPO4J_MEMCPY_HOST_TO_DEVICE = 0, SPO4J_MEMCPY_DEVICE_TO_HOST = 1, SPO4J_MEMCPY_DEVICE_TO_DEVICE = 2 };
-SPO4J_EXPORT int spo4j_cuda_malloc(void** ptr, size_t bytes);
-SPO4J_EXPORT int spo4j_cuda_free(void* ptr);
-/* Synchronous: a host-to-device copy has landed on return, whatever stream the kernel that reads it runs on. */
-SPO4J_EXPORT int spo4j_cuda_memcpy(void* dst, const void* src, size_t bytes, int kind);
 
 /* ---- policy loss ------------------------------------------------------------------------------- */
 enum { SPO4J_KL_K1 = 1, SPO4J_KL_K2 = 2, SPO4J_KL_K3 = 3 };

@@ -1,7 +1,9 @@
 package io.github.spo4j.cli;
 
 import io.github.spo4j.model.Device;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code --device}: where the policy, its reference, optimizer state and KV pool live and the kernels run. */
 final class DeviceOptions {
@@ -13,11 +15,19 @@ final class DeviceOptions {
                     + " without an index is the GPU of the rank's LOCAL_RANK (modulo the GPUs seen).")
     String device;
 
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     private Device resolved;
 
-    /** The device asked for, checked to be usable here (once per command). */
+    /** The device asked for, checked to be usable here (once per command); a GPU is named on stderr. */
     Device resolve() {
-        if (resolved == null) resolved = resolve(device, System.getenv("LOCAL_RANK"));
+        if (resolved == null) {
+            resolved = resolve(device, System.getenv("LOCAL_RANK"));
+            if (resolved.isCuda() && command != null) {
+                command.commandLine().getErr().println(command.name() + ": device " + resolved.describe());
+            }
+        }
         return resolved;
     }
 

@@ -1,5 +1,6 @@
 package io.github.spo4j.kernels;
 
+import io.github.spo4j.kernels.engine.CudaRuntime;
 import io.github.spo4j.kernels.engine.NativeLibrary;
 import java.util.Locale;
 
@@ -18,12 +19,15 @@ public enum Backend {
     /** System property that overrides {@link #auto()}. */
     public static final String PROPERTY = "spo4j.backend";
 
-    /** Whether this backend can run here: native library loaded, and for CUDA a usable device. */
+    /**
+     * Whether this backend can run here: native library loaded, and for CUDA also built with CUDA kernels and a
+     * device seen by the CUDA runtime ({@link CudaRuntime}).
+     */
     public boolean isAvailable() {
         return switch (this) {
             case REFERENCE -> true;
             case CPU -> NativeLibrary.loadError() == null;
-            case CUDA -> NativeLibrary.loadError() == null && NativeLibrary.cudaDeviceCount() > 0;
+            case CUDA -> NativeLibrary.loadError() == null && NativeLibrary.builtWithCuda() && CudaRuntime.available();
         };
     }
 
@@ -40,7 +44,7 @@ public enum Backend {
         }
         throw new IllegalStateException("backend CUDA is unavailable: "
                 + (NativeLibrary.builtWithCuda()
-                        ? "no usable CUDA device (no GPU or no driver)"
+                        ? CudaRuntime.unavailableReason()
                         : "spo4j was built without CUDA (nvcc was not found at build time)"));
     }
 

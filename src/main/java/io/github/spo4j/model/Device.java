@@ -1,6 +1,8 @@
 package io.github.spo4j.model;
 
 import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.engine.CudaRuntime;
+import io.github.spo4j.kernels.engine.NativeLibrary;
 import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DeviceOptional;
@@ -99,8 +101,11 @@ public final class Device {
                     + ")");
         }
         if (!Backend.CUDA.isAvailable()) {
-            throw new IllegalArgumentException("device " + this + " is unavailable to spo4j's kernels: "
-                    + backendProblem() + " (rebuild with nvcc on the PATH)");
+            String remedy = NativeLibrary.builtWithCuda()
+                    ? "install the CUDA 13 runtime, or add org.bytedeco:cuda-redist to the class path"
+                    : "rebuild with nvcc on the PATH";
+            throw new IllegalArgumentException(
+                    "device " + this + " is unavailable to spo4j's kernels: " + backendProblem() + " (" + remedy + ")");
         }
         return this;
     }
@@ -191,6 +196,15 @@ public final class Device {
     @Override
     public String toString() {
         return isCuda() ? "cuda:" + cudaIndex : "cpu";
+    }
+
+    /**
+     * The name with, on CUDA, what the CUDA runtime says of the device: "cuda:0 (NVIDIA H200, 139.7 GiB, sm_90, 132
+     * SMs)". Just the name where the runtime does not see it.
+     */
+    public String describe() {
+        if (!isCuda() || cudaIndex >= CudaRuntime.deviceCount()) return toString();
+        return this + " (" + CudaRuntime.device(cudaIndex) + ")";
     }
 
     @Override

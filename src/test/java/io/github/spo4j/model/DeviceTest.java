@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.spo4j.kernels.Backend;
+import io.github.spo4j.kernels.engine.CudaRuntime;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -62,6 +63,14 @@ class DeviceTest {
         assertTrue(e.getMessage().startsWith("device cuda:0 is unavailable: libtorch sees no CUDA device"));
         assertTrue(e.getMessage().contains("-Pgpu"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Policy.random(ModelConfig.tiny(), 1, Device.cuda(0)));
+    }
+
+    @Test
+    void aDeviceTheCudaRuntimeDoesNotSeeDescribesItselfByName() {
+        assertEquals("cpu", Device.CPU.describe());
+        assertEquals(
+                "cuda:" + CudaRuntime.deviceCount(),
+                Device.cuda(CudaRuntime.deviceCount()).describe());
     }
 
     @Test

@@ -80,8 +80,8 @@ public final class BenchSupport {
     // ---- native buffers ----------------------------------------------------------------------------
 
     /**
-     * Off-heap copies of Java arrays: host memory, or CUDA device memory ({@link DeviceMemory}: libspo4j's
-     * helpers, so no CUDA runtime is needed on the Java side). Closing frees all of them.
+     * Off-heap copies of Java arrays: host memory, or CUDA device memory ({@link DeviceMemory}, through the JavaCPP
+     * CUDA presets). Closing frees all of them.
      */
     public static final class Buffers implements AutoCloseable {
         private final boolean cuda;

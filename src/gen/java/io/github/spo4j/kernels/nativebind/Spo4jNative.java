@@ -55,9 +55,10 @@ public static final int SPO4J_DEVICE_CPU = 0, SPO4J_DEVICE_CUDA = 1;
 /** enum  */
 public static final int SPO4J_DTYPE_F32 = 0, SPO4J_DTYPE_BF16 = 1, SPO4J_DTYPE_I32 = 2, SPO4J_DTYPE_I64 = 3;
 
-/* What spo4j_api_version() returns: the version of this header's contract. */
+/* What spo4j_api_version() returns: the version of this header's contract (2: the device memory helpers went to
+ * the JavaCPP CUDA presets). */
 /** enum  */
-public static final int SPO4J_API_VERSION = 1;
+public static final int SPO4J_API_VERSION = 2;
 
 public static native @Cast("const char*") BytePointer spo4j_last_error();
 public static native int spo4j_api_version();
@@ -76,15 +77,6 @@ public static native int spo4j_get_num_threads();
 public static final int SPO4J_ISA_BASELINE = 0, SPO4J_ISA_AVX2 = 1, SPO4J_ISA_AVX512 = 2;
 public static native int spo4j_set_max_cpu_isa(int max_isa);
 public static native int spo4j_cpu_isa();
-
-/* Device memory helpers, so callers without the CUDA runtime can stage data (kind: SPO4J_MEMCPY_*). */
-/** enum  */
-public static final int SPO4J_MEMCPY_HOST_TO_DEVICE = 0, SPO4J_MEMCPY_DEVICE_TO_HOST = 1, SPO4J_MEMCPY_DEVICE_TO_DEVICE = 2;
-public static native int spo4j_cuda_malloc(@Cast("void**") PointerPointer ptr, @Cast("size_t") long bytes);
-public static native int spo4j_cuda_malloc(@Cast("void**") @ByPtrPtr Pointer ptr, @Cast("size_t") long bytes);
-public static native int spo4j_cuda_free(Pointer ptr);
-/* Synchronous: a host-to-device copy has landed on return, whatever stream the kernel that reads it runs on. */
-public static native int spo4j_cuda_memcpy(Pointer dst, @Const Pointer src, @Cast("size_t") long bytes, int kind);
 
 /* ---- policy loss ------------------------------------------------------------------------------- */
 /** enum  */

@@ -4,19 +4,22 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 
-/** Device copies of host inputs (and device outputs) for one CUDA call, freed together. */
+/**
+ * Device copies of host inputs (and device outputs) for one CUDA call: stream-ordered allocations on the kernel
+ * stream ({@link DeviceMemory#staging}), freed together after the call's work.
+ */
 public final class Staging implements AutoCloseable {
     private final List<DeviceMemory> owned = new ArrayList<>();
 
     DeviceMemory alloc(long bytes) {
-        DeviceMemory d = DeviceMemory.allocate(bytes);
+        DeviceMemory d = DeviceMemory.staging(bytes);
         owned.add(d);
         return d;
     }
 
     public Pointer in(Pointer host, long bytes) {
         if (host == null) return null;
-        DeviceMemory d = DeviceMemory.copyOf(host, bytes);
+        DeviceMemory d = DeviceMemory.stagingCopyOf(host, bytes);
         owned.add(d);
         return d.pointer();
     }

@@ -115,6 +115,12 @@ public final class KvCache implements AutoCloseable {
         freeCount = n;
         if (backend == Backend.CUDA) {
             deviceStorage = DeviceMemory.allocate(config.totalBytes());
+            try {
+                deviceStorage.zero(); // as the host pool: unwritten rows read as zeros, not as garbage
+            } catch (RuntimeException | Error e) {
+                deviceStorage.close();
+                throw e;
+            }
             storage = new FloatPointer(deviceStorage.pointer());
         } else {
             storage = new FloatPointer(config.totalFloats());
@@ -422,8 +428,7 @@ public final class KvCache implements AutoCloseable {
             return;
         }
         try (FloatPointer host = new FloatPointer(count)) {
-            NativeLibrary.check(Spo4jNative.spo4j_cuda_memcpy(
-                    host, storage.getPointer(offset), 4L * count, Spo4jNative.SPO4J_MEMCPY_DEVICE_TO_HOST));
+            DeviceMemory.copyToHost(host, storage.getPointer(offset), 4L * count);
             host.get(out, at, count);
         }
     }

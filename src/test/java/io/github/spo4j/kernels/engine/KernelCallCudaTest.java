@@ -7,7 +7,9 @@ import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
 import io.github.spo4j.testutil.GpuRequirements;
+import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -15,11 +17,16 @@ import org.junit.jupiter.api.Test;
 /**
  * The CUDA staging of host arrays: inputs reach the device, outputs come back into their arrays after a
  * successful call and not after a failed one, and an in-place host copy gets the result. The "kernel" is a
- * device-to-device copy. Skipped without a CUDA device.
+ * device-to-device copy on the call's stream. Skipped without a CUDA device.
  */
 @Tag("gpu")
 class KernelCallCudaTest {
-    private static final int DEVICE_TO_DEVICE = 2;
+    /** The stand-in kernel: a device-to-device copy queued on the call's stream, as a C API status. */
+    private static int copy(KernelCall c, Pointer dst, Pointer src, long bytes) {
+        int status = cudart.cudaMemcpyAsync(
+                dst, src, bytes, cudart.cudaMemcpyDeviceToDevice, CudaRuntime.stream(c.stream()));
+        return status == cudart.cudaSuccess ? Spo4jNative.SPO4J_OK : Spo4jNative.SPO4J_ERR_CUDA;
+    }
 
     @BeforeEach
     void requireCuda() {
@@ -38,10 +45,8 @@ class KernelCallCudaTest {
             Arg i = c.in("ids", c.host(ids), 2);
             Arg o = c.out("idsOut", c.hostOut(idsOut), 2);
             c.run(() -> {
-                int status = Spo4jNative.spo4j_cuda_memcpy(b.pointer(), a.pointer(), 12, DEVICE_TO_DEVICE);
-                return status != Spo4jNative.SPO4J_OK
-                        ? status
-                        : Spo4jNative.spo4j_cuda_memcpy(o.pointer(), i.pointer(), 8, DEVICE_TO_DEVICE);
+                int status = copy(c, b.pointer(), a.pointer(), 12);
+                return status != Spo4jNative.SPO4J_OK ? status : copy(c, o.pointer(), i.pointer(), 8);
             });
         }
         assertArrayEquals(in, out);
@@ -58,7 +63,7 @@ class KernelCallCudaTest {
             assertThrows(
                     IllegalArgumentException.class,
                     () -> c.run(() -> {
-                        Spo4jNative.spo4j_cuda_memcpy(b.pointer(), a.pointer(), 8, DEVICE_TO_DEVICE);
+                        copy(c, b.pointer(), a.pointer(), 8);
                         return Spo4jNative.SPO4J_ERR_INVALID_ARGUMENT;
                     }));
         }
@@ -75,10 +80,8 @@ class KernelCallCudaTest {
             Arg read = c.in("logits", shared, 2);
             Arg written = c.out("gradLogits", c.inPlace(shared), 2);
             c.run(() -> {
-                int status = Spo4jNative.spo4j_cuda_memcpy(written.pointer(), read.pointer(), 8, DEVICE_TO_DEVICE);
-                return status != Spo4jNative.SPO4J_OK
-                        ? status
-                        : Spo4jNative.spo4j_cuda_memcpy(written.pointer(), a.pointer(), 8, DEVICE_TO_DEVICE);
+                int status = copy(c, written.pointer(), read.pointer(), 8);
+                return status != Spo4jNative.SPO4J_OK ? status : copy(c, written.pointer(), a.pointer(), 8);
             });
         }
         assertArrayEquals(source, inPlace);
