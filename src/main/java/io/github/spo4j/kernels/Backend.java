@@ -20,14 +20,15 @@ public enum Backend {
     public static final String PROPERTY = "spo4j.backend";
 
     /**
-     * Whether this backend can run here: native library loaded, and for CUDA also built with CUDA kernels and a
-     * device seen by the CUDA runtime ({@link CudaRuntime}).
+     * Whether this backend can run here: native library loaded, and for CUDA also a device seen by both the CUDA
+     * kernels (libspo4j's runtime) and the Java side ({@link CudaRuntime}, which stages memory for them).
      */
     public boolean isAvailable() {
         return switch (this) {
             case REFERENCE -> true;
             case CPU -> NativeLibrary.loadError() == null;
-            case CUDA -> NativeLibrary.loadError() == null && NativeLibrary.builtWithCuda() && CudaRuntime.available();
+            case CUDA ->
+                NativeLibrary.loadError() == null && NativeLibrary.cudaDeviceCount() > 0 && CudaRuntime.available();
         };
     }
 
@@ -42,10 +43,11 @@ public enum Backend {
             throw new IllegalStateException("backend " + this + " is unavailable: the native library failed to load ("
                     + NativeLibrary.loadError() + ")");
         }
-        throw new IllegalStateException("backend CUDA is unavailable: "
-                + (NativeLibrary.builtWithCuda()
-                        ? CudaRuntime.unavailableReason()
-                        : "spo4j was built without CUDA (nvcc was not found at build time)"));
+        String why;
+        if (!NativeLibrary.builtWithCuda()) why = "spo4j was built without CUDA (nvcc was not found at build time)";
+        else if (!CudaRuntime.available()) why = CudaRuntime.unavailableReason();
+        else why = "the CUDA kernels' runtime sees no device";
+        throw new IllegalStateException("backend CUDA is unavailable: " + why);
     }
 
     /** The fastest available backend, or the one named by {@code -Dspo4j.backend} (checked to be available). */

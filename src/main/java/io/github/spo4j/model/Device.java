@@ -101,11 +101,14 @@ public final class Device {
                     + ")");
         }
         if (!Backend.CUDA.isAvailable()) {
-            String remedy = NativeLibrary.builtWithCuda()
-                    ? "install the CUDA 13 runtime, or add org.bytedeco:cuda-redist to the class path"
-                    : "rebuild with nvcc on the PATH";
+            String problem = backendProblem();
+            String remedy = !NativeLibrary.builtWithCuda()
+                    ? " (rebuild with nvcc on the PATH)"
+                    : problem.contains("the CUDA runtime did not load")
+                            ? " (install the CUDA 13.1 runtime, or add org.bytedeco:cuda-redist to the class path)"
+                            : "";
             throw new IllegalArgumentException(
-                    "device " + this + " is unavailable to spo4j's kernels: " + backendProblem() + " (" + remedy + ")");
+                    "device " + this + " is unavailable to spo4j's kernels: " + problem + remedy);
         }
         return this;
     }

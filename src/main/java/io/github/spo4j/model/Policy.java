@@ -763,6 +763,10 @@ public final class Policy implements AutoCloseable {
             throw new IllegalArgumentException("pool lives in " + (pool.backend() == Backend.CUDA ? "CUDA" : "host")
                     + " memory but the policy runs on " + device + " (Policy.createKvCache makes a pool there)");
         }
+        if (device.isCuda() && pool.cudaDevice() != device.index()) {
+            throw new IllegalArgumentException("pool lives on cuda:" + pool.cudaDevice() + " but the policy runs on "
+                    + device + " (Policy.createKvCache makes a pool there)");
+        }
     }
 
     /** The sequence's length, which must be the same at every layer (a decode step appends to all). */

@@ -2,7 +2,9 @@ package io.github.spo4j.model;
 
 import static io.github.spo4j.testutil.Close.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.kv.KvCache;
@@ -38,7 +40,23 @@ class PolicyCudaTest {
             for (Tensor t : p.namedParameters().values()) assertTrue(t.is_cuda());
             try (KvCache pool = p.createKvCache(4, 64)) {
                 assertEquals(Backend.CUDA, pool.backend());
+                assertEquals(0, pool.cudaDevice());
             }
+        }
+    }
+
+    /** A pool made for one GPU is refused by a policy on another (its storage is not that device's memory). */
+    @Test
+    void aPoolFromAnotherGpuIsRefused() {
+        assumeTrue(Device.cudaDeviceCount() >= 2, "needs two GPUs");
+        try (Policy p0 = Policy.random(PolicyTestModels.llama(), 5, Device.cuda(0));
+                Policy p1 = Policy.random(PolicyTestModels.llama(), 5, Device.cuda(1));
+                KvCache pool1 = p1.createKvCache(4, 64)) {
+            assertEquals(1, pool1.cudaDevice());
+            int seq = pool1.newSequence();
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> p0.prefill(pool1, new int[] {seq}, new int[][] {{1, 2, 3}}));
+            assertTrue(e.getMessage().startsWith("pool lives on cuda:1 but the policy runs on cuda:0"), e.getMessage());
         }
     }
 

@@ -13,7 +13,7 @@ import java.util.Locale;
  * @param minor compute capability, minor part
  */
 public record CudaDeviceInfo(int index, String name, long totalMemoryBytes, int multiprocessors, int major, int minor) {
-    /** "NVIDIA H200, 139.8 GiB, sm_90, 132 SMs". */
+    /** One line: name, memory in GiB, compute capability and SMs, e.g. "NVIDIA H200, 139.7 GiB, sm_90, 132 SMs". */
     @Override
     public String toString() {
         return String.format(

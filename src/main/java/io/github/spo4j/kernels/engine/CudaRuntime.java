@@ -92,18 +92,30 @@ public final class CudaRuntime {
         }
     }
 
-    /** Free and total bytes of device {@code index}'s memory, as the driver reports them now. */
+    /** The calling thread's current CUDA device (the one new allocations and launches go to). */
+    public static int currentDevice() {
+        requireAvailable();
+        int[] device = {0};
+        check(cudart.cudaGetDevice(device), "cudaGetDevice");
+        return device[0];
+    }
+
+    /**
+     * Free and total bytes of device {@code index}'s memory, as the driver reports them now. For a device other than
+     * the current one this makes it current for the query (creating its context if the thread had none there).
+     */
     public static long[] memoryInfo(int index) {
         requireDevice(index);
-        int[] current = {0};
-        check(cudart.cudaGetDevice(current), "cudaGetDevice");
+        int previous = currentDevice();
         try (SizeTPointer free = new SizeTPointer(1);
                 SizeTPointer total = new SizeTPointer(1)) {
-            check(cudart.cudaSetDevice(index), "cudaSetDevice");
-            try {
+            if (index == previous) {
                 check(cudart.cudaMemGetInfo(free, total), "cudaMemGetInfo");
-            } finally {
-                check(cudart.cudaSetDevice(current[0]), "cudaSetDevice");
+            } else {
+                check(cudart.cudaSetDevice(index), "cudaSetDevice");
+                int status = cudart.cudaMemGetInfo(free, total);
+                check(cudart.cudaSetDevice(previous), "cudaSetDevice"); // restored before a failed query throws
+                check(status, "cudaMemGetInfo");
             }
             return new long[] {free.get(), total.get()};
         }
@@ -128,6 +140,9 @@ public final class CudaRuntime {
      */
     static void check(int status, String call) {
         if (status == cudart.cudaSuccess) return;
+        // The presets share libcudart with libtorch's CUDA build: a handled error left as the thread's last one
+        // would surface in libtorch's next launch check, against an unrelated op.
+        cudart.cudaGetLastError();
         String message = call + ": " + describe(status);
         if (status == cudart.cudaErrorMemoryAllocation) throw new OutOfMemoryError(message);
         throw new Spo4jNativeException(Spo4jNative.SPO4J_ERR_CUDA, message);

@@ -5,26 +5,27 @@ import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * CUDA device memory on the current device, through the JavaCPP CUDA presets ({@link CudaRuntime}). Every copy runs
- * on the stream the CUDA kernels run on ({@link KernelCall#stream()}: libtorch's current stream), so a copy, the
- * kernel that reads it and the copy of its result back are ordered without waiting for the whole device.
+ * CUDA device memory on the current device, through the JavaCPP CUDA presets ({@link CudaRuntime}). Copies run on
+ * the stream the CUDA kernels run on ({@link KernelCall#stream()}: libtorch's current stream), so a copy, the kernel
+ * that reads it and the copy of its result back are ordered without waiting for the whole device.
  *
  * <p>Two lifetimes. {@link #allocate} is for long-lived buffers (a KV pool): {@code cudaMalloc}, freed with
- * {@code cudaFree}. {@link #staging} is for the copies of one kernel call: {@code cudaMallocAsync} on the kernel
- * stream and {@code cudaFreeAsync} on the same stream when closed, so freeing it does not synchronise the device
- * (devices without stream-ordered allocation fall back to the first kind).
+ * {@code cudaFree}; its copies take the kernel stream current at each call. {@link #staging} is for the copies of
+ * one kernel call: {@code cudaMallocAsync} on the kernel stream, and every later copy and the
+ * {@code cudaFreeAsync} on {@link #close} use that same stream, so freeing it does not synchronise the device (where
+ * the device has no stream-ordered allocator it falls back to the first kind, as the native kernels' workspaces do).
  */
 public final class DeviceMemory implements AutoCloseable {
     private final Pointer ptr;
     private final long bytes;
-    private final CUstream_st freeOn; // stream of a stream-ordered allocation; null for cudaMalloc'd memory
+    private final CUstream_st stream; // a stream-ordered allocation's stream; null for cudaMalloc'd memory
     private final boolean streamOrdered;
     private boolean closed;
 
-    private DeviceMemory(Pointer ptr, long bytes, CUstream_st freeOn, boolean streamOrdered) {
+    private DeviceMemory(Pointer ptr, long bytes, CUstream_st stream, boolean streamOrdered) {
         this.ptr = ptr;
         this.bytes = bytes;
-        this.freeOn = freeOn;
+        this.stream = stream;
         this.streamOrdered = streamOrdered;
     }
 
@@ -45,12 +46,14 @@ public final class DeviceMemory implements AutoCloseable {
         requireBytes(bytes);
         CudaRuntime.requireAvailable();
         CUstream_st stream = kernelStream();
-        if (StreamOrderedAllocation.SUPPORTED) {
-            Pointer p = new Pointer();
-            CudaRuntime.check(cudart.cudaMallocAsync(p, Math.max(bytes, 1), stream), "cudaMallocAsync(" + bytes + ")");
-            return new DeviceMemory(p, bytes, stream, true);
+        Pointer p = new Pointer();
+        int status = cudart.cudaMallocAsync(p, Math.max(bytes, 1), stream);
+        if (status == cudart.cudaErrorNotSupported) {
+            cudart.cudaGetLastError();
+            return allocate(bytes);
         }
-        return allocate(bytes);
+        CudaRuntime.check(status, "cudaMallocAsync(" + bytes + ")");
+        return new DeviceMemory(p, bytes, stream, true);
     }
 
     /** A long-lived ({@link #allocate}) device copy of {@code bytes} bytes of host memory, or null for null. */
@@ -66,36 +69,39 @@ public final class DeviceMemory implements AutoCloseable {
     private static DeviceMemory filled(DeviceMemory d, Pointer host, long bytes) {
         try {
             d.copyFrom(host, bytes);
+            return d;
         } catch (RuntimeException | Error e) {
-            d.close();
+            closeAfter(d, e);
             throw e;
         }
-        return d;
     }
 
     /**
-     * Copies {@code bytes} bytes of host memory to the start of this allocation, on the kernel stream. It returns
-     * once the host bytes are read (pageable memory is staged by the driver), so the caller may free them; work
-     * queued later on the stream sees the copy.
+     * Copies {@code bytes} bytes of host memory to the start of this allocation, queued on its stream (see the class
+     * comment); work queued later on that stream sees the copy. Pageable host memory (JavaCPP's allocations) is
+     * read into the driver's staging buffer before this returns; page-locked memory is read when the stream gets
+     * there, so it must stay valid until then.
      */
     public void copyFrom(Pointer host, long bytes) {
         requireRange(bytes);
         if (bytes == 0) return;
         CudaRuntime.check(
-                cudart.cudaMemcpyAsync(ptr, host, bytes, cudart.cudaMemcpyHostToDevice, kernelStream()),
+                cudart.cudaMemcpyAsync(ptr, host, bytes, cudart.cudaMemcpyHostToDevice, copyStream()),
                 "cudaMemcpyAsync(host to device, " + bytes + ")");
     }
 
-    /** Copies the whole allocation to host memory, after the work queued on the kernel stream, and waits for it. */
+    /** Copies the whole allocation to host memory, after the work queued on its stream, and waits for it. */
     public void copyTo(Pointer host) {
-        copyToHost(host, ptr, bytes);
+        requireRange(bytes);
+        copyToHost(host, ptr, bytes, copyStream());
     }
 
-    /** Sets every byte to zero, after the work queued on the kernel stream, and waits for it. */
+    /** Sets every byte to zero, after the work queued on its stream, and waits for it. */
     public void zero() {
-        CUstream_st stream = kernelStream();
-        CudaRuntime.check(cudart.cudaMemsetAsync(ptr, 0, bytes, stream), "cudaMemsetAsync(" + bytes + ")");
-        CudaRuntime.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+        requireRange(bytes);
+        CUstream_st s = copyStream();
+        CudaRuntime.check(cudart.cudaMemsetAsync(ptr, 0, Math.max(bytes, 1), s), "cudaMemsetAsync(" + bytes + ")");
+        CudaRuntime.check(cudart.cudaStreamSynchronize(s), "cudaStreamSynchronize");
     }
 
     /**
@@ -106,14 +112,20 @@ public final class DeviceMemory implements AutoCloseable {
         requireBytes(bytes);
         if (bytes == 0) return;
         CudaRuntime.requireAvailable();
-        CUstream_st stream = kernelStream();
+        copyToHost(host, device, bytes, kernelStream());
+    }
+
+    private static void copyToHost(Pointer host, Pointer device, long bytes, CUstream_st stream) {
+        if (bytes == 0) return;
         CudaRuntime.check(
                 cudart.cudaMemcpyAsync(host, device, bytes, cudart.cudaMemcpyDeviceToHost, stream),
                 "cudaMemcpyAsync(device to host, " + bytes + ")");
         CudaRuntime.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
     }
 
+    /** The device address; the memory may be reused once this is closed. */
     public Pointer pointer() {
+        requireOpen();
         return ptr;
     }
 
@@ -127,14 +139,31 @@ public final class DeviceMemory implements AutoCloseable {
         if (closed) return;
         closed = true;
         if (streamOrdered) {
-            CudaRuntime.check(cudart.cudaFreeAsync(ptr, freeOn), "cudaFreeAsync");
+            CudaRuntime.check(cudart.cudaFreeAsync(ptr, stream), "cudaFreeAsync");
         } else {
             CudaRuntime.check(cudart.cudaFree(ptr), "cudaFree");
         }
     }
 
-    private void requireRange(long n) {
+    /** Closes {@code d} after {@code failure}, keeping a failure to close as suppressed by it. */
+    static void closeAfter(AutoCloseable d, Throwable failure) {
+        try {
+            d.close();
+        } catch (Exception | Error e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    private CUstream_st copyStream() {
+        return streamOrdered ? stream : kernelStream();
+    }
+
+    private void requireOpen() {
         if (closed) throw new IllegalStateException("device memory is closed");
+    }
+
+    private void requireRange(long n) {
+        requireOpen();
         if (n < 0 || n > bytes) {
             throw new IllegalArgumentException("bytes must be in 0.." + this.bytes + ", got " + n);
         }
@@ -146,20 +175,5 @@ public final class DeviceMemory implements AutoCloseable {
 
     private static CUstream_st kernelStream() {
         return CudaRuntime.stream(TorchStreams.current());
-    }
-
-    /** Whether the current device has stream-ordered allocation (probed once; every GPU since 2016 does). */
-    private static final class StreamOrderedAllocation {
-        static final boolean SUPPORTED = probe();
-
-        private static boolean probe() {
-            int[] device = {0};
-            int[] supported = {0};
-            CudaRuntime.check(cudart.cudaGetDevice(device), "cudaGetDevice");
-            CudaRuntime.check(
-                    cudart.cudaDeviceGetAttribute(supported, cudart.cudaDevAttrMemoryPoolsSupported, device[0]),
-                    "cudaDeviceGetAttribute(cudaDevAttrMemoryPoolsSupported)");
-            return supported[0] != 0;
-        }
     }
 }

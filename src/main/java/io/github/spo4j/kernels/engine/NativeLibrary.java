@@ -2,22 +2,30 @@ package io.github.spo4j.kernels.engine;
 
 import io.github.spo4j.kernels.Spo4jNativeException;
 import io.github.spo4j.kernels.nativebind.Spo4jNative;
+import org.bytedeco.javacpp.IntPointer;
 
 /** Loads libspo4j once and turns its status codes into Java exceptions. */
 public final class NativeLibrary {
     private static final String LOAD_ERROR;
     private static final boolean BUILT_WITH_CUDA;
+    private static final int CUDA_DEVICES;
 
     static {
         String error = null;
         boolean cuda = false;
+        int devices = 0;
         try {
             cuda = Spo4jNative.spo4j_built_with_cuda() != 0;
+            try (IntPointer count = new IntPointer(1)) {
+                Spo4jNative.spo4j_cuda_device_count(count);
+                devices = count.get();
+            }
         } catch (Throwable t) { // UnsatisfiedLinkError, or a JavaCPP loader error
             error = t.toString();
         }
         LOAD_ERROR = error;
         BUILT_WITH_CUDA = cuda;
+        CUDA_DEVICES = devices;
     }
 
     private NativeLibrary() {}
@@ -28,6 +36,14 @@ public final class NativeLibrary {
 
     public static boolean builtWithCuda() {
         return BUILT_WITH_CUDA;
+    }
+
+    /**
+     * CUDA devices libspo4j's own (statically linked) CUDA runtime sees: 0 without CUDA kernels or a driver. The
+     * Java side's runtime ({@link CudaRuntime}) must see them too for the CUDA backend to run.
+     */
+    public static int cudaDeviceCount() {
+        return CUDA_DEVICES;
     }
 
     /** Throws the exception that matches a non-OK status, with the library's message. */

@@ -24,8 +24,19 @@ public final class Staging implements AutoCloseable {
         return d.pointer();
     }
 
+    /** Frees every allocation, also after one fails to free (the first failure is thrown, the rest suppressed). */
     @Override
     public void close() {
-        for (DeviceMemory d : owned) d.close();
+        RuntimeException first = null;
+        for (DeviceMemory d : owned) {
+            try {
+                d.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
+        owned.clear();
+        if (first != null) throw first;
     }
 }

@@ -2,6 +2,7 @@ package io.github.spo4j.kernels.kv;
 
 import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.engine.Checks;
+import io.github.spo4j.kernels.engine.CudaRuntime;
 import io.github.spo4j.kernels.engine.DeviceMemory;
 import io.github.spo4j.kernels.engine.KernelCall;
 import io.github.spo4j.kernels.engine.KernelCall.Arg;
@@ -67,6 +68,7 @@ public final class KvCache implements AutoCloseable {
     private final int row;
     private FloatPointer storage; // host storage, or a FloatPointer view of deviceStorage
     private DeviceMemory deviceStorage; // CUDA only
+    private final int cudaDevice; // the CUDA device of deviceStorage; -1 in host memory
 
     private final int[] refCount;
     private final int[] fill; // written slots of each block (the most of any layer); 0 when free
@@ -114,15 +116,21 @@ public final class KvCache implements AutoCloseable {
         free.set(0, n);
         freeCount = n;
         if (backend == Backend.CUDA) {
+            cudaDevice = CudaRuntime.currentDevice();
             deviceStorage = DeviceMemory.allocate(config.totalBytes());
             try {
                 deviceStorage.zero(); // as the host pool: unwritten rows read as zeros, not as garbage
             } catch (RuntimeException | Error e) {
-                deviceStorage.close();
+                try {
+                    deviceStorage.close();
+                } catch (RuntimeException | Error suppressed) {
+                    e.addSuppressed(suppressed);
+                }
                 throw e;
             }
             storage = new FloatPointer(deviceStorage.pointer());
         } else {
+            cudaDevice = -1;
             storage = new FloatPointer(config.totalFloats());
             // Held beyond any PointerScope open at creation: only close() (or the GC) frees it.
             storage.retainReference();
@@ -148,6 +156,11 @@ public final class KvCache implements AutoCloseable {
 
     public Backend backend() {
         return backend;
+    }
+
+    /** The CUDA device the storage was allocated on (the current one at creation); -1 for host memory. */
+    public int cudaDevice() {
+        return cudaDevice;
     }
 
     // ---- sequences ------------------------------------------------------------------------------------

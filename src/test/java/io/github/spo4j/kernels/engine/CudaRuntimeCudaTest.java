@@ -135,24 +135,44 @@ class CudaRuntimeCudaTest {
         }
     }
 
-    /** With libtorch's current stream set to one of ours, the copies run on it (and still round-trip). */
+    /**
+     * With libtorch's current stream set to one of ours, the copies run on it: a copy back waits for a large copy
+     * queued on that stream just before it (on any other stream it would read the destination half written).
+     */
     @Test
     void copiesFollowANonDefaultCurrentStream() {
         GpuRequirements.assumeTorchCuda();
         byte device = 0;
+        int n = 1 << 24;
+        float[] values = random(n, 5);
         CUDAStream previous = torch_cuda.getCurrentCUDAStream(device);
-        try (CudaStream ours = CudaStream.create()) {
+        try (CudaStream ours = CudaStream.create();
+                FloatPointer host = new FloatPointer(values);
+                DeviceMemory source = DeviceMemory.copyOf(host, 4L * n);
+                DeviceMemory target = DeviceMemory.allocate(4L * n);
+                FloatPointer back = new FloatPointer(n)) {
+            target.zero();
             torch_cuda.setCurrentCUDAStream(torch_cuda.getStreamFromExternal(ours.handle(), device));
             try {
                 assertEquals(ours.handle().address(), TorchStreams.current().address());
-                float[] values = random(111, 5);
-                try (FloatPointer host = new FloatPointer(values);
-                        DeviceMemory d = DeviceMemory.stagingCopyOf(host, 4L * 111);
-                        FloatPointer back = new FloatPointer(111)) {
-                    d.copyTo(back);
-                    float[] out = new float[111];
-                    back.get(out);
-                    assertArrayEquals(values, out);
+                CudaRuntime.check(
+                        cudart.cudaMemcpyAsync(
+                                target.pointer(),
+                                source.pointer(),
+                                4L * n,
+                                cudart.cudaMemcpyDeviceToDevice,
+                                ours.handle()),
+                        "cudaMemcpyAsync");
+                target.copyTo(back);
+                float[] out = new float[n];
+                back.get(out);
+                assertArrayEquals(values, out);
+                try (DeviceMemory staged = DeviceMemory.stagingCopyOf(host, 4L * 111);
+                        FloatPointer small = new FloatPointer(111)) {
+                    staged.copyTo(small);
+                    float[] first = new float[111];
+                    small.get(first);
+                    assertArrayEquals(java.util.Arrays.copyOf(values, 111), first);
                 }
             } finally {
                 torch_cuda.setCurrentCUDAStream(previous);

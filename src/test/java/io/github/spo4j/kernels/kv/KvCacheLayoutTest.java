@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -23,6 +24,13 @@ class KvCacheLayoutTest {
     @BeforeAll
     static void threads() {
         torch.set_num_threads(1);
+    }
+
+    @Test
+    void aHostPoolIsOnNoCudaDevice() {
+        try (KvCache pool = KvCache.create(new KvCacheConfig(1, 1, 4, 4, 2), Backend.CPU)) {
+            assertEquals(-1, pool.cudaDevice());
+        }
     }
 
     /** A recognisable value for (sequence, layer, K/V, position, head, d). */
