@@ -44,10 +44,27 @@ public enum Backend {
                     + NativeLibrary.loadError() + ")");
         }
         String why;
-        if (!NativeLibrary.builtWithCuda()) why = "spo4j was built without CUDA (nvcc was not found at build time)";
-        else if (!CudaRuntime.available()) why = CudaRuntime.unavailableReason();
-        else why = "the CUDA kernels' runtime sees no device";
+        if (!NativeLibrary.builtWithCuda()) {
+            why = "spo4j was built without CUDA (nvcc was not found at build time; rebuild with nvcc on the PATH)";
+        } else if (!CudaRuntime.available()) {
+            why = CudaRuntime.unavailableReason();
+            if (why.startsWith("the CUDA runtime did not load")) {
+                why += " (install the CUDA 13.1 runtime, or add org.bytedeco:cuda-redist to the class path)";
+            }
+        } else {
+            why = "the CUDA kernels' runtime sees no device";
+        }
         throw new IllegalStateException("backend CUDA is unavailable: " + why);
+    }
+
+    /**
+     * What the CUDA runtime says of CUDA device {@code index}, in one line ("NVIDIA H200, 139.7 GiB, sm_90, 132
+     * SMs"), or null where it does not see that device.
+     */
+    public static String describeCudaDevice(int index) {
+        return index >= 0 && index < CudaRuntime.deviceCount()
+                ? CudaRuntime.device(index).toString()
+                : null;
     }
 
     /** The fastest available backend, or the one named by {@code -Dspo4j.backend} (checked to be available). */

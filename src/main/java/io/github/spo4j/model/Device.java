@@ -1,8 +1,6 @@
 package io.github.spo4j.model;
 
 import io.github.spo4j.kernels.Backend;
-import io.github.spo4j.kernels.engine.CudaRuntime;
-import io.github.spo4j.kernels.engine.NativeLibrary;
 import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DeviceOptional;
@@ -101,14 +99,8 @@ public final class Device {
                     + ")");
         }
         if (!Backend.CUDA.isAvailable()) {
-            String problem = backendProblem();
-            String remedy = !NativeLibrary.builtWithCuda()
-                    ? " (rebuild with nvcc on the PATH)"
-                    : problem.contains("the CUDA runtime did not load")
-                            ? " (install the CUDA 13.1 runtime, or add org.bytedeco:cuda-redist to the class path)"
-                            : "";
             throw new IllegalArgumentException(
-                    "device " + this + " is unavailable to spo4j's kernels: " + problem + remedy);
+                    "device " + this + " is unavailable to spo4j's kernels: " + backendProblem());
         }
         return this;
     }
@@ -206,8 +198,8 @@ public final class Device {
      * SMs)". Just the name where the runtime does not see it.
      */
     public String describe() {
-        if (!isCuda() || cudaIndex >= CudaRuntime.deviceCount()) return toString();
-        return this + " (" + CudaRuntime.device(cudaIndex) + ")";
+        String cuda = isCuda() ? Backend.describeCudaDevice(cudaIndex) : null;
+        return cuda == null ? toString() : this + " (" + cuda + ")";
     }
 
     @Override

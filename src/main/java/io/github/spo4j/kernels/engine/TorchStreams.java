@@ -6,8 +6,9 @@ import org.bytedeco.pytorch.global.torch_cuda;
 
 /**
  * libtorch's current CUDA stream, on which every CUDA kernel call runs, so that it is ordered with libtorch's own
- * work on the same tensors and adds no synchronisation. Where libtorch has no CUDA (the CPU build of the presets)
- * the kernels get the legacy default stream, which is what libtorch itself would use.
+ * work on the same tensors and adds no synchronisation. Where libtorch has no CUDA (the CPU build of the presets), or
+ * is not on the class path at all, the kernels get the legacy default stream, which is what libtorch itself would
+ * use.
  */
 final class TorchStreams {
     private TorchStreams() {}
@@ -20,11 +21,20 @@ final class TorchStreams {
             try {
                 return torch_cuda.device_count() > 0;
             } catch (LinkageError e) { // the CPU natives have no jnitorch_cuda
-                if (torch.cuda_is_available()) {
+                if (torchSeesCuda()) {
                     // libtorch runs CUDA work on its own streams: kernels on the legacy one could race with it.
                     throw new IllegalStateException(
                             "libtorch sees CUDA but its CUDA stream API did not load (" + e + ")", e);
                 }
+                return false;
+            }
+        }
+
+        /** Whether libtorch sees a GPU; false where the PyTorch presets are not on the class path at all. */
+        private static boolean torchSeesCuda() {
+            try {
+                return torch.cuda_is_available();
+            } catch (NoClassDefFoundError e) { // kernels used without libtorch (e.g. a JRE with only JavaCPP)
                 return false;
             }
         }
