@@ -1,16 +1,15 @@
 package io.github.spo4j;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.spo4j.testutil.ExternalCommands;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,7 +36,7 @@ class GpuProfileTest {
     private static String collect(String... flags) throws IOException, InterruptedException {
         Path pom = Path.of(System.getProperty("basedir", ".")).resolve("pom.xml");
         assumeTrue(Files.isRegularFile(pom), "needs the project's pom.xml");
-        String mvn = onPath("mvn");
+        String mvn = ExternalCommands.onPath("mvn");
         assumeTrue(mvn != null, "needs mvn on the PATH");
         List<String> cmd = new java.util.ArrayList<>(List.of(
                 mvn,
@@ -47,31 +46,6 @@ class GpuProfileTest {
                 pom.toString(),
                 "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:collect"));
         cmd.addAll(List.of(flags));
-        Path log = Files.createTempFile("spo4j-gpu-profile", ".log");
-        try {
-            Process p = new ProcessBuilder(cmd)
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("mvn collect took over 5 minutes");
-            }
-            String out = Files.readString(log, StandardCharsets.UTF_8);
-            assertEquals(0, p.exitValue(), out);
-            return out;
-        } finally {
-            Files.deleteIfExists(log);
-        }
-    }
-
-    private static String onPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) return null;
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            Path f = Path.of(dir, name);
-            if (Files.isExecutable(f)) return f.toString();
-        }
-        return null;
+        return ExternalCommands.run(cmd, null, Map.of(), 300);
     }
 }
