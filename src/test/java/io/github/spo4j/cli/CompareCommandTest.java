@@ -60,7 +60,9 @@ class CompareCommandTest {
             "--credit-rollouts",
             "2",
             "--min-base-accuracy",
-            "0" // 20 SFT steps: a base that is checked but almost never right
+            "0", // 20 SFT steps: a base that is checked but almost never right
+            "--warm-up-tokens",
+            "0" // a run is one iteration here; theWarmUpChangesNothingButTheClock covers the warm-up
         };
         assertEquals(0, run(out, err, args), err.toString());
         for (String f : List.of(
@@ -120,6 +122,62 @@ class CompareCommandTest {
         assertEquals(
                 points.size(),
                 MetricsFiles.readJsonl(dir.resolve("metrics.jsonl")).size());
+    }
+
+    /**
+     * The untimed warm-up runs every algorithm from the base and leaves no trace: the same evaluations (everything but
+     * the wall clock) as without it, and no warm-up directory.
+     */
+    @Test
+    void theWarmUpChangesNothingButTheClock(@TempDir Path dir) throws Exception {
+        List<List<String>> results = new java.util.ArrayList<>();
+        for (String warmUp : List.of("0", "1k")) {
+            Path out = dir.resolve("warm-up-" + warmUp);
+            StringWriter err = new StringWriter();
+            String[] args = {
+                "compare",
+                "--algorithms",
+                "grpo,spo-tree",
+                "--budget",
+                "1200",
+                "--seeds",
+                "1",
+                "--sft-steps",
+                "20",
+                "--sft-until",
+                "0",
+                "--train-size",
+                "64",
+                "--test-size",
+                "6",
+                "--quiet",
+                "--credit-questions",
+                "0",
+                "--base-check-questions",
+                "0",
+                "--set",
+                "eval-every=2",
+                "--set",
+                "spo-tree.branching=2-2",
+                "--warm-up-tokens",
+                warmUp,
+                "--out",
+                out.toString()
+            };
+            assertEquals(0, run(new StringWriter(), err, args), err.toString());
+            assertEquals(
+                    !warmUp.equals("0"),
+                    err.toString().contains("compare: warm-up, 1000 untimed tokens of each algorithm"),
+                    err.toString());
+            assertFalse(Files.exists(out.resolve("runs/.warm-up")), "the warm-up runs are deleted");
+            results.add(MetricsFiles.readJsonl(out.resolve("metrics.jsonl")).stream()
+                    .map(p -> p.algorithm() + " " + p.seed() + " " + p.iteration() + " " + p.generatedTokens() + " "
+                            + p.greedyAccuracy() + " " + p.trainReward() + " " + p.episodes() + " "
+                            + p.optimizerSteps())
+                    .toList());
+        }
+        assertTrue(results.get(0).size() >= 4, results.get(0).toString());
+        assertEquals(results.get(0), results.get(1));
     }
 
     /**
@@ -260,6 +318,9 @@ class CompareCommandTest {
         assertEquals(
                 2, run(new StringWriter(), err0, "compare", "--out", dir.toString(), "--base-check-questions", "-1"));
         assertTrue(err0.toString().contains("--base-check-questions must be >= 0"), err0.toString());
+        err0 = new StringWriter();
+        assertEquals(2, run(new StringWriter(), err0, "compare", "--out", dir.toString(), "--warm-up-tokens", "-1"));
+        assertTrue(err0.toString().contains("--warm-up-tokens must be a token count"), err0.toString());
         StringWriter err = new StringWriter();
         assertEquals(2, run(new StringWriter(), err, "compare", "--out", dir.toString(), "--set", "lrr=1"));
         assertTrue(err.toString().contains("unknown knob \"lrr\""), err.toString());
