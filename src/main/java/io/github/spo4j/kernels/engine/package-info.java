@@ -4,7 +4,9 @@
  * abstraction: each facade method states its own checks, declares its inputs and outputs on it, and calls its
  * reference or its native entry; the call does the capacity, dtype and device checks, stages host arrays through
  * device memory on CUDA and reads and writes pointers for the reference. Around it: the generic argument checks
- * ({@link io.github.spo4j.kernels.engine.Checks}), element types and bf16, CUDA device memory, and the native
- * library with its status-to-exception mapping. Public only because the per-op packages share it.
+ * ({@link io.github.spo4j.kernels.engine.Checks}), element types and bf16, the CUDA runtime through the JavaCPP
+ * presets ({@link io.github.spo4j.kernels.engine.CudaRuntime}: devices, {@link
+ * io.github.spo4j.kernels.engine.DeviceMemory}, streams, events), libtorch's current stream, and the native library
+ * with its status-to-exception mapping. Public only because the per-op packages share it.
  */
 package io.github.spo4j.kernels.engine;
