@@ -23,6 +23,10 @@ import io.github.spo4j.model.Precision;
  *                         up to fp32 rounding
  * @param precision        arithmetic of the training and log-prob forwards (the parameters and optimizer state stay
  *                         fp32; generation is fp32)
+ * @param evalEveryTokens  evaluate after the iteration in which the generated tokens pass each multiple of this
+ *                         (and at the end), in place of {@code evalEvery}'s iterations: every algorithm then
+ *                         evaluates equally often per generated token, however many tokens its iterations hold; 0
+ *                         for {@code evalEvery}
  */
 public record RunSettings(
         long seed,
@@ -37,7 +41,8 @@ public record RunSettings(
         int kvBlocks,
         int kvBlockSize,
         boolean packedForward,
-        Precision precision) {
+        Precision precision,
+        long evalEveryTokens) {
 
     public RunSettings {
         nonNegative(tokenBudget, "tokenBudget");
@@ -53,6 +58,7 @@ public record RunSettings(
         positive(kvBlocks, "kvBlocks");
         positive(kvBlockSize, "kvBlockSize");
         if (precision == null) throw new IllegalArgumentException("precision must not be null");
+        nonNegative(evalEveryTokens, "evalEveryTokens");
     }
 
     /**
@@ -60,7 +66,7 @@ public record RunSettings(
      * fp32 forwards.
      */
     public static RunSettings defaults() {
-        return new RunSettings(0, 0, 10, 0, 0, 0.35f, 8, 10, 512, 16384, 16, true, Precision.FP32);
+        return new RunSettings(0, 0, 10, 0, 0, 0.35f, 8, 10, 512, 16384, 16, true, Precision.FP32, 0);
     }
 
     static void positive(long v, String name) {

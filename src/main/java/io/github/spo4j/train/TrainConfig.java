@@ -369,7 +369,13 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                     "arithmetic of the training and log-prob forwards: fp32, or bf16 autocast (fp32 master weights)",
                     ALL,
                     c -> c.run.precision().toString(),
-                    (c, v) -> c.withRun(run(c.run, 12, v))));
+                    (c, v) -> c.withRun(run(c.run, 12, v))),
+            new Knob(
+                    "eval-every-tokens",
+                    "generated tokens between evaluations, in place of eval-every (0 = eval-every); k and m suffixes",
+                    ALL,
+                    c -> Long.toString(c.run.evalEveryTokens()),
+                    (c, v) -> c.withRun(run(c.run, 13, v))));
 
     /** The knobs that apply to this algorithm, in a fixed order, with their values ("algorithm" first). */
     public Map<String, String> knobs() {
@@ -574,7 +580,7 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
     }
 
     private static RunSettings run(RunSettings r, int field, String v) {
-        long seed = r.seed(), budget = r.tokenBudget();
+        long seed = r.seed(), budget = r.tokenBudget(), evalTokens = r.evalEveryTokens();
         int[] x = {
             r.evalEvery(),
             r.evalProblems(),
@@ -595,9 +601,11 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
             case 5 -> evalT = parseFloat(v);
             case 11 -> packed = parseBoolean(v);
             case 12 -> precision = Precision.parse(v);
+            case 13 -> evalTokens = parseLong(v);
             default -> x[field - 2] = parseInt(v);
         }
-        return new RunSettings(seed, budget, x[0], x[1], x[2], evalT, x[4], x[5], x[6], x[7], x[8], packed, precision);
+        return new RunSettings(
+                seed, budget, x[0], x[1], x[2], evalT, x[4], x[5], x[6], x[7], x[8], packed, precision, evalTokens);
     }
 
     static List<Integer> parseBranching(String v) {

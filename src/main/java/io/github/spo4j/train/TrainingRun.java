@@ -276,8 +276,9 @@ public final class TrainingRun implements AutoCloseable {
 
     /**
      * Runs until the trainer is finished, or {@code maxIterations} more iterations in this call (for tests and
-     * staged runs): evaluates the starting policy first (fresh runs), then every {@code evalEvery} iterations and at
-     * the end; checkpoints every {@code checkpointEvery} iterations and at the end.
+     * staged runs): evaluates the starting policy first (fresh runs), then every {@code evalEvery} iterations (or
+     * after each iteration that passes a multiple of {@code evalEveryTokens} generated tokens) and at the end;
+     * checkpoints every {@code checkpointEvery} iterations and at the end.
      */
     public void run(Listener listener, int maxIterations) throws IOException {
         Listener l = listener == null ? new Listener() {} : listener;
@@ -291,7 +292,7 @@ public final class TrainingRun implements AutoCloseable {
             l.iteration(stats);
             int it = trainer.iteration();
             boolean end = trainer.finished();
-            if (end || (s.evalEvery() > 0 && it % s.evalEvery() == 0)) {
+            if (end || evaluationDue(s, it)) {
                 long evalStart = System.nanoTime();
                 evaluate(l, start);
                 double seconds = (System.nanoTime() - evalStart) / 1e9;
@@ -302,6 +303,18 @@ public final class TrainingRun implements AutoCloseable {
                 l.checkpoint(directory.resolve(CHECKPOINT));
             }
         }
+    }
+
+    /** Whether the schedule asks for an evaluation after iteration {@code it}. */
+    private boolean evaluationDue(RunSettings s, int it) {
+        if (s.evalEveryTokens() > 0) {
+            long every = s.evalEveryTokens();
+            long last = evaluations.isEmpty()
+                    ? 0
+                    : evaluations.get(evaluations.size() - 1).generatedTokens();
+            return trainer.generatedTokens() / every > last / every;
+        }
+        return s.evalEvery() > 0 && it % s.evalEvery() == 0;
     }
 
     /** {@link #run(Listener, int)} to the end. */

@@ -374,6 +374,24 @@ class CompareCommandTest {
                 compare.configFor(TrainConfig.algorithmNamed("spo-chain"))
                         .knobs()
                         .get("tie-rollouts"));
+        // Every algorithm evaluates at 1/16 of the budget's tokens, unless the user sets a schedule.
+        for (String a : compare.algorithms) {
+            assertEquals(
+                    "62500",
+                    compare.configFor(TrainConfig.algorithmNamed(a)).knobs().get("eval-every-tokens"),
+                    a);
+        }
+        CompareCommand byIterations = new CompareCommand();
+        new CommandLine(byIterations).parseArgs("--set", "spo-tree.eval-every=5");
+        TrainConfig tree = byIterations.configFor(TrainConfig.algorithmNamed("spo-tree"));
+        assertEquals("0", tree.knobs().get("eval-every-tokens"));
+        assertEquals("5", tree.knobs().get("eval-every"));
+        assertEquals(
+                "62500",
+                byIterations
+                        .configFor(TrainConfig.algorithmNamed("grpo"))
+                        .knobs()
+                        .get("eval-every-tokens"));
         CompareCommand overridden = new CompareCommand();
         new CommandLine(overridden).parseArgs("--set", "lr=3e-5");
         assertEquals(

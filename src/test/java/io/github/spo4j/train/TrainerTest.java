@@ -121,6 +121,49 @@ class TrainerTest {
         assertEquals(0, x.trainTokens() % config.algorithm().batching().epochsPerIteration(), s.toString());
     }
 
+    /**
+     * eval-every-tokens evaluates after each iteration that passes a multiple of its tokens (and at the start and
+     * end), in place of eval-every, and the schedule changes nothing of the training.
+     */
+    @Test
+    void aTokenScheduleEvaluatesAfterEachMultipleAndLeavesTrainingAlone(@TempDir Path dir) throws IOException {
+        TrainConfig byIterations = tiny(Algorithm.GRPO)
+                .with(
+                        Map.of("iterations", "6", "eval-every", "4", "checkpoint-every", "0", "eval-problems", "2"),
+                        false);
+        List<Trainer.IterationStats> expectedLog;
+        try (TrainingRun run = TrainingRun.start(dir.resolve("a"), task, base, byIterations)) {
+            run.run(null);
+            expectedLog = run.iterationStats();
+        }
+        long perIteration = expectedLog.get(0).iterationTokens();
+        long every = perIteration * 3 / 2; // passed by iterations 2, 3, 5 and 6 of similar size
+        TrainConfig byTokens = byIterations.with("eval-every-tokens", Long.toString(every));
+        try (TrainingRun run = TrainingRun.start(dir.resolve("b"), task, base, byTokens)) {
+            run.run(null);
+            List<Trainer.IterationStats> log = run.iterationStats();
+            assertEquals(expectedLog.size(), log.size());
+            for (int i = 0; i < log.size(); i++) {
+                assertEquals(expectedLog.get(i).generatedTokens(), log.get(i).generatedTokens());
+                assertEquals(expectedLog.get(i).loss(), log.get(i).loss());
+            }
+            List<TrainingRun.Evaluation> evals = run.evaluations();
+            assertEquals(0, evals.get(0).generatedTokens());
+            long total = log.get(log.size() - 1).generatedTokens();
+            assertEquals(total, evals.get(evals.size() - 1).generatedTokens(), "the end is evaluated");
+            // One evaluation per multiple passed (the end's may coincide with one), each right after passing it.
+            long passed = total / every;
+            int middle = evals.size() - 2;
+            assertTrue(middle == passed || middle == passed - 1, evals.size() + " evaluations, " + passed + " passed");
+            for (int i = 1; i < evals.size(); i++) {
+                long before = evals.get(i - 1).generatedTokens();
+                assertTrue(
+                        evals.get(i).generatedTokens() / every > before / every || i == evals.size() - 1,
+                        "evaluation " + i + " at " + evals.get(i).generatedTokens() + " passes no multiple");
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(
             value = Algorithm.class,
