@@ -599,11 +599,8 @@ public final class CompareCommand implements Callable<Integer> {
                     TrainConfig.nameOf(c.algorithm().algorithm()), c.knobs().toString());
         settings.put("total wall time", String.format("%.0f s", seconds));
         long tokenBudget = configs.get(0).run().tokenBudget();
-        String budgetTable = tokenBudget > 0
-                ? Summary.budgetMarkdown(Summary.atBudget(points, tokenBudget, 0.25, 0.5, 0.75, 1.0))
-                : "";
-        List<String> sections = new ArrayList<>();
-        if (!budgetTable.isEmpty()) sections.add(budgetTable);
+        List<String> axisTables = Summary.axisSections(points, tokenBudget);
+        List<String> sections = new ArrayList<>(axisTables);
         if (credit != null) sections.add(CreditCommand.markdown(credit));
         CompareReport.writeMarkdown(
                 out.resolve("report.md"),
@@ -621,7 +618,7 @@ public final class CompareCommand implements Callable<Integer> {
                 sections);
         var pw = spec.commandLine().getOut();
         pw.println(Summary.table(Summary.finalResults(points)));
-        if (!budgetTable.isEmpty()) pw.println(budgetTable);
+        for (String table : axisTables) pw.println(table);
         if (credit != null) {
             pw.println();
             pw.println("credit assignment on the base (spo4j credit):");

@@ -122,75 +122,150 @@ public final class Summary {
     }
 
     /**
-     * Greedy accuracy at fractions of the token budget: for each algorithm and fraction f, the mean and sample
-     * standard deviation over its seeds of each seed's last evaluation within f · budget generated tokens (the base,
-     * at 0 tokens, is within every budget).
-     *
-     * @param seeds       seeds with an evaluation within the budget point
-     * @param accuracy    their mean greedy accuracy
-     * @param std         its sample standard deviation; 0 for one seed
+     * The axes a comparison is read on. The paper compares at equal training episodes and plots accuracy against
+     * wall-clock time; equal generated tokens (rollouts included) is the strictest of the three and the budget's.
      */
-    public record BudgetPoint(String algorithm, double fraction, long tokens, int seeds, double accuracy, double std) {}
+    public enum Axis {
+        TOKENS("generated tokens"),
+        WALL_TIME("training wall time"),
+        EPISODES("training episodes");
 
-    /** {@link BudgetPoint}s of every algorithm (first-appearance order) at each of {@code fractions} of {@code budget}. */
-    public static List<BudgetPoint> atBudget(List<EvalPoint> points, long budget, double... fractions) {
+        private final String description;
+
+        Axis(String description) {
+            this.description = description;
+        }
+
+        /** The point's position on this axis; NaN for episodes a file did not record. */
+        public double of(EvalPoint p) {
+            return switch (this) {
+                case TOKENS -> p.generatedTokens();
+                case WALL_TIME -> p.wallSeconds();
+                case EPISODES -> p.episodes() == EvalPoint.UNRECORDED ? Double.NaN : p.episodes();
+            };
+        }
+
+        public String description() {
+            return description;
+        }
+
+        String format(double at) {
+            return this == WALL_TIME ? Formats.duration(at) : Formats.count(at);
+        }
+    }
+
+    /**
+     * Greedy accuracy at one point of an axis: over an algorithm's seeds, the mean and sample standard deviation of
+     * each seed's last evaluation at or before {@code at} on the axis (the base, at 0, is before every point).
+     *
+     * @param fraction the point as a fraction of the horizon it was taken from
+     * @param seeds    seeds with an evaluation at or before the point
+     * @param accuracy their mean greedy accuracy
+     * @param std      its sample standard deviation; 0 for one seed
+     */
+    public record AxisPoint(
+            String algorithm, Axis axis, double fraction, double at, int seeds, double accuracy, double std) {}
+
+    /**
+     * {@link AxisPoint}s of every algorithm (first-appearance order) at each of {@code fractions} of {@code horizon}
+     * on {@code axis}: for the token axis the budget, for the others usually {@link #commonHorizon}.
+     */
+    public static List<AxisPoint> atAxis(List<EvalPoint> points, Axis axis, double horizon, double... fractions) {
         checkPoints(points);
-        if (budget < 1) throw new IllegalArgumentException("budget must be >= 1, got " + budget);
+        if (axis == null) throw new IllegalArgumentException("axis must not be null");
+        if (!(horizon > 0) || Double.isInfinite(horizon)) {
+            throw new IllegalArgumentException("horizon must be finite and > 0, got " + horizon);
+        }
         if (fractions == null || fractions.length == 0) throw new IllegalArgumentException("fractions must be given");
         for (double f : fractions) {
             if (!(f > 0 && f <= 1)) throw new IllegalArgumentException("fractions must be in (0, 1], got " + f);
         }
-        List<BudgetPoint> out = new ArrayList<>();
+        List<AxisPoint> out = new ArrayList<>();
         for (Map.Entry<String, Map<Long, List<EvalPoint>>> algo : bySeed(points).entrySet()) {
             for (double f : fractions) {
-                long tokens = Math.round(f * budget);
+                double at = axis == Axis.TOKENS ? Math.round(f * horizon) : f * horizon;
                 List<Double> acc = new ArrayList<>();
                 for (List<EvalPoint> run : algo.getValue().values()) {
-                    EvalPoint at = null;
+                    EvalPoint last = null;
                     for (EvalPoint p : run) {
-                        if (p.generatedTokens() <= tokens && (at == null || p.iteration() >= at.iteration())) at = p;
+                        if (axis.of(p) <= at && (last == null || p.iteration() >= last.iteration())) last = p;
                     }
-                    if (at != null) acc.add(at.greedyAccuracy());
+                    if (last != null) acc.add(last.greedyAccuracy());
                 }
-                out.add(new BudgetPoint(algo.getKey(), f, tokens, acc.size(), mean(acc), sampleStd(acc)));
+                out.add(new AxisPoint(algo.getKey(), axis, f, at, acc.size(), mean(acc), sampleStd(acc)));
             }
         }
         return out;
     }
 
     /**
-     * A markdown section: a row per algorithm, a column per budget point, each cell the mean greedy accuracy ± the
-     * standard deviation over seeds ({@code -} where no seed had evaluated yet).
+     * The furthest point on {@code axis} that every run reached: the smallest, over all runs of all algorithms, of a
+     * run's last evaluation's position. Comparing there compares every algorithm at an equal amount of the axis's
+     * resource. NaN when there are no points, when a run did not record the axis, or when the horizon is 0.
      */
-    public static String budgetMarkdown(List<BudgetPoint> budgetPoints) {
-        if (budgetPoints == null) throw new IllegalArgumentException("budgetPoints must not be null");
+    public static double commonHorizon(List<EvalPoint> points, Axis axis) {
+        checkPoints(points);
+        if (axis == null) throw new IllegalArgumentException("axis must not be null");
+        double horizon = Double.POSITIVE_INFINITY;
+        for (Map<Long, List<EvalPoint>> seeds : bySeed(points).values()) {
+            for (List<EvalPoint> run : seeds.values()) {
+                double end = axis.of(last(run));
+                if (Double.isNaN(end)) return Double.NaN;
+                horizon = Math.min(horizon, end);
+            }
+        }
+        return horizon > 0 && Double.isFinite(horizon) ? horizon : Double.NaN;
+    }
+
+    /**
+     * A markdown section: a row per algorithm, a column per point, each cell the mean greedy accuracy ± the standard
+     * deviation over seeds ({@code -} where no seed had evaluated yet). Points must come from one axis.
+     */
+    public static String axisMarkdown(List<AxisPoint> axisPoints) {
+        if (axisPoints == null) throw new IllegalArgumentException("axisPoints must not be null");
+        if (axisPoints.isEmpty()) throw new IllegalArgumentException("axisPoints must not be empty");
+        Axis axis = axisPoints.get(0).axis();
         List<Double> fractions = new ArrayList<>();
-        List<Long> tokens = new ArrayList<>();
-        Map<String, List<BudgetPoint>> rows = new LinkedHashMap<>();
-        for (BudgetPoint b : budgetPoints) {
+        List<Double> positions = new ArrayList<>();
+        Map<String, List<AxisPoint>> rows = new LinkedHashMap<>();
+        for (AxisPoint b : axisPoints) {
+            if (b.axis() != axis) throw new IllegalArgumentException("axisPoints must all be on the " + axis + " axis");
             if (!fractions.contains(b.fraction())) {
                 fractions.add(b.fraction());
-                tokens.add(b.tokens());
+                positions.add(b.at());
             }
             rows.computeIfAbsent(b.algorithm(), a -> new ArrayList<>()).add(b);
         }
-        StringBuilder md = new StringBuilder("## Greedy accuracy at each budget point\n\n");
-        md.append("Each seed's last evaluation within the budget point's generated tokens, mean ± std over seeds.\n\n");
+        StringBuilder md = new StringBuilder();
+        switch (axis) {
+            case TOKENS ->
+                md.append("## Greedy accuracy at each budget point\n\n")
+                        .append(
+                                "Each seed's last evaluation within the budget point's generated tokens, mean ± std over"
+                                        + " seeds.\n\n");
+            case WALL_TIME, EPISODES ->
+                md.append("## Greedy accuracy at equal ")
+                        .append(axis.description())
+                        .append("\n\nFractions of the shortest run's ")
+                        .append(axis.description())
+                        .append(
+                                " (every run reached it): each seed's last evaluation within it, mean ± std over seeds.\n\n");
+        }
         md.append("| algorithm |");
         for (int i = 0; i < fractions.size(); i++) {
             md.append(' ')
                     .append(Math.round(100 * fractions.get(i)))
                     .append("% (")
-                    .append(Formats.count(tokens.get(i)))
+                    .append(axis.format(positions.get(i)))
                     .append(") |");
         }
         md.append("\n| --- |");
         md.append(" ---: |".repeat(fractions.size())).append('\n');
-        for (Map.Entry<String, List<BudgetPoint>> row : rows.entrySet()) {
+        for (Map.Entry<String, List<AxisPoint>> row : rows.entrySet()) {
             md.append("| ").append(row.getKey()).append(" |");
             for (double f : fractions) {
-                BudgetPoint b = null;
-                for (BudgetPoint x : row.getValue()) if (x.fraction() == f) b = x;
+                AxisPoint b = null;
+                for (AxisPoint x : row.getValue()) if (x.fraction() == f) b = x;
                 md.append(' ')
                         .append(
                                 b == null || b.seeds() == 0
@@ -201,6 +276,23 @@ public final class Summary {
             md.append('\n');
         }
         return md.toString();
+    }
+
+    /**
+     * The report's sections on every axis at quarters of its horizon: the token budget, then the common horizons of
+     * wall time and episodes (an axis whose horizon is undefined, e.g. episodes unrecorded, is left out).
+     */
+    public static List<String> axisSections(List<EvalPoint> points, long tokenBudget) {
+        checkPoints(points);
+        List<String> out = new ArrayList<>();
+        if (points.isEmpty()) return out;
+        double[] quarters = {0.25, 0.5, 0.75, 1.0};
+        if (tokenBudget > 0) out.add(axisMarkdown(atAxis(points, Axis.TOKENS, tokenBudget, quarters)));
+        for (Axis axis : List.of(Axis.WALL_TIME, Axis.EPISODES)) {
+            double horizon = commonHorizon(points, axis);
+            if (!Double.isNaN(horizon)) out.add(axisMarkdown(atAxis(points, axis, horizon, quarters)));
+        }
+        return out;
     }
 
     /** Points grouped by algorithm, then seed, both in first-appearance order; each run keeps list order. */

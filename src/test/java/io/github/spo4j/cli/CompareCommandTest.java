@@ -95,6 +95,12 @@ class CompareCommandTest {
         assertTrue(
                 Files.readString(dir.resolve("report.md")).contains("## Greedy accuracy at each budget point\n\n"),
                 "budget-point table in the report");
+        for (String axis : List.of(
+                "## Greedy accuracy at equal training wall time\n",
+                "## Greedy accuracy at equal training episodes\n")) {
+            assertTrue(Files.readString(dir.resolve("report.md")).contains(axis), axis + " in the report");
+            assertTrue(out.toString().contains(axis), axis + " on stdout");
+        }
         assertTrue(
                 out.toString().contains("| algorithm | 25% (375) | 50% (750) | 75% (1.13k) | 100% (1.50k) |"),
                 out.toString());

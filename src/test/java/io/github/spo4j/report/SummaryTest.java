@@ -88,21 +88,76 @@ class SummaryTest {
                 new EvalPoint("grpo", 1, 10, 260, 5, 0.44, Double.NaN, 0.1),
                 new EvalPoint("grpo", 1, 20, 1000, 9, 0.70, Double.NaN, 0.1),
                 new EvalPoint("tree", 0, 10, 600, 5, 0.45, Double.NaN, 0.1));
-        List<Summary.BudgetPoint> b = Summary.atBudget(points, 1000, 0.25, 0.5, 1.0);
+        List<Summary.AxisPoint> b = Summary.atAxis(points, Summary.Axis.TOKENS, 1000, 0.25, 0.5, 1.0);
         assertEquals(6, b.size());
         assertEquals(
-                new Summary.BudgetPoint("grpo", 0.25, 250, 2, 0.35, Summary.sampleStd(List.of(0.4, 0.3))), b.get(0));
+                new Summary.AxisPoint(
+                        "grpo", Summary.Axis.TOKENS, 0.25, 250, 2, 0.35, Summary.sampleStd(List.of(0.4, 0.3))),
+                b.get(0));
         assertEquals(0.42, b.get(1).accuracy(), 1e-12); // 0.40 (240 tokens) and 0.44 (260)
         assertEquals(0.65, b.get(2).accuracy(), 1e-12);
         assertEquals(0, b.get(3).seeds(), "the tree's first evaluation came after 250 tokens");
-        assertEquals(new Summary.BudgetPoint("tree", 1.0, 1000, 1, 0.45, 0), b.get(5));
-        String md = Summary.budgetMarkdown(b);
+        assertEquals(new Summary.AxisPoint("tree", Summary.Axis.TOKENS, 1.0, 1000, 1, 0.45, 0), b.get(5));
+        String md = Summary.axisMarkdown(b);
+        assertTrue(md.startsWith("## Greedy accuracy at each budget point\n"), md);
         assertTrue(
                 md.contains("| algorithm | 25% (250) | 50% (500) | 100% (1.00k) |\n| --- | ---: | ---: | ---: |\n"),
                 md);
         assertTrue(md.contains("| tree | - | - | 45.0% ± 0.0 |\n"), md);
-        assertThrows(IllegalArgumentException.class, () -> Summary.atBudget(points, 1000, 1.5));
-        assertThrows(IllegalArgumentException.class, () -> Summary.atBudget(points, 0, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> Summary.atAxis(points, Summary.Axis.TOKENS, 1000, 1.5));
+        assertThrows(IllegalArgumentException.class, () -> Summary.atAxis(points, Summary.Axis.TOKENS, 0, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> Summary.atAxis(points, null, 1000, 0.5));
+        assertThrows(
+                IllegalArgumentException.class, () -> Summary.atAxis(points, Summary.Axis.WALL_TIME, Double.NaN, 0.5));
+    }
+
+    @Test
+    void equalWallTimeAndEpisodesAreReadAtTheShortestRunsEnd() {
+        // grpo's runs end at 14 s / 300 episodes and 20 s / 280; the tree's at 12 s / 400: every run reached
+        // 12 s and 280 episodes, so those are the common horizons.
+        List<EvalPoint> points = List.of(
+                new EvalPoint("grpo", 0, 0, 0, 0, 0.30, Double.NaN, Double.NaN, 0, 0),
+                new EvalPoint("grpo", 0, 10, 500, 6, 0.40, Double.NaN, 0.1, 100, 10),
+                new EvalPoint("grpo", 0, 30, 1000, 14, 0.60, Double.NaN, 0.1, 300, 30),
+                new EvalPoint("grpo", 1, 0, 0, 0, 0.30, Double.NaN, Double.NaN, 0, 0),
+                new EvalPoint("grpo", 1, 10, 500, 11, 0.50, Double.NaN, 0.1, 140, 14),
+                new EvalPoint("grpo", 1, 20, 1000, 20, 0.70, Double.NaN, 0.1, 280, 28),
+                new EvalPoint("tree", 0, 0, 0, 0, 0.30, Double.NaN, Double.NaN, 0, 0),
+                new EvalPoint("tree", 0, 10, 500, 3, 0.45, Double.NaN, 0.1, 200, 10),
+                new EvalPoint("tree", 0, 20, 1000, 12, 0.65, Double.NaN, 0.1, 400, 20));
+        assertEquals(12, Summary.commonHorizon(points, Summary.Axis.WALL_TIME), 1e-12);
+        assertEquals(280, Summary.commonHorizon(points, Summary.Axis.EPISODES), 1e-12);
+        assertEquals(1000, Summary.commonHorizon(points, Summary.Axis.TOKENS), 1e-12);
+
+        List<Summary.AxisPoint> wall = Summary.atAxis(points, Summary.Axis.WALL_TIME, 12, 0.5, 1.0);
+        // at 6 s grpo's seeds read 0.40 (6 s) and the base 0.30 (their next evaluations came at 14 s and 11 s)
+        assertEquals(0.35, wall.get(0).accuracy(), 1e-12);
+        assertEquals(0.45, wall.get(1).accuracy(), 1e-12); // 0.40 and 0.50 (11 s)
+        assertEquals(0.45, wall.get(2).accuracy(), 1e-12); // the tree at 6 s: its 3 s evaluation
+        assertEquals(0.65, wall.get(3).accuracy(), 1e-12);
+        List<Summary.AxisPoint> episodes = Summary.atAxis(points, Summary.Axis.EPISODES, 280, 1.0);
+        assertEquals(0.55, episodes.get(0).accuracy(), 1e-12); // 0.40 (100 episodes) and 0.70 (280)
+        assertEquals(0.45, episodes.get(1).accuracy(), 1e-12); // the tree's 400-episode evaluation is past 280
+
+        List<String> sections = Summary.axisSections(points, 1000);
+        assertEquals(3, sections.size());
+        assertTrue(sections.get(1).startsWith("## Greedy accuracy at equal training wall time\n"), sections.get(1));
+        assertTrue(sections.get(1).contains("| algorithm | 25% (3.0s) | 50% (6.0s) | 75% (9.0s) | 100% (12s) |"));
+        assertTrue(sections.get(2).contains("| algorithm | 25% (70) | 50% (140) | 75% (210) | 100% (280) |"));
+        assertTrue(sections.get(2).contains("| tree | 30.0% ± 0.0 | 30.0% ± 0.0 | 45.0% ± 0.0 | 45.0% ± 0.0 |"));
+    }
+
+    @Test
+    void episodesUnrecordedLeaveThatAxisOut() {
+        List<EvalPoint> points = List.of(
+                new EvalPoint("grpo", 0, 0, 0, 0, 0.30, Double.NaN, Double.NaN),
+                new EvalPoint("grpo", 0, 10, 1000, 5, 0.40, Double.NaN, 0.1));
+        assertTrue(Double.isNaN(Summary.commonHorizon(points, Summary.Axis.EPISODES)));
+        List<String> sections = Summary.axisSections(points, 1000);
+        assertEquals(2, sections.size());
+        assertTrue(sections.get(1).contains("wall time"));
+        assertTrue(Double.isNaN(Summary.commonHorizon(List.of(points.get(0)), Summary.Axis.WALL_TIME)));
+        assertEquals(List.of(), Summary.axisSections(List.of(), 1000));
     }
 
     @Test
