@@ -107,11 +107,19 @@ public final class CompareCommand implements Callable<Integer> {
             names = "--sft-until",
             paramLabel = "ACC",
             defaultValue = "0.5",
-            description = "Stop the base's SFT at the first check (every 25 steps) where greedy pass@1 on 128 "
-                    + "training questions reaches ACC (0 to 1): a base just past the model's learning transition, "
-                    + "where RL has errors to remove and samples to learn from; the learning-rate schedule still "
-                    + "spans --sft-steps; 0 runs every step (default ${DEFAULT-VALUE}).")
+            description = "Stop the base's SFT at the first check (every --sft-check-every steps) where greedy "
+                    + "pass@1 on 128 training questions reaches ACC (0 to 1): a base just past the model's learning "
+                    + "transition, where RL has errors to remove and samples to learn from; the learning-rate "
+                    + "schedule still spans --sft-steps; 0 runs every step (default ${DEFAULT-VALUE}).")
     double sftUntil;
+
+    @Option(
+            names = "--sft-check-every",
+            paramLabel = "STEPS",
+            defaultValue = "" + Sft.Target.DEFAULT_CHECK_EVERY,
+            description = "Steps between the --sft-until checks; fewer land the base closer to the target where "
+                    + "the model learns in a sharp transition (default ${DEFAULT-VALUE}).")
+    int sftCheckEvery;
 
     @Option(
             names = "--sft-lr",
@@ -218,7 +226,7 @@ public final class CompareCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
-            SftCommand.target(sftUntil, "--sft-until"); // refused here, before anything is written
+            sftTarget(); // refused here, before anything is written
             if (baseCheckQuestions < 0) {
                 throw new IllegalArgumentException("--base-check-questions must be >= 0, got " + baseCheckQuestions);
             }
@@ -411,6 +419,10 @@ public final class CompareCommand implements Callable<Integer> {
     /** What the base's SFT did, for the report. */
     private String sftDone = "no SFT (--sft-steps 0)";
 
+    private Sft.Target sftTarget() {
+        return SftCommand.target(sftUntil, "--sft-until", sftCheckEvery, "--sft-check-every");
+    }
+
     /** The SFT base: reused from OUT/base when it was made from the same task and SFT settings. */
     private Policy base(TrainingTask task) throws IOException {
         Path dir = out.resolve("base");
@@ -424,6 +436,10 @@ public final class CompareCommand implements Callable<Integer> {
         key.addProperty("sftSteps", sftSteps);
         key.addProperty("sftLr", sftLr);
         if (sftUntil != 0) key.addProperty("sftUntil", sftUntil);
+        // only when not the default, so that bases made before the option existed are still reused
+        if (sftUntil != 0 && sftCheckEvery != Sft.Target.DEFAULT_CHECK_EVERY) {
+            key.addProperty("sftCheckEvery", sftCheckEvery);
+        }
         Path keyFile = dir.resolve("spo4j-sft.json");
         try (RunLock lock = RunLock.acquire(dir, "spo4j compare, SFT base")) {
             return base(task, dir, key, keyFile);
@@ -454,12 +470,9 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             JsonObject outcome = new JsonObject();
             if (sftSteps > 0) {
-                Sft.Result sft = SftCommand.train(
-                        policy,
-                        task,
-                        new Sft.Config(sftSteps, 32, sftLr, 0.05, 0),
-                        SftCommand.target(sftUntil, "--sft-until"));
-                outcome = SftCommand.outcome(sft, SftCommand.target(sftUntil, "--sft-until"));
+                Sft.Result sft =
+                        SftCommand.train(policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, 0), sftTarget());
+                outcome = SftCommand.outcome(sft, sftTarget());
                 sftDone = outcome.get("summary").getAsString();
                 spec.commandLine().getErr().println("compare: SFT base, " + sftDone);
             } else {
@@ -590,8 +603,12 @@ public final class CompareCommand implements Callable<Integer> {
                 (sftUntil == 0
                                 ? sftSteps + " steps"
                                 : String.format(
-                                        "until greedy pass@1 %.0f%% on 128 training questions, at most %d steps",
-                                        100 * sftUntil, sftSteps))
+                                        "until greedy pass@1 %.0f%% on 128 training questions%s, at most %d steps",
+                                        100 * sftUntil,
+                                        sftCheckEvery == Sft.Target.DEFAULT_CHECK_EVERY
+                                                ? ""
+                                                : " (checked every " + sftCheckEvery + " steps)",
+                                        sftSteps))
                         + ", lr " + sftLr + "; took " + sftDone);
         settings.put("budget", budget + " generated tokens per run");
         for (TrainConfig c : configs)

@@ -54,10 +54,18 @@ public final class SftCommand implements Callable<Integer> {
             names = "--until",
             paramLabel = "ACC",
             defaultValue = "0.5",
-            description = "Stop at the first check (every 25 steps) where greedy pass@1 on 128 training questions "
-                    + "reaches ACC (0 to 1); the learning-rate schedule still spans --steps; 0 runs every step "
-                    + "(default ${DEFAULT-VALUE}).")
+            description = "Stop at the first check (every --check-every steps) where greedy pass@1 on 128 training "
+                    + "questions reaches ACC (0 to 1); the learning-rate schedule still spans --steps; 0 runs every "
+                    + "step (default ${DEFAULT-VALUE}).")
     double until;
+
+    @Option(
+            names = "--check-every",
+            paramLabel = "STEPS",
+            defaultValue = "" + Sft.Target.DEFAULT_CHECK_EVERY,
+            description = "Steps between the --until checks; fewer land closer to the target where the model learns "
+                    + "in a sharp transition, each check costing about a few steps (default ${DEFAULT-VALUE}).")
+    int checkEvery;
 
     @Option(names = "--batch", defaultValue = "32", description = "Problems per step (default ${DEFAULT-VALUE}).")
     int batch;
@@ -75,7 +83,7 @@ public final class SftCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
-            Sft.Target target = target(until, "--until");
+            Sft.Target target = target(until, "--until", checkEvery, "--check-every");
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             try (RunLock lock = RunLock.acquire(out, "spo4j sft");
                     Policy policy = model == null
@@ -125,11 +133,15 @@ public final class SftCommand implements Callable<Integer> {
         return outcome;
     }
 
-    /** The early stop an {@code option} of value {@code until} asks for; null for 0 (every step). */
-    static Sft.Target target(double until, String option) {
+    /**
+     * The early stop an {@code option} of value {@code until}, checked every {@code checkEvery} steps (given by
+     * {@code checkOption}), asks for; null for 0 (every step).
+     */
+    static Sft.Target target(double until, String option, int checkEvery, String checkOption) {
         if (!(until >= 0 && until <= 1))
             throw new IllegalArgumentException(option + " must be in [0, 1], got " + until);
-        return until == 0 ? null : Sft.Target.of(until);
+        if (checkEvery < 1) throw new IllegalArgumentException(checkOption + " must be >= 1, got " + checkEvery);
+        return until == 0 ? null : new Sft.Target(until, checkEvery, Sft.Target.DEFAULT_QUESTIONS);
     }
 
     /** How a run with a target ended, for its summary line; empty without one. */

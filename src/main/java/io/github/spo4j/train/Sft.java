@@ -62,12 +62,15 @@ public final class Sft {
             RunSettings.positive(questions, "questions");
         }
 
-        /**
-         * {@code greedyAccuracy} checked every 25 steps on 128 training questions: a check costs about as much as a
-         * few steps, and 128 questions put one standard error near 4 points at 50%.
-         */
+        /** Steps between checks by default: a check costs about as much as a few steps. */
+        public static final int DEFAULT_CHECK_EVERY = 25;
+
+        /** Questions checked by default: 128 put one standard error near 4 points at 50%. */
+        public static final int DEFAULT_QUESTIONS = 128;
+
+        /** {@code greedyAccuracy} checked every {@value #DEFAULT_CHECK_EVERY} steps on 128 training questions. */
         public static Target of(double greedyAccuracy) {
-            return new Target(greedyAccuracy, 25, 128);
+            return new Target(greedyAccuracy, DEFAULT_CHECK_EVERY, DEFAULT_QUESTIONS);
         }
     }
 

@@ -351,11 +351,45 @@ class CompareCommandTest {
                 "50");
         assertRefused("--task", "--out", out, "--task", "chains");
         assertRefused("--sft-until must be in [0, 1], got 1.5", "--out", out, "--sft-until", "1.5");
+        assertRefused("--sft-check-every must be >= 1, got 0", "--out", out, "--sft-check-every", "0");
         StringWriter sftErr = new StringWriter();
         Path sftOut = dir.resolve("sft");
         assertEquals(2, run(new StringWriter(), sftErr, "sft", "--until", "2", "--out", sftOut.toString()));
         assertTrue(sftErr.toString().contains("--until must be in [0, 1], got 2.0"), sftErr.toString());
         assertFalse(Files.exists(sftOut), "refused before anything is written");
+        StringWriter checkErr = new StringWriter();
+        assertEquals(2, run(new StringWriter(), checkErr, "sft", "--check-every", "-3", "--out", sftOut.toString()));
+        assertTrue(checkErr.toString().contains("--check-every must be >= 1, got -3"), checkErr.toString());
+        assertFalse(Files.exists(sftOut), "refused before anything is written");
+    }
+
+    /** A finer check interval checks at its multiples and the last step; the training itself is the same. */
+    @Test
+    void sftChecksEveryGivenStep(@TempDir Path dir) throws Exception {
+        Path fine = dir.resolve("fine"), coarse = dir.resolve("coarse");
+        String[] common = {"sft", "--task", "arithmetic", "--steps", "12", "--until", "0.99", "--quiet"};
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, concat(common, "--check-every", "5", "--out", fine.toString())));
+        assertEquals(0, run(new StringWriter(), err, concat(common, "--out", coarse.toString())), err.toString());
+        JsonObject sft = JsonParser.parseString(Files.readString(fine.resolve("sft.json")))
+                .getAsJsonObject();
+        List<Integer> steps = new java.util.ArrayList<>();
+        sft.getAsJsonArray("checks")
+                .forEach(c -> steps.add(c.getAsJsonObject().get("step").getAsInt()));
+        assertEquals(List.of(5, 10, 12), steps);
+        JsonObject once = JsonParser.parseString(Files.readString(coarse.resolve("sft.json")))
+                .getAsJsonObject();
+        assertEquals(1, once.getAsJsonArray("checks").size(), "25 steps apart: only the last step's check");
+        assertEquals(
+                -1,
+                Files.mismatch(coarse.resolve("model.safetensors"), fine.resolve("model.safetensors")),
+                "checks leave the weights as they are");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** The README's main job: {@code compare} and {@code sft} with no options are the chain task's SFT-to-target. */
@@ -367,6 +401,7 @@ class CompareCommandTest {
         assertEquals(8, compare.taskOptions.decisions);
         assertEquals(0.5, compare.sftUntil);
         assertEquals(1500, compare.sftSteps);
+        assertEquals(25, compare.sftCheckEvery);
         assertEquals(List.of("grpo", "grpo-mask", "spo-chain", "spo-tree"), compare.algorithms);
         // The learning rates chosen on the validation split (docs/compare/lr-sweep-chain8).
         for (var e : java.util.Map.of(
