@@ -18,20 +18,29 @@ import io.github.spo4j.train.CreditAudit;
 import io.github.spo4j.train.RunLock;
 import io.github.spo4j.train.Sft;
 import io.github.spo4j.train.TrainConfig;
+import io.github.spo4j.train.Trainer;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
 import io.github.spo4j.train.distributed.Collective;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -99,14 +108,14 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(
             names = "--sft-steps",
-            defaultValue = "1500",
+            defaultValue = "3000",
             description = "SFT steps of the base; with --sft-until, the most (default ${DEFAULT-VALUE}).")
     int sftSteps;
 
     @Option(
             names = "--sft-until",
             paramLabel = "ACC",
-            defaultValue = "0.5",
+            defaultValue = "0.4",
             description = "Stop the base's SFT at the first check (every --sft-check-every steps) where greedy "
                     + "pass@1 on 128 training questions reaches ACC (0 to 1): a base just past the model's learning "
                     + "transition, where RL has errors to remove and samples to learn from; the learning-rate "
@@ -120,6 +129,25 @@ public final class CompareCommand implements Callable<Integer> {
             description = "Steps between the --sft-until checks; fewer land the base closer to the target where "
                     + "the model learns in a sharp transition (default ${DEFAULT-VALUE}).")
     int sftCheckEvery;
+
+    @Option(
+            names = "--runs-at-once",
+            paramLabel = "N",
+            defaultValue = "0",
+            description =
+                    "Training runs side by side, each on its own thread; their results are the same as one at a "
+                            + "time, bit for bit. 0 fits them to the cores: as many as the cores hold at the threads one run "
+                            + "uses (2 on 2 cores for the built-in model, whose runs use one thread each; 1 for models large "
+                            + "enough to use every core). A data-parallel compare runs one at a time (default ${DEFAULT-VALUE}).")
+    int runsAtOnce;
+
+    @Option(
+            names = "--sft-seed",
+            paramLabel = "SEED",
+            defaultValue = "0",
+            description = "Seed of the base's initialization and SFT batches: another seed gives another base, so that "
+                    + "a result can be checked across bases as well as RL seeds (default ${DEFAULT-VALUE}).")
+    long sftSeed;
 
     @Option(
             names = "--sft-lr",
@@ -179,12 +207,12 @@ public final class CompareCommand implements Callable<Integer> {
     /**
      * The compare defaults for a small policy on a CPU, applied over each algorithm's preset: the same questions per
      * iteration, batching and evaluation for all; SPO's own segment settings scaled to short answers; each compared
-     * algorithm's learning rate chosen by one sweep (2.5e-5 to 4e-4, 2 seeds) on a validation split of the default
-     * task, never the test set (docs/compare/lr-sweep-chain8): 2e-4 for GRPO, GRPO+mask and SPO-tree, 1e-4 for
-     * SPO-chain, whose preset takes two epochs per iteration. Algorithms the sweep did not cover keep 5e-5, the rate
-     * the same sweep chose for every algorithm on the arithmetic task (docs/compare/lr-sweep). On the same split,
-     * SPO-chain's segment settings were then swept at its rate (K 1 or 2, N 4 or 8, tie refinement M 4, one epoch at
-     * 2e-4) and SPO-tree's shape at its (3-3-3, 2-2-2-2): K = 2, N = 4 with M = 4 and 2-2-2 did best.
+     * algorithm's learning rate chosen by one sweep (5e-5 to 4e-4, 2 seeds) on a validation split of the default
+     * task and base recipe, never the test set (docs/compare/lr-sweep-chain12): 1e-4 did best for all four. Algorithms
+     * the sweep did not cover keep 5e-5, the rate an earlier sweep chose for every algorithm on the arithmetic task
+     * (docs/compare/lr-sweep). SPO-chain's segment settings (K 1 or 2, N 4 or 8, tie refinement M 4, one epoch) and
+     * SPO-tree's shape (3-3-3, 2-2-2-2) were swept on the 8-decision task's split (docs/compare/lr-sweep-chain8):
+     * K = 2, N = 4 with M = 4 and 2-2-2 did best; at 12 decisions longer tree segments and no refinement did no better.
      * SPO-tree draws as many questions per iteration as the others: with 4 trees per iteration it fell below its base.
      */
     static final Map<String, String> COMMON = new LinkedHashMap<>(Map.of());
@@ -201,8 +229,8 @@ public final class CompareCommand implements Callable<Integer> {
         COMMON.put("minibatch", "64");
         COMMON.put("micro-batch", "64");
         COMMON.put("checkpoint-every", "20");
-        PER_ALGORITHM.put("grpo", Map.of("lr", "2e-4"));
-        PER_ALGORITHM.put("grpo-mask", Map.of("lr", "2e-4"));
+        PER_ALGORITHM.put("grpo", Map.of("lr", "1e-4"));
+        PER_ALGORITHM.put("grpo-mask", Map.of("lr", "1e-4"));
         PER_ALGORITHM.put(
                 "spo-chain", Map.of("lr", "1e-4", "cutpoint-interval", "2", "rollouts", "4", "tie-rollouts", "4"));
         PER_ALGORITHM.put("vineppo", Map.of("rollouts", "4"));
@@ -210,7 +238,7 @@ public final class CompareCommand implements Callable<Integer> {
                 "spo-tree",
                 Map.of(
                         "lr",
-                        "2e-4",
+                        "1e-4",
                         "branching",
                         "2-2-2",
                         "segment-tokens",
@@ -226,6 +254,7 @@ public final class CompareCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+            if (runsAtOnce < 0) throw new IllegalArgumentException("--runs-at-once must be >= 0, got " + runsAtOnce);
             sftTarget(); // refused here, before anything is written
             if (baseCheckQuestions < 0) {
                 throw new IllegalArgumentException("--base-check-questions must be >= 0, got " + baseCheckQuestions);
@@ -246,28 +275,98 @@ public final class CompareCommand implements Callable<Integer> {
             long start = System.nanoTime();
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             configs = fitResponseLength(configs, task);
-            List<EvalPoint> points = new ArrayList<>();
             try (Collective world = rankOptions.join();
                     RunLock lock = world.rank() == 0 ? RunLock.acquire(out, "spo4j compare") : null;
                     Prepared prepared = prepare(world, task, configs)) {
                 if (prepared.base == null) return Commands.IO_ERROR; // rank 0 failed and says why
                 boolean lead = world.rank() == 0;
                 warmUp(task, prepared.base, configs, world, warmUp);
+                List<TrainConfig> runs = new ArrayList<>();
                 for (TrainConfig c : configs) {
-                    for (int seed = 0; seed < seeds; seed++) {
-                        TrainConfig cs = c.with("seed", Integer.toString(seed));
-                        String name = TrainConfig.nameOf(c.algorithm().algorithm());
-                        Path dir = out.resolve("runs").resolve(name + "-seed" + seed);
-                        if (lead && !resume && Files.exists(dir)) deleteTree(dir);
-                        points.addAll(
-                                Runs.run(name + " seed " + seed, task, prepared.base, cs, dir, resume, world, p -> {}));
-                        if (lead) MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
-                    }
+                    for (int seed = 0; seed < seeds; seed++) runs.add(c.with("seed", Integer.toString(seed)));
                 }
+                int atOnce = world.worldSize() > 1
+                        ? 1
+                        : Math.min(
+                                runs.size(), runsAtOnce > 0 ? runsAtOnce : Trainer.runsThatFitTheCores(prepared.base));
+                if (atOnce > 1) {
+                    spec.commandLine().getErr().println("compare: " + atOnce + " runs at once");
+                }
+                List<EvalPoint> points = runAll(runs, atOnce, task, prepared.base, world);
                 if (lead) writeOutputs(points, configs, prepared.credit, (System.nanoTime() - start) / 1e9);
             }
             return 0;
         });
+    }
+
+    /**
+     * Every run, {@code atOnce} at a time on threads of their own (each run's thread pools are set on its own thread,
+     * and its numbers depend only on its config and the base), the metrics file rewritten after each one in the order
+     * of {@code runs}, whatever order they finish in.
+     */
+    private List<EvalPoint> runAll(List<TrainConfig> runs, int atOnce, TrainingTask task, Policy base, Collective world)
+            throws IOException {
+        boolean lead = world.rank() == 0;
+        List<List<EvalPoint>> finished = new ArrayList<>(Collections.nCopies(runs.size(), null));
+        IntFunction<List<EvalPoint>> runOne = i -> {
+            TrainConfig c = runs.get(i);
+            String name = TrainConfig.nameOf(c.algorithm().algorithm());
+            long seed = c.run().seed();
+            Path dir = out.resolve("runs").resolve(name + "-seed" + seed);
+            try {
+                if (lead && !resume && Files.exists(dir)) deleteTree(dir);
+                List<EvalPoint> points = Runs.run(name + " seed " + seed, task, base, c, dir, resume, world, p -> {});
+                synchronized (finished) {
+                    finished.set(i, points);
+                    if (lead) {
+                        List<EvalPoint> sofar = new ArrayList<>();
+                        for (List<EvalPoint> f : finished) if (f != null) sofar.addAll(f);
+                        MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), sofar);
+                    }
+                }
+                return points;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        if (atOnce == 1) {
+            try {
+                for (int i = 0; i < runs.size(); i++) runOne.apply(i);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        } else {
+            boolean bars = Progress.isEnabled();
+            Progress.setEnabled(false); // progress bars of runs side by side would draw over each other
+            ExecutorService pool = Executors.newFixedThreadPool(atOnce, r -> {
+                Thread t = new Thread(r, "spo4j compare run");
+                t.setDaemon(true);
+                return t;
+            });
+            try {
+                List<Future<List<EvalPoint>>> futures = new ArrayList<>();
+                for (int i = 0; i < runs.size(); i++) {
+                    int run = i;
+                    futures.add(pool.submit(() -> runOne.apply(run)));
+                }
+                for (var f : futures) f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while the runs ran");
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof UncheckedIOException u) throw u.getCause();
+                if (cause instanceof RuntimeException r) throw r;
+                if (cause instanceof Error err) throw err;
+                throw new IllegalStateException(cause);
+            } finally {
+                pool.shutdownNow();
+                Progress.setEnabled(bars);
+            }
+        }
+        List<EvalPoint> points = new ArrayList<>();
+        for (List<EvalPoint> f : finished) points.addAll(f);
+        return points;
     }
 
     /**
@@ -435,9 +534,10 @@ public final class CompareCommand implements Callable<Integer> {
                         : model.toAbsolutePath().toString());
         key.addProperty("sftSteps", sftSteps);
         key.addProperty("sftLr", sftLr);
-        if (sftUntil != 0) key.addProperty("sftUntil", sftUntil);
-        // only when not the default, so that bases made before the option existed are still reused
-        if (sftUntil != 0 && sftCheckEvery != Sft.Target.DEFAULT_CHECK_EVERY) {
+        // only when not 0, so that bases made before the option existed are still reused
+        if (sftSeed != 0) key.addProperty("sftSeed", sftSeed);
+        if (sftUntil != 0) {
+            key.addProperty("sftUntil", sftUntil);
             key.addProperty("sftCheckEvery", sftCheckEvery);
         }
         Path keyFile = dir.resolve("spo4j-sft.json");
@@ -465,13 +565,13 @@ public final class CompareCommand implements Callable<Integer> {
             }
         }
         Policy policy = model == null
-                ? taskOptions.randomPolicy(task, 0, deviceOptions.resolve())
+                ? taskOptions.randomPolicy(task, sftSeed, deviceOptions.resolve())
                 : Policy.load(model, deviceOptions.resolve());
         try {
             JsonObject outcome = new JsonObject();
             if (sftSteps > 0) {
                 Sft.Result sft =
-                        SftCommand.train(policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, 0), sftTarget());
+                        SftCommand.train(policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, sftSeed), sftTarget());
                 outcome = SftCommand.outcome(sft, sftTarget());
                 sftDone = outcome.get("summary").getAsString();
                 spec.commandLine().getErr().println("compare: SFT base, " + sftDone);
@@ -603,13 +703,10 @@ public final class CompareCommand implements Callable<Integer> {
                 (sftUntil == 0
                                 ? sftSteps + " steps"
                                 : String.format(
-                                        "until greedy pass@1 %.0f%% on 128 training questions%s, at most %d steps",
-                                        100 * sftUntil,
-                                        sftCheckEvery == Sft.Target.DEFAULT_CHECK_EVERY
-                                                ? ""
-                                                : " (checked every " + sftCheckEvery + " steps)",
-                                        sftSteps))
-                        + ", lr " + sftLr + "; took " + sftDone);
+                                        "until greedy pass@1 %.0f%% on 128 training questions (checked every %d "
+                                                + "steps), at most %d steps",
+                                        100 * sftUntil, sftCheckEvery, sftSteps))
+                        + ", lr " + sftLr + (sftSeed == 0 ? "" : ", seed " + sftSeed) + "; took " + sftDone);
         settings.put("budget", budget + " generated tokens per run");
         for (TrainConfig c : configs)
             settings.put(

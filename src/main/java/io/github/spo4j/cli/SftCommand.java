@@ -46,14 +46,14 @@ public final class SftCommand implements Callable<Integer> {
 
     @Option(
             names = "--steps",
-            defaultValue = "1500",
+            defaultValue = "3000",
             description = "Optimizer steps; with --until, the most (default ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(
             names = "--until",
             paramLabel = "ACC",
-            defaultValue = "0.5",
+            defaultValue = "0.4",
             description = "Stop at the first check (every --check-every steps) where greedy pass@1 on 128 training "
                     + "questions reaches ACC (0 to 1); the learning-rate schedule still spans --steps; 0 runs every "
                     + "step (default ${DEFAULT-VALUE}).")

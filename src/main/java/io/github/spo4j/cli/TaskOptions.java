@@ -42,7 +42,7 @@ final class TaskOptions {
 
     @Option(
             names = "--decisions",
-            defaultValue = "8",
+            defaultValue = "12",
             description = "Chain task: operations per problem, one decision each (default ${DEFAULT-VALUE}).")
     int decisions;
 

@@ -62,8 +62,12 @@ public final class Sft {
             RunSettings.positive(questions, "questions");
         }
 
-        /** Steps between checks by default: a check costs about as much as a few steps. */
-        public static final int DEFAULT_CHECK_EVERY = 25;
+        /**
+         * Steps between checks by default. Small models learn the chain task in a sharp transition (at 12 decisions
+         * greedy pass@1 went from 27% to 44% in 5 steps), so coarser checks overshoot a target below the top of it;
+         * a check costs about as much as a step.
+         */
+        public static final int DEFAULT_CHECK_EVERY = 5;
 
         /** Questions checked by default: 128 put one standard error near 4 points at 50%. */
         public static final int DEFAULT_QUESTIONS = 128;

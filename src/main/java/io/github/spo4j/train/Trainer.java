@@ -151,6 +151,17 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * How many runs of {@code policy} fit this process's cores at once: each run keeps the larger of its sampling and
+     * training thread counts busy, one each for small models (under 0.5M parameters, the built-in one among them),
+     * so on 2 cores two such runs go side by side instead of one leaving a core idle.
+     */
+    public static int runsThatFitTheCores(Policy policy) {
+        if (policy == null) throw new IllegalArgumentException("policy must not be null");
+        int perRun = Math.max(Threads.samplingThreads(policy), Threads.trainingThreads(policy));
+        return Math.max(1, Threads.cores() / perRun);
+    }
+
+    /**
      * @param task the task
      * @param base the starting policy; the trainer trains a copy and keeps another, frozen, as the KL reference
      */
@@ -177,6 +188,9 @@ public final class Trainer implements AutoCloseable {
                     "the policy's vocabulary (" + base.config().vocabSize() + ") is smaller than the tokenizer's ("
                             + task.tokenizer().vocabSize() + ")");
         }
+        // libtorch's thread count is an OpenMP setting of the calling thread: a run on a thread of its own (compare's
+        // runs side by side) must set it before its first op, as it would on a thread that set it before.
+        Threads.training(base);
         this.task = task;
         this.config = config;
         this.algo = config.algorithm();

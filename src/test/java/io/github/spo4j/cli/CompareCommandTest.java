@@ -3,6 +3,7 @@ package io.github.spo4j.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -44,6 +45,8 @@ class CompareCommandTest {
             "20",
             "--sft-until",
             "0.99",
+            "--sft-check-every",
+            "25",
             "--train-size",
             "64",
             "--test-size",
@@ -114,8 +117,8 @@ class CompareCommandTest {
         assertEquals(20, sft.get("steps").getAsInt());
         assertFalse(sft.get("reached").getAsBoolean());
         assertEquals(1, sft.getAsJsonArray("checks").size());
-        String sftLine = "until greedy pass@1 99% on 128 training questions, at most 20 steps, lr 0.003; took 20 steps"
-                + " (did not reach the target";
+        String sftLine = "until greedy pass@1 99% on 128 training questions (checked every 25 steps), at most 20 steps,"
+                + " lr 0.003; took 20 steps (did not reach the target";
         assertTrue(Files.readString(dir.resolve("report.md")).contains(sftLine), "the report's SFT line");
 
         // --resume reuses the base and the finished runs: the same metrics come back.
@@ -352,6 +355,7 @@ class CompareCommandTest {
         assertRefused("--task", "--out", out, "--task", "chains");
         assertRefused("--sft-until must be in [0, 1], got 1.5", "--out", out, "--sft-until", "1.5");
         assertRefused("--sft-check-every must be >= 1, got 0", "--out", out, "--sft-check-every", "0");
+        assertRefused("--runs-at-once must be >= 0, got -1", "--out", out, "--runs-at-once", "-1");
         StringWriter sftErr = new StringWriter();
         Path sftOut = dir.resolve("sft");
         assertEquals(2, run(new StringWriter(), sftErr, "sft", "--until", "2", "--out", sftOut.toString()));
@@ -363,6 +367,106 @@ class CompareCommandTest {
         assertFalse(Files.exists(sftOut), "refused before anything is written");
     }
 
+    /**
+     * Runs side by side give every run the same numbers as one at a time (all but the wall clock), and the same
+     * weights.
+     */
+    @Test
+    void runsSideBySideGiveTheSameResults(@TempDir Path dir) throws Exception {
+        List<List<String>> results = new java.util.ArrayList<>();
+        for (String atOnce : List.of("1", "3")) {
+            Path out = dir.resolve("at-once-" + atOnce);
+            StringWriter err = new StringWriter();
+            String[] args = {
+                "compare",
+                "--algorithms",
+                "grpo,spo-chain,spo-tree",
+                "--budget",
+                "1200",
+                "--seeds",
+                "2",
+                "--sft-steps",
+                "20",
+                "--sft-until",
+                "0",
+                "--train-size",
+                "64",
+                "--test-size",
+                "6",
+                "--quiet",
+                "--credit-questions",
+                "0",
+                "--base-check-questions",
+                "0",
+                "--warm-up-tokens",
+                "0",
+                "--set",
+                "eval-every=2",
+                "--set",
+                "spo-tree.branching=2-2",
+                "--runs-at-once",
+                atOnce,
+                "--out",
+                out.toString()
+            };
+            assertEquals(0, run(new StringWriter(), err, args), err.toString());
+            assertEquals(atOnce.equals("3"), err.toString().contains("compare: 3 runs at once"), err.toString());
+            results.add(MetricsFiles.readJsonl(out.resolve("metrics.jsonl")).stream()
+                    .map(p -> p.algorithm() + " " + p.seed() + " " + p.iteration() + " " + p.generatedTokens() + " "
+                            + p.greedyAccuracy() + " " + p.trainReward() + " " + p.episodes() + " "
+                            + p.optimizerSteps())
+                    .toList());
+        }
+        assertTrue(results.get(0).size() >= 12, results.get(0).toString());
+        assertEquals(results.get(0), results.get(1));
+        for (String run : List.of("grpo-seed1", "spo-chain-seed0", "spo-tree-seed1")) {
+            Path weights = Path.of("runs", run, "checkpoint", "model.safetensors");
+            assertEquals(
+                    -1,
+                    Files.mismatch(
+                            dir.resolve("at-once-1").resolve(weights),
+                            dir.resolve("at-once-3").resolve(weights)),
+                    run);
+        }
+    }
+
+    /** {@code --sft-seed S} makes the base {@code sft --seed S} makes, bit for bit; another seed, another base. */
+    @Test
+    void theSftSeedPicksTheBase(@TempDir Path dir) throws Exception {
+        String[] task = {"--train-size", "64", "--test-size", "6", "--quiet"};
+        String[] compare = concat(
+                concat(new String[] {"compare", "--algorithms", "grpo", "--budget", "300", "--seeds", "1"}, task),
+                "--sft-steps",
+                "10",
+                "--sft-until",
+                "0",
+                "--credit-questions",
+                "0",
+                "--base-check-questions",
+                "0",
+                "--warm-up-tokens",
+                "0",
+                "--sft-seed",
+                "1",
+                "--out",
+                dir.resolve("compare").toString());
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, compare), err.toString());
+        assertTrue(
+                Files.readString(dir.resolve("compare/report.md")).contains(", seed 1; took 10 steps"),
+                "the report names the base's seed");
+        for (String seed : List.of("0", "1")) {
+            String[] sft = concat(
+                    concat(new String[] {"sft", "--steps", "10", "--until", "0", "--seed", seed}, task),
+                    "--out",
+                    dir.resolve("sft" + seed).toString());
+            assertEquals(0, run(new StringWriter(), err, sft), err.toString());
+        }
+        Path base = dir.resolve("compare/base/model.safetensors");
+        assertEquals(-1, Files.mismatch(base, dir.resolve("sft1/model.safetensors")));
+        assertNotEquals(-1, Files.mismatch(base, dir.resolve("sft0/model.safetensors")));
+    }
+
     /** A finer check interval checks at its multiples and the last step; the training itself is the same. */
     @Test
     void sftChecksEveryGivenStep(@TempDir Path dir) throws Exception {
@@ -370,7 +474,10 @@ class CompareCommandTest {
         String[] common = {"sft", "--task", "arithmetic", "--steps", "12", "--until", "0.99", "--quiet"};
         StringWriter err = new StringWriter();
         assertEquals(0, run(new StringWriter(), err, concat(common, "--check-every", "5", "--out", fine.toString())));
-        assertEquals(0, run(new StringWriter(), err, concat(common, "--out", coarse.toString())), err.toString());
+        assertEquals(
+                0,
+                run(new StringWriter(), err, concat(common, "--check-every", "25", "--out", coarse.toString())),
+                err.toString());
         JsonObject sft = JsonParser.parseString(Files.readString(fine.resolve("sft.json")))
                 .getAsJsonObject();
         List<Integer> steps = new java.util.ArrayList<>();
@@ -394,18 +501,18 @@ class CompareCommandTest {
 
     /** The README's main job: {@code compare} and {@code sft} with no options are the chain task's SFT-to-target. */
     @Test
-    void theDefaultsAreTheChainTaskWithEightDecisionsAndAnSftTarget() {
+    void theDefaultsAreTheChainTaskWithTwelveDecisionsAndAnSftTargetInTheBand() {
         CompareCommand compare = new CompareCommand();
         new CommandLine(compare).parseArgs();
         assertEquals(TaskOptions.BuiltInTask.chain, compare.taskOptions.builtInTask);
-        assertEquals(8, compare.taskOptions.decisions);
-        assertEquals(0.5, compare.sftUntil);
-        assertEquals(1500, compare.sftSteps);
-        assertEquals(25, compare.sftCheckEvery);
+        assertEquals(12, compare.taskOptions.decisions);
+        assertEquals(0.4, compare.sftUntil);
+        assertEquals(3000, compare.sftSteps);
+        assertEquals(5, compare.sftCheckEvery);
         assertEquals(List.of("grpo", "grpo-mask", "spo-chain", "spo-tree"), compare.algorithms);
-        // The learning rates chosen on the validation split (docs/compare/lr-sweep-chain8).
+        // The learning rates chosen on the validation split (docs/compare/lr-sweep-chain12).
         for (var e : java.util.Map.of(
-                        "grpo", 2e-4, "grpo-mask", 2e-4, "spo-chain", 1e-4, "spo-tree", 2e-4, "rloo", 5e-5)
+                        "grpo", 1e-4, "grpo-mask", 1e-4, "spo-chain", 1e-4, "spo-tree", 1e-4, "rloo", 5e-5)
                 .entrySet()) {
             TrainConfig c = compare.configFor(TrainConfig.algorithmNamed(e.getKey()));
             assertEquals(e.getValue(), Double.parseDouble(c.knobs().get("lr")), 0, e.getKey());
@@ -445,8 +552,10 @@ class CompareCommandTest {
         SftCommand sft = new SftCommand();
         new CommandLine(sft).parseArgs("--out", "unused");
         assertEquals(TaskOptions.BuiltInTask.chain, sft.taskOptions.builtInTask);
-        assertEquals(0.5, sft.until);
-        assertEquals(1500, sft.steps);
+        assertEquals(0.4, sft.until);
+        assertEquals(3000, sft.steps);
+        assertEquals(5, sft.checkEvery);
+        assertEquals(12, sft.taskOptions.decisions);
     }
 
     /** {@code compare args} exits 2 with {@code message} on stderr. */
