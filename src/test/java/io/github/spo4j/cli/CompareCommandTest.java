@@ -133,6 +133,45 @@ class CompareCommandTest {
                 MetricsFiles.readJsonl(dir.resolve("metrics.jsonl")).size());
     }
 
+    /** A compare of {@code algorithms} small enough for a test: a 20-step base, 1,200 tokens a run, no audit. */
+    private static String[] tinyCompare(String algorithms, int seeds, Path out, String... more) {
+        String[] args = {
+            "compare",
+            "--algorithms",
+            algorithms,
+            "--budget",
+            "1200",
+            "--seeds",
+            Integer.toString(seeds),
+            "--sft-steps",
+            "20",
+            "--sft-until",
+            "0",
+            "--train-size",
+            "64",
+            "--test-size",
+            "6",
+            "--quiet",
+            "--credit-questions",
+            "0",
+            "--set",
+            "eval-every=2",
+            "--set",
+            "spo-tree.branching=2-2",
+            "--out",
+            out.toString()
+        };
+        return concat(args, more);
+    }
+
+    /** Every evaluation a compare wrote to {@code out}, all but its wall clock. */
+    private static List<String> everythingButTheClock(Path out) throws Exception {
+        return MetricsFiles.readJsonl(out.resolve("metrics.jsonl")).stream()
+                .map(p -> p.algorithm() + " " + p.seed() + " " + p.iteration() + " " + p.generatedTokens() + " "
+                        + p.greedyAccuracy() + " " + p.trainReward() + " " + p.episodes() + " " + p.optimizerSteps())
+                .toList();
+    }
+
     /**
      * The untimed warm-up runs every algorithm from the base and leaves no trace: the same evaluations (everything but
      * the wall clock) as without it, and no warm-up directory.
@@ -143,47 +182,15 @@ class CompareCommandTest {
         for (String warmUp : List.of("0", "1k")) {
             Path out = dir.resolve("warm-up-" + warmUp);
             StringWriter err = new StringWriter();
-            String[] args = {
-                "compare",
-                "--algorithms",
-                "grpo,spo-tree",
-                "--budget",
-                "1200",
-                "--seeds",
-                "1",
-                "--sft-steps",
-                "20",
-                "--sft-until",
-                "0",
-                "--train-size",
-                "64",
-                "--test-size",
-                "6",
-                "--quiet",
-                "--credit-questions",
-                "0",
-                "--base-check-questions",
-                "0",
-                "--set",
-                "eval-every=2",
-                "--set",
-                "spo-tree.branching=2-2",
-                "--warm-up-tokens",
-                warmUp,
-                "--out",
-                out.toString()
-            };
+            String[] args =
+                    tinyCompare("grpo,spo-tree", 1, out, "--base-check-questions", "0", "--warm-up-tokens", warmUp);
             assertEquals(0, run(new StringWriter(), err, args), err.toString());
             assertEquals(
                     !warmUp.equals("0"),
                     err.toString().contains("compare: warm-up, 1000 untimed tokens of each algorithm"),
                     err.toString());
             assertFalse(Files.exists(out.resolve("runs/.warm-up")), "the warm-up runs are deleted");
-            results.add(MetricsFiles.readJsonl(out.resolve("metrics.jsonl")).stream()
-                    .map(p -> p.algorithm() + " " + p.seed() + " " + p.iteration() + " " + p.generatedTokens() + " "
-                            + p.greedyAccuracy() + " " + p.trainReward() + " " + p.episodes() + " "
-                            + p.optimizerSteps())
-                    .toList());
+            results.add(everythingButTheClock(out));
         }
         assertTrue(results.get(0).size() >= 4, results.get(0).toString());
         assertEquals(results.get(0), results.get(1));
@@ -377,45 +384,19 @@ class CompareCommandTest {
         for (String atOnce : List.of("1", "3")) {
             Path out = dir.resolve("at-once-" + atOnce);
             StringWriter err = new StringWriter();
-            String[] args = {
-                "compare",
-                "--algorithms",
-                "grpo,spo-chain,spo-tree",
-                "--budget",
-                "1200",
-                "--seeds",
-                "2",
-                "--sft-steps",
-                "20",
-                "--sft-until",
-                "0",
-                "--train-size",
-                "64",
-                "--test-size",
-                "6",
-                "--quiet",
-                "--credit-questions",
-                "0",
-                "--base-check-questions",
-                "0",
-                "--warm-up-tokens",
-                "0",
-                "--set",
-                "eval-every=2",
-                "--set",
-                "spo-tree.branching=2-2",
-                "--runs-at-once",
-                atOnce,
-                "--out",
-                out.toString()
-            };
+            String[] args = tinyCompare(
+                    "grpo,spo-chain,spo-tree",
+                    2,
+                    out,
+                    "--base-check-questions",
+                    "0",
+                    "--warm-up-tokens",
+                    "0",
+                    "--runs-at-once",
+                    atOnce);
             assertEquals(0, run(new StringWriter(), err, args), err.toString());
             assertEquals(atOnce.equals("3"), err.toString().contains("compare: 3 runs at once"), err.toString());
-            results.add(MetricsFiles.readJsonl(out.resolve("metrics.jsonl")).stream()
-                    .map(p -> p.algorithm() + " " + p.seed() + " " + p.iteration() + " " + p.generatedTokens() + " "
-                            + p.greedyAccuracy() + " " + p.trainReward() + " " + p.episodes() + " "
-                            + p.optimizerSteps())
-                    .toList());
+            results.add(everythingButTheClock(out));
         }
         assertTrue(results.get(0).size() >= 12, results.get(0).toString());
         assertEquals(results.get(0), results.get(1));
