@@ -49,7 +49,8 @@ final class TaskOptions {
     @Option(
             names = "--modulus",
             defaultValue = "10",
-            description = "Chain task: the base of its arithmetic, 3 to 10 (default ${DEFAULT-VALUE}).")
+            description = "Chain task: the base of its arithmetic, 3 to 36; values above 9 are written a-z, one "
+                    + "character each (default ${DEFAULT-VALUE}).")
     int modulus;
 
     @Option(

@@ -16,24 +16,28 @@ import java.util.SplittableRandom;
  *              0-4=6
  *              #### 6
  * </pre>
- * A response of {@code d} decisions is {@code 6d + 6} characters; the prompt {@code 2d + 2}. The answer takes
- * GSM8K's {@code "#### answer"} form, so {@link Gsm8kAnswers} checks and scores it.
+ * Every value is one character, a base-36 digit ({@code 0-9} then {@code a-z}, so that a modulus up to 36 keeps one
+ * decided character per line; below 11 the text is plain decimal). A response of {@code d} decisions is {@code 6d +
+ * 6} characters; the prompt {@code 2d + 2}. The answer takes GSM8K's {@code "#### answer"} form, so {@link
+ * Gsm8kAnswers} checks and scores it.
  */
 public final class ChainTask {
     /**
      * @param decisions  operations per problem, one decision each, in [1, {@value #MAX_DECISIONS}]
-     * @param modulus    the base, in [3, 10], so that every value is one digit and "+-" have a non-zero operand
+     * @param modulus    the base, in [3, {@value #MAX_MODULUS}], so that every value is one base-36 digit and "+-"
+     *     have a non-zero operand
      * @param operations a non-empty subset of "+-*"
      */
     public record Difficulty(int decisions, int modulus, String operations) {
         public static final int MAX_DECISIONS = 64;
+        public static final int MAX_MODULUS = Character.MAX_RADIX;
 
         public Difficulty {
             if (decisions < 1 || decisions > MAX_DECISIONS) {
                 throw new IllegalArgumentException("decisions must be in [1, " + MAX_DECISIONS + "], got " + decisions);
             }
-            if (modulus < 3 || modulus > 10) {
-                throw new IllegalArgumentException("modulus must be in [3, 10], got " + modulus);
+            if (modulus < 3 || modulus > MAX_MODULUS) {
+                throw new IllegalArgumentException("modulus must be in [3, " + MAX_MODULUS + "], got " + modulus);
             }
             if (operations == null
                     || operations.isEmpty()
@@ -85,7 +89,7 @@ public final class ChainTask {
         int m = difficulty.modulus();
         String ops = difficulty.operations();
         int value = rng.nextInt(m);
-        SeededProblems.WorkedChain chain = new SeededProblems.WorkedChain(value);
+        SeededProblems.WorkedChain chain = new SeededProblems.WorkedChain(value, ChainTask::digit);
         for (int s = 0; s < difficulty.decisions(); s++) {
             char op = ops.charAt(rng.nextInt(ops.length()));
             int operand = op == '*' ? units[rng.nextInt(units.length)] : 1 + rng.nextInt(m - 1);
@@ -94,6 +98,11 @@ public final class ChainTask {
             value = next;
         }
         return chain.problem(id);
+    }
+
+    /** The one character of {@code value} in [0, 36): {@code 0-9}, then {@code a-z}. */
+    static String digit(int value) {
+        return String.valueOf(Character.forDigit(value, Character.MAX_RADIX));
     }
 
     /** {@code a op b} modulo {@code m}, in [0, m). */

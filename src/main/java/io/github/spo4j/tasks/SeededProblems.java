@@ -3,6 +3,7 @@ package io.github.spo4j.tasks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /** The seeded generation loop the built-in tasks share: problem i drawn from one stream, in order. */
 final class SeededProblems {
@@ -16,31 +17,38 @@ final class SeededProblems {
 
     /**
      * The text of a left-to-right chain: the question {@code "a op b op c="} and one solution line {@code
-     * "value op operand=next"} per step, then GSM8K's {@code "#### answer"}.
+     * "value op operand=next"} per step, then GSM8K's {@code "#### answer"}, every number written by {@code write}.
      */
     static final class WorkedChain {
         private final StringBuilder question = new StringBuilder(), solution = new StringBuilder();
+        private final IntFunction<String> write;
         private int value;
 
+        /** A chain of decimal numbers. */
         WorkedChain(int start) {
+            this(start, Integer::toString);
+        }
+
+        WorkedChain(int start, IntFunction<String> write) {
+            this.write = write;
             value = start;
-            question.append(start);
+            question.append(write.apply(start));
         }
 
         void step(char op, int operand, int next) {
-            question.append(op).append(operand);
-            solution.append(value)
+            question.append(op).append(write.apply(operand));
+            solution.append(write.apply(value))
                     .append(op)
-                    .append(operand)
+                    .append(write.apply(operand))
                     .append('=')
-                    .append(next)
+                    .append(write.apply(next))
                     .append('\n');
             value = next;
         }
 
         Problem problem(int id) {
-            return new Problem(
-                    id, question + "=", solution + Gsm8kAnswers.MARKER + " " + value, Integer.toString(value));
+            String answer = write.apply(value);
+            return new Problem(id, question + "=", solution + Gsm8kAnswers.MARKER + " " + answer, answer);
         }
     }
 

@@ -348,7 +348,7 @@ class CompareCommandTest {
         assertTrue(err.toString().contains("--base is required"), err.toString());
         String out = dir.toString();
         assertRefused("--decisions must be in [1, 64], got 0", "--out", out, "--task", "chain", "--decisions", "0");
-        assertRefused("--modulus must be in [3, 10], got 11", "--out", out, "--task", "chain", "--modulus", "11");
+        assertRefused("--modulus must be in [3, 36], got 37", "--out", out, "--task", "chain", "--modulus", "37");
         assertRefused(
                 "--ops must be a non-empty subset of \"+-*\", got +/", "--out", out, "--task", "chain", "--ops", "+/");
         assertRefused(

@@ -93,7 +93,7 @@ class TasksTest {
 
     @Test
     void chainProblemsHaveOneDecidedDigitPerLineAndAnyOneWrongLineDoomsTheAnswer() {
-        for (int modulus : new int[] {3, 7, 10}) {
+        for (int modulus : new int[] {3, 7, 10, 13, 36}) {
             for (int decisions : new int[] {1, 2, 9}) {
                 ChainTask task = new ChainTask(new ChainTask.Difficulty(decisions, modulus, "+-*"));
                 List<Problem> a = task.generate(300, 5, 11);
@@ -106,28 +106,28 @@ class TasksTest {
                     assertEquals(6 * decisions + 6, p.solution().length(), p.solution());
                     String[] lines = p.solution().split("\n");
                     assertEquals(decisions + 1, lines.length);
-                    int value = p.question().charAt(0) - '0';
+                    int value = digit(p.question().charAt(0));
                     for (int s = 0; s < decisions; s++) {
-                        assertTrue(lines[s].matches("\\d[-+*]\\d=\\d"), lines[s]);
+                        assertTrue(lines[s].matches("[0-9a-z][-+*][0-9a-z]=[0-9a-z]"), lines[s]);
                         char op = lines[s].charAt(1);
-                        int operand = lines[s].charAt(2) - '0';
+                        int operand = digit(lines[s].charAt(2));
                         assertEquals(p.question().substring(1 + 2 * s, 3 + 2 * s), lines[s].substring(1, 3));
-                        assertEquals(value, lines[s].charAt(0) - '0', "a line starts from the previous result");
+                        assertEquals(value, digit(lines[s].charAt(0)), "a line starts from the previous result");
                         assertTrue(operand >= 1 && operand < modulus);
                         if (op == '*') assertTrue(operand > 1 && gcd(operand, modulus) == 1, "a unit: " + lines[s]);
                         int expected = Math.floorMod(
                                 op == '+' ? value + operand : op == '-' ? value - operand : value * operand, modulus);
-                        assertEquals(expected, lines[s].charAt(4) - '0', lines[s]);
+                        assertEquals(expected, digit(lines[s].charAt(4)), lines[s]);
                         value = expected;
                     }
-                    assertEquals("#### " + value, lines[decisions]);
-                    assertEquals(Integer.toString(value), p.answer());
+                    assertEquals("#### " + Character.forDigit(value, 36), lines[decisions]);
+                    assertEquals(String.valueOf(Character.forDigit(value, 36)), p.answer());
                     assertTrue(ArithmeticTask.isCorrect(p, p.solution()));
                 }
                 for (Problem p : a.subList(0, 20)) {
                     // A wrong digit on line s carried on correctly from there never reaches the right answer.
                     for (int s = 0; s < decisions; s++) {
-                        int wrong = Math.floorMod(p.solution().charAt(6 * s + 4) - '0' + 1, modulus);
+                        int wrong = Math.floorMod(digit(p.solution().charAt(6 * s + 4)) + 1, modulus);
                         assertFalse(carriedOn(p.question(), s, wrong, modulus).equals(p.answer()), p.question());
                     }
                 }
@@ -138,12 +138,18 @@ class TasksTest {
                         .allMatch(p -> (p.question() + p.solution())
                                 .chars()
                                 .allMatch(c -> "0123456789+-*= \n#".indexOf(c) >= 0)));
+        assertEquals(
+                "modulus must be in [3, 36], got 37",
+                assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 37, "+"))
+                        .getMessage());
+        // Past 9 the values are letters, one character each.
+        assertEquals("z", ChainTask.digit(35));
+        assertEquals("a", ChainTask.digit(10));
         ChainTask adds = new ChainTask(new ChainTask.Difficulty(3, 5, "+"));
         assertTrue(adds.generate(50, 0, 1).stream().allMatch(p -> p.question().matches("[0-4](\\+[1-4]){3}=")));
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(0, 10, "+"));
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(65, 10, "+"));
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 2, "+"));
-        assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 11, "+"));
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 10, "/"));
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 10, ""));
     }
@@ -153,10 +159,14 @@ class TasksTest {
         int value = wrong;
         for (int t = s + 1; 2 * t + 2 < question.length(); t++) {
             char op = question.charAt(1 + 2 * t);
-            int operand = question.charAt(2 + 2 * t) - '0';
+            int operand = digit(question.charAt(2 + 2 * t));
             value = Math.floorMod(op == '+' ? value + operand : op == '-' ? value - operand : value * operand, modulus);
         }
-        return Integer.toString(value);
+        return String.valueOf(Character.forDigit(value, 36));
+    }
+
+    private static int digit(char c) {
+        return Character.digit(c, 36);
     }
 
     private static int gcd(int a, int b) {
