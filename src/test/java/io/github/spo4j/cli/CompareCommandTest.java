@@ -274,6 +274,8 @@ class CompareCommandTest {
             "compare",
             "--sft-steps",
             "3",
+            "--sft-until",
+            "0",
             "--algorithms",
             "grpo",
             "--budget",
@@ -303,6 +305,59 @@ class CompareCommandTest {
                 .getAsJsonObject();
         assertEquals(8, check.get("questions").getAsInt());
         assertTrue(check.get("sampledAccuracy").getAsDouble() < 0.02, check.toString());
+    }
+
+    /**
+     * A base whose SFT ran out of steps below {@code --sft-until} stops the compare before any run, also when the base
+     * is reused; {@code --min-base-accuracy 0} runs from it anyway.
+     */
+    @Test
+    void aBaseThatMissedItsSftTargetStopsTheCompareUnlessTold(@TempDir Path dir) throws Exception {
+        String[] args = {
+            "compare",
+            "--sft-steps",
+            "4",
+            "--sft-until",
+            "0.99",
+            "--sft-check-every",
+            "2",
+            "--sft-seed",
+            "3",
+            "--algorithms",
+            "grpo",
+            "--budget",
+            "300",
+            "--seeds",
+            "1",
+            "--train-size",
+            "32",
+            "--test-size",
+            "4",
+            "--credit-questions",
+            "0",
+            "--base-check-questions",
+            "4",
+            "--warm-up-tokens",
+            "0",
+            "--quiet",
+            "--out",
+            dir.toString()
+        };
+        for (int attempt = 0; attempt < 2; attempt++) {
+            StringWriter err = new StringWriter();
+            assertEquals(2, run(new StringWriter(), err, args), err.toString());
+            String message = err.toString();
+            assertTrue(
+                    message.contains("error: the SFT base missed --sft-until 0.99: 4 steps (did not reach"), message);
+            assertTrue(message.contains("it is kept in " + dir.resolve("base")), message);
+            assertTrue(message.contains("another --sft-seed (now 3) or more --sft-steps (now 4)"), message);
+            assertTrue(message.contains("--min-base-accuracy 0"), message);
+            assertEquals(attempt == 1, message.contains("reusing the SFT base"), message);
+            assertFalse(Files.exists(dir.resolve("runs")), "no RL run started");
+        }
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, concat(args, "--min-base-accuracy", "0")), err.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("report.md")));
     }
 
     @Test
