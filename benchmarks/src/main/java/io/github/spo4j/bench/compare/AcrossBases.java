@@ -2,7 +2,6 @@ package io.github.spo4j.bench.compare;
 
 import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.report.EvalPoint;
-import io.github.spo4j.report.MetricsFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -134,16 +133,8 @@ public final class AcrossBases {
             throw new IllegalArgumentException("usage: AcrossBases OUT LABEL=COMPARE_DIR [LABEL=COMPARE_DIR ...]");
         }
         Path out = Path.of(args[0]);
-        Map<String, List<EvalPoint>> byBase = new LinkedHashMap<>();
-        for (int i = 1; i < args.length; i++) {
-            String[] kv = args[i].split("=", 2);
-            if (kv.length != 2 || kv[0].isEmpty()) {
-                throw new IllegalArgumentException("expected LABEL=COMPARE_DIR, got " + args[i]);
-            }
-            if (byBase.put(kv[0], MetricsFiles.readJsonl(Path.of(kv[1]).resolve("metrics.jsonl"))) != null) {
-                throw new IllegalArgumentException("base label " + kv[0] + " given twice");
-            }
-        }
+        Map<String, List<EvalPoint>> byBase =
+                CompareDirs.read(Arrays.asList(args).subList(1, args.length), label -> label, "LABEL=COMPARE_DIR");
         String md = markdown(gaps(byBase));
         Files.createDirectories(out);
         AtomicFiles.write(out.resolve("across_bases.md"), md.getBytes(StandardCharsets.UTF_8));

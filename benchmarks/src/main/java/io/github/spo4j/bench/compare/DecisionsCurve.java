@@ -2,7 +2,6 @@ package io.github.spo4j.bench.compare;
 
 import io.github.spo4j.model.io.AtomicFiles;
 import io.github.spo4j.report.EvalPoint;
-import io.github.spo4j.report.MetricsFiles;
 import io.github.spo4j.report.Summary;
 import java.awt.Color;
 import java.io.IOException;
@@ -10,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,14 +177,8 @@ public final class DecisionsCurve {
             throw new IllegalArgumentException("usage: DecisionsCurve OUT D=COMPARE_DIR [D=COMPARE_DIR ...]");
         }
         Path out = Path.of(args[0]);
-        Map<Integer, List<EvalPoint>> byDecisions = new TreeMap<>();
-        for (int i = 1; i < args.length; i++) {
-            String[] kv = args[i].split("=", 2);
-            if (kv.length != 2) throw new IllegalArgumentException("expected D=COMPARE_DIR, got " + args[i]);
-            byDecisions.put(
-                    Integer.parseInt(kv[0]),
-                    MetricsFiles.readJsonl(Path.of(kv[1]).resolve("metrics.jsonl")));
-        }
+        Map<Integer, List<EvalPoint>> byDecisions =
+                CompareDirs.read(Arrays.asList(args).subList(1, args.length), Integer::parseInt, "D=COMPARE_DIR");
         List<Gap> gaps = gaps(byDecisions);
         String md = markdown(gaps);
         Files.createDirectories(out);
