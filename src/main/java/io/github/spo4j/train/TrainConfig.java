@@ -16,7 +16,6 @@ import io.github.spo4j.spo.AlgorithmConfig.Optimizer;
 import io.github.spo4j.spo.AlgorithmConfig.Sampling;
 import io.github.spo4j.spo.AlgorithmConfig.TreeSettings;
 import io.github.spo4j.spo.advantage.VinePpoConfig;
-import io.github.spo4j.spo.partition.CutpointPartition;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -211,8 +210,7 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                     a -> a == Algorithm.SPO_CHAIN,
                     c -> d(c.chain().partition().rho()),
                     (c, v) -> c.withChain(new ChainSettings(
-                            new CutpointPartition(
-                                    parseDouble(v), c.chain().partition().cutpointInterval()),
+                            c.chain().partition().withRho(parseDouble(v)),
                             c.chain().advantages()))),
             new Knob(
                     "cutpoint-interval",
@@ -220,7 +218,15 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                     a -> a == Algorithm.SPO_CHAIN,
                     c -> i(c.chain().partition().cutpointInterval()),
                     (c, v) -> c.withChain(new ChainSettings(
-                            new CutpointPartition(c.chain().partition().rho(), parseInt(v)),
+                            c.chain().partition().withCutpointInterval(parseInt(v)),
+                            c.chain().advantages()))),
+            new Knob(
+                    "max-segments",
+                    "S: the most segments of one response; K grows to ceil(cutpoints / S) where needed (0: no cap, the paper's)",
+                    a -> a == Algorithm.SPO_CHAIN,
+                    c -> i(c.chain().partition().maxSegments()),
+                    (c, v) -> c.withChain(new ChainSettings(
+                            c.chain().partition().withMaxSegments(parseInt(v)),
                             c.chain().advantages()))),
             new Knob(
                     "rollouts",

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
+import io.github.spo4j.spo.partition.CutpointPartition;
 import org.junit.jupiter.api.Test;
 
 class TrainConfigTest {
@@ -32,9 +33,14 @@ class TrainConfigTest {
     void jsonRoundTripsAndNamesTheAlgorithm() {
         TrainConfig c = TrainConfig.preset(Algorithm.SPO_CHAIN)
                 .with("cutpoint-interval", "2")
+                .with("max-segments", "6")
+                .with("cutpoint-rho", "0.8")
                 .with("seed", "7");
         TrainConfig back = TrainConfig.fromJson(c.toJson().toString(), null);
         assertEquals(c, back);
+        assertEquals(
+                new CutpointPartition(0.8, 2, 6), back.algorithm().chain().partition(), "each knob keeps the others");
+        assertEquals("0", TrainConfig.preset(Algorithm.SPO_CHAIN).knobs().get("max-segments"), "no cap by default");
         assertEquals(
                 Algorithm.RLOO,
                 TrainConfig.fromJson("{\"algorithm\": \"rloo\", \"lr\": 0.001}", null)
@@ -58,5 +64,10 @@ class TrainConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.algorithmNamed("ppo"));
         assertTrue(e.getMessage().contains("spo-tree"), e.getMessage());
         assertFalse(g.applies("rollouts"));
+        assertFalse(g.applies("max-segments"));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> TrainConfig.preset(Algorithm.SPO_CHAIN).with("max-segments", "-1"));
+        assertTrue(e.getMessage().contains("maxSegments must be >= 0"), e.getMessage());
     }
 }

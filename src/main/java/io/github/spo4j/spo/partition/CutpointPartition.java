@@ -17,10 +17,16 @@ import java.util.Arrays;
  * tokens with p ≥ ρ. With no cutpoint (m = 0) there is no segment and every advantage is 0; when token 0 is a
  * cutpoint the first state is the prompt and its value is estimated; b_last may be L − 1, a one-token segment.
  *
+ * <p>A cap S on the segments per response bounds the Monte-Carlo cost of a response with many cutpoints (an
+ * uncertain policy, a hot sampler): its interval grows to K' = max(K, ⌈m/S⌉), so it has at most S segments and they
+ * still cover every cutpoint, coarser. The reference's {@code max_step_for_value_estimation} caps the estimated
+ * states of VinePPO instead, leaving the later steps unestimated; the reference's cutpoint code has no cap.
+ *
  * @param rho              ρ in (0, 1]; the reference hard-codes 0.9
  * @param cutpointInterval K &gt; 0; the reference's {@code cutpoint_interval} defaults to 5
+ * @param maxSegments      S &gt;= 0, the most segments of one response; 0 for no cap (the reference's)
  */
-public record CutpointPartition(double rho, int cutpointInterval) implements SegmentPartition {
+public record CutpointPartition(double rho, int cutpointInterval, int maxSegments) implements SegmentPartition {
 
     /** ρ of the reference code. */
     public static final double DEFAULT_RHO = 0.9;
@@ -30,6 +36,30 @@ public record CutpointPartition(double rho, int cutpointInterval) implements Seg
     public CutpointPartition {
         SpoArguments.probabilityThreshold(rho, "rho");
         SpoArguments.positive(cutpointInterval, "cutpointInterval");
+        if (maxSegments < 0) throw new IllegalArgumentException("maxSegments must be >= 0, got " + maxSegments);
+    }
+
+    /** No cap on the segments per response, as in the reference. */
+    public CutpointPartition(double rho, int cutpointInterval) {
+        this(rho, cutpointInterval, 0);
+    }
+
+    public CutpointPartition withRho(double rho) {
+        return new CutpointPartition(rho, cutpointInterval, maxSegments);
+    }
+
+    public CutpointPartition withCutpointInterval(int cutpointInterval) {
+        return new CutpointPartition(rho, cutpointInterval, maxSegments);
+    }
+
+    public CutpointPartition withMaxSegments(int maxSegments) {
+        return new CutpointPartition(rho, cutpointInterval, maxSegments);
+    }
+
+    /** K' for a response with {@code cutpoints} cutpoints: K, or the larger interval the cap on segments needs. */
+    public int intervalFor(int cutpoints) {
+        if (maxSegments == 0) return cutpointInterval;
+        return Math.max(cutpointInterval, (cutpoints + maxSegments - 1) / maxSegments);
     }
 
     /** ρ = 0.9, K = 5. */
@@ -51,8 +81,9 @@ public record CutpointPartition(double rho, int cutpointInterval) implements Seg
     @Override
     public Partition split(Trajectory trajectory) {
         int[] cutpoints = cutpoints(trajectory);
-        int[] boundaries = new int[(cutpoints.length + cutpointInterval - 1) / cutpointInterval];
-        for (int j = 0; j < boundaries.length; j++) boundaries[j] = cutpoints[j * cutpointInterval];
+        int interval = intervalFor(cutpoints.length);
+        int[] boundaries = new int[(cutpoints.length + interval - 1) / interval];
+        for (int j = 0; j < boundaries.length; j++) boundaries[j] = cutpoints[j * interval];
         return Partition.fromBoundaries(trajectory.responseLength(), boundaries);
     }
 }

@@ -5,6 +5,7 @@ import static io.github.spo4j.spo.partition.SimplePartitionsTest.describe;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.spo4j.spo.data.Trajectory;
@@ -82,5 +83,29 @@ class CutpointPartitionTest {
     @Test
     void emptyResponse() {
         assertEquals("pre 0", describe(CutpointPartition.defaults().split(fromProbabilities(1))));
+    }
+
+    @Test
+    void aCapOnSegmentsWidensTheIntervalForResponsesWithManyCutpoints() {
+        // Cutpoints {0, 1, 2, 3, 5, 6, 7} (m = 7), K = 1: seven segments uncapped.
+        Trajectory t = fromProbabilities(1, 0.5, 0.5, 0.5, 0.5, HI, 0.5, 0.5, 0.5, HI);
+        assertEquals(
+                "pre 0 [0,1) [1,2) [2,3) [3,5) [5,6) [6,7) [7,9)", describe(new CutpointPartition(0.9, 1).split(t)));
+        // S = 3: K' = ⌈7/3⌉ = 3, boundaries t_0, t_3, t_6 = 0, 3, 7: three segments covering every cutpoint.
+        CutpointPartition capped = new CutpointPartition(0.9, 1, 3);
+        assertEquals(3, capped.intervalFor(7));
+        assertEquals("pre 0 [0,3) [3,7) [7,9)", describe(capped.split(t)));
+        // S = 2: K' = 4, boundaries 0 and 5.
+        assertEquals("pre 0 [0,5) [5,9)", describe(new CutpointPartition(0.9, 1, 2).split(t)));
+        // A cap the response is under changes nothing: K = 2 gives ⌈7/2⌉ = 4 segments, S = 4 keeps K.
+        assertEquals(
+                describe(new CutpointPartition(0.9, 2).split(t)), describe(new CutpointPartition(0.9, 2, 4).split(t)));
+        assertEquals(2, new CutpointPartition(0.9, 2, 4).intervalFor(7));
+        assertEquals(2, new CutpointPartition(0.9, 2, 1).intervalFor(0), "no cutpoint: K, and no segment");
+        assertEquals(new CutpointPartition(0.9, 5, 0), CutpointPartition.defaults());
+        assertEquals(
+                "maxSegments must be >= 0, got -1",
+                assertThrows(IllegalArgumentException.class, () -> new CutpointPartition(0.9, 5, -1))
+                        .getMessage());
     }
 }
