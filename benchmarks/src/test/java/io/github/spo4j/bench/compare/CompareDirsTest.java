@@ -38,6 +38,20 @@ class CompareDirsTest {
                                 IllegalArgumentException.class,
                                 () -> CompareDirs.read(List.of("s0" + a, "s0" + b), s -> s, "LABEL=DIR"))
                         .getMessage());
+        assertEquals(
+                List.of(dir.resolve("a"), dir.resolve("b")),
+                CompareDirs.dirs(List.of("8" + a + "," + dir.resolve("b")), Integer::parseInt, "D=DIR")
+                        .get(8));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> CompareDirs.dirs(List.of("8" + a + ","), Integer::parseInt, "D=DIR"),
+                "an empty directory in the list");
+        assertEquals(
+                "expected LABEL=DIR with one directory, got 2 for s0",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> CompareDirs.read(List.of("s0" + a + "," + dir.resolve("b")), s -> s, "LABEL=DIR"))
+                        .getMessage());
         assertThrows(
                 NumberFormatException.class, () -> CompareDirs.read(List.of("four" + a), Integer::parseInt, "D=DIR"));
     }
