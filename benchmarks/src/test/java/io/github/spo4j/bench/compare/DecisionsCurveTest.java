@@ -26,20 +26,31 @@ class DecisionsCurveTest {
         return out;
     }
 
+    /** GRPO ends at .40 and .44, SPO-chain at .46 and .48: SPO-chain +5 points. */
+    private static List<EvalPoint> plusFive() {
+        List<EvalPoint> out = new ArrayList<>();
+        out.addAll(run("grpo", 0, 0.40));
+        out.addAll(run("grpo", 1, 0.44));
+        out.addAll(run("spo-chain", 0, 0.46));
+        out.addAll(run("spo-chain", 1, 0.48));
+        return out;
+    }
+
+    /** One seed each, GRPO .20 and SPO-chain .19: SPO-chain −1 point. */
+    private static List<EvalPoint> minusOne() {
+        List<EvalPoint> out = new ArrayList<>(run("grpo", 0, 0.20));
+        out.addAll(run("spo-chain", 0, 0.19));
+        return out;
+    }
+
     /**
      * At 4 decisions GRPO ends at .40 and .44 (mean 42, s² = 8 points²), SPO-chain at .46 and .48 (47, s² = 2): gap
      * +5, error √(8/2 + 2/2) = √5. At 8 decisions, one seed each: gap −1, error 0.
      */
     @Test
     void gapsAreDifferencesOfMeansWithTheirStandardErrors() throws Exception {
-        List<EvalPoint> four = new ArrayList<>();
-        four.addAll(run("grpo", 0, 0.40));
-        four.addAll(run("grpo", 1, 0.44));
-        four.addAll(run("spo-chain", 0, 0.46));
-        four.addAll(run("spo-chain", 1, 0.48));
-        List<EvalPoint> eight = new ArrayList<>();
-        eight.addAll(run("grpo", 0, 0.20));
-        eight.addAll(run("spo-chain", 0, 0.19));
+        List<EvalPoint> four = plusFive();
+        List<EvalPoint> eight = minusOne();
         List<DecisionsCurve.Gap> gaps = DecisionsCurve.gaps(Map.of(8, eight, 4, four));
         assertEquals(2, gaps.size());
         assertEquals(4, gaps.get(0).decisions(), "lengths ascending");
@@ -93,14 +104,8 @@ class DecisionsCurveTest {
      */
     @Test
     void severalBasesAtOneLengthArePooledWithTheErrorAcrossBases(@TempDir Path dir) throws Exception {
-        List<EvalPoint> first = new ArrayList<>();
-        first.addAll(run("grpo", 0, 0.40));
-        first.addAll(run("grpo", 1, 0.44));
-        first.addAll(run("spo-chain", 0, 0.46));
-        first.addAll(run("spo-chain", 1, 0.48));
-        List<EvalPoint> second = new ArrayList<>();
-        second.addAll(run("grpo", 0, 0.20));
-        second.addAll(run("spo-chain", 0, 0.19));
+        List<EvalPoint> first = plusFive();
+        List<EvalPoint> second = minusOne();
         List<DecisionsCurve.Gap> gaps =
                 DecisionsCurve.gapsOverBases(Map.of(6, List.of(first, second), 4, List.of(second)));
         assertEquals(4, gaps.get(0).decisions());
