@@ -156,6 +156,15 @@ public final class CompareCommand implements Callable<Integer> {
     double sftLr;
 
     @Option(
+            names = "--sft-slips",
+            paramLabel = "RATE",
+            defaultValue = "0",
+            description = "Chain task: SFT the base on worked solutions where each line's result slips, with "
+                    + "probability RATE, to a neighbouring value and the chain carries on from it (spo4j sft --slips; "
+                    + "default ${DEFAULT-VALUE}: the worked solutions).")
+    double sftSlips;
+
+    @Option(
             names = "--set",
             paramLabel = "KNOB=VALUE",
             description = "Sets a knob for every algorithm it applies to (after the compare defaults); repeatable. "
@@ -257,6 +266,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
             if (runsAtOnce < 0) throw new IllegalArgumentException("--runs-at-once must be >= 0, got " + runsAtOnce);
             sftTarget(); // refused here, before anything is written
+            taskOptions.sftTargets(sftSlips, "--sft-slips");
             if (baseCheckQuestions < 0) {
                 throw new IllegalArgumentException("--base-check-questions must be >= 0, got " + baseCheckQuestions);
             }
@@ -557,6 +567,7 @@ public final class CompareCommand implements Callable<Integer> {
         key.addProperty("sftLr", sftLr);
         // only when not 0, so that bases made before the option existed are still reused
         if (sftSeed != 0) key.addProperty("sftSeed", sftSeed);
+        if (sftSlips != 0) key.addProperty("sftSlips", sftSlips);
         if (sftUntil != 0) {
             key.addProperty("sftUntil", sftUntil);
             key.addProperty("sftCheckEvery", sftCheckEvery);
@@ -592,8 +603,12 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             JsonObject outcome = new JsonObject();
             if (sftSteps > 0) {
-                Sft.Result sft =
-                        SftCommand.train(policy, task, new Sft.Config(sftSteps, 32, sftLr, 0.05, sftSeed), sftTarget());
+                Sft.Result sft = SftCommand.train(
+                        policy,
+                        task,
+                        new Sft.Config(sftSteps, 32, sftLr, 0.05, sftSeed),
+                        sftTarget(),
+                        taskOptions.sftTargets(sftSlips, "--sft-slips"));
                 outcome = SftCommand.outcome(sft, sftTarget());
                 sftDone = outcome.get("summary").getAsString();
                 sftMissedItsTarget = sftTarget() != null && !sft.reached();
@@ -729,7 +744,8 @@ public final class CompareCommand implements Callable<Integer> {
                                         "until greedy pass@1 %.0f%% on 128 training questions (checked every %d "
                                                 + "steps), at most %d steps",
                                         100 * sftUntil, sftCheckEvery, sftSteps))
-                        + ", lr " + sftLr + (sftSeed == 0 ? "" : ", seed " + sftSeed) + "; took " + sftDone);
+                        + ", lr " + sftLr + (sftSeed == 0 ? "" : ", seed " + sftSeed)
+                        + (sftSlips == 0 ? "" : ", slips " + sftSlips + " per line") + "; took " + sftDone);
         settings.put("budget", budget + " generated tokens per run");
         for (TrainConfig c : configs)
             settings.put(

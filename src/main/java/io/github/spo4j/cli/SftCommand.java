@@ -67,6 +67,15 @@ public final class SftCommand implements Callable<Integer> {
                     + "in a sharp transition, each check costing about a few steps (default ${DEFAULT-VALUE}).")
     int checkEvery;
 
+    @Option(
+            names = "--slips",
+            paramLabel = "RATE",
+            defaultValue = "0",
+            description = "Chain task: train on worked solutions where each line's result slips, with probability "
+                    + "RATE, to a neighbouring value and the chain carries on from it, so that the model is about 1 - "
+                    + "RATE sure of every line it has learned (default ${DEFAULT-VALUE}: the worked solutions).")
+    double slips;
+
     @Option(names = "--batch", defaultValue = "32", description = "Problems per step (default ${DEFAULT-VALUE}).")
     int batch;
 
@@ -84,12 +93,13 @@ public final class SftCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             Sft.Target target = target(until, "--until", checkEvery, "--check-every");
+            Sft.Targets targets = taskOptions.sftTargets(slips, "--slips");
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             try (RunLock lock = RunLock.acquire(out, "spo4j sft");
                     Policy policy = model == null
                             ? taskOptions.randomPolicy(task, seed, deviceOptions.resolve())
                             : Policy.load(model, deviceOptions.resolve())) {
-                Sft.Result sft = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed), target);
+                Sft.Result sft = train(policy, task, new Sft.Config(steps, batch, lr, 0.05, seed), target, targets);
                 Workspace.saveModel(out, policy, task.tokenizer());
                 AtomicFiles.write(
                         out.resolve(OUTCOME), outcome(sft, target).toString().getBytes(StandardCharsets.UTF_8));
@@ -156,8 +166,9 @@ public final class SftCommand implements Callable<Integer> {
                 100 * target.greedyAccuracy());
     }
 
-    /** SFT with a progress bar; {@code target} (null for none) may stop it early. */
-    static Sft.Result train(Policy policy, TrainingTask task, Sft.Config config, Sft.Target target) {
+    /** SFT of {@code targets} with a progress bar; {@code target} (null for none) may stop it early. */
+    static Sft.Result train(
+            Policy policy, TrainingTask task, Sft.Config config, Sft.Target target, Sft.Targets targets) {
         try (Progress p = Progress.start("sft", config.steps(), "steps")) {
             return Sft.train(
                     policy,
@@ -167,7 +178,8 @@ public final class SftCommand implements Callable<Integer> {
                         p.stepTo(step + 1);
                         if (step % 20 == 0) p.setExtra(String.format("loss %.3f", loss));
                     },
-                    target);
+                    target,
+                    targets);
         }
     }
 }

@@ -6,6 +6,7 @@ import io.github.spo4j.model.Policy;
 import io.github.spo4j.model.tokenizer.Tokenizer;
 import io.github.spo4j.tasks.ArithmeticTask;
 import io.github.spo4j.tasks.ChainTask;
+import io.github.spo4j.train.Sft;
 import io.github.spo4j.train.TrainingTask;
 import io.github.spo4j.train.Workspace;
 import java.io.IOException;
@@ -162,6 +163,21 @@ final class TaskOptions {
             }
             throw e;
         }
+    }
+
+    /**
+     * The SFT targets for a slip rate given by {@code option}: the worked solutions at 0, the chain task's slipped
+     * solutions ({@link ChainTask#slippedSolution}) above it.
+     */
+    Sft.Targets sftTargets(double slips, String option) {
+        if (!(slips >= 0 && slips < 1)) throw new IllegalArgumentException(option + " must be in [0, 1), got " + slips);
+        if (slips == 0) return Sft.Targets.WORKED;
+        if (!builtIn() || builtInTask != BuiltInTask.chain) {
+            throw new IllegalArgumentException(option + " applies to the built-in chain task only (--task chain, no "
+                    + "--train); got " + (builtIn() ? "--task " + builtInTask : "--train " + train));
+        }
+        ChainTask chain = new ChainTask(chainDifficulty());
+        return (problem, rng) -> chain.slippedSolution(problem, slips, rng);
     }
 
     /** A freshly initialized built-in policy for the task's tokenizer, on {@code device}. */

@@ -100,6 +100,54 @@ public final class ChainTask {
         return chain.problem(id);
     }
 
+    /**
+     * {@code problem}'s worked solution with slips: each line's result is, with probability {@code rate}, a residue
+     * next to the right one (one above or one below modulo m, equally likely), and the lines after it compute
+     * correctly from the slipped value, the answer line included. Trained on such text, a model puts about {@code 1 -
+     * rate} on the right result of every line it has learned and the rest on its two neighbours: its uncertainty is
+     * spread over every line of the chain rather than over the few facts it has not learned yet. {@code rate} 0 gives
+     * the worked solution itself and draws nothing from {@code rng}.
+     *
+     * @param problem a problem of this task's difficulty
+     * @param rate    the probability of a slip on each line, in [0, 1)
+     * @param rng     draws the slips
+     */
+    public String slippedSolution(Problem problem, double rate, SplittableRandom rng) {
+        if (problem == null) throw new IllegalArgumentException("problem must not be null");
+        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("rate must be in [0, 1), got " + rate);
+        if (rng == null) throw new IllegalArgumentException("rng must not be null");
+        String q = problem.question();
+        int m = difficulty.modulus(), d = difficulty.decisions();
+        if (q.length() != 2 * d + 2 || q.charAt(q.length() - 1) != '=') {
+            throw new IllegalArgumentException("problem " + problem.id() + " is not a chain of " + d
+                    + " operations: its question is \"" + q + "\"");
+        }
+        if (rate == 0) return problem.solution();
+        int value = value(q.charAt(0), problem, m);
+        SeededProblems.WorkedChain chain = new SeededProblems.WorkedChain(value, ChainTask::digit);
+        for (int s = 0; s < d; s++) {
+            char op = q.charAt(1 + 2 * s);
+            if ("+-*".indexOf(op) < 0) {
+                throw new IllegalArgumentException("problem " + problem.id() + " has operation " + op);
+            }
+            int operand = value(q.charAt(2 + 2 * s), problem, m);
+            int next = apply(value, op, operand, m);
+            if (rng.nextDouble() < rate) next = Math.floorMod(next + (rng.nextBoolean() ? 1 : -1), m);
+            chain.step(op, operand, next);
+            value = next;
+        }
+        return chain.problem(problem.id()).solution();
+    }
+
+    private static int value(char c, Problem problem, int modulus) {
+        int v = Character.digit(c, Character.MAX_RADIX);
+        if (v < 0 || v >= modulus) {
+            throw new IllegalArgumentException(
+                    "problem " + problem.id() + " has '" + c + "', not a value modulo " + modulus);
+        }
+        return v;
+    }
+
     /** The one character of {@code value} in [0, 36): {@code 0-9}, then {@code a-z}. */
     static String digit(int value) {
         return String.valueOf(Character.forDigit(value, Character.MAX_RADIX));

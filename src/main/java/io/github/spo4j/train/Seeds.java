@@ -10,7 +10,8 @@ final class Seeds {
             REPLAY = 6,
             EVAL = 7,
             SFT = 8,
-            AUDIT = 9;
+            AUDIT = 9,
+            SFT_TARGETS = 10;
 
     private Seeds() {}
 

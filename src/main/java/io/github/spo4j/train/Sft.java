@@ -36,6 +36,18 @@ public final class Sft {
         }
     }
 
+    /**
+     * Where a step's supervised targets come from: a problem's worked solution ({@link #WORKED}), or a variant of it
+     * drawn with {@code rng} (the chain task's slips, {@link io.github.spo4j.tasks.ChainTask#slippedSolution}).
+     */
+    @FunctionalInterface
+    public interface Targets {
+        Targets WORKED = (problem, rng) -> problem.solution();
+
+        /** The solution text to fit for {@code problem} this time it is drawn. */
+        String solution(Problem problem, SplittableRandom rng);
+    }
+
     /** Receives each step's loss. */
     @FunctionalInterface
     public interface Listener {
@@ -110,13 +122,24 @@ public final class Sft {
      * trajectory as one that does not.
      */
     public static Result train(Policy policy, TrainingTask task, Config config, Listener listener, Target target) {
+        return train(policy, task, config, listener, target, Targets.WORKED);
+    }
+
+    /**
+     * As {@link #train(Policy, TrainingTask, Config, Listener, Target)}, fitting the solutions {@code targets} draws.
+     * Its draws come from a stream of their own, so the batches are those of the worked solutions' run.
+     */
+    public static Result train(
+            Policy policy, TrainingTask task, Config config, Listener listener, Target target, Targets targets) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
         if (task == null) throw new IllegalArgumentException("task must not be null");
         if (config == null) throw new IllegalArgumentException("config must not be null");
+        if (targets == null) throw new IllegalArgumentException("targets must not be null");
         Threads.training(policy);
         AlgorithmConfig.Optimizer schedule =
                 new AlgorithmConfig.Optimizer(config.learningRate(), 0, 1.0, config.warmup(), config.steps());
         SplittableRandom rng = new SplittableRandom(Seeds.mix(config.seed(), Seeds.SFT));
+        SplittableRandom targetRng = new SplittableRandom(Seeds.mix(config.seed(), Seeds.SFT, Seeds.SFT_TARGETS));
         double[] tail = new double[Math.max(1, config.steps() / 10)];
         List<Check> checks = new ArrayList<>();
         boolean reached = false;
@@ -128,7 +151,7 @@ public final class Sft {
                 for (int i = 0; i < config.batchSize(); i++) {
                     var p = task.train().get(rng.nextInt(task.train().size()));
                     queries[i] = task.promptIds(p);
-                    responses[i] = task.solutionIds(p);
+                    responses[i] = task.solutionIds(targets.solution(p, targetRng));
                 }
                 double loss;
                 optimizer.zeroGrad();

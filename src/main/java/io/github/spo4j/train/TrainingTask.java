@@ -82,7 +82,12 @@ public record TrainingTask(
 
     /** The worked solution's tokens and EOS: the supervised target. */
     public int[] solutionIds(Problem p) {
-        int[] text = tokenizer.encode(p.solution());
+        return solutionIds(p.solution());
+    }
+
+    /** A solution text's tokens and EOS. */
+    public int[] solutionIds(String solution) {
+        int[] text = tokenizer.encode(solution);
         int[] out = Arrays.copyOf(text, text.length + 1);
         out[text.length] = eosId();
         return out;

@@ -503,6 +503,65 @@ class CompareCommandTest {
         assertNotEquals(-1, Files.mismatch(base, dir.resolve("sft0/model.safetensors")));
     }
 
+    /**
+     * {@code --sft-slips R} makes the base {@code sft --slips R} makes, bit for bit, names the rate in the report, and
+     * keys the base by it; the slips change the weights.
+     */
+    @Test
+    void theSftSlipsMakeAnotherBaseAndAreNamed(@TempDir Path dir) throws Exception {
+        String[] task = {"--decisions", "3", "--train-size", "64", "--test-size", "6", "--quiet"};
+        String[] compare = concat(
+                concat(new String[] {"compare", "--algorithms", "grpo", "--budget", "300", "--seeds", "1"}, task),
+                "--sft-steps",
+                "10",
+                "--sft-until",
+                "0",
+                "--credit-questions",
+                "0",
+                "--base-check-questions",
+                "0",
+                "--warm-up-tokens",
+                "0",
+                "--sft-slips",
+                "0.3",
+                "--out",
+                dir.resolve("compare").toString());
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, compare), err.toString());
+        assertTrue(
+                Files.readString(dir.resolve("compare/report.md")).contains(", slips 0.3 per line; took 10 steps"),
+                "the report names the slips");
+        JsonObject key = JsonParser.parseString(Files.readString(dir.resolve("compare/base/spo4j-sft.json")))
+                .getAsJsonObject();
+        assertEquals(0.3, key.get("sftSlips").getAsDouble());
+        for (String slips : List.of("0", "0.3")) {
+            String[] sft = concat(
+                    concat(new String[] {"sft", "--steps", "10", "--until", "0", "--slips", slips}, task),
+                    "--out",
+                    dir.resolve("sft" + slips).toString());
+            assertEquals(0, run(new StringWriter(), err, sft), err.toString());
+        }
+        Path base = dir.resolve("compare/base/model.safetensors");
+        assertEquals(-1, Files.mismatch(base, dir.resolve("sft0.3/model.safetensors")));
+        assertNotEquals(-1, Files.mismatch(base, dir.resolve("sft0/model.safetensors")));
+
+        String out = dir.resolve("refused").toString();
+        assertRefused("--sft-slips must be in [0, 1), got 1.0", "--out", out, "--sft-slips", "1");
+        assertRefused("--sft-slips must be in [0, 1), got NaN", "--out", out, "--sft-slips", "NaN");
+        assertRefused(
+                "--sft-slips applies to the built-in chain task only (--task chain, no --train); got --task arithmetic",
+                "--out",
+                out,
+                "--task",
+                "arithmetic",
+                "--sft-slips",
+                "0.1");
+        StringWriter sftErr = new StringWriter();
+        assertEquals(2, run(new StringWriter(), sftErr, "sft", "--slips", "-0.1", "--out", out));
+        assertTrue(sftErr.toString().contains("--slips must be in [0, 1), got -0.1"), sftErr.toString());
+        assertFalse(Files.exists(Path.of(out)), "refused before anything is written");
+    }
+
     /** A finer check interval checks at its multiples and the last step; the training itself is the same. */
     @Test
     void sftChecksEveryGivenStep(@TempDir Path dir) throws Exception {
@@ -592,6 +651,8 @@ class CompareCommandTest {
         assertEquals(3000, sft.steps);
         assertEquals(5, sft.checkEvery);
         assertEquals(12, sft.taskOptions.decisions);
+        assertEquals(0, sft.slips);
+        assertEquals(0, compare.sftSlips);
     }
 
     /** {@code compare args} exits 2 with {@code message} on stderr. */

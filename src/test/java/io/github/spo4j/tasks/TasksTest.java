@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -152,6 +153,80 @@ class TasksTest {
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 2, "+"));
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 10, "/"));
         assertThrows(IllegalArgumentException.class, () -> new ChainTask.Difficulty(2, 10, ""));
+    }
+
+    @Test
+    void slippedChainsMoveALineToANeighbourAndCarryOnFromIt() {
+        for (int modulus : new int[] {3, 10, 36}) {
+            ChainTask task = new ChainTask(new ChainTask.Difficulty(9, modulus, "+-*"));
+            List<Problem> problems = task.generate(300, 0, 7);
+            SplittableRandom none = new SplittableRandom(5);
+            for (Problem p : problems) assertEquals(p.solution(), task.slippedSolution(p, 0, none));
+            assertEquals(new SplittableRandom(5).nextLong(), none.nextLong(), "rate 0 draws nothing");
+
+            double rate = 0.3;
+            SplittableRandom rng = new SplittableRandom(9);
+            int lines = 0, slips = 0, up = 0, oneSlip = 0;
+            for (Problem p : problems) {
+                int slipsHere = 0;
+                String slipped = task.slippedSolution(p, rate, rng);
+                assertEquals(p.solution().length(), slipped.length(), slipped);
+                String[] got = slipped.split("\n");
+                int value = digit(p.question().charAt(0));
+                for (int s = 0; s < 9; s++) {
+                    assertEquals(value, digit(got[s].charAt(0)), "a line starts from the previous result: " + slipped);
+                    assertEquals(p.question().substring(1 + 2 * s, 3 + 2 * s), got[s].substring(1, 3));
+                    char op = got[s].charAt(1);
+                    int operand = digit(got[s].charAt(2));
+                    int right = Math.floorMod(
+                            op == '+' ? value + operand : op == '-' ? value - operand : value * operand, modulus);
+                    int result = digit(got[s].charAt(4));
+                    int off = Math.floorMod(result - right, modulus);
+                    assertTrue(off == 0 || off == 1 || off == modulus - 1, "right or a neighbour: " + got[s]);
+                    lines++;
+                    if (off != 0) {
+                        slips++;
+                        slipsHere++;
+                        if (off == 1) up++;
+                    }
+                    value = result;
+                }
+                assertEquals("#### " + Character.forDigit(value, 36), got[9], "the answer follows the chain");
+                if (slipsHere == 1) {
+                    oneSlip++;
+                    // Two slips may cancel; one never does, every operation being a bijection.
+                    assertFalse(ArithmeticTask.isCorrect(p, slipped), "one slip dooms the answer: " + slipped);
+                }
+            }
+            // 2,700 lines: the share of slips is within 4 standard errors (0.035) of the rate, both ways about equal.
+            assertEquals(rate, (double) slips / lines, 0.035, "modulus " + modulus);
+            assertEquals(0.5, (double) up / slips, 0.08, "modulus " + modulus);
+            assertTrue(oneSlip > 30, "9 × 0.3 × 0.7^8 of the chains slip once: " + oneSlip);
+            assertEquals(
+                    task.slippedSolution(problems.get(3), rate, new SplittableRandom(1)),
+                    task.slippedSolution(problems.get(3), rate, new SplittableRandom(1)),
+                    "the same draws give the same slips");
+        }
+        ChainTask task = new ChainTask(ChainTask.Difficulty.of(4));
+        Problem p = task.generate(1, 0, 1).get(0);
+        SplittableRandom rng = new SplittableRandom(1);
+        for (double bad : new double[] {-0.1, 1, Double.NaN}) {
+            assertEquals(
+                    "rate must be in [0, 1), got " + bad,
+                    assertThrows(IllegalArgumentException.class, () -> task.slippedSolution(p, bad, rng))
+                            .getMessage());
+        }
+        Problem longer =
+                new ChainTask(ChainTask.Difficulty.of(5)).generate(1, 0, 1).get(0);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> task.slippedSolution(longer, 0.1, rng))
+                .getMessage()
+                .contains("is not a chain of 4 operations"));
+        Problem outOfRange = new Problem(0, "7+c-1*3+2=", "", "0");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> task.slippedSolution(outOfRange, 0.1, rng))
+                .getMessage()
+                .contains("'c', not a value modulo 10"));
+        assertThrows(IllegalArgumentException.class, () -> task.slippedSolution(null, 0.1, rng));
+        assertThrows(IllegalArgumentException.class, () -> task.slippedSolution(p, 0.1, null));
     }
 
     /** The final value when line {@code s} of the chain in {@code question} gives {@code wrong} and the rest follow. */

@@ -52,6 +52,43 @@ class SftTest {
         }
     }
 
+    /**
+     * The targets are drawn once per batch row from a stream of their own: targets that give back the worked solution
+     * train exactly as the plain run, and other targets train on what they give.
+     */
+    @Test
+    void theTargetsAreWhatIsFittedAndDrawnFromAStreamOfTheirOwn() {
+        TrainingTask task = TinyArithmetic.sftTask();
+        Sft.Config config = new Sft.Config(6, 8, 3e-3, 0.05, 0);
+        int[][] probe = {task.promptIds(task.test().get(0))};
+        float[][] plain, worked, other;
+        try (Policy p = policy(task)) {
+            Sft.train(p, task, config, null, null);
+            plain = p.logitsArray(probe);
+        }
+        int[] calls = {0};
+        try (Policy p = policy(task)) {
+            Sft.train(p, task, config, null, null, (problem, rng) -> {
+                calls[0]++;
+                rng.nextLong(); // a draw, as a slipping target makes, does not move the batches
+                return problem.solution();
+            });
+            worked = p.logitsArray(probe);
+        }
+        assertEquals(6 * 8, calls[0], "one target per batch row");
+        try (Policy p = policy(task)) {
+            Sft.train(p, task, config, null, null, (problem, rng) -> problem.solution() + problem.solution());
+            other = p.logitsArray(probe);
+        }
+        assertArrayEquals(plain[0], worked[0], 0f);
+        assertFalse(java.util.Arrays.equals(plain[0], other[0]), "the targets given are the ones fitted");
+        try (Policy p = policy(task)) {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> Sft.train(p, task, config, null, null, null))
+                    .getMessage()
+                    .contains("targets"));
+        }
+    }
+
     @Test
     void badTargetsNameTheirField() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new Sft.Target(0, 25, 128))
