@@ -12,7 +12,6 @@ import io.github.spo4j.report.MetricsFiles;
 import io.github.spo4j.report.Progress;
 import io.github.spo4j.report.Summary;
 import io.github.spo4j.spo.Algorithm;
-import io.github.spo4j.tasks.Problem;
 import io.github.spo4j.train.BaseCheck;
 import io.github.spo4j.train.CreditAudit;
 import io.github.spo4j.train.RunLock;
@@ -438,12 +437,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (set.keySet().stream().anyMatch(k -> k.equals("max-new-tokens") || k.endsWith(".max-new-tokens"))) {
             return configs;
         }
-        int longest = 0;
-        for (Problem p : task.train()
-                .subList(0, Math.min(SOLUTIONS_MEASURED, task.train().size()))) {
-            longest = Math.max(longest, task.solutionIds(p).length);
-        }
-        int fit = (int) Math.ceil(1.25 * longest);
+        int fit = task.fittingResponseLimit();
         List<TrainConfig> fitted = new ArrayList<>();
         for (TrainConfig c : configs) {
             boolean tooShort = c.algorithm().sampling().maxNewTokens() < fit;
@@ -451,8 +445,6 @@ public final class CompareCommand implements Callable<Integer> {
         }
         return fitted;
     }
-
-    private static final int SOLUTIONS_MEASURED = 1000;
 
     /** The SFT base and the credit audit; a null base on every rank when rank 0 failed to prepare them. */
     private record Prepared(Policy base, CreditAudit.Result credit) implements AutoCloseable {

@@ -57,8 +57,12 @@ public final class CreditCommand implements Callable<Integer> {
             description = "Rollouts per state of the reference (even; default ${DEFAULT-VALUE}).")
     int referenceRollouts;
 
-    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Response limit (default ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Option(
+            names = "--max-new-tokens",
+            paramLabel = "N",
+            description = "Response limit (default: 1.25 × the longest worked solution of the task, which a right "
+                    + "answer needs; a response cut at the limit scores 0).")
+    Integer maxNewTokens;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the batch and the rollouts.")
     long seed;
@@ -75,8 +79,12 @@ public final class CreditCommand implements Callable<Integer> {
             }
             if (questions < 1) throw new IllegalArgumentException("--questions must be >= 1, got " + questions);
             if (samples < 2) throw new IllegalArgumentException("--samples must be >= 2, got " + samples);
+            if (maxNewTokens != null && maxNewTokens < 1) {
+                throw new IllegalArgumentException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+            }
             List<CreditAudit.Estimator> parsed = new ArrayList<>();
             for (String e : estimators) parsed.add(CreditAudit.Estimator.parse(e));
+            TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
             CreditAudit.Config d = CreditAudit.Config.defaults();
             CreditAudit.Config config = new CreditAudit.Config(
                     questions,
@@ -84,13 +92,12 @@ public final class CreditCommand implements Callable<Integer> {
                     referenceRollouts,
                     d.temperature(),
                     d.topP(),
-                    maxNewTokens,
+                    maxNewTokens != null ? maxNewTokens : task.fittingResponseLimit(),
                     d.rho(),
                     seed,
                     d.maxStreams(),
                     d.kvBlockSize(),
                     d.kvBlocks());
-            TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
             CreditAudit.Result r;
             try (Policy policy = Policy.load(model, deviceOptions.resolve())) {
                 r = CreditAudit.run(policy, task, config, parsed);

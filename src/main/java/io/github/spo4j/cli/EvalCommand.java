@@ -46,9 +46,10 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(
             names = "--max-new-tokens",
-            defaultValue = "128",
-            description = "Response limit (default ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+            paramLabel = "N",
+            description = "Response limit (default: 1.25 × the longest worked solution of the task, which a right "
+                    + "answer needs; a response cut at the limit scores 0).")
+    Integer maxNewTokens;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the samples.")
     long seed;
@@ -56,12 +57,16 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return Commands.run(spec.commandLine().getErr(), () -> {
+            if (maxNewTokens != null && maxNewTokens < 1) {
+                throw new IllegalArgumentException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+            }
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
+            int limit = maxNewTokens != null ? maxNewTokens : task.fittingResponseLimit();
             List<Problem> test = task.test();
             if (problems > 0 && problems < test.size()) test = test.subList(0, problems);
             try (Policy policy = Policy.load(model, deviceOptions.resolve())) {
-                Evaluator.Result r = Evaluator.evaluate(
-                        policy, task, test, maxNewTokens, samples, temperature, seed, 512, 16, 16384);
+                Evaluator.Result r =
+                        Evaluator.evaluate(policy, task, test, limit, samples, temperature, seed, 512, 16, 16384);
                 spec.commandLine()
                         .getOut()
                         .printf(

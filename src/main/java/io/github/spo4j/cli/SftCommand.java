@@ -103,7 +103,8 @@ public final class SftCommand implements Callable<Integer> {
                 Workspace.saveModel(out, policy, task.tokenizer());
                 AtomicFiles.write(
                         out.resolve(OUTCOME), outcome(sft, target).toString().getBytes(StandardCharsets.UTF_8));
-                Evaluator.Result r = Evaluator.evaluate(policy, task, task.test(), 128, 0, 1f, seed, 512, 16, 16384);
+                Evaluator.Result r = Evaluator.evaluate(
+                        policy, task, task.test(), task.fittingResponseLimit(), 0, 1f, seed, 512, 16, 16384);
                 spec.commandLine()
                         .getOut()
                         .printf(

@@ -93,6 +93,28 @@ public record TrainingTask(
         return out;
     }
 
+    /**
+     * The longest worked solution's tokens with its end token, over the first {@value #SOLUTIONS_MEASURED} training
+     * problems.
+     */
+    public int longestSolution() {
+        int longest = 0;
+        for (Problem p : train.subList(0, Math.min(SOLUTIONS_MEASURED, train.size()))) {
+            longest = Math.max(longest, solutionIds(p).length);
+        }
+        return longest;
+    }
+
+    private static final int SOLUTIONS_MEASURED = 1000;
+
+    /**
+     * A response limit that fits the worked solutions with room to spare: 1.25 × {@link #longestSolution()}, rounded
+     * up. A limit below the solutions' length cuts every right answer short, and a cut response scores 0.
+     */
+    public int fittingResponseLimit() {
+        return (int) Math.ceil(1.25 * longestSolution());
+    }
+
     /** The token that ends a response. */
     public int eosId() {
         return tokenizer.eosIds()[0];

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -362,7 +363,7 @@ class CompareCommandTest {
 
     @Test
     void theResponseLimitGrowsToFitTheTasksSolutionsUnlessTheUserSetsIt() throws Exception {
-        for (int decisions : new int[] {6, 12}) {
+        for (int decisions : new int[] {6, 12, 24}) {
             CompareCommand c = new CompareCommand();
             new CommandLine(c)
                     .parseArgs("--task", "chain", "--decisions", Integer.toString(decisions), "--train-size", "50");
@@ -371,7 +372,16 @@ class CompareCommandTest {
             int solution = 6 * decisions + 6 + 1; // one token a character, and the end token
             int expected = Math.max(64, (int) Math.ceil(1.25 * solution));
             assertEquals(expected, configs.get(0).algorithm().sampling().maxNewTokens(), "decisions " + decisions);
+            assertEquals(solution, task.longestSolution());
+            assertEquals((int) Math.ceil(1.25 * solution), task.fittingResponseLimit());
         }
+        // eval and credit fit the task's solutions unless told (a fixed 128 scored every 24-decision answer 0).
+        EvalCommand eval = new EvalCommand();
+        new CommandLine(eval).parseArgs("--model", "m");
+        assertNull(eval.maxNewTokens);
+        CreditCommand credit = new CreditCommand();
+        new CommandLine(credit).parseArgs("--model", "m");
+        assertNull(credit.maxNewTokens);
         CompareCommand c = new CompareCommand();
         new CommandLine(c)
                 .parseArgs("--task", "chain", "--decisions", "12", "--train-size", "50", "--set", "max-new-tokens=70");
