@@ -57,12 +57,8 @@ public final class CreditCommand implements Callable<Integer> {
             description = "Rollouts per state of the reference (even; default ${DEFAULT-VALUE}).")
     int referenceRollouts;
 
-    @Option(
-            names = "--max-new-tokens",
-            paramLabel = "N",
-            description = "Response limit (default: 1.25 × the longest worked solution of the task, which a right "
-                    + "answer needs; a response cut at the limit scores 0).")
-    Integer maxNewTokens;
+    @Mixin
+    ResponseLimitOption responseLimit;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the batch and the rollouts.")
     long seed;
@@ -79,9 +75,7 @@ public final class CreditCommand implements Callable<Integer> {
             }
             if (questions < 1) throw new IllegalArgumentException("--questions must be >= 1, got " + questions);
             if (samples < 2) throw new IllegalArgumentException("--samples must be >= 2, got " + samples);
-            if (maxNewTokens != null && maxNewTokens < 1) {
-                throw new IllegalArgumentException("--max-new-tokens must be >= 1, got " + maxNewTokens);
-            }
+            responseLimit.check();
             List<CreditAudit.Estimator> parsed = new ArrayList<>();
             for (String e : estimators) parsed.add(CreditAudit.Estimator.parse(e));
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
@@ -92,7 +86,7 @@ public final class CreditCommand implements Callable<Integer> {
                     referenceRollouts,
                     d.temperature(),
                     d.topP(),
-                    maxNewTokens != null ? maxNewTokens : task.fittingResponseLimit(),
+                    responseLimit.resolve(task),
                     d.rho(),
                     seed,
                     d.maxStreams(),

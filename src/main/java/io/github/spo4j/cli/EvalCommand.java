@@ -44,12 +44,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--problems", defaultValue = "0", description = "Evaluate the first N test problems (0: all).")
     int problems;
 
-    @Option(
-            names = "--max-new-tokens",
-            paramLabel = "N",
-            description = "Response limit (default: 1.25 × the longest worked solution of the task, which a right "
-                    + "answer needs; a response cut at the limit scores 0).")
-    Integer maxNewTokens;
+    @Mixin
+    ResponseLimitOption responseLimit;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the samples.")
     long seed;
@@ -57,11 +53,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return Commands.run(spec.commandLine().getErr(), () -> {
-            if (maxNewTokens != null && maxNewTokens < 1) {
-                throw new IllegalArgumentException("--max-new-tokens must be >= 1, got " + maxNewTokens);
-            }
+            responseLimit.check();
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(model));
-            int limit = maxNewTokens != null ? maxNewTokens : task.fittingResponseLimit();
+            int limit = responseLimit.resolve(task);
             List<Problem> test = task.test();
             if (problems > 0 && problems < test.size()) test = test.subList(0, problems);
             try (Policy policy = Policy.load(model, deviceOptions.resolve())) {

@@ -378,10 +378,10 @@ class CompareCommandTest {
         // eval and credit fit the task's solutions unless told (a fixed 128 scored every 24-decision answer 0).
         EvalCommand eval = new EvalCommand();
         new CommandLine(eval).parseArgs("--model", "m");
-        assertNull(eval.maxNewTokens);
+        assertNull(eval.responseLimit.maxNewTokens);
         CreditCommand credit = new CreditCommand();
         new CommandLine(credit).parseArgs("--model", "m");
-        assertNull(credit.maxNewTokens);
+        assertNull(credit.responseLimit.maxNewTokens);
         CompareCommand c = new CompareCommand();
         new CommandLine(c)
                 .parseArgs("--task", "chain", "--decisions", "12", "--train-size", "50", "--set", "max-new-tokens=70");
@@ -437,6 +437,12 @@ class CompareCommandTest {
         assertEquals(2, run(new StringWriter(), checkErr, "sft", "--check-every", "-3", "--out", sftOut.toString()));
         assertTrue(checkErr.toString().contains("--check-every must be >= 1, got -3"), checkErr.toString());
         assertFalse(Files.exists(sftOut), "refused before anything is written");
+        for (String command : List.of("eval", "credit")) {
+            StringWriter limitErr = new StringWriter();
+            assertEquals(
+                    2, run(new StringWriter(), limitErr, command, "--model", dir.toString(), "--max-new-tokens", "0"));
+            assertTrue(limitErr.toString().contains("--max-new-tokens must be >= 1, got 0"), limitErr.toString());
+        }
     }
 
     /**
@@ -480,37 +486,10 @@ class CompareCommandTest {
     @Test
     void theSftSeedPicksTheBase(@TempDir Path dir) throws Exception {
         String[] task = {"--train-size", "64", "--test-size", "6", "--quiet"};
-        String[] compare = concat(
-                concat(new String[] {"compare", "--algorithms", "grpo", "--budget", "300", "--seeds", "1"}, task),
-                "--sft-steps",
-                "10",
-                "--sft-until",
-                "0",
-                "--credit-questions",
-                "0",
-                "--base-check-questions",
-                "0",
-                "--warm-up-tokens",
-                "0",
-                "--sft-seed",
-                "1",
-                "--out",
-                dir.resolve("compare").toString());
-        StringWriter err = new StringWriter();
-        assertEquals(0, run(new StringWriter(), err, compare), err.toString());
+        Path compare = compareBaseIsSfts(dir, task, "--sft-seed", "--seed", "1", "0");
         assertTrue(
-                Files.readString(dir.resolve("compare/report.md")).contains(", seed 1; took 10 steps"),
+                Files.readString(compare.resolve("report.md")).contains(", seed 1; took 10 steps"),
                 "the report names the base's seed");
-        for (String seed : List.of("0", "1")) {
-            String[] sft = concat(
-                    concat(new String[] {"sft", "--steps", "10", "--until", "0", "--seed", seed}, task),
-                    "--out",
-                    dir.resolve("sft" + seed).toString());
-            assertEquals(0, run(new StringWriter(), err, sft), err.toString());
-        }
-        Path base = dir.resolve("compare/base/model.safetensors");
-        assertEquals(-1, Files.mismatch(base, dir.resolve("sft1/model.safetensors")));
-        assertNotEquals(-1, Files.mismatch(base, dir.resolve("sft0/model.safetensors")));
     }
 
     /**
@@ -520,40 +499,13 @@ class CompareCommandTest {
     @Test
     void theSftSlipsMakeAnotherBaseAndAreNamed(@TempDir Path dir) throws Exception {
         String[] task = {"--decisions", "3", "--train-size", "64", "--test-size", "6", "--quiet"};
-        String[] compare = concat(
-                concat(new String[] {"compare", "--algorithms", "grpo", "--budget", "300", "--seeds", "1"}, task),
-                "--sft-steps",
-                "10",
-                "--sft-until",
-                "0",
-                "--credit-questions",
-                "0",
-                "--base-check-questions",
-                "0",
-                "--warm-up-tokens",
-                "0",
-                "--sft-slips",
-                "0.3",
-                "--out",
-                dir.resolve("compare").toString());
-        StringWriter err = new StringWriter();
-        assertEquals(0, run(new StringWriter(), err, compare), err.toString());
+        Path compare = compareBaseIsSfts(dir, task, "--sft-slips", "--slips", "0.3", "0");
         assertTrue(
-                Files.readString(dir.resolve("compare/report.md")).contains(", slips 0.3 per line; took 10 steps"),
+                Files.readString(compare.resolve("report.md")).contains(", slips 0.3 per line; took 10 steps"),
                 "the report names the slips");
-        JsonObject key = JsonParser.parseString(Files.readString(dir.resolve("compare/base/spo4j-sft.json")))
+        JsonObject key = JsonParser.parseString(Files.readString(compare.resolve("base/spo4j-sft.json")))
                 .getAsJsonObject();
         assertEquals(0.3, key.get("sftSlips").getAsDouble());
-        for (String slips : List.of("0", "0.3")) {
-            String[] sft = concat(
-                    concat(new String[] {"sft", "--steps", "10", "--until", "0", "--slips", slips}, task),
-                    "--out",
-                    dir.resolve("sft" + slips).toString());
-            assertEquals(0, run(new StringWriter(), err, sft), err.toString());
-        }
-        Path base = dir.resolve("compare/base/model.safetensors");
-        assertEquals(-1, Files.mismatch(base, dir.resolve("sft0.3/model.safetensors")));
-        assertNotEquals(-1, Files.mismatch(base, dir.resolve("sft0/model.safetensors")));
 
         String out = dir.resolve("refused").toString();
         assertRefused("--sft-slips must be in [0, 1), got 1.0", "--out", out, "--sft-slips", "1");
@@ -596,6 +548,46 @@ class CompareCommandTest {
                 -1,
                 Files.mismatch(coarse.resolve("model.safetensors"), fine.resolve("model.safetensors")),
                 "checks leave the weights as they are");
+    }
+
+    /**
+     * Runs a one-run GRPO compare on {@code task} whose 10-step SFT base takes {@code compareOption value}, and {@code
+     * sft} with {@code sftOption} at {@code value} and at {@code other}; checks that the compare's base is bit for bit
+     * the one sft makes at {@code value} and not the one at {@code other}, and returns the compare's directory.
+     */
+    private static Path compareBaseIsSfts(
+            Path dir, String[] task, String compareOption, String sftOption, String value, String other)
+            throws Exception {
+        Path out = dir.resolve("compare");
+        String[] compare = concat(
+                concat(new String[] {"compare", "--algorithms", "grpo", "--budget", "300", "--seeds", "1"}, task),
+                "--sft-steps",
+                "10",
+                "--sft-until",
+                "0",
+                "--credit-questions",
+                "0",
+                "--base-check-questions",
+                "0",
+                "--warm-up-tokens",
+                "0",
+                compareOption,
+                value,
+                "--out",
+                out.toString());
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, compare), err.toString());
+        for (String v : List.of(value, other)) {
+            String[] sft = concat(
+                    concat(new String[] {"sft", "--steps", "10", "--until", "0", sftOption, v}, task),
+                    "--out",
+                    dir.resolve("sft-" + v).toString());
+            assertEquals(0, run(new StringWriter(), err, sft), err.toString());
+        }
+        Path base = out.resolve("base/model.safetensors");
+        assertEquals(-1, Files.mismatch(base, dir.resolve("sft-" + value + "/model.safetensors")));
+        assertNotEquals(-1, Files.mismatch(base, dir.resolve("sft-" + other + "/model.safetensors")));
+        return out;
     }
 
     private static String[] concat(String[] a, String... b) {
