@@ -103,9 +103,9 @@ public final class ChainTask {
     /**
      * {@code problem}'s worked solution with slips: each line's result is, with probability {@code rate}, a residue
      * next to the right one (one above or one below modulo m, equally likely), and the lines after it compute
-     * correctly from the slipped value, the answer line included. Trained on such text, a model puts about {@code 1 -
-     * rate} on the right result of every line it has learned and the rest on its two neighbours: its uncertainty is
-     * spread over every line of the chain rather than over the few facts it has not learned yet. {@code rate} 0 gives
+     * correctly from the slipped value, the answer line included. The likelihood of such text is highest for a model
+     * that puts {@code 1 - rate} on the right result of every line and {@code rate / 2} on each neighbour: uncertainty
+     * spread over every line of the chain rather than over the few facts a model has not learned yet. {@code rate} 0 gives
      * the worked solution itself and draws nothing from {@code rng}.
      *
      * @param problem a problem of this task's difficulty
