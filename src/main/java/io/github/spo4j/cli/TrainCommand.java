@@ -93,16 +93,6 @@ public final class TrainCommand implements Callable<Integer> {
             if (out == null) throw new IllegalArgumentException("--out is required");
             if (rankOptions.launchesLocalRanks()) return rankOptions.launch(spec);
             TrainingTask task = taskOptions.task(Workspace.loadTokenizer(base));
-            int longest = task.longestSolution();
-            if (c.algorithm().sampling().maxNewTokens() < longest) {
-                spec.commandLine()
-                        .getErr()
-                        .printf(
-                                "train: max-new-tokens is %d but the task's worked solutions reach %d tokens, so "
-                                        + "responses that need them are cut and score 0 (--set max-new-tokens=%d "
-                                        + "fits them)%n",
-                                c.algorithm().sampling().maxNewTokens(), longest, task.fittingResponseLimit());
-            }
             try (Collective world = rankOptions.join();
                     Policy basePolicy = Policy.load(base, deviceOptions.resolve())) {
                 boolean lead = world.rank() == 0;
