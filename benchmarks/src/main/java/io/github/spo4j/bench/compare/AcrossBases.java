@@ -100,9 +100,9 @@ public final class AcrossBases {
                     g.baseline(),
                     g.algorithm(),
                     g.seeds(),
-                    plusMinus(g.gap(), g.error()),
-                    plusMinus(g.gapAtWallTime(), g.errorAtWallTime()),
-                    plusMinus(g.gapAtEpisodes(), g.errorAtEpisodes())));
+                    DecisionsCurve.plusMinus(g.gap(), g.error()),
+                    DecisionsCurve.plusMinus(g.gapAtWallTime(), g.errorAtWallTime()),
+                    DecisionsCurve.plusMinus(g.gapAtEpisodes(), g.errorAtEpisodes())));
         }
         md.append("\nMean gap to GRPO over the bases ± its standard error across bases (bases with the gap above"
                         + " 0 of those with a value):\n\n")
@@ -114,18 +114,13 @@ public final class AcrossBases {
             md.append("| ").append(pooled.get(i).algorithm()).append(" |");
             for (Pooled p : pooled.subList(i, i + AXES.size())) {
                 md.append(' ')
-                        .append(plusMinus(p.mean(), p.error()))
+                        .append(DecisionsCurve.plusMinus(p.mean(), p.error()))
                         .append(String.format(" (%d of %d)", p.positive(), p.bases()))
                         .append(" |");
             }
             md.append('\n');
         }
         return md.toString();
-    }
-
-    private static String plusMinus(double gap, double error) {
-        if (Double.isNaN(gap)) return "-";
-        return Double.isNaN(error) ? String.format("%+.1f", gap) : String.format("%+.1f ± %.1f", gap, error);
     }
 
     public static void main(String[] args) throws IOException {

@@ -284,7 +284,8 @@ public final class DecisionsCurve {
         return md.toString();
     }
 
-    private static String plusMinus(double gap, double error) {
+    /** A gap in points with its error, {@code "+1.2 ± 0.3"}; without the error where it is NaN, {@code "-"} for no gap. */
+    static String plusMinus(double gap, double error) {
         if (Double.isNaN(gap)) return "-";
         return Double.isNaN(error) ? String.format("%+.1f", gap) : String.format("%+.1f ± %.1f", gap, error);
     }

@@ -182,20 +182,15 @@ public final class SweepGaps {
                 md.append(
                         g == null
                                 ? " |"
-                                : " " + plusMinus(g.gap(), g.error()) + " / "
-                                        + plusMinus(g.gapAtWallTime(), g.errorAtWallTime()) + " / "
-                                        + plusMinus(g.gapAtEpisodes(), g.errorAtEpisodes()) + " |");
+                                : " " + DecisionsCurve.plusMinus(g.gap(), g.error()) + " / "
+                                        + DecisionsCurve.plusMinus(g.gapAtWallTime(), g.errorAtWallTime()) + " / "
+                                        + DecisionsCurve.plusMinus(g.gapAtEpisodes(), g.errorAtEpisodes()) + " |");
             }
             Score score = scores.get(named.getKey());
             md.append(score == null ? " |" : String.format(" %+.1f |", score.score()))
                     .append('\n');
         }
         return md.toString();
-    }
-
-    private static String plusMinus(double gap, double error) {
-        if (Double.isNaN(gap)) return "-";
-        return Double.isNaN(error) ? String.format("%+.1f", gap) : String.format("%+.1f ± %.1f", gap, error);
     }
 
     public static void main(String[] args) throws IOException {
