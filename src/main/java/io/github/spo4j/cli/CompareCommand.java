@@ -680,8 +680,9 @@ public final class CompareCommand implements Callable<Integer> {
         for (String n : names) estimators.add(CreditAudit.Estimator.parse(n));
         CreditAudit.Config d = CreditAudit.Config.defaults();
         var sampling = chain.algorithm().sampling();
+        int questions = Math.min(creditQuestions, task.train().size());
         CreditAudit.Config config = new CreditAudit.Config(
-                Math.min(creditQuestions, task.train().size()),
+                questions,
                 d.samples(),
                 creditRollouts,
                 sampling.temperature(),
@@ -691,7 +692,8 @@ public final class CompareCommand implements Callable<Integer> {
                 0,
                 d.maxStreams(),
                 d.kvBlockSize(),
-                d.kvBlocks());
+                d.kvBlocks(),
+                CreditAudit.gradientNoiseMeasurable(base.parameterCount(), estimators.size(), questions));
         spec.commandLine()
                 .getErr()
                 .println("compare: credit audit of the base (" + config.questions() + " questions × " + config.samples()

@@ -63,6 +63,15 @@ public final class CreditCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the batch and the rollouts.")
     long seed;
 
+    @Option(
+            names = "--gradient-noise",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Also weigh the advantages as gradients: each estimator's gradient noise scale and its "
+                    + "alignment with the reference's gradient (default ${DEFAULT-VALUE}).")
+    boolean gradientNoise;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON.")
     Path json;
 
@@ -91,7 +100,8 @@ public final class CreditCommand implements Callable<Integer> {
                     seed,
                     d.maxStreams(),
                     d.kvBlockSize(),
-                    d.kvBlocks());
+                    d.kvBlocks(),
+                    gradientNoise);
             CreditAudit.Result r;
             try (Policy policy = Policy.load(model, deviceOptions.resolve())) {
                 r = CreditAudit.run(policy, task, config, parsed);
@@ -136,7 +146,32 @@ public final class CreditCommand implements Callable<Integer> {
                     100 * row.noCredit(),
                     row.extraTokensPerResponse()));
         }
+        if (Double.isNaN(r.referenceNoiseScale())) return md.toString();
+        md.append(String.format(
+                "%nThe advantages as gradients (decision tokens, centred): the noise scale B in questions (a step on "
+                        + "b questions has a cosine of about √(b/(b+B)) with the expected gradient), the alignment of "
+                        + "the expected gradient with the reference's, and the cosine with the reference's gradient on "
+                        + "the same responses; ± jackknife standard errors over the questions. The reference's B: "
+                        + "%s.%n%n| estimator | noise scale B (questions) | alignment with the reference | cosine on "
+                        + "the same responses |%n| --- | ---: | ---: | ---: |%n",
+                plusMinus(r.referenceNoiseScale(), r.referenceNoiseScaleError(), 1)));
+        for (CreditAudit.Row row : r.rows()) {
+            md.append(String.format(
+                    "| %s | %s | %s | %.3f |%n",
+                    row.estimator(),
+                    plusMinus(row.noiseScale(), row.noiseScaleError(), 1),
+                    plusMinus(row.gradientAlignment(), row.gradientAlignmentError(), 2),
+                    row.sameResponsesCosine()));
+        }
         return md.toString();
+    }
+
+    /** {@code value ± error} at {@code digits} decimals; ∞ for an unbounded noise scale, "n/a" for NaN. */
+    static String plusMinus(double value, double error, int digits) {
+        if (Double.isNaN(value)) return "n/a";
+        if (Double.isInfinite(value)) return "∞";
+        String v = String.format("%." + digits + "f", value);
+        return Double.isFinite(error) ? v + " ± " + String.format("%." + digits + "f", error) : v + " ± ?";
     }
 
     static void print(PrintWriter out, CreditAudit.Result r) {
@@ -161,6 +196,23 @@ public final class CreditCommand implements Callable<Integer> {
                     100 * row.signAgreement(),
                     100 * row.noCredit(),
                     row.extraTokensPerResponse());
+        }
+        if (!Double.isNaN(r.referenceNoiseScale())) {
+            out.printf(
+                    "%nas gradients (decision tokens, centred; ± jackknife over questions): noise scale B in questions, "
+                            + "alignment of the expected gradient with the reference's, cosine on the same responses; "
+                            + "the reference's B %s%n%n",
+                    plusMinus(r.referenceNoiseScale(), r.referenceNoiseScaleError(), 1));
+            out.printf("%-22s %18s %18s %15s%n", "estimator", "noise scale B", "alignment", "same-responses");
+            out.printf("%-22s %18s %18s %15s%n", "---------", "-------------", "---------", "--------------");
+            for (CreditAudit.Row row : r.rows()) {
+                out.printf(
+                        "%-22s %18s %18s %15.3f%n",
+                        row.estimator(),
+                        plusMinus(row.noiseScale(), row.noiseScaleError(), 1),
+                        plusMinus(row.gradientAlignment(), row.gradientAlignmentError(), 2),
+                        row.sameResponsesCosine());
+            }
         }
         out.flush();
     }

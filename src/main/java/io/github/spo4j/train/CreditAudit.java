@@ -43,6 +43,12 @@ import java.util.Random;
  * (|A*| ≥ 0.25) whose advantage has the right sign (a zero advantage counts as wrong: no credit), and the extra
  * tokens its rollouts generated per response. An estimator's rollouts are seeded by its name, so it draws the same
  * ones whatever else is audited with it.
+ *
+ * <p>Token credit is not yet a training step: a wrong sign on one response can cancel against the right one on
+ * another. With {@link Config#gradientNoise} the audit also weighs each estimator's advantages as gradients
+ * ({@link GradientNoise}): the gradient noise scale B (the questions per step at which a step is half signal), the
+ * alignment of its expected gradient with the reference's, and the cosine of the two batch gradients on the same
+ * responses.
  */
 public final class CreditAudit {
     /** The batch and the reference. */
@@ -57,7 +63,8 @@ public final class CreditAudit {
             long seed,
             int maxStreams,
             int kvBlockSize,
-            int kvBlocks) {
+            int kvBlocks,
+            boolean gradientNoise) {
         public Config {
             if (questions < 1) throw new IllegalArgumentException("questions must be >= 1, got " + questions);
             if (samples < 2) throw new IllegalArgumentException("samples must be >= 2 (a group), got " + samples);
@@ -70,9 +77,12 @@ public final class CreditAudit {
             if (!(rho > 0 && rho <= 1)) throw new IllegalArgumentException("rho must be in (0, 1], got " + rho);
         }
 
-        /** 32 questions × 8 samples, 64 reference rollouts, SPO_SPEC's sampling (T 0.6, top-p 0.9), ρ 0.9. */
+        /**
+         * 32 questions × 8 samples, 64 reference rollouts, SPO_SPEC's sampling (T 0.6, top-p 0.9), ρ 0.9, with the
+         * gradient noise.
+         */
         public static Config defaults() {
-            return new Config(32, 8, 64, 0.6f, 0.9f, 64, 0.9, 0, 512, 16, 16384);
+            return new Config(32, 8, 64, 0.6f, 0.9f, 64, 0.9, 0, 512, 16, 16384, true);
         }
     }
 
@@ -136,13 +146,23 @@ public final class CreditAudit {
      *
      * @param signAgreement the fraction of clear tokens (|A*| ≥ 0.25) whose advantage has A*'s sign
      * @param noCredit      the fraction of clear tokens given an advantage of exactly 0 (counted as wrong above)
+     * @param noiseScale    the gradient noise scale B of its advantages, in questions (NaN when not measured)
+     * @param noiseScaleError its jackknife standard error over the questions
+     * @param gradientAlignment cos(G, G*) of its expected gradient with the reference's
+     * @param gradientAlignmentError its jackknife standard error
+     * @param sameResponsesCosine the cosine of its batch gradient with the reference's on the same responses
      */
     public record Row(
             String estimator,
             double correlation,
             double signAgreement,
             double noCredit,
-            double extraTokensPerResponse) {}
+            double extraTokensPerResponse,
+            double noiseScale,
+            double noiseScaleError,
+            double gradientAlignment,
+            double gradientAlignmentError,
+            double sameResponsesCosine) {}
 
     /**
      * @param decisionTokens    response tokens with p_t &lt; ρ over the batch
@@ -150,6 +170,8 @@ public final class CreditAudit {
      * @param clearTokens       decision tokens with |A*| ≥ 0.25, on which sign agreement is scored
      * @param referenceReliability Spearman–Brown reliability of the reference from its two halves
      * @param referenceTokensPerResponse tokens the reference's rollouts generated per response
+     * @param referenceNoiseScale the reference's gradient noise scale B in questions (NaN when not measured)
+     * @param referenceNoiseScaleError its jackknife standard error
      */
     public record Result(
             int responses,
@@ -160,12 +182,27 @@ public final class CreditAudit {
             int clearTokens,
             double referenceReliability,
             double referenceTokensPerResponse,
+            double referenceNoiseScale,
+            double referenceNoiseScaleError,
             List<Row> rows) {}
 
     /** |A*| from which a decision token clearly mattered. */
     static final double CLEAR = 0.25;
 
     private CreditAudit() {}
+
+    /**
+     * Whether an audit of {@code questions} can measure the gradient noise of {@code estimators} on a policy of
+     * {@code parameters}: the jackknife needs 3 questions, and the gradient sums must fit in half the heap.
+     */
+    public static boolean gradientNoiseMeasurable(long parameters, int estimators, int questions) {
+        return questions >= 3 && gradientNoiseFits(parameters, estimators);
+    }
+
+    private static boolean gradientNoiseFits(long parameters, int estimators) {
+        return GradientNoise.bytesNeeded(parameters, estimators + 1)
+                <= Runtime.getRuntime().maxMemory() / 2;
+    }
 
     public static Result run(Policy policy, TrainingTask task, Config config, List<Estimator> estimators) {
         if (policy == null) throw new IllegalArgumentException("policy must not be null");
@@ -182,6 +219,20 @@ public final class CreditAudit {
         for (int i = 0; i < task.train().size(); i++) order.add(i);
         Collections.shuffle(order, new Random(Seeds.mix(config.seed(), Seeds.AUDIT, Seeds.QUESTIONS)));
         List<Integer> questions = order.subList(0, config.questions());
+        if (config.gradientNoise()) {
+            if (config.questions() < 3) {
+                throw new IllegalArgumentException(
+                        "questions must be >= 3 to measure the gradient noise, got " + config.questions());
+            }
+            if (!gradientNoiseFits(policy.parameterCount(), estimators.size())) {
+                long need = GradientNoise.bytesNeeded(policy.parameterCount(), estimators.size() + 1);
+                long max = Runtime.getRuntime().maxMemory();
+                throw new IllegalArgumentException(String.format(
+                        "gradientNoise needs %.1f GiB for %d parameters and %d estimators, over half the heap "
+                                + "(%.1f GiB): turn it off or audit fewer estimators",
+                        need / 1073741824.0, policy.parameterCount(), estimators.size() + 1, max / 1073741824.0));
+            }
+        }
         List<int[]> prompts = new ArrayList<>();
         for (int q : questions) prompts.add(task.promptIds(task.train().get(q)));
 
@@ -240,11 +291,18 @@ public final class CreditAudit {
             double reliability = 2 * halves / (1 + halves);
 
             List<Row> rows = new ArrayList<>();
+            float[][] referenceAdvantages = new float[batch.size()][];
+            for (int k = 0; k < batch.size(); k++) {
+                referenceAdvantages[k] = new float[refA[k].length];
+                for (int i = 0; i < refA[k].length; i++) referenceAdvantages[k][i] = (refA[k][i] + refB[k][i]) / 2;
+            }
+            List<float[][]> gradientSets = new ArrayList<>(List.<float[][]>of(referenceAdvantages));
             for (int e = 0; e < estimators.size(); e++) {
                 Estimator est = estimators.get(e);
                 long start = sampler.generatedTokens();
                 long stream = Seeds.mix(Seeds.AUDIT, 10, est.name().hashCode());
                 float[][] adv = advantages(est, batch, rewards, g, sampler, task, config, stream);
+                gradientSets.add(adv);
                 double extra = (double) (sampler.generatedTokens() - start) / batch.size();
                 List<Double> x = new ArrayList<>();
                 for (int k = 0; k < batch.size(); k++) {
@@ -264,7 +322,36 @@ public final class CreditAudit {
                         correlation(x, reference),
                         clear == 0 ? Double.NaN : (double) right / clear,
                         clear == 0 ? Double.NaN : (double) none / clear,
-                        extra));
+                        extra,
+                        Double.NaN,
+                        Double.NaN,
+                        Double.NaN,
+                        Double.NaN,
+                        Double.NaN));
+            }
+            double referenceNoise = Double.NaN, referenceNoiseError = Double.NaN;
+            if (config.gradientNoise()) {
+                List<GradientNoise.Stats> stats =
+                        GradientNoise.measure(policy, batch, g, gradientSets, config.rho(), config.temperature());
+                referenceNoise = stats.get(0).noiseScale();
+                referenceNoiseError = stats.get(0).noiseScaleError();
+                for (int e = 0; e < rows.size(); e++) {
+                    Row r = rows.get(e);
+                    GradientNoise.Stats st = stats.get(e + 1);
+                    rows.set(
+                            e,
+                            new Row(
+                                    r.estimator(),
+                                    r.correlation(),
+                                    r.signAgreement(),
+                                    r.noCredit(),
+                                    r.extraTokensPerResponse(),
+                                    st.noiseScale(),
+                                    st.noiseScaleError(),
+                                    st.alignment(),
+                                    st.alignmentError(),
+                                    st.sameResponsesCosine()));
+                }
             }
             double meanReward = 0;
             for (double r : rewards) meanReward += r / rewards.length;
@@ -277,6 +364,8 @@ public final class CreditAudit {
                     clear,
                     reliability,
                     referenceTokens,
+                    referenceNoise,
+                    referenceNoiseError,
                     rows);
         }
     }

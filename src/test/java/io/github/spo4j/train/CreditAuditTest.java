@@ -39,6 +39,10 @@ class CreditAuditTest {
     }
 
     private static CreditAudit.Config config(int questions, int referenceRollouts) {
+        return config(questions, referenceRollouts, true);
+    }
+
+    private static CreditAudit.Config config(int questions, int referenceRollouts, boolean gradientNoise) {
         CreditAudit.Config d = CreditAudit.Config.defaults();
         return new CreditAudit.Config(
                 questions,
@@ -51,7 +55,8 @@ class CreditAuditTest {
                 1,
                 d.maxStreams(),
                 d.kvBlockSize(),
-                d.kvBlocks());
+                d.kvBlocks(),
+                gradientNoise);
     }
 
     @Test
@@ -95,8 +100,26 @@ class CreditAuditTest {
         for (CreditAudit.Row row : r.rows()) {
             assertTrue(row.correlation() >= -1 && row.correlation() <= 1, row.toString());
             assertTrue(row.signAgreement() >= 0 && row.signAgreement() + row.noCredit() <= 1 + 1e-12, row.toString());
+            assertTrue(row.noiseScale() > 0, row.toString());
+            assertTrue(Math.abs(row.sameResponsesCosine()) <= 1 + 1e-9, row.toString());
         }
+        // As gradients too, the fresh copy of the reference is closer to it on the same responses than group credit.
+        assertTrue(r.referenceNoiseScale() > 0, r.toString());
+        assertTrue(copy.sameResponsesCosine() > grpo.sameResponsesCosine(), r.toString());
         assertEquals(r, CreditAudit.run(policy, task, config(12, 32), estimators), "seeded: the same numbers again");
+    }
+
+    @Test
+    void withoutTheGradientNoiseItsColumnsAreNotANumber() {
+        CreditAudit.Result r =
+                CreditAudit.run(policy, task, config(4, 8, false), List.of(CreditAudit.Estimator.parse("grpo")));
+        assertTrue(Double.isNaN(r.referenceNoiseScale()), r.toString());
+        CreditAudit.Row grpo = r.rows().get(0);
+        assertTrue(Double.isNaN(grpo.noiseScale()) && Double.isNaN(grpo.sameResponsesCosine()), grpo.toString());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> CreditAudit.run(policy, task, config(2, 8), List.of(CreditAudit.Estimator.parse("grpo"))));
+        assertTrue(e.getMessage().contains("questions"), e.getMessage());
     }
 
     @Test

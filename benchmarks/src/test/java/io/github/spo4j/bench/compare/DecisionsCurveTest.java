@@ -156,9 +156,41 @@ class DecisionsCurveTest {
                 50,
                 Double.NaN,
                 1000,
+                Double.NaN,
+                Double.NaN,
                 List.of(
-                        new CreditAudit.Row("grpo", 0.5, grpoSigns, 0, 0),
-                        new CreditAudit.Row("spo-chain K=2 N=4 M=4", 0.6, chainSigns, 0.05, 150),
-                        new CreditAudit.Row("spo-chain K=1 N=8", 0.7, 0.5, 0.1, 400)));
+                        new CreditAudit.Row(
+                                "grpo",
+                                0.5,
+                                grpoSigns,
+                                0,
+                                0,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN),
+                        new CreditAudit.Row(
+                                "spo-chain K=2 N=4 M=4",
+                                0.6,
+                                chainSigns,
+                                0.05,
+                                150,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN),
+                        new CreditAudit.Row(
+                                "spo-chain K=1 N=8",
+                                0.7,
+                                0.5,
+                                0.1,
+                                400,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN,
+                                Double.NaN)));
     }
 }
