@@ -42,7 +42,8 @@ public final class CreditCommand implements Callable<Integer> {
             split = ",",
             defaultValue = "grpo,rloo,vineppo:4,spo-chain:1:4,spo-chain:2:4," + "spo-chain:5:9",
             description = "grpo, rloo, spo-chain:K:N, spo-chain:K:N:M (M more rollouts around tied segments), "
-                    + "vineppo:N (default ${DEFAULT-VALUE}).")
+                    + "vineppo:N, spo-tree:B1-B2-...:S (its own trees, measured only as gradients; default "
+                    + "${DEFAULT-VALUE}).")
     List<String> estimators;
 
     @Option(names = "--questions", defaultValue = "32", description = "Questions (default ${DEFAULT-VALUE}).")
@@ -138,6 +139,7 @@ public final class CreditCommand implements Callable<Integer> {
                         + "0.25) | no credit (of those) | rollout tokens per response |%n| --- | ---: | ---: | ---: | ---: |%n",
                 r.clearTokens()));
         for (CreditAudit.Row row : r.rows()) {
+            if (Double.isNaN(row.extraTokensPerResponse())) continue; // SPO-tree: not the batch's responses
             md.append(String.format(
                     "| %s | %.3f | %.1f%% | %.1f%% | %.1f |%n",
                     row.estimator(),
@@ -151,19 +153,26 @@ public final class CreditCommand implements Callable<Integer> {
                 "%nThe advantages as gradients (decision tokens, centred): the noise scale B in questions (a step on "
                         + "b questions has a cosine of about √(b/(b+B)) with the expected gradient), the alignment of "
                         + "the expected gradient with the reference's, and the cosine with the reference's gradient on "
-                        + "the same responses; ± jackknife standard errors over the questions. The reference's B: "
-                        + "%s.%n%n| estimator | noise scale B (questions) | alignment with the reference | cosine on "
-                        + "the same responses |%n| --- | ---: | ---: | ---: |%n",
+                        + "the same responses; ± jackknife standard errors over the questions; and the tokens generated "
+                        + "per question for its episodes (responses and rollouts, or SPO-tree's tree). The reference's "
+                        + "B: %s.%n%n| estimator | noise scale B (questions) | alignment with the reference | cosine on "
+                        + "the same responses | tokens per question |%n| --- | ---: | ---: | ---: | ---: |%n",
                 plusMinus(r.referenceNoiseScale(), r.referenceNoiseScaleError(), 1)));
         for (CreditAudit.Row row : r.rows()) {
             md.append(String.format(
-                    "| %s | %s | %s | %.3f |%n",
+                    "| %s | %s | %s | %s | %.0f |%n",
                     row.estimator(),
                     plusMinus(row.noiseScale(), row.noiseScaleError(), 1),
                     plusMinus(row.gradientAlignment(), row.gradientAlignmentError(), 2),
-                    row.sameResponsesCosine()));
+                    orNa(row.sameResponsesCosine(), 3),
+                    row.tokensPerQuestion()));
         }
         return md.toString();
+    }
+
+    /** {@code value} at {@code digits} decimals, "n/a" for NaN. */
+    static String orNa(double value, int digits) {
+        return Double.isNaN(value) ? "n/a" : String.format("%." + digits + "f", value);
     }
 
     /** {@code value ± error} at {@code digits} decimals; ∞ for an unbounded noise scale, "n/a" for NaN. */
@@ -189,6 +198,7 @@ public final class CreditCommand implements Callable<Integer> {
                 "%-22s %12s %11s %10s %23s%n",
                 "---------", "-----------", "----------", "---------", "-----------------------");
         for (CreditAudit.Row row : r.rows()) {
+            if (Double.isNaN(row.extraTokensPerResponse())) continue; // SPO-tree: not the batch's responses
             out.printf(
                     "%-22s %12.3f %10.1f%% %9.1f%% %23.1f%n",
                     row.estimator(),
@@ -200,18 +210,23 @@ public final class CreditCommand implements Callable<Integer> {
         if (!Double.isNaN(r.referenceNoiseScale())) {
             out.printf(
                     "%nas gradients (decision tokens, centred; ± jackknife over questions): noise scale B in questions, "
-                            + "alignment of the expected gradient with the reference's, cosine on the same responses; "
-                            + "the reference's B %s%n%n",
+                            + "alignment of the expected gradient with the reference's, cosine on the same responses, "
+                            + "tokens generated per question; the reference's B %s%n%n",
                     plusMinus(r.referenceNoiseScale(), r.referenceNoiseScaleError(), 1));
-            out.printf("%-22s %18s %18s %15s%n", "estimator", "noise scale B", "alignment", "same-responses");
-            out.printf("%-22s %18s %18s %15s%n", "---------", "-------------", "---------", "--------------");
+            out.printf(
+                    "%-22s %18s %18s %15s %19s%n",
+                    "estimator", "noise scale B", "alignment", "same-responses", "tokens/question");
+            out.printf(
+                    "%-22s %18s %18s %15s %19s%n",
+                    "---------", "-------------", "---------", "--------------", "---------------");
             for (CreditAudit.Row row : r.rows()) {
                 out.printf(
-                        "%-22s %18s %18s %15.3f%n",
+                        "%-22s %18s %18s %15s %19.0f%n",
                         row.estimator(),
                         plusMinus(row.noiseScale(), row.noiseScaleError(), 1),
                         plusMinus(row.gradientAlignment(), row.gradientAlignmentError(), 2),
-                        row.sameResponsesCosine());
+                        orNa(row.sameResponsesCosine(), 3),
+                        row.tokensPerQuestion());
             }
         }
         out.flush();

@@ -1,5 +1,6 @@
 package io.github.spo4j.train;
 
+import io.github.spo4j.kernels.Backend;
 import io.github.spo4j.kernels.kv.KvCache;
 import io.github.spo4j.kernels.sampler.SamplerConfig;
 import io.github.spo4j.model.Policy;
@@ -7,17 +8,25 @@ import io.github.spo4j.rollout.ChainSampler;
 import io.github.spo4j.rollout.ChainValueEstimator;
 import io.github.spo4j.rollout.Completion;
 import io.github.spo4j.rollout.GenerationConfig;
+import io.github.spo4j.rollout.SampledTree;
+import io.github.spo4j.rollout.TreeSampler;
+import io.github.spo4j.rollout.TreeShape;
 import io.github.spo4j.spo.Algorithm;
 import io.github.spo4j.spo.AlgorithmConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantageConfig;
 import io.github.spo4j.spo.advantage.ChainAdvantages;
 import io.github.spo4j.spo.advantage.SegmentAdvantageBatch;
+import io.github.spo4j.spo.advantage.TreeAdvantages;
 import io.github.spo4j.spo.advantage.VinePpoAdvantages;
 import io.github.spo4j.spo.advantage.VinePpoConfig;
+import io.github.spo4j.spo.data.SamplingTree;
 import io.github.spo4j.spo.data.Trajectory;
+import io.github.spo4j.spo.data.TreeEdge;
 import io.github.spo4j.spo.partition.CutpointPartition;
 import io.github.spo4j.spo.partition.NewlineStepPartition;
+import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -88,9 +97,25 @@ public final class CreditAudit {
 
     /**
      * An advantage estimator: {@code grpo}, {@code rloo}, {@code spo-chain:K:N} (cutpoint interval K, N rollouts per
-     * boundary), {@code spo-chain:K:N:M} (and M more at the states around tied segments) or {@code vineppo:N}.
+     * boundary), {@code spo-chain:K:N:M} (and M more at the states around tied segments), {@code vineppo:N}, or
+     * {@code spo-tree:B1-B2-...:S} (its own tree per question, branching B1, B2, ... with S-token segments; its
+     * episodes are the tree's edges, not the batch's responses, so it is measured only as gradients).
      */
-    public record Estimator(Algorithm algorithm, int cutpointInterval, int rollouts, int tieRollouts) {
+    public record Estimator(
+            Algorithm algorithm,
+            int cutpointInterval,
+            int rollouts,
+            int tieRollouts,
+            List<Integer> branching,
+            int segmentTokens) {
+        public Estimator {
+            branching = branching == null ? List.of() : List.copyOf(branching);
+        }
+
+        public Estimator(Algorithm algorithm, int cutpointInterval, int rollouts, int tieRollouts) {
+            this(algorithm, cutpointInterval, rollouts, tieRollouts, List.of(), 0);
+        }
+
         public Estimator(Algorithm algorithm, int cutpointInterval, int rollouts) {
             this(algorithm, cutpointInterval, rollouts, 0);
         }
@@ -98,8 +123,8 @@ public final class CreditAudit {
         public static Estimator parse(String spec) {
             if (spec == null) throw new IllegalArgumentException("estimator must not be null");
             String[] p = spec.strip().toLowerCase(Locale.ROOT).split(":");
-            String usage =
-                    "estimator must be grpo, rloo, spo-chain:K:N, spo-chain:K:N:M or vineppo:N, got \"" + spec + "\"";
+            String usage = "estimator must be grpo, rloo, spo-chain:K:N, spo-chain:K:N:M, vineppo:N or "
+                    + "spo-tree:B1-B2-...:S, got \"" + spec + "\"";
             try {
                 switch (p[0]) {
                     case "grpo", "rloo" -> {
@@ -117,6 +142,12 @@ public final class CreditAudit {
                     case "vineppo" -> {
                         if (p.length != 2) throw new IllegalArgumentException(usage);
                         return new Estimator(Algorithm.VINEPPO, 0, positive(p[1], usage));
+                    }
+                    case "spo-tree" -> {
+                        if (p.length != 3) throw new IllegalArgumentException(usage);
+                        List<Integer> branching = new ArrayList<>();
+                        for (String b : p[1].split("-", -1)) branching.add(positive(b, usage));
+                        return new Estimator(Algorithm.SPO_TREE, 0, 0, 0, branching, positive(p[2], usage));
                     }
                     default -> throw new IllegalArgumentException(usage);
                 }
@@ -136,6 +167,11 @@ public final class CreditAudit {
                 case SPO_CHAIN ->
                     "spo-chain K=" + cutpointInterval + " N=" + rollouts + (tieRollouts > 0 ? " M=" + tieRollouts : "");
                 case VINEPPO -> "vineppo N=" + rollouts;
+                case SPO_TREE ->
+                    "spo-tree "
+                            + String.join(
+                                    "-", branching.stream().map(String::valueOf).toList())
+                            + " x" + segmentTokens;
                 default -> TrainConfig.nameOf(algorithm);
             };
         }
@@ -146,6 +182,8 @@ public final class CreditAudit {
      *
      * @param signAgreement the fraction of clear tokens (|A*| ≥ 0.25) whose advantage has A*'s sign
      * @param noCredit      the fraction of clear tokens given an advantage of exactly 0 (counted as wrong above)
+     * @param tokensPerQuestion the tokens generated per question for its episodes: the group's responses and their
+     *                      rollouts, or SPO-tree's tree
      * @param noiseScale    the gradient noise scale B of its advantages, in questions (NaN when not measured)
      * @param noiseScaleError its jackknife standard error over the questions
      * @param gradientAlignment cos(G, G*) of its expected gradient with the reference's
@@ -158,6 +196,7 @@ public final class CreditAudit {
             double signAgreement,
             double noCredit,
             double extraTokensPerResponse,
+            double tokensPerQuestion,
             double noiseScale,
             double noiseScaleError,
             double gradientAlignment,
@@ -219,6 +258,12 @@ public final class CreditAudit {
         for (int i = 0; i < task.train().size(); i++) order.add(i);
         Collections.shuffle(order, new Random(Seeds.mix(config.seed(), Seeds.AUDIT, Seeds.QUESTIONS)));
         List<Integer> questions = order.subList(0, config.questions());
+        for (Estimator e : estimators) {
+            if (e.algorithm() == Algorithm.SPO_TREE && !config.gradientNoise()) {
+                throw new IllegalArgumentException(
+                        "estimator " + e.name() + " is measured only as gradients: turn gradientNoise on");
+            }
+        }
         if (config.gradientNoise()) {
             if (config.questions() < 3) {
                 throw new IllegalArgumentException(
@@ -296,13 +341,32 @@ public final class CreditAudit {
                 referenceAdvantages[k] = new float[refA[k].length];
                 for (int i = 0; i < refA[k].length; i++) referenceAdvantages[k][i] = (refA[k][i] + refB[k][i]) / 2;
             }
-            List<float[][]> gradientSets = new ArrayList<>(List.<float[][]>of(referenceAdvantages));
+            List<GradientNoise.Episodes> gradientSets =
+                    new ArrayList<>(List.of(GradientNoise.Episodes.groups(batch, g, referenceAdvantages)));
+            double responseTokensPerQuestion = (double) responseTokens / questions.size();
             for (int e = 0; e < estimators.size(); e++) {
                 Estimator est = estimators.get(e);
-                long start = sampler.generatedTokens();
                 long stream = Seeds.mix(Seeds.AUDIT, 10, est.name().hashCode());
+                if (est.algorithm() == Algorithm.SPO_TREE) {
+                    long[] generated = new long[1];
+                    gradientSets.add(tree(policy, pool, prompts, questions, task, config, est, stream, generated));
+                    rows.add(new Row(
+                            est.name(),
+                            Double.NaN,
+                            Double.NaN,
+                            Double.NaN,
+                            Double.NaN,
+                            (double) generated[0] / questions.size(),
+                            Double.NaN,
+                            Double.NaN,
+                            Double.NaN,
+                            Double.NaN,
+                            Double.NaN));
+                    continue;
+                }
+                long start = sampler.generatedTokens();
                 float[][] adv = advantages(est, batch, rewards, g, sampler, task, config, stream);
-                gradientSets.add(adv);
+                gradientSets.add(GradientNoise.Episodes.groups(batch, g, adv));
                 double extra = (double) (sampler.generatedTokens() - start) / batch.size();
                 List<Double> x = new ArrayList<>();
                 for (int k = 0; k < batch.size(); k++) {
@@ -323,6 +387,7 @@ public final class CreditAudit {
                         clear == 0 ? Double.NaN : (double) right / clear,
                         clear == 0 ? Double.NaN : (double) none / clear,
                         extra,
+                        responseTokensPerQuestion + extra * g,
                         Double.NaN,
                         Double.NaN,
                         Double.NaN,
@@ -332,7 +397,7 @@ public final class CreditAudit {
             double referenceNoise = Double.NaN, referenceNoiseError = Double.NaN;
             if (config.gradientNoise()) {
                 List<GradientNoise.Stats> stats =
-                        GradientNoise.measure(policy, batch, g, gradientSets, config.rho(), config.temperature());
+                        GradientNoise.measure(policy, gradientSets, config.rho(), config.temperature());
                 referenceNoise = stats.get(0).noiseScale();
                 referenceNoiseError = stats.get(0).noiseScaleError();
                 for (int e = 0; e < rows.size(); e++) {
@@ -346,6 +411,7 @@ public final class CreditAudit {
                                     r.signAgreement(),
                                     r.noCredit(),
                                     r.extraTokensPerResponse(),
+                                    r.tokensPerQuestion(),
                                     st.noiseScale(),
                                     st.noiseScaleError(),
                                     st.alignment(),
@@ -368,6 +434,79 @@ public final class CreditAudit {
                     referenceNoiseError,
                     rows);
         }
+    }
+
+    /**
+     * SPO-tree's episodes of {@code questions}: one tree per prompt ({@code est}'s shape, the compare's backup and
+     * truncated-leaf scoring), π_old of every node given its parent's text, and every edge with its advantage,
+     * grouped by question. {@code generated[0]} gets the trees' generated tokens.
+     */
+    private static GradientNoise.Episodes tree(
+            Policy policy,
+            KvCache pool,
+            List<int[]> prompts,
+            List<Integer> questions,
+            TrainingTask task,
+            Config config,
+            Estimator est,
+            long stream,
+            long[] generated) {
+        TreeSampler sampler = new TreeSampler(policy, pool);
+        TreeShape shape = new TreeShape(
+                est.branching().stream().mapToInt(Integer::intValue).toArray(), est.segmentTokens());
+        int leaves = 1;
+        for (int b : shape.branching()) leaves *= b;
+        int perCall = Math.max(1, config.maxStreams() / leaves);
+        GenerationConfig gen = generation(task, config, stream);
+        Threads.sampling(policy);
+        List<SampledTree> sampled = new ArrayList<>(prompts.size());
+        for (int from = 0; from < prompts.size(); from += perCall) {
+            int to = Math.min(prompts.size(), from + perCall);
+            sampled.addAll(sampler.sample(prompts.subList(from, to), from, shape, gen));
+        }
+        generated[0] = sampler.generatedTokens();
+        List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
+        for (SampledTree t : sampled) {
+            for (int n = 0; n < t.numNodes(); n++) {
+                SampledTree.Node node = t.nodes().get(n);
+                int[] above = node.parent() == SamplingTree.ROOT ? new int[0] : t.responseIds(node.parent());
+                int[] query = Arrays.copyOf(t.promptIds(), t.promptIds().length + above.length);
+                System.arraycopy(above, 0, query, t.promptIds().length, above.length);
+                queries.add(query);
+                targets.add(node.segment().tokens());
+            }
+        }
+        float[][] oldLogp = Trainer.logprobs(policy, queries, targets, config.temperature(), 256, false);
+        List<SamplingTree> trees = new ArrayList<>(sampled.size());
+        for (int i = 0, row = 0; i < sampled.size(); i++) {
+            SampledTree t = sampled.get(i);
+            trees.add(t.toSamplingTree(i, task.trainReward(), Arrays.copyOfRange(oldLogp, row, row + t.numNodes())));
+            row += t.numNodes();
+        }
+        AlgorithmConfig.TreeSettings settings =
+                AlgorithmConfig.of(Algorithm.SPO_TREE).tree();
+        List<TreeEdge> edges = new TreeAdvantages(Backend.autoHost(), settings.backup(), settings.truncatedLeaves())
+                .compute(trees, 0)
+                .edges();
+        // Tree i is question i's: its edges, in order, are episodes questionStarts[i] ...
+        List<List<TreeEdge>> byTree = new ArrayList<>();
+        for (int i = 0; i < trees.size(); i++) byTree.add(new ArrayList<>());
+        for (TreeEdge e : edges) byTree.get(e.questionId()).add(e);
+        List<Trajectory> episodes = new ArrayList<>(edges.size());
+        List<float[]> advantages = new ArrayList<>(edges.size());
+        int[] starts = new int[trees.size() + 1];
+        for (int i = 0; i < trees.size(); i++) {
+            starts[i] = episodes.size();
+            for (TreeEdge e : byTree.get(i)) {
+                episodes.add(new Trajectory(
+                        questions.get(i), e.queryIds(), e.responseIds(), e.oldLogp(), 0, FinishReason.EOS));
+                float[] a = new float[e.responseLength()];
+                Arrays.fill(a, e.advantage());
+                advantages.add(a);
+            }
+        }
+        starts[trees.size()] = episodes.size();
+        return new GradientNoise.Episodes(episodes, starts, advantages.toArray(new float[0][]));
     }
 
     private static float[][] advantages(

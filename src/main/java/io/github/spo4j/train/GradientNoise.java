@@ -6,6 +6,7 @@ import io.github.spo4j.model.Tensors;
 import io.github.spo4j.model.TrainingForward;
 import io.github.spo4j.spo.data.Trajectory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -55,38 +56,92 @@ final class GradientNoise {
             double alignmentError,
             double sameResponsesCosine) {}
 
+    /**
+     * One estimator's episodes of the same Q questions and its advantages: question q's episodes are {@code
+     * episodes[questionStarts[q] .. questionStarts[q + 1])}.
+     *
+     * @param questionStarts Q + 1 non-decreasing offsets from 0 to the number of episodes
+     * @param advantages     per episode, per token
+     */
+    record Episodes(List<Trajectory> episodes, int[] questionStarts, float[][] advantages) {
+        Episodes {
+            if (episodes == null || questionStarts == null || advantages == null) {
+                throw new IllegalArgumentException("episodes, questionStarts and advantages must not be null");
+            }
+            if (questionStarts.length < 1
+                    || questionStarts[0] != 0
+                    || questionStarts[questionStarts.length - 1] != episodes.size()) {
+                throw new IllegalArgumentException("questionStarts must run from 0 to the " + episodes.size()
+                        + " episodes, got " + Arrays.toString(questionStarts));
+            }
+            for (int q = 1; q < questionStarts.length; q++) {
+                if (questionStarts[q] < questionStarts[q - 1])
+                    throw new IllegalArgumentException("questionStarts must not decrease");
+            }
+            if (advantages.length != episodes.size()) {
+                throw new IllegalArgumentException(
+                        "advantages has " + advantages.length + " rows, expected " + episodes.size());
+            }
+        }
+
+        int questions() {
+            return questionStarts.length - 1;
+        }
+
+        /** Groups of {@code g} consecutive episodes of {@code batch}. */
+        static Episodes groups(List<Trajectory> batch, int g, float[][] advantages) {
+            if (g < 1 || batch.size() % g != 0) {
+                throw new IllegalArgumentException(
+                        "batch must hold whole groups of g = " + g + ", got " + batch.size());
+            }
+            int[] starts = new int[batch.size() / g + 1];
+            for (int q = 0; q < starts.length; q++) starts[q] = q * g;
+            return new Episodes(batch, starts, advantages);
+        }
+    }
+
     private GradientNoise() {}
 
     /**
-     * The statistics of each advantage set; entry 0 of {@code advantages} is the reference the others are aligned
-     * with.
-     *
-     * @param batch      Q groups of {@code g} consecutive responses
-     * @param advantages per estimator, per response, per token
-     * @param rho        the probability below which a token is a decision
+     * {@link #measure(Policy, List, double, float)} of advantage sets on one batch of groups of {@code g} responses;
+     * entry 0 of {@code advantages} is the reference.
      */
     static List<Stats> measure(
             Policy policy, List<Trajectory> batch, int g, List<float[][]> advantages, double rho, float temperature) {
-        if (g < 1 || batch.size() % g != 0) {
-            throw new IllegalArgumentException("batch must hold whole groups of g = " + g + ", got " + batch.size());
+        List<Episodes> sets = new ArrayList<>(advantages.size());
+        for (float[][] a : advantages) sets.add(Episodes.groups(batch, g, a));
+        return measure(policy, sets, rho, temperature);
+    }
+
+    /**
+     * The statistics of each estimator's episodes of the same questions; entry 0 is the reference the others are
+     * aligned with. The cosine on the same responses is NaN for a set whose episodes are not the reference's.
+     *
+     * @param rho the probability below which a token is a decision
+     */
+    static List<Stats> measure(Policy policy, List<Episodes> sets, double rho, float temperature) {
+        if (sets == null || sets.isEmpty()) throw new IllegalArgumentException("sets must not be empty");
+        int questions = sets.get(0).questions();
+        for (Episodes set : sets) {
+            if (set.questions() != questions) {
+                throw new IllegalArgumentException(
+                        "every set must have the reference's " + questions + " questions, got " + set.questions());
+            }
         }
-        int questions = batch.size() / g;
         if (questions < 3)
             throw new IllegalArgumentException("questions must be >= 3 for the jackknife, got " + questions);
-        int estimators = advantages.size();
+        int estimators = sets.size();
         double[] means = new double[estimators];
-        for (int e = 0; e < estimators; e++) means[e] = decisionMean(batch, advantages.get(e), rho);
+        for (int e = 0; e < estimators; e++) means[e] = decisionMean(sets.get(e), rho);
         Threads.training(policy);
 
         // Pass 1: the sums S_e, Σ_q |g_q|² and Σ_q ⟨g_q, r_q⟩ (r the reference).
         double[][] sums = new double[estimators][];
         double[] squares = new double[estimators], withReference = new double[estimators];
         for (int q = 0; q < questions; q++) {
-            float[] reference = gradient(policy, batch, q, g, advantages.get(0), means[0], rho, temperature);
+            float[] reference = gradient(policy, sets.get(0), q, means[0], rho, temperature);
             for (int e = 0; e < estimators; e++) {
-                float[] x = e == 0
-                        ? reference
-                        : gradient(policy, batch, q, g, advantages.get(e), means[e], rho, temperature);
+                float[] x = e == 0 ? reference : gradient(policy, sets.get(e), q, means[e], rho, temperature);
                 if (sums[e] == null) sums[e] = new double[x.length];
                 add(sums[e], x);
                 squares[e] += dot(x, x);
@@ -102,13 +157,11 @@ final class GradientNoise {
         // Pass 2: each question's products with the sums, for its leave-one-out estimates.
         double[][] noiseOut = new double[estimators][questions], alignOut = new double[estimators][questions];
         for (int q = 0; q < questions; q++) {
-            float[] reference = gradient(policy, batch, q, g, advantages.get(0), means[0], rho, temperature);
+            float[] reference = gradient(policy, sets.get(0), q, means[0], rho, temperature);
             double rr = dot(reference, reference), srr = dot(sums[0], reference);
             double refSumSquares = sumSquares[0] - 2 * srr + rr, refSquares = squares[0] - rr;
             for (int e = 0; e < estimators; e++) {
-                float[] x = e == 0
-                        ? reference
-                        : gradient(policy, batch, q, g, advantages.get(e), means[e], rho, temperature);
+                float[] x = e == 0 ? reference : gradient(policy, sets.get(e), q, means[e], rho, temperature);
                 double gg = dot(x, x), gr = dot(x, reference);
                 double sumSq = sumSquares[e] - 2 * dot(sums[e], x) + gg;
                 noiseOut[e][q] = noiseScale(sumSq, squares[e] - gg, questions - 1);
@@ -130,7 +183,8 @@ final class GradientNoise {
                             sumSquares[0],
                             squares[0],
                             questions);
-            double norms = Math.sqrt(sumSquares[e] * sumSquares[0]);
+            double norms =
+                    sets.get(e).episodes() == sets.get(0).episodes() ? Math.sqrt(sumSquares[e] * sumSquares[0]) : 0;
             out.add(new Stats(
                     noiseScale(sumSquares[e], squares[e], questions),
                     jackknifeError(noiseOut[e]),
@@ -181,7 +235,9 @@ final class GradientNoise {
         return Math.sqrt((n - 1.0) / n * ss);
     }
 
-    private static double decisionMean(List<Trajectory> batch, float[][] advantages, double rho) {
+    private static double decisionMean(Episodes set, double rho) {
+        List<Trajectory> batch = set.episodes();
+        float[][] advantages = set.advantages();
         double sum = 0;
         long n = 0;
         for (int k = 0; k < batch.size(); k++) {
@@ -197,24 +253,19 @@ final class GradientNoise {
     }
 
     /** Question q's g_q, flat over the parameters in their checkpoint order. */
-    private static float[] gradient(
-            Policy policy,
-            List<Trajectory> batch,
-            int q,
-            int g,
-            float[][] advantages,
-            double mean,
-            double rho,
-            float temperature) {
+    private static float[] gradient(Policy policy, Episodes set, int q, double mean, double rho, float temperature) {
+        List<Trajectory> batch = set.episodes();
+        float[][] advantages = set.advantages();
+        int from = set.questionStarts()[q], to = set.questionStarts()[q + 1];
         TensorVector parameters = policy.parameterVector();
         try (PointerScope scope = new PointerScope()) {
             for (long i = 0; i < parameters.size(); i++) {
                 Tensor grad = parameters.get(i).grad();
                 if (grad.defined()) grad.zero_();
             }
-            List<int[]> queries = new ArrayList<>(g), targets = new ArrayList<>(g);
-            List<Integer> rows = new ArrayList<>(g);
-            for (int k = q * g; k < (q + 1) * g; k++) {
+            List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
+            List<Integer> rows = new ArrayList<>();
+            for (int k = from; k < to; k++) {
                 Trajectory t = batch.get(k);
                 if (t.responseLength() == 0) continue;
                 queries.add(t.promptIds());

@@ -65,7 +65,20 @@ class CreditAuditTest {
         assertEquals(
                 new CreditAudit.Estimator(Algorithm.SPO_CHAIN, 2, 4), CreditAudit.Estimator.parse(" spo-chain:2:4"));
         assertEquals(new CreditAudit.Estimator(Algorithm.VINEPPO, 0, 9), CreditAudit.Estimator.parse("vineppo:9"));
-        for (String bad : List.of("spo-chain:2", "spo-chain:0:4", "vineppo", "grpo:3", "ppo", "spo-chain:a:4")) {
+        CreditAudit.Estimator tree = CreditAudit.Estimator.parse("spo-tree:2-4:10");
+        assertEquals(List.of(2, 4), tree.branching());
+        assertEquals(10, tree.segmentTokens());
+        assertEquals("spo-tree 2-4 x10", tree.name());
+        for (String bad : List.of(
+                "spo-chain:2",
+                "spo-chain:0:4",
+                "vineppo",
+                "grpo:3",
+                "ppo",
+                "spo-chain:a:4",
+                "spo-tree:2-2",
+                "spo-tree:2--2:10",
+                "spo-tree:2-0:10")) {
             IllegalArgumentException e =
                     assertThrows(IllegalArgumentException.class, () -> CreditAudit.Estimator.parse(bad), bad);
             assertTrue(e.getMessage().contains("spo-chain:K:N"), e.getMessage());
@@ -107,6 +120,27 @@ class CreditAuditTest {
         assertTrue(r.referenceNoiseScale() > 0, r.toString());
         assertTrue(copy.sameResponsesCosine() > grpo.sameResponsesCosine(), r.toString());
         assertEquals(r, CreditAudit.run(policy, task, config(12, 32), estimators), "seeded: the same numbers again");
+    }
+
+    @Test
+    void spoTreeIsMeasuredAsGradientsOfItsOwnTrees() {
+        CreditAudit.Result r = CreditAudit.run(
+                policy,
+                task,
+                config(6, 8),
+                List.of(CreditAudit.Estimator.parse("grpo"), CreditAudit.Estimator.parse("spo-tree:2-2:6")));
+        CreditAudit.Row grpo = r.rows().get(0), tree = r.rows().get(1);
+        assertEquals("spo-tree 2-2 x6", tree.estimator());
+        // Its episodes are its trees' edges, not the batch's responses: no token scores, no same-response cosine.
+        assertTrue(Double.isNaN(tree.correlation()) && Double.isNaN(tree.sameResponsesCosine()), tree.toString());
+        assertTrue(tree.noiseScale() > 0 && tree.tokensPerQuestion() > 0, tree.toString());
+        // GRPO's group of 8 responses: its tokens per question are the responses' own.
+        assertEquals(8 * r.meanResponseTokens(), grpo.tokensPerQuestion(), 1e-9);
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> CreditAudit.run(
+                        policy, task, config(6, 8, false), List.of(CreditAudit.Estimator.parse("spo-tree:2-2:6"))));
+        assertTrue(e.getMessage().contains("gradientNoise"), e.getMessage());
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.github.spo4j.model.Policy;
 import io.github.spo4j.spo.data.Trajectory;
 import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -123,6 +124,48 @@ class GradientNoiseTest {
     }
 
     @Test
+    void anotherEstimatorsOwnEpisodesAreAlignedButHaveNoSameResponseCosine() {
+        float[][] reference = advantages(1, 1, 0);
+        // The same questions, other episodes: each question's responses in reverse order (a different list).
+        List<Trajectory> reversed = new ArrayList<>();
+        float[][] copy = new float[batch.size()][];
+        for (int q = 0; q < batch.size() / G; q++) {
+            for (int j = G - 1; j >= 0; j--) {
+                copy[reversed.size()] = reference[q * G + j];
+                reversed.add(batch.get(q * G + j));
+            }
+        }
+        List<GradientNoise.Stats> stats = GradientNoise.measure(
+                policy,
+                List.of(
+                        GradientNoise.Episodes.groups(batch, G, reference),
+                        GradientNoise.Episodes.groups(reversed, G, copy)),
+                0.9,
+                0.6f);
+        // A question's gradient is a sum over its episodes: the order does not change it.
+        assertEquals(
+                stats.get(0).noiseScale(),
+                stats.get(1).noiseScale(),
+                1e-4 * stats.get(0).noiseScale());
+        assertTrue(
+                Double.isNaN(stats.get(1).sameResponsesCosine()), stats.get(1).toString());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> GradientNoise.measure(
+                        policy,
+                        List.of(
+                                GradientNoise.Episodes.groups(batch, G, reference),
+                                GradientNoise.Episodes.groups(
+                                        batch.subList(0, 4 * G), G, Arrays.copyOf(reference, 4 * G))),
+                        0.9,
+                        0.6f));
+        assertTrue(e.getMessage().contains("questions"), e.getMessage());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new GradientNoise.Episodes(batch, new int[] {0, 5, 3, batch.size()}, reference));
+    }
+
+    @Test
     void zeroAdvantagesHaveNoSignalAndNoDirection() {
         float[][] zero = advantages(1, 0, 0);
         List<GradientNoise.Stats> stats =
@@ -141,7 +184,8 @@ class GradientNoiseTest {
         assertTrue(e.getMessage().contains("batch"), e.getMessage());
         e = assertThrows(
                 IllegalArgumentException.class,
-                () -> GradientNoise.measure(policy, batch.subList(0, 2 * G), G, List.<float[][]>of(a), 0.9, 0.6f));
+                () -> GradientNoise.measure(
+                        policy, batch.subList(0, 2 * G), G, List.<float[][]>of(Arrays.copyOf(a, 2 * G)), 0.9, 0.6f));
         assertTrue(e.getMessage().contains("questions"), e.getMessage());
     }
 }
