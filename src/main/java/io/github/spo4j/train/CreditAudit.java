@@ -28,8 +28,10 @@ import io.github.spo4j.tasks.FinishReason;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -348,15 +350,15 @@ public final class CreditAudit {
                 Estimator est = estimators.get(e);
                 long stream = Seeds.mix(Seeds.AUDIT, 10, est.name().hashCode());
                 if (est.algorithm() == Algorithm.SPO_TREE) {
-                    long[] generated = new long[1];
-                    gradientSets.add(tree(policy, pool, prompts, questions, task, config, est, stream, generated));
+                    TreeBatch trees = trees(policy, pool, prompts, questions, task, config, est, stream);
+                    gradientSets.add(trees.episodes());
                     rows.add(new Row(
                             est.name(),
                             Double.NaN,
                             Double.NaN,
                             Double.NaN,
                             Double.NaN,
-                            (double) generated[0] / questions.size(),
+                            (double) trees.generatedTokens() / questions.size(),
                             Double.NaN,
                             Double.NaN,
                             Double.NaN,
@@ -437,11 +439,16 @@ public final class CreditAudit {
     }
 
     /**
-     * SPO-tree's episodes of {@code questions}: one tree per prompt ({@code est}'s shape, the compare's backup and
-     * truncated-leaf scoring), π_old of every node given its parent's text, and every edge with its advantage,
-     * grouped by question. {@code generated[0]} gets the trees' generated tokens.
+     * SPO-tree on the audit's questions: its trees (tree i answers {@code questions[i]}), their edges as episodes
+     * grouped by question, and the tokens the trees generated.
      */
-    private static GradientNoise.Episodes tree(
+    record TreeBatch(List<SamplingTree> trees, GradientNoise.Episodes episodes, long generatedTokens) {}
+
+    /**
+     * One tree per prompt ({@code est}'s shape, the compare's backup and truncated-leaf scoring), π_old of every
+     * node given its parent's text, and every edge with its advantage, grouped by question.
+     */
+    static TreeBatch trees(
             Policy policy,
             KvCache pool,
             List<int[]> prompts,
@@ -449,8 +456,7 @@ public final class CreditAudit {
             TrainingTask task,
             Config config,
             Estimator est,
-            long stream,
-            long[] generated) {
+            long stream) {
         TreeSampler sampler = new TreeSampler(policy, pool);
         TreeShape shape = new TreeShape(
                 est.branching().stream().mapToInt(Integer::intValue).toArray(), est.segmentTokens());
@@ -464,7 +470,7 @@ public final class CreditAudit {
             int to = Math.min(prompts.size(), from + perCall);
             sampled.addAll(sampler.sample(prompts.subList(from, to), from, shape, gen));
         }
-        generated[0] = sampler.generatedTokens();
+        long generated = sampler.generatedTokens();
         List<int[]> queries = new ArrayList<>(), targets = new ArrayList<>();
         for (SampledTree t : sampled) {
             for (int n = 0; n < t.numNodes(); n++) {
@@ -480,7 +486,8 @@ public final class CreditAudit {
         List<SamplingTree> trees = new ArrayList<>(sampled.size());
         for (int i = 0, row = 0; i < sampled.size(); i++) {
             SampledTree t = sampled.get(i);
-            trees.add(t.toSamplingTree(i, task.trainReward(), Arrays.copyOfRange(oldLogp, row, row + t.numNodes())));
+            trees.add(t.toSamplingTree(
+                    questions.get(i), task.trainReward(), Arrays.copyOfRange(oldLogp, row, row + t.numNodes())));
             row += t.numNodes();
         }
         AlgorithmConfig.TreeSettings settings =
@@ -488,10 +495,13 @@ public final class CreditAudit {
         List<TreeEdge> edges = new TreeAdvantages(Backend.autoHost(), settings.backup(), settings.truncatedLeaves())
                 .compute(trees, 0)
                 .edges();
-        // Tree i is question i's: its edges, in order, are episodes questionStarts[i] ...
+        // Tree i answers questions[i] (the rewards look the question up): its edges become episodes
+        // questionStarts[i] ..., in order.
+        Map<Integer, Integer> treeOf = new HashMap<>();
+        for (int i = 0; i < questions.size(); i++) treeOf.put(questions.get(i), i);
         List<List<TreeEdge>> byTree = new ArrayList<>();
         for (int i = 0; i < trees.size(); i++) byTree.add(new ArrayList<>());
-        for (TreeEdge e : edges) byTree.get(e.questionId()).add(e);
+        for (TreeEdge e : edges) byTree.get(treeOf.get(e.questionId())).add(e);
         List<Trajectory> episodes = new ArrayList<>(edges.size());
         List<float[]> advantages = new ArrayList<>(edges.size());
         int[] starts = new int[trees.size() + 1];
@@ -506,7 +516,8 @@ public final class CreditAudit {
             }
         }
         starts[trees.size()] = episodes.size();
-        return new GradientNoise.Episodes(episodes, starts, advantages.toArray(new float[0][]));
+        return new TreeBatch(
+                trees, new GradientNoise.Episodes(episodes, starts, advantages.toArray(new float[0][])), generated);
     }
 
     private static float[][] advantages(

@@ -144,6 +144,45 @@ class CreditAuditTest {
     }
 
     @Test
+    void everyTreeIsScoredAgainstItsOwnQuestion() {
+        List<Integer> questions = List.of(7, 3, 11);
+        List<int[]> prompts = new java.util.ArrayList<>();
+        for (int q : questions) prompts.add(task.promptIds(task.train().get(q)));
+        CreditAudit.TreeBatch batch;
+        try (io.github.spo4j.kernels.kv.KvCache pool = policy.createKvCache(16, 4096)) {
+            batch = CreditAudit.trees(
+                    policy,
+                    pool,
+                    prompts,
+                    questions,
+                    task,
+                    config(3, 8),
+                    CreditAudit.Estimator.parse("spo-tree:2-2:4"),
+                    5);
+        }
+        int leaves = 0;
+        for (int i = 0; i < questions.size(); i++) {
+            io.github.spo4j.spo.data.SamplingTree tree = batch.trees().get(i);
+            assertEquals(questions.get(i), tree.questionId());
+            for (int n = 0; n < tree.numNodes(); n++) {
+                io.github.spo4j.spo.data.TreeNode node = tree.node(n);
+                if (!tree.isLeaf(n) || !node.finishReason().finished()) continue;
+                int[] query = tree.queryIds(n), segment = node.tokenIdsArray();
+                int prompt = tree.promptIds().length;
+                int[] response = java.util.Arrays.copyOfRange(query, prompt, query.length + segment.length);
+                System.arraycopy(segment, 0, response, query.length - prompt, segment.length);
+                double expected = task.reward(task.train().get(questions.get(i)), response, node.finishReason());
+                assertEquals(expected, node.reward(), 1e-6, "tree " + i + " leaf " + n);
+                leaves++;
+            }
+            GradientNoise.Episodes episodes = batch.episodes();
+            for (int k = episodes.questionStarts()[i]; k < episodes.questionStarts()[i + 1]; k++)
+                assertEquals(questions.get(i), episodes.episodes().get(k).questionId());
+        }
+        assertTrue(leaves > 0 && batch.generatedTokens() > 0, batch.toString());
+    }
+
+    @Test
     void withoutTheGradientNoiseItsColumnsAreNotANumber() {
         CreditAudit.Result r =
                 CreditAudit.run(policy, task, config(4, 8, false), List.of(CreditAudit.Estimator.parse("grpo")));
