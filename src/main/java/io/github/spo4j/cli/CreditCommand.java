@@ -42,8 +42,9 @@ public final class CreditCommand implements Callable<Integer> {
             split = ",",
             defaultValue = "grpo,rloo,vineppo:4,spo-chain:1:4,spo-chain:2:4," + "spo-chain:5:9",
             description = "grpo, rloo, spo-chain:K:N, spo-chain:K:N:M (M more rollouts around tied segments), "
-                    + "vineppo:N, spo-tree:B1-B2-...:S (its own trees, measured only as gradients; default "
-                    + "${DEFAULT-VALUE}).")
+                    + "spo-chain:K:N:M:S (at most S segments per response), vineppo:N, spo-tree:B1-B2-...:S (its own "
+                    + "trees, measured only as gradients), spo-tree:B1-B2-...:S:P (segments that also end before a "
+                    + "step whose likeliest token is below probability P) (default ${DEFAULT-VALUE}).")
     List<String> estimators;
 
     @Option(names = "--questions", defaultValue = "32", description = "Questions (default ${DEFAULT-VALUE}).")

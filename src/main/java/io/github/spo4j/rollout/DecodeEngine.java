@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -40,6 +41,14 @@ final class DecodeEngine {
     static final class Stream {
         final long streamId;
         final int maxTokens;
+        /** Stop before a step whose most likely token has probability below this (after the first token); 0: never. */
+        final double branchBelow;
+        /**
+         * Set when the stream stopped before an uncertain step: the next-token logits [1, V] of that step (retained;
+         * the caller releases them), its last token already fed.
+         */
+        Tensor branchLogits;
+
         int seq;
         int position;
         int[] tokens = new int[16];
@@ -48,10 +57,20 @@ final class DecodeEngine {
         FinishReason finish;
 
         Stream(int seq, long streamId, int position, int maxTokens) {
+            this(seq, streamId, position, maxTokens, 0);
+        }
+
+        Stream(int seq, long streamId, int position, int maxTokens, double branchBelow) {
             this.seq = seq;
             this.streamId = streamId;
             this.position = position;
             this.maxTokens = maxTokens;
+            this.branchBelow = branchBelow;
+        }
+
+        /** Whether the stream stopped before an uncertain step rather than after its last token. */
+        boolean stoppedBeforeBranch() {
+            return branchLogits != null;
         }
 
         void add(int token, float logprob) {
@@ -75,7 +94,8 @@ final class DecodeEngine {
 
     /**
      * Steps {@code streams} until each stops, leaving the last sampled token of each unfed (its sequence ends just
-     * before it).
+     * before it), except a stream with a {@link Stream#branchBelow} that stopped before an uncertain step: its
+     * tokens are all fed and {@link Stream#branchLogits} holds the logits of the step it did not take.
      *
      * @param logits [S, V] float32: row i is the next-token logits of streams[i] (not released here)
      */
@@ -96,6 +116,7 @@ final class DecodeEngine {
                 Tensor next = null;
                 List<Stream> continuing = new ArrayList<>(b);
                 try (PointerScope scope = new PointerScope()) {
+                    boolean[] branchHere = uncertainSteps(active, current, gen);
                     long[] ids = new long[b];
                     int[] positions = new int[b];
                     for (int i = 0; i < b; i++) {
@@ -118,10 +139,18 @@ final class DecodeEngine {
                     new FloatPointer(Device.toHost(lpTensor).data_ptr_float())
                             .capacity(b)
                             .get(lps);
-                    sampledTokens += b;
                     for (int i = 0; i < b; i++) {
                         Stream s = active.get(i);
+                        if (branchHere != null && branchHere[i]) {
+                            // The draw for this row is discarded: draws are keyed by stream and position, so no
+                            // other stream's tokens change.
+                            s.branchLogits = current.narrow(0, i, 1).clone();
+                            s.branchLogits.retainReference();
+                            s.finish = FinishReason.LENGTH;
+                            continue;
+                        }
                         s.add(tokens[i], lps[i]);
+                        sampledTokens++;
                         if (gen.isEos(tokens[i])) s.finish = FinishReason.EOS;
                         else if (stopped(s, gen, stopWindow)) s.finish = FinishReason.STOP;
                         else if (s.count >= s.maxTokens || s.position >= context) s.finish = FinishReason.LENGTH;
@@ -147,6 +176,31 @@ final class DecodeEngine {
         } finally {
             if (owned && current != null) current.releaseReference();
         }
+    }
+
+    /**
+     * Which of {@code active} stop before this step: those with a {@link Stream#branchBelow} that hold a token and
+     * whose most likely next token has probability below it at the sampling temperature,
+     * {@code log p_max = max(l) / T − logsumexp(l / T)}; null when no stream can (and for greedy decoding).
+     */
+    private static boolean[] uncertainSteps(List<Stream> active, Tensor logits, GenerationConfig gen) {
+        float temperature = gen.sampling().temperature();
+        if (gen.sampling().greedy() || !(temperature > 0)) return null;
+        boolean any = false;
+        for (Stream s : active) any |= s.branchBelow > 0 && s.count > 0;
+        if (!any) return null;
+        Tensor scaled = logits.div(new Scalar(temperature));
+        Tensor logMax = Device.toHost(scaled.amax(new long[] {1}, false)
+                .sub(scaled.logsumexp(new long[] {1}, false))
+                .contiguous());
+        float[] lp = new float[active.size()];
+        new FloatPointer(logMax.data_ptr_float()).capacity(lp.length).get(lp);
+        boolean[] out = new boolean[active.size()];
+        for (int i = 0; i < out.length; i++) {
+            Stream s = active.get(i);
+            out[i] = s.branchBelow > 0 && s.count > 0 && Math.exp(lp[i]) < s.branchBelow;
+        }
+        return out;
     }
 
     /** Feeds each stream's pending last token and returns the next-token logits [S, V] (caller's scope). */

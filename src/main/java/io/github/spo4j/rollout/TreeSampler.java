@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Samples SPO-trees (SPO_SPEC §3) for a batch of prompts, level by level: each prompt is prefilled once, each node
@@ -22,7 +24,8 @@ import org.bytedeco.pytorch.Tensor;
  * next level; at the last level segments run to EOS, a stop string or the response limit
  * ({@link GenerationConfig#maxResponseTokens}, and the model's context), and a node cut there is a truncated leaf.
  * Before a node branches, its last token is fed once, on its own sequence, so its children start from shared logits
- * and a shared cache.
+ * and a shared cache. With {@link TreeShape#branchBelow} a segment that reaches an uncertain step stops before it and
+ * is expanded from the logits of that step, which its children then draw.
  *
  * <p>Node i of tree t draws its token at absolute position p from the sampler's stream {@code (seed, t · 2^32 + i, p)}:
  * a seed fixes the trees, and each leaf's tokens are exactly those an unshared decode of its path would draw with
@@ -103,12 +106,13 @@ public final class TreeSampler {
                     live.remove(x.seq);
                     int remaining = Math.min(gen.maxResponseTokens() - x.usedTokens, context - x.position);
                     int budget = last ? remaining : Math.min(segment, remaining);
+                    double branchBelow = last ? 0 : shape.branchBelow();
                     List<SampledTree.Node> treeNodes = nodes.get(x.tree);
                     for (int j = 0; j < b; j++) {
                         int index = treeNodes.size();
                         treeNodes.add(null); // filled once sampled
                         long stream = ((long) (firstTree + x.tree) << 32) | index;
-                        streams.add(new DecodeEngine.Stream(children[j], stream, x.position, budget));
+                        streams.add(new DecodeEngine.Stream(children[j], stream, x.position, budget, branchBelow));
                         owners.add(new int[] {x.tree, index, x.node, x.usedTokens});
                         rows[e * b + j] = e;
                     }
@@ -120,7 +124,7 @@ public final class TreeSampler {
                     engine.run(streams, first, gen);
                 }
                 List<Expansion> next = new ArrayList<>();
-                List<DecodeEngine.Stream> toFeed = new ArrayList<>();
+                List<DecodeEngine.Stream> expanded = new ArrayList<>();
                 for (int i = 0; i < streams.size(); i++) {
                     DecodeEngine.Stream s = streams.get(i);
                     int[] o = owners.get(i);
@@ -129,21 +133,22 @@ public final class TreeSampler {
                     int used = o[3] + c.length();
                     boolean expand = !last
                             && c.finishReason() == FinishReason.LENGTH
-                            && c.length() == segment
+                            && (c.length() == segment || s.stoppedBeforeBranch())
                             && used < gen.maxResponseTokens()
                             && s.position < context;
                     if (expand) {
                         next.add(new Expansion(o[0], o[1], s.seq, d + 1, used, s.position));
-                        toFeed.add(s);
+                        expanded.add(s);
                     } else {
                         pool.release(s.seq);
                         live.remove(s.seq);
                     }
                 }
-                if (!toFeed.isEmpty()) {
-                    try (PointerScope scope = new PointerScope()) {
-                        logits = engine.feedLast(toFeed);
-                        logits.retainReference();
+                try {
+                    if (!expanded.isEmpty()) logits = nextLogits(engine, expanded);
+                } finally {
+                    for (DecodeEngine.Stream s : streams) {
+                        if (s.branchLogits != null) s.branchLogits.releaseReference();
                     }
                 }
                 frontier = next;
@@ -160,6 +165,31 @@ public final class TreeSampler {
             out.add(tree);
         }
         return out;
+    }
+
+    /**
+     * The next-token logits [E, V] of the nodes to expand, in order (retained): a stream that filled its segment has
+     * its last token fed now, one that stopped before an uncertain step gives the logits it kept.
+     */
+    private static Tensor nextLogits(DecodeEngine engine, List<DecodeEngine.Stream> expanded) {
+        List<DecodeEngine.Stream> toFeed = new ArrayList<>();
+        for (DecodeEngine.Stream s : expanded) if (!s.stoppedBeforeBranch()) toFeed.add(s);
+        try (PointerScope scope = new PointerScope()) {
+            Tensor fed = toFeed.isEmpty() ? null : engine.feedLast(toFeed);
+            Tensor out;
+            if (toFeed.size() == expanded.size()) {
+                out = fed;
+            } else {
+                TensorVector rows = new TensorVector();
+                int fedRow = 0;
+                for (DecodeEngine.Stream s : expanded) {
+                    rows.push_back(s.stoppedBeforeBranch() ? s.branchLogits : fed.narrow(0, fedRow++, 1));
+                }
+                out = torch.cat(rows, 0);
+            }
+            out.retainReference();
+            return out;
+        }
     }
 
     /** Tokens fed through decode steps by this sampler so far. */

@@ -143,6 +143,8 @@ public record AlgorithmConfig(
      * @param truncatedLeaves   how leaves cut by the context limit are scored
      * @param replayMaxAge      iterations an edge stays in the replay buffer
      * @param replayPerQuestion edges drawn per question and iteration
+     * @param branchBelow       ρ_b in [0, 1]: a segment below the last level also ends before an uncertain step, its
+     *                          most likely token below this probability (not in the paper; 0: fixed M-token segments)
      */
     public record TreeSettings(
             List<Integer> branching,
@@ -150,7 +152,19 @@ public record AlgorithmConfig(
             TreeBackupConfig backup,
             TreeAdvantages.TruncatedLeafScoring truncatedLeaves,
             int replayMaxAge,
-            int replayPerQuestion) {
+            int replayPerQuestion,
+            double branchBelow) {
+        /** Fixed M-token segments. */
+        public TreeSettings(
+                List<Integer> branching,
+                int segmentTokens,
+                TreeBackupConfig backup,
+                TreeAdvantages.TruncatedLeafScoring truncatedLeaves,
+                int replayMaxAge,
+                int replayPerQuestion) {
+            this(branching, segmentTokens, backup, truncatedLeaves, replayMaxAge, replayPerQuestion, 0);
+        }
+
         public TreeSettings {
             SpoArguments.notNull(branching, "branching");
             SpoArguments.require(!branching.isEmpty(), "branching must name at least one level");
@@ -165,6 +179,8 @@ public record AlgorithmConfig(
             SpoArguments.notNull(truncatedLeaves, "truncatedLeaves");
             SpoArguments.positive(replayMaxAge, "replayMaxAge");
             SpoArguments.positive(replayPerQuestion, "replayPerQuestion");
+            SpoArguments.require(
+                    branchBelow >= 0 && branchBelow <= 1, "branchBelow must be in [0, 1], got " + branchBelow);
         }
 
         /** Maximum number of edges of one tree: b0 + b0·b1 + ... (258 for 6-6-6). */

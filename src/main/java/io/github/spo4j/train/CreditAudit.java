@@ -99,9 +99,12 @@ public final class CreditAudit {
 
     /**
      * An advantage estimator: {@code grpo}, {@code rloo}, {@code spo-chain:K:N} (cutpoint interval K, N rollouts per
-     * boundary), {@code spo-chain:K:N:M} (and M more at the states around tied segments), {@code vineppo:N}, or
+     * boundary), {@code spo-chain:K:N:M} (and M more at the states around tied segments), {@code spo-chain:K:N:M:S}
+     * (at most S segments per response, the trainer's {@code max-segments}; M may be 0), {@code vineppo:N}, or
      * {@code spo-tree:B1-B2-...:S} (its own tree per question, branching B1, B2, ... with S-token segments; its
-     * episodes are the tree's edges, not the batch's responses, so it is measured only as gradients).
+     * episodes are the tree's edges, not the batch's responses, so it is measured only as gradients), or
+     * {@code spo-tree:B1-B2-...:S:P} (segments of at most S tokens that end before an uncertain step, the most likely
+     * token below probability P: {@link TreeShape#branchBelow}).
      */
     public record Estimator(
             Algorithm algorithm,
@@ -109,9 +112,32 @@ public final class CreditAudit {
             int rollouts,
             int tieRollouts,
             List<Integer> branching,
-            int segmentTokens) {
+            int segmentTokens,
+            double branchBelow,
+            int maxSegments) {
         public Estimator {
             branching = branching == null ? List.of() : List.copyOf(branching);
+        }
+
+        public Estimator(
+                Algorithm algorithm,
+                int cutpointInterval,
+                int rollouts,
+                int tieRollouts,
+                List<Integer> branching,
+                int segmentTokens,
+                double branchBelow) {
+            this(algorithm, cutpointInterval, rollouts, tieRollouts, branching, segmentTokens, branchBelow, 0);
+        }
+
+        public Estimator(
+                Algorithm algorithm,
+                int cutpointInterval,
+                int rollouts,
+                int tieRollouts,
+                List<Integer> branching,
+                int segmentTokens) {
+            this(algorithm, cutpointInterval, rollouts, tieRollouts, branching, segmentTokens, 0);
         }
 
         public Estimator(Algorithm algorithm, int cutpointInterval, int rollouts, int tieRollouts) {
@@ -125,8 +151,9 @@ public final class CreditAudit {
         public static Estimator parse(String spec) {
             if (spec == null) throw new IllegalArgumentException("estimator must not be null");
             String[] p = spec.strip().toLowerCase(Locale.ROOT).split(":");
-            String usage = "estimator must be grpo, rloo, spo-chain:K:N, spo-chain:K:N:M, vineppo:N or "
-                    + "spo-tree:B1-B2-...:S, got \"" + spec + "\"";
+            String usage =
+                    "estimator must be grpo, rloo, spo-chain:K:N, spo-chain:K:N:M, spo-chain:K:N:M:S, vineppo:N or "
+                            + "spo-tree:B1-B2-...:S[:P], got \"" + spec + "\"";
             try {
                 switch (p[0]) {
                     case "grpo", "rloo" -> {
@@ -134,22 +161,36 @@ public final class CreditAudit {
                         return new Estimator(TrainConfig.algorithmNamed(p[0]), 0, 0);
                     }
                     case "spo-chain" -> {
-                        if (p.length != 3 && p.length != 4) throw new IllegalArgumentException(usage);
+                        if (p.length < 3 || p.length > 5) throw new IllegalArgumentException(usage);
+                        int tie = p.length == 4 ? positive(p[3], usage) : 0;
+                        if (p.length == 5) {
+                            tie = Integer.parseInt(p[3]);
+                            if (tie < 0) throw new IllegalArgumentException(usage);
+                        }
                         return new Estimator(
                                 Algorithm.SPO_CHAIN,
                                 positive(p[1], usage),
                                 positive(p[2], usage),
-                                p.length == 4 ? positive(p[3], usage) : 0);
+                                tie,
+                                List.of(),
+                                0,
+                                0,
+                                p.length == 5 ? positive(p[4], usage) : 0);
                     }
                     case "vineppo" -> {
                         if (p.length != 2) throw new IllegalArgumentException(usage);
                         return new Estimator(Algorithm.VINEPPO, 0, positive(p[1], usage));
                     }
                     case "spo-tree" -> {
-                        if (p.length != 3) throw new IllegalArgumentException(usage);
+                        if (p.length != 3 && p.length != 4) throw new IllegalArgumentException(usage);
                         List<Integer> branching = new ArrayList<>();
                         for (String b : p[1].split("-", -1)) branching.add(positive(b, usage));
-                        return new Estimator(Algorithm.SPO_TREE, 0, 0, 0, branching, positive(p[2], usage));
+                        double branchBelow = p.length == 4 ? Double.parseDouble(p[3]) : 0;
+                        if (!(branchBelow > 0 && branchBelow <= 1) && p.length == 4) {
+                            throw new IllegalArgumentException(usage + ": P must be in (0, 1]");
+                        }
+                        return new Estimator(
+                                Algorithm.SPO_TREE, 0, 0, 0, branching, positive(p[2], usage), branchBelow);
                     }
                     default -> throw new IllegalArgumentException(usage);
                 }
@@ -167,13 +208,15 @@ public final class CreditAudit {
         public String name() {
             return switch (algorithm) {
                 case SPO_CHAIN ->
-                    "spo-chain K=" + cutpointInterval + " N=" + rollouts + (tieRollouts > 0 ? " M=" + tieRollouts : "");
+                    "spo-chain K=" + cutpointInterval + " N=" + rollouts + (tieRollouts > 0 ? " M=" + tieRollouts : "")
+                            + (maxSegments > 0 ? " S=" + maxSegments : "");
                 case VINEPPO -> "vineppo N=" + rollouts;
                 case SPO_TREE ->
                     "spo-tree "
                             + String.join(
                                     "-", branching.stream().map(String::valueOf).toList())
-                            + " x" + segmentTokens;
+                            + " x" + segmentTokens
+                            + (branchBelow > 0 ? " <p" + branchBelow : "");
                 default -> TrainConfig.nameOf(algorithm);
             };
         }
@@ -316,8 +359,8 @@ public final class CreditAudit {
             // The reference: every cutpoint a boundary, two independent halves of the rollouts.
             int half = config.referenceRollouts() / 2;
             long before = sampler.generatedTokens();
-            float[][] refA = chain(batch, sampler, task, config, 1, half, 0, Seeds.mix(Seeds.AUDIT, 1));
-            float[][] refB = chain(batch, sampler, task, config, 1, half, 0, Seeds.mix(Seeds.AUDIT, 2));
+            float[][] refA = chain(batch, sampler, task, config, 1, half, 0, 0, Seeds.mix(Seeds.AUDIT, 1));
+            float[][] refB = chain(batch, sampler, task, config, 1, half, 0, 0, Seeds.mix(Seeds.AUDIT, 2));
             double referenceTokens = (double) (sampler.generatedTokens() - before) / batch.size();
 
             List<Double> a = new ArrayList<>(), b = new ArrayList<>(), reference = new ArrayList<>();
@@ -459,7 +502,7 @@ public final class CreditAudit {
             long stream) {
         TreeSampler sampler = new TreeSampler(policy, pool);
         TreeShape shape = new TreeShape(
-                est.branching().stream().mapToInt(Integer::intValue).toArray(), est.segmentTokens());
+                est.branching().stream().mapToInt(Integer::intValue).toArray(), est.segmentTokens(), est.branchBelow());
         int leaves = 1;
         for (int b : shape.branching()) leaves *= b;
         int perCall = Math.max(1, config.maxStreams() / leaves);
@@ -553,6 +596,7 @@ public final class CreditAudit {
                         est.cutpointInterval(),
                         est.rollouts(),
                         est.tieRollouts(),
+                        est.maxSegments(),
                         stream);
             case VINEPPO -> {
                 ChainValueEstimator values =
@@ -577,11 +621,12 @@ public final class CreditAudit {
             int interval,
             int rollouts,
             int tieRollouts,
+            int maxSegments,
             long stream) {
         ChainValueEstimator values =
                 new ChainValueEstimator(sampler, generation(task, config, stream), task.trainReward());
         SegmentAdvantageBatch r = new ChainAdvantages(
-                        new CutpointPartition(config.rho(), interval),
+                        new CutpointPartition(config.rho(), interval, maxSegments),
                         values,
                         new ChainAdvantageConfig(rollouts, true, config.rho(), tieRollouts))
                 .compute(batch);

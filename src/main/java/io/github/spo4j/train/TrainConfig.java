@@ -280,6 +280,22 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
                             c.tree().replayMaxAge(),
                             c.tree().replayPerQuestion()))),
             new Knob(
+                    "branch-below",
+                    "end a segment early before a step whose likeliest token is below this probability (0 = fixed M)",
+                    a -> a == Algorithm.SPO_TREE,
+                    c -> Double.toString(c.tree().branchBelow()),
+                    (c, v) -> {
+                        TreeSettings t = c.tree();
+                        return c.withTree(new TreeSettings(
+                                t.branching(),
+                                t.segmentTokens(),
+                                t.backup(),
+                                t.truncatedLeaves(),
+                                t.replayMaxAge(),
+                                t.replayPerQuestion(),
+                                parseDouble(v)));
+                    }),
+            new Knob(
                     "replay-max-age",
                     "iterations a tree edge stays in the replay buffer",
                     a -> a == Algorithm.SPO_TREE,
@@ -582,7 +598,7 @@ public record TrainConfig(AlgorithmConfig algorithm, RunSettings run) {
     }
 
     private static TreeSettings tree(TreeSettings t, List<Integer> branching, int m, int age, int perQuestion) {
-        return new TreeSettings(branching, m, t.backup(), t.truncatedLeaves(), age, perQuestion);
+        return new TreeSettings(branching, m, t.backup(), t.truncatedLeaves(), age, perQuestion, t.branchBelow());
     }
 
     private static RunSettings run(RunSettings r, int field, String v) {

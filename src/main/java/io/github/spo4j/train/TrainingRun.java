@@ -196,6 +196,8 @@ public final class TrainingRun implements AutoCloseable {
         if (!saved.has("packed-forward")) saved.addProperty("packed-forward", "false");
         // Runs checkpointed before the precision knob ran fp32.
         if (!saved.has("precision")) saved.addProperty("precision", "fp32");
+        // SPO-tree runs checkpointed before the branch-below knob sampled fixed M-token segments.
+        if (saved.has("branching") && !saved.has("branch-below")) saved.addProperty("branch-below", "0.0");
         JsonObject now = config.toJson();
         if (!saved.equals(now)) {
             List<String> diff = new ArrayList<>();

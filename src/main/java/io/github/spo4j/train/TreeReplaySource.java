@@ -46,7 +46,8 @@ final class TreeReplaySource implements EpisodeSource {
         AlgorithmConfig.TreeSettings t = context.algo().tree();
         if (t == null) throw new IllegalArgumentException(context.algo().algorithm() + " samples no trees");
         sampler = new TreeSampler(context.policy(), context.pool());
-        shape = new TreeShape(t.branching().stream().mapToInt(Integer::intValue).toArray(), t.segmentTokens());
+        shape = new TreeShape(
+                t.branching().stream().mapToInt(Integer::intValue).toArray(), t.segmentTokens(), t.branchBelow());
         replay = new ReplayBuffer(
                 context.algo().batching().episodesPerIteration(),
                 t.replayMaxAge(),

@@ -108,6 +108,118 @@ class TreeSamplerTest {
         }
     }
 
+    /** The most likely next token's probability at temperature T after {@code prefix}, decoded alone. */
+    static double topProbability(int[] prefix, double temperature) {
+        try (KvCache pool = policy.createKvCache(16, prefix.length / 16 + 2);
+                org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            float[] logits = RolloutTestSupport.floats(
+                    policy.prefill(pool, new int[] {pool.newSequence()}, new int[][] {prefix}));
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (float l : logits) max = Math.max(max, l);
+            for (float l : logits) sum += Math.exp((l - max) / temperature);
+            return 1 / sum;
+        }
+    }
+
+    static int[] concat(int[] a, int[] b, int bLength) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + bLength);
+        System.arraycopy(b, 0, out, a.length, bLength);
+        return out;
+    }
+
+    /**
+     * With a branching threshold, a segment below the last level runs while the policy is sure of its next token and
+     * stops before the first step (after its first token) where it is not; its children draw that step afresh. Every
+     * leaf still equals an unshared decode of its path's streams.
+     */
+    @Test
+    void segmentsEndBeforeUncertainSteps() {
+        int v = policy.config().vocabSize();
+        List<int[]> prompts = List.of(RolloutTestSupport.tokens(40, v, 1), RolloutTestSupport.tokens(3, v, 2));
+        double rho = 0.6;
+        int segment = 4;
+        TreeShape shape = new TreeShape(new int[] {3, 2, 3}, segment, rho);
+        int early = 0, full = 0, sureSteps = 0;
+        try (KvCache pool = policy.createKvCache(16, 1024)) {
+            TreeSampler sampler = new TreeSampler(policy, pool);
+            double temperature = 0.15;
+            GenerationConfig g = GenerationConfig.of(
+                    SamplerConfig.builder()
+                            .temperature((float) temperature)
+                            .seed(17)
+                            .build(),
+                    30,
+                    2);
+            List<SampledTree> trees = sampler.sample(prompts, shape, g);
+            for (int t = 0; t < trees.size(); t++) {
+                SampledTree tree = trees.get(t);
+                int[] prompt = prompts.get(t);
+                int[] children = new int[tree.numNodes()];
+                for (SampledTree.Node n : tree.nodes()) if (n.parent() != SamplingTree.ROOT) children[n.parent()]++;
+                for (int i = 0; i < tree.numNodes(); i++) {
+                    SampledTree.Node n = tree.nodes().get(i);
+                    int[] seg = n.segment().tokens();
+                    int[] above = n.parent() == SamplingTree.ROOT
+                            ? prompt
+                            : concat(prompt, tree.responseIds(n.parent()), tree.responseIds(n.parent()).length);
+                    if (n.depth() < shape.depth()) {
+                        assertTrue(seg.length <= segment);
+                        for (int j = 1; j < seg.length; j++) {
+                            assertTrue(
+                                    topProbability(concat(above, seg, j), temperature) >= rho,
+                                    "tree " + t + " node " + i);
+                            sureSteps++;
+                        }
+                    }
+                    if (children[i] > 0) {
+                        assertEquals(shape.branching()[n.depth()], children[i]);
+                        if (seg.length < segment) {
+                            assertTrue(
+                                    topProbability(concat(above, seg, seg.length), temperature) < rho,
+                                    "stopped before doubt");
+                            early++;
+                        } else {
+                            full++;
+                        }
+                    } else {
+                        int[] path = tree.path(i);
+                        long[] streams = new long[path.length];
+                        int[] lengths = new int[path.length];
+                        for (int k = 0; k < path.length; k++) {
+                            streams[k] = tree.nodes().get(path[k]).streamId();
+                            lengths[k] = tree.nodes().get(path[k]).segment().length();
+                        }
+                        Completion alone =
+                                RolloutTestSupport.independent(policy, prompt, streams, lengths, g.sampling());
+                        assertArrayEquals(alone.tokens(), tree.responseIds(i), "tree " + t + " leaf " + i);
+                    }
+                }
+            }
+            assertEquals(0, pool.liveSequences());
+            assertEquals(0, pool.blocksInUse());
+            // Same seed, same trees.
+            List<SampledTree> again = sampler.sample(prompts, shape, g);
+            for (int t = 0; t < trees.size(); t++) {
+                assertEquals(trees.get(t).numNodes(), again.get(t).numNodes());
+                for (int i = 0; i < trees.get(t).numNodes(); i++) {
+                    assertArrayEquals(
+                            trees.get(t).nodes().get(i).segment().tokens(),
+                            again.get(t).nodes().get(i).segment().tokens());
+                }
+            }
+            // Below p 1 every step is in doubt: every inner segment holds one token.
+            for (SampledTree tree : sampler.sample(prompts, new TreeShape(new int[] {2, 2, 2}, segment, 1.0), g)) {
+                for (int i = 0; i < tree.numNodes(); i++) {
+                    if (!tree.isLeaf(i))
+                        assertEquals(1, tree.nodes().get(i).segment().length());
+                }
+            }
+        }
+        assertTrue(early > 0, "some segments stopped before an uncertain step");
+        assertTrue(full > 0, "some ran their M tokens");
+        assertTrue(sureSteps > 0, "some steps were sure");
+    }
+
     @Test
     void scoredTreeFeedsTheSpoCore() {
         int v = policy.config().vocabSize();
@@ -144,6 +256,8 @@ class TreeSamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2, 0}, 4));
         assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2}, 0));
         assertThrows(IllegalArgumentException.class, () -> TreeShape.parse("6-x-6", 4));
+        assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2}, 4, 1.5));
+        assertThrows(IllegalArgumentException.class, () -> new TreeShape(new int[] {2}, 4, Double.NaN));
         assertEquals(216, TreeShape.parse("6-6-6", 4).maxLeaves());
         try (KvCache pool = policy.createKvCache(8, 64)) {
             TreeSampler sampler = new TreeSampler(policy, pool);

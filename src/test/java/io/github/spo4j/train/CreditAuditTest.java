@@ -69,6 +69,16 @@ class CreditAuditTest {
         assertEquals(List.of(2, 4), tree.branching());
         assertEquals(10, tree.segmentTokens());
         assertEquals("spo-tree 2-4 x10", tree.name());
+        CreditAudit.Estimator capped = CreditAudit.Estimator.parse("spo-chain:2:4:4:1");
+        assertEquals(1, capped.maxSegments());
+        assertEquals(4, capped.tieRollouts());
+        assertEquals("spo-chain K=2 N=4 M=4 S=1", capped.name());
+        assertEquals(
+                "spo-chain K=2 N=4 S=3",
+                CreditAudit.Estimator.parse("spo-chain:2:4:0:3").name());
+        CreditAudit.Estimator uncertain = CreditAudit.Estimator.parse("spo-tree:4-4:20:0.9");
+        assertEquals(0.9, uncertain.branchBelow());
+        assertEquals("spo-tree 4-4 x20 <p0.9", uncertain.name());
         for (String bad : List.of(
                 "spo-chain:2",
                 "spo-chain:0:4",
@@ -78,7 +88,13 @@ class CreditAuditTest {
                 "spo-chain:a:4",
                 "spo-tree:2-2",
                 "spo-tree:2--2:10",
-                "spo-tree:2-0:10")) {
+                "spo-tree:2-0:10",
+                "spo-tree:2-2:10:0",
+                "spo-tree:2-2:10:1.5",
+                "spo-tree:2-2:10:x",
+                "spo-chain:2:4:4:0",
+                "spo-chain:2:4:-1:2",
+                "spo-chain:2:4:4:1:1")) {
             IllegalArgumentException e =
                     assertThrows(IllegalArgumentException.class, () -> CreditAudit.Estimator.parse(bad), bad);
             assertTrue(e.getMessage().contains("spo-chain:K:N"), e.getMessage());
@@ -92,7 +108,8 @@ class CreditAuditTest {
         List<CreditAudit.Estimator> estimators = List.of(
                 CreditAudit.Estimator.parse("grpo"),
                 CreditAudit.Estimator.parse("spo-chain:1:32"),
-                CreditAudit.Estimator.parse("spo-chain:2:4"));
+                CreditAudit.Estimator.parse("spo-chain:2:4"),
+                CreditAudit.Estimator.parse("spo-chain:2:4:0:1"));
         CreditAudit.Result r = CreditAudit.run(policy, task, config(12, 32), estimators);
         assertEquals(96, r.responses());
         assertTrue(r.meanReward() > 0.05 && r.meanReward() < 0.95, "the base solves some problems: " + r);
@@ -105,6 +122,12 @@ class CreditAuditTest {
         assertEquals(0, grpo.extraTokensPerResponse());
         assertTrue(
                 copy.extraTokensPerResponse() > coarse.extraTokensPerResponse() && coarse.extraTokensPerResponse() > 0,
+                r.toString());
+        // One segment per response: a single estimated state, fewer rollouts than at every second cutpoint.
+        CreditAudit.Row capped = r.rows().get(3);
+        assertTrue(
+                capped.extraTokensPerResponse() > 0
+                        && capped.extraTokensPerResponse() < coarse.extraTokensPerResponse(),
                 r.toString());
         // The same estimator as the reference with 32 fresh rollouts agrees with it about as well as its halves do.
         assertTrue(copy.correlation() > 0.7 && copy.correlation() > grpo.correlation(), r.toString());
@@ -143,22 +166,16 @@ class CreditAuditTest {
         assertTrue(e.getMessage().contains("gradientNoise"), e.getMessage());
     }
 
-    @Test
-    void everyTreeIsScoredAgainstItsOwnQuestion() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"spo-tree:2-2:4", "spo-tree:2-2:4:0.9"})
+    void everyTreeIsScoredAgainstItsOwnQuestion(String spec) {
         List<Integer> questions = List.of(7, 3, 11);
         List<int[]> prompts = new java.util.ArrayList<>();
         for (int q : questions) prompts.add(task.promptIds(task.train().get(q)));
         CreditAudit.TreeBatch batch;
         try (io.github.spo4j.kernels.kv.KvCache pool = policy.createKvCache(16, 4096)) {
             batch = CreditAudit.trees(
-                    policy,
-                    pool,
-                    prompts,
-                    questions,
-                    task,
-                    config(3, 8),
-                    CreditAudit.Estimator.parse("spo-tree:2-2:4"),
-                    5);
+                    policy, pool, prompts, questions, task, config(3, 8), CreditAudit.Estimator.parse(spec), 5);
         }
         int leaves = 0;
         for (int i = 0; i < questions.size(); i++) {

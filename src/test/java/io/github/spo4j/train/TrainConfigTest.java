@@ -17,6 +17,10 @@ class TrainConfigTest {
         assertEquals(AlgorithmConfig.spoTree(), c.algorithm());
         assertEquals("6-6-6", c.knobs().get("branching"));
         assertEquals("30", c.knobs().get("segment-tokens"));
+        assertEquals("0.0", c.knobs().get("branch-below"));
+        assertEquals(0.9, c.with("branch-below", "0.9").algorithm().tree().branchBelow());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.with("branch-below", "1.5"));
+        assertTrue(e.getMessage().contains("branch-below") && e.getMessage().contains("branchBelow"), e.getMessage());
         assertEquals("1.0E-6", c.knobs().get("lr"));
         TrainConfig d = c.with("branching", "4-5")
                 .with("lr", "3e-4")

@@ -97,6 +97,22 @@ class TrainerTest {
         }
     }
 
+    /** SPO-tree branching where the policy is unsure trains like the fixed tree. */
+    @Test
+    void aTreeBranchingAtUncertainStepsRaisesTheReward() {
+        TrainConfig c = tiny(Algorithm.SPO_TREE).with("branch-below", "0.9");
+        try (Trainer t = new Trainer(task, base, c)) {
+            double first = 0, last = 0;
+            while (!t.finished()) {
+                Trainer.IterationStats s = t.step();
+                assertTrue(Double.isFinite(s.loss()) && Double.isFinite(s.gradNorm()), s.toString());
+                if (s.iteration() < 3) first += s.meanReward() / 3;
+                if (s.iteration() >= 9) last += s.meanReward() / 3;
+            }
+            assertTrue(last > first + 0.1, "mean reward " + first + " in the first 3 iterations, " + last + " last");
+        }
+    }
+
     /**
      * The phases are times within the step and add up to its seconds with "other"; each algorithm spends time where it
      * should; shared prompts and tree prefixes make fewer unique tokens than processed ones.
