@@ -157,11 +157,10 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--sft-slips",
             paramLabel = "RATE",
-            defaultValue = "0",
             description = "Chain task: SFT the base on worked solutions where each line's result slips, with "
                     + "probability RATE, to a neighbouring value and the chain carries on from it (spo4j sft --slips; "
-                    + "default ${DEFAULT-VALUE}: the worked solutions).")
-    double sftSlips;
+                    + "0: the worked solutions; default 0.3 for the built-in chain task, 0 for every other task).")
+    Double sftSlips;
 
     @Option(
             names = "--set",
@@ -258,6 +257,22 @@ public final class CompareCommand implements Callable<Integer> {
                         "128"));
     }
 
+    /**
+     * SPO's settings for bases SFT'd on slipped chains, chosen on a validation split of two such bases (12 decisions,
+     * slip rate 0.3; docs/compare/chain/slips-curve/q30-d12-validation) by the largest mean of the worse of the gaps
+     * to GRPO at equal wall time and at equal episodes: SPO-chain with one segment boundary per response (its
+     * rollouts cost more than its finer credit bought at every finer setting), SPO-tree 4-4 with 20-token segments.
+     * Applied over {@link #PER_ALGORITHM} when the base is slipped.
+     */
+    static final Map<String, Map<String, String>> SLIPPED_CHAIN = Map.of(
+            "spo-chain", Map.of("max-segments", "1"),
+            "spo-tree", Map.of("branching", "4-4", "segment-tokens", "20"));
+
+    /** The slip rate in effect: {@code --sft-slips}, else the task's default. */
+    double sftSlips() {
+        return sftSlips != null ? sftSlips : taskOptions.defaultSlips();
+    }
+
     @Override
     public Integer call() throws Exception {
         return Commands.run(spec.commandLine().getErr(), () -> {
@@ -265,7 +280,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
             if (runsAtOnce < 0) throw new IllegalArgumentException("--runs-at-once must be >= 0, got " + runsAtOnce);
             sftTarget(); // refused here, before anything is written
-            taskOptions.sftTargets(sftSlips, "--sft-slips");
+            taskOptions.sftTargets(sftSlips(), "--sft-slips");
             if (baseCheckQuestions < 0) {
                 throw new IllegalArgumentException("--base-check-questions must be >= 0, got " + baseCheckQuestions);
             }
@@ -489,6 +504,7 @@ public final class CompareCommand implements Callable<Integer> {
         TrainConfig c = TrainConfig.preset(a)
                 .with(COMMON, true)
                 .with(PER_ALGORITHM.getOrDefault(name, Map.of()), true)
+                .with(sftSlips() > 0 ? SLIPPED_CHAIN.getOrDefault(name, Map.of()) : Map.of(), true)
                 .with("budget", budget);
         for (Map.Entry<String, String> e : set.entrySet()) {
             String key = e.getKey();
@@ -559,7 +575,7 @@ public final class CompareCommand implements Callable<Integer> {
         key.addProperty("sftLr", sftLr);
         // only when not 0, so that bases made before the option existed are still reused
         if (sftSeed != 0) key.addProperty("sftSeed", sftSeed);
-        if (sftSlips != 0) key.addProperty("sftSlips", sftSlips);
+        if (sftSlips() != 0) key.addProperty("sftSlips", sftSlips());
         if (sftUntil != 0) {
             key.addProperty("sftUntil", sftUntil);
             key.addProperty("sftCheckEvery", sftCheckEvery);
@@ -600,7 +616,7 @@ public final class CompareCommand implements Callable<Integer> {
                         task,
                         new Sft.Config(sftSteps, 32, sftLr, 0.05, sftSeed),
                         sftTarget(),
-                        taskOptions.sftTargets(sftSlips, "--sft-slips"));
+                        taskOptions.sftTargets(sftSlips(), "--sft-slips"));
                 outcome = SftCommand.outcome(sft, sftTarget());
                 sftDone = outcome.get("summary").getAsString();
                 sftMissedItsTarget = sftTarget() != null && !sft.reached();
@@ -674,9 +690,14 @@ public final class CompareCommand implements Callable<Integer> {
         String compared = "spo-chain:" + chain.knobs().get("cutpoint-interval") + ":"
                 + chain.knobs().get("rollouts");
         String tie = chain.knobs().get("tie-rollouts");
-        // The compared SPO-chain, the same without and with tie refinement (M = 4 unless it is refined already).
+        String segments = chain.knobs().get("max-segments");
+        // The compared SPO-chain (with its cap on segments, if any), the same uncapped without and with tie refinement
+        // (M = 4 unless it is refined already).
         Set<String> names = new LinkedHashSet<>(List.of(
                 "grpo",
+                segments.equals("0")
+                        ? (tie.equals("0") ? compared : compared + ":" + tie)
+                        : compared + ":" + tie + ":" + segments,
                 tie.equals("0") ? compared : compared + ":" + tie,
                 compared,
                 compared + ":" + (tie.equals("0") ? "4" : tie),
@@ -747,7 +768,7 @@ public final class CompareCommand implements Callable<Integer> {
                                                 + "steps), at most %d steps",
                                         100 * sftUntil, sftCheckEvery, sftSteps))
                         + ", lr " + sftLr + (sftSeed == 0 ? "" : ", seed " + sftSeed)
-                        + (sftSlips == 0 ? "" : ", slips " + sftSlips + " per line") + "; took " + sftDone);
+                        + (sftSlips() == 0 ? "" : ", slips " + sftSlips() + " per line") + "; took " + sftDone);
         settings.put("budget", budget + " generated tokens per run");
         for (TrainConfig c : configs)
             settings.put(

@@ -70,11 +70,16 @@ public final class SftCommand implements Callable<Integer> {
     @Option(
             names = "--slips",
             paramLabel = "RATE",
-            defaultValue = "0",
             description = "Chain task: train on worked solutions where each line's result slips, with probability "
                     + "RATE, to a neighbouring value and the chain carries on from it, so that the model is about 1 - "
-                    + "RATE sure of every line it has learned (default ${DEFAULT-VALUE}: the worked solutions).")
-    double slips;
+                    + "RATE sure of every line it has learned (0: the worked solutions; default 0.3 for the built-in "
+                    + "chain task, as compare's base, 0 for every other task).")
+    Double slips;
+
+    /** The slip rate in effect: {@code --slips}, else the task's default. */
+    double slips() {
+        return slips != null ? slips : taskOptions.defaultSlips();
+    }
 
     @Option(names = "--batch", defaultValue = "32", description = "Problems per step (default ${DEFAULT-VALUE}).")
     int batch;
@@ -93,7 +98,7 @@ public final class SftCommand implements Callable<Integer> {
         return Commands.run(spec.commandLine().getErr(), () -> {
             Progress.setEnabled(!quiet);
             Sft.Target target = target(until, "--until", checkEvery, "--check-every");
-            Sft.Targets targets = taskOptions.sftTargets(slips, "--slips");
+            Sft.Targets targets = taskOptions.sftTargets(slips(), "--slips");
             TrainingTask task = taskOptions.task(model == null ? null : Workspace.loadTokenizer(model));
             try (RunLock lock = RunLock.acquire(out, "spo4j sft");
                     Policy policy = model == null

@@ -169,6 +169,20 @@ final class TaskOptions {
      * The SFT targets for a slip rate given by {@code option}: the worked solutions at 0, the chain task's slipped
      * solutions ({@link ChainTask#slippedSolution}) above it.
      */
+    /**
+     * The slip rate of the default regime's base. A base SFT'd on chains slipped at 0.3 is unsure of many lines (9-10
+     * tokens below p 0.9 per 79-token response at 12 decisions), the regime SPO's argument is about: outcome credit
+     * tracks the many-rollout reference worse there (GRPO's correlation 0.23-0.30 on the default base, 0.48 on the
+     * worked solutions' base) and the most any credit could buy per episode, GRPO's gradient noise scale over the
+     * reference's, is about 2 (1.1-1.2 on bases unsure of one or two lines; docs/compare/chain/gradient-noise).
+     */
+    static final double DEFAULT_CHAIN_SLIPS = 0.3;
+
+    /** The SFT slip rate when none is given: {@link #DEFAULT_CHAIN_SLIPS} for the built-in chain task, else 0. */
+    double defaultSlips() {
+        return builtIn() && builtInTask == BuiltInTask.chain ? DEFAULT_CHAIN_SLIPS : 0;
+    }
+
     Sft.Targets sftTargets(double slips, String option) {
         if (!(slips >= 0 && slips < 1)) throw new IllegalArgumentException(option + " must be in [0, 1), got " + slips);
         if (slips == 0) return Sft.Targets.WORKED;

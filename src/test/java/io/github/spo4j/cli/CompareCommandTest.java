@@ -119,7 +119,7 @@ class CompareCommandTest {
         assertFalse(sft.get("reached").getAsBoolean());
         assertEquals(1, sft.getAsJsonArray("checks").size());
         String sftLine = "until greedy pass@1 99% on 128 training questions (checked every 25 steps), at most 20 steps,"
-                + " lr 0.003; took 20 steps (did not reach the target";
+                + " lr 0.003, slips 0.3 per line; took 20 steps (did not reach the target";
         assertTrue(Files.readString(dir.resolve("report.md")).contains(sftLine), "the report's SFT line");
 
         // --resume reuses the base and the finished runs: the same metrics come back.
@@ -488,7 +488,7 @@ class CompareCommandTest {
         String[] task = {"--train-size", "64", "--test-size", "6", "--quiet"};
         Path compare = compareBaseIsSfts(dir, task, "--sft-seed", "--seed", "1", "0");
         assertTrue(
-                Files.readString(compare.resolve("report.md")).contains(", seed 1; took 10 steps"),
+                Files.readString(compare.resolve("report.md")).contains(", seed 1, slips 0.3 per line; took 10 steps"),
                 "the report names the base's seed");
     }
 
@@ -653,8 +653,36 @@ class CompareCommandTest {
         assertEquals(3000, sft.steps);
         assertEquals(5, sft.checkEvery);
         assertEquals(12, sft.taskOptions.decisions);
-        assertEquals(0, sft.slips);
-        assertEquals(0, compare.sftSlips);
+        // The base is SFT'd on slipped chains, and SPO uses the settings chosen for such bases on a validation split.
+        assertEquals(0.3, sft.slips());
+        assertEquals(0.3, compare.sftSlips());
+        assertEquals(
+                "1",
+                compare.configFor(TrainConfig.algorithmNamed("spo-chain"))
+                        .knobs()
+                        .get("max-segments"));
+        TrainConfig slippedTree = compare.configFor(TrainConfig.algorithmNamed("spo-tree"));
+        assertEquals("4-4", slippedTree.knobs().get("branching"));
+        assertEquals("20", slippedTree.knobs().get("segment-tokens"));
+        // On the worked solutions, and on other tasks, the general defaults.
+        for (String[] args : List.of(new String[] {"--sft-slips", "0"}, new String[] {"--task", "arithmetic"})) {
+            CompareCommand other = new CompareCommand();
+            new CommandLine(other).parseArgs(args);
+            assertEquals(0, other.sftSlips());
+            assertEquals(
+                    "0",
+                    other.configFor(TrainConfig.algorithmNamed("spo-chain"))
+                            .knobs()
+                            .get("max-segments"));
+            assertEquals(
+                    "2-2-2",
+                    other.configFor(TrainConfig.algorithmNamed("spo-tree"))
+                            .knobs()
+                            .get("branching"));
+        }
+        SftCommand arithmetic = new SftCommand();
+        new CommandLine(arithmetic).parseArgs("--out", "unused", "--task", "arithmetic");
+        assertEquals(0, arithmetic.slips());
     }
 
     /** {@code compare args} exits 2 with {@code message} on stderr. */
