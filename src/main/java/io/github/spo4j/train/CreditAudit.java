@@ -119,29 +119,8 @@ public final class CreditAudit {
             branching = branching == null ? List.of() : List.copyOf(branching);
         }
 
-        public Estimator(
-                Algorithm algorithm,
-                int cutpointInterval,
-                int rollouts,
-                int tieRollouts,
-                List<Integer> branching,
-                int segmentTokens,
-                double branchBelow) {
-            this(algorithm, cutpointInterval, rollouts, tieRollouts, branching, segmentTokens, branchBelow, 0);
-        }
-
-        public Estimator(
-                Algorithm algorithm,
-                int cutpointInterval,
-                int rollouts,
-                int tieRollouts,
-                List<Integer> branching,
-                int segmentTokens) {
-            this(algorithm, cutpointInterval, rollouts, tieRollouts, branching, segmentTokens, 0);
-        }
-
         public Estimator(Algorithm algorithm, int cutpointInterval, int rollouts, int tieRollouts) {
-            this(algorithm, cutpointInterval, rollouts, tieRollouts, List.of(), 0);
+            this(algorithm, cutpointInterval, rollouts, tieRollouts, List.of(), 0, 0, 0);
         }
 
         public Estimator(Algorithm algorithm, int cutpointInterval, int rollouts) {
@@ -190,7 +169,7 @@ public final class CreditAudit {
                             throw new IllegalArgumentException(usage + ": P must be in (0, 1]");
                         }
                         return new Estimator(
-                                Algorithm.SPO_TREE, 0, 0, 0, branching, positive(p[2], usage), branchBelow);
+                                Algorithm.SPO_TREE, 0, 0, 0, branching, positive(p[2], usage), branchBelow, 0);
                     }
                     default -> throw new IllegalArgumentException(usage);
                 }

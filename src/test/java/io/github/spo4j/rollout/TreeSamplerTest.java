@@ -80,18 +80,10 @@ class TreeSamplerTest {
                     }
                     assertTrue(used <= 24);
                     if (children[i] == 0) {
-                        int[] path = tree.path(i);
-                        long[] streams = new long[path.length];
-                        int[] lengths = new int[path.length];
-                        for (int k = 0; k < path.length; k++) {
-                            streams[k] = tree.nodes().get(path[k]).streamId();
-                            lengths[k] = tree.nodes().get(path[k]).segment().length();
-                        }
-                        Completion alone =
-                                RolloutTestSupport.independent(policy, prompts.get(t), streams, lengths, g.sampling());
+                        Completion alone = decodedAlone(tree, i, prompts.get(t), g);
                         assertArrayEquals(alone.tokens(), tree.responseIds(i), "tree " + t + " leaf " + i);
                         float[] lps = new float[0];
-                        for (int k : path) {
+                        for (int k : tree.path(i)) {
                             float[] seg = tree.nodes().get(k).segment().logprobs();
                             int at = lps.length;
                             lps = java.util.Arrays.copyOf(lps, at + seg.length);
@@ -106,6 +98,18 @@ class TreeSamplerTest {
             assertEquals(0, pool.liveSequences());
             assertEquals(0, pool.blocksInUse());
         }
+    }
+
+    /** What an unshared decode of {@code leaf}'s path draws from the streams of its nodes, segment by segment. */
+    static Completion decodedAlone(SampledTree tree, int leaf, int[] prompt, GenerationConfig g) {
+        int[] path = tree.path(leaf);
+        long[] streams = new long[path.length];
+        int[] lengths = new int[path.length];
+        for (int k = 0; k < path.length; k++) {
+            streams[k] = tree.nodes().get(path[k]).streamId();
+            lengths[k] = tree.nodes().get(path[k]).segment().length();
+        }
+        return RolloutTestSupport.independent(policy, prompt, streams, lengths, g.sampling());
     }
 
     /** The most likely next token's probability at temperature T after {@code prefix}, decoded alone. */
@@ -182,15 +186,7 @@ class TreeSamplerTest {
                             full++;
                         }
                     } else {
-                        int[] path = tree.path(i);
-                        long[] streams = new long[path.length];
-                        int[] lengths = new int[path.length];
-                        for (int k = 0; k < path.length; k++) {
-                            streams[k] = tree.nodes().get(path[k]).streamId();
-                            lengths[k] = tree.nodes().get(path[k]).segment().length();
-                        }
-                        Completion alone =
-                                RolloutTestSupport.independent(policy, prompt, streams, lengths, g.sampling());
+                        Completion alone = decodedAlone(tree, i, prompt, g);
                         assertArrayEquals(alone.tokens(), tree.responseIds(i), "tree " + t + " leaf " + i);
                     }
                 }
