@@ -258,15 +258,18 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     /**
-     * SPO's settings for bases SFT'd on slipped chains, chosen on a validation split of two such bases (12 decisions,
-     * slip rate 0.3; docs/compare/chain/slips-curve/q30-d12-validation) by the largest mean of the worse of the gaps
-     * to GRPO at equal wall time and at equal episodes: SPO-chain with one segment boundary per response (its
-     * rollouts cost more than its finer credit bought at every finer setting), SPO-tree 4-4 with 20-token segments.
-     * Applied over {@link #PER_ALGORITHM} when the base is slipped.
+     * Settings for bases SFT'd on slipped chains, chosen on a validation split of two such bases (12 decisions, slip
+     * rate 0.3). SPO's segments first (docs/compare/chain/slips-curve/q30-d12-validation), by the largest mean of the
+     * worse of the gaps to GRPO at equal wall time and at equal episodes: SPO-chain with one segment boundary per
+     * response (its rollouts cost more than its finer credit bought at every finer setting), SPO-tree 4-4 with
+     * 20-token segments. Then every algorithm's learning rate with those segments, by the best mean accuracy
+     * (docs/compare/lr-sweep-q30-d12). Applied over {@link #PER_ALGORITHM} when the base is slipped.
      */
     static final Map<String, Map<String, String>> SLIPPED_CHAIN = Map.of(
-            "spo-chain", Map.of("max-segments", "1"),
-            "spo-tree", Map.of("branching", "4-4", "segment-tokens", "20"));
+            "grpo", Map.of("lr", "2e-4"),
+            "grpo-mask", Map.of("lr", "2e-4"),
+            "spo-chain", Map.of("lr", "1e-4", "max-segments", "1"),
+            "spo-tree", Map.of("lr", "2e-4", "branching", "4-4", "segment-tokens", "20"));
 
     /** The slip rate in effect: {@code --sft-slips}, else the task's default. */
     double sftSlips() {

@@ -607,12 +607,24 @@ class CompareCommandTest {
         assertEquals(3000, compare.sftSteps);
         assertEquals(5, compare.sftCheckEvery);
         assertEquals(List.of("grpo", "grpo-mask", "spo-chain", "spo-tree"), compare.algorithms);
-        // The learning rates chosen on the validation split (docs/compare/lr-sweep-chain12).
+        // The learning rates chosen on the slipped bases' validation split (docs/compare/lr-sweep-q30-d12), and on
+        // the worked solutions' (docs/compare/lr-sweep-chain12).
         for (var e : java.util.Map.of(
-                        "grpo", 1e-4, "grpo-mask", 1e-4, "spo-chain", 1e-4, "spo-tree", 1e-4, "rloo", 5e-5)
+                        "grpo", 2e-4, "grpo-mask", 2e-4, "spo-chain", 1e-4, "spo-tree", 2e-4, "rloo", 5e-5)
                 .entrySet()) {
             TrainConfig c = compare.configFor(TrainConfig.algorithmNamed(e.getKey()));
             assertEquals(e.getValue(), Double.parseDouble(c.knobs().get("lr")), 0, e.getKey());
+        }
+        CompareCommand worked = new CompareCommand();
+        new CommandLine(worked).parseArgs("--sft-slips", "0");
+        for (String a : compare.algorithms) {
+            assertEquals(
+                    1e-4,
+                    Double.parseDouble(worked.configFor(TrainConfig.algorithmNamed(a))
+                            .knobs()
+                            .get("lr")),
+                    0,
+                    a);
         }
         assertEquals(
                 "4",
