@@ -40,6 +40,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntFunction;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -742,13 +743,37 @@ public final class CompareCommand implements Callable<Integer> {
         return r;
     }
 
+    /** The token budget every run shares, or 0 where {@code --set} gave an algorithm its own or an iteration count. */
+    static long sharedTokenBudget(List<TrainConfig> configs) {
+        long first = configs.get(0).run().tokenBudget();
+        return configs.stream().allMatch(c -> c.run().tokenBudget() == first) ? first : 0;
+    }
+
+    /** Each algorithm's own budget: {@code "grpo 1m generated tokens, spo-chain 99 iterations"}. */
+    static String budgets(List<TrainConfig> configs) {
+        return configs.stream()
+                .map(c -> TrainConfig.nameOf(c.algorithm().algorithm()) + " "
+                        + (c.run().tokenBudget() > 0
+                                ? tokenCount(c.run().tokenBudget()) + " generated tokens"
+                                : c.algorithm().optimizer().iterations() + " iterations"))
+                .collect(Collectors.joining(", "));
+    }
+
+    /** A token count as {@code --budget} writes it: {@code 1m}, {@code 300k}, else the digits. */
+    static String tokenCount(long tokens) {
+        if (tokens % 1_000_000 == 0) return tokens / 1_000_000 + "m";
+        if (tokens % 1_000 == 0) return tokens / 1_000 + "k";
+        return Long.toString(tokens);
+    }
+
     private void writeOutputs(
             List<EvalPoint> points, List<TrainConfig> configs, CreditAudit.Result credit, double seconds)
             throws IOException {
         MetricsFiles.writeJsonl(out.resolve("metrics.jsonl"), points);
         MetricsFiles.writeCsv(out.resolve("metrics.csv"), points);
-        String title = "spo4j compare: " + String.join(" vs ", algorithms) + " (" + seeds + " seeds, " + budget
-                + " tokens each)";
+        long sharedBudget = sharedTokenBudget(configs);
+        String title = "spo4j compare: " + String.join(" vs ", algorithms) + " (" + seeds + " seeds, "
+                + (sharedBudget > 0 ? tokenCount(sharedBudget) + " tokens each" : budgets(configs)) + ")";
         ComparePlots.accuracyVsTokens(out.resolve("accuracy_vs_tokens.png"), points, title);
         ComparePlots.accuracyVsTime(out.resolve("accuracy_vs_time.png"), points, title);
         ComparePlots.accuracyVsIterations(out.resolve("accuracy_vs_iterations.png"), points, title);
@@ -772,13 +797,16 @@ public final class CompareCommand implements Callable<Integer> {
                                         100 * sftUntil, sftCheckEvery, sftSteps))
                         + ", lr " + sftLr + (sftSeed == 0 ? "" : ", seed " + sftSeed)
                         + (sftSlips() == 0 ? "" : ", slips " + sftSlips() + " per line") + "; took " + sftDone);
-        settings.put("budget", budget + " generated tokens per run");
+        settings.put(
+                "budget",
+                sharedBudget > 0
+                        ? tokenCount(sharedBudget) + " generated tokens per run"
+                        : budgets(configs) + " per run");
         for (TrainConfig c : configs)
             settings.put(
                     TrainConfig.nameOf(c.algorithm().algorithm()), c.knobs().toString());
         settings.put("total wall time", String.format("%.0f s", seconds));
-        long tokenBudget = configs.get(0).run().tokenBudget();
-        List<String> axisTables = Summary.axisSections(points, tokenBudget);
+        List<String> axisTables = Summary.axisSections(points, sharedBudget);
         List<String> sections = new ArrayList<>(axisTables);
         if (credit != null) sections.add(CreditCommand.markdown(credit));
         CompareReport.writeMarkdown(

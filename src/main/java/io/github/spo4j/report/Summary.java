@@ -222,6 +222,14 @@ public final class Summary {
      * deviation over seeds ({@code -} where no seed had evaluated yet). Points must come from one axis.
      */
     public static String axisMarkdown(List<AxisPoint> axisPoints) {
+        return axisMarkdown(axisPoints, true);
+    }
+
+    /**
+     * As {@link #axisMarkdown(List)}; {@code tokenBudget} false titles a token axis as a common horizon (the runs had
+     * no shared token budget) rather than as the budget's points.
+     */
+    private static String axisMarkdown(List<AxisPoint> axisPoints, boolean tokenBudget) {
         if (axisPoints == null) throw new IllegalArgumentException("axisPoints must not be null");
         if (axisPoints.isEmpty()) throw new IllegalArgumentException("axisPoints must not be empty");
         Axis axis = axisPoints.get(0).axis();
@@ -237,19 +245,17 @@ public final class Summary {
             rows.computeIfAbsent(b.algorithm(), a -> new ArrayList<>()).add(b);
         }
         StringBuilder md = new StringBuilder();
-        switch (axis) {
-            case TOKENS ->
-                md.append("## Greedy accuracy at each budget point\n\n")
-                        .append(
-                                "Each seed's last evaluation within the budget point's generated tokens, mean ± std over"
-                                        + " seeds.\n\n");
-            case WALL_TIME, EPISODES ->
-                md.append("## Greedy accuracy at equal ")
-                        .append(axis.description())
-                        .append("\n\nFractions of the shortest run's ")
-                        .append(axis.description())
-                        .append(
-                                " (every run reached it): each seed's last evaluation within it, mean ± std over seeds.\n\n");
+        if (axis == Axis.TOKENS && tokenBudget) {
+            md.append("## Greedy accuracy at each budget point\n\n")
+                    .append("Each seed's last evaluation within the budget point's generated tokens, mean ± std over"
+                            + " seeds.\n\n");
+        } else {
+            md.append("## Greedy accuracy at equal ")
+                    .append(axis.description())
+                    .append("\n\nFractions of the shortest run's ")
+                    .append(axis.description())
+                    .append(
+                            " (every run reached it): each seed's last evaluation within it, mean ± std over seeds.\n\n");
         }
         md.append("| algorithm |");
         for (int i = 0; i < fractions.size(); i++) {
@@ -279,15 +285,21 @@ public final class Summary {
     }
 
     /**
-     * The report's sections on every axis at quarters of its horizon: the token budget, then the common horizons of
-     * wall time and episodes (an axis whose horizon is undefined, e.g. episodes unrecorded, is left out).
+     * The report's sections on every axis at quarters of its horizon: the token budget (without one, {@code
+     * tokenBudget} 0, the runs' common horizon of generated tokens), then the common horizons of wall time and episodes
+     * (an axis whose horizon is undefined, e.g. episodes unrecorded, is left out).
      */
     public static List<String> axisSections(List<EvalPoint> points, long tokenBudget) {
         checkPoints(points);
         List<String> out = new ArrayList<>();
         if (points.isEmpty()) return out;
         double[] quarters = {0.25, 0.5, 0.75, 1.0};
-        if (tokenBudget > 0) out.add(axisMarkdown(atAxis(points, Axis.TOKENS, tokenBudget, quarters)));
+        if (tokenBudget > 0) {
+            out.add(axisMarkdown(atAxis(points, Axis.TOKENS, tokenBudget, quarters)));
+        } else {
+            double horizon = commonHorizon(points, Axis.TOKENS);
+            if (!Double.isNaN(horizon)) out.add(axisMarkdown(atAxis(points, Axis.TOKENS, horizon, quarters), false));
+        }
         for (Axis axis : List.of(Axis.WALL_TIME, Axis.EPISODES)) {
             double horizon = commonHorizon(points, axis);
             if (!Double.isNaN(horizon)) out.add(axisMarkdown(atAxis(points, axis, horizon, quarters)));

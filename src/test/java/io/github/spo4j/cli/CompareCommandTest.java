@@ -482,6 +482,40 @@ class CompareCommandTest {
         }
     }
 
+    /**
+     * An algorithm given its own budget with {@code --set} (here SPO-chain run to 2 iterations, its rollouts counted
+     * but not capped) is named with it in the report, not under {@code --budget}, and the token axis is read at the
+     * tokens every run reached.
+     */
+    @Test
+    void anAlgorithmsOwnBudgetIsReportedAsItsOwn(@TempDir Path dir) throws Exception {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        String[] args = tinyCompare(
+                "grpo,spo-chain",
+                1,
+                dir,
+                "--base-check-questions",
+                "0",
+                "--warm-up-tokens",
+                "0",
+                "--set",
+                "spo-chain.budget=0",
+                "--set",
+                "spo-chain.iterations=2");
+        assertEquals(0, run(out, err, args), err.toString());
+        String report = Files.readString(dir.resolve("report.md"));
+        String budgets = "grpo 1200 generated tokens, spo-chain 2 iterations";
+        assertTrue(report.contains("# spo4j compare: grpo vs spo-chain (1 seeds, " + budgets + ")"), report);
+        assertTrue(report.contains("| budget | " + budgets + " per run |"), report);
+        assertFalse(report.contains("1200 tokens each"), report);
+        assertFalse(report.contains("at each budget point"), report);
+        assertTrue(report.contains("## Greedy accuracy at equal generated tokens\n"), report);
+        assertTrue(out.toString().contains("## Greedy accuracy at equal generated tokens\n"), out.toString());
+        assertEquals("1m", CompareCommand.tokenCount(1_000_000));
+        assertEquals("300k", CompareCommand.tokenCount(300_000));
+        assertEquals("1500", CompareCommand.tokenCount(1_500));
+    }
+
     /** {@code --sft-seed S} makes the base {@code sft --seed S} makes, bit for bit; another seed, another base. */
     @Test
     void theSftSeedPicksTheBase(@TempDir Path dir) throws Exception {

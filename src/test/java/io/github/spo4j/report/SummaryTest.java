@@ -147,6 +147,26 @@ class SummaryTest {
         assertTrue(sections.get(2).contains("| tree | 30.0% ± 0.0 | 30.0% ± 0.0 | 45.0% ± 0.0 | 45.0% ± 0.0 |"));
     }
 
+    /**
+     * Runs without a shared token budget (one run to its iterations with its rollouts counted) are set side by side at
+     * the generated tokens every run reached, titled as a common horizon, not as budget points.
+     */
+    @Test
+    void withoutASharedBudgetTheTokenAxisIsTheRunsCommonHorizon() {
+        List<EvalPoint> points = List.of(
+                new EvalPoint("grpo", 0, 0, 0, 0, 0.30, Double.NaN, Double.NaN, 0, 0),
+                new EvalPoint("grpo", 0, 10, 1000, 10, 0.40, Double.NaN, 0.1, 100, 10),
+                new EvalPoint("chain", 0, 0, 0, 0, 0.30, Double.NaN, Double.NaN, 0, 0),
+                new EvalPoint("chain", 0, 5, 600, 8, 0.35, Double.NaN, 0.1, 50, 5),
+                new EvalPoint("chain", 0, 10, 4000, 30, 0.60, Double.NaN, 0.1, 100, 10));
+        List<String> sections = Summary.axisSections(points, 0);
+        assertEquals(3, sections.size());
+        assertTrue(sections.get(0).startsWith("## Greedy accuracy at equal generated tokens\n"), sections.get(0));
+        assertTrue(sections.get(0).contains("| algorithm | 25% (250) | 50% (500) | 75% (750) | 100% (1.00k) |"));
+        assertTrue(sections.get(0).contains("| chain | 30.0% ± 0.0 | 30.0% ± 0.0 | 35.0% ± 0.0 | 35.0% ± 0.0 |"));
+        assertTrue(sections.get(2).contains("| chain | 30.0% ± 0.0 | 35.0% ± 0.0 | 35.0% ± 0.0 | 60.0% ± 0.0 |"));
+    }
+
     @Test
     void episodesUnrecordedLeaveThatAxisOut() {
         List<EvalPoint> points = List.of(

@@ -179,10 +179,17 @@ public final class SweepGaps {
                         " %.1f%% ± %.1f | %.2fk |",
                         100 * s.meanAccuracy(), 100 * s.stdAccuracy(), s.meanEpisodes() / 1000));
                 DecisionsCurve.Gap g = r.gap();
+                Row grpo = byName.get(BASELINE) == null
+                        ? null
+                        : byName.get(BASELINE).get(b);
                 md.append(
                         g == null
                                 ? " |"
-                                : " " + DecisionsCurve.plusMinus(g.gap(), g.error()) + " / "
+                                : " "
+                                        + (grpo != null && sameBudget(s, grpo.result())
+                                                ? DecisionsCurve.plusMinus(g.gap(), g.error())
+                                                : "n/a")
+                                        + " / "
                                         + DecisionsCurve.plusMinus(g.gapAtWallTime(), g.errorAtWallTime()) + " / "
                                         + DecisionsCurve.plusMinus(g.gapAtEpisodes(), g.errorAtEpisodes()) + " |");
             }
@@ -191,6 +198,14 @@ public final class SweepGaps {
                     .append('\n');
         }
         return md.toString();
+    }
+
+    /**
+     * Whether two runs' final points lie at about the same generated tokens (within 5%), so that their final gap is
+     * the gap at equal tokens; a configuration run to GRPO's iterations with its rollouts uncharged is not.
+     */
+    static boolean sameBudget(Summary.AlgorithmSummary a, Summary.AlgorithmSummary b) {
+        return Math.abs(a.meanTokens() - b.meanTokens()) <= 0.05 * Math.max(a.meanTokens(), b.meanTokens());
     }
 
     public static void main(String[] args) throws IOException {

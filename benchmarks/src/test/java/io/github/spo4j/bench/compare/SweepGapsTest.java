@@ -82,6 +82,33 @@ class SweepGapsTest {
                 md);
     }
 
+    /**
+     * A configuration whose runs end at another token count than GRPO's (run to GRPO's iterations with its rollouts
+     * uncharged) has no gap at equal tokens: its final gap is printed as n/a, the wall-time and episode gaps as usual.
+     */
+    @Test
+    void aFinalGapAtAnotherTokenCountIsNotCalledAGapAtEqualTokens() {
+        List<EvalPoint> costly = new ArrayList<>();
+        for (EvalPoint p : config("spo-chain", 0)) {
+            costly.add(new EvalPoint(
+                    p.algorithm(),
+                    p.seed(),
+                    p.iteration(),
+                    3 * p.generatedTokens(),
+                    p.wallSeconds(),
+                    p.greedyAccuracy(),
+                    p.sampledAccuracy(),
+                    p.trainReward(),
+                    p.episodes(),
+                    p.optimizerSteps()));
+        }
+        List<SweepGaps.Row> rows =
+                SweepGaps.rows(List.of(SweepGaps.entry("s0/grpo", grpo(0)), SweepGaps.entry("s0/costly", costly)));
+        String md = SweepGaps.markdown(rows);
+        assertTrue(md.contains("| costly | 47.0% ± 1.4 | 0.08k | n/a / +3.0 ± 1.0 / +17.0 ± 1.0 |"), md);
+        assertEquals(6.0, rows.get(1).gap().gap(), 1e-9, "the row keeps the final gap itself");
+    }
+
     @Test
     void aLabelMustNameItsBaseAndAnAlgorithmItsCompareHolds() {
         List<EvalPoint> two = both(grpo(0), config("spo-chain", 0));
