@@ -25,11 +25,17 @@ class SweepGapsTest {
      * at 1,000 tokens, 3 s and 80 episodes.
      */
     private static List<EvalPoint> config(String algorithm, double lift) {
+        return config(algorithm, lift, 1);
+    }
+
+    /** {@link #config(String, double)} with {@code tokenScale} times the generated tokens at every point. */
+    private static List<EvalPoint> config(String algorithm, double lift, int tokenScale) {
         List<EvalPoint> out = new ArrayList<>();
         for (int seed = 0; seed < 2; seed++) {
             out.add(new EvalPoint(algorithm, seed, 0, 0, 0, 0.30, Double.NaN, 0, 0, 0));
-            out.add(new EvalPoint(algorithm, seed, 5, 500, 1, 0.44 + lift, Double.NaN, 0, 50, 5));
-            out.add(new EvalPoint(algorithm, seed, 10, 1000, 3, 0.46 + 0.02 * seed, Double.NaN, 0, 80, 10));
+            out.add(new EvalPoint(algorithm, seed, 5, 500L * tokenScale, 1, 0.44 + lift, Double.NaN, 0, 50, 5));
+            out.add(new EvalPoint(
+                    algorithm, seed, 10, 1000L * tokenScale, 3, 0.46 + 0.02 * seed, Double.NaN, 0, 80, 10));
         }
         return out;
     }
@@ -88,20 +94,7 @@ class SweepGapsTest {
      */
     @Test
     void aFinalGapAtAnotherTokenCountIsNotCalledAGapAtEqualTokens() {
-        List<EvalPoint> costly = new ArrayList<>();
-        for (EvalPoint p : config("spo-chain", 0)) {
-            costly.add(new EvalPoint(
-                    p.algorithm(),
-                    p.seed(),
-                    p.iteration(),
-                    3 * p.generatedTokens(),
-                    p.wallSeconds(),
-                    p.greedyAccuracy(),
-                    p.sampledAccuracy(),
-                    p.trainReward(),
-                    p.episodes(),
-                    p.optimizerSteps()));
-        }
+        List<EvalPoint> costly = config("spo-chain", 0, 3);
         List<SweepGaps.Row> rows =
                 SweepGaps.rows(List.of(SweepGaps.entry("s0/grpo", grpo(0)), SweepGaps.entry("s0/costly", costly)));
         String md = SweepGaps.markdown(rows);
